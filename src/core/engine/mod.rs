@@ -1,0 +1,360 @@
+//! Starting executions and controlling them while they run. The scheduler lives in
+//! `scheduler.rs`; how a single step runs lives in `executors/`.
+
+pub mod retry;
+mod scheduler;
+mod scope;
+pub mod workers;
+
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use super::error::{CoreError, CoreResult, Problem};
+use super::executors::{self, StepFailure, StepKind};
+use super::store::{self, ExecutionRecord, FileLock, Store};
+use super::util;
+use super::validate;
+use retry::FailureKind;
+use workers::{WorkerFailure, WorkerPool, WorkerSpec};
+
+pub const DEFAULT_MAX_PARALLEL: usize = 50;
+
+/// Runs Python work for the engine: in-process function steps and steps of types with a handler
+/// registered from Python. Takes a task as JSON text and answers JSON text.
+pub trait Host: Send + Sync {
+    fn call(&self, task: &str) -> Result<String, String>;
+}
+
+/// How this process runs the Python parts of steps.
+#[derive(Clone, Default)]
+pub struct RunConfig {
+    /// Worker processes for function steps (`None`: run them in-process through `host`).
+    pub workers: Option<WorkerSpec>,
+    pub host: Option<Arc<dyn Host>>,
+    /// Step types handled by `host` (registered local handlers).
+    pub external_types: Vec<String>,
+}
+
+/// What `StartPipelineExecution` carries.
+#[derive(Debug, Clone, Default)]
+pub struct StartRequest {
+    pub pipeline: String,
+    pub parameters: Map<String, Value>,
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    pub max_parallel: Option<u64>,
+    pub selective_execution_config: Option<Value>,
+    pub pipeline_version_id: Option<u64>,
+    pub client_request_token: Option<String>,
+}
+
+enum Event {
+    Done(usize, scheduler::Settled),
+    Stop,
+}
+
+/// State shared by an execution's engine threads and the handles to it.
+pub struct Shared {
+    stop: AtomicBool,
+    done: Mutex<bool>,
+    done_cv: Condvar,
+    pids: Mutex<HashMap<usize, i32>>,
+    events: Mutex<Option<Sender<Event>>>,
+}
+
+impl Shared {
+    fn new() -> Self {
+        Shared {
+            stop: AtomicBool::new(false),
+            done: Mutex::new(false),
+            done_cv: Condvar::new(),
+            pids: Mutex::new(HashMap::new()),
+            events: Mutex::new(None),
+        }
+    }
+
+    fn kill_all(&self) {
+        if let Ok(pids) = self.pids.lock() {
+            for &pid in pids.values() {
+                // SAFETY: killpg only sends a signal; the worker leads its own process group.
+                unsafe {
+                    libc::killpg(pid, libc::SIGKILL);
+                }
+            }
+        }
+    }
+}
+
+/// A handle to an execution running in this process.
+#[derive(Clone)]
+pub struct ExecutionHandle {
+    pub arn: String,
+    shared: Arc<Shared>,
+}
+
+impl ExecutionHandle {
+    /// Block until the execution ends or `timeout` passes; true if it ended.
+    pub fn wait(&self, timeout: Option<Duration>) -> bool {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let Ok(mut done) = self.shared.done.lock() else {
+            return true;
+        };
+        while !*done {
+            let wait = match deadline {
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(left) => left.min(Duration::from_millis(200)),
+                    None => return false,
+                },
+                None => Duration::from_millis(200),
+            };
+            match self.shared.done_cv.wait_timeout(done, wait) {
+                Ok((g, _)) => done = g,
+                Err(_) => return true,
+            }
+        }
+        true
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.shared.done.lock().map(|d| *d).unwrap_or(true)
+    }
+
+    /// Ask the execution to stop: nothing new starts, running steps are killed.
+    pub fn stop(&self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        if let Ok(ev) = self.shared.events.lock() {
+            if let Some(tx) = ev.as_ref() {
+                let _ = tx.send(Event::Stop);
+            }
+        }
+        self.shared.kill_all();
+    }
+}
+
+fn live() -> &'static Mutex<HashMap<String, ExecutionHandle>> {
+    static LIVE: OnceLock<Mutex<HashMap<String, ExecutionHandle>>> = OnceLock::new();
+    LIVE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// The handle of an execution this process is running, if any.
+pub fn live_handle(arn: &str) -> Option<ExecutionHandle> {
+    live().lock().ok()?.get(arn).cloned()
+}
+
+/// Handles of every execution this process is still running.
+pub fn live_handles() -> Vec<ExecutionHandle> {
+    live().lock().map(|m| m.values().cloned().collect()).unwrap_or_default()
+}
+
+/// Everything one step attempt needs besides its definition.
+pub struct StepContext {
+    pub store: Store,
+    pub execution_id: String,
+    pub job_name: String,
+    pub log_path: PathBuf,
+    pub step_index: usize,
+    shared: Arc<Shared>,
+    pool: Option<Arc<WorkerPool>>,
+    host: Option<Arc<dyn Host>>,
+}
+
+impl StepContext {
+    pub fn stopping(&self) -> bool {
+        self.shared.stop.load(Ordering::SeqCst)
+    }
+
+    /// Run a function-step task in a worker process, or in-process through the host.
+    pub fn run_function(&self, task: &Value) -> Result<Value, StepFailure> {
+        match &self.pool {
+            Some(pool) => {
+                let text = task.to_string();
+                let result = pool.run(&text, |pid| {
+                    if let Ok(mut p) = self.shared.pids.lock() {
+                        p.insert(self.step_index, pid);
+                    }
+                    if self.stopping() {
+                        self.shared.kill_all();
+                    }
+                });
+                if let Ok(mut p) = self.shared.pids.lock() {
+                    p.remove(&self.step_index);
+                }
+                match result {
+                    Ok(answer) => parse_answer(&answer),
+                    Err(WorkerFailure::Spawn(e)) => Err(StepFailure::new(e, FailureKind::Service)),
+                    Err(WorkerFailure::Died(e)) => Err(StepFailure::new(e, FailureKind::Job)),
+                }
+            }
+            None => self.host_call(task),
+        }
+    }
+
+    /// Run a task through the Python host.
+    pub fn host_call(&self, task: &Value) -> Result<Value, StepFailure> {
+        let Some(host) = &self.host else {
+            return Err(StepFailure::new(
+                "no Python host is available to run this step",
+                FailureKind::Service,
+            ));
+        };
+        match host.call(&task.to_string()) {
+            Ok(answer) => parse_answer(&answer),
+            Err(e) => Err(StepFailure::new(e, FailureKind::Service)),
+        }
+    }
+}
+
+fn parse_answer(text: &str) -> Result<Value, StepFailure> {
+    serde_json::from_str(text).map_err(|e| {
+        StepFailure::new(
+            format!("the step runner answered something that is not JSON: {e}"),
+            FailureKind::Service,
+        )
+    })
+}
+
+/// Validate a start request and start the execution on engine threads. Everything that can be
+/// checked before a step runs is checked here, and reported all at once.
+pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<ExecutionHandle> {
+    let pipeline = store.load_pipeline(&req.pipeline)?;
+    let version = req.pipeline_version_id.unwrap_or(pipeline.latest_version);
+    let definition_text = store.definition_text(&req.pipeline, Some(version))?;
+    let compiled = validate::compile(&definition_text, &req.pipeline)?;
+    let parameters = super::params::resolve(&req.pipeline, &compiled.definition.parameters, &req.parameters)?;
+
+    let mut kinds = Vec::with_capacity(compiled.steps.len());
+    let mut unsupported = Vec::new();
+    for s in &compiled.steps {
+        match executors::classify(s, &config.external_types) {
+            Ok(k) => kinds.push(k),
+            Err(reason) => {
+                unsupported.push(Problem::new("unsupported_step", s.loc.clone(), reason));
+                kinds.push(StepKind::Fail);
+            }
+        }
+    }
+    if !unsupported.is_empty() {
+        return Err(CoreError::Unsupported { problems: unsupported });
+    }
+    if req.selective_execution_config.is_some() {
+        return Err(CoreError::Validation(
+            "SelectiveExecutionConfig is not supported by this version of the engine".to_string(),
+        ));
+    }
+    let max_parallel = req
+        .max_parallel
+        .or_else(|| {
+            pipeline
+                .parallelism_configuration
+                .as_ref()
+                .and_then(|p| p.get("MaxParallelExecutionSteps"))
+                .and_then(Value::as_u64)
+        })
+        .map(|n| n as usize)
+        .unwrap_or(DEFAULT_MAX_PARALLEL);
+    if max_parallel == 0 {
+        return Err(CoreError::Validation(
+            "MaxParallelExecutionSteps must be at least 1, found 0".into(),
+        ));
+    }
+
+    let id = util::new_id();
+    let arn = util::execution_arn(&req.pipeline, &id);
+    let dir = store.execution_dir(&req.pipeline, &id);
+    // Lock before the record exists, so no reader ever sees a running execution without an owner.
+    let lock = FileLock::acquire(&dir.join("lock"))?;
+    store::write_atomic(&dir.join("definition.json"), definition_text.as_bytes())?;
+    let t = util::now();
+    let record = ExecutionRecord {
+        pipeline_name: req.pipeline.clone(),
+        pipeline_arn: pipeline.pipeline_arn.clone(),
+        pipeline_execution_arn: arn.clone(),
+        execution_id: id.clone(),
+        pipeline_execution_status: "Executing".into(),
+        pipeline_execution_display_name: Some(
+            req.display_name
+                .clone()
+                .unwrap_or_else(|| format!("execution-{}", (t * 1000.0) as u64)),
+        ),
+        pipeline_execution_description: req.description.clone(),
+        failure_reason: None,
+        creation_time: t,
+        last_modified_time: t,
+        end_time: None,
+        parallelism_configuration: req.max_parallel.map(|n| json!({"MaxParallelExecutionSteps": n})),
+        selective_execution_config: req.selective_execution_config.clone(),
+        pipeline_version_id: version,
+        parameters,
+        pipeline_experiment_config: None,
+        owner_pid: std::process::id(),
+        client_request_token: req.client_request_token.clone(),
+    };
+    store::write_json(&dir.join("execution.json"), &record)?;
+    store.touch_pipeline_run(&req.pipeline, t)?;
+
+    let function_steps = kinds.iter().filter(|k| **k == StepKind::Function).count();
+    let pool = config
+        .workers
+        .clone()
+        .filter(|_| function_steps > 0)
+        .map(|spec| Arc::new(WorkerPool::new(spec)));
+    if let Some(pool) = &pool {
+        let warm = function_steps
+            .min(max_parallel)
+            .min(std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let p = Arc::clone(pool);
+        std::thread::spawn(move || p.prewarm(warm));
+    }
+    let shared = Arc::new(Shared::new());
+    let handle = ExecutionHandle {
+        arn: arn.clone(),
+        shared: Arc::clone(&shared),
+    };
+    if let Ok(mut l) = live().lock() {
+        l.insert(arn.clone(), handle.clone());
+    }
+    let run = scheduler::Run::new(
+        store.clone(),
+        Arc::new(compiled),
+        kinds,
+        record,
+        dir,
+        shared,
+        pool,
+        config.host,
+        max_parallel,
+    );
+    std::thread::Builder::new()
+        .name(format!("sagepipe-{id}"))
+        .spawn(move || {
+            run.drive();
+            drop(lock);
+        })
+        .map_err(|e| CoreError::store(store.root(), e))?;
+    Ok(handle)
+}
+
+/// Mark every execution this process still runs as stopped and wait for them (interpreter exit).
+pub fn stop_all_and_wait(timeout: Duration) {
+    for h in live_handles() {
+        h.stop();
+    }
+    for h in live_handles() {
+        h.wait(Some(timeout));
+    }
+}
+
+pub(crate) fn finish(shared: &Shared, arn: &str) {
+    if let Ok(mut l) = live().lock() {
+        l.remove(arn);
+    }
+    if let Ok(mut d) = shared.done.lock() {
+        *d = true;
+    }
+    shared.done_cv.notify_all();
+}

@@ -1,0 +1,441 @@
+//! The scheduler of one execution: starts every ready step (up to the parallelism limit), runs
+//! ConditionStep branches, stops on failure or request, and records everything in the store.
+
+use serde_json::{Map, Value};
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::channel;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use super::retry::next_delay;
+use super::scope::RunScope;
+use super::workers::WorkerPool;
+use super::{Event, Host, Shared, StepContext};
+use crate::core::dag::EdgeKind;
+use crate::core::definition::Branch;
+use crate::core::executors::{self, Outcome, StepKind};
+use crate::core::expr::evaluate;
+use crate::core::store::{self, ExecutionRecord, StepRecord, Store};
+use crate::core::util;
+use crate::core::validate::CompiledPipeline;
+
+/// SageMaker's execution failure reason when a step (not a FailStep) failed.
+pub const STEP_FAILURE_REASON: &str = "Step failure: One or multiple steps failed.";
+/// Step failure reasons are capped like the service's (1024 characters).
+const MAX_REASON: usize = 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Stopped,
+    /// Will not run: a branch not taken, or downstream of a step that did not succeed.
+    Skipped,
+}
+
+/// What the scheduler needs to know when a step ends.
+pub enum Settled {
+    Succeeded { condition_outcome: Option<bool> },
+    Failed { fail_step_message: Option<String> },
+    Stopped,
+}
+
+pub struct Run {
+    store: Store,
+    compiled: Arc<CompiledPipeline>,
+    kinds: Vec<StepKind>,
+    record: Mutex<ExecutionRecord>,
+    parameters: Map<String, Value>,
+    dir: PathBuf,
+    shared: Arc<Shared>,
+    pool: Option<Arc<WorkerPool>>,
+    host: Option<Arc<dyn Host>>,
+    max_parallel: usize,
+    properties: RwLock<Vec<Option<Value>>>,
+    seq: AtomicU64,
+}
+
+impl Run {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        store: Store,
+        compiled: Arc<CompiledPipeline>,
+        kinds: Vec<StepKind>,
+        record: ExecutionRecord,
+        dir: PathBuf,
+        shared: Arc<Shared>,
+        pool: Option<Arc<WorkerPool>>,
+        host: Option<Arc<dyn Host>>,
+        max_parallel: usize,
+    ) -> Run {
+        let n = compiled.steps.len();
+        Run {
+            store,
+            compiled,
+            kinds,
+            parameters: record.parameters.clone(),
+            record: Mutex::new(record),
+            dir,
+            shared,
+            pool,
+            host,
+            max_parallel,
+            properties: RwLock::new(vec![None; n]),
+            seq: AtomicU64::new(0),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+    pub fn compiled(&self) -> &CompiledPipeline {
+        &self.compiled
+    }
+    pub fn record_parameters(&self) -> &Map<String, Value> {
+        &self.parameters
+    }
+    fn with_record<T>(&self, f: impl FnOnce(&ExecutionRecord) -> T) -> T {
+        match self.record.lock() {
+            Ok(r) => f(&r),
+            Err(p) => f(&p.into_inner()),
+        }
+    }
+    pub fn execution_id(&self) -> String {
+        self.with_record(|r| r.execution_id.clone())
+    }
+    pub fn execution_arn(&self) -> String {
+        self.with_record(|r| r.pipeline_execution_arn.clone())
+    }
+    pub fn pipeline_name(&self) -> &str {
+        &self.compiled.name
+    }
+    pub fn start_time(&self) -> f64 {
+        self.with_record(|r| r.creation_time)
+    }
+
+    /// The recorded properties of a step of this run.
+    pub fn properties_of(&self, step: &str) -> Result<Value, String> {
+        let i = *self
+            .compiled
+            .index
+            .get(step)
+            .ok_or_else(|| format!("no step '{step}' in this pipeline"))?;
+        let props = self
+            .properties
+            .read()
+            .map_err(|_| "properties lock poisoned".to_string())?;
+        props[i].clone().ok_or_else(|| {
+            format!("step '{step}' has not succeeded in this execution, so its properties are undefined")
+        })
+    }
+
+    fn write_record(&self) {
+        let _ = self.with_record(|r| store::write_json(&self.dir.join("execution.json"), r));
+    }
+
+    /// Run the execution to its end. Called on the execution's own thread.
+    pub fn drive(self) {
+        let run = Arc::new(self);
+        let (tx, rx) = channel::<Event>();
+        if let Ok(mut ev) = run.shared.events.lock() {
+            *ev = Some(tx.clone());
+        }
+        let n = run.compiled.steps.len();
+        let dag = &run.compiled.dag;
+        let mut state = vec![State::Pending; n];
+        let mut outcome: Vec<Option<bool>> = vec![None; n];
+        let mut remaining: Vec<usize> = (0..n).map(|i| dag.parents(i).len()).collect();
+        let mut ready: VecDeque<usize> = run
+            .compiled
+            .order
+            .iter()
+            .copied()
+            .filter(|&i| remaining[i] == 0)
+            .collect();
+        let mut running = 0usize;
+        let mut failed = false;
+        let mut fail_message: Option<String> = None;
+        let mut stopping = run.shared.stop.load(Ordering::SeqCst);
+
+        loop {
+            while !stopping && !failed && running < run.max_parallel {
+                let Some(i) = ready.pop_front() else { break };
+                state[i] = State::Running;
+                running += 1;
+                let r = Arc::clone(&run);
+                let tx = tx.clone();
+                let spawned = std::thread::Builder::new()
+                    .name(format!("step-{}", run.compiled.name_of(i)))
+                    .spawn(move || {
+                        let settled = r.run_step(i);
+                        let _ = tx.send(Event::Done(i, settled));
+                    });
+                if spawned.is_err() {
+                    running -= 1;
+                    state[i] = State::Failed;
+                    failed = true;
+                }
+            }
+            if running == 0 {
+                break;
+            }
+            match rx.recv() {
+                Ok(Event::Done(i, settled)) => {
+                    running -= 1;
+                    state[i] = match settled {
+                        Settled::Succeeded { condition_outcome } => {
+                            outcome[i] = condition_outcome;
+                            State::Succeeded
+                        }
+                        Settled::Failed { fail_step_message } => {
+                            failed = true;
+                            if fail_message.is_none() {
+                                fail_message = fail_step_message;
+                            }
+                            State::Failed
+                        }
+                        Settled::Stopped => State::Stopped,
+                    };
+                    release_children(&run, i, &mut state, &outcome, &mut remaining, &mut ready);
+                }
+                Ok(Event::Stop) => {
+                    if !stopping {
+                        stopping = true;
+                        if let Ok(mut r) = run.record.lock() {
+                            r.pipeline_execution_status = "Stopping".into();
+                            r.last_modified_time = util::now();
+                        }
+                        run.write_record();
+                        run.shared.kill_all();
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+
+        let t = util::now();
+        if let Ok(mut r) = run.record.lock() {
+            let (status, reason) = if stopping || state.contains(&State::Stopped) && !failed {
+                ("Stopped", None)
+            } else if failed {
+                (
+                    "Failed",
+                    Some(fail_message.unwrap_or_else(|| STEP_FAILURE_REASON.to_string())),
+                )
+            } else {
+                ("Succeeded", None)
+            };
+            r.pipeline_execution_status = status.into();
+            r.failure_reason = reason;
+            r.last_modified_time = t;
+            r.end_time = Some(t);
+        }
+        run.write_record();
+        if let Ok(mut ev) = run.shared.events.lock() {
+            *ev = None;
+        }
+        super::finish(&run.shared, &run.execution_arn());
+    }
+
+    fn job_name(&self, i: usize) -> String {
+        let mut name = format!(
+            "pipelines-{}-{}-{}",
+            self.execution_id(),
+            self.compiled.name_of(i),
+            &util::new_id()[..10]
+        );
+        name.truncate(63);
+        name.trim_end_matches('-').to_string()
+    }
+
+    fn save_step(&self, rec: &StepRecord) {
+        let _ = store::write_json(&self.dir.join("steps").join(format!("{}.json", rec.step_name)), rec);
+    }
+
+    /// Run one step with its retries; record it; tell the scheduler how it ended.
+    fn run_step(&self, i: usize) -> Settled {
+        let step = &self.compiled.steps[i];
+        let kind = &self.kinds[i];
+        let job_name = self.job_name(i);
+        let exec_id = self.execution_id();
+        let started = util::now();
+        let mut rec = StepRecord {
+            step_name: step.name().to_string(),
+            step_type: step.def.step_type.clone(),
+            step_display_name: step.def.display_name.clone(),
+            step_description: step.def.description.clone(),
+            start_time: Some(started),
+            end_time: None,
+            step_status: "Executing".into(),
+            attempt_count: 0,
+            failure_reason: None,
+            metadata: Map::new(),
+            cache_hit_result: None,
+            selective_execution_result: None,
+            properties: None,
+            artifacts: vec![],
+            error: None,
+            seq: self.seq.fetch_add(1, Ordering::SeqCst),
+        };
+        let ctx = StepContext {
+            store: self.store.clone(),
+            execution_id: exec_id.clone(),
+            job_name: job_name.clone(),
+            log_path: self.store.log_path(&self.compiled.name, &exec_id, step.name()),
+            step_index: i,
+            shared: Arc::clone(&self.shared),
+            pool: self.pool.clone(),
+            host: self.host.clone(),
+        };
+        let scope = RunScope {
+            run: self,
+            job_name: &job_name,
+        };
+        let first = Instant::now();
+        let outcome = loop {
+            rec.attempt_count += 1;
+            self.save_step(&rec);
+            if ctx.stopping() {
+                break Outcome::Stopped("Stopped by request".into());
+            }
+            let attempt = match kind {
+                // Conditions are evaluated by the executor (operands may only make sense there).
+                StepKind::Condition => executors::execute(kind, step, &Value::Null, &ctx, &scope),
+                _ => match evaluate(&step.def.arguments, &scope) {
+                    Ok(args) => executors::execute(kind, step, &args, &ctx, &scope),
+                    Err(e) => Outcome::Failed(executors::StepFailure::new(
+                        format!("cannot resolve the arguments of step '{}': {e}", step.name()),
+                        super::retry::FailureKind::Permanent,
+                    )),
+                },
+            };
+            match attempt {
+                Outcome::Failed(f) if !ctx.stopping() => {
+                    let elapsed_min = first.elapsed().as_secs_f64() / 60.0;
+                    match next_delay(&step.def.retry_policies, f.kind, rec.attempt_count, elapsed_min) {
+                        Some(delay) => {
+                            append_log(
+                                &ctx.log_path,
+                                &format!(
+                                    "[sagepipe] attempt {} failed ({}); retrying in {delay:.1}s\n",
+                                    rec.attempt_count,
+                                    f.reason.lines().next().unwrap_or("")
+                                ),
+                            );
+                            if !sleep_unless_stopped(&ctx, delay) {
+                                break Outcome::Stopped("Stopped by request".into());
+                            }
+                        }
+                        None => break Outcome::Failed(f),
+                    }
+                }
+                other => break other,
+            }
+        };
+        rec.end_time = Some(util::now());
+        let settled = match outcome {
+            Outcome::Succeeded(s) => {
+                rec.step_status = "Succeeded".into();
+                rec.metadata = s.metadata;
+                rec.artifacts = s.artifacts;
+                let condition_outcome = s
+                    .properties
+                    .get("Outcome")
+                    .and_then(Value::as_bool)
+                    .filter(|_| *kind == StepKind::Condition);
+                if let Ok(mut props) = self.properties.write() {
+                    props[i] = Some(s.properties.clone());
+                }
+                rec.properties = Some(s.properties);
+                Settled::Succeeded { condition_outcome }
+            }
+            Outcome::Failed(f) => {
+                rec.step_status = "Failed".into();
+                rec.failure_reason = Some(cap_reason(&f.reason));
+                rec.metadata = *f.metadata;
+                rec.error = f.error.map(|e| *e);
+                let fail_step_message = (*kind == StepKind::Fail).then(|| f.reason.clone());
+                Settled::Failed { fail_step_message }
+            }
+            Outcome::Stopped(reason) => {
+                rec.step_status = "Stopped".into();
+                rec.failure_reason = Some(reason);
+                Settled::Stopped
+            }
+        };
+        self.save_step(&rec);
+        settled
+    }
+}
+
+/// After step `i` ended, decide for each child whose parents have all ended whether it runs
+/// (every parent succeeded and, for a branch step, its condition took that branch) or is
+/// skipped; skipping cascades.
+fn release_children(
+    run: &Run,
+    i: usize,
+    state: &mut [State],
+    outcome: &[Option<bool>],
+    remaining: &mut [usize],
+    ready: &mut VecDeque<usize>,
+) {
+    let dag = &run.compiled.dag;
+    let mut queue = VecDeque::from([i]);
+    while let Some(p) = queue.pop_front() {
+        for c in dag.children(p) {
+            remaining[c] = remaining[c].saturating_sub(1);
+            if remaining[c] > 0 || state[c] != State::Pending {
+                continue;
+            }
+            let runnable = dag.incoming(c).iter().all(|&(parent, kind)| {
+                state[parent] == State::Succeeded
+                    && match kind {
+                        EdgeKind::Branch(Branch::If) => outcome[parent] == Some(true),
+                        EdgeKind::Branch(Branch::Else) => outcome[parent] == Some(false),
+                        _ => true,
+                    }
+            });
+            if runnable {
+                ready.push_back(c);
+            } else {
+                state[c] = State::Skipped;
+                queue.push_back(c);
+            }
+        }
+    }
+}
+
+fn cap_reason(reason: &str) -> String {
+    if reason.chars().count() <= MAX_REASON {
+        return reason.to_string();
+    }
+    // Keep the start (the error) and the end (where it happened).
+    let head: String = reason.chars().take(MAX_REASON / 2 - 10).collect();
+    let tail: Vec<char> = reason.chars().rev().take(MAX_REASON / 2 - 10).collect();
+    format!("{head}\n...\n{}", tail.into_iter().rev().collect::<String>())
+}
+
+fn append_log(path: &std::path::Path, text: &str) {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = f.write_all(text.as_bytes());
+    }
+}
+
+fn sleep_unless_stopped(ctx: &StepContext, seconds: f64) -> bool {
+    let until = Instant::now() + Duration::from_secs_f64(seconds.clamp(0.0, 86400.0));
+    while Instant::now() < until {
+        if ctx.stopping() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20).min(until.saturating_duration_since(Instant::now())));
+    }
+    !ctx.stopping()
+}

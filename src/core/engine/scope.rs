@@ -1,0 +1,94 @@
+//! The values references resolve to while one step of a run is evaluated.
+
+use serde_json::{json, Value};
+use std::io::Read;
+
+use super::scheduler::Run;
+use crate::core::expr::{navigate, parse_path, render_text, Scope};
+use crate::core::util;
+
+/// Largest JSON document `Std:JsonGet` will read (property files are small reports).
+const MAX_JSON_BYTES: u64 = 64 * 1024 * 1024;
+
+pub struct RunScope<'a> {
+    pub run: &'a Run,
+    pub job_name: &'a str,
+}
+
+impl Scope for RunScope<'_> {
+    fn parameter(&self, name: &str) -> Option<Value> {
+        self.run.record_parameters().get(name).cloned()
+    }
+
+    fn execution_variable(&self, name: &str) -> Option<Value> {
+        let r = &self.run;
+        match name {
+            "PipelineExecutionId" => Some(json!(r.execution_id())),
+            "PipelineExecutionArn" => Some(json!(r.execution_arn())),
+            "PipelineName" => Some(json!(r.pipeline_name())),
+            "PipelineArn" => Some(json!(util::pipeline_arn(r.pipeline_name()))),
+            "StartDateTime" => Some(json!(util::iso8601(r.start_time()))),
+            "CurrentDateTime" => Some(json!(util::iso8601(util::now()))),
+            "TrainingJobName" | "ProcessingJobName" => Some(json!(self.job_name)),
+            _ => None,
+        }
+    }
+
+    fn experiment_config(&self, field: &str) -> Option<Value> {
+        let cfg = self.run.compiled().definition.pipeline_experiment_config.clone()?;
+        let v = cfg.get(field)?.clone();
+        crate::core::expr::evaluate(&v, self).ok()
+    }
+
+    fn step_properties(&self, step: &str) -> Result<Value, String> {
+        self.run.properties_of(step)
+    }
+
+    fn property_file(&self, step: &str, file: &str) -> Result<Value, String> {
+        let s = self
+            .run
+            .compiled()
+            .step(step)
+            .ok_or_else(|| format!("no step '{step}'"))?;
+        let pf = s
+            .def
+            .property_files
+            .iter()
+            .find(|p| p.property_file_name == file)
+            .ok_or_else(|| format!("step '{step}' declares no property file '{file}'"))?;
+        let props = self.step_properties(step)?;
+        let path = parse_path(&format!(
+            "ProcessingOutputConfig.Outputs['{}'].S3Output.S3Uri",
+            pf.output_name
+        ))?;
+        let base = navigate(&props, &path).map_err(|e| {
+            format!(
+                "property file '{file}' of step '{step}': output '{}' {e}",
+                pf.output_name
+            )
+        })?;
+        let uri = format!(
+            "{}/{}",
+            render_text(&base).trim_end_matches('/'),
+            pf.file_path.trim_start_matches('/')
+        );
+        self.read_json_uri(&uri)
+            .map_err(|e| format!("property file '{file}' of step '{step}': {e}"))
+    }
+
+    fn read_json_uri(&self, uri: &str) -> Result<Value, String> {
+        let path = self.run.store().uri_to_path(uri).map_err(|e| e.to_string())?;
+        let file = std::fs::File::open(&path).map_err(|e| format!("cannot read {uri} ({}): {e}", path.display()))?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        if size > MAX_JSON_BYTES {
+            return Err(format!(
+                "{uri} is {size} bytes; JSON files read by Std:JsonGet may be at most {MAX_JSON_BYTES} bytes"
+            ));
+        }
+        let mut text = String::new();
+        file.take(MAX_JSON_BYTES)
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read {uri}: {e}"))?;
+        serde_json::from_str(&text).map_err(|e| format!("{uri} is not valid JSON: {e}"))
+    }
+}

@@ -1,0 +1,182 @@
+//! `@step` function steps. In the definition they are Training steps shaped like the SDK's
+//! (remote-function entry point and `--property_references`); locally the pickled function is
+//! run by a Python worker process, or in-process when asked.
+
+use serde_json::{json, Map, Value};
+
+use super::{from_answer, Outcome, StepFailure};
+use crate::core::definition::FlatStep;
+use crate::core::engine::retry::FailureKind;
+use crate::core::engine::StepContext;
+use crate::core::expr::render_text;
+use crate::core::util;
+
+/// The SDK's remote-function entry point ends with this script.
+const JOB_DRIVER: &str = "job_driver.sh";
+
+pub fn is_function_step(arguments: &Value) -> bool {
+    arguments
+        .pointer("/AlgorithmSpecification/ContainerEntrypoint")
+        .and_then(Value::as_array)
+        .and_then(|e| e.last())
+        .and_then(Value::as_str)
+        .is_some_and(|s| s.ends_with(JOB_DRIVER))
+}
+
+/// The remote-function options from resolved `ContainerArguments`.
+struct FunctionArgs {
+    s3_base_uri: String,
+    step_name: String,
+    func_step_s3_dir: String,
+    property_references: Map<String, Value>,
+    serialize_output_to_json: bool,
+}
+
+fn parse_container_arguments(args: &Value) -> Result<FunctionArgs, String> {
+    let items = args
+        .pointer("/AlgorithmSpecification/ContainerArguments")
+        .and_then(Value::as_array)
+        .ok_or("function step has no AlgorithmSpecification.ContainerArguments")?;
+    let mut out = FunctionArgs {
+        s3_base_uri: String::new(),
+        step_name: String::new(),
+        func_step_s3_dir: String::new(),
+        property_references: Map::new(),
+        serialize_output_to_json: false,
+    };
+    let mut i = 0;
+    while i < items.len() {
+        let flag = items[i].as_str().unwrap_or("");
+        let next = items.get(i + 1);
+        match flag {
+            "--s3_base_uri" => out.s3_base_uri = next.map(render_text).unwrap_or_default(),
+            "--pipeline_step_name" => out.step_name = next.map(render_text).unwrap_or_default(),
+            "--func_step_s3_dir" => out.func_step_s3_dir = next.map(render_text).unwrap_or_default(),
+            "--serialize_output_to_json" => {
+                out.serialize_output_to_json = next.map(render_text).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+            }
+            "--property_references" => {
+                i += 1;
+                while i + 1 < items.len() && !items[i].as_str().is_some_and(|s| s.starts_with("--")) {
+                    if let Some(k) = items[i].as_str() {
+                        out.property_references.insert(k.to_string(), items[i + 1].clone());
+                    }
+                    i += 2;
+                }
+                continue;
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    if out.s3_base_uri.is_empty() || out.step_name.is_empty() || out.func_step_s3_dir.is_empty() {
+        return Err(
+            "function step ContainerArguments lack --s3_base_uri, --pipeline_step_name or --func_step_s3_dir".into(),
+        );
+    }
+    Ok(out)
+}
+
+pub fn run(step: &FlatStep, args: &Value, ctx: &StepContext) -> Outcome {
+    let fa = match parse_container_arguments(args) {
+        Ok(f) => f,
+        Err(e) => return Outcome::Failed(StepFailure::new(e, FailureKind::Permanent)),
+    };
+    let payload_uri = format!(
+        "{}/{}/{}",
+        fa.s3_base_uri.trim_end_matches('/'),
+        fa.step_name,
+        fa.func_step_s3_dir
+    );
+    let results_uri = match args.pointer("/OutputDataConfig/S3OutputPath") {
+        Some(v) => render_text(v),
+        None => {
+            return Outcome::Failed(StepFailure::new(
+                "function step has no OutputDataConfig.S3OutputPath",
+                FailureKind::Permanent,
+            ))
+        }
+    };
+    let (payload_dir, results_dir) = match (ctx.store.uri_to_path(&payload_uri), ctx.store.uri_to_path(&results_uri)) {
+        (Ok(p), Ok(r)) => (p, r),
+        (Err(e), _) | (_, Err(e)) => return Outcome::Failed(StepFailure::new(e.to_string(), FailureKind::Permanent)),
+    };
+    if !payload_dir.is_dir() {
+        return Outcome::Failed(StepFailure::new(
+            format!(
+                "the serialized function of step '{}' is missing at {payload_uri} ({}); the definition was built \
+                 against another store or by the SageMaker SDK, so rebuild the pipeline with sagepipe in this store",
+                step.name(),
+                payload_dir.display()
+            ),
+            FailureKind::Permanent,
+        ));
+    }
+    let task = json!({
+        "kind": "function",
+        "step_name": step.name(),
+        "payload_dir": payload_dir,
+        "results_dir": results_dir,
+        "results_uri": results_uri,
+        "property_references": fa.property_references,
+        "serialize_output_to_json": fa.serialize_output_to_json,
+        "environment": args.get("Environment").cloned().unwrap_or(Value::Null),
+        "execution_id": ctx.execution_id,
+        "store_root": ctx.store.root(),
+        "log_path": ctx.log_path,
+    });
+    let answer = match ctx.run_function(&task) {
+        Ok(a) => a,
+        Err(f) => return Outcome::Failed(f),
+    };
+    match from_answer(answer, ctx) {
+        Outcome::Succeeded(mut s) => {
+            s.properties = job_properties(args, ctx, &results_uri);
+            s.metadata.insert(
+                "TrainingJob".into(),
+                json!({"Arn": util::job_arn("training-job", &ctx.job_name)}),
+            );
+            Outcome::Succeeded(s)
+        }
+        other => other,
+    }
+}
+
+/// DescribeTrainingJob-shaped properties: the resolved request plus what the job produced.
+fn job_properties(args: &Value, ctx: &StepContext, results_uri: &str) -> Value {
+    let mut p = args.as_object().cloned().unwrap_or_default();
+    p.insert("TrainingJobName".into(), json!(ctx.job_name));
+    p.insert(
+        "TrainingJobArn".into(),
+        json!(util::job_arn("training-job", &ctx.job_name)),
+    );
+    p.insert("TrainingJobStatus".into(), json!("Completed"));
+    p.insert("SecondaryStatus".into(), json!("Completed"));
+    p.insert(
+        "ModelArtifacts".into(),
+        json!({"S3ModelArtifacts": format!("{results_uri}/model.tar.gz")}),
+    );
+    Value::Object(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sdk_container_arguments() {
+        let args = json!({"AlgorithmSpecification": {"ContainerEntrypoint": ["/bin/bash", "/opt/ml/input/data/x/job_driver.sh"],
+          "ContainerArguments": ["--s3_base_uri", "s3://b/P", "--region", "us-east-1", "--pipeline_step_name", "add",
+            "--func_step_s3_dir", "d1", "--property_references", "Execution.PipelineExecutionId", "abc",
+            "Steps.g.OutputDataConfig.S3OutputPath", "s3://b/P/abc/g/results", "--serialize_output_to_json", "true"]}});
+        assert!(is_function_step(&args));
+        let fa = parse_container_arguments(&args).expect("parses");
+        assert_eq!(fa.s3_base_uri, "s3://b/P");
+        assert_eq!(fa.step_name, "add");
+        assert_eq!(fa.property_references.len(), 2);
+        assert!(fa.serialize_output_to_json);
+    }
+}

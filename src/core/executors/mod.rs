@@ -1,0 +1,252 @@
+//! What running one step means, per step type. The scheduler resolves a step's arguments and
+//! calls `execute`; executors never touch other steps' state.
+
+mod function;
+
+pub use function::is_function_step;
+
+use serde_json::{json, Map, Value};
+use std::path::Path;
+
+use super::definition::FlatStep;
+use super::engine::retry::FailureKind;
+use super::engine::StepContext;
+use super::expr::{evaluate_condition, render_text, Scope};
+use super::store::ArtifactRecord;
+use super::util;
+
+/// How a step will be run, decided before the execution starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepKind {
+    Condition,
+    Fail,
+    /// A `@step` function (Type Training with the remote-function entry point).
+    Function,
+    /// Run by a handler registered from Python for this step type.
+    External,
+}
+
+pub struct StepSuccess {
+    pub properties: Value,
+    pub metadata: Map<String, Value>,
+    pub artifacts: Vec<ArtifactRecord>,
+}
+
+pub struct StepFailure {
+    pub reason: String,
+    pub kind: FailureKind,
+    pub error: Option<Box<Value>>,
+    pub metadata: Box<Map<String, Value>>,
+}
+
+impl StepFailure {
+    pub fn new(reason: impl Into<String>, kind: FailureKind) -> Self {
+        StepFailure {
+            reason: reason.into(),
+            kind,
+            error: None,
+            metadata: Box::default(),
+        }
+    }
+}
+
+pub enum Outcome {
+    Succeeded(StepSuccess),
+    Failed(StepFailure),
+    Stopped(String),
+}
+
+/// Decide how `step` runs, or say why it cannot run locally.
+pub fn classify(step: &FlatStep, external_types: &[String]) -> Result<StepKind, String> {
+    let t = step.def.step_type.as_str();
+    if external_types.iter().any(|e| e == t) {
+        return Ok(StepKind::External);
+    }
+    match t {
+        "Condition" => Ok(StepKind::Condition),
+        "Fail" => Ok(StepKind::Fail),
+        "Training" if is_function_step(&step.def.arguments) => Ok(StepKind::Function),
+        "Processing" | "Training" | "Model" | "RegisterModel" | "Transform" => Err(format!(
+            "step '{}' of type {t} needs a local job runner, and none is registered for it in this session",
+            step.name()
+        )),
+        "Tuning" | "Lambda" | "Callback" | "EMR" | "EMRServerless" | "ClarifyCheck" | "QualityCheck" | "AutoML"
+        | "NotebookJob" | "EndpointConfig" | "Endpoint" | "InferenceComponent" | "Lineage" => Err(format!(
+            "step '{}' of type {t} has no local meaning (it needs AWS services); register a local handler for \
+             type {t} to run it locally",
+            step.name()
+        )),
+        other => Err(format!(
+            "step '{}' has type '{other}', which is not a SageMaker step type; expected one of {}",
+            step.name(),
+            super::validate::KNOWN_STEP_TYPES.join(", ")
+        )),
+    }
+}
+
+/// Run one attempt of a step whose arguments are already resolved.
+pub fn execute(kind: &StepKind, step: &FlatStep, args: &Value, ctx: &StepContext, scope: &dyn Scope) -> Outcome {
+    match kind {
+        StepKind::Condition => condition(step, scope),
+        StepKind::Fail => fail(args),
+        StepKind::Function => function::run(step, args, ctx),
+        StepKind::External => external(step, args, ctx),
+    }
+}
+
+fn condition(step: &FlatStep, scope: &dyn Scope) -> Outcome {
+    let conditions = step
+        .def
+        .arguments
+        .get("Conditions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut outcome = true;
+    for (i, c) in conditions.iter().enumerate() {
+        match evaluate_condition(c, scope) {
+            Ok(true) => {}
+            Ok(false) => {
+                outcome = false;
+                break;
+            }
+            Err(e) => {
+                return Outcome::Failed(StepFailure::new(format!("Condition {i}: {e}"), FailureKind::Permanent));
+            }
+        }
+    }
+    let mut metadata = Map::new();
+    metadata.insert(
+        "Condition".into(),
+        json!({"Outcome": if outcome { "True" } else { "False" }}),
+    );
+    Outcome::Succeeded(StepSuccess {
+        properties: json!({"Outcome": outcome}),
+        metadata,
+        artifacts: vec![],
+    })
+}
+
+fn fail(args: &Value) -> Outcome {
+    let message = args.get("ErrorMessage").map(render_text).unwrap_or_default();
+    let mut f = StepFailure::new(message.clone(), FailureKind::Permanent);
+    f.metadata.insert("Fail".into(), json!({"ErrorMessage": message}));
+    Outcome::Failed(f)
+}
+
+fn external(step: &FlatStep, args: &Value, ctx: &StepContext) -> Outcome {
+    let task = json!({
+        "kind": "external",
+        "step_name": step.name(),
+        "step_type": step.def.step_type,
+        "arguments": args,
+        "job_name": ctx.job_name,
+        "execution_id": ctx.execution_id,
+        "store_root": ctx.store.root(),
+        "log_path": ctx.log_path,
+        "property_files": step.def.property_files,
+    });
+    match ctx.host_call(&task) {
+        Ok(answer) => from_answer(answer, ctx),
+        Err(failure) => Outcome::Failed(failure),
+    }
+}
+
+/// Turn a Python host's JSON answer into an outcome.
+pub(crate) fn from_answer(answer: Value, ctx: &StepContext) -> Outcome {
+    if answer.get("ok").and_then(Value::as_bool) == Some(true) {
+        let artifacts = answer
+            .get("artifacts")
+            .and_then(Value::as_array)
+            .map(|uris| {
+                uris.iter()
+                    .filter_map(Value::as_str)
+                    .filter_map(|u| artifact_record(ctx, u))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Outcome::Succeeded(StepSuccess {
+            properties: answer.get("properties").cloned().unwrap_or(Value::Null),
+            metadata: answer
+                .get("metadata")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default(),
+            artifacts,
+        })
+    } else if ctx.stopping() {
+        Outcome::Stopped("Stopped by request".into())
+    } else {
+        let error = answer.get("error").cloned().map(Box::new);
+        let reason = answer
+            .get("reason")
+            .and_then(Value::as_str)
+            .unwrap_or("step failed")
+            .to_string();
+        let kind = match answer.get("failure_kind").and_then(Value::as_str) {
+            Some("permanent") => FailureKind::Permanent,
+            Some("service") => FailureKind::Service,
+            _ => FailureKind::Job,
+        };
+        Outcome::Failed(StepFailure {
+            reason,
+            kind,
+            error,
+            metadata: Box::default(),
+        })
+    }
+}
+
+/// Record an artifact's size, mtime and content hash (directories: over all files, in path
+/// order), so a later reuse can check it cheaply.
+pub fn artifact_record(ctx: &StepContext, uri: &str) -> Option<ArtifactRecord> {
+    let path = ctx.store.uri_to_path(uri).ok()?;
+    fingerprint(&path).map(|(size, mtime_ns, sha256)| ArtifactRecord {
+        uri: uri.to_string(),
+        size,
+        mtime_ns,
+        sha256,
+    })
+}
+
+/// `(total size, newest mtime in ns, sha256)` of a file or a directory tree.
+pub fn fingerprint(path: &Path) -> Option<(u64, i128, String)> {
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.is_file() {
+        return Some((meta.len(), mtime_ns(&meta), util::sha256_file(path).ok()?));
+    }
+    let mut files = Vec::new();
+    collect_files(path, path, &mut files);
+    files.sort();
+    let mut size = 0;
+    let mut newest = mtime_ns(&meta);
+    let mut listing = String::new();
+    for rel in &files {
+        let full = path.join(rel);
+        let m = std::fs::metadata(&full).ok()?;
+        size += m.len();
+        newest = newest.max(mtime_ns(&m));
+        listing.push_str(&format!("{}\0{}\n", rel.display(), util::sha256_file(&full).ok()?));
+    }
+    Some((size, newest, util::sha256_hex(listing.as_bytes())))
+}
+
+fn collect_files(base: &Path, dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => collect_files(base, &p, out),
+            Ok(t) if t.is_file() => {
+                if let Ok(rel) = p.strip_prefix(base) {
+                    out.push(rel.to_path_buf());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+pub fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
+    use std::os::unix::fs::MetadataExt;
+    i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec())
+}

@@ -1,0 +1,14 @@
+//! The sagepipe engine, free of Python: definitions, the step graph, validation, expressions,
+//! the scheduler, executors and the store.
+
+pub mod dag;
+pub mod definition;
+pub mod duration;
+pub mod engine;
+pub mod error;
+pub mod executors;
+pub mod expr;
+pub mod params;
+pub mod store;
+pub mod util;
+pub mod validate;

@@ -1,0 +1,496 @@
+//! The embedded store: a directory holding pipelines, their definition versions, executions,
+//! step records, logs and artifacts (`s3://bucket/key` mapped to files).
+//!
+//! Crash safety comes from atomic replacement (write a temporary file, rename it over the
+//! record), not from fsync. Multi-process safety comes from ownership: an execution's records
+//! are written only by the process that holds its `lock` file (an `flock`, released by the
+//! kernel when that process dies), so a reader that can take the lock knows the owner is gone.
+
+mod records;
+
+pub use records::{ArtifactRecord, ExecutionRecord, PipelineRecord, StepRecord};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::error::{CoreError, CoreResult};
+use super::util;
+use super::validate::valid_pipeline_name;
+
+pub const TERMINAL_STATUSES: &[&str] = &["Succeeded", "Failed", "Stopped", "CompletedWithFailures"];
+
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+/// Write `bytes` to `path` atomically: readers see the old content or the new, never a part.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> CoreResult<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|e| CoreError::store(dir, e))?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("record");
+    let tmp = dir.join(format!(
+        ".{name}.tmp.{}.{}",
+        std::process::id(),
+        TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(CoreError::store(path, e));
+    }
+    Ok(())
+}
+
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> CoreResult<()> {
+    let bytes = serde_json::to_vec(value).map_err(|e| CoreError::CorruptRecord {
+        path: path.into(),
+        msg: e.to_string(),
+    })?;
+    write_atomic(path, &bytes)
+}
+
+/// Read a JSON record; `Ok(None)` if it does not exist.
+pub fn read_json<T: DeserializeOwned>(path: &Path) -> CoreResult<Option<T>> {
+    match fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| CoreError::CorruptRecord {
+                path: path.into(),
+                msg: e.to_string(),
+            }),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(CoreError::store(path, e)),
+    }
+}
+
+/// A held exclusive lock on a file; released when dropped (or when the process dies).
+#[derive(Debug)]
+pub struct FileLock {
+    _file: File,
+}
+
+impl FileLock {
+    /// Block until the lock is ours.
+    pub fn acquire(path: &Path) -> CoreResult<FileLock> {
+        let file = open_lock_file(path)?;
+        file.lock().map_err(|e| CoreError::store(path, e))?;
+        Ok(FileLock { _file: file })
+    }
+
+    /// Take the lock if nobody holds it.
+    pub fn try_acquire(path: &Path) -> CoreResult<Option<FileLock>> {
+        let file = open_lock_file(path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(FileLock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(CoreError::store(path, e)),
+        }
+    }
+}
+
+fn open_lock_file(path: &Path) -> CoreResult<File> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(|e| CoreError::store(dir, e))?;
+    }
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| CoreError::store(path, e))
+}
+
+impl Store {
+    pub fn open(root: impl Into<PathBuf>) -> CoreResult<Store> {
+        let root = root.into();
+        fs::create_dir_all(root.join("pipelines")).map_err(|e| CoreError::store(&root, e))?;
+        Ok(Store { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn check_pipeline_name(name: &str) -> CoreResult<()> {
+        if valid_pipeline_name(name) {
+            Ok(())
+        } else {
+            Err(CoreError::Validation(format!(
+                "pipeline name {:?} is not valid: expected 1 to 256 characters from [a-zA-Z0-9-], starting and ending \
+                 with a letter or digit",
+                name.chars().take(80).collect::<String>()
+            )))
+        }
+    }
+
+    pub fn pipeline_dir(&self, name: &str) -> PathBuf {
+        self.root.join("pipelines").join(name)
+    }
+
+    pub fn execution_dir(&self, pipeline: &str, id: &str) -> PathBuf {
+        self.pipeline_dir(pipeline).join("executions").join(id)
+    }
+
+    // ---- pipelines ----
+
+    pub fn load_pipeline(&self, name: &str) -> CoreResult<PipelineRecord> {
+        Self::check_pipeline_name(name)?;
+        read_json(&self.pipeline_dir(name).join("pipeline.json"))?.ok_or_else(|| CoreError::NotFound {
+            kind: "pipeline",
+            name: name.to_string(),
+            suggestion: super::error::suggest(name, self.pipeline_names().iter().map(String::as_str)),
+        })
+    }
+
+    pub fn pipeline_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(self.root.join("pipelines"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.path().join("pipeline.json").is_file())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        names.sort();
+        names
+    }
+
+    pub fn list_pipelines(&self) -> CoreResult<Vec<PipelineRecord>> {
+        self.pipeline_names().iter().map(|n| self.load_pipeline(n)).collect()
+    }
+
+    /// Create or update a pipeline. `mode` is "create" (fails if it exists), "update" (fails if
+    /// it does not) or "upsert". A new definition version is stored only when the text changed.
+    pub fn put_pipeline(&self, name: &str, definition: &str, mode: &str, fields: &Value) -> CoreResult<PipelineRecord> {
+        Self::check_pipeline_name(name)?;
+        let dir = self.pipeline_dir(name);
+        let _lock = FileLock::acquire(&dir.join(".lock"))?;
+        let existing: Option<PipelineRecord> = read_json(&dir.join("pipeline.json"))?;
+        let t = util::now();
+        let mut rec = match (existing, mode) {
+            (Some(_), "create") => {
+                return Err(CoreError::Validation(format!("Pipeline names must be unique within an AWS account and region. Pipeline with name ({name}) already exists.")))
+            }
+            (None, "update") => {
+                return Err(CoreError::NotFound { kind: "pipeline", name: name.to_string(), suggestion: None })
+            }
+            (Some(r), _) => r,
+            (None, _) => PipelineRecord::new(name, t),
+        };
+        let current = if rec.latest_version > 0 {
+            self.definition_text(name, Some(rec.latest_version)).ok()
+        } else {
+            None
+        };
+        if current.as_deref() != Some(definition) {
+            rec.latest_version += 1;
+            write_atomic(
+                &dir.join("versions").join(format!("{}.json", rec.latest_version)),
+                definition.as_bytes(),
+            )?;
+        }
+        rec.apply_fields(fields);
+        rec.last_modified_time = t;
+        write_json(&dir.join("pipeline.json"), &rec)?;
+        Ok(rec)
+    }
+
+    pub fn definition_text(&self, name: &str, version: Option<u64>) -> CoreResult<String> {
+        let rec = self.load_pipeline(name)?;
+        let v = version.unwrap_or(rec.latest_version);
+        let path = self.pipeline_dir(name).join("versions").join(format!("{v}.json"));
+        fs::read_to_string(&path).map_err(|e| {
+            if e.kind() == ErrorKind::NotFound {
+                CoreError::NotFound {
+                    kind: "pipeline version",
+                    name: format!("{name} version {v}"),
+                    suggestion: None,
+                }
+            } else {
+                CoreError::store(&path, e)
+            }
+        })
+    }
+
+    pub fn touch_pipeline_run(&self, name: &str, t: f64) -> CoreResult<()> {
+        let dir = self.pipeline_dir(name);
+        let _lock = FileLock::acquire(&dir.join(".lock"))?;
+        if let Some(mut rec) = read_json::<PipelineRecord>(&dir.join("pipeline.json"))? {
+            rec.last_run_time = Some(t);
+            write_json(&dir.join("pipeline.json"), &rec)?;
+        }
+        Ok(())
+    }
+
+    /// Delete a pipeline and everything it recorded.
+    pub fn delete_pipeline(&self, name: &str) -> CoreResult<PipelineRecord> {
+        let rec = self.load_pipeline(name)?;
+        let dir = self.pipeline_dir(name);
+        // Move aside first so a concurrent reader never sees half a pipeline.
+        let trash = self.root.join("trash").join(format!("{name}.{}", util::new_id()));
+        fs::create_dir_all(self.root.join("trash")).map_err(|e| CoreError::store(&trash, e))?;
+        fs::rename(&dir, &trash).map_err(|e| CoreError::store(&dir, e))?;
+        let _ = fs::remove_dir_all(&trash);
+        Ok(rec)
+    }
+
+    // ---- executions ----
+
+    /// The ids of a pipeline's executions (those with a record).
+    pub fn execution_ids(&self, pipeline: &str) -> Vec<String> {
+        fs::read_dir(self.pipeline_dir(pipeline).join("executions"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.path().join("execution.json").is_file())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect()
+    }
+
+    pub fn resolve_arn(&self, arn: &str) -> CoreResult<(String, String)> {
+        let (name, id) = util::parse_execution_arn(arn).ok_or_else(|| {
+            CoreError::Validation(format!(
+                "'{arn}' is not a pipeline execution ARN: expected arn:aws:sagemaker:<region>:<account>:pipeline/<name>/execution/<id>"
+            ))
+        })?;
+        if !valid_pipeline_name(&name) || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(CoreError::NotFound {
+                kind: "pipeline execution",
+                name: arn.to_string(),
+                suggestion: None,
+            });
+        }
+        Ok((name, id))
+    }
+
+    /// Load an execution record. If it claims to be running but its owning process is gone,
+    /// it is marked Failed (and its running steps too) before it is returned.
+    pub fn load_execution(&self, arn: &str) -> CoreResult<ExecutionRecord> {
+        let (name, id) = self.resolve_arn(arn)?;
+        self.load_execution_by_id(&name, &id)
+    }
+
+    pub fn load_execution_by_id(&self, pipeline: &str, id: &str) -> CoreResult<ExecutionRecord> {
+        let dir = self.execution_dir(pipeline, id);
+        let rec: ExecutionRecord = read_json(&dir.join("execution.json"))?.ok_or_else(|| CoreError::NotFound {
+            kind: "pipeline execution",
+            name: util::execution_arn(pipeline, id),
+            suggestion: None,
+        })?;
+        if TERMINAL_STATUSES.contains(&rec.pipeline_execution_status.as_str()) {
+            return Ok(rec);
+        }
+        match FileLock::try_acquire(&dir.join("lock"))? {
+            None => Ok(rec), // the owner is alive
+            Some(_lock) => self.mark_interrupted(&dir),
+        }
+    }
+
+    /// Mark a dead owner's execution Failed. Called with its lock held.
+    fn mark_interrupted(&self, dir: &Path) -> CoreResult<ExecutionRecord> {
+        // Re-read under the lock: the owner may have finished just before it exited.
+        let mut rec: ExecutionRecord =
+            read_json(&dir.join("execution.json"))?.ok_or_else(|| CoreError::CorruptRecord {
+                path: dir.join("execution.json"),
+                msg: "vanished".into(),
+            })?;
+        if TERMINAL_STATUSES.contains(&rec.pipeline_execution_status.as_str()) {
+            return Ok(rec);
+        }
+        let t = util::now();
+        let reason = format!(
+            "Execution interrupted: the process that ran it (pid {}) exited before the execution finished.",
+            rec.owner_pid
+        );
+        for mut step in self.load_steps_in(dir)? {
+            if !TERMINAL_STATUSES.contains(&step.step_status.as_str()) {
+                step.step_status = "Failed".into();
+                step.failure_reason = Some(reason.clone());
+                step.end_time = Some(t);
+                write_json(&dir.join("steps").join(format!("{}.json", step.step_name)), &step)?;
+            }
+        }
+        rec.pipeline_execution_status = "Failed".into();
+        rec.failure_reason = Some(reason);
+        rec.last_modified_time = t;
+        rec.end_time = Some(t);
+        write_json(&dir.join("execution.json"), &rec)?;
+        Ok(rec)
+    }
+
+    pub fn list_executions(&self, pipeline: &str) -> CoreResult<Vec<ExecutionRecord>> {
+        self.load_pipeline(pipeline)?;
+        let mut out = Vec::new();
+        for id in self.execution_ids(pipeline) {
+            match self.load_execution_by_id(pipeline, &id) {
+                Ok(r) => out.push(r),
+                Err(CoreError::NotFound { .. }) => {} // deleted meanwhile
+                Err(e) => return Err(e),
+            }
+        }
+        out.sort_by(|a, b| {
+            b.creation_time
+                .total_cmp(&a.creation_time)
+                .then_with(|| b.execution_id.cmp(&a.execution_id))
+        });
+        Ok(out)
+    }
+
+    fn load_steps_in(&self, dir: &Path) -> CoreResult<Vec<StepRecord>> {
+        let mut steps = Vec::new();
+        let entries = match fs::read_dir(dir.join("steps")) {
+            Ok(e) => e,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(steps),
+            Err(e) => return Err(CoreError::store(dir, e)),
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') || !name.ends_with(".json") {
+                continue; // temporary files of an interrupted write
+            }
+            if let Some(rec) = read_json::<StepRecord>(&entry.path())? {
+                steps.push(rec);
+            }
+        }
+        steps.sort_by_key(|s| s.seq);
+        Ok(steps)
+    }
+
+    /// Step records of an execution in the order the steps started.
+    pub fn load_steps(&self, arn: &str) -> CoreResult<Vec<StepRecord>> {
+        let rec = self.load_execution(arn)?; // also settles a dead owner
+        self.load_steps_in(&self.execution_dir(&rec.pipeline_name, &rec.execution_id))
+    }
+
+    pub fn execution_definition(&self, arn: &str) -> CoreResult<String> {
+        let (name, id) = self.resolve_arn(arn)?;
+        let path = self.execution_dir(&name, &id).join("definition.json");
+        fs::read_to_string(&path).map_err(|e| CoreError::store(path, e))
+    }
+
+    pub fn log_path(&self, pipeline: &str, id: &str, step: &str) -> PathBuf {
+        self.execution_dir(pipeline, id)
+            .join("logs")
+            .join(format!("{step}.log"))
+    }
+
+    // ---- artifacts ----
+
+    /// The local file or directory behind a URI: `s3://bucket/key` lives under `<root>/s3/`,
+    /// `file://` URIs and plain paths are used as they are. Keys may not climb out of the store.
+    pub fn uri_to_path(&self, uri: &str) -> CoreResult<PathBuf> {
+        if let Some(rest) = uri.strip_prefix("s3://") {
+            let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+            let bad = || {
+                CoreError::Validation(format!("'{uri}' is not a usable S3 URI: bucket and key may not contain '..', '.', or empty path parts that leave the bucket"))
+            };
+            if bucket.is_empty() || bucket.contains(['\\', '\0']) || bucket == "." || bucket == ".." {
+                return Err(bad());
+            }
+            let mut path = self.root.join("s3").join(bucket);
+            for part in key.split('/').filter(|p| !p.is_empty()) {
+                if part == ".." || part == "." || part.contains('\0') {
+                    return Err(bad());
+                }
+                path.push(part);
+            }
+            Ok(path)
+        } else if let Some(rest) = uri.strip_prefix("file://") {
+            Ok(PathBuf::from(rest))
+        } else if uri.contains("://") {
+            Err(CoreError::Validation(format!(
+                "'{uri}': only s3://, file:// and local paths are supported locally"
+            )))
+        } else {
+            Ok(PathBuf::from(uri))
+        }
+    }
+
+    /// Whether `path` is inside the store's artifact area (used to keep writes contained).
+    pub fn in_artifacts(&self, path: &Path) -> bool {
+        let base = self.root.join("s3");
+        path.starts_with(&base) && !path.components().any(|c| matches!(c, Component::ParentDir))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_writes_and_reads() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("a/b.json");
+        write_json(&p, &serde_json::json!({"x": 1})).expect("write");
+        let v: Option<Value> = read_json(&p).expect("read");
+        assert_eq!(v, Some(serde_json::json!({"x": 1})));
+        let leftovers: Vec<_> = fs::read_dir(dir.path().join("a")).expect("dir").flatten().collect();
+        assert_eq!(leftovers.len(), 1);
+    }
+
+    #[test]
+    fn s3_uris_cannot_escape() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        assert_eq!(
+            store.uri_to_path("s3://b/k/x.csv").expect("ok"),
+            dir.path().join("s3/b/k/x.csv")
+        );
+        assert!(store.uri_to_path("s3://b/../../etc").is_err());
+        assert!(store.uri_to_path("s3://../x").is_err());
+        assert!(store.uri_to_path("http://x").is_err());
+    }
+
+    #[test]
+    fn locks_exclude_each_other_in_one_process() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("lock");
+        let held = FileLock::try_acquire(&p).expect("io").expect("free");
+        assert!(FileLock::try_acquire(&p).expect("io").is_none());
+        drop(held);
+        assert!(FileLock::try_acquire(&p).expect("io").is_some());
+    }
+
+    #[test]
+    fn pipelines_version_on_change_only() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        let f = serde_json::json!({});
+        assert_eq!(
+            store
+                .put_pipeline("p", "{}", "create", &f)
+                .expect("create")
+                .latest_version,
+            1
+        );
+        assert!(store.put_pipeline("p", "{}", "create", &f).is_err());
+        assert_eq!(
+            store
+                .put_pipeline("p", "{}", "upsert", &f)
+                .expect("same")
+                .latest_version,
+            1
+        );
+        assert_eq!(
+            store
+                .put_pipeline("p", "{\"a\":1}", "update", &f)
+                .expect("new")
+                .latest_version,
+            2
+        );
+        assert!(matches!(store.load_pipeline("q"), Err(CoreError::NotFound { .. })));
+        assert!(store.put_pipeline("../x", "{}", "create", &f).is_err());
+    }
+}

@@ -1,0 +1,153 @@
+//! Record types written to the store. Field names are the boto3 response keys, so the Python
+//! layer can hand them out with only time conversion and internal fields removed.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::core::util;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PipelineRecord {
+    pub pipeline_name: String,
+    pub pipeline_arn: String,
+    #[serde(default)]
+    pub pipeline_display_name: Option<String>,
+    #[serde(default)]
+    pub pipeline_description: Option<String>,
+    #[serde(default)]
+    pub role_arn: Option<String>,
+    pub pipeline_status: String,
+    pub creation_time: f64,
+    pub last_modified_time: f64,
+    #[serde(default)]
+    pub last_run_time: Option<f64>,
+    #[serde(default)]
+    pub parallelism_configuration: Option<Value>,
+    #[serde(default)]
+    pub tags: Vec<Value>,
+    pub latest_version: u64,
+}
+
+impl PipelineRecord {
+    pub fn new(name: &str, t: f64) -> Self {
+        PipelineRecord {
+            pipeline_name: name.to_string(),
+            pipeline_arn: util::pipeline_arn(name),
+            pipeline_display_name: Some(name.to_string()),
+            pipeline_description: None,
+            role_arn: None,
+            pipeline_status: "Active".into(),
+            creation_time: t,
+            last_modified_time: t,
+            last_run_time: None,
+            parallelism_configuration: None,
+            tags: vec![],
+            latest_version: 0,
+        }
+    }
+
+    /// Apply the optional fields of a create/update request (`RoleArn`, `PipelineDescription`,
+    /// `PipelineDisplayName`, `ParallelismConfiguration`, `Tags`); absent keys keep old values.
+    pub fn apply_fields(&mut self, fields: &Value) {
+        let s = |k: &str| fields.get(k).and_then(Value::as_str).map(str::to_string);
+        if let Some(v) = s("RoleArn") {
+            self.role_arn = Some(v);
+        }
+        if let Some(v) = s("PipelineDescription") {
+            self.pipeline_description = Some(v);
+        }
+        if let Some(v) = s("PipelineDisplayName") {
+            self.pipeline_display_name = Some(v);
+        }
+        if let Some(v) = fields.get("ParallelismConfiguration").filter(|v| !v.is_null()) {
+            self.parallelism_configuration = Some(v.clone());
+        }
+        if let Some(Value::Array(tags)) = fields.get("Tags") {
+            for t in tags {
+                let key = t.get("Key");
+                self.tags.retain(|old| old.get("Key") != key);
+                self.tags.push(t.clone());
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ExecutionRecord {
+    pub pipeline_name: String,
+    pub pipeline_arn: String,
+    pub pipeline_execution_arn: String,
+    pub execution_id: String,
+    pub pipeline_execution_status: String,
+    #[serde(default)]
+    pub pipeline_execution_display_name: Option<String>,
+    #[serde(default)]
+    pub pipeline_execution_description: Option<String>,
+    #[serde(default)]
+    pub failure_reason: Option<String>,
+    pub creation_time: f64,
+    pub last_modified_time: f64,
+    #[serde(default)]
+    pub end_time: Option<f64>,
+    #[serde(default)]
+    pub parallelism_configuration: Option<Value>,
+    #[serde(default)]
+    pub selective_execution_config: Option<Value>,
+    pub pipeline_version_id: u64,
+    /// Effective typed parameter values (given over defaults).
+    pub parameters: Map<String, Value>,
+    #[serde(default)]
+    pub pipeline_experiment_config: Option<Value>,
+    pub owner_pid: u32,
+    #[serde(default)]
+    pub client_request_token: Option<String>,
+}
+
+/// A file or directory a step produced, with what is needed to check it later without reading
+/// it again: size and mtime (cheap), and a content hash (taken once, when it was produced).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ArtifactRecord {
+    pub uri: String,
+    pub size: u64,
+    pub mtime_ns: i128,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StepRecord {
+    pub step_name: String,
+    pub step_type: String,
+    #[serde(default)]
+    pub step_display_name: Option<String>,
+    #[serde(default)]
+    pub step_description: Option<String>,
+    #[serde(default)]
+    pub start_time: Option<f64>,
+    #[serde(default)]
+    pub end_time: Option<f64>,
+    pub step_status: String,
+    #[serde(default)]
+    pub attempt_count: u32,
+    #[serde(default)]
+    pub failure_reason: Option<String>,
+    #[serde(default)]
+    pub metadata: Map<String, Value>,
+    #[serde(default)]
+    pub cache_hit_result: Option<Value>,
+    #[serde(default)]
+    pub selective_execution_result: Option<Value>,
+    /// The step's Describe*-shaped properties, read by `Get Steps.<name>...`.
+    #[serde(default)]
+    pub properties: Option<Value>,
+    #[serde(default)]
+    pub artifacts: Vec<ArtifactRecord>,
+    /// For a function step that raised: exception type, message and traceback.
+    #[serde(default)]
+    pub error: Option<Value>,
+    /// Start order within the execution.
+    pub seq: u64,
+}

@@ -1,0 +1,121 @@
+//! Small shared helpers: clock, ids, ARNs, hashing.
+
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub const REGION: &str = "local";
+pub const ACCOUNT: &str = "000000000000";
+
+/// Seconds since the Unix epoch.
+pub fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// RFC 3339 text (UTC, milliseconds) for an epoch time, as `Execution.StartDateTime` renders.
+pub fn iso8601(t: f64) -> String {
+    let nanos = (t * 1e9) as i128;
+    match time::OffsetDateTime::from_unix_timestamp_nanos(nanos) {
+        Ok(dt) => {
+            let fmt = time::macros::format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+            );
+            dt.format(&fmt).unwrap_or_default()
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// 12 random lowercase alphanumerics, the service's execution-id shape.
+pub fn new_id() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut bytes = [0u8; 12];
+    if getrandom::fill(&mut bytes).is_err() {
+        // Fall back to the clock and pid; ids only need to be unique in one store.
+        let seed = (now() * 1e9) as u64 ^ u64::from(std::process::id()).rotate_left(32);
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = (seed >> ((i % 8) * 8)) as u8 ^ (i as u8).wrapping_mul(37);
+        }
+    }
+    bytes
+        .iter()
+        .map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char)
+        .collect()
+}
+
+pub fn pipeline_arn(name: &str) -> String {
+    format!("arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/{name}")
+}
+
+pub fn execution_arn(name: &str, id: &str) -> String {
+    format!("{}/execution/{id}", pipeline_arn(name))
+}
+
+/// `(pipeline name, execution id)` from an execution ARN of any region/account.
+pub fn parse_execution_arn(arn: &str) -> Option<(String, String)> {
+    let rest = arn.strip_prefix("arn:")?;
+    let resource = rest.splitn(5, ':').nth(4)?;
+    let rest = resource.strip_prefix("pipeline/")?;
+    let (name, id) = rest.rsplit_once("/execution/")?;
+    (!name.is_empty() && !id.is_empty() && !id.contains('/')).then(|| (name.to_string(), id.to_string()))
+}
+
+pub fn job_arn(kind: &str, name: &str) -> String {
+    format!("arn:aws:sagemaker:{REGION}:{ACCOUNT}:{kind}/{}", name.to_lowercase())
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// SHA-256 of a file's bytes, streamed.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_round_trip() {
+        let arn = execution_arn("my-pipe", "abc123def456");
+        assert_eq!(
+            arn,
+            "arn:aws:sagemaker:local:000000000000:pipeline/my-pipe/execution/abc123def456"
+        );
+        assert_eq!(
+            parse_execution_arn(&arn),
+            Some(("my-pipe".into(), "abc123def456".into()))
+        );
+        assert_eq!(parse_execution_arn("arn:aws:sagemaker:us-east-1:1:pipeline/x"), None);
+        assert_eq!(parse_execution_arn("garbage"), None);
+    }
+
+    #[test]
+    fn ids_have_the_service_shape() {
+        let id = new_id();
+        assert_eq!(id.len(), 12);
+        assert!(id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        assert_ne!(new_id(), id);
+    }
+
+    #[test]
+    fn iso_times() {
+        assert_eq!(iso8601(0.5), "1970-01-01T00:00:00.500Z");
+    }
+}

@@ -1,0 +1,83 @@
+//! The PyO3 binding: converts, calls the core with the GIL released, converts back.
+
+mod errors;
+mod execution;
+mod host;
+mod store;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+pub mod _core {
+    use super::*;
+
+    #[pymodule_export]
+    use super::execution::PyExecution;
+    #[pymodule_export]
+    use super::store::PyStore;
+
+    /// Parse and validate definition JSON; returns a JSON summary of the step graph
+    /// (`steps`, `edges`, `order`). Raises `DefinitionError` listing every problem.
+    #[pyfunction]
+    fn compile_definition(py: Python<'_>, definition: String, pipeline: String) -> PyResult<String> {
+        let summary =
+            py.detach(move || crate::core::validate::compile(&definition, &pipeline).map(|c| graph_summary(&c)));
+        summary.map_err(errors::to_py)
+    }
+
+    /// The handle of an execution this process is running, if any.
+    #[pyfunction]
+    fn live_execution(arn: &str) -> Option<PyExecution> {
+        crate::core::engine::live_handle(arn).map(PyExecution::from)
+    }
+
+    /// Stop every execution this process still runs and wait for them (used at interpreter exit).
+    #[pyfunction]
+    fn stop_all_and_wait(py: Python<'_>, timeout: f64) {
+        py.detach(|| crate::core::engine::stop_all_and_wait(std::time::Duration::from_secs_f64(timeout.max(0.0))));
+    }
+
+    /// ARNs of the executions this process is still running.
+    #[pyfunction]
+    fn live_executions() -> Vec<String> {
+        crate::core::engine::live_handles().into_iter().map(|h| h.arn).collect()
+    }
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        m.add("__version__", env!("CARGO_PKG_VERSION"))
+    }
+}
+
+fn graph_summary(c: &crate::core::validate::CompiledPipeline) -> String {
+    use crate::core::dag::EdgeKind;
+    let steps: Vec<serde_json::Value> = c
+        .steps
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "name": s.name(),
+                "type": s.def.step_type,
+                "display_name": s.def.display_name,
+                "parent": s.parent.map(|(p, b)| serde_json::json!({"step": c.name_of(p), "branch": format!("{b:?}")})),
+            })
+        })
+        .collect();
+    let edges: Vec<serde_json::Value> = c
+        .dag
+        .graph
+        .edge_indices()
+        .filter_map(|e| {
+            let (a, b) = c.dag.graph.edge_endpoints(e)?;
+            let kind = match c.dag.graph[e] {
+                EdgeKind::DependsOn => "DependsOn",
+                EdgeKind::Data => "Data",
+                EdgeKind::Branch(crate::core::definition::Branch::If) => "If",
+                EdgeKind::Branch(crate::core::definition::Branch::Else) => "Else",
+            };
+            Some(serde_json::json!([c.name_of(a.index()), c.name_of(b.index()), kind]))
+        })
+        .collect();
+    let order: Vec<&str> = c.order.iter().map(|&i| c.name_of(i)).collect();
+    serde_json::json!({"steps": steps, "edges": edges, "order": order}).to_string()
+}

@@ -1,0 +1,162 @@
+//! `sagepipe._core.Store`: the store and the engine entry points, as JSON in and out.
+
+use pyo3::prelude::*;
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::errors::to_py;
+use super::execution::PyExecution;
+use super::host::PyHost;
+use crate::core::engine::{self, workers::WorkerSpec, Host, RunConfig, StartRequest};
+use crate::core::error::{CoreError, CoreResult};
+use crate::core::store::Store;
+
+#[pyclass(frozen, name = "Store", module = "sagepipe._core")]
+pub struct PyStore {
+    inner: Store,
+}
+
+fn json<T: serde::Serialize>(v: CoreResult<T>) -> PyResult<String> {
+    v.and_then(|x| serde_json::to_string(&x).map_err(|e| CoreError::Validation(e.to_string())))
+        .map_err(to_py)
+}
+
+fn parse_object(text: &str, what: &str) -> CoreResult<Map<String, Value>> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) | Err(_) => Err(CoreError::Validation(format!("{what} must be a JSON object"))),
+    }
+}
+
+#[pymethods]
+impl PyStore {
+    #[new]
+    fn new(py: Python<'_>, root: PathBuf) -> PyResult<Self> {
+        py.detach(move || Store::open(root))
+            .map(|inner| PyStore { inner })
+            .map_err(to_py)
+    }
+
+    #[getter]
+    fn root(&self) -> PathBuf {
+        self.inner.root().to_path_buf()
+    }
+
+    /// Create ("create"), update ("update") or upsert ("upsert") a pipeline.
+    fn put_pipeline(
+        &self,
+        py: Python<'_>,
+        name: String,
+        definition: String,
+        mode: String,
+        fields: String,
+    ) -> PyResult<String> {
+        let s = self.inner.clone();
+        json(py.detach(move || {
+            let fields = Value::Object(parse_object(&fields, "fields")?);
+            s.put_pipeline(&name, &definition, &mode, &fields)
+        }))
+    }
+
+    fn load_pipeline(&self, py: Python<'_>, name: String) -> PyResult<String> {
+        let s = self.inner.clone();
+        json(py.detach(move || s.load_pipeline(&name)))
+    }
+
+    fn list_pipelines(&self, py: Python<'_>) -> PyResult<String> {
+        let s = self.inner.clone();
+        json(py.detach(move || s.list_pipelines()))
+    }
+
+    fn delete_pipeline(&self, py: Python<'_>, name: String) -> PyResult<String> {
+        let s = self.inner.clone();
+        json(py.detach(move || s.delete_pipeline(&name)))
+    }
+
+    #[pyo3(signature = (name, version=None))]
+    fn definition_text(&self, py: Python<'_>, name: String, version: Option<u64>) -> PyResult<String> {
+        let s = self.inner.clone();
+        py.detach(move || s.definition_text(&name, version)).map_err(to_py)
+    }
+
+    fn list_executions(&self, py: Python<'_>, name: String) -> PyResult<String> {
+        let s = self.inner.clone();
+        json(py.detach(move || s.list_executions(&name)))
+    }
+
+    fn load_execution(&self, py: Python<'_>, arn: String) -> PyResult<String> {
+        let s = self.inner.clone();
+        json(py.detach(move || s.load_execution(&arn)))
+    }
+
+    fn load_steps(&self, py: Python<'_>, arn: String) -> PyResult<String> {
+        let s = self.inner.clone();
+        json(py.detach(move || s.load_steps(&arn)))
+    }
+
+    fn execution_definition(&self, py: Python<'_>, arn: String) -> PyResult<String> {
+        let s = self.inner.clone();
+        py.detach(move || s.execution_definition(&arn)).map_err(to_py)
+    }
+
+    fn uri_to_path(&self, uri: &str) -> PyResult<PathBuf> {
+        self.inner.uri_to_path(uri).map_err(to_py)
+    }
+
+    fn log_path(&self, arn: &str, step: &str) -> PyResult<PathBuf> {
+        let (name, id) = self.inner.resolve_arn(arn).map_err(to_py)?;
+        Ok(self.inner.log_path(&name, &id, step))
+    }
+
+    /// Start an execution. `request` is JSON with the StartPipelineExecution fields;
+    /// `python`/`python_path`/`cwd` describe worker processes for function steps (no `python`:
+    /// run them in-process through `host`); `host` is called with task JSON for in-process
+    /// function steps and for steps of `external_types`.
+    #[pyo3(signature = (request, python=None, python_path=Vec::new(), cwd=None, host=None, external_types=Vec::new()))]
+    #[allow(clippy::too_many_arguments)]
+    fn start(
+        &self,
+        py: Python<'_>,
+        request: String,
+        python: Option<PathBuf>,
+        python_path: Vec<String>,
+        cwd: Option<PathBuf>,
+        host: Option<Py<PyAny>>,
+        external_types: Vec<String>,
+    ) -> PyResult<PyExecution> {
+        let s = self.inner.clone();
+        let config = RunConfig {
+            workers: python.map(|python| WorkerSpec {
+                python,
+                python_path,
+                cwd,
+            }),
+            host: host.map(|h| Arc::new(PyHost::new(h)) as Arc<dyn Host>),
+            external_types,
+        };
+        let handle = py.detach(move || {
+            let r = parse_object(&request, "request")?;
+            let text = |k: &str| r.get(k).and_then(Value::as_str).map(str::to_string);
+            let req = StartRequest {
+                pipeline: text("PipelineName").unwrap_or_default(),
+                parameters: r
+                    .get("Parameters")
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default(),
+                display_name: text("PipelineExecutionDisplayName"),
+                description: text("PipelineExecutionDescription"),
+                max_parallel: r
+                    .get("ParallelismConfiguration")
+                    .and_then(|p| p.get("MaxParallelExecutionSteps"))
+                    .and_then(Value::as_u64),
+                selective_execution_config: r.get("SelectiveExecutionConfig").filter(|v| !v.is_null()).cloned(),
+                pipeline_version_id: r.get("PipelineVersionId").and_then(Value::as_u64),
+                client_request_token: text("ClientRequestToken"),
+            };
+            engine::start(&s, req, config)
+        });
+        handle.map(PyExecution::from).map_err(to_py)
+    }
+}
