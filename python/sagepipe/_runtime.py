@@ -1,0 +1,210 @@
+"""Runs the Python side of steps for the engine: ``@step`` functions (in a worker process or
+in-process) and steps of types with a registered local handler.
+
+The engine sends a task as JSON and gets an answer as JSON: ``{"ok": true, "artifacts": [...],
+"properties": {...}, "metadata": {...}}`` or ``{"ok": false, "reason": ..., "error": {...}}``.
+"""
+
+import contextlib
+import io
+import json
+import os
+import sys
+import traceback
+from typing import Any, Callable, Dict, Optional
+
+from sagepipe.workflow._function_payload import (
+    EXCEPTION_FILE,
+    JSON_RESULTS_FILE,
+    JSON_SERIALIZED_RESULT_KEY,
+    PAYLOAD_FILE,
+    RESULT_FILE,
+    restore_pipeline_variables,
+)
+
+# Step type -> handler(task: dict) -> answer dict. Filled by sagepipe.local_handlers.
+STEP_HANDLERS: Dict[str, Callable[[Dict[str, Any]], Dict[str, Any]]] = {}
+
+_REASON_TAIL_LINES = 12
+
+
+def _store_path(store_root: str, uri: str) -> str:
+    """Map an ``s3://bucket/key`` URI into the store (``file://`` and paths pass through)."""
+    if uri.startswith("s3://"):
+        bucket, _, key = uri[5:].partition("/")
+        parts = [p for p in key.split("/") if p]
+        if bucket in ("", ".", "..") or any(p in (".", "..") for p in parts):
+            raise ValueError(f"{uri!r} is not a usable S3 URI")
+        return os.path.join(store_root, "s3", bucket, *parts)
+    if uri.startswith("file://"):
+        return uri[7:]
+    return uri
+
+
+def load_result(store_root: str, results_uri: str) -> Any:
+    """The return value a function step stored at ``results_uri``."""
+    import cloudpickle
+
+    with open(os.path.join(_store_path(store_root, results_uri), RESULT_FILE), "rb") as f:
+        return cloudpickle.load(f)
+
+
+def _failure_reason(exc: BaseException, tb: str) -> str:
+    lines = tb.rstrip().splitlines()
+    tail = "\n".join(lines[-_REASON_TAIL_LINES:])
+    head = f"{type(exc).__name__}: {exc}"
+    return head if tail.endswith(head) and len(lines) <= 1 else f"{head}\n{tail}"
+
+
+@contextlib.contextmanager
+def _environment(overlay: Optional[Dict[str, str]]):
+    """Apply a step's ``Environment`` for the duration of the call, then restore."""
+    if not overlay:
+        yield
+        return
+    saved = {k: os.environ.get(k) for k in overlay}
+    os.environ.update({k: str(v) for k, v in overlay.items()})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextlib.contextmanager
+def _fd_capture(log_path: str):
+    """Send file descriptors 1 and 2 (this process and its children) to the step's log."""
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for f in (fd, *saved):
+            os.close(f)
+
+
+class _Tee(io.TextIOBase):
+    def __init__(self, *streams):
+        self._streams = streams
+
+    def write(self, s):
+        for st in self._streams:
+            st.write(s)
+        return len(s)
+
+    def flush(self):
+        for st in self._streams:
+            st.flush()
+
+
+@contextlib.contextmanager
+def _python_capture(log_path: str):
+    """In-process: copy what the function prints to the step's log (and still show it)."""
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    with open(log_path, "a") as log:
+        with contextlib.redirect_stdout(_Tee(sys.stdout, log)), contextlib.redirect_stderr(_Tee(sys.stderr, log)):
+            yield
+
+
+def _write_atomic(path: str, data: bytes) -> None:
+    tmp = f"{path}.tmp.{os.getpid()}"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def _run_function(task: Dict[str, Any], capture) -> Dict[str, Any]:
+    import cloudpickle
+
+    store_root = task["store_root"]
+    results_dir = task["results_dir"]
+    with open(os.path.join(task["payload_dir"], PAYLOAD_FILE), "rb") as f:
+        payload = cloudpickle.load(f)
+    values = task.get("property_references") or {}
+    load = lambda uri: load_result(store_root, uri)  # noqa: E731
+    try:
+        args = restore_pipeline_variables(payload["args"], values, load)
+        kwargs = restore_pipeline_variables(payload["kwargs"], values, load)
+    except (OSError, KeyError, IndexError, TypeError) as e:
+        return {
+            "ok": False,
+            "failure_kind": "permanent",
+            "reason": f"cannot load the inputs of step '{task['step_name']}': {type(e).__name__}: {e}",
+        }
+    os.makedirs(results_dir, exist_ok=True)
+    try:
+        with capture(task["log_path"]), _environment(task.get("environment")):
+            result = payload["func"](*args, **kwargs)
+    except BaseException as exc:  # noqa: BLE001 - the user's exception is the step's failure
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)) and capture is _python_capture:
+            raise
+        tb = traceback.format_exc()
+        try:
+            _write_atomic(os.path.join(results_dir, EXCEPTION_FILE), cloudpickle.dumps(exc))
+        except Exception:  # noqa: BLE001 - not every exception pickles
+            pass
+        with open(task["log_path"], "a") as log:
+            log.write(tb)
+        return {
+            "ok": False,
+            "reason": _failure_reason(exc, tb),
+            "error": {
+                "type": f"{type(exc).__module__}.{type(exc).__qualname__}",
+                "message": str(exc),
+                "traceback": tb,
+            },
+        }
+    artifacts = [RESULT_FILE]
+    _write_atomic(os.path.join(results_dir, RESULT_FILE), cloudpickle.dumps(result))
+    try:
+        text = json.dumps({JSON_SERIALIZED_RESULT_KEY: result})
+    except (TypeError, ValueError):
+        text = None  # not JSON-serializable: only other @step functions can consume it
+    if text is not None:
+        _write_atomic(os.path.join(results_dir, JSON_RESULTS_FILE), text.encode())
+        artifacts.append(JSON_RESULTS_FILE)
+    base = task["results_uri"].rstrip("/")
+    return {"ok": True, "artifacts": [f"{base}/{a}" for a in artifacts]}
+
+
+def _run_external(task: Dict[str, Any]) -> Dict[str, Any]:
+    handler = STEP_HANDLERS.get(task["step_type"])
+    if handler is None:
+        return {"ok": False, "failure_kind": "permanent", "reason": f"no local handler for type {task['step_type']}"}
+    try:
+        return handler(task)
+    except Exception as exc:  # noqa: BLE001 - a handler error is the step's failure
+        tb = traceback.format_exc()
+        return {"ok": False, "reason": _failure_reason(exc, tb),
+                "error": {"type": type(exc).__name__, "message": str(exc), "traceback": tb}}
+
+
+def run_task(task_json: str, capture=None) -> str:
+    """Run one engine task; always answers JSON (never raises for a step's own failure)."""
+    task = json.loads(task_json)
+    try:
+        if task.get("kind") == "function":
+            answer = _run_function(task, capture or _python_capture)
+        else:
+            answer = _run_external(task)
+    except Exception as exc:  # noqa: BLE001 - report runner faults as a step failure
+        answer = {"ok": False, "failure_kind": "service", "reason": f"{type(exc).__name__}: {exc}",
+                  "error": {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()}}
+    return json.dumps(answer)
+
+
+def host_call(task_json: str) -> str:
+    """The engine's in-process host."""
+    return run_task(task_json, capture=_python_capture)

@@ -1,0 +1,82 @@
+"""Exceptions raised by sagepipe.
+
+Every error is a :class:`SagePipeError`. Where the SageMaker SDK (or the service through boto3)
+raises a standard exception, the sagepipe class also derives from it, so ``except ValueError``
+keeps working: a bad definition is a ``ValueError``, an unknown resource a ``LookupError``.
+
+Validation errors carry every problem found, not just the first: ``err.errors()`` returns a
+list of ``{"type", "loc", "msg"}`` dicts, where ``loc`` is a tuple such as
+``("Steps", "Train", "DependsOn", "0")``.
+"""
+
+import json
+from typing import Any, Dict, List, Optional
+
+__all__ = [
+    "SagePipeError",
+    "DefinitionError",
+    "ParameterError",
+    "SelectionError",
+    "ReferenceExecutionError",
+    "ResourceNotFoundError",
+    "ValidationError",
+    "UnsupportedStepError",
+    "StoreError",
+    "StepFailedError",
+]
+
+
+class SagePipeError(Exception):
+    """Base class of every sagepipe error."""
+
+    def __init__(self, message: str = "", problems: Optional[str] = None):
+        super().__init__(message)
+        self.message = message
+        try:
+            self._problems: List[Dict[str, Any]] = json.loads(problems) if problems else []
+        except (TypeError, ValueError):
+            self._problems = []
+
+    def errors(self) -> List[Dict[str, Any]]:
+        """Every problem found, as ``{"type", "loc", "msg"}`` dicts (empty for non-validation errors)."""
+        return [{"type": p["kind"], "loc": tuple(p["loc"]), "msg": p["msg"]} for p in self._problems]
+
+    def error_count(self) -> int:
+        """How many problems were found."""
+        return len(self._problems)
+
+
+class DefinitionError(SagePipeError, ValueError):
+    """The pipeline definition is malformed or inconsistent."""
+
+
+class ParameterError(SagePipeError, ValueError):
+    """Parameter values do not fit the pipeline's declared parameters."""
+
+
+class SelectionError(SagePipeError, ValueError):
+    """A selective-execution request is not valid for the pipeline."""
+
+
+class ReferenceExecutionError(SelectionError):
+    """The reference execution of a selective run cannot be used."""
+
+
+class ResourceNotFoundError(SagePipeError, LookupError):
+    """A pipeline, execution or step does not exist."""
+
+
+class ValidationError(SagePipeError, ValueError):
+    """A request is well-formed but not acceptable."""
+
+
+class UnsupportedStepError(SagePipeError, NotImplementedError):
+    """A step cannot run locally; raised before anything runs."""
+
+
+class StoreError(SagePipeError, OSError):
+    """Reading or writing the store failed."""
+
+
+class StepFailedError(SagePipeError):
+    """A step failed; raised by ``execution.result()`` when no original exception is available."""

@@ -1,0 +1,423 @@
+"""The service side of ``Pipeline`` (create, start, list...) and ``_PipelineExecution``, backed
+by the local store and engine instead of the SageMaker API. Response shapes are boto3's."""
+
+import atexit
+import json
+import os
+import sys
+import threading
+import time
+from typing import Any, Dict, List, Optional, Union
+
+from sagepipe import _responses
+from sagepipe.exceptions import ResourceNotFoundError, StepFailedError, ValidationError
+
+_TERMINAL = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
+_atexit_lock = threading.Lock()
+_atexit_registered = False
+
+
+def _default_session():
+    from sagepipe.workflow.pipeline_context import PipelineSession
+
+    return PipelineSession()
+
+
+def _store_of(session):
+    store = getattr(session, "store", None)
+    if store is None or not hasattr(store, "load_execution"):
+        raise TypeError(
+            f"{type(session).__name__} is not a sagepipe session; use sagepipe.workflow.pipeline_context."
+            "PipelineSession (or call sagepipe.install() so sagemaker sessions resolve to sagepipe)"
+        )
+    return store
+
+
+def _drain_live_executions() -> None:
+    """At interpreter exit, let executions this process started finish (Ctrl-C stops them)."""
+    from sagepipe import _core
+
+    try:
+        for arn in _core.live_executions():
+            handle = _core.live_execution(arn)
+            if handle is not None:
+                handle.wait()
+    except KeyboardInterrupt:
+        _core.stop_all_and_wait(30.0)
+
+
+def _ensure_atexit() -> None:
+    global _atexit_registered
+    with _atexit_lock:
+        if not _atexit_registered:
+            atexit.register(_drain_live_executions)
+            _atexit_registered = True
+
+
+def _parallelism_request(config: Any) -> Optional[Dict[str, Any]]:
+    if config is None:
+        return None
+    if isinstance(config, dict):
+        return config
+    return config.to_request()
+
+
+def _experiment_config(definition: Dict[str, Any], rec: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    cfg = definition.get("PipelineExperimentConfig")
+    if not cfg:
+        return None
+    variables = {
+        "Execution.PipelineName": rec["PipelineName"],
+        "Execution.PipelineExecutionId": rec["ExecutionId"],
+        "Execution.PipelineExecutionArn": rec["PipelineExecutionArn"],
+        "Execution.PipelineArn": rec["PipelineArn"],
+    }
+
+    def value(v):
+        if isinstance(v, dict) and "Get" in v:
+            return variables.get(v["Get"], v["Get"])
+        return v
+
+    return {k: value(v) for k, v in cfg.items()}
+
+
+class _PipelineExecution:
+    """An execution of a pipeline, read from the local store (mirror of the SDK's class).
+
+    Args:
+        arn: The execution ARN.
+        sagemaker_session: The session whose store holds the execution.
+    """
+
+    def __init__(self, arn: str, sagemaker_session: Any = None):
+        self.arn = arn
+        self.sagemaker_session = sagemaker_session or _default_session()
+
+    def __repr__(self) -> str:
+        return f"_PipelineExecution(arn={self.arn!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _PipelineExecution) and other.arn == self.arn
+
+    def __hash__(self) -> int:
+        return hash(self.arn)
+
+    @property
+    def _store(self):
+        return _store_of(self.sagemaker_session)
+
+    def _record(self) -> Dict[str, Any]:
+        return json.loads(self._store.load_execution(self.arn))
+
+    def describe(self) -> Dict[str, Any]:
+        """``DescribePipelineExecution`` for this execution."""
+        rec = self._record()
+        definition = json.loads(self._store.execution_definition(self.arn))
+        return _responses.execution_description(rec, _experiment_config(definition, rec))
+
+    def list_steps(self) -> List[Dict[str, Any]]:
+        """The steps that started, newest first, as the service lists them."""
+        return _responses.steps_newest_first(json.loads(self._store.load_steps(self.arn)))
+
+    def list_parameters(self, max_results: Optional[int] = None, next_token: Optional[str] = None) -> Dict[str, Any]:
+        """``ListPipelineParametersForExecution``: every parameter with its effective value."""
+        params = _responses.parameters_list(self._record())
+        start = int(next_token) if next_token else 0
+        end = start + max_results if max_results else len(params)
+        out: Dict[str, Any] = {"PipelineParameters": params[start:end]}
+        if end < len(params):
+            out["NextToken"] = str(end)
+        out["ResponseMetadata"] = dict(_responses.RESPONSE_METADATA)
+        return out
+
+    def wait(self, delay: int = 30, max_attempts: int = 60) -> None:
+        """Wait until the execution ends (Succeeded, Failed or Stopped).
+
+        Unlike the SDK's waiter this returns normally for Failed and Stopped; inspect
+        ``describe()["PipelineExecutionStatus"]``. Raises ``TimeoutError`` after
+        ``delay * max_attempts`` seconds, like the SDK's waiter gives up.
+        """
+        from sagepipe import _core
+
+        limit = float(delay) * float(max_attempts)
+        handle = _core.live_execution(self.arn)
+        if handle is not None:
+            if not handle.wait(limit):
+                raise TimeoutError(f"execution {self.arn} still running after {limit:.0f} s")
+            return
+        deadline = time.monotonic() + limit
+        while self._record()["PipelineExecutionStatus"] not in _TERMINAL:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {self.arn} still running after {limit:.0f} s")
+            time.sleep(min(0.2, float(delay)))
+
+    def stop(self) -> Dict[str, Any]:
+        """Stop the execution: nothing new starts and running steps are killed."""
+        from sagepipe import _core
+
+        handle = _core.live_execution(self.arn)
+        if handle is not None:
+            handle.stop()
+        else:
+            status = self._record()["PipelineExecutionStatus"]
+            if status not in _TERMINAL:
+                raise ValidationError(
+                    f"execution {self.arn} is run by another process; stop it from that process "
+                    "(locally, executions are controlled by the process that started them)"
+                )
+        return {"PipelineExecutionArn": self.arn}
+
+    def _step_record(self, step_name: str) -> Dict[str, Any]:
+        records = json.loads(self._store.load_steps(self.arn))
+        for rec in records:
+            if rec["StepName"] == step_name:
+                return rec
+        names = [r["StepName"] for r in records]
+        raise ValueError(f"step '{step_name}' did not run in execution {self.arn}; steps that ran: {names}")
+
+    def result(self, step_name: str) -> Any:
+        """The return value of a ``@step`` function step of this execution.
+
+        Waits for the execution first. If the step raised, its original exception is raised
+        again (when it could be pickled), else a ``StepFailedError`` with the traceback.
+        """
+        import cloudpickle
+
+        from sagepipe.workflow._function_payload import EXCEPTION_FILE, RESULT_FILE
+
+        self.wait()
+        rec = self._step_record(step_name)
+        props = rec.get("Properties") or {}
+        if rec.get("StepType") != "Training" or not _is_function_request(props or rec):
+            raise ValueError("This method can only be used on pipeline steps created using @step decorator.")
+        uri = (props.get("OutputDataConfig") or {}).get("S3OutputPath")
+        if rec["StepStatus"] != "Succeeded":
+            error = rec.get("Error") or {}
+            uri = uri or _results_uri_from_definition(self, step_name)
+            exc_path = os.path.join(str(self._store.uri_to_path(uri)), EXCEPTION_FILE) if uri else None
+            if exc_path and os.path.exists(exc_path):
+                with open(exc_path, "rb") as f:
+                    original = cloudpickle.load(f)
+                raise original from StepFailedError(
+                    f"step '{step_name}' failed:\n{error.get('traceback') or rec.get('FailureReason')}"
+                )
+            raise StepFailedError(f"step '{step_name}' {rec['StepStatus'].lower()}: {rec.get('FailureReason')}")
+        with open(os.path.join(str(self._store.uri_to_path(uri)), RESULT_FILE), "rb") as f:
+            return cloudpickle.load(f)
+
+    def logs(self, step_name: str) -> str:
+        """What the step printed (stdout and stderr), from the store."""
+        path = self._store.log_path(self.arn, step_name)
+        try:
+            with open(path, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+
+def _is_function_request(props: Dict[str, Any]) -> bool:
+    entry = (props.get("AlgorithmSpecification") or {}).get("ContainerEntrypoint") or []
+    return bool(entry) and str(entry[-1]).endswith("job_driver.sh") or "Properties" not in props
+
+
+def _results_uri_from_definition(execution: _PipelineExecution, step_name: str) -> Optional[str]:
+    rec = execution._record()
+    definition = json.loads(execution._store.execution_definition(execution.arn))
+    for step in definition.get("Steps", []):
+        if step.get("Name") == step_name:
+            values = step["Arguments"]["OutputDataConfig"]["S3OutputPath"]["Std:Join"]["Values"]
+            parts = [rec["ExecutionId"] if isinstance(v, dict) else str(v) for v in values]
+            return "/".join(parts)
+    return None
+
+
+class _PipelineService:
+    """create/update/upsert/describe/delete/start/list_executions for ``Pipeline``."""
+
+    def _session(self):
+        if self.sagemaker_session is None:
+            self.sagemaker_session = _default_session()
+        return self.sagemaker_session
+
+    @property
+    def _store(self):
+        return _store_of(self._session())
+
+    def _put(self, mode: str, role_arn=None, description=None, tags=None, parallelism_config=None) -> Dict[str, Any]:
+        fields = {
+            "RoleArn": role_arn,
+            "PipelineDescription": description,
+            "ParallelismConfiguration": _parallelism_request(parallelism_config),
+            "Tags": list(tags) if tags else None,
+        }
+        fields = {k: v for k, v in fields.items() if v is not None}
+        rec = json.loads(self._store.put_pipeline(self.name, self.definition(), mode, json.dumps(fields)))
+        return rec
+
+    def create(self, role_arn: str = None, description: str = None, tags=None, parallelism_config=None) -> Dict[str, Any]:
+        """Create the pipeline in the local store (the role is recorded, not needed)."""
+        rec = self._put("create", role_arn, description, tags, parallelism_config)
+        return {"PipelineArn": rec["PipelineArn"], "ResponseMetadata": dict(_responses.RESPONSE_METADATA)}
+
+    def update(self, role_arn: str = None, description: str = None, parallelism_config=None) -> Dict[str, Any]:
+        """Store the current definition as the pipeline's new version (if it changed)."""
+        rec = self._put("update", role_arn, description, None, parallelism_config)
+        return {
+            "PipelineArn": rec["PipelineArn"],
+            "PipelineVersionId": rec["LatestVersion"],
+            "ResponseMetadata": dict(_responses.RESPONSE_METADATA),
+        }
+
+    def upsert(self, role_arn: str = None, description: str = None, tags=None, parallelism_config=None) -> Dict[str, Any]:
+        """Create the pipeline, or update it if it exists."""
+        rec = self._put("upsert", role_arn, description, tags, parallelism_config)
+        return {
+            "PipelineArn": rec["PipelineArn"],
+            "PipelineVersionId": rec["LatestVersion"],
+            "ResponseMetadata": dict(_responses.RESPONSE_METADATA),
+        }
+
+    def describe(self, pipeline_version_id: int = None) -> Dict[str, Any]:
+        """``DescribePipeline`` (the latest version's definition unless one is named)."""
+        rec = json.loads(self._store.load_pipeline(self.name))
+        definition = self._store.definition_text(self.name, pipeline_version_id)
+        return _responses.pipeline_description(rec, definition)
+
+    def delete(self) -> Dict[str, Any]:
+        """Delete the pipeline with its executions and their records."""
+        rec = json.loads(self._store.delete_pipeline(self.name))
+        return {"PipelineArn": rec["PipelineArn"], "ResponseMetadata": dict(_responses.RESPONSE_METADATA)}
+
+    def list_executions(
+        self, sort_by: str = None, sort_order: str = None, max_results: int = None, next_token: str = None
+    ) -> Dict[str, Any]:
+        """``ListPipelineExecutions`` (only the summaries and NextToken, as the SDK returns)."""
+        records = json.loads(self._store.list_executions(self.name))
+        if sort_by not in (None, "CreationTime", "PipelineExecutionArn"):
+            raise ValidationError(f"SortBy must be CreationTime or PipelineExecutionArn, got {sort_by!r}")
+        if sort_order not in (None, "Ascending", "Descending"):
+            raise ValidationError(f"SortOrder must be Ascending or Descending, got {sort_order!r}")
+        key = "PipelineExecutionArn" if sort_by == "PipelineExecutionArn" else "CreationTime"
+        records.sort(key=lambda r: (r[key], r["ExecutionId"]), reverse=sort_order != "Ascending")
+        start = int(next_token) if next_token else 0
+        end = start + max_results if max_results else len(records)
+        out: Dict[str, Any] = {
+            "PipelineExecutionSummaries": [_responses.execution_summary(r) for r in records[start:end]]
+        }
+        if end < len(records):
+            out["NextToken"] = str(end)
+        return out
+
+    def _get_latest_execution_arn(self) -> Optional[str]:
+        summaries = self.list_executions(sort_by="CreationTime", sort_order="Descending", max_results=1)
+        items = summaries["PipelineExecutionSummaries"]
+        return items[0]["PipelineExecutionArn"] if items else None
+
+    def build_parameters_from_execution(
+        self, pipeline_execution_arn: str, parameter_value_overrides: Dict[str, Any] = None
+    ) -> Dict[str, Any]:
+        """The parameters of an earlier execution (as strings), with optional overrides."""
+        execution = _PipelineExecution(pipeline_execution_arn, self._session())
+        params: Dict[str, Any] = {}
+        token = None
+        while True:
+            page = execution.list_parameters(next_token=token)
+            params.update({p["Name"]: p["Value"] for p in page["PipelineParameters"]})
+            token = page.get("NextToken")
+            if not token:
+                break
+        if parameter_value_overrides:
+            unknown = set(parameter_value_overrides) - set(params)
+            if unknown:
+                raise ValueError(
+                    f"The following parameter overrides provided: {unknown} are not present in the pipeline "
+                    f"execution: {pipeline_execution_arn}"
+                )
+            params.update(parameter_value_overrides)
+        return params
+
+    def start(
+        self,
+        parameters: Dict[str, Union[str, bool, int, float]] = None,
+        execution_display_name: str = None,
+        execution_description: str = None,
+        parallelism_config=None,
+        selective_execution_config=None,
+        pipeline_version_id: int = None,
+    ) -> _PipelineExecution:
+        """Start an execution; returns at once (``wait()`` blocks).
+
+        Locally the current definition is stored first (as ``upsert`` would, with a new version
+        only if it changed), so what runs is the pipeline as it is in the code now. A
+        ``Pipeline(name=...)`` with no steps runs the stored definition.
+        """
+        from sagepipe import _core, _runtime
+
+        session = self._session()
+        store = self._store
+        if self.steps:
+            self._put("upsert")
+        else:
+            store.load_pipeline(self.name)  # raises ResourceNotFoundError when unknown
+        selective = None
+        if selective_execution_config is not None:
+            if (
+                selective_execution_config.source_pipeline_execution_arn is None
+                and selective_execution_config.reference_latest_execution
+            ):
+                selective_execution_config.source_pipeline_execution_arn = self._get_latest_execution_arn()
+            selective = selective_execution_config.to_request()
+        request = {
+            "PipelineName": self.name,
+            "Parameters": _plain_parameters(parameters or {}),
+            "PipelineExecutionDisplayName": execution_display_name,
+            "PipelineExecutionDescription": execution_description,
+            "ParallelismConfiguration": _parallelism_request(parallelism_config),
+            "SelectiveExecutionConfig": selective,
+            "PipelineVersionId": pipeline_version_id,
+        }
+        in_process = getattr(session, "function_step_mode", "worker") == "in_process"
+        cwd = os.getcwd()
+        handle = store.start(
+            json.dumps({k: v for k, v in request.items() if v is not None}),
+            python=None if in_process else sys.executable,
+            python_path=[p or cwd for p in sys.path if isinstance(p, str)],
+            cwd=cwd,
+            host=_runtime.host_call,
+            external_types=sorted(_runtime.STEP_HANDLERS),
+        )
+        _ensure_atexit()
+        return _PipelineExecution(handle.arn, session)
+
+    @classmethod
+    def from_definition(cls, definition: Union[str, Dict[str, Any]], name: str, sagemaker_session=None):
+        """A pipeline whose definition is the given JSON (e.g. made by the SageMaker SDK)."""
+        text = definition if isinstance(definition, str) else json.dumps(definition)
+        from sagepipe import _core
+
+        _core.compile_definition(text, name)  # fail early with every problem listed
+        pipeline = cls(name=name, sagemaker_session=sagemaker_session)
+        pipeline._fixed_definition = text
+        pipeline.steps = _DefinitionSteps(text)
+        return pipeline
+
+
+class _DefinitionSteps(list):
+    """Marks a pipeline built from JSON: its steps live in the definition text."""
+
+    def __init__(self, text: str):
+        super().__init__(json.loads(text).get("Steps", []))
+
+
+def _plain_parameters(parameters: Dict[str, Any]) -> Dict[str, Any]:
+    out = {}
+    for k, v in parameters.items():
+        if not isinstance(v, (str, bool, int, float)):
+            raise ValidationError(
+                f"parameter '{k}': expected a str, bool, int or float value, found {type(v).__name__}"
+            )
+        out[k] = v
+    return out
+
+
+__all__ = ["_PipelineExecution", "_PipelineService", "ResourceNotFoundError"]

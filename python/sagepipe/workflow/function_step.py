@@ -1,0 +1,336 @@
+"""The ``@step`` decorator (mirror of ``sagemaker.workflow.function_step``).
+
+A decorated function, when called, does not run: it returns a :class:`DelayedReturn` that
+stands for its result and builds a ``_FunctionStep``. In the definition a function step is a
+``Training`` step shaped like the SDK's (remote-function entry point, ``--property_references``
+and an ``OutputDataConfig.S3OutputPath`` that holds its results), so the definition stays one
+SageMaker could read. Locally the engine recognises it by its entry point and runs the pickled
+function in a worker process (or in-process, see ``PipelineSession(function_step_mode=...)``).
+"""
+
+import inspect
+import json
+import sys
+import uuid
+from functools import wraps
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+
+from sagepipe.workflow import utilities
+from sagepipe.workflow.entities import RequestType
+from sagepipe.workflow.execution_variables import ExecutionVariables
+from sagepipe.workflow.functions import Join, JsonGet
+from sagepipe.workflow.retry import RetryPolicy
+from sagepipe.workflow.step_outputs import StepOutput
+from sagepipe.workflow.steps import ConfigurableRetryStep, StepTypeEnum
+
+__all__ = ["step", "DelayedReturn", "get_step"]
+
+JOBS_CONTAINER_ENTRYPOINT = [
+    "/bin/bash",
+    "/opt/ml/input/data/sagemaker_remote_function_bootstrap/job_driver.sh",
+]
+DEFAULT_IMAGE = "sagepipe-local/python:{major}.{minor}"
+SDK_VERSION_MIRRORED = "2.257.7"
+
+
+def get_step(step_output: StepOutput):
+    """The step behind a step output (``DelayedReturn`` or properties)."""
+    return step_output._step
+
+
+class DelayedReturn(StepOutput):
+    """The result of a ``@step`` function call, available when the step has run.
+
+    Index it (``out[0]``, ``out["key"]``) to refer to part of the result. It can be passed to
+    other ``@step`` functions and used in conditions; it cannot be iterated.
+    """
+
+    def __init__(self, function_step: "_FunctionStep", reference_path: Tuple[Any, ...] = ()):
+        super().__init__(function_step)
+        self._reference_path = tuple(reference_path)
+
+    def __getitem__(self, key) -> "DelayedReturn":
+        return DelayedReturn(self._step, self._reference_path + (key,))
+
+    def __iter__(self):
+        raise TypeError(f"'{type(self).__name__}' object is not iterable")
+
+    def __deepcopy__(self, memodict=None):
+        return self
+
+    def _json_path(self) -> str:
+        path = utilities_json_result_key()
+        for key in self._reference_path:
+            path += f"[{key}]" if isinstance(key, int) else f"['{key}']"
+        return path
+
+    @property
+    def expr(self) -> RequestType:
+        """``Std:JsonGet`` of the step's ``results.json``, as the SDK builds it."""
+        return {
+            "Std:JsonGet": {
+                "S3Uri": {
+                    "Std:Join": {
+                        "On": "/",
+                        "Values": [
+                            {"Get": f"Steps.{self._step.name}.OutputDataConfig.S3OutputPath"},
+                            "results.json",
+                        ],
+                    }
+                },
+                "Path": self._json_path(),
+            }
+        }
+
+    @property
+    def _referenced_steps(self) -> List[Any]:
+        return [self._step]
+
+
+def utilities_json_result_key() -> str:
+    from sagepipe.workflow._function_payload import JSON_SERIALIZED_RESULT_KEY
+
+    return JSON_SERIALIZED_RESULT_KEY
+
+
+class _DelayedSequence(DelayedReturn):
+    """A ``DelayedReturn`` of a function annotated to return a tuple or list."""
+
+
+class _FunctionStep(ConfigurableRetryStep):
+    """A step that runs a Python function (built by the ``@step`` decorator)."""
+
+    _is_function_step = True
+
+    def __init__(
+        self,
+        name: str,
+        display_name: Optional[str],
+        description: Optional[str],
+        retry_policies: Optional[List[RetryPolicy]],
+        depends_on: Optional[List[Any]],
+        func: Callable,
+        func_args: tuple,
+        func_kwargs: dict,
+        job_settings: Dict[str, Any],
+    ):
+        super().__init__(
+            name=name,
+            step_type=StepTypeEnum.TRAINING,
+            display_name=display_name,
+            description=description,
+            depends_on=depends_on,
+            retry_policies=retry_policies,
+        )
+        self.func = func
+        self.func_args = func_args
+        self.func_kwargs = func_kwargs
+        self.job_settings = job_settings
+        self._serialize_output_to_json = False
+
+    @property
+    def properties(self):
+        raise NotImplementedError("Properties attribute is not supported for _FunctionStep.")
+
+    @property
+    def arguments(self) -> RequestType:
+        """The CreateTrainingJob-shaped request, with the function pickled into the store."""
+        from sagepipe.session import Session
+        from sagepipe.workflow._function_payload import write_payload
+
+        config = utilities._pipeline_config
+        pipeline_name = config.pipeline_name if config else "pipeline"
+        session = (config.sagemaker_session if config else None) or Session()
+        settings = self.job_settings
+        bucket = session.default_bucket()
+        prefix = f"{session.default_bucket_prefix.strip('/')}/" if getattr(session, "default_bucket_prefix", None) else ""
+        s3_base_uri = f"s3://{bucket}/{prefix}{pipeline_name}"
+        payload_root = session.store.uri_to_path(f"{s3_base_uri}/{self.name}")
+        func_dir, refs = write_payload(str(payload_root), self.func, self.func_args, self.func_kwargs)
+
+        container_args: List[Any] = [
+            "--s3_base_uri", s3_base_uri,
+            "--region", session.boto_region_name,
+            "--client_python_version", f"{sys.version_info.major}.{sys.version_info.minor}",
+            "--client_sagemaker_pysdk_version", SDK_VERSION_MIRRORED,
+            "--dependency_settings", json.dumps({"dependency_file": None}),
+            "--pipeline_step_name", self.name,
+            "--pipeline_execution_id", ExecutionVariables.PIPELINE_EXECUTION_ID.expr,
+            "--func_step_s3_dir", func_dir,
+            "--property_references",
+            "Execution.PipelineExecutionId", ExecutionVariables.PIPELINE_EXECUTION_ID.expr,
+        ]
+        for key, expr in refs:
+            container_args.extend([key, expr])
+        if self._serialize_output_to_json:
+            container_args.extend(["--serialize_output_to_json", "true"])
+
+        image = settings.get("image_uri") or DEFAULT_IMAGE.format(
+            major=sys.version_info.major, minor=sys.version_info.minor
+        )
+        resource_config = {
+            "VolumeSizeInGB": settings.get("volume_size", 30),
+            "InstanceCount": settings.get("instance_count", 1),
+            "InstanceType": settings.get("instance_type") or "ml.m5.large",
+        }
+        keep_alive = settings.get("keep_alive_period_in_seconds", 0)
+        if keep_alive is not None:
+            resource_config["KeepAlivePeriodInSeconds"] = keep_alive
+        environment = {"AWS_DEFAULT_REGION": session.boto_region_name}
+        environment.update(settings.get("environment_variables") or {})
+        request: Dict[str, Any] = {
+            "RoleArn": settings.get("role") or "arn:aws:iam::000000000000:role/sagepipe-local",
+            "StoppingCondition": {"MaxRuntimeInSeconds": settings.get("max_runtime_in_seconds", 86400)},
+            "RetryStrategy": {"MaximumRetryAttempts": settings.get("max_retry_attempts", 1)},
+            "InputDataConfig": [
+                _channel("sagemaker_remote_function_bootstrap", f"{s3_base_uri}/sagemaker_remote_function_bootstrap"),
+                _channel(
+                    "pre_exec_script_and_dependencies",
+                    f"{s3_base_uri}/{self.name}/{func_dir}/pre_exec_script_and_dependencies",
+                ),
+            ],
+            "OutputDataConfig": {
+                "S3OutputPath": Join(
+                    on="/", values=[s3_base_uri, ExecutionVariables.PIPELINE_EXECUTION_ID, self.name, "results"]
+                ).expr
+            },
+            "AlgorithmSpecification": {
+                "TrainingImage": image,
+                "TrainingInputMode": "File",
+                "ContainerEntrypoint": list(JOBS_CONTAINER_ENTRYPOINT),
+                "ContainerArguments": container_args,
+            },
+            "ResourceConfig": resource_config,
+            "EnableNetworkIsolation": False,
+            "EnableInterContainerTrafficEncryption": bool(settings.get("encrypt_inter_container_traffic") or False),
+            "EnableManagedSpotTraining": bool(settings.get("use_spot_instances", False)),
+            "Environment": environment,
+        }
+        if settings.get("tags"):
+            request["Tags"] = settings["tags"]
+        return request
+
+
+def _channel(name: str, uri: str) -> Dict[str, Any]:
+    return {"ChannelName": name, "DataSource": {"S3DataSource": {"S3Uri": uri, "S3DataType": "S3Prefix"}}}
+
+
+def _check_arguments(func: Callable, args: tuple, kwargs: dict) -> None:
+    """Reject what the SDK rejects: wrong arity, and Join/JsonGet arguments."""
+    inspect.signature(func).bind(*args, **kwargs)
+    for value in list(args) + list(kwargs.values()):
+        if isinstance(value, (Join, JsonGet)):
+            raise ValueError(f"{type(value).__name__} is not supported as an argument of a @step function.")
+
+
+def _dependencies_in(values) -> List["_FunctionStep"]:
+    found: List[_FunctionStep] = []
+
+    def walk(v):
+        if isinstance(v, DelayedReturn):
+            if v._step not in found:
+                found.append(v._step)
+        elif isinstance(v, (list, tuple)):
+            for x in v:
+                walk(x)
+        elif isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+
+    walk(values)
+    return found
+
+
+def step(
+    _func: Optional[Callable] = None,
+    *,
+    name: Optional[str] = None,
+    display_name: Optional[str] = None,
+    description: Optional[str] = None,
+    retry_policies: Optional[List[RetryPolicy]] = None,
+    dependencies: Optional[str] = None,
+    pre_execution_commands: Optional[List[str]] = None,
+    pre_execution_script: Optional[str] = None,
+    environment_variables: Optional[Dict[str, str]] = None,
+    image_uri: Optional[str] = None,
+    instance_count: int = 1,
+    instance_type: Optional[str] = None,
+    job_conda_env: Optional[str] = None,
+    job_name_prefix: Optional[str] = None,
+    keep_alive_period_in_seconds: int = 0,
+    max_retry_attempts: int = 1,
+    max_runtime_in_seconds: int = 86400,
+    role: Optional[str] = None,
+    security_group_ids: Optional[List[str]] = None,
+    subnets: Optional[List[str]] = None,
+    tags: Optional[List[Dict[str, str]]] = None,
+    volume_kms_key: Optional[str] = None,
+    volume_size: int = 30,
+    encrypt_inter_container_traffic: Optional[bool] = None,
+    spark_config: Any = None,
+    use_spot_instances: bool = False,
+    max_wait_time_in_seconds: Optional[int] = None,
+):
+    """Make a function a pipeline step (see the SDK's ``sagemaker.workflow.function_step.step``).
+
+    Calling the decorated function returns a :class:`DelayedReturn` and creates the step; the
+    function runs when the pipeline runs. Remote-job settings (instance type, image, role...)
+    are accepted and recorded in the definition; locally they do not change how it runs.
+    """
+    if dependencies == "auto_capture":
+        raise ValueError("Auto Capture of dependencies is not supported for pipeline steps.")
+    job_settings = {
+        "environment_variables": environment_variables,
+        "image_uri": image_uri,
+        "instance_count": instance_count,
+        "instance_type": instance_type,
+        "keep_alive_period_in_seconds": keep_alive_period_in_seconds,
+        "max_retry_attempts": max_retry_attempts,
+        "max_runtime_in_seconds": max_runtime_in_seconds,
+        "role": role,
+        "tags": tags,
+        "volume_size": volume_size,
+        "encrypt_inter_container_traffic": encrypt_inter_container_traffic,
+        "use_spot_instances": use_spot_instances,
+        "dependencies": dependencies,
+        "pre_execution_commands": pre_execution_commands,
+        "pre_execution_script": pre_execution_script,
+        "job_conda_env": job_conda_env,
+        "job_name_prefix": job_name_prefix,
+        "security_group_ids": security_group_ids,
+        "subnets": subnets,
+        "volume_kms_key": volume_kms_key,
+        "spark_config": spark_config,
+        "max_wait_time_in_seconds": max_wait_time_in_seconds,
+    }
+
+    def decorator(func: Callable):
+        @wraps(func)
+        def wrapper(*args, **kwargs) -> DelayedReturn:
+            _check_arguments(func, args, kwargs)
+            step_name = name or f"{func.__name__}-{uuid.uuid4()}"[:63]
+            function_step = _FunctionStep(
+                name=step_name,
+                display_name=display_name or f"{func.__module__}.{func.__qualname__}",
+                description=description or func.__doc__ or func.__code__.co_filename,
+                retry_policies=retry_policies,
+                depends_on=_dependencies_in((args, kwargs)),
+                func=func,
+                func_args=args,
+                func_kwargs=kwargs,
+                job_settings=job_settings,
+            )
+            annotation = inspect.signature(func).return_annotation
+            origin = getattr(annotation, "__origin__", annotation)
+            if origin in (tuple, list, Tuple, List):
+                return _DelayedSequence(function_step)
+            return DelayedReturn(function_step)
+
+        return wrapper
+
+    if _func is not None:
+        return decorator(_func)
+    return decorator
+
+
+StepArg = Union[DelayedReturn, Any]

@@ -1,0 +1,373 @@
+"""The Pipeline entity (mirror of ``sagemaker.workflow.pipeline``).
+
+This module holds the pure definition-building part: ``Pipeline.__init__``,
+``Pipeline.definition()``, ``interpolate``, ``format_start_parameters``, ``update_args`` and
+``PipelineGraph``.
+"""
+
+import json
+from collections import defaultdict
+from typing import Any, Dict, List, Optional, Sequence, Set, Union
+
+from sagepipe.workflow._execution import _PipelineExecution, _PipelineService  # noqa: F401
+from sagepipe.workflow._steps_compiler import StepsCompiler
+from sagepipe.workflow.callback_step import CallbackOutput, CallbackStep
+from sagepipe.workflow.condition_step import ConditionStep
+from sagepipe.workflow.entities import Expression, RequestType
+from sagepipe.workflow.execution_variables import ExecutionVariables
+from sagepipe.workflow.lambda_step import LambdaOutput, LambdaStep
+from sagepipe.workflow.parameters import Parameter
+from sagepipe.workflow.pipeline_definition_config import PipelineDefinitionConfig
+from sagepipe.workflow.pipeline_experiment_config import PipelineExperimentConfig
+from sagepipe.workflow.properties import Properties
+from sagepipe.workflow.step_collections import StepCollection
+from sagepipe.workflow.step_outputs import StepOutput
+from sagepipe.workflow.steps import Step
+from sagepipe.workflow.utilities import list_to_request
+
+_DEFAULT_EXPERIMENT_CFG = PipelineExperimentConfig(
+    ExecutionVariables.PIPELINE_NAME, ExecutionVariables.PIPELINE_EXECUTION_ID
+)
+
+_DEFAULT_DEFINITION_CFG = PipelineDefinitionConfig(use_custom_job_prefix=False)
+
+
+class Pipeline(_PipelineService):
+    """Pipeline for workflow."""
+
+    def __init__(
+        self,
+        name: str = "",
+        parameters: Optional[Sequence[Parameter]] = None,
+        pipeline_experiment_config: Optional[PipelineExperimentConfig] = _DEFAULT_EXPERIMENT_CFG,
+        steps: Optional[Sequence[Union[Step, StepCollection, StepOutput]]] = None,
+        sagemaker_session: Optional[Any] = None,
+        pipeline_definition_config: Optional[PipelineDefinitionConfig] = _DEFAULT_DEFINITION_CFG,
+    ):
+        """Initialize a Pipeline.
+
+        Args:
+            name (str): The name of the pipeline.
+            parameters (Sequence[Parameter]): The list of the parameters.
+            pipeline_experiment_config (Optional[PipelineExperimentConfig]): If set, the workflow
+                creates an experiment and trial before executing the steps. By default the
+                pipeline name is the experiment name and the execution id the trial name.
+                ``None`` disables it (``"PipelineExperimentConfig": null`` in the definition).
+            steps (Sequence[Union[Step, StepCollection, StepOutput]]): The list of the
+                non-conditional steps of the pipeline. Steps inside the ``if_steps``/``else_steps``
+                of a ``ConditionStep`` must not be listed here.
+            sagemaker_session: The session object, stored as-is (may be None).
+            pipeline_definition_config (Optional[PipelineDefinitionConfig]): definition
+                customizations. By default, custom job-prefixing is turned off.
+        """
+        self.name = name
+        self.parameters = parameters if parameters else []
+        self.pipeline_experiment_config = pipeline_experiment_config
+        self.steps = steps if steps else []
+        self.sagemaker_session = sagemaker_session
+        self.pipeline_definition_config = pipeline_definition_config
+
+        self._version = "2020-12-01"
+        self._metadata = dict()
+
+    def _compile_steps(self) -> List[Step]:
+        """Compile the pipeline steps (BFS order, see ``StepsCompiler``)."""
+        return StepsCompiler(
+            pipeline_name=self.name,
+            sagemaker_session=self.sagemaker_session,
+            steps=self.steps,
+            pipeline_definition_config=self.pipeline_definition_config,
+        ).build()
+
+    def definition(self) -> str:
+        """Converts a request structure to string representation for workflow service calls."""
+        fixed = getattr(self, "_fixed_definition", None)
+        if fixed is not None:
+            return fixed
+        compiled_steps = self._compile_steps()
+
+        request_dict = {
+            "Version": self._version,
+            "Metadata": self._metadata,
+            "Parameters": list_to_request(self.parameters),
+            "PipelineExperimentConfig": (
+                self.pipeline_experiment_config.to_request()
+                if self.pipeline_experiment_config is not None
+                else None
+            ),
+            "Steps": list_to_request(compiled_steps),
+        }
+
+        request_dict["PipelineExperimentConfig"] = interpolate(
+            request_dict["PipelineExperimentConfig"], {}, {}, pipeline_name=self.name
+        )
+        callback_output_to_step_map = _map_callback_outputs(self.steps)
+        lambda_output_to_step_name = _map_lambda_outputs(self.steps)
+        request_dict["Steps"] = interpolate(
+            request_dict["Steps"],
+            callback_output_to_step_map=callback_output_to_step_map,
+            lambda_output_to_step_map=lambda_output_to_step_name,
+            pipeline_name=self.name,
+        )
+
+        return json.dumps(request_dict)
+
+    # Service-facing methods (create/update/upsert/start/describe/list_executions/delete/
+    # build_parameters_from_execution, from_definition) come from _PipelineService.
+
+
+def format_start_parameters(parameters: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """Formats start parameter overrides as a list of ``{"Name": ..., "Value": str(...)}`` dicts.
+
+    Args:
+        parameters (Dict[str, Any]): A dict of named values where the keys are
+            the names of the parameters to pass values into.
+    """
+    if parameters is None:
+        return None
+    return [{"Name": name, "Value": str(value)} for name, value in parameters.items()]
+
+
+def interpolate(
+    request_obj: RequestType,
+    callback_output_to_step_map: Dict[str, str],
+    lambda_output_to_step_map: Dict[str, str],
+    pipeline_name: str = None,
+) -> RequestType:
+    """Replaces pipeline variables in a nested request structure with their workflow expressions.
+
+    Args:
+        request_obj (RequestType): The request dict.
+        callback_output_to_step_map (Dict[str, str]): A dict of output name -> step name.
+        lambda_output_to_step_map (Dict[str, str]): A dict of output name -> step name.
+        pipeline_name (str): The name of the pipeline to be interpolated.
+
+    Returns:
+        RequestType: The request dict with pipeline variables replaced by their expression.
+    """
+    try:
+        return _interpolate(
+            request_obj,
+            callback_output_to_step_map=callback_output_to_step_map,
+            lambda_output_to_step_map=lambda_output_to_step_map,
+            pipeline_name=pipeline_name,
+        )
+    except TypeError as type_err:
+        raise TypeError(f"Not able to interpolate Pipeline definition: {type_err}") from type_err
+
+
+def _interpolate(
+    obj: Union[RequestType, Any],
+    callback_output_to_step_map: Dict[str, str],
+    lambda_output_to_step_map: Dict[str, str],
+    pipeline_name: str,
+):
+    """Walks the nested request dict, replacing pipeline variables with workflow expressions."""
+    if isinstance(obj, (Expression, Parameter, Properties, StepOutput)):
+        return obj.expr
+
+    if isinstance(obj, CallbackOutput):
+        step_name = callback_output_to_step_map[obj.output_name]
+        return obj.expr(step_name)
+    if isinstance(obj, LambdaOutput):
+        step_name = lambda_output_to_step_map[obj.output_name]
+        return obj.expr(step_name)
+    if isinstance(obj, dict):
+        new = obj.__class__()
+        for key, value in obj.items():
+            new[key] = interpolate(
+                value,
+                callback_output_to_step_map,
+                lambda_output_to_step_map,
+                pipeline_name=pipeline_name,
+            )
+    elif isinstance(obj, (list, set, tuple)):
+        new = obj.__class__(
+            interpolate(
+                value,
+                callback_output_to_step_map,
+                lambda_output_to_step_map,
+                pipeline_name=pipeline_name,
+            )
+            for value in obj
+        )
+    else:
+        return obj
+    return new
+
+
+def _map_callback_outputs(steps: List[Step]):
+    """Build a map of callback output names to step names (top-level steps only)."""
+    callback_output_map = {}
+    for step in steps:
+        if isinstance(step, CallbackStep):
+            if step.outputs:
+                for output in step.outputs:
+                    callback_output_map[output.output_name] = step.name
+    return callback_output_map
+
+
+def _map_lambda_outputs(steps: List[Step]):
+    """Build a map of lambda output names to step names (top-level steps only)."""
+    lambda_output_map = {}
+    for step in steps:
+        if isinstance(step, LambdaStep):
+            if step.outputs:
+                for output in step.outputs:
+                    lambda_output_map[output.output_name] = step.name
+    return lambda_output_map
+
+
+def update_args(args: Dict[str, Any], **kwargs):
+    """Updates the request arguments dict with the values that are not None.
+
+    Args:
+        args (Dict[str, Any]): The request arguments dict.
+        kwargs: key, value pairs to update the args dict with.
+    """
+    for key, value in kwargs.items():
+        if value is not None:
+            args.update({key: value})
+
+
+def _generate_step_map(steps: Sequence[Union[Step, StepCollection]], step_map: dict):
+    """Helper method to create a mapping from Step/Step Collection name to itself."""
+    for step in steps:
+        if isinstance(step, StepOutput):
+            step = step._step
+        if step.name in step_map:
+            raise ValueError(
+                "Pipeline steps cannot have duplicate names. In addition, steps added in "
+                "the ConditionStep cannot be added in the Pipeline steps list."
+            )
+        step_map[step.name] = step
+        if isinstance(step, ConditionStep):
+            _generate_step_map(step.if_steps + step.else_steps, step_map)
+        if isinstance(step, StepCollection):
+            _generate_step_map(step.steps, step_map)
+
+
+class PipelineGraph:
+    """Helper class representing the Pipeline Directed Acyclic Graph (DAG).
+
+    Attributes:
+        step_map (Dict[str, Union[Step, StepCollection]]): name -> step, including condition
+            branches and collection sub-steps.
+        adjacency_list (Dict[str, List[str]]): parent step name -> child step names.
+
+    Unlike the SDK (which uses sets), adjacency lists keep a deterministic insertion order.
+    """
+
+    def __init__(self, steps: Sequence[Union[Step, StepCollection]]):
+        self.step_map = {}
+        _generate_step_map(steps, self.step_map)
+        self.adjacency_list = self._initialize_adjacency_list()
+        if self.is_cyclic():
+            raise ValueError("Cycle detected in pipeline step graph.")
+
+    @classmethod
+    def from_pipeline(cls, pipeline: Pipeline):
+        """Create a PipelineGraph object from the Pipeline object (compiles the steps first)."""
+        compiled_steps = StepsCompiler(
+            pipeline_name=pipeline.name,
+            sagemaker_session=pipeline.sagemaker_session,
+            pipeline_definition_config=pipeline.pipeline_definition_config,
+            steps=pipeline.steps,
+        ).build()
+        return cls(compiled_steps)
+
+    def _initialize_adjacency_list(self) -> Dict[str, List[str]]:
+        """Generate an adjacency list representing the step dependency DAG in this pipeline."""
+        dependency_list: Dict[str, Dict[str, None]] = defaultdict(dict)
+        for step in self.step_map.values():
+            if isinstance(step, Step):
+                dependency_list[step.name].update(dict.fromkeys(step._find_step_dependencies(self.step_map)))
+
+            if isinstance(step, ConditionStep):
+                for child_step in step.if_steps + step.else_steps:
+                    if isinstance(child_step, Step):
+                        dependency_list[child_step.name][step.name] = None
+                    elif isinstance(child_step, StepCollection):
+                        child_first_step = self.step_map[child_step.name].steps[0].name
+                        dependency_list[child_first_step][step.name] = None
+
+        adjacency_list: Dict[str, Dict[str, None]] = {}
+        for step in dependency_list:
+            for step_dependency in dependency_list[step]:
+                adjacency_list.setdefault(step_dependency, {})[step] = None
+        for step in dependency_list:
+            if step not in adjacency_list:
+                adjacency_list[step] = {}
+        return {name: list(children) for name, children in adjacency_list.items()}
+
+    def is_cyclic(self) -> bool:
+        """Check if this pipeline graph is cyclic (True if it is)."""
+        visited_steps: Set[str] = set()
+        recurse_steps: Set[str] = set()
+
+        def is_cyclic_helper(current_step):
+            visited_steps.add(current_step)
+            recurse_steps.add(current_step)
+            for child_step in self.adjacency_list.get(current_step, []):
+                if child_step in recurse_steps:
+                    return True
+                if child_step not in visited_steps:
+                    if is_cyclic_helper(child_step):
+                        return True
+            recurse_steps.remove(current_step)
+            return False
+
+        for step in list(self.adjacency_list):
+            if step not in visited_steps:
+                if is_cyclic_helper(step):
+                    return True
+        return False
+
+    def get_steps_in_sub_dag(
+        self, current_step: Union[Step, StepCollection], sub_dag_steps: Set[str] = None
+    ) -> Set[str]:
+        """Get names of all steps (including current step) in the sub dag of current step.
+
+        Returns a set of step names in the sub dag.
+        """
+        if sub_dag_steps is None:
+            sub_dag_steps = set()
+
+        if isinstance(current_step, StepCollection):
+            current_steps = current_step.steps
+        else:
+            current_steps = [current_step]
+
+        for step in current_steps:
+            if step.name not in self.adjacency_list:
+                raise ValueError(f"Step: {step.name} does not exist in the pipeline.")
+            sub_dag_steps.add(step.name)
+            for sub_step in self.adjacency_list[step.name]:
+                self.get_steps_in_sub_dag(self.step_map.get(sub_step), sub_dag_steps)
+        return sub_dag_steps
+
+    def __iter__(self):
+        """Perform topological sort traversal of the Pipeline Graph."""
+        visited_steps: Set[str] = set()
+        self.stack = []  # pylint: disable=W0201
+
+        def topological_sort(current_step):
+            visited_steps.add(current_step)
+            for child_step in self.adjacency_list[current_step]:
+                if child_step not in visited_steps:
+                    topological_sort(child_step)
+            self.stack.append(current_step)
+
+        for step in self.adjacency_list:
+            if step not in visited_steps:
+                topological_sort(step)
+        return self
+
+    def __next__(self) -> Step:
+        """Return the next Step node from the Topological sort order."""
+        while self.stack:
+            return self.step_map.get(self.stack.pop())
+        raise StopIteration
+
+
+PipelineExecution = _PipelineExecution
