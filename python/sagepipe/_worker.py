@@ -6,10 +6,26 @@ function (or a child process) prints never mixes with the protocol.
 """
 
 import os
+import signal
 import sys
+import threading
+import time
+
+
+def _exit_with_parent(parent: int) -> None:
+    """If the process that owns this worker dies (even by SIGKILL), end this worker and anything
+    it started, so no step keeps running for an execution nobody records."""
+    while True:
+        time.sleep(0.2)
+        if os.getppid() != parent:
+            try:
+                os.killpg(0, signal.SIGKILL)
+            finally:
+                os._exit(1)
 
 
 def main() -> None:
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     proto_out = os.fdopen(os.dup(1), "w", buffering=1)
     proto_in = os.fdopen(os.dup(0), "r")
     # User code must not read the protocol: give it an empty stdin.

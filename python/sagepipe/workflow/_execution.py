@@ -187,22 +187,23 @@ class _PipelineExecution:
 
         self.wait()
         rec = self._step_record(step_name)
-        props = rec.get("Properties") or {}
-        if rec.get("StepType") != "Training" or not _is_function_request(props or rec):
+        step_def = _find_step(json.loads(self._store.execution_definition(self.arn)), step_name)
+        if not _is_function_step(step_def):
             raise ValueError("This method can only be used on pipeline steps created using @step decorator.")
-        uri = (props.get("OutputDataConfig") or {}).get("S3OutputPath")
+        props = rec.get("Properties") or {}
+        uri = (props.get("OutputDataConfig") or {}).get("S3OutputPath") or _results_uri(step_def, self._record())
+        results_dir = str(self._store.uri_to_path(uri))
         if rec["StepStatus"] != "Succeeded":
             error = rec.get("Error") or {}
-            uri = uri or _results_uri_from_definition(self, step_name)
-            exc_path = os.path.join(str(self._store.uri_to_path(uri)), EXCEPTION_FILE) if uri else None
-            if exc_path and os.path.exists(exc_path):
+            exc_path = os.path.join(results_dir, EXCEPTION_FILE)
+            if os.path.exists(exc_path):
                 with open(exc_path, "rb") as f:
                     original = cloudpickle.load(f)
                 raise original from StepFailedError(
                     f"step '{step_name}' failed:\n{error.get('traceback') or rec.get('FailureReason')}"
                 )
             raise StepFailedError(f"step '{step_name}' {rec['StepStatus'].lower()}: {rec.get('FailureReason')}")
-        with open(os.path.join(str(self._store.uri_to_path(uri)), RESULT_FILE), "rb") as f:
+        with open(os.path.join(results_dir, RESULT_FILE), "rb") as f:
             return cloudpickle.load(f)
 
     def logs(self, step_name: str) -> str:
@@ -215,20 +216,36 @@ class _PipelineExecution:
             return ""
 
 
-def _is_function_request(props: Dict[str, Any]) -> bool:
-    entry = (props.get("AlgorithmSpecification") or {}).get("ContainerEntrypoint") or []
-    return bool(entry) and str(entry[-1]).endswith("job_driver.sh") or "Properties" not in props
-
-
-def _results_uri_from_definition(execution: _PipelineExecution, step_name: str) -> Optional[str]:
-    rec = execution._record()
-    definition = json.loads(execution._store.execution_definition(execution.arn))
-    for step in definition.get("Steps", []):
-        if step.get("Name") == step_name:
-            values = step["Arguments"]["OutputDataConfig"]["S3OutputPath"]["Std:Join"]["Values"]
-            parts = [rec["ExecutionId"] if isinstance(v, dict) else str(v) for v in values]
-            return "/".join(parts)
+def _find_step(definition: Dict[str, Any], name: str) -> Optional[Dict[str, Any]]:
+    """A step object of a definition by name, looking inside condition branches too."""
+    pending = list(definition.get("Steps", []))
+    while pending:
+        step = pending.pop()
+        if step.get("Name") == name:
+            return step
+        if step.get("Type") == "Condition":
+            args = step.get("Arguments") or {}
+            pending.extend(args.get("IfSteps") or [])
+            pending.extend(args.get("ElseSteps") or [])
     return None
+
+
+def _is_function_step(step_def: Optional[Dict[str, Any]]) -> bool:
+    if not step_def or step_def.get("Type") != "Training":
+        return False
+    entry = ((step_def.get("Arguments") or {}).get("AlgorithmSpecification") or {}).get("ContainerEntrypoint") or []
+    return bool(entry) and str(entry[-1]).endswith("job_driver.sh")
+
+
+def _results_uri(step_def: Dict[str, Any], rec: Dict[str, Any]) -> str:
+    """The step's ``OutputDataConfig.S3OutputPath`` for this execution (the SDK's Join of
+    literal parts and ``Execution.PipelineExecutionId``)."""
+    value = step_def["Arguments"]["OutputDataConfig"]["S3OutputPath"]
+    if isinstance(value, str):
+        return value
+    join = value["Std:Join"]
+    ids = {"Execution.PipelineExecutionId": rec["ExecutionId"], "Execution.PipelineName": rec["PipelineName"]}
+    return join["On"].join(ids.get(v.get("Get"), "") if isinstance(v, dict) else str(v) for v in join["Values"])
 
 
 class _PipelineService:

@@ -314,7 +314,9 @@ impl Run {
                 },
             };
             match attempt {
-                Outcome::Failed(f) if !ctx.stopping() => {
+                // A step killed because the execution is stopping ended Stopped, not Failed.
+                Outcome::Failed(_) if ctx.stopping() => break Outcome::Stopped("Stopped by request".into()),
+                Outcome::Failed(f) => {
                     let elapsed_min = first.elapsed().as_secs_f64() / 60.0;
                     match next_delay(&step.def.retry_policies, f.kind, rec.attempt_count, elapsed_min) {
                         Some(delay) => {
