@@ -11,7 +11,6 @@ import time
 
 import pytest
 import steps_lib
-
 from sagepipe.workflow.condition_step import ConditionStep
 from sagepipe.workflow.conditions import ConditionGreaterThanOrEqualTo, ConditionLessThan
 from sagepipe.workflow.fail_step import FailStep

@@ -187,8 +187,11 @@ def _run_external(task: Dict[str, Any]) -> Dict[str, Any]:
         return handler(task)
     except Exception as exc:  # noqa: BLE001 - a handler error is the step's failure
         tb = traceback.format_exc()
-        return {"ok": False, "reason": _failure_reason(exc, tb),
-                "error": {"type": type(exc).__name__, "message": str(exc), "traceback": tb}}
+        return {
+            "ok": False,
+            "reason": _failure_reason(exc, tb),
+            "error": {"type": type(exc).__name__, "message": str(exc), "traceback": tb},
+        }
 
 
 def run_task(task_json: str, capture=None) -> str:
@@ -200,8 +203,12 @@ def run_task(task_json: str, capture=None) -> str:
         else:
             answer = _run_external(task)
     except Exception as exc:  # noqa: BLE001 - report runner faults as a step failure
-        answer = {"ok": False, "failure_kind": "service", "reason": f"{type(exc).__name__}: {exc}",
-                  "error": {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()}}
+        answer = {
+            "ok": False,
+            "failure_kind": "service",
+            "reason": f"{type(exc).__name__}: {exc}",
+            "error": {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()},
+        }
     return json.dumps(answer)
 
 

@@ -271,7 +271,9 @@ class _PipelineService:
         rec = json.loads(self._store.put_pipeline(self.name, self.definition(), mode, json.dumps(fields)))
         return rec
 
-    def create(self, role_arn: str = None, description: str = None, tags=None, parallelism_config=None) -> Dict[str, Any]:
+    def create(
+        self, role_arn: str = None, description: str = None, tags=None, parallelism_config=None
+    ) -> Dict[str, Any]:
         """Create the pipeline in the local store (the role is recorded, not needed)."""
         rec = self._put("create", role_arn, description, tags, parallelism_config)
         return {"PipelineArn": rec["PipelineArn"], "ResponseMetadata": dict(_responses.RESPONSE_METADATA)}
@@ -285,7 +287,9 @@ class _PipelineService:
             "ResponseMetadata": dict(_responses.RESPONSE_METADATA),
         }
 
-    def upsert(self, role_arn: str = None, description: str = None, tags=None, parallelism_config=None) -> Dict[str, Any]:
+    def upsert(
+        self, role_arn: str = None, description: str = None, tags=None, parallelism_config=None
+    ) -> Dict[str, Any]:
         """Create the pipeline, or update it if it exists."""
         rec = self._put("upsert", role_arn, description, tags, parallelism_config)
         return {
@@ -368,7 +372,7 @@ class _PipelineService:
         only if it changed), so what runs is the pipeline as it is in the code now. A
         ``Pipeline(name=...)`` with no steps runs the stored definition.
         """
-        from sagepipe import _core, _runtime
+        from sagepipe import _runtime
 
         session = self._session()
         store = self._store

@@ -143,22 +143,33 @@ class _FunctionStep(ConfigurableRetryStep):
         session = (config.sagemaker_session if config else None) or Session()
         settings = self.job_settings
         bucket = session.default_bucket()
-        prefix = f"{session.default_bucket_prefix.strip('/')}/" if getattr(session, "default_bucket_prefix", None) else ""
+        prefix = (
+            f"{session.default_bucket_prefix.strip('/')}/" if getattr(session, "default_bucket_prefix", None) else ""
+        )
         s3_base_uri = f"s3://{bucket}/{prefix}{pipeline_name}"
         payload_root = session.store.uri_to_path(f"{s3_base_uri}/{self.name}")
         func_dir, refs = write_payload(str(payload_root), self.func, self.func_args, self.func_kwargs)
 
         container_args: List[Any] = [
-            "--s3_base_uri", s3_base_uri,
-            "--region", session.boto_region_name,
-            "--client_python_version", f"{sys.version_info.major}.{sys.version_info.minor}",
-            "--client_sagemaker_pysdk_version", SDK_VERSION_MIRRORED,
-            "--dependency_settings", json.dumps({"dependency_file": None}),
-            "--pipeline_step_name", self.name,
-            "--pipeline_execution_id", ExecutionVariables.PIPELINE_EXECUTION_ID.expr,
-            "--func_step_s3_dir", func_dir,
+            "--s3_base_uri",
+            s3_base_uri,
+            "--region",
+            session.boto_region_name,
+            "--client_python_version",
+            f"{sys.version_info.major}.{sys.version_info.minor}",
+            "--client_sagemaker_pysdk_version",
+            SDK_VERSION_MIRRORED,
+            "--dependency_settings",
+            json.dumps({"dependency_file": None}),
+            "--pipeline_step_name",
+            self.name,
+            "--pipeline_execution_id",
+            ExecutionVariables.PIPELINE_EXECUTION_ID.expr,
+            "--func_step_s3_dir",
+            func_dir,
             "--property_references",
-            "Execution.PipelineExecutionId", ExecutionVariables.PIPELINE_EXECUTION_ID.expr,
+            "Execution.PipelineExecutionId",
+            ExecutionVariables.PIPELINE_EXECUTION_ID.expr,
         ]
         for key, expr in refs:
             container_args.extend([key, expr])

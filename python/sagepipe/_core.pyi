@@ -1,0 +1,60 @@
+"""Type stubs of the compiled engine module ``sagepipe._core`` (JSON text in, JSON text out)."""
+
+from os import PathLike
+from typing import Callable, List, Optional, Union
+
+__version__: str
+
+def compile_definition(definition: str, pipeline: str) -> str:
+    """Parse and validate a definition; returns a JSON summary (``steps``, ``edges``, ``order``).
+
+    Raises:
+        sagepipe.exceptions.DefinitionError: listing every problem found.
+    """
+
+def live_execution(arn: str) -> Optional[Execution]:
+    """The handle of an execution this process is running, if any."""
+
+def live_executions() -> List[str]:
+    """ARNs of the executions this process is still running."""
+
+def stop_all_and_wait(timeout: float) -> None:
+    """Stop every execution this process runs and wait up to ``timeout`` seconds for each."""
+
+class Execution:
+    """A handle to an execution running in this process."""
+
+    @property
+    def arn(self) -> str: ...
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Block (without the GIL) until the execution ends; False if the timeout passed first."""
+    def stop(self) -> None:
+        """Stop: nothing new starts and running steps are killed."""
+    def done(self) -> bool: ...
+
+class Store:
+    """The store directory: pipelines, executions, step records, logs and artifacts."""
+
+    def __init__(self, root: Union[str, PathLike[str]]) -> None: ...
+    @property
+    def root(self) -> str: ...
+    def put_pipeline(self, name: str, definition: str, mode: str, fields: str) -> str: ...
+    def load_pipeline(self, name: str) -> str: ...
+    def list_pipelines(self) -> str: ...
+    def delete_pipeline(self, name: str) -> str: ...
+    def definition_text(self, name: str, version: Optional[int] = None) -> str: ...
+    def list_executions(self, name: str) -> str: ...
+    def load_execution(self, arn: str) -> str: ...
+    def load_steps(self, arn: str) -> str: ...
+    def execution_definition(self, arn: str) -> str: ...
+    def uri_to_path(self, uri: str) -> str: ...
+    def log_path(self, arn: str, step: str) -> str: ...
+    def start(
+        self,
+        request: str,
+        python: Optional[str] = None,
+        python_path: List[str] = ...,
+        cwd: Optional[str] = None,
+        host: Optional[Callable[[str], str]] = None,
+        external_types: List[str] = ...,
+    ) -> Execution: ...
