@@ -109,6 +109,22 @@ impl PyStore {
         Ok(self.inner.log_path(&name, &id, step))
     }
 
+    /// The plan of a selective run (`SelectiveExecutionConfig` request JSON) of a stored pipeline.
+    #[pyo3(signature = (pipeline, config, version=None))]
+    fn plan(&self, py: Python<'_>, pipeline: String, config: String, version: Option<u64>) -> PyResult<String> {
+        let s = self.inner.clone();
+        json(py.detach(move || {
+            let cfg = Value::Object(parse_object(&config, "config")?);
+            engine::plan_request(&s, &pipeline, &cfg, version)
+        }))
+    }
+
+    /// The steps a resume-from-failure run of an execution selects.
+    fn resume_selection(&self, py: Python<'_>, arn: String) -> PyResult<Vec<String>> {
+        let s = self.inner.clone();
+        py.detach(move || engine::resume_selection(&s, &arn)).map_err(to_py)
+    }
+
     /// Start an execution. `request` is JSON with the StartPipelineExecution fields;
     /// `python`/`python_path`/`cwd` describe worker processes for function steps (no `python`:
     /// run them in-process through `host`); `host` is called with task JSON for in-process

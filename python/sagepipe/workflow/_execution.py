@@ -410,6 +410,32 @@ class _PipelineService:
         _ensure_atexit()
         return _PipelineExecution(handle.arn, session)
 
+    def plan(self, selective_execution_config=None, parameters: Dict[str, Any] = None) -> "ExecutionPlan":
+        """What a (selective) start would do per step, without running anything (sagepipe extension).
+
+        Each entry says ``run``, ``reuse`` (with the source execution and the artifact URIs),
+        ``not-selected`` or ``condition-dependent``, with a one-line reason. The same checks as
+        ``start()`` run first, so an invalid selection raises here too.
+        """
+        store = self._store
+        if self.steps:
+            self._put("upsert")
+        if selective_execution_config is None:
+            from sagepipe import _core
+
+            summary = json.loads(_core.compile_definition(self.definition(), self.name))
+            entries = [{"step": n, "action": "run", "reason": "full run"} for n in summary["order"]]
+            return ExecutionPlan(self.name, None, entries)
+        cfg = selective_execution_config
+        arn = cfg.source_pipeline_execution_arn
+        if arn is None and cfg.reference_latest_execution:
+            arn = self._get_latest_execution_arn()
+        request = dict(cfg.to_request())
+        if arn is not None:
+            request["SourcePipelineExecutionArn"] = arn
+        plan = json.loads(store.plan(self.name, json.dumps(request)))
+        return ExecutionPlan(self.name, plan.get("reference_arn"), plan["entries"])
+
     @classmethod
     def from_definition(cls, definition: Union[str, Dict[str, Any]], name: str, sagemaker_session=None):
         """A pipeline whose definition is the given JSON (e.g. made by the SageMaker SDK)."""
@@ -421,6 +447,39 @@ class _PipelineService:
         pipeline._fixed_definition = text
         pipeline.steps = _DefinitionSteps(text)
         return pipeline
+
+
+class ExecutionPlan:
+    """What a start would do, per step: a plain data structure (``entries``) that prints readably."""
+
+    def __init__(self, pipeline: str, reference_arn: Optional[str], entries: List[Dict[str, Any]]):
+        self.pipeline = pipeline
+        self.reference_arn = reference_arn
+        self.entries = entries
+
+    def actions(self) -> Dict[str, str]:
+        """``{step name: action}``."""
+        return {e["step"]: e["action"] for e in self.entries}
+
+    def __getitem__(self, step: str) -> Dict[str, Any]:
+        for e in self.entries:
+            if e["step"] == step:
+                return e
+        raise KeyError(step)
+
+    def __str__(self) -> str:
+        width = max([len(e["step"]) for e in self.entries] + [4])
+        lines = [
+            f"plan for pipeline '{self.pipeline}'"
+            + (f" (reference {self.reference_arn})" if self.reference_arn else "")
+        ]
+        for e in self.entries:
+            lines.append(f"  {e['step']:<{width}}  {e['action']:<20} {e['reason']}")
+            for uri in e.get("artifacts", []):
+                lines.append(f"  {'':<{width}}  {'':<20} reuses {uri}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
 
 
 class _DefinitionSteps(list):

@@ -46,3 +46,23 @@ class SelectiveExecutionConfig:
         if self.selected_steps is not None:
             request["SelectedSteps"] = self._build_selected_steps_from_list()
         return request
+
+    @classmethod
+    def from_failed_execution(cls, execution_arn: str, sagemaker_session=None) -> "SelectiveExecutionConfig":
+        """Resume a failed or stopped execution in one call (sagepipe extension).
+
+        Selects every step that did not succeed in that execution (failed, stopped, or never
+        started), except steps on a ConditionStep branch it did not take, plus everything
+        downstream; the execution itself is the reference, so the steps that succeeded are reused.
+
+        Args:
+            execution_arn: The execution to resume.
+            sagemaker_session: The session whose store holds it (default: the default store).
+        """
+        from sagepipe.workflow._execution import _default_session, _store_of
+
+        store = _store_of(sagemaker_session or _default_session())
+        steps = store.resume_selection(execution_arn)
+        if not steps:
+            raise ValueError(f"execution {execution_arn} has no step left to resume: every step succeeded")
+        return cls(selected_steps=steps, source_pipeline_execution_arn=execution_arn)

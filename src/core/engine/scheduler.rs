@@ -17,6 +17,7 @@ use crate::core::dag::EdgeKind;
 use crate::core::definition::Branch;
 use crate::core::executors::{self, Outcome, StepKind};
 use crate::core::expr::evaluate;
+use crate::core::selection::{Plan, ReferenceRun};
 use crate::core::store::{self, ExecutionRecord, StepRecord, Store};
 use crate::core::util;
 use crate::core::validate::CompiledPipeline;
@@ -57,6 +58,7 @@ pub struct Run {
     max_parallel: usize,
     properties: RwLock<Vec<Option<Value>>>,
     seq: AtomicU64,
+    selective: Option<(Plan, Option<Arc<ReferenceRun>>)>,
 }
 
 impl Run {
@@ -71,6 +73,7 @@ impl Run {
         pool: Option<Arc<WorkerPool>>,
         host: Option<Arc<dyn Host>>,
         max_parallel: usize,
+        selective: Option<(Plan, Option<Arc<ReferenceRun>>)>,
     ) -> Run {
         let n = compiled.steps.len();
         Run {
@@ -86,6 +89,7 @@ impl Run {
             max_parallel,
             properties: RwLock::new(vec![None; n]),
             seq: AtomicU64::new(0),
+            selective,
         }
     }
 
@@ -149,13 +153,30 @@ impl Run {
         let mut state = vec![State::Pending; n];
         let mut outcome: Vec<Option<bool>> = vec![None; n];
         let mut remaining: Vec<usize> = (0..n).map(|i| dag.parents(i).len()).collect();
-        let mut ready: VecDeque<usize> = run
-            .compiled
-            .order
-            .iter()
-            .copied()
-            .filter(|&i| remaining[i] == 0)
-            .collect();
+        let mut ready: VecDeque<usize> = VecDeque::new();
+        if let Some((plan, reference)) = &run.selective {
+            // Settle what a selective run does not run: reused steps are Succeeded (with the
+            // reference's records), the rest are skipped; then the selected steps start.
+            for &i in &run.compiled.order {
+                if plan.selected.contains(&i) {
+                    continue;
+                }
+                if plan.reused.contains(&i) {
+                    outcome[i] = run.reuse_step(i, reference.as_deref());
+                    state[i] = State::Succeeded;
+                } else {
+                    state[i] = State::Skipped;
+                }
+                release_children(&run, i, &mut state, &outcome, &mut remaining, &mut ready);
+            }
+            for &i in &run.compiled.order {
+                if plan.selected.contains(&i) && remaining[i] == 0 && !ready.contains(&i) {
+                    ready.push_back(i);
+                }
+            }
+        } else {
+            ready.extend(run.compiled.order.iter().copied().filter(|&i| remaining[i] == 0));
+        }
         let mut running = 0usize;
         let mut failed = false;
         let mut fail_message: Option<String> = None;
@@ -239,6 +260,26 @@ impl Run {
             *ev = None;
         }
         super::finish(&run.shared, &run.execution_arn());
+    }
+
+    /// Record a reused step: the reference's record (metadata, properties, artifacts) marked
+    /// with `SelectiveExecutionResult`. Returns a ConditionStep's recorded outcome.
+    fn reuse_step(&self, i: usize, reference: Option<&ReferenceRun>) -> Option<bool> {
+        let name = self.compiled.name_of(i);
+        let r = reference?;
+        let mut rec = r.steps.get(name)?.clone();
+        rec.seq = self.seq.fetch_add(1, Ordering::SeqCst);
+        rec.cache_hit_result = None;
+        rec.selective_execution_result =
+            Some(serde_json::json!({"SourcePipelineExecutionArn": r.record.pipeline_execution_arn}));
+        if let Ok(mut props) = self.properties.write() {
+            props[i] = rec.properties.clone();
+        }
+        self.save_step(&rec);
+        rec.properties
+            .as_ref()
+            .and_then(|p| p.get("Outcome"))
+            .and_then(Value::as_bool)
     }
 
     fn job_name(&self, i: usize) -> String {

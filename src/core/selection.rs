@@ -1,0 +1,562 @@
+//! Selective Execution: which steps run, which are reused from a reference execution, and why;
+//! with the service's rules (path-closed selection, reference status, reused steps must have
+//! succeeded in the reference) checked before anything runs, every problem reported at once.
+
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
+
+use super::dag::EdgeKind;
+use super::definition::Branch;
+use super::error::{did_you_mean, CoreError, CoreResult, Problem};
+use super::store::{ArtifactRecord, ExecutionRecord, StepRecord};
+use super::validate::CompiledPipeline;
+
+/// The service's limit on `SelectedSteps` (enforced in strict mode).
+pub const MAX_SELECTED_STEPS: usize = 50;
+
+/// A reference execution as the planner needs it.
+pub struct ReferenceRun {
+    pub record: ExecutionRecord,
+    pub steps: HashMap<String, StepRecord>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Run,
+    Reuse,
+    NotSelected,
+    ConditionDependent,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanEntry {
+    pub step: String,
+    pub action: Action,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_execution_arn: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<String>,
+}
+
+/// The decided selection of one selective run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub selected: BTreeSet<usize>,
+    pub reused: BTreeSet<usize>,
+    pub reference_arn: Option<String>,
+    pub entries: Vec<PlanEntry>,
+}
+
+/// Options beyond the service's rules.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Strictness {
+    /// Also enforce the service's limits: at most 50 selected steps, weakly connected selection.
+    pub strict: bool,
+}
+
+fn problem(kind: &'static str, loc: Vec<String>, msg: String) -> Problem {
+    Problem::new(kind, loc, msg)
+}
+
+fn names(c: &CompiledPipeline, set: impl IntoIterator<Item = usize>) -> Vec<String> {
+    set.into_iter().map(|i| c.name_of(i).to_string()).collect()
+}
+
+/// Check `selected` against the pipeline (and the reference, if any) and decide per step.
+pub fn plan(
+    c: &CompiledPipeline,
+    selected_names: &[String],
+    reference: Option<&ReferenceRun>,
+    strictness: Strictness,
+) -> CoreResult<Plan> {
+    let mut problems = Vec::new();
+    let loc = |i: usize| vec!["SelectedSteps".to_string(), i.to_string()];
+    if selected_names.is_empty() {
+        problems.push(problem(
+            "empty_selection",
+            vec!["SelectedSteps".into()],
+            "SelectedSteps is empty: select at least one step".into(),
+        ));
+    }
+    let mut selected = BTreeSet::new();
+    for (k, name) in selected_names.iter().enumerate() {
+        match c.index.get(name.as_str()) {
+            None => problems.push(problem(
+                "unknown_step",
+                loc(k),
+                format!(
+                    "selected step '{name}' is not in pipeline '{}'{}",
+                    c.name,
+                    did_you_mean(name, c.names())
+                ),
+            )),
+            Some(&i) => {
+                if !selected.insert(i) {
+                    problems.push(problem(
+                        "duplicate_selected_step",
+                        loc(k),
+                        format!("step '{name}' is selected more than once"),
+                    ));
+                }
+            }
+        }
+    }
+    if strictness.strict && selected_names.len() > MAX_SELECTED_STEPS {
+        problems.push(problem(
+            "too_many_selected_steps",
+            vec!["SelectedSteps".into()],
+            format!(
+                "{} steps are selected; SageMaker accepts at most {MAX_SELECTED_STEPS}",
+                selected_names.len()
+            ),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(CoreError::Selection {
+            pipeline: c.name.clone(),
+            problems,
+        });
+    }
+
+    let sel: Vec<usize> = selected.iter().copied().collect();
+    // Path closure: a step reachable from a selected step that reaches a selected step.
+    let below = c.dag.descendants(&sel);
+    let above = c.dag.ancestors(&sel);
+    let missing: BTreeSet<usize> = below
+        .intersection(&above)
+        .filter(|i| !selected.contains(i))
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        let witness = missing
+            .iter()
+            .find_map(|&m| witness_path(c, &selected, m))
+            .unwrap_or_default();
+        problems.push(problem(
+            "selection_not_path_closed",
+            vec!["SelectedSteps".into()],
+            format!(
+                "all steps on all paths between two selected steps must be selected; not selected: [{}] (e.g. on the path {})",
+                names(c, missing.iter().copied()).join(", "),
+                witness
+            ),
+        ));
+    }
+    if strictness.strict && !weakly_connected(c, &selected) {
+        problems.push(problem(
+            "selection_not_connected",
+            vec!["SelectedSteps".into()],
+            format!(
+                "the selected steps [{}] are not connected in the DAG (strict mode)",
+                names(c, sel.iter().copied()).join(", ")
+            ),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(CoreError::Selection {
+            pipeline: c.name.clone(),
+            problems,
+        });
+    }
+
+    let reused: BTreeSet<usize> = above.iter().filter(|i| !selected.contains(i)).copied().collect();
+    let mut ref_problems = Vec::new();
+    let reference_arn = reference.map(|r| r.record.pipeline_execution_arn.clone());
+    match reference {
+        None if !reused.is_empty() => {
+            let needing: BTreeSet<usize> = sel
+                .iter()
+                .copied()
+                .filter(|&s| c.dag.parents(s).iter().any(|p| reused.contains(p)))
+                .collect();
+            ref_problems.push(problem(
+                "reference_required",
+                vec!["SourcePipelineExecutionArn".into()],
+                format!(
+                    "Invalid SourcePipelineExecutionArn: null. The selected steps [{}] have dependencies on [{}]; \
+                     give a reference execution (source_pipeline_execution_arn, or reference_latest_execution=True \
+                     with an earlier execution)",
+                    names(c, needing).join(", "),
+                    names(c, reused.iter().copied()).join(", ")
+                ),
+            ));
+        }
+        None => {}
+        Some(r) => check_reference(c, r, &selected, &reused, &mut ref_problems),
+    }
+    if !ref_problems.is_empty() {
+        return Err(CoreError::ReferenceExecution {
+            pipeline: c.name.clone(),
+            problems: ref_problems,
+        });
+    }
+
+    let entries = c
+        .order
+        .iter()
+        .map(|&i| entry(c, i, &selected, &reused, reference))
+        .collect();
+    Ok(Plan {
+        selected,
+        reused,
+        reference_arn,
+        entries,
+    })
+}
+
+fn entry(
+    c: &CompiledPipeline,
+    i: usize,
+    selected: &BTreeSet<usize>,
+    reused: &BTreeSet<usize>,
+    reference: Option<&ReferenceRun>,
+) -> PlanEntry {
+    let name = c.name_of(i).to_string();
+    let branch_parent = c.steps[i].parent;
+    if selected.contains(&i) {
+        let (action, reason) = match branch_parent {
+            Some((p, b)) if !selected.contains(&p) => (
+                Action::Run,
+                format!(
+                    "selected; runs because ConditionStep '{}' took the {b:?} branch in the reference",
+                    c.name_of(p)
+                ),
+            ),
+            Some((p, b)) => (
+                Action::ConditionDependent,
+                format!(
+                    "selected; runs only if ConditionStep '{}' takes the {b:?} branch",
+                    c.name_of(p)
+                ),
+            ),
+            None => (Action::Run, "selected".to_string()),
+        };
+        return PlanEntry {
+            step: name,
+            action,
+            reason,
+            source_execution_arn: None,
+            artifacts: vec![],
+        };
+    }
+    if reused.contains(&i) {
+        let r = reference.map(|r| r.record.pipeline_execution_arn.clone());
+        let artifacts = reference
+            .and_then(|r| r.steps.get(&name))
+            .map(|s| s.artifacts.iter().map(|a| a.uri.clone()).collect())
+            .unwrap_or_default();
+        return PlanEntry {
+            step: name,
+            action: Action::Reuse,
+            reason: "upstream of a selected step: its outputs and properties come from the reference execution".into(),
+            source_execution_arn: r,
+            artifacts,
+        };
+    }
+    let downstream = c.dag.ancestors(&[i]).iter().any(|a| selected.contains(a));
+    PlanEntry {
+        step: name,
+        action: Action::NotSelected,
+        reason: if downstream {
+            "downstream of the selection and not selected: does not run".into()
+        } else {
+            "not selected and not needed by a selected step: does not run".into()
+        },
+        source_execution_arn: None,
+        artifacts: vec![],
+    }
+}
+
+fn check_reference(
+    c: &CompiledPipeline,
+    r: &ReferenceRun,
+    selected: &BTreeSet<usize>,
+    reused: &BTreeSet<usize>,
+    problems: &mut Vec<Problem>,
+) {
+    let arn = &r.record.pipeline_execution_arn;
+    let loc = vec!["SourcePipelineExecutionArn".to_string()];
+    if r.record.pipeline_name != c.name {
+        problems.push(problem(
+            "reference_other_pipeline",
+            loc.clone(),
+            format!(
+                "reference execution {arn} belongs to pipeline '{}', not '{}'",
+                r.record.pipeline_name, c.name
+            ),
+        ));
+        return;
+    }
+    let status = r.record.pipeline_execution_status.as_str();
+    if !matches!(status, "Succeeded" | "Failed" | "Stopped") {
+        problems.push(problem(
+            "reference_not_finished",
+            loc.clone(),
+            format!("reference execution {arn} is {status}; it must be Succeeded, Failed or Stopped"),
+        ));
+        return;
+    }
+    for &u in reused {
+        let name = c.name_of(u);
+        let dependents: Vec<String> = names(
+            c,
+            c.dag
+                .descendants(&[u])
+                .into_iter()
+                .filter(|d| selected.contains(d))
+                .take(3),
+        );
+        match r.steps.get(name) {
+            Some(s) if s.step_status == "Succeeded" => {}
+            Some(s) => problems.push(problem(
+                "reference_step_not_succeeded",
+                loc.clone(),
+                format!(
+                    "selected step(s) [{}] depend on '{name}', which is {} in reference execution {arn}; a \
+                     non-selected step can only be reused if it Succeeded (select it too, or use another reference)",
+                    dependents.join(", "),
+                    s.step_status
+                ),
+            )),
+            None => problems.push(problem(
+                "reference_step_missing",
+                loc.clone(),
+                format!(
+                    "selected step(s) [{}] depend on '{name}', which did not run in reference execution {arn} (status \
+                     {status}); select it too, or use another reference",
+                    dependents.join(", ")
+                ),
+            )),
+        }
+    }
+    // A selected branch step under a non-selected ConditionStep follows the reference outcome.
+    for &s in selected {
+        if let Some((p, branch)) = c.steps[s].parent {
+            if selected.contains(&p) {
+                continue;
+            }
+            let cond = c.name_of(p);
+            let outcome = r
+                .steps
+                .get(cond)
+                .and_then(|rec| rec.properties.as_ref())
+                .and_then(|p| p.get("Outcome"))
+                .and_then(Value::as_bool);
+            let wanted = branch == Branch::If;
+            if let Some(o) = outcome {
+                if o != wanted {
+                    problems.push(problem(
+                        "branch_not_taken",
+                        loc.clone(),
+                        format!(
+                            "selected step '{}' is in the {branch:?} branch of ConditionStep '{cond}', which evaluated to {o} \
+                             in reference execution {arn}, so the step would not run; select '{cond}' too to evaluate \
+                             the condition again",
+                            c.name_of(s)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// `u -> ... -> m -> ... -> v` for selected `u`, `v` around a non-selected `m`.
+fn witness_path(c: &CompiledPipeline, selected: &BTreeSet<usize>, m: usize) -> Option<String> {
+    let u = selected.iter().copied().find(|&u| c.dag.path(u, m).is_some())?;
+    let v = selected.iter().copied().find(|&v| c.dag.path(m, v).is_some())?;
+    let mut p = c.dag.path(u, m)?;
+    p.extend(c.dag.path(m, v)?.into_iter().skip(1));
+    Some(names(c, p).join(" -> "))
+}
+
+fn weakly_connected(c: &CompiledPipeline, selected: &BTreeSet<usize>) -> bool {
+    let Some(&first) = selected.iter().next() else {
+        return true;
+    };
+    let mut seen = BTreeSet::from([first]);
+    let mut stack = vec![first];
+    while let Some(i) = stack.pop() {
+        for n in c.dag.parents(i).into_iter().chain(c.dag.children(i)) {
+            if selected.contains(&n) && seen.insert(n) {
+                stack.push(n);
+            }
+        }
+    }
+    seen.len() == selected.len()
+}
+
+/// The steps a "resume from failure" run selects: every step that did not succeed in the
+/// reference (failed, stopped, or never started), except steps on a branch the reference's
+/// ConditionStep did not take, plus everything downstream.
+pub fn resume_selection(c: &CompiledPipeline, reference: &ReferenceRun) -> Vec<String> {
+    let succeeded = |i: usize| {
+        reference
+            .steps
+            .get(c.name_of(i))
+            .is_some_and(|s| s.step_status == "Succeeded")
+    };
+    let untaken: BTreeSet<usize> = (0..c.steps.len())
+        .filter(|&i| {
+            c.dag.incoming(i).iter().any(|&(p, kind)| {
+                let outcome = reference
+                    .steps
+                    .get(c.name_of(p))
+                    .and_then(|r| r.properties.as_ref())
+                    .and_then(|v| v.get("Outcome"))
+                    .and_then(Value::as_bool);
+                match (kind, outcome) {
+                    (EdgeKind::Branch(Branch::If), Some(o)) => !o,
+                    (EdgeKind::Branch(Branch::Else), Some(o)) => o,
+                    _ => false,
+                }
+            })
+        })
+        .collect();
+    let blocked = {
+        let starts: Vec<usize> = untaken.iter().copied().collect();
+        let mut b = c.dag.descendants(&starts);
+        b.extend(untaken.iter().copied());
+        b
+    };
+    let roots: Vec<usize> = (0..c.steps.len())
+        .filter(|&i| !succeeded(i) && !blocked.contains(&i))
+        .collect();
+    let mut chosen: BTreeSet<usize> = roots.iter().copied().collect();
+    chosen.extend(c.dag.descendants(&roots).into_iter().filter(|i| !blocked.contains(i)));
+    c.order
+        .iter()
+        .filter(|i| chosen.contains(i))
+        .map(|&i| c.name_of(i).to_string())
+        .collect()
+}
+
+/// Problems with reused artifacts: missing, or changed since they were recorded. Size and
+/// mtime are compared first (cheap); the content is hashed again only when they differ.
+pub fn check_artifacts(
+    plan: &Plan,
+    c: &CompiledPipeline,
+    reference: &ReferenceRun,
+    locate: impl Fn(&str) -> Option<std::path::PathBuf>,
+    fingerprint: impl Fn(&std::path::Path) -> Option<(u64, i128, String)>,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for &u in &plan.reused {
+        let name = c.name_of(u);
+        let Some(rec) = reference.steps.get(name) else { continue };
+        for a in &rec.artifacts {
+            if let Some(p) = artifact_problem(name, a, &locate, &fingerprint) {
+                problems.push(p);
+            }
+        }
+    }
+    problems
+}
+
+fn artifact_problem(
+    step: &str,
+    a: &ArtifactRecord,
+    locate: &impl Fn(&str) -> Option<std::path::PathBuf>,
+    fingerprint: &impl Fn(&std::path::Path) -> Option<(u64, i128, String)>,
+) -> Option<Problem> {
+    let loc = vec!["Steps".to_string(), step.to_string(), "Artifacts".to_string()];
+    let Some(path) = locate(&a.uri) else {
+        return Some(problem(
+            "artifact_missing",
+            loc,
+            format!("step '{step}': artifact {} cannot be located", a.uri),
+        ));
+    };
+    let meta = std::fs::metadata(&path).ok();
+    let Some(meta) = meta else {
+        return Some(problem(
+            "artifact_missing",
+            loc,
+            format!(
+                "step '{step}': reused artifact {} is missing ({})",
+                a.uri,
+                path.display()
+            ),
+        ));
+    };
+    if meta.is_file() && meta.len() == a.size && super::executors::mtime_ns(&meta) == a.mtime_ns {
+        return None;
+    }
+    match fingerprint(&path) {
+        Some((size, _, sha)) if size == a.size && sha == a.sha256 => None,
+        _ => Some(problem(
+            "artifact_changed",
+            loc,
+            format!(
+                "step '{step}': reused artifact {} ({}) changed since the reference execution recorded it",
+                a.uri,
+                path.display()
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::validate::compile;
+
+    fn chain() -> CompiledPipeline {
+        // P -> T -> E -> C(if: R, else: F)
+        let text = r#"{"Steps":[
+          {"Name":"P","Type":"Training","Arguments":{}},
+          {"Name":"T","Type":"Training","Arguments":{"a":{"Get":"Steps.P.X"}}},
+          {"Name":"E","Type":"Training","Arguments":{"a":{"Get":"Steps.T.X"}}},
+          {"Name":"C","Type":"Condition","Arguments":{"Conditions":[{"Type":"Equals","LeftValue":{"Get":"Steps.E.X"},"RightValue":1}],
+             "IfSteps":[{"Name":"R","Type":"Training","Arguments":{}}],"ElseSteps":[{"Name":"F","Type":"Fail","Arguments":{}}]}}]}"#;
+        compile(text, "p").expect("compiles")
+    }
+
+    fn kinds(e: CoreError) -> Vec<&'static str> {
+        e.problems().iter().map(|p| p.kind).collect()
+    }
+
+    #[test]
+    fn path_closure_names_missing_steps_and_a_path() {
+        let c = chain();
+        let err = plan(&c, &["T".into(), "C".into()], None, Strictness::default()).expect_err("not closed");
+        assert_eq!(kinds(err), vec!["selection_not_path_closed"]);
+        let err = plan(&c, &["T".into(), "C".into()], None, Strictness::default()).expect_err("not closed");
+        assert!(
+            err.to_string().contains("[E]") && err.to_string().contains("T -> E -> C"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_empty_and_duplicate() {
+        let c = chain();
+        assert_eq!(
+            kinds(plan(&c, &[], None, Strictness::default()).expect_err("empty")),
+            vec!["empty_selection"]
+        );
+        let err = plan(&c, &["Tt".into(), "E".into(), "E".into()], None, Strictness::default()).expect_err("bad");
+        assert_eq!(kinds(err), vec!["unknown_step", "duplicate_selected_step"]);
+    }
+
+    #[test]
+    fn no_reference_only_for_roots() {
+        let c = chain();
+        let p = plan(&c, &["P".into(), "T".into()], None, Strictness::default()).expect("roots ok");
+        assert!(p.reused.is_empty());
+        let err = plan(&c, &["T".into()], None, Strictness::default()).expect_err("needs reference");
+        assert!(err
+            .to_string()
+            .contains("Invalid SourcePipelineExecutionArn: null. The selected steps [T] have dependencies on [P]"));
+    }
+
+    #[test]
+    fn strict_mode_limits() {
+        let c = chain();
+        let err = plan(&c, &["P".into(), "R".into()], None, Strictness { strict: true }).expect_err("disconnected");
+        assert!(kinds(err).contains(&"selection_not_connected"));
+    }
+}
