@@ -231,16 +231,14 @@ DEFINITION_CASES = [
          ["invalid_condition"], "In"),
     Case("condition_not_nested_unknown", _set_conditions([{"Type": "Not", "Condition": {"Type": "Nope"}}]),
          ["invalid_condition"], "Nope", loc_contains=("Condition",)),
-    # --- known gaps (strict xfail: a fix turns these into failures to remove the mark) ---------------
+    # --- regressions: each was a bug found by this catalogue and fixed -------------------------------
     Case("condition_arguments_not_object", '{"Steps":[{"Name":"C","Type":"Condition","Arguments":"x"}]}',
-         ["invalid_condition"], "C",
-         xfail="a Condition step whose Arguments is a string compiles, and even Succeeds at run time"),
+         ["invalid_condition"], "C"),
     Case("jsonget_property_file_as_string",
          lambda d: _cond(d)["LeftValue"]["Std:JsonGet"].update(PropertyFile="Metrics"),
-         ["invalid_reference"], "Metrics",
-         xfail="Std:JsonGet with a non-reference PropertyFile compiles, fails only when the step runs"),
+         ["invalid_reference"], "Metrics"),
     Case("shape_error_names_field", lambda d: _step(d, "Train").update(DependsOn="Prep"), ["invalid_shape"],
-         "DependsOn", xfail="serde shape errors inside a step do not name the offending field"),
+         "DependsOn"),
 ]
 
 
@@ -627,8 +625,6 @@ def test_bad_pipeline_names_are_refused_and_write_nothing(tmp_path, name):
     assert not (tmp_path / "evil").exists() and not (tmp_path.parent / "evil").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="a 256-character pipeline name is valid but the store cannot make its "
-                   "directory: StoreError 'File name too long (os error 36)'")
 def test_longest_valid_pipeline_name(tmp_path):
     definition = _condition_definition([], [{"Type": "Equals", "LeftValue": 1, "RightValue": 1}])
     pipeline = _pipeline(tmp_path, definition, name="p" * 256)
@@ -636,6 +632,5 @@ def test_longest_valid_pipeline_name(tmp_path):
     assert exc is None or isinstance(exc, ValidationError), f"{type(exc).__name__}: {exc}"
 
 
-@pytest.mark.xfail(strict=True, reason="a lone surrogate in the text raises UnicodeEncodeError, not DefinitionError")
 def test_lone_surrogate_is_a_definition_error():
     _expect(DefinitionError, lambda: _compile('{"Steps":[{"Name":"\ud800","Type":"Fail"}]}'))

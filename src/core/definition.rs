@@ -156,17 +156,20 @@ impl FlatStep {
 /// Parse definition JSON text. Syntax errors and shape errors become a `Definition` error
 /// naming the exact location.
 pub fn parse(text: &str, pipeline: &str) -> CoreResult<Definition> {
-    let value: Value = serde_json::from_str(text).map_err(|e| CoreError::Definition {
-        pipeline: pipeline.to_string(),
-        problems: vec![Problem::new(
-            "malformed_json",
-            vec![],
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        let msg = if e.to_string().contains("recursion limit exceeded") {
             format!(
-                "definition is not valid JSON: {e} (line {}, column {})",
+                "definition JSON is nested deeper than the parser's limit of 128 levels (at line {}, column {})",
                 e.line(),
                 e.column()
-            ),
-        )],
+            )
+        } else {
+            format!("definition is not valid JSON: {e}")
+        };
+        CoreError::Definition {
+            pipeline: pipeline.to_string(),
+            problems: vec![Problem::new("malformed_json", vec![], msg)],
+        }
     })?;
     from_value(value, pipeline)
 }
@@ -187,10 +190,15 @@ pub fn from_value(value: Value, pipeline: &str) -> CoreResult<Definition> {
     };
     let steps_value = top.remove("Steps").unwrap_or(Value::Array(vec![]));
     let params_value = top.remove("Parameters").unwrap_or(Value::Array(vec![]));
-    let mut def: Definition = match serde_json::from_value(Value::Object(top)) {
+    let mut def: Definition = match serde_path_to_error::deserialize::<_, Definition>(Value::Object(top)) {
         Ok(d) => d,
         Err(e) => {
-            problems.push(Problem::new("invalid_shape", vec![], e.to_string()));
+            let field = e.path().to_string();
+            problems.push(Problem::new(
+                "invalid_shape",
+                vec![field.clone()],
+                format!("{field}: {}", e.inner()),
+            ));
             Definition {
                 version: None,
                 metadata: None,
@@ -203,14 +211,21 @@ pub fn from_value(value: Value, pipeline: &str) -> CoreResult<Definition> {
     match params_value {
         Value::Array(items) => {
             for (i, item) in items.into_iter().enumerate() {
-                let label = item.get("Name").and_then(Value::as_str).unwrap_or("?").to_string();
-                match serde_json::from_value::<ParameterDef>(item) {
+                let label = item
+                    .get("Name")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| i.to_string());
+                match serde_path_to_error::deserialize::<_, ParameterDef>(item) {
                     Ok(p) => def.parameters.push(p),
-                    Err(e) => problems.push(Problem::new(
-                        "invalid_shape",
-                        vec!["Parameters".into(), format!("{i}"), label],
-                        format!("parameter is not of the expected shape: {e}"),
-                    )),
+                    Err(e) => {
+                        let field = e.path().to_string();
+                        problems.push(Problem::new(
+                            "invalid_shape",
+                            vec!["Parameters".into(), label, field.clone()],
+                            format!("parameter field {field}: {}", e.inner()),
+                        ))
+                    }
                 }
             }
         }
@@ -245,18 +260,21 @@ pub fn from_value(value: Value, pipeline: &str) -> CoreResult<Definition> {
 }
 
 fn parse_step(item: Value, loc: Vec<String>, problems: &mut Vec<Problem>) -> Option<StepDef> {
-    let label = item.get("Name").and_then(Value::as_str).map(str::to_string);
+    // Name the step by its name when it has one (as every other problem does), else by index.
     let mut loc = loc;
-    if let Some(l) = &label {
-        loc.push(l.clone());
+    if let Some(name) = item.get("Name").and_then(Value::as_str) {
+        loc.pop();
+        loc.push(name.to_string());
     }
-    match serde_json::from_value::<StepDef>(item) {
+    match serde_path_to_error::deserialize::<_, StepDef>(item) {
         Ok(s) => Some(s),
         Err(e) => {
+            let field = e.path().to_string();
+            loc.push(field.clone());
             problems.push(Problem::new(
                 "invalid_shape",
                 loc,
-                format!("step is not of the expected shape: {e}"),
+                format!("step field {field}: {}", e.inner()),
             ));
             None
         }

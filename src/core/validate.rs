@@ -80,7 +80,7 @@ pub fn valid_step_name(name: &str) -> bool {
 pub fn valid_pipeline_name(name: &str) -> bool {
     let b = name.as_bytes();
     !b.is_empty()
-        && b.len() <= 256
+        && b.len() <= 255
         && b[0].is_ascii_alphanumeric()
         && b[b.len() - 1].is_ascii_alphanumeric()
         && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
@@ -197,11 +197,24 @@ pub fn compile_definition(def: Definition, pipeline: &str) -> CoreResult<Compile
     }
 
     for cycle in dag.cycles() {
-        let names: Vec<&str> = cycle.iter().map(|&i| steps[i].name()).collect();
+        // Walk the cycle itself, so each step runs before the next in the message.
+        let start = cycle[0];
+        let walk = dag
+            .children(start)
+            .into_iter()
+            .filter(|c| cycle.contains(c))
+            .find_map(|c| dag.path(c, start))
+            .unwrap_or_else(|| vec![start]);
+        let mut names: Vec<&str> = vec![steps[start].name()];
+        names.extend(walk.iter().map(|&i| steps[i].name()));
         problems.push(Problem::new(
             "cycle",
             vec!["Steps".into()],
-            format!("steps form a cycle: {} -> {}", names.join(" -> "), names[0]),
+            format!(
+                "steps [{}] form a cycle (each must run before the next): {}",
+                cycle.iter().map(|&i| steps[i].name()).collect::<Vec<_>>().join(", "),
+                names.join(" -> ")
+            ),
         ));
     }
 
@@ -290,6 +303,11 @@ fn check_references(
         (s.def.arguments.clone(), "Arguments")
     };
     collect_references(&scan, &mut vec![base.to_string()], &mut refs);
+    check_json_gets(
+        &scan,
+        &mut s.loc.iter().cloned().chain([base.to_string()]).collect(),
+        problems,
+    );
     // Type-specific top-level keys can hold references too (e.g. Lambda inputs are in Arguments).
     collect_references(&Value::Object(s.def.extra.clone()), &mut vec![], &mut refs);
     for (r, rel) in refs {
@@ -491,7 +509,17 @@ fn check_step_config(s: &FlatStep, problems: &mut Vec<Problem>) {
             }
         }
     }
-    if s.is_type("Condition") {
+    if s.is_type("Condition") && !s.def.arguments.is_object() {
+        problems.push(Problem::new(
+            "invalid_condition",
+            s.loc.iter().cloned().chain(["Arguments".to_string()]).collect(),
+            format!(
+                "ConditionStep '{}' needs Arguments {{\"Conditions\": [...], \"IfSteps\": [...], \"ElseSteps\": [...]}}, found {}",
+                s.name(),
+                definition::kind_of(&s.def.arguments)
+            ),
+        ));
+    } else if s.is_type("Condition") {
         match s.def.arguments.get("Conditions") {
             Some(Value::Array(conds)) => {
                 for (k, c) in conds.iter().enumerate() {
@@ -506,13 +534,67 @@ fn check_step_config(s: &FlatStep, problems: &mut Vec<Problem>) {
                     );
                 }
             }
-            None | Some(Value::Null) => {}
+            None | Some(Value::Null) => problems.push(Problem::new(
+                "invalid_condition",
+                s.loc.clone(),
+                format!("ConditionStep '{}' has no Conditions list", s.name()),
+            )),
             Some(other) => problems.push(Problem::new(
                 "invalid_condition",
                 s.loc.clone(),
                 format!("Conditions must be a list, found {}", definition::kind_of(other)),
             )),
         }
+    }
+}
+
+/// `Std:JsonGet` needs a `Path` and either a `PropertyFile` reference or an `S3Uri`.
+fn check_json_gets(value: &Value, loc: &mut Vec<String>, problems: &mut Vec<Problem>) {
+    match value {
+        Value::Object(map) => {
+            if let (1, Some(spec)) = (map.len(), map.get("Std:JsonGet")) {
+                loc.push("Std:JsonGet".into());
+                let pf_ok = match spec.get("PropertyFile") {
+                    None => spec.get("S3Uri").is_some(),
+                    Some(Value::Object(m)) => m
+                        .get("Get")
+                        .and_then(Value::as_str)
+                        .is_some_and(|g| g.contains(".PropertyFiles.")),
+                    Some(_) => false,
+                };
+                if !pf_ok {
+                    problems.push(Problem::new(
+                        "invalid_reference",
+                        loc.clone(),
+                        format!(
+                            "Std:JsonGet needs PropertyFile {{\"Get\": \"Steps.<step>.PropertyFiles.<name>\"}} or an S3Uri, found {}",
+                            shorten(&spec.get("PropertyFile").map(Value::to_string).unwrap_or_else(|| "neither".into()))
+                        ),
+                    ));
+                }
+                if spec.get("Path").is_none() {
+                    problems.push(Problem::new(
+                        "invalid_reference",
+                        loc.clone(),
+                        "Std:JsonGet has no Path",
+                    ));
+                }
+                loc.pop();
+            }
+            for (k, v) in map {
+                loc.push(k.clone());
+                check_json_gets(v, loc, problems);
+                loc.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                loc.push(i.to_string());
+                check_json_gets(v, loc, problems);
+                loc.pop();
+            }
+        }
+        _ => {}
     }
 }
 
@@ -543,11 +625,18 @@ fn check_condition(c: &Value, loc: Vec<String>, problems: &mut Vec<Problem>) {
         return;
     }
     match t {
-        "Not" => check_condition(
-            c.get("Condition").unwrap_or(&Value::Null),
-            loc.iter().cloned().chain(["Condition".to_string()]).collect(),
-            problems,
-        ),
+        "Not" => match c.get("Condition") {
+            Some(inner) => check_condition(
+                inner,
+                loc.iter().cloned().chain(["Condition".to_string()]).collect(),
+                problems,
+            ),
+            None => problems.push(Problem::new(
+                "invalid_condition",
+                loc,
+                "Not condition needs a Condition",
+            )),
+        },
         "Or" => match c.get("Conditions") {
             Some(Value::Array(items)) => {
                 for (k, sub) in items.iter().enumerate() {

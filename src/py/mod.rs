@@ -19,7 +19,26 @@ pub mod _core {
     /// Parse and validate definition JSON; returns a JSON summary of the step graph
     /// (`steps`, `edges`, `order`). Raises `DefinitionError` listing every problem.
     #[pyfunction]
-    fn compile_definition(py: Python<'_>, definition: String, pipeline: String) -> PyResult<String> {
+    fn compile_definition(
+        py: Python<'_>,
+        definition: &Bound<'_, PyAny>,
+        pipeline: &Bound<'_, PyAny>,
+    ) -> PyResult<String> {
+        // Extracting fails for text with lone surrogates: report that as a definition problem.
+        let (definition, pipeline) = match (definition.extract::<String>(), pipeline.extract::<String>()) {
+            (Ok(d), Ok(p)) => (d, p),
+            _ => {
+                return Err(errors::to_py(crate::core::error::CoreError::Definition {
+                    pipeline: pipeline.str().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+                    problems: vec![crate::core::error::Problem::new(
+                        "invalid_text",
+                        vec![],
+                        "the definition or pipeline name is not valid Unicode text (it holds a lone surrogate, \
+                         e.g. from json.dumps(..., ensure_ascii=False) of broken input)",
+                    )],
+                }))
+            }
+        };
         let summary =
             py.detach(move || crate::core::validate::compile(&definition, &pipeline).map(|c| graph_summary(&c)));
         summary.map_err(errors::to_py)

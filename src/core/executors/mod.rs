@@ -77,8 +77,9 @@ pub fn classify(step: &FlatStep, external_types: &[String]) -> Result<StepKind, 
             step.name()
         )),
         other => Err(format!(
-            "step '{}' has type '{other}', which is not a SageMaker step type; expected one of {}",
+            "step '{}' has type '{other}', which is not a SageMaker step type{}; expected one of {}",
             step.name(),
+            super::error::did_you_mean(other, super::validate::KNOWN_STEP_TYPES.iter().copied()),
             super::validate::KNOWN_STEP_TYPES.join(", ")
         )),
     }
