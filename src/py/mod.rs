@@ -29,7 +29,10 @@ pub mod _core {
             (Ok(d), Ok(p)) => (d, p),
             _ => {
                 return Err(errors::to_py(crate::core::error::CoreError::Definition {
-                    pipeline: pipeline.str().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+                    pipeline: pipeline
+                        .str()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
                     problems: vec![crate::core::error::Problem::new(
                         "invalid_text",
                         vec![],

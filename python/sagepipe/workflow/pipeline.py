@@ -231,20 +231,8 @@ def update_args(args: Dict[str, Any], **kwargs):
 
 
 def _generate_step_map(steps: Sequence[Union[Step, StepCollection]], step_map: dict):
-    """Helper method to create a mapping from Step/Step Collection name to itself."""
-    for step in steps:
-        if isinstance(step, StepOutput):
-            step = step._step
-        if step.name in step_map:
-            raise ValueError(
-                "Pipeline steps cannot have duplicate names. In addition, steps added in "
-                "the ConditionStep cannot be added in the Pipeline steps list."
-            )
-        step_map[step.name] = step
-        if isinstance(step, ConditionStep):
-            _generate_step_map(step.if_steps + step.else_steps, step_map)
-        if isinstance(step, StepCollection):
-            _generate_step_map(step.steps, step_map)
+    """Map step (and step collection) names to steps; duplicate names raise ValueError."""
+    StepsCompiler._generate_step_map(steps, step_map)
 
 
 class PipelineGraph:
