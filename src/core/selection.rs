@@ -61,8 +61,14 @@ fn problem(kind: &'static str, loc: Vec<String>, msg: String) -> Problem {
     Problem::new(kind, loc, msg)
 }
 
+/// Step names in pipeline (topological) order.
 fn names(c: &CompiledPipeline, set: impl IntoIterator<Item = usize>) -> Vec<String> {
-    set.into_iter().map(|i| c.name_of(i).to_string()).collect()
+    let wanted: BTreeSet<usize> = set.into_iter().collect();
+    c.order
+        .iter()
+        .filter(|i| wanted.contains(i))
+        .map(|&i| c.name_of(i).to_string())
+        .collect()
 }
 
 /// Check `selected` against the pipeline (and the reference, if any) and decide per step.
@@ -370,7 +376,7 @@ fn witness_path(c: &CompiledPipeline, selected: &BTreeSet<usize>, m: usize) -> O
     let v = selected.iter().copied().find(|&v| c.dag.path(m, v).is_some())?;
     let mut p = c.dag.path(u, m)?;
     p.extend(c.dag.path(m, v)?.into_iter().skip(1));
-    Some(names(c, p).join(" -> "))
+    Some(p.iter().map(|&i| c.name_of(i)).collect::<Vec<_>>().join(" -> "))
 }
 
 fn weakly_connected(c: &CompiledPipeline, selected: &BTreeSet<usize>) -> bool {

@@ -169,6 +169,8 @@ impl Run {
                 }
                 release_children(&run, i, &mut state, &outcome, &mut remaining, &mut ready);
             }
+            // Settling pushes children whose parents are all settled; only selected steps run.
+            ready.retain(|i| plan.selected.contains(i));
             for &i in &run.compiled.order {
                 if plan.selected.contains(&i) && remaining[i] == 0 && !ready.contains(&i) {
                     ready.push_back(i);
