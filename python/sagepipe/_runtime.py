@@ -28,24 +28,13 @@ STEP_HANDLERS: Dict[str, Callable[[Dict[str, Any]], Dict[str, Any]]] = {}
 _REASON_TAIL_LINES = 12
 
 
-def _store_path(store_root: str, uri: str) -> str:
-    """Map an ``s3://bucket/key`` URI into the store (``file://`` and paths pass through)."""
-    if uri.startswith("s3://"):
-        bucket, _, key = uri[5:].partition("/")
-        parts = [p for p in key.split("/") if p]
-        if bucket in ("", ".", "..") or any(p in (".", "..") for p in parts):
-            raise ValueError(f"{uri!r} is not a usable S3 URI")
-        return os.path.join(store_root, "s3", bucket, *parts)
-    if uri.startswith("file://"):
-        return uri[7:]
-    return uri
-
-
 def load_result(store_root: str, results_uri: str) -> Any:
     """The return value a function step stored at ``results_uri``."""
     import cloudpickle
 
-    with open(os.path.join(_store_path(store_root, results_uri), RESULT_FILE), "rb") as f:
+    from sagepipe._core import Store
+
+    with open(os.path.join(Store(store_root).uri_to_path(results_uri), RESULT_FILE), "rb") as f:
         return cloudpickle.load(f)
 
 

@@ -142,13 +142,16 @@ impl FlatStep {
     pub fn is_type(&self, t: &str) -> bool {
         self.def.step_type == t
     }
-    /// The part of the arguments that can reference other steps: for a ConditionStep only its
-    /// conditions (branch steps are children, not inputs).
-    pub fn input_arguments(&self) -> Value {
+    /// The part of the arguments that can reference other steps, and its key: for a
+    /// ConditionStep only its conditions (branch steps are children, not inputs).
+    pub fn input_arguments(&self) -> (&Value, &'static str) {
         if self.is_type("Condition") {
-            self.def.arguments.get("Conditions").cloned().unwrap_or(Value::Null)
+            (
+                self.def.arguments.get("Conditions").unwrap_or(&Value::Null),
+                "Conditions",
+            )
         } else {
-            self.def.arguments.clone()
+            (&self.def.arguments, "Arguments")
         }
     }
 }

@@ -122,15 +122,6 @@ pub fn resolve(
     }
 }
 
-/// The string form the service stores and lists (`ListPipelineParametersForExecution`).
-pub fn as_service_string(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Bool(b) => if *b { "true" } else { "false" }.to_string(),
-        other => other.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -297,14 +297,10 @@ fn check_references(
 ) {
     let s = &steps[i];
     let mut refs = Vec::new();
-    let (scan, base): (Value, &str) = if s.is_type("Condition") {
-        (s.input_arguments(), "Conditions")
-    } else {
-        (s.def.arguments.clone(), "Arguments")
-    };
-    collect_references(&scan, &mut vec![base.to_string()], &mut refs);
+    let (scan, base) = s.input_arguments();
+    collect_references(scan, &mut vec![base.to_string()], &mut refs);
     check_json_gets(
-        &scan,
+        scan,
         &mut s.loc.iter().cloned().chain([base.to_string()]).collect(),
         problems,
     );

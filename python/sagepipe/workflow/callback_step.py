@@ -1,9 +1,9 @@
 """CallbackStep (mirror of ``sagemaker.workflow.callback_step``)."""
 
 from enum import Enum
-from typing import Dict, List, Union
+from typing import List, Union
 
-from sagepipe.workflow.entities import DefaultEnumMeta, RequestType
+from sagepipe.workflow.entities import DefaultEnumMeta, OutputParameter, RequestType
 from sagepipe.workflow.properties import Properties
 from sagepipe.workflow.steps import CacheConfig, Step, StepTypeEnum
 
@@ -17,7 +17,7 @@ class CallbackOutputTypeEnum(Enum, metaclass=DefaultEnumMeta):
     Float = "Float"
 
 
-class CallbackOutput:
+class CallbackOutput(OutputParameter):
     """Output for a callback step.
 
     Attributes:
@@ -25,37 +25,8 @@ class CallbackOutput:
         output_type (CallbackOutputTypeEnum): The output type
     """
 
-    def __init__(
-        self, output_name: str = None, output_type: CallbackOutputTypeEnum = CallbackOutputTypeEnum.String
-    ):
-        self.output_name = output_name
-        self.output_type = output_type
-
-    def __eq__(self, other):
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.output_name, self.output_type) == (other.output_name, other.output_type)
-
-    __hash__ = None
-
-    def __repr__(self):
-        return f"CallbackOutput(output_name={self.output_name!r}, output_type={self.output_type!r})"
-
-    def to_request(self) -> RequestType:
-        """Get the request structure for workflow service calls."""
-        return {
-            "OutputName": self.output_name,
-            "OutputType": self.output_type.value,
-        }
-
-    def expr(self, step_name) -> Dict[str, str]:
-        """The 'Get' expression dict for a `CallbackOutput`."""
-        return CallbackOutput._expr(self.output_name, step_name)
-
-    @classmethod
-    def _expr(cls, name, step_name):
-        """An internal classmethod for the 'Get' expression dict for a `CallbackOutput`."""
-        return {"Get": f"Steps.{step_name}.OutputParameters['{name}']"}
+    def __init__(self, output_name: str = None, output_type: CallbackOutputTypeEnum = CallbackOutputTypeEnum.String):
+        super().__init__(output_name, output_type)
 
 
 class CallbackStep(Step):

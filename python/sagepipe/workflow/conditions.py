@@ -12,6 +12,7 @@ from sagepipe.workflow.entities import (
     PipelineVariable,
     PrimitiveType,
     RequestType,
+    ValueObject,
 )
 from sagepipe.workflow.execution_variables import ExecutionVariable
 from sagepipe.workflow.parameters import Parameter
@@ -34,7 +35,7 @@ class ConditionTypeEnum(Enum, metaclass=DefaultEnumMeta):
     OR = "Or"
 
 
-class Condition(Entity):
+class Condition(ValueObject, Entity):
     """Abstract Condition entity.
 
     Attributes:
@@ -43,17 +44,6 @@ class Condition(Entity):
 
     def __init__(self, condition_type: ConditionTypeEnum = None):
         self.condition_type = condition_type if condition_type is not None else ConditionTypeEnum.factory()
-
-    def __eq__(self, other):
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.__dict__ == other.__dict__
-
-    __hash__ = None
-
-    def __repr__(self):
-        fields = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
-        return f"{self.__class__.__name__}({fields})"
 
     @property
     @abc.abstractmethod

@@ -1,7 +1,7 @@
 """Defines the base entities used in workflow (mirror of ``sagemaker.workflow.entities``)."""
 
 import abc
-from enum import EnumMeta
+from enum import Enum, EnumMeta
 from typing import Any, Dict, List, Union
 
 PrimitiveType = Union[str, int, bool, float, None]
@@ -93,3 +93,38 @@ class PipelineVariable(Expression):
     @abc.abstractmethod
     def _referenced_steps(self) -> List[Any]:
         """List of steps (or step names) that this variable depends on."""
+
+
+class ValueObject:
+    """Equality and repr by fields, as the SDK's ``attrs`` classes have (unhashable, like them)."""
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None
+
+    def __repr__(self):
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
+        return f"{self.__class__.__name__}({fields})"
+
+
+class OutputParameter(ValueObject):
+    """A named, typed output of a Lambda or Callback step (``OutputParameters`` in the definition)."""
+
+    def __init__(self, output_name: str = None, output_type: Enum = None):
+        self.output_name = output_name
+        self.output_type = output_type
+
+    def to_request(self) -> RequestType:
+        """Get the request structure for workflow service calls."""
+        return {"OutputName": self.output_name, "OutputType": self.output_type.value}
+
+    def expr(self, step_name) -> Dict[str, str]:
+        """The 'Get' expression dict for this output of step ``step_name``."""
+        return self._expr(self.output_name, step_name)
+
+    @classmethod
+    def _expr(cls, name, step_name):
+        return {"Get": f"Steps.{step_name}.OutputParameters['{name}']"}

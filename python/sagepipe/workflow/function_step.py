@@ -13,9 +13,10 @@ import json
 import sys
 import uuid
 from functools import wraps
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from sagepipe.workflow import utilities
+from sagepipe.workflow._function_payload import JSON_SERIALIZED_RESULT_KEY
 from sagepipe.workflow.entities import RequestType
 from sagepipe.workflow.execution_variables import ExecutionVariables
 from sagepipe.workflow.functions import Join, JsonGet
@@ -59,7 +60,7 @@ class DelayedReturn(StepOutput):
         return self
 
     def _json_path(self) -> str:
-        path = utilities_json_result_key()
+        path = JSON_SERIALIZED_RESULT_KEY
         for key in self._reference_path:
             path += f"[{key}]" if isinstance(key, int) else f"['{key}']"
         return path
@@ -85,12 +86,6 @@ class DelayedReturn(StepOutput):
     @property
     def _referenced_steps(self) -> List[Any]:
         return [self._step]
-
-
-def utilities_json_result_key() -> str:
-    from sagepipe.workflow._function_payload import JSON_SERIALIZED_RESULT_KEY
-
-    return JSON_SERIALIZED_RESULT_KEY
 
 
 class _DelayedSequence(DelayedReturn):
@@ -342,6 +337,3 @@ def step(
     if _func is not None:
         return decorator(_func)
     return decorator
-
-
-StepArg = Union[DelayedReturn, Any]

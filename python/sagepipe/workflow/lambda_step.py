@@ -1,10 +1,10 @@
 """LambdaStep (mirror of ``sagemaker.workflow.lambda_step``)."""
 
 from enum import Enum
-from typing import Dict, List, Optional, Union
+from typing import List, Optional, Union
 
 from sagepipe.lambda_helper import Lambda
-from sagepipe.workflow.entities import DefaultEnumMeta, RequestType
+from sagepipe.workflow.entities import DefaultEnumMeta, OutputParameter, RequestType
 from sagepipe.workflow.properties import Properties
 from sagepipe.workflow.step_collections import StepCollection
 from sagepipe.workflow.steps import CacheConfig, Step, StepTypeEnum
@@ -19,7 +19,7 @@ class LambdaOutputTypeEnum(Enum, metaclass=DefaultEnumMeta):
     Float = "Float"
 
 
-class LambdaOutput:
+class LambdaOutput(OutputParameter):
     """Output for a lambda step.
 
     Attributes:
@@ -27,37 +27,8 @@ class LambdaOutput:
         output_type (LambdaOutputTypeEnum): The output type
     """
 
-    def __init__(
-        self, output_name: str = None, output_type: LambdaOutputTypeEnum = LambdaOutputTypeEnum.String
-    ):
-        self.output_name = output_name
-        self.output_type = output_type
-
-    def __eq__(self, other):
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.output_name, self.output_type) == (other.output_name, other.output_type)
-
-    __hash__ = None
-
-    def __repr__(self):
-        return f"LambdaOutput(output_name={self.output_name!r}, output_type={self.output_type!r})"
-
-    def to_request(self) -> RequestType:
-        """Get the request structure for workflow service calls."""
-        return {
-            "OutputName": self.output_name,
-            "OutputType": self.output_type.value,
-        }
-
-    def expr(self, step_name) -> Dict[str, str]:
-        """The 'Get' expression dict for a `LambdaOutput`."""
-        return LambdaOutput._expr(self.output_name, step_name)
-
-    @classmethod
-    def _expr(cls, name, step_name):
-        """An internal classmethod for the 'Get' expression dict for a `LambdaOutput`."""
-        return {"Get": f"Steps.{step_name}.OutputParameters['{name}']"}
+    def __init__(self, output_name: str = None, output_type: LambdaOutputTypeEnum = LambdaOutputTypeEnum.String):
+        super().__init__(output_name, output_type)
 
 
 class LambdaStep(Step):

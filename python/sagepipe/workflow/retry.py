@@ -3,7 +3,7 @@
 from enum import Enum
 from typing import List
 
-from sagepipe.workflow.entities import DefaultEnumMeta, Entity, RequestType
+from sagepipe.workflow.entities import DefaultEnumMeta, Entity, RequestType, ValueObject
 
 DEFAULT_BACKOFF_RATE = 2.0
 DEFAULT_INTERVAL_SECONDS = 1
@@ -26,7 +26,7 @@ class SageMakerJobExceptionTypeEnum(Enum, metaclass=DefaultEnumMeta):
     RESOURCE_LIMIT = "SageMaker.RESOURCE_LIMIT"
 
 
-class RetryPolicy(Entity):
+class RetryPolicy(ValueObject, Entity):
     """RetryPolicy base class.
 
     Attributes:
@@ -51,17 +51,6 @@ class RetryPolicy(Entity):
         self.validate_interval_seconds(None, interval_seconds)
         self.validate_max_attempts(None, max_attempts)
         self.validate_expire_after_mins(None, expire_after_mins)
-
-    def __eq__(self, other):
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.__dict__ == other.__dict__
-
-    __hash__ = None
-
-    def __repr__(self):
-        fields = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
-        return f"{self.__class__.__name__}({fields})"
 
     def validate_backoff_rate(self, _, value):
         """Validate the input back off rate type."""

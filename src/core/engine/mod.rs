@@ -242,7 +242,7 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
                 if runs {
                     unsupported.push(Problem::new("unsupported_step", s.loc.clone(), reason));
                 }
-                kinds.push(StepKind::Fail);
+                kinds.push(StepKind::Unsupported);
             }
         }
     }

@@ -24,6 +24,8 @@ pub enum StepKind {
     Function,
     /// Run by a handler registered from Python for this step type.
     External,
+    /// Cannot run locally; allowed only where the step does not run (outside a selection).
+    Unsupported,
 }
 
 pub struct StepSuccess {
@@ -92,6 +94,14 @@ pub fn execute(kind: &StepKind, step: &FlatStep, args: &Value, ctx: &StepContext
         StepKind::Fail => fail(args),
         StepKind::Function => function::run(step, args, ctx),
         StepKind::External => external(step, args, ctx),
+        StepKind::Unsupported => Outcome::Failed(StepFailure::new(
+            format!(
+                "step '{}' of type {} cannot run locally",
+                step.name(),
+                step.def.step_type
+            ),
+            FailureKind::Permanent,
+        )),
     }
 }
 
