@@ -4,10 +4,42 @@ Mirror of the SageMaker Python SDK v2 ``sagemaker.workflow`` API: build a pipeli
 ``sagepipe.workflow`` (same module paths, classes and definition JSON as the SDK), then
 ``pipeline.start()`` runs it on this machine, steps in parallel, every run recorded in a local
 store, with Selective Execution of chosen steps.
+
+Entry points beyond the SDK mirror: ``sagepipe.client()`` (a boto3-shaped SageMaker client over
+the store), ``sagepipe.install()`` (unchanged ``import sagemaker`` scripts run on sagepipe), the
+``sagepipe`` command line, a pytest plugin and notebook rendering.
 """
 
 __version__ = "0.1.0"
 
+import importlib  # noqa: E402
+from typing import Any  # noqa: E402
+
 from sagepipe.exceptions import SagePipeError  # noqa: E402
 
-__all__ = ["SagePipeError", "__version__"]
+__all__ = ["SagePipeError", "__version__", "client", "install", "uninstall"]
+
+
+def install(boto3: bool = True) -> None:
+    """Make ``import sagemaker...`` resolve to sagepipe (see :mod:`sagepipe.compat`).
+
+    Args:
+        boto3: Also make ``boto3.client("sagemaker")`` return the local client.
+    """
+    from sagepipe.compat import install as _install
+
+    _install(boto3=boto3)
+
+
+def uninstall() -> None:
+    """Undo :func:`install`."""
+    from sagepipe.compat import uninstall as _uninstall
+
+    _uninstall()
+
+
+def __getattr__(name: str) -> Any:
+    # `sagepipe.client` is a callable module: `sagepipe.client()` builds the local client.
+    if name == "client":
+        return importlib.import_module("sagepipe.client")
+    raise AttributeError(f"module 'sagepipe' has no attribute {name!r}")

@@ -122,11 +122,7 @@ class _PipelineExecution:
     def list_parameters(self, max_results: Optional[int] = None, next_token: Optional[str] = None) -> Dict[str, Any]:
         """``ListPipelineParametersForExecution``: every parameter with its effective value."""
         params = _responses.parameters_list(self._record())
-        start = int(next_token) if next_token else 0
-        end = start + max_results if max_results else len(params)
-        out: Dict[str, Any] = {"PipelineParameters": params[start:end]}
-        if end < len(params):
-            out["NextToken"] = str(end)
+        out = _responses.page(params, "PipelineParameters", max_results, next_token)
         out["ResponseMetadata"] = dict(_responses.RESPONSE_METADATA)
         return out
 
@@ -313,21 +309,9 @@ class _PipelineService:
         self, sort_by: str = None, sort_order: str = None, max_results: int = None, next_token: str = None
     ) -> Dict[str, Any]:
         """``ListPipelineExecutions`` (only the summaries and NextToken, as the SDK returns)."""
-        records = json.loads(self._store.list_executions(self.name))
-        if sort_by not in (None, "CreationTime", "PipelineExecutionArn"):
-            raise ValidationError(f"SortBy must be CreationTime or PipelineExecutionArn, got {sort_by!r}")
-        if sort_order not in (None, "Ascending", "Descending"):
-            raise ValidationError(f"SortOrder must be Ascending or Descending, got {sort_order!r}")
-        key = "PipelineExecutionArn" if sort_by == "PipelineExecutionArn" else "CreationTime"
-        records.sort(key=lambda r: (r[key], r["ExecutionId"]), reverse=sort_order != "Ascending")
-        start = int(next_token) if next_token else 0
-        end = start + max_results if max_results else len(records)
-        out: Dict[str, Any] = {
-            "PipelineExecutionSummaries": [_responses.execution_summary(r) for r in records[start:end]]
-        }
-        if end < len(records):
-            out["NextToken"] = str(end)
-        return out
+        records = _responses.sorted_executions(json.loads(self._store.list_executions(self.name)), sort_by, sort_order)
+        summaries = [_responses.execution_summary(r) for r in records]
+        return _responses.page(summaries, "PipelineExecutionSummaries", max_results, next_token)
 
     def _get_latest_execution_arn(self) -> Optional[str]:
         summaries = self.list_executions(sort_by="CreationTime", sort_order="Descending", max_results=1)
@@ -365,12 +349,15 @@ class _PipelineService:
         parallelism_config=None,
         selective_execution_config=None,
         pipeline_version_id: int = None,
+        *,
+        client_request_token: Optional[str] = None,
     ) -> _PipelineExecution:
         """Start an execution; returns at once (``wait()`` blocks).
 
         Locally the current definition is stored first (as ``upsert`` would, with a new version
         only if it changed), so what runs is the pipeline as it is in the code now. A
-        ``Pipeline(name=...)`` with no steps runs the stored definition.
+        ``Pipeline(name=...)`` with no steps runs the stored definition. ``client_request_token``
+        (keyword only, used by ``sagepipe.client()``) is recorded with the execution.
         """
         from sagepipe import _runtime
 
@@ -396,6 +383,7 @@ class _PipelineService:
             "ParallelismConfiguration": _parallelism_request(parallelism_config),
             "SelectiveExecutionConfig": selective,
             "PipelineVersionId": pipeline_version_id,
+            "ClientRequestToken": client_request_token,
         }
         in_process = getattr(session, "function_step_mode", "worker") == "in_process"
         cwd = os.getcwd()
