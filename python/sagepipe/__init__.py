@@ -13,6 +13,7 @@ the store), ``sagepipe.install()`` (unchanged ``import sagemaker`` scripts run o
 __version__ = "0.1.0"
 
 import importlib  # noqa: E402
+import importlib.util  # noqa: E402
 from typing import Any  # noqa: E402
 
 from sagepipe.exceptions import SagePipeError  # noqa: E402
@@ -38,8 +39,36 @@ def uninstall() -> None:
     _uninstall()
 
 
+# The names the SDK's `sagemaker/__init__.py` exports, so `import sagemaker; sagemaker.Session()`
+# works under `install()`. Resolved lazily: each lives in the module sagepipe mirrors it in.
+_SDK_TOP_LEVEL = {
+    "Session": "sagepipe.session",
+    "get_execution_role": "sagepipe.session",
+    "LocalPipelineSession": "sagepipe.workflow.pipeline_context",
+    "Estimator": "sagepipe.estimator",
+    "EstimatorBase": "sagepipe.estimator",
+    "Framework": "sagepipe.estimator",
+    "Model": "sagepipe.model",
+    "ModelPackage": "sagepipe.model",
+    "ModelMetrics": "sagepipe.model_metrics",
+    "MetricsSource": "sagepipe.model_metrics",
+    "FileSource": "sagepipe.model_metrics",
+    "Processor": "sagepipe.processing",
+    "ScriptProcessor": "sagepipe.processing",
+    "TrainingInput": "sagepipe.inputs",
+    "TransformInput": "sagepipe.inputs",
+    "CreateModelInput": "sagepipe.inputs",
+    "Transformer": "sagepipe.transformer",
+}
+
+
 def __getattr__(name: str) -> Any:
     # `sagepipe.client` is a callable module: `sagepipe.client()` builds the local client.
-    if name == "client":
-        return importlib.import_module("sagepipe.client")
+    if name in _SDK_TOP_LEVEL:
+        try:
+            return getattr(importlib.import_module(_SDK_TOP_LEVEL[name]), name)
+        except (ImportError, AttributeError) as exc:
+            raise AttributeError(f"module 'sagepipe' has no attribute {name!r} ({exc})") from exc
+    if not name.startswith("_") and importlib.util.find_spec(f"sagepipe.{name}") is not None:
+        return importlib.import_module(f"sagepipe.{name}")  # `sagemaker.image_uris` without importing it
     raise AttributeError(f"module 'sagepipe' has no attribute {name!r}")
