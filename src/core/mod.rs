@@ -10,6 +10,7 @@ pub mod executors;
 pub mod expr;
 pub mod params;
 pub mod selection;
+pub mod signature;
 pub mod store;
 pub mod util;
 pub mod validate;
