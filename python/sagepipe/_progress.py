@@ -139,4 +139,6 @@ def open_view(execution, requested: Optional[bool], stream: Optional[TextIO] = N
     """A progress view for ``execution`` or None when progress is off (see :func:`choose_view`)."""
     stream = stream or sys.stderr
     mode = choose_view(requested, stream)
-    return ProgressView(execution, mode, stream) if mode else None
+    if mode is None or execution._record()["PipelineExecutionStatus"] in display._TERMINAL:
+        return None  # nothing to watch (e.g. `result()` waiting on an execution that already ended)
+    return ProgressView(execution, mode, stream)
