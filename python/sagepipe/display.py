@@ -297,6 +297,12 @@ def plan_html(plan) -> str:
     return _figure(title, dag, states, table, default="not-run")
 
 
+def _edge_note(kinds: List[str]) -> str:
+    if "If" in kinds or "Else" in kinds:
+        return " (if)" if "If" in kinds else " (else)"
+    return " (after)" if kinds == ["DependsOn"] else ""
+
+
 def text_dag(dag: Dict[str, Any], states: Optional[Dict[str, Dict[str, Any]]] = None) -> str:
     """The DAG as text: one line per step by layer, with what it depends on."""
     box = layout(dag)
@@ -305,7 +311,7 @@ def text_dag(dag: Dict[str, Any], states: Optional[Dict[str, Dict[str, Any]]] = 
     lines = []
     for i, layer in enumerate(box.layers):
         for name in layer:
-            ups = [f"{a}{'(' + '/'.join(k) + ')' if k != ['Data'] else ''}" for (a, b), k in kinds.items() if b == name]
+            ups = [f"{a}{_edge_note(k)}" for (a, b), k in kinds.items() if b == name]
             state = f" [{states[name]['state']}]" if states and name in states else ""
             after = f"  <- {', '.join(ups)}" if ups else ""
             lines.append(f"{i:>3}  {name} ({types[name]}){state}{after}")

@@ -13,6 +13,8 @@ from sagepipe import _responses
 from sagepipe.exceptions import ResourceNotFoundError, StepFailedError, ValidationError
 
 _TERMINAL = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
+_TICK = 0.2  # seconds between progress refreshes and stop-request checks while waiting
+_STOP_REQUESTS = "stop-requests"
 _atexit_lock = threading.Lock()
 _atexit_registered = False
 
@@ -102,6 +104,12 @@ class _PipelineExecution:
     def __hash__(self) -> int:
         return hash(self.arn)
 
+    def _repr_html_(self) -> str:
+        """Jupyter view: the DAG coloured by step state, and the steps (``sagepipe.display``)."""
+        from sagepipe.display import execution_html
+
+        return execution_html(self)
+
     @property
     def _store(self):
         return _store_of(self.sagemaker_session)
@@ -126,26 +134,56 @@ class _PipelineExecution:
         out["ResponseMetadata"] = dict(_responses.RESPONSE_METADATA)
         return out
 
-    def wait(self, delay: int = 30, max_attempts: int = 60) -> None:
+    def wait(self, delay: int = 30, max_attempts: int = 60, *, progress: Optional[bool] = None) -> None:
         """Wait until the execution ends (Succeeded, Failed or Stopped).
 
         Unlike the SDK's waiter this returns normally for Failed and Stopped; inspect
         ``describe()["PipelineExecutionStatus"]``. Raises ``TimeoutError`` after
         ``delay * max_attempts`` seconds, like the SDK's waiter gives up.
+
+        Args:
+            delay: Seconds between the SDK waiter's polls (only the time limit matters here).
+            max_attempts: Polls before giving up (time limit: ``delay * max_attempts``).
+            progress: Show the steps' states while waiting (sagepipe extension, keyword only):
+                ``None`` shows them when interactive (a terminal on stderr, or a notebook) unless
+                ``SAGEPIPE_PROGRESS=0``; ``True`` also when not interactive (plain lines);
+                ``False`` never.
         """
-        from sagepipe import _core
+        from sagepipe import _progress
 
         limit = float(delay) * float(max_attempts)
+        view = _progress.open_view(self, progress)
+        try:
+            finished = self._wait_until_done(limit, view.tick if view else None)
+        finally:
+            if view:
+                view.close()
+        if not finished:
+            raise TimeoutError(f"execution {self.arn} still running after {limit:.0f} s")
+
+    def _wait_until_done(self, limit: float, on_tick=None) -> bool:
+        """Block until the execution ends (False after ``limit`` seconds), calling ``on_tick``
+        about every ``_TICK`` seconds; honours stop requests from other processes."""
+        from sagepipe import _core
+
         handle = _core.live_execution(self.arn)
-        if handle is not None:
-            if not handle.wait(limit):
-                raise TimeoutError(f"execution {self.arn} still running after {limit:.0f} s")
-            return
         deadline = time.monotonic() + limit
-        while self._record()["PipelineExecutionStatus"] not in _TERMINAL:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"execution {self.arn} still running after {limit:.0f} s")
-            time.sleep(min(0.2, float(delay)))
+        while True:
+            remaining = max(deadline - time.monotonic(), 0.0)
+            if handle is not None:
+                finished = handle.wait(min(_TICK, remaining))
+                if not finished and _stop_requested(self._store, self.arn):
+                    handle.stop()
+            else:
+                finished = self._record()["PipelineExecutionStatus"] in _TERMINAL
+                if not finished:
+                    time.sleep(min(_TICK, remaining))
+            if on_tick is not None:
+                on_tick()
+            if finished:
+                return True
+            if time.monotonic() >= deadline:
+                return False
 
     def stop(self) -> Dict[str, Any]:
         """Stop the execution: nothing new starts and running steps are killed."""
@@ -212,6 +250,31 @@ class _PipelineExecution:
             return ""
 
 
+def _stop_request_path(store, arn: str) -> str:
+    pipeline, execution_id = store_execution_key(arn)
+    return os.path.join(str(store.root), _STOP_REQUESTS, f"{pipeline}.{execution_id}")
+
+
+def store_execution_key(arn: str):
+    """``(pipeline name, execution id)`` of an execution ARN."""
+    head, _, execution_id = arn.rpartition("/execution/")
+    return head.rpartition(":pipeline/")[2], execution_id
+
+
+def request_stop(store, arn: str) -> None:
+    """Ask the process running an execution to stop it. Locally an execution is controlled by
+    the process that started it; that process honours the request while it waits on the
+    execution (``wait()``, ``sagepipe run``)."""
+    path = _stop_request_path(store, arn)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(str(os.getpid()))
+
+
+def _stop_requested(store, arn: str) -> bool:
+    return os.path.exists(_stop_request_path(store, arn))
+
+
 def _find_step(definition: Dict[str, Any], name: str) -> Optional[Dict[str, Any]]:
     """A step object of a definition by name, looking inside condition branches too."""
     pending = list(definition.get("Steps", []))
@@ -255,6 +318,12 @@ class _PipelineService:
     @property
     def _store(self):
         return _store_of(self._session())
+
+    def _repr_html_(self) -> str:
+        """Jupyter view: the pipeline's DAG as SVG (``sagepipe.display``)."""
+        from sagepipe.display import pipeline_html
+
+        return pipeline_html(self)
 
     def _put(self, mode: str, role_arn=None, description=None, tags=None, parallelism_config=None) -> Dict[str, Any]:
         fields = {
@@ -374,7 +443,7 @@ class _PipelineService:
                 and selective_execution_config.reference_latest_execution
             ):
                 selective_execution_config.source_pipeline_execution_arn = self._get_latest_execution_arn()
-            selective = selective_execution_config.to_request()
+            selective = selective_execution_config._engine_request()
         request = {
             "PipelineName": self.name,
             "Parameters": _plain_parameters(parameters or {}),
@@ -396,33 +465,41 @@ class _PipelineService:
             external_types=sorted(_runtime.STEP_HANDLERS),
         )
         _ensure_atexit()
+        if selective_execution_config is not None:
+            recorded = json.loads(store.load_execution(handle.arn)).get("SelectiveExecutionConfig") or {}
+            selective_execution_config.resolved_selected_steps = [
+                s["StepName"] for s in recorded.get("SelectedSteps", [])
+            ]
         return _PipelineExecution(handle.arn, session)
 
     def plan(self, selective_execution_config=None, parameters: Dict[str, Any] = None) -> "ExecutionPlan":
         """What a (selective) start would do per step, without running anything (sagepipe extension).
 
         Each entry says ``run``, ``reuse`` (with the source execution and the artifact URIs),
-        ``not-selected`` or ``condition-dependent``, with a one-line reason. The same checks as
-        ``start()`` run first, so an invalid selection raises here too.
+        ``cache-hit`` (with the run it reuses), ``not-selected`` or ``condition-dependent``, with a
+        one-line reason (for changed-step selection: what changed; for caching: why it misses).
+        The same checks as ``start()`` run first, so an invalid selection raises here too.
         """
         store = self._store
         if self.steps:
             self._put("upsert")
-        if selective_execution_config is None:
-            from sagepipe import _core
-
-            summary = json.loads(_core.compile_definition(self.definition(), self.name))
-            entries = [{"step": n, "action": "run", "reason": "full run"} for n in summary["order"]]
-            return ExecutionPlan(self.name, None, entries)
+        request = None
         cfg = selective_execution_config
-        arn = cfg.source_pipeline_execution_arn
-        if arn is None and cfg.reference_latest_execution:
-            arn = self._get_latest_execution_arn()
-        request = dict(cfg.to_request())
-        if arn is not None:
-            request["SourcePipelineExecutionArn"] = arn
-        plan = json.loads(store.plan(self.name, json.dumps(request)))
-        return ExecutionPlan(self.name, plan.get("reference_arn"), plan["entries"])
+        if cfg is not None:
+            arn = cfg.source_pipeline_execution_arn
+            if arn is None and cfg.reference_latest_execution:
+                arn = self._get_latest_execution_arn()
+            request = dict(cfg._engine_request())
+            if arn is not None:
+                request["SourcePipelineExecutionArn"] = arn
+        plan = json.loads(
+            store.plan(
+                self.name,
+                None if request is None else json.dumps(request),
+                json.dumps(_plain_parameters(parameters or {})),
+            )
+        )
+        return ExecutionPlan(self.name, plan.get("reference_arn"), plan["entries"], definition=self.definition())
 
     @classmethod
     def from_definition(cls, definition: Union[str, Dict[str, Any]], name: str, sagemaker_session=None):
@@ -440,10 +517,23 @@ class _PipelineService:
 class ExecutionPlan:
     """What a start would do, per step: a plain data structure (``entries``) that prints readably."""
 
-    def __init__(self, pipeline: str, reference_arn: Optional[str], entries: List[Dict[str, Any]]):
+    def __init__(
+        self,
+        pipeline: str,
+        reference_arn: Optional[str],
+        entries: List[Dict[str, Any]],
+        definition: Optional[str] = None,
+    ):
         self.pipeline = pipeline
         self.reference_arn = reference_arn
         self.entries = entries
+        self.definition = definition
+
+    def _repr_html_(self) -> Optional[str]:
+        """Jupyter view: the DAG coloured by what the run would do (``sagepipe.display``)."""
+        from sagepipe.display import plan_html
+
+        return plan_html(self) if self.definition else None
 
     def actions(self) -> Dict[str, str]:
         """``{step name: action}``."""
