@@ -116,9 +116,9 @@ def test_sample_suite_runs_on_isolated_stores(pytester):
     pytester.makepyfile(pipeline_lib=PIPELINE_LIB, test_sample=SAMPLE_SUITE)
     result = pytester.runpytest_subprocess(*_plugin_args(), "-p", "no:cacheprovider", "-q", timeout=600)
     result.assert_outcomes(passed=5, failed=1)
-    result.stdout.fnmatch_lines(
-        ["*AssertionError: skipped: expected ['Publish'], got ['TooLow']*", "*execution arn:aws:sagemaker:local:*"]
-    )
+    output = result.stdout.str()
+    assert "AssertionError: skipped: expected ['Publish'], got ['TooLow']" in output
+    assert "(Succeeded): ran=['Prepare', 'Train', 'Gate', 'Publish']" in output
     assert not (pytester.path / ".sagepipe").exists()  # nothing written into the working tree
 
 
