@@ -42,7 +42,14 @@ from sagepipe.workflow.retry import (
     StepRetryPolicy,
 )
 from sagepipe.workflow.step_collections import RegisterModel
-from sagepipe.workflow.steps import CacheConfig, CreateModelStep, ProcessingStep, TrainingStep, TransformStep, TuningStep
+from sagepipe.workflow.steps import (
+    CacheConfig,
+    CreateModelStep,
+    ProcessingStep,
+    TrainingStep,
+    TransformStep,
+    TuningStep,
+)
 from sagepipe.xgboost import XGBoost
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -243,7 +250,9 @@ def minimal(sess, legacy: bool = False) -> Pipeline:
         else_steps=[fail],
         depends_on=[train],
     )
-    return Pipeline(name="MiniPipeline", parameters=[threshold, raw], steps=[prep, train, check], sagemaker_session=sess)
+    return Pipeline(
+        name="MiniPipeline", parameters=[threshold, raw], steps=[prep, train, check], sagemaker_session=sess
+    )
 
 
 def tuning_model_transform(sess) -> Pipeline:
@@ -500,9 +509,7 @@ def legacy_forms(sess) -> Pipeline:
         disable_profiler=True,
     )
     est.set_hyperparameters(depth=3)
-    train = TrainingStep(
-        name="Train", estimator=est, inputs={"train": TrainingInput(s3_data="s3://my-bucket/train")}
-    )
+    train = TrainingStep(name="Train", estimator=est, inputs={"train": TrainingInput(s3_data="s3://my-bucket/train")})
     model = Model(
         image_uri=IMAGE,
         model_data=train.properties.ModelArtifacts.S3ModelArtifacts,

@@ -30,9 +30,26 @@ def _extract(archive: str, target: str) -> None:
             tar.extractall(path=target)
 
 
-def repack(inference_script, model_archive, dependencies=None, source_dir=None):
-    """Write the model archive's files plus the inference code to ``/opt/ml/model``."""
-    model_path = os.path.join(DATA_DIRECTORY, model_archive.split("/")[-1])
+def repack(
+    inference_script,
+    model_archive,
+    dependencies=None,
+    source_dir=None,
+    data_directory=DATA_DIRECTORY,
+    code_directory=CODE_DIRECTORY,
+    model_directory=MODEL_DIRECTORY,
+):
+    """Write the model archive's files plus the inference code to ``model_directory``.
+
+    Args:
+        inference_script (str): The inference script's name (copied alone without source_dir).
+        model_archive (str): The model archive URI or name (its base name is read from the channel).
+        dependencies (str): Space-separated dependency names inside ``code_directory``.
+        source_dir (str): Set (not ``null``) when the whole code directory is the inference code.
+        data_directory, code_directory, model_directory (str): The job's channel, code and model
+            directories (the SageMaker container paths by default).
+    """
+    model_path = os.path.join(data_directory, model_archive.split("/")[-1])
     with tempfile.TemporaryDirectory() as tmp:
         src_dir = os.path.join(tmp, "src")
         code_dir = os.path.join(src_dir, "code")
@@ -40,19 +57,19 @@ def repack(inference_script, model_archive, dependencies=None, source_dir=None):
         _extract(model_path, src_dir)
         if source_dir and source_dir != "null":
             shutil.rmtree(code_dir, ignore_errors=True)
-            shutil.copytree(CODE_DIRECTORY, code_dir)
+            shutil.copytree(code_directory, code_dir)
         else:
-            shutil.copy2(os.path.join(CODE_DIRECTORY, inference_script), os.path.join(code_dir, inference_script))
+            shutil.copy2(os.path.join(code_directory, inference_script), os.path.join(code_dir, inference_script))
         if dependencies and dependencies != "null":
             lib_dir = os.path.join(code_dir, "lib")
             os.makedirs(lib_dir, exist_ok=True)
             for dependency in dependencies.split(" "):
-                path = os.path.join(CODE_DIRECTORY, os.path.basename(dependency))
+                path = os.path.join(code_directory, os.path.basename(dependency))
                 if os.path.isdir(path):
                     shutil.copytree(path, os.path.join(lib_dir, os.path.basename(dependency)), dirs_exist_ok=True)
                 else:
                     shutil.copy2(path, lib_dir)
-        shutil.copytree(src_dir, MODEL_DIRECTORY, dirs_exist_ok=True)
+        shutil.copytree(src_dir, model_directory, dirs_exist_ok=True)
 
 
 if __name__ == "__main__":

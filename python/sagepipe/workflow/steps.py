@@ -739,6 +739,8 @@ class ProcessingStep(ConfigurableRetryStep):
             ]
         )
         code = kwargs.get("submit_app") or kwargs.get("code")
+        if isinstance(code, PipelineVariable):
+            return None  # rejected with a clear error when the request is built
         return get_processing_code_hash(code, kwargs.get("source_dir"), dependencies)
 
     def _get_config_hash(self) -> Optional[str]:
