@@ -122,15 +122,23 @@ def _with_metadata(response: Dict[str, Any]) -> Dict[str, Any]:
     return response
 
 
-def _timestamp(value: Any) -> Optional[float]:
-    """A request timestamp (``datetime`` or epoch seconds, as boto3 accepts) as epoch seconds."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, (int, float)):
-        return float(value)
-    raise ValidationError(f"expected a datetime or epoch seconds, got {type(value).__name__}")
+def _created_between(after: Any, before: Any) -> Callable[[Dict[str, Any]], bool]:
+    """A filter on records' ``CreationTime`` for ``CreatedAfter``/``CreatedBefore`` (``datetime`` or
+    epoch seconds, as boto3 accepts), compared as the responses show times: to the microsecond."""
+    bounds = []
+    for value in (after, before):
+        if value is None or isinstance(value, datetime):
+            bounds.append(value)
+        elif isinstance(value, (int, float)):
+            bounds.append(_responses.to_datetime(float(value)))
+        else:
+            raise ValidationError(f"expected a datetime or epoch seconds, got {type(value).__name__}")
+
+    def keep(record: Dict[str, Any]) -> bool:
+        created = _responses.to_datetime(record["CreationTime"])
+        return (bounds[0] is None or created > bounds[0]) and (bounds[1] is None or created < bounds[1])
+
+    return keep
 
 
 def _pipeline_name(name_or_arn: Any) -> str:
@@ -301,13 +309,11 @@ class LocalSageMakerClient:
         """``ListPipelines``: newest first unless ``SortBy="Name"``/``SortOrder`` say otherwise."""
         _responses.check_choice("sortBy", SortBy, ("Name", "CreationTime"))
         _responses.check_choice("sortOrder", SortOrder, ("Ascending", "Descending"))
-        after, before = _timestamp(CreatedAfter), _timestamp(CreatedBefore)
+        created = _created_between(CreatedAfter, CreatedBefore)
         records = [
             r
             for r in json.loads(self._store.list_pipelines())
-            if r["PipelineName"].startswith(PipelineNamePrefix or "")
-            and (after is None or r["CreationTime"] > after)
-            and (before is None or r["CreationTime"] < before)
+            if r["PipelineName"].startswith(PipelineNamePrefix or "") and created(r)
         ]
         key = "PipelineName" if SortBy == "Name" else "CreationTime"
         records.sort(key=lambda r: (r[key], r["PipelineName"]), reverse=SortOrder != "Ascending")
@@ -331,12 +337,8 @@ class LocalSageMakerClient:
         """``ListPipelineExecutions``: newest first by default."""
         name = _pipeline_name(PipelineName)
         self._store.load_pipeline(name)  # ResourceNotFound for an unknown pipeline
-        after, before = _timestamp(CreatedAfter), _timestamp(CreatedBefore)
-        records = [
-            r
-            for r in json.loads(self._store.list_executions(name))
-            if (after is None or r["CreationTime"] > after) and (before is None or r["CreationTime"] < before)
-        ]
+        created = _created_between(CreatedAfter, CreatedBefore)
+        records = [r for r in json.loads(self._store.list_executions(name)) if created(r)]
         records = _responses.sorted_executions(records, SortBy, SortOrder)
         summaries = [_responses.execution_summary(r) for r in records]
         return _with_metadata(_responses.page(summaries, "PipelineExecutionSummaries", MaxResults, NextToken))
