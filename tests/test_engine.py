@@ -11,6 +11,7 @@ import time
 
 import pytest
 import steps_lib
+from sagepipe.exceptions import ResourceNotFoundError
 from sagepipe.workflow.condition_step import ConditionStep
 from sagepipe.workflow.conditions import ConditionGreaterThanOrEqualTo, ConditionLessThan
 from sagepipe.workflow.fail_step import FailStep
@@ -338,6 +339,50 @@ def test_owner_killed_mid_run_is_marked_failed(session):
     assert desc["PipelineExecutionStatus"] == "Failed"
     assert "process that ran it" in desc["FailureReason"] and "exited" in desc["FailureReason"]
     assert statuses(execution) == {"Long": "Failed"}
+
+
+def test_stop_and_delete_from_another_process(session):
+    """The owner is busy (not waiting): its scheduler still notices the stop request."""
+    from sagepipe.exceptions import ValidationError
+
+    proc = run_script(
+        """
+        import time
+        from sagepipe.workflow.function_step import step
+        from sagepipe.workflow.pipeline import Pipeline
+
+        @step(name="Long")
+        def long():
+            time.sleep(120)
+
+        ex = Pipeline(name="remote-stop", steps=[long()]).start()
+        print(ex.arn, flush=True)
+        time.sleep(120)  # busy with something else, never calls wait()
+        """,
+        session.store_root,
+        wait=False,
+    )
+    try:
+        arn = proc.stdout.readline().strip()
+        execution = _PipelineExecution(arn, session)
+        deadline = time.time() + 30
+        while statuses(execution).get("Long") != "Executing":
+            assert time.time() < deadline
+            time.sleep(0.05)
+        with pytest.raises(ValidationError, match="still running; stop it before deleting it"):
+            session.store.delete_execution(arn)
+        assert execution.stop() == {"PipelineExecutionArn": arn}
+        deadline = time.time() + 15
+        while execution.describe()["PipelineExecutionStatus"] != "Stopped":
+            assert time.time() < deadline, execution.describe()
+            time.sleep(0.05)
+        assert statuses(execution) == {"Long": "Stopped"}
+        session.store.delete_execution(arn)
+        with pytest.raises(ResourceNotFoundError):
+            execution.describe()
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_unknown_pipeline_and_execution_are_typed_errors(session):

@@ -74,6 +74,24 @@ impl PyStore {
         json(py.detach(move || s.delete_pipeline(&name)))
     }
 
+    /// Delete an execution's records and logs (refused while it runs).
+    fn delete_execution(&self, py: Python<'_>, arn: String) -> PyResult<()> {
+        let s = self.inner.clone();
+        py.detach(move || s.delete_execution(&arn)).map_err(to_py)
+    }
+
+    /// Delete an artifact under the store's `s3/` area.
+    fn delete_artifact(&self, py: Python<'_>, uri: String) -> PyResult<()> {
+        let s = self.inner.clone();
+        py.detach(move || s.delete_artifact(&uri)).map_err(to_py)
+    }
+
+    /// Ask the process running an execution to stop it; returns the execution record (JSON).
+    fn request_stop(&self, py: Python<'_>, arn: String) -> PyResult<String> {
+        let s = self.inner.clone();
+        json(py.detach(move || s.request_stop(&arn)))
+    }
+
     #[pyo3(signature = (name, version=None))]
     fn definition_text(&self, py: Python<'_>, name: String, version: Option<u64>) -> PyResult<String> {
         let s = self.inner.clone();

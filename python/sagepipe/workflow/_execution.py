@@ -13,8 +13,7 @@ from sagepipe import _responses
 from sagepipe.exceptions import ResourceNotFoundError, StepFailedError, ValidationError
 
 _TERMINAL = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
-_TICK = 0.2  # seconds between progress refreshes and stop-request checks while waiting
-_STOP_REQUESTS = "stop-requests"
+_TICK = 0.2  # seconds between progress refreshes while waiting
 _atexit_lock = threading.Lock()
 _atexit_registered = False
 
@@ -163,7 +162,7 @@ class _PipelineExecution:
 
     def _wait_until_done(self, limit: float, on_tick=None) -> bool:
         """Block until the execution ends (False after ``limit`` seconds), calling ``on_tick``
-        about every ``_TICK`` seconds; honours stop requests from other processes."""
+        about every ``_TICK`` seconds."""
         from sagepipe import _core
 
         handle = _core.live_execution(self.arn)
@@ -172,8 +171,6 @@ class _PipelineExecution:
             remaining = max(deadline - time.monotonic(), 0.0)
             if handle is not None:
                 finished = handle.wait(min(_TICK, remaining))
-                if not finished and _stop_requested(self._store, self.arn):
-                    handle.stop()
             else:
                 finished = self._record()["PipelineExecutionStatus"] in _TERMINAL
                 if not finished:
@@ -193,12 +190,7 @@ class _PipelineExecution:
         if handle is not None:
             handle.stop()
         else:
-            status = self._record()["PipelineExecutionStatus"]
-            if status not in _TERMINAL:
-                raise ValidationError(
-                    f"execution {self.arn} is run by another process; stop it from that process "
-                    "(locally, executions are controlled by the process that started them)"
-                )
+            request_stop(self._store, self.arn)
         return {"PipelineExecutionArn": self.arn}
 
     def _step_record(self, step_name: str) -> Dict[str, Any]:
@@ -250,29 +242,10 @@ class _PipelineExecution:
             return ""
 
 
-def _stop_request_path(store, arn: str) -> str:
-    pipeline, execution_id = store_execution_key(arn)
-    return os.path.join(str(store.root), _STOP_REQUESTS, f"{pipeline}.{execution_id}")
-
-
-def store_execution_key(arn: str):
-    """``(pipeline name, execution id)`` of an execution ARN."""
-    head, _, execution_id = arn.rpartition("/execution/")
-    return head.rpartition(":pipeline/")[2], execution_id
-
-
 def request_stop(store, arn: str) -> None:
-    """Ask the process running an execution to stop it. Locally an execution is controlled by
-    the process that started it; that process honours the request while it waits on the
-    execution (``wait()``, ``sagepipe run``)."""
-    path = _stop_request_path(store, arn)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(str(os.getpid()))
-
-
-def _stop_requested(store, arn: str) -> bool:
-    return os.path.exists(_stop_request_path(store, arn))
+    """Ask the process running an execution (this one or another) to stop it; its scheduler
+    notices within a fraction of a second. A no-op for an execution that already ended."""
+    store.request_stop(arn)
 
 
 def _find_step(definition: Dict[str, Any], name: str) -> Optional[Dict[str, Any]]:

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::channel;
+use std::sync::mpsc::{channel, RecvTimeoutError};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -26,6 +26,8 @@ use crate::core::validate::CompiledPipeline;
 
 /// SageMaker's execution failure reason when a step (not a FailStep) failed.
 pub const STEP_FAILURE_REASON: &str = "Step failure: One or multiple steps failed.";
+/// How often the scheduler looks for a stop request from another process.
+const STOP_POLL: Duration = Duration::from_millis(200);
 /// Step failure reasons are capped like the service's (1024 characters).
 const MAX_REASON: usize = 1024;
 
@@ -185,6 +187,7 @@ impl Run {
         let mut failed = false;
         let mut fail_message: Option<String> = None;
         let mut stopping = run.shared.stop.load(Ordering::SeqCst);
+        let stop_file = run.dir.join("stop-requested");
 
         loop {
             while !stopping && !failed && running < run.max_parallel {
@@ -208,7 +211,19 @@ impl Run {
             if running == 0 {
                 break;
             }
-            match rx.recv() {
+            let event = match rx.recv_timeout(STOP_POLL) {
+                Err(RecvTimeoutError::Timeout) => {
+                    if !stopping && stop_file.exists() {
+                        run.shared.stop.store(true, Ordering::SeqCst);
+                        Ok(Event::Stop)
+                    } else {
+                        continue;
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+                Ok(e) => Ok(e),
+            };
+            match event {
                 Ok(Event::Done(i, settled)) => {
                     running -= 1;
                     state[i] = match settled {
@@ -238,7 +253,7 @@ impl Run {
                         run.shared.kill_all();
                     }
                 }
-                Err(_) => break,
+                Err(()) => break,
             }
         }
 

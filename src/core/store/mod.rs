@@ -418,6 +418,74 @@ impl Store {
         }
     }
 
+    /// Remove a file or directory by moving it to the store's trash first, so no reader ever
+    /// sees it half deleted.
+    fn remove_via_trash(&self, path: &Path) -> CoreResult<()> {
+        let trash_dir = self.root.join("trash");
+        fs::create_dir_all(&trash_dir).map_err(|e| CoreError::store(&trash_dir, e))?;
+        let trash = trash_dir.join(util::new_id());
+        fs::rename(path, &trash).map_err(|e| CoreError::store(path, e))?;
+        let removed = if trash.is_dir() {
+            fs::remove_dir_all(&trash)
+        } else {
+            fs::remove_file(&trash)
+        };
+        removed.map_err(|e| CoreError::store(&trash, e))
+    }
+
+    /// Delete an execution's records and logs. Refused while it runs (its owner holds the lock).
+    pub fn delete_execution(&self, arn: &str) -> CoreResult<()> {
+        let (name, id) = self.resolve_arn(arn)?;
+        let dir = self.execution_dir(&name, &id);
+        if !dir.join("execution.json").is_file() {
+            return Err(CoreError::NotFound {
+                kind: "pipeline execution",
+                name: arn.to_string(),
+                suggestion: None,
+            });
+        }
+        let Some(lock) = FileLock::try_acquire(&dir.join("lock"))? else {
+            return Err(CoreError::Validation(format!(
+                "execution {arn} is still running; stop it before deleting it"
+            )));
+        };
+        let result = self.remove_via_trash(&dir);
+        drop(lock);
+        result
+    }
+
+    /// Delete an artifact (a file or directory under the store's `s3/` area). Absent: no-op.
+    pub fn delete_artifact(&self, uri: &str) -> CoreResult<()> {
+        let path = self.uri_to_path(uri)?;
+        if !self.in_artifacts(&path) || path == self.root.join("s3") {
+            return Err(CoreError::Validation(format!(
+                "'{uri}' is not an artifact in this store; only s3:// artifacts under the store can be deleted"
+            )));
+        }
+        if fs::symlink_metadata(&path).is_err() {
+            return Ok(());
+        }
+        self.remove_via_trash(&path)
+    }
+
+    /// Where another process asks the owner of an execution to stop it.
+    pub fn stop_request_path(&self, pipeline: &str, id: &str) -> PathBuf {
+        self.execution_dir(pipeline, id).join("stop-requested")
+    }
+
+    /// Ask whichever process runs an execution to stop it; its scheduler notices within a
+    /// fraction of a second. Returns the execution's record (unchanged if it already ended).
+    pub fn request_stop(&self, arn: &str) -> CoreResult<ExecutionRecord> {
+        let rec = self.load_execution(arn)?;
+        if !TERMINAL_STATUSES.contains(&rec.pipeline_execution_status.as_str()) {
+            write_atomic(
+                &self.stop_request_path(&rec.pipeline_name, &rec.execution_id),
+                std::process::id().to_string().as_bytes(),
+            )?;
+        }
+        Ok(rec)
+    }
+
     /// Whether `path` is inside the store's artifact area (used to keep writes contained).
     pub fn in_artifacts(&self, path: &Path) -> bool {
         let base = self.root.join("s3");
