@@ -812,6 +812,7 @@ def main():
     )
     ap.add_argument("--timeout", type=float, default=300, help="per run, seconds")
     ap.add_argument("--match", default="", help="only cases whose name contains this substring")
+    ap.add_argument("--skip", default="", help="comma list: leave out cases whose name contains any of these")
     ap.add_argument("--list", action="store_true")
     ap.add_argument(
         "--from-raw",
@@ -834,6 +835,7 @@ def main():
         if c["group"] in groups
         and (not peers or c["peer"] in peers or (c["group"] == "W4" and c["peer"] == "python"))
         and a.match in c["name"]
+        and not any(x and x in c["name"] for x in a.skip.split(","))
     ]
     if a.quick:
         for c in cases:

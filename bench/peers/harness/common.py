@@ -45,7 +45,11 @@ def burn(i=0, mode=None):
 
 
 def make_payload():
-    return random.Random(0).randbytes(PAYLOAD_BYTES)
+    rng = random.Random(0)
+    chunk = 100 * 1024 * 1024  # randbytes() of more than 256 MiB overflows a C int
+    if PAYLOAD_BYTES <= chunk:
+        return rng.randbytes(PAYLOAD_BYTES)
+    return b"".join(rng.randbytes(min(chunk, PAYLOAD_BYTES - i)) for i in range(0, PAYLOAD_BYTES, chunk))
 
 
 def store_dir(peer):
