@@ -55,6 +55,7 @@ pub struct Run {
     shared: Arc<Shared>,
     pool: Option<Arc<WorkerPool>>,
     host: Option<Arc<dyn Host>>,
+    jobs: Arc<executors::JobSettings>,
     max_parallel: usize,
     properties: RwLock<Vec<Option<Value>>>,
     seq: AtomicU64,
@@ -72,6 +73,7 @@ impl Run {
         shared: Arc<Shared>,
         pool: Option<Arc<WorkerPool>>,
         host: Option<Arc<dyn Host>>,
+        jobs: Arc<executors::JobSettings>,
         max_parallel: usize,
         selective: Option<(Plan, Option<Arc<ReferenceRun>>)>,
     ) -> Run {
@@ -86,6 +88,7 @@ impl Run {
             shared,
             pool,
             host,
+            jobs,
             max_parallel,
             properties: RwLock::new(vec![None; n]),
             seq: AtomicU64::new(0),
@@ -333,6 +336,7 @@ impl Run {
             shared: Arc::clone(&self.shared),
             pool: self.pool.clone(),
             host: self.host.clone(),
+            jobs: Arc::clone(&self.jobs),
         };
         let scope = RunScope {
             run: self,
