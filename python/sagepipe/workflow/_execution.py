@@ -372,7 +372,7 @@ class _PipelineService:
         only if it changed), so what runs is the pipeline as it is in the code now. A
         ``Pipeline(name=...)`` with no steps runs the stored definition.
         """
-        from sagepipe import _runtime
+        from sagepipe import _runtime, local_runners
 
         session = self._session()
         store = self._store
@@ -406,6 +406,8 @@ class _PipelineService:
             cwd=cwd,
             host=_runtime.host_call,
             external_types=sorted(_runtime.STEP_HANDLERS),
+            interpreter=sys.executable,
+            image_runners=json.dumps(local_runners.IMAGE_RUNNERS),
         )
         _ensure_atexit()
         return _PipelineExecution(handle.arn, session)
