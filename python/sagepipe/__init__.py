@@ -4,10 +4,71 @@ Mirror of the SageMaker Python SDK v2 ``sagemaker.workflow`` API: build a pipeli
 ``sagepipe.workflow`` (same module paths, classes and definition JSON as the SDK), then
 ``pipeline.start()`` runs it on this machine, steps in parallel, every run recorded in a local
 store, with Selective Execution of chosen steps.
+
+Entry points beyond the SDK mirror: ``sagepipe.client()`` (a boto3-shaped SageMaker client over
+the store), ``sagepipe.install()`` (unchanged ``import sagemaker`` scripts run on sagepipe), the
+``sagepipe`` command line, a pytest plugin and notebook rendering.
 """
 
 __version__ = "0.1.0"
 
+import importlib  # noqa: E402
+import importlib.util  # noqa: E402
+from typing import Any  # noqa: E402
+
 from sagepipe.exceptions import SagePipeError  # noqa: E402
 
-__all__ = ["SagePipeError", "__version__"]
+__all__ = ["SagePipeError", "__version__", "client", "install", "uninstall"]
+
+
+def install(boto3: bool = True) -> None:
+    """Make ``import sagemaker...`` resolve to sagepipe (see :mod:`sagepipe.compat`).
+
+    Args:
+        boto3: Also make ``boto3.client("sagemaker")`` return the local client.
+    """
+    from sagepipe.compat import install as _install
+
+    _install(boto3=boto3)
+
+
+def uninstall() -> None:
+    """Undo :func:`install`."""
+    from sagepipe.compat import uninstall as _uninstall
+
+    _uninstall()
+
+
+# The names the SDK's `sagemaker/__init__.py` exports, so `import sagemaker; sagemaker.Session()`
+# works under `install()`. Resolved lazily: each lives in the module sagepipe mirrors it in.
+_SDK_TOP_LEVEL = {
+    "Session": "sagepipe.session",
+    "get_execution_role": "sagepipe.session",
+    "LocalPipelineSession": "sagepipe.workflow.pipeline_context",
+    "Estimator": "sagepipe.estimator",
+    "EstimatorBase": "sagepipe.estimator",
+    "Framework": "sagepipe.estimator",
+    "Model": "sagepipe.model",
+    "ModelPackage": "sagepipe.model",
+    "ModelMetrics": "sagepipe.model_metrics",
+    "MetricsSource": "sagepipe.model_metrics",
+    "FileSource": "sagepipe.model_metrics",
+    "Processor": "sagepipe.processing",
+    "ScriptProcessor": "sagepipe.processing",
+    "TrainingInput": "sagepipe.inputs",
+    "TransformInput": "sagepipe.inputs",
+    "CreateModelInput": "sagepipe.inputs",
+    "Transformer": "sagepipe.transformer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # `sagepipe.client` is a callable module: `sagepipe.client()` builds the local client.
+    if name in _SDK_TOP_LEVEL:
+        try:
+            return getattr(importlib.import_module(_SDK_TOP_LEVEL[name]), name)
+        except (ImportError, AttributeError) as exc:
+            raise AttributeError(f"module 'sagepipe' has no attribute {name!r} ({exc})") from exc
+    if not name.startswith("_") and importlib.util.find_spec(f"sagepipe.{name}") is not None:
+        return importlib.import_module(f"sagepipe.{name}")  # `sagemaker.image_uris` without importing it
+    raise AttributeError(f"module 'sagepipe' has no attribute {name!r}")

@@ -49,6 +49,15 @@ class Store:
     def execution_definition(self, arn: str) -> str: ...
     def uri_to_path(self, uri: str) -> str: ...
     def log_path(self, arn: str, step: str) -> str: ...
+    def plan(
+        self,
+        pipeline: str,
+        config: Optional[str] = None,
+        parameters: Optional[str] = None,
+        version: Optional[int] = None,
+    ) -> str:
+        """What a start would do per step (JSON); selective when ``config`` is given."""
+    def resume_selection(self, arn: str) -> List[str]: ...
     def start(
         self,
         request: str,

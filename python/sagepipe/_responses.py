@@ -2,9 +2,9 @@
 
 import json
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
-_TIME_KEYS = ("CreationTime", "LastModifiedTime", "StartTime", "EndTime", "LastRunTime")
+_TIME_KEYS = ("CreationTime", "LastModifiedTime", "StartTime", "EndTime", "LastRunTime", "LastExecutionTime")
 
 RESPONSE_METADATA = {"HTTPStatusCode": 200, "RetryAttempts": 0, "HTTPHeaders": {}}
 
@@ -112,3 +112,60 @@ def pipeline_description(rec: Dict[str, Any], definition: str) -> Dict[str, Any]
             "ResponseMetadata": dict(RESPONSE_METADATA),
         }
     )
+
+
+def pipeline_summary(rec: Dict[str, Any]) -> Dict[str, Any]:
+    """One ``PipelineSummaries`` entry of ``ListPipelines``."""
+    return _times(
+        {
+            "PipelineArn": rec["PipelineArn"],
+            "PipelineName": rec["PipelineName"],
+            "PipelineDisplayName": rec.get("PipelineDisplayName"),
+            "PipelineDescription": rec.get("PipelineDescription"),
+            "RoleArn": rec.get("RoleArn"),
+            "CreationTime": rec["CreationTime"],
+            "LastModifiedTime": rec["LastModifiedTime"],
+            "LastExecutionTime": rec.get("LastRunTime"),
+        }
+    )
+
+
+def check_choice(field: str, value: Any, allowed: Tuple[str, ...]) -> None:
+    """Raise the service's ``ValidationException`` for an enum value it does not accept."""
+    from sagepipe.exceptions import ValidationError
+
+    if value is not None and value not in allowed:
+        raise ValidationError(
+            f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: "
+            f"Member must satisfy enum value set: [{', '.join(allowed)}]"
+        )
+
+
+def page(items: List[Any], key: str, max_results: Optional[int], next_token: Optional[str]) -> Dict[str, Any]:
+    """One page of a list response: ``{key: items[...], "NextToken": ...}`` (service limits: 1-100)."""
+    from sagepipe.exceptions import ValidationError
+
+    if max_results is not None and not (isinstance(max_results, int) and 1 <= max_results <= 100):
+        raise ValidationError(
+            f"1 validation error detected: Value '{max_results}' at 'maxResults' failed to satisfy constraint: "
+            "Member must have value between 1 and 100"
+        )
+    try:
+        start = int(next_token) if next_token else 0
+    except ValueError:
+        start = -1
+    if start < 0 or start > len(items):
+        raise ValidationError(f"Invalid NextToken: {next_token!r}")
+    end = start + max_results if max_results else len(items)
+    out: Dict[str, Any] = {key: items[start:end]}
+    if end < len(items):
+        out["NextToken"] = str(end)
+    return out
+
+
+def sorted_executions(records: List[Dict[str, Any]], sort_by: Optional[str], sort_order: Optional[str]):
+    """Execution records in ``ListPipelineExecutions`` order (newest first by default)."""
+    check_choice("sortBy", sort_by, ("CreationTime", "PipelineExecutionArn"))
+    check_choice("sortOrder", sort_order, ("Ascending", "Descending"))
+    key = "PipelineExecutionArn" if sort_by == "PipelineExecutionArn" else "CreationTime"
+    return sorted(records, key=lambda r: (r[key], r["ExecutionId"]), reverse=sort_order != "Ascending")

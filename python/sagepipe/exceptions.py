@@ -23,6 +23,7 @@ __all__ = [
     "UnsupportedStepError",
     "StoreError",
     "StepFailedError",
+    "PipelineSessionRequiredError",
 ]
 
 
@@ -80,3 +81,11 @@ class StoreError(SagePipeError, OSError):
 
 class StepFailedError(SagePipeError):
     """A step failed; raised by ``execution.result()`` when no original exception is available."""
+
+
+class PipelineSessionRequiredError(SagePipeError, RuntimeError):
+    """A job (``processor.run``, ``estimator.fit``, ...) was started outside a pipeline.
+
+    sagepipe runs jobs only as pipeline steps: build the job object with a
+    ``PipelineSession`` and pass the returned step arguments to a step.
+    """

@@ -3,11 +3,28 @@
 A session decides where sagepipe keeps its records and artifacts (the *store*): the ``store``
 argument, else the ``SAGEPIPE_STORE`` environment variable, else ``./.sagepipe`` in the current
 directory. AWS arguments (boto sessions, clients, configs) are accepted and ignored.
+
+S3 is the store: ``s3://bucket/key`` is the file ``<store>/s3/bucket/key``. The object methods
+the SDK's job classes call (``upload_data``, ``upload_string_as_file_body``, ``read_s3_file``,
+``list_s3_files``, ``download_data``) work on those files. Uploaded code (``*.py`` and
+``sourcedir.tar.gz``) gets a ``.sagepipe-code.json`` sidecar (see :mod:`sagepipe._code_hash`).
+The job request builders (``process``, ``train``, ...) come from
+:class:`sagepipe._job_requests.JobRequests`.
 """
 
 import os
+import shutil
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, List, Optional, Union
+
+from sagepipe._code_hash import SIDECAR_SUFFIX, needs_sidecar, write_sidecar
+from sagepipe._job_requests import (  # noqa: F401  (SDK module path: sagemaker.session.*)
+    JobRequests,
+    container_def,
+    get_create_model_package_request,
+    get_model_package_args,
+    pipeline_container_def,
+)
 
 DEFAULT_BUCKET = "sagemaker-local-000000000000"
 DEFAULT_REGION = "us-east-1"
@@ -19,7 +36,7 @@ def default_store_root() -> Path:
     return Path(os.environ.get(STORE_ENV) or Path.cwd() / ".sagepipe").absolute()
 
 
-class Session:
+class Session(JobRequests):
     """A local session: the store location, a default bucket and a region name.
 
     Args:
@@ -84,6 +101,118 @@ class Session:
 
             self._store = Store(str(root))
         return self._store
+
+    @property
+    def config(self) -> Optional[dict]:
+        """The SDK defaults config (``sagemaker_config``); sagepipe applies none."""
+        return self.sagemaker_config
+
+    def expand_role(self, role: str) -> str:
+        """Expand a role name into an ARN (a name becomes a local placeholder ARN)."""
+        if "/" in role:
+            return role
+        return f"arn:aws:iam::000000000000:role/{role}"
+
+    # -- S3 objects: files under <store>/s3 ----------------------------------------------------
+
+    def _object_path(self, bucket: str, key: str = "") -> Path:
+        return Path(self.store.uri_to_path(f"s3://{bucket}/{key}"))
+
+    def _put_object(self, target: Path, write) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        write(tmp)
+        tmp.replace(target)
+        if needs_sidecar(target):
+            write_sidecar(target)
+
+    def upload_data(self, path, bucket=None, key_prefix="data", callback=None, extra_args=None) -> str:
+        """Upload a local file or directory to S3 (the store).
+
+        Args:
+            path (str): A local file or directory. A directory is uploaded recursively.
+            bucket (str): The bucket (default: the session's default bucket).
+            key_prefix (str): The key prefix of the uploaded objects (default: ``data``).
+            callback: Accepted for compatibility; unused.
+            extra_args: Accepted for compatibility; unused.
+
+        Returns:
+            str: ``s3://bucket/key_prefix`` for a directory, ``s3://bucket/key_prefix/<name>``
+            for a file (SDK semantics).
+        """
+        from sagepipe.s3 import determine_bucket_and_prefix
+
+        bucket, key_prefix = determine_bucket_and_prefix(bucket=bucket, key_prefix=key_prefix, sagemaker_session=self)
+        path = os.fspath(path)
+        if not os.path.exists(path):
+            raise ValueError(f"upload_data: {path!r} does not exist")
+        files = []
+        key_suffix = None
+        if os.path.isdir(path):
+            for dirpath, _, filenames in os.walk(path):
+                for name in filenames:
+                    relative = "" if path == dirpath else os.path.relpath(dirpath, start=path) + "/"
+                    files.append((os.path.join(dirpath, name), f"{key_prefix}/{relative}{name}"))
+        else:
+            name = os.path.basename(path)
+            files.append((path, f"{key_prefix}/{name}"))
+            key_suffix = name
+        for local_path, key in files:
+            self._put_object(self._object_path(bucket, key), lambda tmp, src=local_path: shutil.copyfile(src, tmp))
+        s3_uri = f"s3://{bucket}/{key_prefix}"
+        return f"{s3_uri}/{key_suffix}" if key_suffix else s3_uri
+
+    def upload_string_as_file_body(self, body, bucket, key, kms_key=None) -> str:
+        """Store ``body`` (str or bytes) as the object ``s3://bucket/key`` and return that URI."""
+        data = body.encode() if isinstance(body, str) else bytes(body)
+        self._put_object(self._object_path(bucket, key), lambda tmp: tmp.write_bytes(data))
+        return f"s3://{bucket}/{key}"
+
+    def read_s3_bytes(self, bucket: str, key: str) -> bytes:
+        """The content of the object ``s3://bucket/key``."""
+        path = self._object_path(bucket, key)
+        if not path.is_file():
+            raise FileNotFoundError(f"s3://{bucket}/{key} does not exist in the store ({path})")
+        return path.read_bytes()
+
+    def read_s3_file(self, bucket: str, key_prefix: str) -> str:
+        """The content of the object ``s3://bucket/key_prefix`` as UTF-8 text."""
+        return self.read_s3_bytes(bucket, key_prefix).decode("utf-8")
+
+    def list_s3_files(self, bucket: str, key_prefix: str) -> List[str]:
+        """The keys (sorted) of the objects whose key starts with ``key_prefix``; sidecars excluded."""
+        root = self._object_path(bucket)
+        if not root.is_dir():
+            return []
+        keys = []
+        for dirpath, _, filenames in os.walk(root):
+            for name in filenames:
+                key = os.path.relpath(os.path.join(dirpath, name), root).replace(os.sep, "/")
+                if key.startswith(key_prefix) and not name.endswith(SIDECAR_SUFFIX) and not name.endswith(".tmp"):
+                    keys.append(key)
+        return sorted(keys)
+
+    def download_data(self, path, bucket, key_prefix="", extra_args=None) -> List[str]:
+        """Copy the objects under ``s3://bucket/key_prefix`` into the local directory ``path``.
+
+        Keys are made relative to ``key_prefix`` unless it names a file (has an extension), in
+        which case the object's base name is used, as the SDK does.
+
+        Returns:
+            list[str]: The local paths written.
+        """
+        downloaded = []
+        for key in self.list_s3_files(bucket, key_prefix):
+            tail = os.path.basename(key)
+            if not os.path.splitext(key_prefix)[1]:
+                tail = os.path.relpath(key, key_prefix)
+            destination = os.path.abspath(os.path.join(path, tail))
+            if os.path.commonpath([destination, os.path.abspath(path)]) != os.path.abspath(path):
+                raise ValueError(f"download_data: key {key!r} would be written outside {path!r}")
+            os.makedirs(os.path.dirname(destination), exist_ok=True)
+            shutil.copyfile(self._object_path(bucket, key), destination)
+            downloaded.append(destination)
+        return downloaded
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(store={str(self.store_root)!r})"

@@ -11,6 +11,7 @@ pub mod expr;
 pub mod params;
 pub mod sandbox;
 pub mod selection;
+pub mod signature;
 pub mod store;
 pub mod util;
 pub mod validate;

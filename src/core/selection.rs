@@ -26,6 +26,7 @@ pub struct ReferenceRun {
 pub enum Action {
     Run,
     Reuse,
+    CacheHit,
     NotSelected,
     ConditionDependent,
 }
@@ -71,6 +72,65 @@ fn names(c: &CompiledPipeline, set: impl IntoIterator<Item = usize>) -> Vec<Stri
         .collect()
 }
 
+enum Expansion {
+    Name(usize),
+    Set(BTreeSet<usize>),
+}
+
+/// One `SelectedSteps` item: a step name, or a shorthand (step names cannot contain `+` or `.`,
+/// so these never clash with a name): `X+` is X and everything downstream of it, `+X` is X and
+/// everything upstream, `+X+` both, and `A..B` every step on a path from A to B.
+fn expand_item(c: &CompiledPipeline, item: &str) -> Result<Expansion, (&'static str, String)> {
+    let lookup = |name: &str| {
+        c.index.get(name).copied().ok_or_else(|| {
+            (
+                "unknown_step",
+                format!(
+                    "selected step '{name}' is not in pipeline '{}'{}",
+                    c.name,
+                    did_you_mean(name, c.names())
+                ),
+            )
+        })
+    };
+    if let Some((a, b)) = item.split_once("..") {
+        let (a, b) = (lookup(a)?, lookup(b)?);
+        let mut set: BTreeSet<usize> = c
+            .dag
+            .descendants(&[a])
+            .intersection(&c.dag.ancestors(&[b]))
+            .copied()
+            .collect();
+        if a != b && set.is_empty() && c.dag.path(a, b).is_none() {
+            return Err((
+                "empty_range",
+                format!(
+                    "'{item}' selects nothing: no path leads from '{}' to '{}'",
+                    c.name_of(a),
+                    c.name_of(b)
+                ),
+            ));
+        }
+        set.extend([a, b]);
+        return Ok(Expansion::Set(set));
+    }
+    let up = item.starts_with('+');
+    let down = item.len() > 1 && item.ends_with('+');
+    if !up && !down {
+        return lookup(item).map(Expansion::Name);
+    }
+    let base = item.trim_start_matches('+').trim_end_matches('+');
+    let i = lookup(base)?;
+    let mut set = BTreeSet::from([i]);
+    if up {
+        set.extend(c.dag.ancestors(&[i]));
+    }
+    if down {
+        set.extend(c.dag.descendants(&[i]));
+    }
+    Ok(Expansion::Set(set))
+}
+
 /// Check `selected` against the pipeline (and the reference, if any) and decide per step.
 pub fn plan(
     c: &CompiledPipeline,
@@ -88,35 +148,30 @@ pub fn plan(
         ));
     }
     let mut selected = BTreeSet::new();
-    for (k, name) in selected_names.iter().enumerate() {
-        match c.index.get(name.as_str()) {
-            None => problems.push(problem(
-                "unknown_step",
-                loc(k),
-                format!(
-                    "selected step '{name}' is not in pipeline '{}'{}",
-                    c.name,
-                    did_you_mean(name, c.names())
-                ),
-            )),
-            Some(&i) => {
-                if !selected.insert(i) {
+    let mut literal = BTreeSet::new();
+    for (k, item) in selected_names.iter().enumerate() {
+        match expand_item(c, item) {
+            Err(p) => problems.push(problem(p.0, loc(k), p.1)),
+            Ok(Expansion::Name(i)) => {
+                if !literal.insert(i) {
                     problems.push(problem(
                         "duplicate_selected_step",
                         loc(k),
-                        format!("step '{name}' is selected more than once"),
+                        format!("step '{item}' is selected more than once"),
                     ));
                 }
+                selected.insert(i);
             }
+            Ok(Expansion::Set(set)) => selected.extend(set),
         }
     }
-    if strictness.strict && selected_names.len() > MAX_SELECTED_STEPS {
+    if strictness.strict && selected.len() > MAX_SELECTED_STEPS {
         problems.push(problem(
             "too_many_selected_steps",
             vec!["SelectedSteps".into()],
             format!(
-                "{} steps are selected; SageMaker accepts at most {MAX_SELECTED_STEPS}",
-                selected_names.len()
+                "{} steps are selected; SageMaker accepts at most {MAX_SELECTED_STEPS} (strict mode)",
+                selected.len()
             ),
         ));
     }
@@ -440,26 +495,35 @@ pub fn resume_selection(c: &CompiledPipeline, reference: &ReferenceRun) -> Vec<S
         .collect()
 }
 
-/// Problems with reused artifacts: missing, or changed since they were recorded. Size and
-/// mtime are compared first (cheap); the content is hashed again only when they differ.
+/// Problems with reused artifacts: missing, or changed since they were recorded.
 pub fn check_artifacts(
     plan: &Plan,
     c: &CompiledPipeline,
     reference: &ReferenceRun,
     locate: impl Fn(&str) -> Option<std::path::PathBuf>,
-    fingerprint: impl Fn(&std::path::Path) -> Option<(u64, i128, String)>,
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
     for &u in &plan.reused {
         let name = c.name_of(u);
-        let Some(rec) = reference.steps.get(name) else { continue };
-        for a in &rec.artifacts {
-            if let Some(p) = artifact_problem(name, a, &locate, &fingerprint) {
-                problems.push(p);
-            }
+        if let Some(rec) = reference.steps.get(name) {
+            problems.extend(artifact_problems(name, &rec.artifacts, &locate));
         }
     }
     problems
+}
+
+/// Problems with the recorded artifacts of one step: missing, or changed since they were
+/// recorded. Size and mtime are compared first (cheap); the content is hashed again only when
+/// they differ, so checking a 1 GB output costs the same as a 1 KB one.
+pub fn artifact_problems(
+    step: &str,
+    artifacts: &[ArtifactRecord],
+    locate: impl Fn(&str) -> Option<std::path::PathBuf>,
+) -> Vec<Problem> {
+    artifacts
+        .iter()
+        .filter_map(|a| artifact_problem(step, a, &locate, &super::executors::fingerprint))
+        .collect()
 }
 
 fn artifact_problem(
@@ -557,6 +621,21 @@ mod tests {
         assert!(err
             .to_string()
             .contains("Invalid SourcePipelineExecutionArn: null. The selected steps [T] have dependencies on [P]"));
+    }
+
+    #[test]
+    fn shorthands_expand_along_the_dag() {
+        let c = chain();
+        let picked = |items: &[&str]| {
+            let items: Vec<String> = items.iter().map(|s| s.to_string()).collect();
+            let p = plan(&c, &items, None, Strictness::default()).expect("plans");
+            names(&c, p.selected)
+        };
+        assert_eq!(picked(&["+E"]), vec!["P", "T", "E"]);
+        assert_eq!(picked(&["P..E"]), vec!["P", "T", "E"]);
+        assert_eq!(picked(&["P+"]), vec!["P", "T", "E", "C", "R", "F"]);
+        let err = plan(&c, &["Tx+".into(), "R..P".into()], None, Strictness::default()).expect_err("bad");
+        assert_eq!(kinds(err), vec!["unknown_step", "empty_range"]);
     }
 
     #[test]

@@ -172,13 +172,27 @@ impl PyStore {
         }))
     }
 
-    /// The plan of a selective run (`SelectiveExecutionConfig` request JSON) of a stored pipeline.
-    #[pyo3(signature = (pipeline, config, version=None))]
-    fn plan(&self, py: Python<'_>, pipeline: String, config: String, version: Option<u64>) -> PyResult<String> {
+    /// The plan of a start of a stored pipeline: selective when `config` (`SelectiveExecutionConfig`
+    /// request JSON) is given; `parameters` are the start parameters (JSON object).
+    #[pyo3(signature = (pipeline, config=None, parameters=None, version=None))]
+    fn plan(
+        &self,
+        py: Python<'_>,
+        pipeline: String,
+        config: Option<String>,
+        parameters: Option<String>,
+        version: Option<u64>,
+    ) -> PyResult<String> {
         let s = self.inner.clone();
         json(py.detach(move || {
-            let cfg = Value::Object(parse_object(&config, "config")?);
-            engine::plan_request(&s, &pipeline, &cfg, version)
+            let cfg = config
+                .map(|c| parse_object(&c, "config").map(Value::Object))
+                .transpose()?;
+            let params = match parameters {
+                Some(p) => parse_object(&p, "parameters")?,
+                None => Map::new(),
+            };
+            engine::plan::plan_request(&s, &pipeline, cfg.as_ref(), &params, version)
         }))
     }
 

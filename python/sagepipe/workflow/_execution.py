@@ -13,6 +13,8 @@ from sagepipe import _responses
 from sagepipe.exceptions import ResourceNotFoundError, StepFailedError, ValidationError
 
 _TERMINAL = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
+_TICK = 0.2  # seconds between progress refreshes and stop-request checks while waiting
+_STOP_REQUESTS = "stop-requests"
 _atexit_lock = threading.Lock()
 _atexit_registered = False
 
@@ -102,6 +104,12 @@ class _PipelineExecution:
     def __hash__(self) -> int:
         return hash(self.arn)
 
+    def _repr_html_(self) -> str:
+        """Jupyter view: the DAG coloured by step state, and the steps (``sagepipe.display``)."""
+        from sagepipe.display import execution_html
+
+        return execution_html(self)
+
     @property
     def _store(self):
         return _store_of(self.sagemaker_session)
@@ -122,34 +130,60 @@ class _PipelineExecution:
     def list_parameters(self, max_results: Optional[int] = None, next_token: Optional[str] = None) -> Dict[str, Any]:
         """``ListPipelineParametersForExecution``: every parameter with its effective value."""
         params = _responses.parameters_list(self._record())
-        start = int(next_token) if next_token else 0
-        end = start + max_results if max_results else len(params)
-        out: Dict[str, Any] = {"PipelineParameters": params[start:end]}
-        if end < len(params):
-            out["NextToken"] = str(end)
+        out = _responses.page(params, "PipelineParameters", max_results, next_token)
         out["ResponseMetadata"] = dict(_responses.RESPONSE_METADATA)
         return out
 
-    def wait(self, delay: int = 30, max_attempts: int = 60) -> None:
+    def wait(self, delay: int = 30, max_attempts: int = 60, *, progress: Optional[bool] = None) -> None:
         """Wait until the execution ends (Succeeded, Failed or Stopped).
 
         Unlike the SDK's waiter this returns normally for Failed and Stopped; inspect
         ``describe()["PipelineExecutionStatus"]``. Raises ``TimeoutError`` after
         ``delay * max_attempts`` seconds, like the SDK's waiter gives up.
+
+        Args:
+            delay: Seconds between the SDK waiter's polls (only the time limit matters here).
+            max_attempts: Polls before giving up (time limit: ``delay * max_attempts``).
+            progress: Show the steps' states while waiting (sagepipe extension, keyword only):
+                ``None`` shows them when interactive (a terminal on stderr, or a notebook) unless
+                ``SAGEPIPE_PROGRESS=0``; ``True`` also when not interactive (plain lines);
+                ``False`` never.
         """
-        from sagepipe import _core
+        from sagepipe import _progress
 
         limit = float(delay) * float(max_attempts)
+        view = _progress.open_view(self, progress)
+        try:
+            finished = self._wait_until_done(limit, view.tick if view else None)
+        finally:
+            if view:
+                view.close()
+        if not finished:
+            raise TimeoutError(f"execution {self.arn} still running after {limit:.0f} s")
+
+    def _wait_until_done(self, limit: float, on_tick=None) -> bool:
+        """Block until the execution ends (False after ``limit`` seconds), calling ``on_tick``
+        about every ``_TICK`` seconds; honours stop requests from other processes."""
+        from sagepipe import _core
+
         handle = _core.live_execution(self.arn)
-        if handle is not None:
-            if not handle.wait(limit):
-                raise TimeoutError(f"execution {self.arn} still running after {limit:.0f} s")
-            return
         deadline = time.monotonic() + limit
-        while self._record()["PipelineExecutionStatus"] not in _TERMINAL:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"execution {self.arn} still running after {limit:.0f} s")
-            time.sleep(min(0.2, float(delay)))
+        while True:
+            remaining = max(deadline - time.monotonic(), 0.0)
+            if handle is not None:
+                finished = handle.wait(min(_TICK, remaining))
+                if not finished and _stop_requested(self._store, self.arn):
+                    handle.stop()
+            else:
+                finished = self._record()["PipelineExecutionStatus"] in _TERMINAL
+                if not finished:
+                    time.sleep(min(_TICK, remaining))
+            if on_tick is not None:
+                on_tick()
+            if finished:
+                return True
+            if time.monotonic() >= deadline:
+                return False
 
     def stop(self) -> Dict[str, Any]:
         """Stop the execution: nothing new starts and running steps are killed."""
@@ -216,6 +250,31 @@ class _PipelineExecution:
             return ""
 
 
+def _stop_request_path(store, arn: str) -> str:
+    pipeline, execution_id = store_execution_key(arn)
+    return os.path.join(str(store.root), _STOP_REQUESTS, f"{pipeline}.{execution_id}")
+
+
+def store_execution_key(arn: str):
+    """``(pipeline name, execution id)`` of an execution ARN."""
+    head, _, execution_id = arn.rpartition("/execution/")
+    return head.rpartition(":pipeline/")[2], execution_id
+
+
+def request_stop(store, arn: str) -> None:
+    """Ask the process running an execution to stop it. Locally an execution is controlled by
+    the process that started it; that process honours the request while it waits on the
+    execution (``wait()``, ``sagepipe run``)."""
+    path = _stop_request_path(store, arn)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(str(os.getpid()))
+
+
+def _stop_requested(store, arn: str) -> bool:
+    return os.path.exists(_stop_request_path(store, arn))
+
+
 def _find_step(definition: Dict[str, Any], name: str) -> Optional[Dict[str, Any]]:
     """A step object of a definition by name, looking inside condition branches too."""
     pending = list(definition.get("Steps", []))
@@ -259,6 +318,12 @@ class _PipelineService:
     @property
     def _store(self):
         return _store_of(self._session())
+
+    def _repr_html_(self) -> str:
+        """Jupyter view: the pipeline's DAG as SVG (``sagepipe.display``)."""
+        from sagepipe.display import pipeline_html
+
+        return pipeline_html(self)
 
     def _put(self, mode: str, role_arn=None, description=None, tags=None, parallelism_config=None) -> Dict[str, Any]:
         fields = {
@@ -313,21 +378,9 @@ class _PipelineService:
         self, sort_by: str = None, sort_order: str = None, max_results: int = None, next_token: str = None
     ) -> Dict[str, Any]:
         """``ListPipelineExecutions`` (only the summaries and NextToken, as the SDK returns)."""
-        records = json.loads(self._store.list_executions(self.name))
-        if sort_by not in (None, "CreationTime", "PipelineExecutionArn"):
-            raise ValidationError(f"SortBy must be CreationTime or PipelineExecutionArn, got {sort_by!r}")
-        if sort_order not in (None, "Ascending", "Descending"):
-            raise ValidationError(f"SortOrder must be Ascending or Descending, got {sort_order!r}")
-        key = "PipelineExecutionArn" if sort_by == "PipelineExecutionArn" else "CreationTime"
-        records.sort(key=lambda r: (r[key], r["ExecutionId"]), reverse=sort_order != "Ascending")
-        start = int(next_token) if next_token else 0
-        end = start + max_results if max_results else len(records)
-        out: Dict[str, Any] = {
-            "PipelineExecutionSummaries": [_responses.execution_summary(r) for r in records[start:end]]
-        }
-        if end < len(records):
-            out["NextToken"] = str(end)
-        return out
+        records = _responses.sorted_executions(json.loads(self._store.list_executions(self.name)), sort_by, sort_order)
+        summaries = [_responses.execution_summary(r) for r in records]
+        return _responses.page(summaries, "PipelineExecutionSummaries", max_results, next_token)
 
     def _get_latest_execution_arn(self) -> Optional[str]:
         summaries = self.list_executions(sort_by="CreationTime", sort_order="Descending", max_results=1)
@@ -365,12 +418,15 @@ class _PipelineService:
         parallelism_config=None,
         selective_execution_config=None,
         pipeline_version_id: int = None,
+        *,
+        client_request_token: Optional[str] = None,
     ) -> _PipelineExecution:
         """Start an execution; returns at once (``wait()`` blocks).
 
         Locally the current definition is stored first (as ``upsert`` would, with a new version
         only if it changed), so what runs is the pipeline as it is in the code now. A
-        ``Pipeline(name=...)`` with no steps runs the stored definition.
+        ``Pipeline(name=...)`` with no steps runs the stored definition. ``client_request_token``
+        (keyword only, used by ``sagepipe.client()``) is recorded with the execution.
         """
         from sagepipe import _runtime, local_runners
 
@@ -387,7 +443,7 @@ class _PipelineService:
                 and selective_execution_config.reference_latest_execution
             ):
                 selective_execution_config.source_pipeline_execution_arn = self._get_latest_execution_arn()
-            selective = selective_execution_config.to_request()
+            selective = selective_execution_config._engine_request()
         request = {
             "PipelineName": self.name,
             "Parameters": _plain_parameters(parameters or {}),
@@ -396,6 +452,7 @@ class _PipelineService:
             "ParallelismConfiguration": _parallelism_request(parallelism_config),
             "SelectiveExecutionConfig": selective,
             "PipelineVersionId": pipeline_version_id,
+            "ClientRequestToken": client_request_token,
         }
         in_process = getattr(session, "function_step_mode", "worker") == "in_process"
         cwd = os.getcwd()
@@ -410,33 +467,41 @@ class _PipelineService:
             image_runners=json.dumps(local_runners.IMAGE_RUNNERS),
         )
         _ensure_atexit()
+        if selective_execution_config is not None:
+            recorded = json.loads(store.load_execution(handle.arn)).get("SelectiveExecutionConfig") or {}
+            selective_execution_config.resolved_selected_steps = [
+                s["StepName"] for s in recorded.get("SelectedSteps", [])
+            ]
         return _PipelineExecution(handle.arn, session)
 
     def plan(self, selective_execution_config=None, parameters: Dict[str, Any] = None) -> "ExecutionPlan":
         """What a (selective) start would do per step, without running anything (sagepipe extension).
 
         Each entry says ``run``, ``reuse`` (with the source execution and the artifact URIs),
-        ``not-selected`` or ``condition-dependent``, with a one-line reason. The same checks as
-        ``start()`` run first, so an invalid selection raises here too.
+        ``cache-hit`` (with the run it reuses), ``not-selected`` or ``condition-dependent``, with a
+        one-line reason (for changed-step selection: what changed; for caching: why it misses).
+        The same checks as ``start()`` run first, so an invalid selection raises here too.
         """
         store = self._store
         if self.steps:
             self._put("upsert")
-        if selective_execution_config is None:
-            from sagepipe import _core
-
-            summary = json.loads(_core.compile_definition(self.definition(), self.name))
-            entries = [{"step": n, "action": "run", "reason": "full run"} for n in summary["order"]]
-            return ExecutionPlan(self.name, None, entries)
+        request = None
         cfg = selective_execution_config
-        arn = cfg.source_pipeline_execution_arn
-        if arn is None and cfg.reference_latest_execution:
-            arn = self._get_latest_execution_arn()
-        request = dict(cfg.to_request())
-        if arn is not None:
-            request["SourcePipelineExecutionArn"] = arn
-        plan = json.loads(store.plan(self.name, json.dumps(request)))
-        return ExecutionPlan(self.name, plan.get("reference_arn"), plan["entries"])
+        if cfg is not None:
+            arn = cfg.source_pipeline_execution_arn
+            if arn is None and cfg.reference_latest_execution:
+                arn = self._get_latest_execution_arn()
+            request = dict(cfg._engine_request())
+            if arn is not None:
+                request["SourcePipelineExecutionArn"] = arn
+        plan = json.loads(
+            store.plan(
+                self.name,
+                None if request is None else json.dumps(request),
+                json.dumps(_plain_parameters(parameters or {})),
+            )
+        )
+        return ExecutionPlan(self.name, plan.get("reference_arn"), plan["entries"], definition=self.definition())
 
     @classmethod
     def from_definition(cls, definition: Union[str, Dict[str, Any]], name: str, sagemaker_session=None):
@@ -454,10 +519,23 @@ class _PipelineService:
 class ExecutionPlan:
     """What a start would do, per step: a plain data structure (``entries``) that prints readably."""
 
-    def __init__(self, pipeline: str, reference_arn: Optional[str], entries: List[Dict[str, Any]]):
+    def __init__(
+        self,
+        pipeline: str,
+        reference_arn: Optional[str],
+        entries: List[Dict[str, Any]],
+        definition: Optional[str] = None,
+    ):
         self.pipeline = pipeline
         self.reference_arn = reference_arn
         self.entries = entries
+        self.definition = definition
+
+    def _repr_html_(self) -> Optional[str]:
+        """Jupyter view: the DAG coloured by what the run would do (``sagepipe.display``)."""
+        from sagepipe.display import plan_html
+
+        return plan_html(self) if self.definition else None
 
     def actions(self) -> Dict[str, str]:
         """``{step name: action}``."""

@@ -8,8 +8,14 @@ engine evaluates them at run time, and the worker puts the values back in place.
 """
 
 import hashlib
+import inspect
+import json
 import os
-from typing import Any, Dict, List, Tuple
+import sys
+import textwrap
+from typing import Any, Dict, List, Optional, Tuple
+
+from sagepipe._code_hash import SIDECAR_SUFFIX, combined_hash, normalized_file_hash
 
 PAYLOAD_FILE = "function.pkl"
 RESULT_FILE = "payload.pkl"
@@ -98,10 +104,111 @@ def write_payload(payload_root: str, func, args: tuple, kwargs: dict) -> Tuple[s
     digest = hashlib.sha256(data).hexdigest()[:20]
     target = os.path.join(payload_root, digest)
     path = os.path.join(target, PAYLOAD_FILE)
+    os.makedirs(target, exist_ok=True)
+    # Always rewritten: functions pickled by reference (importable modules) can change while
+    # the pickle stays the same.
+    _write_atomic(path + SIDECAR_SUFFIX, json.dumps(function_code_signature(func, payload)).encode())
     if not os.path.exists(path):
-        os.makedirs(target, exist_ok=True)
-        tmp = f"{path}.tmp.{os.getpid()}"
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+        _write_atomic(path, data)
     return digest, refs
+
+
+def _write_atomic(path: str, data: bytes) -> None:
+    tmp = f"{path}.tmp.{os.getpid()}"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def function_code_signature(func, payload: Dict[str, Any]) -> Dict[str, Any]:
+    """The code sidecar of a pickled ``@step`` function: what decides whether it changed.
+
+    The function's source and the source of the project-local functions, classes and modules
+    it uses (their AST, so comments and formatting do not count), plus its pickled arguments.
+    Installed packages and the standard library are left out: they are not the user's project.
+    """
+    import cloudpickle
+
+    files = {"<arguments>": hashlib.sha256(cloudpickle.dumps((payload["args"], payload["kwargs"]))).hexdigest()}
+    seen = set()
+    queue = [func]
+    while queue and len(seen) < 200:
+        obj = queue.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if inspect.ismodule(obj):
+            path = getattr(obj, "__file__", None)
+            if path and _is_project_file(path):
+                with open(path, "rb") as f:
+                    files[os.path.relpath(path)] = normalized_file_hash(path, f.read())
+            continue
+        key, text = _source_of(obj)
+        if text is None:
+            continue
+        files[key] = normalized_file_hash("source.py", text.encode())
+        queue.extend(_used_objects(obj))
+    return {
+        "normalized_sha256": combined_hash(files),
+        "label": f"function {getattr(func, '__qualname__', getattr(func, '__name__', 'function'))}",
+        "files": files,
+    }
+
+
+def _source_of(obj) -> Tuple[str, Optional[str]]:
+    """``(key, dedented source)`` of a project-local function or class, else ``(key, None)``."""
+    obj = inspect.unwrap(obj) if callable(obj) else obj
+    if not (inspect.isfunction(obj) or inspect.isclass(obj)):
+        return "", None
+    try:
+        path = inspect.getsourcefile(obj)
+        if path is None or not _is_project_file(path):
+            return "", None
+        text = textwrap.dedent(inspect.getsource(obj))
+    except (OSError, TypeError):
+        return "", None
+    return f"{os.path.relpath(path)}:{obj.__qualname__}", text
+
+
+def _used_objects(obj) -> List[Any]:
+    """Globals and closure values a function's code (nested code included) refers to."""
+    if inspect.isclass(obj):
+        return [v for v in vars(obj).values() if inspect.isfunction(v)]
+    if not inspect.isfunction(obj):
+        return []
+    names = set()
+    codes = [obj.__code__]
+    while codes:
+        code = codes.pop()
+        names.update(code.co_names)
+        codes.extend(c for c in code.co_consts if inspect.iscode(c))
+    used = [obj.__globals__[n] for n in sorted(names) if n in obj.__globals__]
+    for cell in obj.__closure__ or ():
+        try:
+            used.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            pass
+    return used
+
+
+def _is_project_file(path: str) -> bool:
+    """A source file of the user's project: not the standard library, an installed package,
+    or sagepipe itself."""
+    real = os.path.realpath(path)
+    if not os.path.isfile(real) or not real.endswith(".py"):
+        return False
+    return not any(real.startswith(root + os.sep) for root in _library_roots())
+
+
+def _library_roots() -> List[str]:
+    import sysconfig
+
+    import sagepipe
+
+    roots = {os.path.dirname(os.path.realpath(sagepipe.__file__))}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            roots.add(os.path.realpath(path))
+    roots.update(os.path.realpath(p) for p in sys.path if p and "site-packages" in p)
+    return sorted(roots)

@@ -5,14 +5,76 @@ pipelines, executions and artifacts. ``function_step_mode`` chooses how ``@step`
 ``"worker"`` (default: separate worker processes, parallel and isolated) or ``"in_process"``
 (in this interpreter, so breakpoints and debuggers work). The ``SAGEPIPE_FUNCTION_MODE``
 environment variable sets the default.
+
+Job classes (``Processor.run``, ``EstimatorBase.fit``, ``Transformer.transform``,
+``HyperparameterTuner.fit``, ``Model.create``/``register``) are wrapped by
+:func:`runnable_by_pipeline`: under a pipeline session they return step arguments instead of
+starting anything (the SDK's mechanism); on any other session they raise
+:class:`sagepipe.exceptions.PipelineSessionRequiredError`, since sagepipe runs jobs only as
+pipeline steps.
 """
 
+import inspect
 import os
-from typing import Any, Optional
+import warnings
+from functools import wraps
+from typing import Any, Callable, Dict, Optional
 
+from sagepipe._job_requests import no_direct_jobs_error
 from sagepipe.session import Session
 
 _MODES = ("worker", "in_process")
+
+
+class _StepArguments:
+    """Step arguments entity for `Step`: a job function call deferred until definition time."""
+
+    def __init__(self, caller_name: str = None, func: Callable = None, *func_args, **func_kwargs):
+        """Create a `_StepArguments`.
+
+        Args:
+            caller_name (str): The name of the session function that builds the job request
+                (``process``, ``train``, ``transform``, ``create_tuning_job``).
+            func (Callable): The job class function that generates the step arguments
+                (e.g. ``fit()`` for a training job).
+            *func_args: The args for func.
+            **func_kwargs: The kwargs for func.
+        """
+        self.caller_name = caller_name
+        self.func = func
+        self.func_args = func_args
+        self.func_kwargs = func_kwargs
+
+
+class _JobStepArguments(_StepArguments):
+    """Step arguments entity for job step types (Training, Processing, Tuning, Transform)."""
+
+    def __init__(self, caller_name: str, args: dict):
+        """Create a `_JobStepArguments`.
+
+        Args:
+            caller_name (str): The name of the session function that built the request.
+            args (dict): The captured ``Create*`` request.
+        """
+        super().__init__(caller_name)
+        self.args = args
+
+
+class _ModelStepArguments(_StepArguments):
+    """Step arguments entity for `ModelStep`."""
+
+    def __init__(self, model):
+        """Create a `_ModelStepArguments`.
+
+        Args:
+            model (Model): A `sagepipe.model.Model` instance.
+        """
+        super().__init__()
+        self.model = model
+        self.create_model_package_request = None
+        self.create_model_request = None
+        self.need_runtime_repack = set()
+        self.runtime_repack_output_prefix = None
 
 
 class PipelineSession(Session):
@@ -48,7 +110,42 @@ class PipelineSession(Session):
         if mode not in _MODES:
             raise ValueError(f"function_step_mode must be one of {_MODES}, got {mode!r}")
         self.function_step_mode = mode
-        self.context = None
+        self._context = None
+
+    @property
+    def context(self):
+        """Hold contextual information useful to the session (the captured step arguments)."""
+        return self._context
+
+    @context.setter
+    def context(self, value: Optional[_StepArguments] = None):
+        self._context = value
+
+    def _intercept_create_request(self, request: Dict, create, func_name: str = None):
+        """Capture a ``Create*`` request as step arguments instead of sending it.
+
+        Args:
+            request (dict): The create request.
+            create: Unused (the SDK's submit functor).
+            func_name (str): The name of the session function that built the request.
+
+        Returns:
+            The captured pipeline context.
+        """
+        if func_name == "create_model":
+            self.context.create_model_request = request
+            self.context.caller_name = func_name
+        elif func_name == "create_model_package_from_containers":
+            self.context.create_model_package_request = request
+            self.context.caller_name = func_name
+        else:
+            self.context = _JobStepArguments(func_name, request)
+        return self.context
+
+    def init_model_step_arguments(self, model):
+        """Create a `_ModelStepArguments` (if not there yet) as pipeline context."""
+        if not isinstance(self._context, _ModelStepArguments):
+            self._context = _ModelStepArguments(model)
 
 
 class LocalPipelineSession(PipelineSession):
@@ -74,3 +171,77 @@ class LocalPipelineSession(PipelineSession):
             store=store,
             function_step_mode=function_step_mode,
         )
+
+
+def runnable_by_pipeline(run_func):
+    """Decorator for job functions (``run``, ``fit``, ``transform``, ``create``, ``register``).
+
+    Under a :class:`PipelineSession` the call does not start a job: ``create``/``register`` run
+    at once and return the captured ``_ModelStepArguments``; the others return a lazy
+    ``_StepArguments`` that the step executes at definition time (``execute_job_functions``),
+    capturing the ``Create*`` request. On any other session it raises
+    :class:`sagepipe.exceptions.PipelineSessionRequiredError`.
+    """
+
+    @wraps(run_func)
+    def wrapper(*args, **kwargs):
+        self_instance = args[0]
+        session = self_instance.sagemaker_session
+        if not isinstance(session, PipelineSession):
+            caller = retrieve_caller_name(self_instance) or run_func.__name__
+            if run_func.__name__ == "create":
+                caller = "create_model"
+            elif run_func.__name__ == "register":
+                caller = "create_model_package_from_containers"
+            raise no_direct_jobs_error(caller)
+
+        run_func_params = inspect.signature(run_func).parameters
+        arg_list = list(args)
+        override_wait, override_logs = False, False
+        for i, arg_name in enumerate(run_func_params):
+            if i >= len(arg_list):
+                break
+            if arg_name == "wait":
+                override_wait = True
+                arg_list[i] = False
+            elif arg_name == "logs":
+                override_logs = True
+                arg_list[i] = False
+        args = tuple(arg_list)
+        if not override_wait and "wait" in run_func_params:
+            kwargs["wait"] = False
+        if not override_logs and "logs" in run_func_params:
+            kwargs["logs"] = False
+
+        warnings.warn(
+            "Running within a PipelineSession, there will be No Wait, No Logs, and No Job being started.",
+            UserWarning,
+            stacklevel=2,
+        )
+        if run_func.__name__ in ("register", "create"):
+            session.init_model_step_arguments(self_instance)
+            run_func(*args, **kwargs)
+            context = session.context
+            session.context = None
+            return context
+        return _StepArguments(retrieve_caller_name(self_instance), run_func, *args, **kwargs)
+
+    return wrapper
+
+
+def retrieve_caller_name(job_instance) -> Optional[str]:
+    """The session function name that builds the request of a job class instance."""
+    from sagepipe.estimator import EstimatorBase
+    from sagepipe.processing import Processor
+    from sagepipe.transformer import Transformer
+    from sagepipe.tuner import HyperparameterTuner
+
+    if isinstance(job_instance, Processor):
+        return "process"
+    if isinstance(job_instance, EstimatorBase):
+        return "train"
+    if isinstance(job_instance, Transformer):
+        return "transform"
+    if isinstance(job_instance, HyperparameterTuner):
+        return "create_tuning_job"
+    return None

@@ -9,13 +9,29 @@ class SelectiveExecutionConfig:
     """The selective execution configuration.
 
     Defines a subset of pipeline steps to run in another pipeline run. No validation is done here.
+
+    sagepipe extensions (they never appear in ``to_request()``, which stays the SDK's):
+
+    - shorthands in ``selected_steps``: ``"Train+"`` (Train and everything downstream),
+      ``"+Evaluate"`` (Evaluate and everything upstream), ``"+X+"`` (both) and ``"A..B"`` (every
+      step on a path from A to B). SageMaker step names cannot contain ``+`` or ``.``, so these
+      never clash with a real name.
+    - ``strict=True`` also enforces the service's limits (at most 50 selected steps, a weakly
+      connected selection), so what passes locally passes on SageMaker.
+    - :meth:`changed_steps` selects what changed since the reference; :meth:`from_failed_execution`
+      resumes a failed run.
+
+    After ``start()``, ``source_pipeline_execution_arn`` holds the reference used (as in the SDK)
+    and ``resolved_selected_steps`` the step names that were selected.
     """
 
     def __init__(
         self,
-        selected_steps: List[str],
+        selected_steps: Optional[List[str]],
         reference_latest_execution: bool = True,
         source_pipeline_execution_arn: Optional[str] = None,
+        *,
+        strict: bool = False,
     ):
         """Create a `SelectiveExecutionConfig`.
 
@@ -30,6 +46,9 @@ class SelectiveExecutionConfig:
         self.source_pipeline_execution_arn = source_pipeline_execution_arn
         self.selected_steps = selected_steps
         self.reference_latest_execution = reference_latest_execution
+        self.strict = strict
+        self.select_changed = False
+        self.resolved_selected_steps: Optional[List[str]] = None
 
     def _build_selected_steps_from_list(self) -> RequestType:
         """Get the request structure for the list of selected steps."""
@@ -46,6 +65,55 @@ class SelectiveExecutionConfig:
         if self.selected_steps is not None:
             request["SelectedSteps"] = self._build_selected_steps_from_list()
         return request
+
+    def _engine_request(self) -> RequestType:
+        """``to_request()`` plus sagepipe's own keys, as the local engine reads it."""
+        request = self.to_request()
+        if self.strict:
+            request["Strict"] = True
+        if self.select_changed:
+            request["SelectChangedSteps"] = True
+            request.pop("SelectedSteps", None)
+        return request
+
+    @classmethod
+    def changed_steps(
+        cls,
+        source_pipeline_execution_arn: Optional[str] = None,
+        reference_latest_execution: bool = True,
+        *,
+        strict: bool = False,
+    ) -> "SelectiveExecutionConfig":
+        """Select the steps whose inputs changed since the reference, plus everything downstream
+        (sagepipe extension); the rest is reused from the reference.
+
+        A step changed when its arguments after parameter resolution differ from the reference
+        run's, or the content of the code it runs does (scripts, ``source_dir``, and for ``@step``
+        functions the function's source plus the project-local modules it uses; comment- and
+        whitespace-only edits do not count), or it did not succeed in the reference. The selection
+        is decided when the pipeline starts (or is planned); ``pipeline.plan(...)`` says why each
+        step was selected.
+
+        Args:
+            source_pipeline_execution_arn: The reference execution to compare with.
+            reference_latest_execution: Without an ARN, compare with the latest execution.
+            strict: Also enforce the service's selection limits.
+        """
+        cfg = cls(
+            selected_steps=None,
+            reference_latest_execution=reference_latest_execution,
+            source_pipeline_execution_arn=source_pipeline_execution_arn,
+            strict=strict,
+        )
+        cfg.select_changed = True
+        return cfg
+
+    def __repr__(self) -> str:
+        what = "changed steps" if self.select_changed else repr(self.selected_steps)
+        return (
+            f"SelectiveExecutionConfig({what}, source_pipeline_execution_arn={self.source_pipeline_execution_arn!r}"
+            f"{', strict=True' if self.strict else ''})"
+        )
 
     @classmethod
     def from_failed_execution(cls, execution_arn: str, sagemaker_session=None) -> "SelectiveExecutionConfig":

@@ -1,9 +1,12 @@
-"""The `Step` base definitions for SageMaker Pipelines (mirror of ``sagemaker.workflow.steps``).
+"""Steps for SageMaker Pipelines (mirror of ``sagemaker.workflow.steps``).
 
-Job steps (Processing/Training/Transform/Tuning/CreateModel) are added separately.
+Job steps (Processing, Training, Transform, Tuning, CreateModel) take ``step_args`` from the job
+classes under a ``PipelineSession`` (``processor.run()``, ``estimator.fit()``, ...) or the legacy
+job-object arguments; their ``arguments`` are the SDK's ``Create*`` request without the job name.
 """
 
 import abc
+import warnings
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
@@ -130,9 +133,7 @@ class Step(Entity):
         )
         return list(step_dependencies)
 
-    def _find_dependencies_in_depends_on_list(
-        self, step_map: Dict[str, Union["Step", "StepCollection"]]
-    ) -> List[str]:
+    def _find_dependencies_in_depends_on_list(self, step_map: Dict[str, Union["Step", "StepCollection"]]) -> List[str]:
         """Find dependency steps referenced in the depends-on field of this step."""
         from sagepipe.workflow.step_collections import StepCollection
 
@@ -170,9 +171,7 @@ class Step(Entity):
                     self._validate_json_get_function(to_json_get(), step_map)
         return list(dependencies)
 
-    def _validate_json_get_function(
-        self, json_get: JsonGet, step_map: Dict[str, Union["Step", "StepCollection"]]
-    ):
+    def _validate_json_get_function(self, json_get: JsonGet, step_map: Dict[str, Union["Step", "StepCollection"]]):
         """Validate the JsonGet function inputs."""
         if json_get.property_file:
             self._validate_json_get_property_file_reference(json_get=json_get, step_map=step_map)
@@ -329,9 +328,531 @@ class ConfigurableRetryStep(Step):
         return [retry_policy.to_request() for retry_policy in retry_policy_list]
 
 
+def _job_step_request(step_args, expected_caller: str, error_message: str) -> dict:
+    """Run the deferred job function of ``step_args`` and return the captured request."""
+    from sagepipe.workflow.utilities import execute_job_functions
+
+    execute_job_functions(step_args)
+    job_object = step_args.func_args[0]
+    context = job_object.sagemaker_session.context
+    if context is None or getattr(context, "caller_name", None) != expected_caller:
+        raise ValueError(error_message)
+    return context.args
+
+
+def _finish_job_request(request_dict: dict, job_key: str) -> dict:
+    """Pop the job name (unless custom job prefixes are on) and trim the experiment config."""
+    from sagepipe.workflow.utilities import _pipeline_config, trim_request_dict
+
+    request_dict = trim_request_dict(request_dict, job_key, _pipeline_config)
+    Step._trim_experiment_config(request_dict)
+    return request_dict
+
+
+def _validate_step_args(step_args, expected_caller: str, error_message: str):
+    from sagepipe.workflow.utilities import validate_step_args_input
+
+    validate_step_args_input(step_args=step_args, expected_caller={expected_caller}, error_message=error_message)
+
+
+def _deprecated_form(step_class: str, job_argument: str):
+    warnings.warn(
+        f'We are deprecating the instantiation of {step_class} using "{job_argument}".'
+        'Instead, simply using "step_args".',
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+class TrainingStep(ConfigurableRetryStep):
+    """`TrainingStep` for SageMaker Pipelines Workflows."""
+
+    _STEP_ARGS_ERROR = "The step_args of TrainingStep must be obtained from estimator.fit()."
+
+    def __init__(
+        self,
+        name: str,
+        step_args=None,
+        estimator=None,
+        display_name: Optional[str] = None,
+        description: Optional[str] = None,
+        inputs=None,
+        cache_config: Optional[CacheConfig] = None,
+        depends_on: Optional[List[Union[str, Step, "StepCollection"]]] = None,
+        retry_policies: Optional[List[RetryPolicy]] = None,
+    ):
+        """Construct a `TrainingStep`, given ``step_args`` from ``estimator.fit()`` (or, legacy, an estimator).
+
+        Args:
+            name (str): The name of the `TrainingStep`.
+            step_args (_StepArguments): The result of ``estimator.fit(...)`` under a PipelineSession.
+            estimator (EstimatorBase): Legacy form: the estimator (with ``inputs``).
+            display_name (str): The display name of the `TrainingStep`.
+            description (str): The description of the `TrainingStep`.
+            inputs (str or dict or TrainingInput): Legacy form: the training data.
+            cache_config (CacheConfig): A `CacheConfig` instance.
+            depends_on (List[Union[str, Step, StepCollection]]): Explicit dependencies.
+            retry_policies (List[RetryPolicy]): A list of retry policies.
+
+        Raises:
+            ValueError: Neither or both of ``step_args`` and ``estimator``, or ``step_args`` from
+                another job function.
+        """
+        super().__init__(name, StepTypeEnum.TRAINING, display_name, description, depends_on, retry_policies)
+        if not (step_args is not None) ^ (estimator is not None):
+            raise ValueError("Either step_args or estimator need to be given.")
+        if step_args:
+            _validate_step_args(step_args, "train", self._STEP_ARGS_ERROR)
+        self.step_args = step_args
+        self.estimator = estimator
+        self.inputs = inputs
+        self.job_name = None
+        self._properties = Properties(step_name=name, step=self, shape_name="DescribeTrainingJobResponse")
+        self.cache_config = cache_config
+        if self.cache_config:
+            job = self.step_args.func_args[0] if self.step_args else self.estimator
+            if not job.disable_profiler:
+                warnings.warn(
+                    "Profiling is enabled on the provided estimator. The default profiler rule includes a "
+                    "timestamp which will change each time the pipeline is upserted, causing cache misses. If "
+                    "profiling is not needed, set disable_profiler to True on the estimator.",
+                    stacklevel=2,
+                )
+        if not self.step_args:
+            _deprecated_form("TrainingStep", "estimator")
+
+    @property
+    def arguments(self) -> RequestType:
+        """The ``CreateTrainingJob`` request without the job name and experiment config."""
+        if self.step_args:
+            request_dict = _job_step_request(self.step_args, "train", self._STEP_ARGS_ERROR)
+        else:
+            from sagepipe.estimator import _TrainingJob
+
+            self.estimator._prepare_for_training(self.job_name)
+            train_args = _TrainingJob._get_train_args(self.estimator, self.inputs, experiment_config=dict())
+            request_dict = self.estimator.sagemaker_session._get_train_request(**train_args)
+        if "HyperParameters" in request_dict:
+            request_dict["HyperParameters"].pop("sagemaker_job_name", None)
+        return _finish_job_request(request_dict, "TrainingJobName")
+
+    @property
+    def properties(self):
+        """A `Properties` object representing the `DescribeTrainingJobResponse` data model."""
+        return self._properties
+
+    def to_request(self) -> RequestType:
+        """Updates the request dictionary with cache configuration."""
+        request_dict = super().to_request()
+        if self.cache_config:
+            request_dict.update(self.cache_config.config)
+        return request_dict
+
+    def _get_code_hash(self) -> Optional[str]:
+        """The hash of the training code (entry point / source dir / dependencies) for step_args."""
+        from sagepipe.workflow.utilities import get_training_code_hash
+
+        if not self.step_args:
+            return None
+        job = self.step_args.func_args[0]
+        return get_training_code_hash(job.entry_point, job.source_dir, job.dependencies)
+
+
+class CreateModelStep(ConfigurableRetryStep):
+    """`CreateModelStep` for SageMaker Pipelines Workflows (legacy; prefer `ModelStep`)."""
+
+    def __init__(
+        self,
+        name: str,
+        step_args: Optional[dict] = None,
+        model=None,
+        inputs=None,
+        depends_on: Optional[List[Union[str, Step, "StepCollection"]]] = None,
+        retry_policies: Optional[List[RetryPolicy]] = None,
+        display_name: Optional[str] = None,
+        description: Optional[str] = None,
+    ):
+        """Construct a `CreateModelStep`, given a ``Model`` (or a ``CreateModel`` request dict).
+
+        Args:
+            name (str): The name of the `CreateModelStep`.
+            step_args (dict): A ``CreateModel`` request dict (used by ``ModelStep``).
+            model (Model): The model (legacy form).
+            inputs (CreateModelInput): The instance and accelerator type of the model.
+            depends_on (List[Union[str, Step, StepCollection]]): Explicit dependencies.
+            retry_policies (List[RetryPolicy]): A list of retry policies.
+            display_name (str): The display name of the step.
+            description (str): The description of the step.
+
+        Raises:
+            ValueError: Neither or both of ``step_args`` and ``model``.
+        """
+        super().__init__(name, StepTypeEnum.CREATE_MODEL, display_name, description, depends_on, retry_policies)
+        if not (step_args is None) ^ (model is None):
+            raise ValueError("step_args and model are mutually exclusive. Either of them should be provided.")
+        from sagepipe.inputs import CreateModelInput
+
+        self.step_args = step_args
+        self.model = model
+        self.inputs = inputs or CreateModelInput()
+        self._properties = Properties(step_name=name, step=self, shape_name="DescribeModelOutput")
+        warnings.warn(
+            "We are deprecating the use of CreateModelStep. Instead, please use the ModelStep, which simply "
+            "takes in the step arguments generated by model.create().",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+
+    @property
+    def arguments(self) -> RequestType:
+        """The ``CreateModel`` request without the model name."""
+        if self.step_args:
+            request_dict = self.step_args
+        else:
+            self.model._init_sagemaker_session_if_does_not_exist()
+            request_dict = self.model.sagemaker_session._create_model_request(
+                name="",
+                role=self.model.role,
+                container_defs=self.model.prepare_container_def(
+                    instance_type=self.inputs.instance_type, accelerator_type=self.inputs.accelerator_type
+                ),
+                vpc_config=self.model.vpc_config,
+                enable_network_isolation=self.model.enable_network_isolation(),
+            )
+        from sagepipe.workflow.utilities import _pipeline_config, trim_request_dict
+
+        return trim_request_dict(request_dict, "ModelName", _pipeline_config)
+
+    @property
+    def properties(self):
+        """A `Properties` object representing the `DescribeModelOutput` data model."""
+        return self._properties
+
+
+class TransformStep(ConfigurableRetryStep):
+    """`TransformStep` for SageMaker Pipelines Workflows."""
+
+    _STEP_ARGS_ERROR = "The step_args of TransformStep must be obtained from transformer.transform()."
+
+    def __init__(
+        self,
+        name: str,
+        step_args=None,
+        transformer=None,
+        inputs=None,
+        display_name: Optional[str] = None,
+        description: Optional[str] = None,
+        cache_config: Optional[CacheConfig] = None,
+        depends_on: Optional[List[Union[str, Step, "StepCollection"]]] = None,
+        retry_policies: Optional[List[RetryPolicy]] = None,
+    ):
+        """Constructs a `TransformStep`, given ``step_args`` from ``transformer.transform()``.
+
+        Args:
+            name (str): The name of the `TransformStep`.
+            step_args (_StepArguments): The result of ``transformer.transform(...)``.
+            transformer (Transformer): Legacy form: the transformer (with ``inputs``).
+            inputs (TransformInput): Legacy form: the transform input.
+            display_name (str): The display name of the `TransformStep`.
+            description (str): The description of the `TransformStep`.
+            cache_config (CacheConfig): A `CacheConfig` instance.
+            depends_on (List[Union[str, Step, StepCollection]]): Explicit dependencies.
+            retry_policies (List[RetryPolicy]): A list of retry policies.
+
+        Raises:
+            ValueError: Neither or both of ``step_args`` and ``transformer``, or a legacy
+                transformer without ``inputs``.
+        """
+        super().__init__(name, StepTypeEnum.TRANSFORM, display_name, description, depends_on, retry_policies)
+        if not (step_args is not None) ^ (transformer is not None):
+            raise ValueError("either step_args or transformer need to be given, but not both.")
+        if step_args:
+            _validate_step_args(step_args, "transform", self._STEP_ARGS_ERROR)
+        self.step_args = step_args
+        self.transformer = transformer
+        self.inputs = inputs
+        self.cache_config = cache_config
+        self._properties = Properties(step_name=name, step=self, shape_name="DescribeTransformJobResponse")
+        if not self.step_args:
+            if inputs is None:
+                raise ValueError("Inputs can't be None when transformer is given.")
+            _deprecated_form("TransformStep", "transformer")
+
+    @property
+    def arguments(self) -> RequestType:
+        """The ``CreateTransformJob`` request without the job name and experiment config."""
+        if self.step_args:
+            request_dict = _job_step_request(self.step_args, "transform", self._STEP_ARGS_ERROR)
+        else:
+            from sagepipe.transformer import _TransformJob
+
+            transform_args = _TransformJob._get_transform_args(
+                transformer=self.transformer,
+                data=self.inputs.data,
+                data_type=self.inputs.data_type,
+                content_type=self.inputs.content_type,
+                compression_type=self.inputs.compression_type,
+                split_type=self.inputs.split_type,
+                input_filter=self.inputs.input_filter,
+                output_filter=self.inputs.output_filter,
+                join_source=self.inputs.join_source,
+                model_client_config=self.inputs.model_client_config,
+                experiment_config=dict(),
+                batch_data_capture_config=self.inputs.batch_data_capture_config,
+            )
+            request_dict = self.transformer.sagemaker_session._get_transform_request(**transform_args)
+        return _finish_job_request(request_dict, "TransformJobName")
+
+    @property
+    def properties(self):
+        """A `Properties` object representing the `DescribeTransformJobResponse` data model."""
+        return self._properties
+
+    def to_request(self) -> RequestType:
+        """Updates the dictionary with cache configuration."""
+        request_dict = super().to_request()
+        if self.cache_config:
+            request_dict.update(self.cache_config.config)
+        return request_dict
+
+
+class ProcessingStep(ConfigurableRetryStep):
+    """`ProcessingStep` for SageMaker Pipelines Workflows."""
+
+    _STEP_ARGS_ERROR = "The step_args of ProcessingStep must be obtained from processor.run()."
+
+    def __init__(
+        self,
+        name: str,
+        step_args=None,
+        processor=None,
+        display_name: Optional[str] = None,
+        description: Optional[str] = None,
+        inputs=None,
+        outputs=None,
+        job_arguments: Optional[List[str]] = None,
+        code: Optional[str] = None,
+        property_files: Optional[List[PropertyFile]] = None,
+        cache_config: Optional[CacheConfig] = None,
+        depends_on: Optional[List[Union[str, Step, "StepCollection"]]] = None,
+        retry_policies: Optional[List[RetryPolicy]] = None,
+        kms_key: Optional[str] = None,
+    ):
+        """Construct a `ProcessingStep`, given ``step_args`` from ``processor.run()`` (or a processor).
+
+        Args:
+            name (str): The name of the `ProcessingStep`.
+            step_args (_StepArguments): The result of ``processor.run(...)`` under a PipelineSession.
+            processor (Processor): Legacy form: the processor (with ``inputs``, ``outputs``,
+                ``job_arguments``, ``code``).
+            display_name (str): The display name of the `ProcessingStep`.
+            description (str): The description of the `ProcessingStep`.
+            inputs (List[ProcessingInput]): Legacy form: the inputs.
+            outputs (List[ProcessingOutput]): Legacy form: the outputs.
+            job_arguments (List[str]): Legacy form: the container arguments.
+            code (str): Legacy form: an S3 URI or local path of the script (``ScriptProcessor``).
+            property_files (List[PropertyFile]): Property files read from the outputs.
+            cache_config (CacheConfig): A `CacheConfig` instance.
+            depends_on (List[Union[str, Step, StepCollection]]): Explicit dependencies.
+            retry_policies (List[RetryPolicy]): A list of retry policies.
+            kms_key (str): Recorded.
+
+        Raises:
+            ValueError: Neither or both of ``step_args`` and ``processor``, ``step_args`` from
+                another job function, or a pipeline variable ``code``.
+        """
+        super().__init__(name, StepTypeEnum.PROCESSING, display_name, description, depends_on, retry_policies)
+        if not (step_args is not None) ^ (processor is not None):
+            raise ValueError("either step_args or processor need to be given, but not both.")
+        if step_args:
+            _validate_step_args(step_args, "process", self._STEP_ARGS_ERROR)
+        self.step_args = step_args
+        self.processor = processor
+        self.inputs = inputs
+        self.outputs = outputs
+        self.job_arguments = job_arguments
+        self.code = code
+        self.property_files = property_files or []
+        self.job_name = None
+        self.kms_key = kms_key
+        self.cache_config = cache_config
+        self._properties = Properties(step_name=name, step=self, shape_name="DescribeProcessingJobResponse")
+        if not self.step_args:
+            self.processor.arguments = job_arguments
+            if code and isinstance(code, PipelineVariable):
+                raise ValueError(
+                    "code argument has to be a valid S3 URI or local file path rather than a pipeline variable"
+                )
+            _deprecated_form("ProcessingStep", "processor")
+
+    @property
+    def arguments(self) -> RequestType:
+        """The ``CreateProcessingJob`` request without the job name and experiment config."""
+        if self.step_args:
+            request_dict = _job_step_request(self.step_args, "process", self._STEP_ARGS_ERROR)
+        else:
+            from sagepipe.processing import ProcessingJob
+
+            normalized_inputs, normalized_outputs = self.processor._normalize_args(
+                job_name=self.job_name,
+                arguments=self.job_arguments,
+                inputs=self.inputs,
+                outputs=self.outputs,
+                code=self.code,
+                kms_key=self.kms_key,
+            )
+            process_args = ProcessingJob._get_process_args(
+                self.processor, normalized_inputs, normalized_outputs, experiment_config=dict()
+            )
+            request_dict = self.processor.sagemaker_session._get_process_request(**process_args)
+        return _finish_job_request(request_dict, "ProcessingJobName")
+
+    @property
+    def properties(self):
+        """A `Properties` object representing the `DescribeProcessingJobResponse` data model."""
+        return self._properties
+
+    def to_request(self) -> RequestType:
+        """Get the request structure for workflow service calls."""
+        request_dict = super().to_request()
+        if self.cache_config:
+            request_dict.update(self.cache_config.config)
+        if self.property_files:
+            request_dict["PropertyFiles"] = [property_file.expr for property_file in self.property_files]
+        return request_dict
+
+    def _get_code_hash(self) -> Optional[str]:
+        """The hash of the processing code (``code``/``source_dir``/dependencies) for step_args."""
+        from sagepipe.workflow.utilities import get_processing_code_hash, get_processing_dependencies
+
+        if not self.step_args:
+            return None
+        kwargs = self.step_args.func_kwargs
+        submit_class = kwargs.get("submit_class")
+        dependencies = get_processing_dependencies(
+            [
+                kwargs.get("dependencies"),
+                kwargs.get("submit_py_files"),
+                [submit_class] if submit_class else None,
+                kwargs.get("submit_jars"),
+                kwargs.get("submit_files"),
+            ]
+        )
+        code = kwargs.get("submit_app") or kwargs.get("code")
+        if isinstance(code, PipelineVariable):
+            return None  # rejected with a clear error when the request is built
+        return get_processing_code_hash(code, kwargs.get("source_dir"), dependencies)
+
+    def _get_config_hash(self) -> Optional[str]:
+        from sagepipe.workflow.utilities import hash_object
+
+        if self.step_args and self.step_args.func_kwargs.get("configuration"):
+            return hash_object(self.step_args.func_kwargs["configuration"])
+        return None
+
+
+class TuningStep(ConfigurableRetryStep):
+    """`TuningStep` for SageMaker Pipelines Workflows."""
+
+    _STEP_ARGS_ERROR = "The step_args of TuningStep must be obtained from tuner.fit()."
+
+    def __init__(
+        self,
+        name: str,
+        step_args=None,
+        tuner=None,
+        display_name: Optional[str] = None,
+        description: Optional[str] = None,
+        inputs=None,
+        job_arguments: Optional[List[str]] = None,
+        cache_config: Optional[CacheConfig] = None,
+        depends_on: Optional[List[Union[str, Step, "StepCollection"]]] = None,
+        retry_policies: Optional[List[RetryPolicy]] = None,
+    ):
+        """Construct a `TuningStep`, given ``step_args`` from ``tuner.fit()`` (or, legacy, a tuner).
+
+        Args:
+            name (str): The name of the `TuningStep`.
+            step_args (_StepArguments): The result of ``tuner.fit(...)`` under a PipelineSession.
+            tuner (HyperparameterTuner): Legacy form: the tuner (with ``inputs``).
+            display_name (str): The display name of the `TuningStep`.
+            description (str): The description of the `TuningStep`.
+            inputs: Legacy form: the training data.
+            job_arguments (List[str]): Unused (as in the SDK).
+            cache_config (CacheConfig): A `CacheConfig` instance.
+            depends_on (List[Union[str, Step, StepCollection]]): Explicit dependencies.
+            retry_policies (List[RetryPolicy]): A list of retry policies.
+        """
+        super().__init__(name, StepTypeEnum.TUNING, display_name, description, depends_on, retry_policies)
+        if not (step_args is not None) ^ (tuner is not None):
+            raise ValueError("either step_args or tuner need to be given, but not both.")
+        if step_args:
+            _validate_step_args(step_args, "create_tuning_job", self._STEP_ARGS_ERROR)
+        self.step_args = step_args
+        self.tuner = tuner
+        self.inputs = inputs
+        self.job_arguments = job_arguments
+        self._properties = Properties(
+            step_name=name,
+            step=self,
+            shape_names=[
+                "DescribeHyperParameterTuningJobResponse",
+                "ListTrainingJobsForHyperParameterTuningJobResponse",
+            ],
+        )
+        self.cache_config = cache_config
+        if not self.step_args:
+            _deprecated_form("TuningStep", "tuner")
+
+    @property
+    def arguments(self) -> RequestType:
+        """The ``CreateHyperParameterTuningJob`` request without the job name."""
+        if self.step_args:
+            request_dict = _job_step_request(self.step_args, "create_tuning_job", self._STEP_ARGS_ERROR)
+        else:
+            self.tuner._prepare_for_tuning()
+            request_dict = self.tuner.sagemaker_session._get_tuning_request(**self.tuner._tuner_args(self.inputs))
+        from sagepipe.workflow.utilities import _pipeline_config, trim_request_dict
+
+        return trim_request_dict(request_dict, "HyperParameterTuningJobName", _pipeline_config)
+
+    @property
+    def properties(self):
+        """A `Properties` object for the tuning job and its training job summaries."""
+        return self._properties
+
+    def to_request(self) -> RequestType:
+        """Updates the dictionary with cache configuration."""
+        request_dict = super().to_request()
+        if self.cache_config:
+            request_dict.update(self.cache_config.config)
+        return request_dict
+
+    def get_top_model_s3_uri(self, top_k: int, s3_bucket: str, prefix: str = "") -> Join:
+        """Get the model artifact S3 URI from the top performing training jobs.
+
+        Args:
+            top_k (int): The index of the top performing training job (0 is the best; up to 49).
+            s3_bucket (str): The S3 bucket of the training job output artifacts.
+            prefix (str): The S3 key prefix of the training job output artifacts.
+        """
+        values = ["s3:/", s3_bucket]
+        if prefix != "" and prefix is not None:
+            values.append(prefix)
+        return Join(
+            on="/",
+            values=values + [self.properties.TrainingJobSummaries[top_k].TrainingJobName, "output/model.tar.gz"],
+        )
+
+
 __all__ = [
     "CacheConfig",
     "ConfigurableRetryStep",
+    "CreateModelStep",
+    "ProcessingStep",
+    "TrainingStep",
+    "TransformStep",
+    "TuningStep",
     "PropertyFile",
     "Step",
     "StepOutput",

@@ -142,6 +142,43 @@ def step_compilation_context_manager(
         _pipeline_config = None
 
 
+def load_step_compilation_context() -> Optional[_PipelineConfig]:
+    """The context of the step being compiled (None outside a compilation)."""
+    return _pipeline_config
+
+
+def validate_step_args_input(step_args: Any, expected_caller: set, error_message: str):
+    """Validate that ``step_args`` came from the expected job function under a PipelineSession.
+
+    Args:
+        step_args (_StepArguments): The step arguments passed to a step.
+        expected_caller (Set[str]): The accepted session function names (``process``, ...).
+        error_message (str): The message of the raised error.
+
+    Raises:
+        TypeError: ``step_args`` is not a ``_StepArguments``.
+        ValueError: It comes from another kind of job function.
+    """
+    from sagepipe.workflow.pipeline_context import _StepArguments
+
+    if not isinstance(step_args, _StepArguments):
+        raise TypeError(error_message)
+    if step_args.caller_name not in expected_caller:
+        raise ValueError(error_message)
+
+
+def execute_job_functions(step_args: Any):
+    """Run the job function deferred in ``step_args`` (and any it chains to), at definition time.
+
+    Under a PipelineSession this captures the ``Create*`` request into the session's context.
+    """
+    from sagepipe.workflow.pipeline_context import _StepArguments
+
+    chained_args = step_args.func(*step_args.func_args, **step_args.func_kwargs)
+    if isinstance(chained_args, _StepArguments):
+        execute_job_functions(chained_args)
+
+
 def get_code_hash(step: Entity) -> Optional[str]:
     """Get the hash of the code artifact(s) for the given step.
 

@@ -1,6 +1,8 @@
 //! Starting executions and controlling them while they run. The scheduler lives in
 //! `scheduler.rs`; how a single step runs lives in `executors/`.
 
+mod cache;
+pub mod plan;
 pub mod retry;
 mod scheduler;
 mod scope;
@@ -16,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use super::error::{CoreError, CoreResult, Problem};
 use super::executors::{self, StepFailure, StepKind};
-use super::selection::{self, Plan, ReferenceRun, Strictness};
+use super::selection;
 use super::store::{self, ExecutionRecord, FileLock, Store};
 use super::util;
 use super::validate;
@@ -248,13 +250,13 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
     let parameters = super::params::resolve(&req.pipeline, &compiled.definition.parameters, &req.parameters)?;
 
     let selective = match &req.selective_execution_config {
-        Some(cfg) => Some(plan_selective(store, &compiled, cfg, Strictness::default())?),
+        Some(cfg) => Some(plan::plan_selective(store, &compiled, cfg, &parameters)?),
         None => None,
     };
     let mut kinds = Vec::with_capacity(compiled.steps.len());
     let mut unsupported = Vec::new();
     for (i, s) in compiled.steps.iter().enumerate() {
-        let runs = selective.as_ref().is_none_or(|(plan, _)| plan.selected.contains(&i));
+        let runs = selective.as_ref().is_none_or(|s| s.plan.selected.contains(&i));
         match executors::classify(s, &config.external_types)
             .and_then(|k| executors::check_runnable(s, &k, &config.jobs).map(|_| k))
         {
@@ -311,7 +313,7 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
         last_modified_time: t,
         end_time: None,
         parallelism_configuration: req.max_parallel.map(|n| json!({"MaxParallelExecutionSteps": n})),
-        selective_execution_config: req.selective_execution_config.clone(),
+        selective_execution_config: selective.as_ref().map(|s| s.resolved_config.clone()),
         pipeline_version_id: version,
         parameters,
         pipeline_experiment_config: None,
@@ -353,7 +355,7 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
         config.host,
         config.jobs,
         max_parallel,
-        selective,
+        selective.map(|s| (s.plan, s.reference)),
     );
     std::thread::Builder::new()
         .name(format!("sagepipe-{id}"))
@@ -365,80 +367,9 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
     Ok(handle)
 }
 
-/// Load an execution and its step records as a reference for a selective run.
-pub fn load_reference(store: &Store, arn: &str) -> CoreResult<ReferenceRun> {
-    let record = store.load_execution(arn).map_err(|e| match e {
-        CoreError::NotFound { .. } | CoreError::Validation(_) => CoreError::ReferenceExecution {
-            pipeline: util::parse_execution_arn(arn).map(|(n, _)| n).unwrap_or_default(),
-            problems: vec![Problem::new(
-                "reference_not_found",
-                vec!["SourcePipelineExecutionArn".into()],
-                format!("reference execution {arn} does not exist in this store (deleted, or never run here)"),
-            )],
-        },
-        other => other,
-    })?;
-    let steps = store
-        .load_steps(arn)?
-        .into_iter()
-        .map(|s| (s.step_name.clone(), s))
-        .collect();
-    Ok(ReferenceRun { record, steps })
-}
-
-/// Decide a selective run from a `SelectiveExecutionConfig` request value, checking the reused
-/// artifacts too. Returns the plan and the reference it reuses from.
-pub fn plan_selective(
-    store: &Store,
-    compiled: &validate::CompiledPipeline,
-    cfg: &Value,
-    strictness: Strictness,
-) -> CoreResult<(Plan, Option<Arc<ReferenceRun>>)> {
-    let selected: Vec<String> = match cfg.get("SelectedSteps") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|i| {
-                i.get("StepName")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .unwrap_or_default()
-            })
-            .collect(),
-        _ => vec![],
-    };
-    let reference = match cfg.get("SourcePipelineExecutionArn").and_then(Value::as_str) {
-        Some(arn) => Some(Arc::new(load_reference(store, arn)?)),
-        None => None,
-    };
-    let plan = selection::plan(compiled, &selected, reference.as_deref(), strictness)?;
-    if let Some(r) = &reference {
-        let problems = selection::check_artifacts(
-            &plan,
-            compiled,
-            r,
-            |uri| store.uri_to_path(uri).ok(),
-            executors::fingerprint,
-        );
-        if !problems.is_empty() {
-            return Err(CoreError::ReferenceExecution {
-                pipeline: compiled.name.clone(),
-                problems,
-            });
-        }
-    }
-    Ok((plan, reference))
-}
-
-/// The plan of a selective run of the stored pipeline, without running anything.
-pub fn plan_request(store: &Store, pipeline: &str, cfg: &Value, version: Option<u64>) -> CoreResult<Plan> {
-    let text = store.definition_text(pipeline, version)?;
-    let compiled = validate::compile(&text, pipeline)?;
-    plan_selective(store, &compiled, cfg, Strictness::default()).map(|(plan, _)| plan)
-}
-
 /// The steps a "resume from failure" run of `arn` selects (see `selection::resume_selection`).
 pub fn resume_selection(store: &Store, arn: &str) -> CoreResult<Vec<String>> {
-    let reference = load_reference(store, arn)?;
+    let reference = plan::load_reference(store, arn)?;
     let compiled = validate::compile(&store.execution_definition(arn)?, &reference.record.pipeline_name)?;
     Ok(selection::resume_selection(&compiled, &reference))
 }

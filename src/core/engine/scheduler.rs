@@ -9,6 +9,7 @@ use std::sync::mpsc::channel;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use super::cache;
 use super::retry::next_delay;
 use super::scope::RunScope;
 use super::workers::WorkerPool;
@@ -18,6 +19,7 @@ use crate::core::definition::Branch;
 use crate::core::executors::{self, Outcome, StepKind};
 use crate::core::expr::evaluate;
 use crate::core::selection::{Plan, ReferenceRun};
+use crate::core::signature;
 use crate::core::store::{self, ExecutionRecord, StepRecord, Store};
 use crate::core::util;
 use crate::core::validate::CompiledPipeline;
@@ -326,6 +328,8 @@ impl Run {
             artifacts: vec![],
             error: None,
             seq: self.seq.fetch_add(1, Ordering::SeqCst),
+            signature: None,
+            cache_miss_reason: None,
         };
         let ctx = StepContext {
             store: self.store.clone(),
@@ -342,6 +346,18 @@ impl Run {
             run: self,
             job_name: &job_name,
         };
+        let locate = |u: &str| self.store.uri_to_path(u).ok();
+        rec.signature = signature::of_step(step, &scope, &locate).ok();
+        let caching = cache::policy(step).is_some() && !matches!(kind, StepKind::Condition | StepKind::Fail);
+        if let (true, Some(sig)) = (caching, &rec.signature) {
+            match cache::lookup(&self.store, &self.compiled.name, step, sig, util::now()) {
+                cache::Lookup::Hit { arn, record } => return self.settle_cache_hit(i, rec, *record, &arn, &ctx),
+                cache::Lookup::Miss(reason) => {
+                    append_log(&ctx.log_path, &format!("[sagepipe] cache miss: {reason}\n"));
+                    rec.cache_miss_reason = Some(reason);
+                }
+            }
+        }
         let first = Instant::now();
         let outcome = loop {
             rec.attempt_count += 1;
@@ -400,6 +416,15 @@ impl Run {
                     props[i] = Some(s.properties.clone());
                 }
                 rec.properties = Some(s.properties);
+                if let (true, Some(sig), Some(end)) = (caching, &rec.signature, rec.end_time) {
+                    let arn = self.execution_arn();
+                    if let Err(e) = cache::record(&self.store, &self.compiled.name, step.name(), &arn, end, sig) {
+                        append_log(
+                            &ctx.log_path,
+                            &format!("[sagepipe] could not record the cache entry: {e}\n"),
+                        );
+                    }
+                }
                 Settled::Succeeded { condition_outcome }
             }
             Outcome::Failed(f) => {
@@ -418,6 +443,37 @@ impl Run {
         };
         self.save_step(&rec);
         settled
+    }
+}
+
+impl Run {
+    /// Record step `i` as a cache hit: the earlier run's properties, metadata and artifacts,
+    /// marked with `CacheHitResult`.
+    fn settle_cache_hit(
+        &self,
+        i: usize,
+        mut rec: StepRecord,
+        source: StepRecord,
+        arn: &str,
+        ctx: &StepContext,
+    ) -> Settled {
+        append_log(
+            &ctx.log_path,
+            &format!("[sagepipe] cache hit: reusing step '{}' of {arn}\n", rec.step_name),
+        );
+        rec.step_status = "Succeeded".into();
+        rec.end_time = Some(util::now());
+        rec.metadata = source.metadata;
+        rec.artifacts = source.artifacts;
+        rec.cache_hit_result = Some(serde_json::json!({"SourcePipelineExecutionArn": arn}));
+        if let Ok(mut props) = self.properties.write() {
+            props[i] = source.properties.clone();
+        }
+        rec.properties = source.properties;
+        self.save_step(&rec);
+        Settled::Succeeded {
+            condition_outcome: None,
+        }
     }
 }
 

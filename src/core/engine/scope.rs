@@ -1,11 +1,14 @@
 //! The values references resolve to while one step of a run is evaluated.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 use std::io::Read;
 
 use super::scheduler::Run;
 use crate::core::expr::{navigate, parse_path, render_text, Scope};
+use crate::core::store::Store;
 use crate::core::util;
+use crate::core::validate::CompiledPipeline;
 
 /// Largest JSON document `Std:JsonGet` will read (property files are small reports).
 const MAX_JSON_BYTES: u64 = 64 * 1024 * 1024;
@@ -45,50 +48,110 @@ impl Scope for RunScope<'_> {
     }
 
     fn property_file(&self, step: &str, file: &str) -> Result<Value, String> {
-        let s = self
-            .run
-            .compiled()
-            .step(step)
-            .ok_or_else(|| format!("no step '{step}'"))?;
-        let pf = s
-            .def
-            .property_files
-            .iter()
-            .find(|p| p.property_file_name == file)
-            .ok_or_else(|| format!("step '{step}' declares no property file '{file}'"))?;
-        let props = self.step_properties(step)?;
-        let path = parse_path(&format!(
-            "ProcessingOutputConfig.Outputs['{}'].S3Output.S3Uri",
-            pf.output_name
-        ))?;
-        let base = navigate(&props, &path).map_err(|e| {
-            format!(
-                "property file '{file}' of step '{step}': output '{}' {e}",
-                pf.output_name
-            )
-        })?;
-        let uri = format!(
-            "{}/{}",
-            render_text(&base).trim_end_matches('/'),
-            pf.file_path.trim_start_matches('/')
-        );
-        self.read_json_uri(&uri)
-            .map_err(|e| format!("property file '{file}' of step '{step}': {e}"))
+        property_file(self.run.compiled(), self.run.store(), step, file, &|s| {
+            self.step_properties(s)
+        })
     }
 
     fn read_json_uri(&self, uri: &str) -> Result<Value, String> {
-        let path = self.run.store().uri_to_path(uri).map_err(|e| e.to_string())?;
-        let file = std::fs::File::open(&path).map_err(|e| format!("cannot read {uri} ({}): {e}", path.display()))?;
-        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        if size > MAX_JSON_BYTES {
-            return Err(format!(
-                "{uri} is {size} bytes; JSON files read by Std:JsonGet may be at most {MAX_JSON_BYTES} bytes"
-            ));
+        read_json_uri(self.run.store(), uri)
+    }
+}
+
+/// The parsed content of a step's `PropertyFile`: the JSON file at `FilePath` inside the
+/// processing output it names, found through the step's recorded properties.
+pub fn property_file(
+    compiled: &CompiledPipeline,
+    store: &Store,
+    step: &str,
+    file: &str,
+    properties: &dyn Fn(&str) -> Result<Value, String>,
+) -> Result<Value, String> {
+    let s = compiled.step(step).ok_or_else(|| format!("no step '{step}'"))?;
+    let pf = s
+        .def
+        .property_files
+        .iter()
+        .find(|p| p.property_file_name == file)
+        .ok_or_else(|| format!("step '{step}' declares no property file '{file}'"))?;
+    let props = properties(step)?;
+    let path = parse_path(&format!(
+        "ProcessingOutputConfig.Outputs['{}'].S3Output.S3Uri",
+        pf.output_name
+    ))?;
+    let base = navigate(&props, &path).map_err(|e| {
+        format!(
+            "property file '{file}' of step '{step}': output '{}' {e}",
+            pf.output_name
+        )
+    })?;
+    let uri = format!(
+        "{}/{}",
+        render_text(&base).trim_end_matches('/'),
+        pf.file_path.trim_start_matches('/')
+    );
+    read_json_uri(store, &uri).map_err(|e| format!("property file '{file}' of step '{step}': {e}"))
+}
+
+/// The parsed JSON content at an `s3://` (or local) URI, size-capped.
+pub fn read_json_uri(store: &Store, uri: &str) -> Result<Value, String> {
+    let path = store.uri_to_path(uri).map_err(|e| e.to_string())?;
+    let file = std::fs::File::open(&path).map_err(|e| format!("cannot read {uri} ({}): {e}", path.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > MAX_JSON_BYTES {
+        return Err(format!(
+            "{uri} is {size} bytes; JSON files read by Std:JsonGet may be at most {MAX_JSON_BYTES} bytes"
+        ));
+    }
+    let mut text = String::new();
+    file.take(MAX_JSON_BYTES)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("cannot read {uri}: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| format!("{uri} is not valid JSON: {e}"))
+}
+
+/// What a step would see in a run that has not started: the new parameters, and the recorded
+/// properties of the steps it would reuse (from a reference run or the cache).
+pub struct PlanScope<'a> {
+    pub compiled: &'a CompiledPipeline,
+    pub store: &'a Store,
+    pub parameters: &'a Map<String, Value>,
+    pub properties: &'a HashMap<String, Value>,
+}
+
+impl Scope for PlanScope<'_> {
+    fn parameter(&self, name: &str) -> Option<Value> {
+        self.parameters.get(name).cloned()
+    }
+
+    fn execution_variable(&self, name: &str) -> Option<Value> {
+        let pipeline = &self.compiled.name;
+        match name {
+            "PipelineName" => Some(json!(pipeline)),
+            "PipelineArn" => Some(json!(util::pipeline_arn(pipeline))),
+            "StartDateTime" | "CurrentDateTime" => Some(json!(util::iso8601(util::now()))),
+            // The run's own id and job names are normalised by `NormalizingScope`.
+            _ => None,
         }
-        let mut text = String::new();
-        file.take(MAX_JSON_BYTES)
-            .read_to_string(&mut text)
-            .map_err(|e| format!("cannot read {uri}: {e}"))?;
-        serde_json::from_str(&text).map_err(|e| format!("{uri} is not valid JSON: {e}"))
+    }
+
+    fn experiment_config(&self, field: &str) -> Option<Value> {
+        let cfg = self.compiled.definition.pipeline_experiment_config.clone()?;
+        crate::core::expr::evaluate(cfg.get(field)?, self).ok()
+    }
+
+    fn step_properties(&self, step: &str) -> Result<Value, String> {
+        self.properties
+            .get(step)
+            .cloned()
+            .ok_or_else(|| format!("step '{step}' runs in this execution, so its properties are not known yet"))
+    }
+
+    fn property_file(&self, step: &str, file: &str) -> Result<Value, String> {
+        property_file(self.compiled, self.store, step, file, &|s| self.step_properties(s))
+    }
+
+    fn read_json_uri(&self, uri: &str) -> Result<Value, String> {
+        read_json_uri(self.store, uri)
     }
 }

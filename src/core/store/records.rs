@@ -150,4 +150,10 @@ pub struct StepRecord {
     pub error: Option<Value>,
     /// Start order within the execution.
     pub seq: u64,
+    /// The step's inputs, normalised: compared by the cache and by changed-step selection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<crate::core::signature::Signature>,
+    /// Why caching did not reuse an earlier run, when caching was on and missed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_miss_reason: Option<String>,
 }

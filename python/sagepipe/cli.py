@@ -1,0 +1,585 @@
+"""The ``sagepipe`` command line.
+
+    sagepipe run TARGET [-p Name=Value]... [--select A,B] [--reference ARN|latest] [--resume ARN] [--changed]
+    sagepipe plan TARGET [same options]
+    sagepipe show TARGET|PIPELINE|ARN [--html FILE]
+    sagepipe executions [PIPELINE]      sagepipe steps ARN      sagepipe params ARN
+    sagepipe logs ARN STEP [-f]         sagepipe stop ARN       sagepipe demo      sagepipe gc
+
+A TARGET is a script (``my_pipeline.py``, run unchanged with ``import sagemaker`` resolving to
+sagepipe), a pipeline object (``package.module:pipeline``, ``file.py:pipeline``, or a function
+returning one), or a definition JSON file (``definition.json``, as ``pipeline.definition()`` or
+the SageMaker SDK wrote it). Every command takes ``--store DIR`` (default ``$SAGEPIPE_STORE`` or
+``./.sagepipe``) and ``--json`` (machine-readable output on stdout).
+
+Exit codes: 0 success; 1 the run failed or was stopped, or an operation failed; 2 usage error or
+an invalid request (definition, parameters, selection); 3 a pipeline, execution or step that
+does not exist.
+"""
+
+import argparse
+import json
+import os
+import re
+import runpy
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Optional, Sequence
+
+from sagepipe.client import ClientError
+from sagepipe.exceptions import ResourceNotFoundError, SagePipeError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND = 0, 1, 2, 3
+_TERMINAL = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
+_EXECUTION_ARN = re.compile(r"^arn:aws[a-z\-]*:sagemaker:[^:]*:\d{12}:pipeline/[^/]+/execution/[a-z0-9]+$")
+
+
+class UsageError(Exception):
+    """A command line that cannot be carried out as given (exit code 2)."""
+
+
+# ---- output ----
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _emit_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=_json_default))
+
+
+def _when(value: Optional[datetime]) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip()]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+# ---- sessions and targets ----
+
+
+def _session(args):
+    from sagepipe.workflow.pipeline_context import PipelineSession
+
+    mode = "in_process" if getattr(args, "in_process", False) else None
+    return PipelineSession(store=args.store, function_step_mode=mode)
+
+
+def _client(args):
+    from sagepipe.client import client
+
+    return client(sagemaker_session=_session(args))
+
+
+def _is_pipeline(obj: Any) -> bool:
+    return hasattr(obj, "definition") and hasattr(obj, "start") and hasattr(obj, "name")
+
+
+def _pipeline_name_from(path: str) -> str:
+    stem = os.path.splitext(os.path.basename(path))[0]
+    name = re.sub(r"[^a-zA-Z0-9]+", "-", stem).strip("-")
+    return name or "pipeline"
+
+
+def load_pipeline(target: str, session, name: Optional[str] = None):
+    """The pipeline a TARGET names (``module:attr``, ``file.py:attr`` or a definition JSON file)."""
+    from sagepipe import compat
+    from sagepipe.workflow.pipeline import Pipeline
+
+    if target.endswith(".json"):
+        if not os.path.isfile(target):
+            raise ResourceNotFoundError(f"definition file '{target}' does not exist")
+        with open(target) as f:
+            text = f.read()
+        return Pipeline.from_definition(text, name or _pipeline_name_from(target), sagemaker_session=session)
+    if ":" not in target:
+        raise UsageError(
+            f"'{target}' is not a pipeline target: use module:attribute, file.py:attribute or a definition .json "
+            "(a bare script can only be run: `sagepipe run script.py`)"
+        )
+    module_part, attr = target.rsplit(":", 1)
+    compat.install()  # pipeline modules written for the SageMaker SDK import `sagemaker`
+    if module_part.endswith(".py"):
+        if not os.path.isfile(module_part):
+            raise ResourceNotFoundError(f"script '{module_part}' does not exist")
+        sys.path.insert(0, os.path.dirname(os.path.abspath(module_part)))
+        namespace = runpy.run_path(module_part, run_name="__sagepipe__")
+    else:
+        import importlib
+
+        if os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
+        namespace = vars(importlib.import_module(module_part))
+    if attr not in namespace:
+        raise ResourceNotFoundError(f"'{module_part}' has no attribute '{attr}'")
+    obj = namespace[attr]
+    if not _is_pipeline(obj) and callable(obj):
+        obj = obj()
+    if not _is_pipeline(obj):
+        raise UsageError(f"'{target}' is a {type(obj).__name__}, not a Pipeline (or a function returning one)")
+    if name:
+        obj.name = name
+    obj.sagemaker_session = session
+    return obj
+
+
+def _parameters(pairs: Optional[List[str]]) -> Dict[str, str]:
+    values = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"-p expects Name=Value, got '{pair}'")
+        values[key] = value
+    return values
+
+
+def _selective_config(args, session):
+    from sagepipe.workflow.selective_execution_config import SelectiveExecutionConfig
+
+    chosen = [o for o in ("select", "resume", "changed") if getattr(args, o)]
+    if len(chosen) > 1:
+        raise UsageError(f"--{' and --'.join(chosen)} cannot be combined: pick one way to select steps")
+    if args.reference and not (args.select or args.changed):
+        raise UsageError("--reference only applies with --select or --changed")
+    reference = None if args.reference in (None, "latest") else args.reference
+    if args.resume:
+        return SelectiveExecutionConfig.from_failed_execution(args.resume, sagemaker_session=session)
+    if args.changed:
+        return SelectiveExecutionConfig.changed_steps(source_pipeline_execution_arn=reference)
+    if args.select:
+        steps = [s.strip() for s in args.select.split(",") if s.strip()]
+        if not steps:
+            raise UsageError("--select needs at least one step name")
+        return SelectiveExecutionConfig(selected_steps=steps, source_pipeline_execution_arn=reference)
+    return None
+
+
+def _parameters_for(pipeline, config, given: Dict[str, str]) -> Dict[str, str]:
+    """A selective run keeps the reference's parameter values unless overridden, as the SDK's
+    ``build_parameters_from_execution`` pattern does."""
+    arn = getattr(config, "source_pipeline_execution_arn", None)
+    if config is None or arn is None:
+        return given
+    return pipeline.build_parameters_from_execution(arn, given)
+
+
+# ---- commands ----
+
+
+def cmd_run(args) -> int:
+    session = _session(args)
+    if args.target.endswith(".py") and ":" not in args.target:
+        return _run_script(args, session)
+    if args.script_args:
+        raise UsageError(f"extra arguments {args.script_args} only apply to a script TARGET")
+    pipeline = load_pipeline(args.target, session, args.name)
+    config = _selective_config(args, session)
+    if config is not None and config.source_pipeline_execution_arn is None and config.reference_latest_execution:
+        config.source_pipeline_execution_arn = pipeline._get_latest_execution_arn()
+    parameters = _parameters_for(pipeline, config, _parameters(args.parameter))
+    parallelism = {"MaxParallelExecutionSteps": args.max_parallel} if args.max_parallel else None
+    execution = pipeline.start(
+        parameters=parameters,
+        execution_display_name=args.display_name,
+        execution_description=args.description,
+        parallelism_config=parallelism,
+        selective_execution_config=config,
+    )
+    if not (args.json or args.quiet):
+        print(f"started {execution.arn}", file=sys.stderr)
+    try:
+        execution.wait(delay=1, max_attempts=10**9, progress=False if args.quiet else True)
+    except KeyboardInterrupt:
+        execution.stop()
+        execution.wait(delay=1, max_attempts=60, progress=False)
+    return _report_execution(args, execution)
+
+
+def _report_execution(args, execution) -> int:
+    desc = execution.describe()
+    status = desc["PipelineExecutionStatus"]
+    if args.json:
+        _emit_json(
+            {
+                "PipelineExecutionArn": execution.arn,
+                "PipelineExecutionStatus": status,
+                "FailureReason": desc.get("FailureReason"),
+                "PipelineExecutionSteps": execution.list_steps(),
+            }
+        )
+    else:
+        reason = f": {desc['FailureReason']}" if desc.get("FailureReason") else ""
+        print(f"{execution.arn} {status}{reason}")
+    return EXIT_OK if status == "Succeeded" else EXIT_FAILED
+
+
+def _run_script(args, session) -> int:
+    from sagepipe import _progress, compat
+
+    if args.parameter or args.select or args.reference or args.resume or args.changed or args.name:
+        raise UsageError(
+            "-p/--select/--reference/--resume/--changed/--name apply to a pipeline object or definition "
+            "(TARGET module:attr, file.py:attr or .json); a script starts its pipelines itself"
+        )
+    if not os.path.isfile(args.target):
+        raise ResourceNotFoundError(f"script '{args.target}' does not exist")
+    if args.store:
+        os.environ["SAGEPIPE_STORE"] = os.path.abspath(args.store)
+    if args.quiet:
+        os.environ[_progress.ENV] = "0"
+    else:
+        os.environ.setdefault(_progress.ENV, "1")
+    store = session.store
+    before = _all_execution_arns(store)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(args.target)))
+    compat.run_script(args.target, args.script_args)
+    from sagepipe.workflow._execution import _PipelineExecution
+
+    started = [_PipelineExecution(a, session) for a in sorted(_all_execution_arns(store) - before)]
+    for execution in started:
+        execution.wait(delay=1, max_attempts=10**9, progress=False)
+    statuses = {e.arn: e.describe()["PipelineExecutionStatus"] for e in started}
+    if args.json:
+        _emit_json([{"PipelineExecutionArn": a, "PipelineExecutionStatus": s} for a, s in statuses.items()])
+    elif not args.quiet:
+        for arn, status in statuses.items():
+            print(f"{arn} {status}", file=sys.stderr)
+    return EXIT_OK if all(s == "Succeeded" for s in statuses.values()) else EXIT_FAILED
+
+
+def _all_execution_arns(store) -> set:
+    arns = set()
+    for p in json.loads(store.list_pipelines()):
+        arns.update(r["PipelineExecutionArn"] for r in json.loads(store.list_executions(p["PipelineName"])))
+    return arns
+
+
+def cmd_plan(args) -> int:
+    session = _session(args)
+    pipeline = load_pipeline(args.target, session, args.name)
+    config = _selective_config(args, session)
+    plan = pipeline.plan(selective_execution_config=config, parameters=_parameters(args.parameter) or None)
+    if args.json:
+        _emit_json({"Pipeline": plan.pipeline, "ReferenceExecutionArn": plan.reference_arn, "Steps": plan.entries})
+    else:
+        print(plan)
+    return EXIT_OK
+
+
+def cmd_show(args) -> int:
+    from sagepipe import display
+    from sagepipe.workflow._execution import _PipelineExecution
+    from sagepipe.workflow.pipeline import Pipeline
+
+    session = _session(args)
+    states = None
+    html = None
+    if _EXECUTION_ARN.match(args.target):
+        execution = _PipelineExecution(args.target, session)
+        dag, states, _ = display.execution_states(execution)
+        html = display.execution_html(execution) if args.html else None
+        title = args.target
+    else:
+        if ":" in args.target or args.target.endswith(".json"):
+            pipeline = load_pipeline(args.target, session)
+        else:  # a stored pipeline, by name
+            session.store.load_pipeline(args.target)
+            pipeline = Pipeline.from_definition(session.store.definition_text(args.target), args.target, session)
+        dag = display.dag_of_definition(pipeline.definition(), pipeline.name)
+        html = display.pipeline_html(pipeline) if args.html else None
+        title = f"pipeline {pipeline.name}"
+    if args.html:
+        with open(args.html, "w") as f:
+            f.write(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head>")
+            f.write(f"<body>{html}</body></html>")
+    if args.json:
+        _emit_json({"steps": dag["steps"], "edges": dag["edges"], "order": dag["order"], "states": {
+            k: v["state"] for k, v in (states or {}).items()}})  # fmt: skip
+    else:
+        print(title)
+        print(display.text_dag(dag, states))
+    return EXIT_OK
+
+
+def cmd_executions(args) -> int:
+    sm = _client(args)
+    names = [args.pipeline] if args.pipeline else [p["PipelineName"] for p in sm.list_pipelines()["PipelineSummaries"]]
+    rows = []
+    for name in names:
+        summaries = sm.list_pipeline_executions(PipelineName=name)["PipelineExecutionSummaries"]
+        rows += [dict(s, PipelineName=name) for s in summaries]
+    rows.sort(key=lambda s: s["StartTime"], reverse=True)
+    rows = rows[: args.limit] if args.limit else rows
+    if args.json:
+        _emit_json(rows)
+    elif rows:
+        print(_table(
+            [(_when(r["StartTime"]), r["PipelineExecutionStatus"], r["PipelineName"],
+              r.get("PipelineExecutionDisplayName", ""), r["PipelineExecutionArn"]) for r in rows],
+            ("started", "status", "pipeline", "display name", "arn"),
+        ))  # fmt: skip
+    else:
+        print("no executions", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_steps(args) -> int:
+    from sagepipe.display import step_note
+
+    steps = _client(args).list_pipeline_execution_steps(PipelineExecutionArn=args.arn, SortOrder="Ascending")[
+        "PipelineExecutionSteps"
+    ]
+    if args.json:
+        _emit_json(steps)
+        return EXIT_OK
+    rows = []
+    for s in steps:
+        took = f"{(s['EndTime'] - s['StartTime']).total_seconds():.2f} s" if s.get("EndTime") else ""
+        rows.append((s["StepName"], s["StepStatus"], _when(s.get("StartTime")), took, step_note(s)))
+    print(_table(rows, ("step", "status", "started", "took", "note")))
+    return EXIT_OK
+
+
+def cmd_params(args) -> int:
+    sm = _client(args)
+    params, token = [], None
+    while True:
+        page = sm.list_pipeline_parameters_for_execution(PipelineExecutionArn=args.arn, **(
+            {"NextToken": token} if token else {}))  # fmt: skip
+        params += page["PipelineParameters"]
+        token = page.get("NextToken")
+        if not token:
+            break
+    if args.json:
+        _emit_json(params)
+    else:
+        for p in params:
+            print(f"{p['Name']}={p['Value']}")
+    return EXIT_OK
+
+
+def cmd_logs(args) -> int:
+    from sagepipe.workflow._execution import _PipelineExecution
+
+    session = _session(args)
+    execution = _PipelineExecution(args.arn, session)
+    record = execution._record()
+    definition = json.loads(session.store.execution_definition(args.arn))
+    from sagepipe.workflow._execution import _find_step
+
+    if _find_step(definition, args.step) is None:
+        raise ResourceNotFoundError(f"execution {args.arn} has no step '{args.step}'")
+    path = session.store.log_path(args.arn, args.step)
+    offset = 0
+    while True:
+        try:
+            with open(path, "rb") as f:
+                f.seek(offset)
+                chunk = f.read()
+        except FileNotFoundError:
+            chunk = b""
+        if chunk:
+            offset += len(chunk)
+            sys.stdout.write(chunk.decode(errors="replace"))
+            sys.stdout.flush()
+        if not args.follow or record["PipelineExecutionStatus"] in _TERMINAL:
+            if args.follow and chunk:
+                continue  # drain what was written before the end
+            return EXIT_OK
+        time.sleep(0.2)
+        record = execution._record()
+
+
+def cmd_stop(args) -> int:
+    from sagepipe.workflow._execution import _PipelineExecution, request_stop
+
+    session = _session(args)
+    execution = _PipelineExecution(args.arn, session)
+    record = execution._record()
+    if record["PipelineExecutionStatus"] in _TERMINAL:
+        print(f"{args.arn} already {record['PipelineExecutionStatus']}", file=sys.stderr)
+        return EXIT_FAILED
+    request_stop(session.store, args.arn)
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        status = execution._record()["PipelineExecutionStatus"]
+        if status in _TERMINAL:
+            if args.json:
+                _emit_json({"PipelineExecutionArn": args.arn, "PipelineExecutionStatus": status})
+            else:
+                print(f"{args.arn} {status}")
+            return EXIT_OK
+        time.sleep(0.1)
+    print(
+        f"stop requested, but {args.arn} is still {execution._record()['PipelineExecutionStatus']} after "
+        f"{args.timeout:g} s: its process (pid {record.get('OwnerPid')}) honours stop requests only while it waits "
+        "on the execution (`sagepipe run`, `execution.wait()`)",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED
+
+
+def cmd_demo(args) -> int:
+    from sagepipe import demo
+
+    return demo.main(["--store", args.store] if args.store else [])
+
+
+def _cutoff(text: Optional[str]) -> Optional[datetime]:
+    if text is None:
+        return None
+    match = re.fullmatch(r"(\d+)([dhm])", text)
+    if match:
+        unit = {"d": "days", "h": "hours", "m": "minutes"}[match.group(2)]
+        return datetime.now(timezone.utc) - timedelta(**{unit: int(match.group(1))})
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise UsageError(f"--older-than expects an ISO date (2024-05-01) or an age (7d, 12h, 30m): '{text}'") from exc
+    return value if value.tzinfo else value.astimezone()
+
+
+def cmd_gc(args) -> int:
+    from sagepipe import _gc
+
+    store = _session(args).store
+    gc_plan = _gc.plan(store, keep=args.keep, older_than=_cutoff(args.older_than), pipelines=args.pipeline or None)
+    if args.json:
+        _emit_json(dict(gc_plan.as_dict(), dry_run=args.dry_run))
+    else:
+        verb = "would delete" if args.dry_run else "deleting"
+        print(f"keeping {len(gc_plan.keep)} execution(s); {verb} {len(gc_plan.delete)} execution(s) and "
+              f"{len(gc_plan.artifacts)} artifact(s)")  # fmt: skip
+        for arn in gc_plan.delete:
+            print(f"  {verb} {arn}")
+    if not args.dry_run:
+        _gc.apply(store, gc_plan)
+    return EXIT_OK
+
+
+# ---- parser ----
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--store", help="store directory (default: $SAGEPIPE_STORE or ./.sagepipe)")
+    common.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+
+    target = argparse.ArgumentParser(add_help=False)
+    target.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE", help="a parameter value (repeat)")
+    target.add_argument("--select", metavar="A,B", help="run only these steps (Selective Execution)")
+    target.add_argument(
+        "--reference", metavar="ARN|latest", help="reference execution of --select/--changed (default: latest)"
+    )
+    target.add_argument("--resume", metavar="ARN", help="resume a failed or stopped execution")
+    target.add_argument(
+        "--changed", action="store_true", help="select the steps that changed since the reference, and downstream"
+    )
+    target.add_argument("--name", help="pipeline name (default: the object's, or the JSON file's stem)")
+
+    parser = argparse.ArgumentParser(
+        prog="sagepipe",
+        description="Run Amazon SageMaker Pipelines locally.",
+        epilog="exit codes: 0 ok, 1 run failed or stopped, 2 usage or invalid request, 3 not found",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, func, help_text: str, parents=()):
+        p = sub.add_parser(name, help=help_text, description=help_text, parents=[common, *parents])
+        p.set_defaults(func=func)
+        return p
+
+    p = add(
+        "run",
+        cmd_run,
+        "run a pipeline: a script (run unchanged), module:pipeline, file.py:pipeline or a definition .json",
+        [target],
+    )
+    p.add_argument("target", metavar="TARGET")
+    p.add_argument("script_args", nargs="*", metavar="ARGS", help="arguments of a script TARGET (after --)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.add_argument("--display-name", help="PipelineExecutionDisplayName")
+    p.add_argument("--description", help="PipelineExecutionDescription")
+    p.add_argument("--max-parallel", type=int, metavar="N", help="MaxParallelExecutionSteps")
+    p.add_argument("--in-process", action="store_true", help="run @step functions in this process (debuggers work)")
+
+    p = add("plan", cmd_plan, "what a run would do per step (run / reuse / not-selected), without running", [target])
+    p.add_argument("target", metavar="TARGET")
+
+    p = add("show", cmd_show, "the DAG as text (a TARGET, a stored pipeline name, or an execution ARN with states)")
+    p.add_argument("target", metavar="TARGET|PIPELINE|ARN")
+    p.add_argument("--html", metavar="FILE", help="also write the notebook view (SVG DAG) to an HTML file")
+
+    p = add("executions", cmd_executions, "list executions, newest first")
+    p.add_argument("pipeline", nargs="?", help="only this pipeline")
+    p.add_argument("--limit", type=int, metavar="N", help="at most N executions")
+
+    p = add("steps", cmd_steps, "the steps of an execution, in start order")
+    p.add_argument("arn", metavar="ARN")
+
+    p = add("params", cmd_params, "the parameter values of an execution")
+    p.add_argument("arn", metavar="ARN")
+
+    p = add("logs", cmd_logs, "what a step printed")
+    p.add_argument("arn", metavar="ARN")
+    p.add_argument("step", metavar="STEP")
+    p.add_argument("-f", "--follow", action="store_true", help="keep printing until the execution ends")
+
+    p = add("stop", cmd_stop, "stop a running execution (its process stops it while waiting on it)")
+    p.add_argument("arn", metavar="ARN")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for it to stop (default 30)")
+
+    add("demo", cmd_demo, "the README demo: Abalone pipeline, then a selective re-run")
+
+    p = add(
+        "gc",
+        cmd_gc,
+        "delete old executions and their artifacts (never what a kept execution reuses)",
+    )
+    p.add_argument("--keep", type=int, default=10, metavar="N", help="keep the N newest per pipeline (default 10)")
+    p.add_argument("--older-than", metavar="DATE|AGE", help="only delete executions older than this (7d, 2024-05-01)")
+    p.add_argument("--pipeline", action="append", metavar="NAME", help="only this pipeline (repeat)")
+    p.add_argument("--dry-run", action="store_true", help="say what would be deleted, delete nothing")
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Entry point of the ``sagepipe`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        parser.error(str(exc))  # exits 2
+    except ResourceNotFoundError as exc:
+        print(f"sagepipe: {exc}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    except ClientError as exc:
+        print(f"sagepipe: {exc}", file=sys.stderr)
+        return EXIT_NOT_FOUND if exc.response["Error"]["Code"] == "ResourceNotFound" else EXIT_USAGE
+    except (SagePipeError, ValueError) as exc:
+        code = EXIT_FAILED if _is_runtime_failure(exc) else EXIT_USAGE
+        print(f"sagepipe: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return code
+    except (NotImplementedError, OSError) as exc:
+        print(f"sagepipe: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_FAILED
+
+
+def _is_runtime_failure(exc: Exception) -> bool:
+    from sagepipe.exceptions import StepFailedError, StoreError
+
+    return isinstance(exc, (StepFailedError, StoreError))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,3 @@
+"""Scikit-Learn defaults (mirror of ``sagemaker.sklearn.defaults``)."""
+
+SKLEARN_NAME = "sklearn"

@@ -1,0 +1,273 @@
+"""Batch transform jobs (mirror of ``sagemaker.transformer``).
+
+``transform()`` under a ``PipelineSession`` returns step arguments for a ``TransformStep``; without
+an ``output_path`` the output goes to the SDK's default
+``Join("/", ["s3:/", bucket, pipeline, Execution.PipelineExecutionId, step])``. Outside a pipeline
+session it raises: sagepipe runs jobs only as pipeline steps.
+"""
+
+from typing import Dict, Optional, Union
+
+from sagepipe import s3
+from sagepipe.utils import name_from_base
+from sagepipe.workflow import is_pipeline_variable
+from sagepipe.workflow.entities import PipelineVariable
+from sagepipe.workflow.execution_variables import ExecutionVariables
+from sagepipe.workflow.functions import Join
+from sagepipe.workflow.pipeline_context import runnable_by_pipeline
+
+__all__ = ["Transformer"]
+
+
+class Transformer:
+    """A class for handling creating and interacting with Amazon SageMaker transform jobs."""
+
+    JOB_CLASS_NAME = "transform-job"
+
+    def __init__(
+        self,
+        model_name: Union[str, PipelineVariable],
+        instance_count: Union[int, PipelineVariable],
+        instance_type: Union[str, PipelineVariable],
+        strategy: Optional[Union[str, PipelineVariable]] = None,
+        assemble_with: Optional[Union[str, PipelineVariable]] = None,
+        output_path: Optional[Union[str, PipelineVariable]] = None,
+        output_kms_key: Optional[Union[str, PipelineVariable]] = None,
+        accept: Optional[Union[str, PipelineVariable]] = None,
+        max_concurrent_transforms: Optional[Union[int, PipelineVariable]] = None,
+        max_payload: Optional[Union[int, PipelineVariable]] = None,
+        tags=None,
+        env: Optional[Dict[str, Union[str, PipelineVariable]]] = None,
+        base_transform_job_name: Optional[str] = None,
+        sagemaker_session=None,
+        volume_kms_key: Optional[Union[str, PipelineVariable]] = None,
+    ):
+        """Initialize a ``Transformer``.
+
+        Args:
+            model_name (str or PipelineVariable): Name of the SageMaker model being used for the
+                transform job (typically ``model_step.properties.ModelName``).
+            instance_count (int or PipelineVariable): Number of EC2 instances (recorded).
+            instance_type (str or PipelineVariable): Type of EC2 instance (recorded).
+            strategy (str): ``MultiRecord`` or ``SingleRecord``.
+            assemble_with (str): How the output is assembled (``Line`` or ``None``).
+            output_path (str or PipelineVariable): S3 location for the results (default: the
+                pipeline's per-execution Join).
+            output_kms_key (str): Recorded.
+            accept (str): The accept header passed by the client to the inference endpoint.
+            max_concurrent_transforms (int): Maximum number of concurrent HTTP requests.
+            max_payload (int): Maximum size of a request payload in MB.
+            tags (list[dict]): Recorded.
+            env (dict): Environment variables of the transform container.
+            base_transform_job_name (str): Prefix for the transform job name.
+            sagemaker_session (sagepipe.session.Session): The session (a ``PipelineSession``
+                to build pipeline steps).
+            volume_kms_key (str): Recorded.
+        """
+        self.model_name = model_name
+        self.strategy = strategy
+        self.output_path = output_path
+        self.accept = accept
+        self.assemble_with = assemble_with
+        self.instance_count = instance_count
+        self.instance_type = instance_type
+        self.max_concurrent_transforms = max_concurrent_transforms
+        self.max_payload = max_payload
+        self.tags = tags
+        self.base_transform_job_name = base_transform_job_name
+        self._current_job_name = None
+        self.latest_transform_job = None
+        self._reset_output_path = False
+        if sagemaker_session is None:
+            from sagepipe.session import Session
+
+            sagemaker_session = Session()
+        self.sagemaker_session = sagemaker_session
+        self.volume_kms_key = volume_kms_key
+        self.output_kms_key = output_kms_key
+        self.env = env
+
+    @runnable_by_pipeline
+    def transform(
+        self,
+        data: Union[str, PipelineVariable],
+        data_type: Union[str, PipelineVariable] = "S3Prefix",
+        content_type: Optional[Union[str, PipelineVariable]] = None,
+        compression_type: Optional[Union[str, PipelineVariable]] = None,
+        split_type: Optional[Union[str, PipelineVariable]] = None,
+        job_name: Optional[str] = None,
+        input_filter: Optional[Union[str, PipelineVariable]] = None,
+        output_filter: Optional[Union[str, PipelineVariable]] = None,
+        join_source: Optional[Union[str, PipelineVariable]] = None,
+        experiment_config: Optional[Dict[str, str]] = None,
+        model_client_config: Optional[Dict[str, Union[str, PipelineVariable]]] = None,
+        batch_data_capture_config=None,
+        wait: bool = True,
+        logs: bool = True,
+    ):
+        """Start a new transform job (under a ``PipelineSession``: return ``TransformStep`` args).
+
+        Args:
+            data (str or PipelineVariable): Input data location in S3 (``file://`` with a
+                LocalPipelineSession).
+            data_type (str): ``S3Prefix`` (default) or ``ManifestFile``.
+            content_type (str): MIME type of the input data.
+            compression_type (str): ``Gzip`` or ``None``.
+            split_type (str): ``None``, ``Line``, ``RecordIO`` or ``TFRecord``.
+            job_name (str): Job name (popped from the step definition).
+            input_filter, output_filter (str): JSONPath filters of input and output.
+            join_source (str): ``Input`` joins the input to the output.
+            experiment_config (dict[str, str]): Experiment management configuration.
+            model_client_config (dict): Invocation timeout and retries.
+            batch_data_capture_config (BatchDataCaptureConfig): Data capture configuration.
+            wait, logs (bool): Forced to False under a pipeline session.
+
+        Raises:
+            ValueError: ``data`` is not an S3 URI (outside local mode).
+        """
+        from sagepipe.workflow.utilities import _pipeline_config
+
+        if not self.sagemaker_session.local_mode and not is_pipeline_variable(data) and not data.startswith("s3://"):
+            raise ValueError(f"Invalid S3 URI: {data}")
+        if job_name is not None:
+            self._current_job_name = job_name
+        else:
+            base_name = self.base_transform_job_name
+            if base_name is None:
+                base_name = self.JOB_CLASS_NAME if is_pipeline_variable(self.model_name) else self.model_name
+            self._current_job_name = name_from_base(base_name)
+        if self.output_path is None or self._reset_output_path is True:
+            session = self.sagemaker_session
+            if _pipeline_config:
+                self.output_path = Join(
+                    on="/",
+                    values=[
+                        "s3:/",
+                        session.default_bucket(),
+                        *([session.default_bucket_prefix] if session.default_bucket_prefix else []),
+                        _pipeline_config.pipeline_name,
+                        ExecutionVariables.PIPELINE_EXECUTION_ID,
+                        _pipeline_config.step_name,
+                    ],
+                )
+            else:
+                self.output_path = s3.s3_path_join(
+                    "s3://", session.default_bucket(), session.default_bucket_prefix, self._current_job_name
+                )
+            self._reset_output_path = True
+        self.latest_transform_job = _TransformJob.start_new(
+            self,
+            data,
+            data_type,
+            content_type,
+            compression_type,
+            split_type,
+            input_filter,
+            output_filter,
+            join_source,
+            experiment_config,
+            model_client_config,
+            batch_data_capture_config,
+        )
+
+
+class _TransformJob:
+    """The request-building half of the SDK's ``_TransformJob``."""
+
+    def __init__(self, sagemaker_session, job_name):
+        self.sagemaker_session = sagemaker_session
+        self.job_name = job_name
+
+    @classmethod
+    def start_new(
+        cls,
+        transformer,
+        data,
+        data_type,
+        content_type,
+        compression_type,
+        split_type,
+        input_filter,
+        output_filter,
+        join_source,
+        experiment_config,
+        model_client_config,
+        batch_data_capture_config,
+    ):
+        """Build the ``CreateTransformJob`` request and hand it to the session."""
+        transform_args = cls._get_transform_args(
+            transformer,
+            data,
+            data_type,
+            content_type,
+            compression_type,
+            split_type,
+            input_filter,
+            output_filter,
+            join_source,
+            experiment_config,
+            model_client_config,
+            batch_data_capture_config,
+        )
+        transformer.sagemaker_session.transform(**transform_args)
+        return cls(transformer.sagemaker_session, transformer._current_job_name)
+
+    @classmethod
+    def _get_transform_args(
+        cls,
+        transformer,
+        data,
+        data_type,
+        content_type,
+        compression_type,
+        split_type,
+        input_filter,
+        output_filter,
+        join_source,
+        experiment_config,
+        model_client_config,
+        batch_data_capture_config,
+    ) -> dict:
+        """The keyword arguments of ``Session.transform`` for this transformer and input."""
+        input_config = {"DataSource": {"S3DataSource": {"S3DataType": data_type, "S3Uri": data}}}
+        if content_type is not None:
+            input_config["ContentType"] = content_type
+        if compression_type is not None:
+            input_config["CompressionType"] = compression_type
+        if split_type is not None:
+            input_config["SplitType"] = split_type
+        output_config = {"S3OutputPath": transformer.output_path}
+        if transformer.output_kms_key is not None:
+            output_config["KmsKeyId"] = transformer.output_kms_key
+        if transformer.assemble_with is not None:
+            output_config["AssembleWith"] = transformer.assemble_with
+        if transformer.accept is not None:
+            output_config["Accept"] = transformer.accept
+        resource_config = {"InstanceCount": transformer.instance_count, "InstanceType": transformer.instance_type}
+        if transformer.volume_kms_key is not None:
+            resource_config["VolumeKmsKeyId"] = transformer.volume_kms_key
+        data_processing = None
+        if input_filter is not None or output_filter is not None or join_source is not None:
+            data_processing = {}
+            if input_filter is not None:
+                data_processing["InputFilter"] = input_filter
+            if output_filter is not None:
+                data_processing["OutputFilter"] = output_filter
+            if join_source is not None:
+                data_processing["JoinSource"] = join_source
+        return dict(
+            job_name=transformer._current_job_name,
+            model_name=transformer.model_name,
+            strategy=transformer.strategy,
+            max_concurrent_transforms=transformer.max_concurrent_transforms,
+            max_payload=transformer.max_payload,
+            input_config=input_config,
+            output_config=output_config,
+            resource_config=resource_config,
+            experiment_config=experiment_config,
+            env=transformer.env,
+            tags=transformer.tags,
+            data_processing=data_processing,
+            model_client_config=model_client_config,
+            batch_data_capture_config=batch_data_capture_config,
+        )

@@ -1,0 +1,5 @@
+"""Classes for using XGBoost with sagepipe (mirror of ``sagemaker.xgboost``)."""
+
+from sagepipe.xgboost.estimator import XGBoost  # noqa: F401
+
+__all__ = ["XGBoost"]

@@ -1,0 +1,146 @@
+//! Step caching as SageMaker does it: a step with `CacheConfig.Enabled` reuses the most recent
+//! successful run of the same step of the same pipeline whose cache key matches (the step type's
+//! key fields plus the content of the code it runs), unless it is older than `ExpireAfter`.
+//!
+//! The index lives in the store, one small file per key (`cache/<pipeline>/keys/<key>.json`,
+//! latest run wins) and one per step with the latest signature (to explain a miss). Entries are
+//! replaced atomically under a lock, so concurrent runs never see a torn entry.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+use crate::core::definition::FlatStep;
+use crate::core::duration::parse_duration;
+use crate::core::error::CoreResult;
+use crate::core::selection;
+use crate::core::signature::{self, Signature};
+use crate::core::store::{self, FileLock, StepRecord, Store};
+use crate::core::util;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CacheEntry {
+    pipeline_execution_arn: String,
+    step_name: String,
+    end_time: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    signature: Option<Signature>,
+}
+
+pub enum Lookup {
+    /// An earlier successful run to reuse: its execution ARN and its step record.
+    Hit { arn: String, record: Box<StepRecord> },
+    /// No usable earlier run, and why.
+    Miss(String),
+}
+
+fn dir(store: &Store, pipeline: &str) -> PathBuf {
+    store.root().join("cache").join(pipeline)
+}
+
+fn key_path(store: &Store, pipeline: &str, key: &str) -> PathBuf {
+    dir(store, pipeline).join("keys").join(format!("{key}.json"))
+}
+
+fn latest_path(store: &Store, pipeline: &str, step: &str) -> PathBuf {
+    dir(store, pipeline).join("steps").join(format!("{step}.json"))
+}
+
+/// Whether caching is on for `step`, and its expiry in seconds (`None`: never expires).
+pub fn policy(step: &FlatStep) -> Option<Option<f64>> {
+    let cc = step.def.cache_config.as_ref().filter(|c| c.enabled)?;
+    Some(cc.expire_after.as_deref().and_then(|e| parse_duration(e).ok()))
+}
+
+/// Find an earlier run of `step` with the same cache key, `now` being the current time.
+pub fn lookup(store: &Store, pipeline: &str, step: &FlatStep, sig: &Signature, now: f64) -> Lookup {
+    let Some(expiry) = policy(step) else {
+        return Lookup::Miss("caching is off".into());
+    };
+    let name = step.name();
+    let entry: Option<CacheEntry> = store::read_json(&key_path(store, pipeline, &sig.cache_key))
+        .ok()
+        .flatten();
+    let Some(entry) = entry else {
+        return Lookup::Miss(explain_miss(store, pipeline, step, sig));
+    };
+    if let Some(seconds) = expiry {
+        if now - entry.end_time > seconds {
+            return Lookup::Miss(format!(
+                "the latest run with the same cache key ({}, ended {}) is older than ExpireAfter",
+                entry.pipeline_execution_arn,
+                util::iso8601(entry.end_time)
+            ));
+        }
+    }
+    let record = store
+        .load_steps(&entry.pipeline_execution_arn)
+        .ok()
+        .and_then(|steps| steps.into_iter().find(|s| s.step_name == name));
+    let Some(record) = record.filter(|r| r.step_status == "Succeeded") else {
+        return Lookup::Miss(format!(
+            "the cached run {} no longer has a successful record of step '{name}' (deleted?)",
+            entry.pipeline_execution_arn
+        ));
+    };
+    if let Some(p) = selection::artifact_problems(name, &record.artifacts, |u| store.uri_to_path(u).ok())
+        .into_iter()
+        .next()
+    {
+        return Lookup::Miss(format!("the cached run's outputs cannot be reused: {}", p.msg));
+    }
+    Lookup::Hit {
+        arn: entry.pipeline_execution_arn,
+        record: Box::new(record),
+    }
+}
+
+/// Which key field or code changed since the step's latest successful cached run.
+fn explain_miss(store: &Store, pipeline: &str, step: &FlatStep, sig: &Signature) -> String {
+    let latest: Option<CacheEntry> = store::read_json(&latest_path(store, pipeline, step.name()))
+        .ok()
+        .flatten();
+    let Some(old) = latest.and_then(|l| l.signature.map(|s| (l.pipeline_execution_arn, s))) else {
+        return "no earlier successful run of this step with caching on".into();
+    };
+    let (arn, old) = old;
+    let diffs = signature::key_differences(&step.def.step_type, &old, sig);
+    if diffs.is_empty() {
+        format!("cache key differs from the latest cached run {arn}")
+    } else {
+        format!("since {arn}: {}", diffs.join("; "))
+    }
+}
+
+/// Record a successful run of a cached step as the latest for its key (and for the step).
+pub fn record(store: &Store, pipeline: &str, step: &str, arn: &str, end_time: f64, sig: &Signature) -> CoreResult<()> {
+    let lock = FileLock::acquire(&dir(store, pipeline).join("lock"))?;
+    let entry = CacheEntry {
+        pipeline_execution_arn: arn.to_string(),
+        step_name: step.to_string(),
+        end_time,
+        signature: None,
+    };
+    let key = key_path(store, pipeline, &sig.cache_key);
+    let newer = |path: &PathBuf| -> bool {
+        store::read_json::<CacheEntry>(path)
+            .ok()
+            .flatten()
+            .is_none_or(|old| old.end_time <= end_time)
+    };
+    if newer(&key) {
+        store::write_json(&key, &entry)?;
+    }
+    let latest = latest_path(store, pipeline, step);
+    if newer(&latest) {
+        store::write_json(
+            &latest,
+            &CacheEntry {
+                signature: Some(sig.clone()),
+                ..entry
+            },
+        )?;
+    }
+    drop(lock);
+    Ok(())
+}

@@ -1,0 +1,414 @@
+//! Deciding a run before it starts: the selection of a selective run (explicit, shorthand, or
+//! "what changed since the reference"), its checks, and what each step will do, including the
+//! cache hits that can be known in advance.
+
+use serde_json::{Map, Value};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use super::cache;
+use super::scope::PlanScope;
+use crate::core::error::{CoreError, CoreResult, Problem};
+use crate::core::expr::{parse_get, Reference};
+use crate::core::selection::{self, Action, Plan, PlanEntry, ReferenceRun, Strictness};
+use crate::core::signature::{self, Signature};
+use crate::core::store::Store;
+use crate::core::util;
+use crate::core::validate::CompiledPipeline;
+
+/// sagepipe's keys in a `SelectiveExecutionConfig` request beyond the service's.
+pub const SELECT_CHANGED_KEY: &str = "SelectChangedSteps";
+pub const STRICT_KEY: &str = "Strict";
+
+/// Load an execution and its step records as a reference for a selective run.
+pub fn load_reference(store: &Store, arn: &str) -> CoreResult<ReferenceRun> {
+    let record = store.load_execution(arn).map_err(|e| match e {
+        CoreError::NotFound { .. } | CoreError::Validation(_) => CoreError::ReferenceExecution {
+            pipeline: util::parse_execution_arn(arn).map(|(n, _)| n).unwrap_or_default(),
+            problems: vec![Problem::new(
+                "reference_not_found",
+                vec!["SourcePipelineExecutionArn".into()],
+                format!("reference execution {arn} does not exist in this store (deleted, or never run here)"),
+            )],
+        },
+        other => other,
+    })?;
+    let steps = store
+        .load_steps(arn)?
+        .into_iter()
+        .map(|s| (s.step_name.clone(), s))
+        .collect();
+    Ok(ReferenceRun { record, steps })
+}
+
+/// A decided selective run: the plan, the reference it reuses from, and the request as it will
+/// be recorded (explicit step names, the service's keys only).
+pub struct Selective {
+    pub plan: Plan,
+    pub reference: Option<Arc<ReferenceRun>>,
+    pub resolved_config: Value,
+}
+
+/// Decide a selective run from a `SelectiveExecutionConfig` request value with the run's
+/// resolved `parameters`, checking the reused artifacts too.
+pub fn plan_selective(
+    store: &Store,
+    compiled: &CompiledPipeline,
+    cfg: &Value,
+    parameters: &Map<String, Value>,
+) -> CoreResult<Selective> {
+    let strictness = Strictness {
+        strict: cfg.get(STRICT_KEY).and_then(Value::as_bool).unwrap_or(false),
+    };
+    let reference = match cfg.get("SourcePipelineExecutionArn").and_then(Value::as_str) {
+        Some(arn) => Some(Arc::new(load_reference(store, arn)?)),
+        None => None,
+    };
+    let select_changed = cfg.get(SELECT_CHANGED_KEY).and_then(Value::as_bool).unwrap_or(false);
+    let (names, reasons) = if select_changed {
+        let Some(r) = reference.as_deref() else {
+            return Err(CoreError::Selection {
+                pipeline: compiled.name.clone(),
+                problems: vec![Problem::new(
+                    "reference_required",
+                    vec!["SourcePipelineExecutionArn".into()],
+                    "selecting the changed steps needs a reference execution to compare with; give \
+                     source_pipeline_execution_arn, or reference_latest_execution=True after an earlier run"
+                        .to_string(),
+                )],
+            });
+        };
+        let changed = changed_steps(store, compiled, r, parameters);
+        if changed.is_empty() {
+            return Err(CoreError::Selection {
+                pipeline: compiled.name.clone(),
+                problems: vec![Problem::new(
+                    "nothing_changed",
+                    vec![SELECT_CHANGED_KEY.into()],
+                    format!(
+                        "no step changed since reference execution {}: every step would be reused; select \
+                         steps by name to run them again anyway",
+                        r.record.pipeline_execution_arn
+                    ),
+                )],
+            });
+        }
+        let names = changed.iter().map(|(n, _)| n.clone()).collect();
+        (names, changed.into_iter().collect::<HashMap<_, _>>())
+    } else {
+        let names: Vec<String> = match cfg.get("SelectedSteps") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|i| {
+                    i.get("StepName")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                        .unwrap_or_default()
+                })
+                .collect(),
+            _ => vec![],
+        };
+        (names, HashMap::new())
+    };
+    let mut plan = selection::plan(compiled, &names, reference.as_deref(), strictness)?;
+    if let Some(r) = &reference {
+        let problems = selection::check_artifacts(&plan, compiled, r, |uri| store.uri_to_path(uri).ok());
+        if !problems.is_empty() {
+            return Err(CoreError::ReferenceExecution {
+                pipeline: compiled.name.clone(),
+                problems,
+            });
+        }
+    }
+    for e in &mut plan.entries {
+        if let Some(why) = reasons.get(&e.step) {
+            e.reason = format!("{} ({why})", e.reason);
+        } else if select_changed && e.action == Action::Reuse {
+            e.reason = format!("unchanged since the reference; {}", e.reason);
+        }
+    }
+    let mut resolved = Map::new();
+    let selected: Vec<Value> = compiled
+        .order
+        .iter()
+        .filter(|i| plan.selected.contains(i))
+        .map(|&i| serde_json::json!({"StepName": compiled.name_of(i)}))
+        .collect();
+    if let Some(arn) = &plan.reference_arn {
+        resolved.insert("SourcePipelineExecutionArn".into(), Value::String(arn.clone()));
+    }
+    resolved.insert("SelectedSteps".into(), Value::Array(selected));
+    Ok(Selective {
+        plan,
+        reference,
+        resolved_config: Value::Object(resolved),
+    })
+}
+
+/// The plan of a start of the stored pipeline (selective when `cfg` is given), without
+/// running anything; cache hits that can be known before the run are marked.
+pub fn plan_request(
+    store: &Store,
+    pipeline: &str,
+    cfg: Option<&Value>,
+    given_parameters: &Map<String, Value>,
+    version: Option<u64>,
+) -> CoreResult<Plan> {
+    let text = store.definition_text(pipeline, version)?;
+    let compiled = crate::core::validate::compile(&text, pipeline)?;
+    let parameters = crate::core::params::resolve(pipeline, &compiled.definition.parameters, given_parameters)?;
+    let (mut plan, reference) = match cfg {
+        Some(cfg) => {
+            let s = plan_selective(store, &compiled, cfg, &parameters)?;
+            (s.plan, s.reference)
+        }
+        None => (full_plan(&compiled), None),
+    };
+    predict_cache(store, &compiled, &mut plan, reference.as_deref(), &parameters);
+    Ok(plan)
+}
+
+fn full_plan(c: &CompiledPipeline) -> Plan {
+    let entries = c
+        .order
+        .iter()
+        .map(|&i| {
+            let (action, reason) = match c.steps[i].parent {
+                Some((p, b)) => (
+                    Action::ConditionDependent,
+                    format!("runs only if ConditionStep '{}' takes the {b:?} branch", c.name_of(p)),
+                ),
+                None => (Action::Run, "full run".to_string()),
+            };
+            PlanEntry {
+                step: c.name_of(i).to_string(),
+                action,
+                reason,
+                source_execution_arn: None,
+                artifacts: vec![],
+            }
+        })
+        .collect();
+    Plan {
+        selected: (0..c.steps.len()).collect(),
+        reused: BTreeSet::new(),
+        reference_arn: None,
+        entries,
+    }
+}
+
+/// Mark the steps that will be cache hits, as far as that can be known before the run: a step
+/// whose inputs come only from parameters and from steps that are reused (or themselves cache
+/// hits) can be looked up now; others are decided when they run.
+fn predict_cache(
+    store: &Store,
+    c: &CompiledPipeline,
+    plan: &mut Plan,
+    reference: Option<&ReferenceRun>,
+    parameters: &Map<String, Value>,
+) {
+    let mut known: HashMap<String, Value> = HashMap::new();
+    if let Some(r) = reference {
+        for &u in &plan.reused {
+            let name = c.name_of(u);
+            if let Some(p) = r.steps.get(name).and_then(|s| s.properties.clone()) {
+                known.insert(name.to_string(), p);
+            }
+        }
+    }
+    let position: HashMap<String, usize> = plan
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(k, e)| (e.step.clone(), k))
+        .collect();
+    for &i in &c.order {
+        let step = &c.steps[i];
+        let Some(&k) = position.get(step.name()) else { continue };
+        if !matches!(plan.entries[k].action, Action::Run | Action::ConditionDependent)
+            || cache::policy(step).is_none()
+            || matches!(step.def.step_type.as_str(), "Condition" | "Fail")
+        {
+            continue;
+        }
+        let waiting: Vec<String> = c
+            .dag
+            .parents(i)
+            .into_iter()
+            .map(|p| c.name_of(p).to_string())
+            .filter(|p| !known.contains_key(p))
+            .collect();
+        if !waiting.is_empty() {
+            plan.entries[k].reason.push_str(&format!(
+                "; caching on: decided when it runs (its inputs come from [{}], which run first)",
+                waiting.join(", ")
+            ));
+            continue;
+        }
+        let scope = PlanScope {
+            compiled: c,
+            store,
+            parameters,
+            properties: &known,
+        };
+        let sig = match signature::of_step(step, &scope, &|u| store.uri_to_path(u).ok()) {
+            Ok(sig) => sig,
+            Err(e) => {
+                plan.entries[k]
+                    .reason
+                    .push_str(&format!("; caching on, but its arguments do not resolve yet: {e}"));
+                continue;
+            }
+        };
+        match cache::lookup(store, &c.name, step, &sig, util::now()) {
+            cache::Lookup::Hit { arn, record } => {
+                let e = &mut plan.entries[k];
+                e.action = Action::CacheHit;
+                e.reason = format!(
+                    "cache hit: same cache key as step '{}' of {arn}, which succeeded at {}",
+                    step.name(),
+                    record.end_time.map(util::iso8601).unwrap_or_default()
+                );
+                e.artifacts = record.artifacts.iter().map(|a| a.uri.clone()).collect();
+                e.source_execution_arn = Some(arn);
+                if let Some(p) = record.properties {
+                    known.insert(step.name().to_string(), p);
+                }
+            }
+            cache::Lookup::Miss(why) => plan.entries[k].reason.push_str(&format!("; cache miss: {why}")),
+        }
+    }
+}
+
+/// The steps whose inputs changed since `reference` (arguments after parameter resolution, the
+/// content of the code they run), plus everything downstream of them, each with why; in
+/// pipeline order. Steps on a branch the reference's unchanged ConditionStep did not take are
+/// left out: they would not run.
+pub fn changed_steps(
+    store: &Store,
+    c: &CompiledPipeline,
+    reference: &ReferenceRun,
+    parameters: &Map<String, Value>,
+) -> Vec<(String, String)> {
+    let mut known: HashMap<String, Value> = HashMap::new();
+    let mut changed: BTreeSet<usize> = BTreeSet::new();
+    let mut untaken: BTreeSet<usize> = BTreeSet::new();
+    let mut out = Vec::new();
+    let outcome_in_reference = |p: usize| {
+        reference
+            .steps
+            .get(c.name_of(p))
+            .and_then(|r| r.properties.as_ref())
+            .and_then(|v| v.get("Outcome"))
+            .and_then(Value::as_bool)
+    };
+    for &i in &c.order {
+        let name = c.name_of(i);
+        let parents = c.dag.incoming(i);
+        if let Some(&(p, _)) = parents.iter().find(|(p, _)| changed.contains(p)) {
+            changed.insert(i);
+            out.push((
+                name.to_string(),
+                format!("downstream of changed step '{}'", c.name_of(p)),
+            ));
+            continue;
+        }
+        let branch_not_taken = parents.iter().any(|&(p, kind)| {
+            untaken.contains(&p)
+                || match (kind, outcome_in_reference(p)) {
+                    (crate::core::dag::EdgeKind::Branch(b), Some(o)) => o != (b == crate::core::definition::Branch::If),
+                    _ => false,
+                }
+        });
+        if branch_not_taken {
+            untaken.insert(i);
+            continue;
+        }
+        let why = match reference.steps.get(name) {
+            None => Some("did not run in the reference".to_string()),
+            Some(r) if r.step_status != "Succeeded" => Some(format!("{} in the reference", r.step_status)),
+            Some(r) => match &r.signature {
+                None => Some("the reference recorded no inputs for it".to_string()),
+                Some(old) => {
+                    let scope = PlanScope {
+                        compiled: c,
+                        store,
+                        parameters,
+                        properties: &known,
+                    };
+                    match signature::of_step(&c.steps[i], &scope, &|u| store.uri_to_path(u).ok()) {
+                        Err(e) => Some(format!("its arguments cannot be compared: {e}")),
+                        Ok(new) => change_reason(c, i, old, &new, &reference.record.parameters, parameters),
+                    }
+                }
+            },
+        };
+        match why {
+            Some(why) => {
+                changed.insert(i);
+                out.push((name.to_string(), why));
+            }
+            None => {
+                if let Some(p) = reference.steps.get(name).and_then(|r| r.properties.clone()) {
+                    known.insert(name.to_string(), p);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Why a step's inputs differ from the reference's, preferring the user's words: the code it
+/// runs and the parameters it reads, then the argument paths.
+fn change_reason(
+    c: &CompiledPipeline,
+    i: usize,
+    old: &Signature,
+    new: &Signature,
+    old_parameters: &Map<String, Value>,
+    new_parameters: &Map<String, Value>,
+) -> Option<String> {
+    let diffs = signature::differences(old, new);
+    if diffs.is_empty() {
+        return None;
+    }
+    let mut reasons: Vec<String> = diffs
+        .iter()
+        .filter(|d| {
+            new.code
+                .keys()
+                .chain(old.code.keys())
+                .any(|label| d.starts_with(label.as_str()))
+        })
+        .cloned()
+        .collect();
+    let mut read = BTreeSet::new();
+    parameters_read(&c.steps[i].def.arguments, &mut read);
+    for p in read {
+        let (a, b) = (old_parameters.get(&p), new_parameters.get(&p));
+        if a != b {
+            let show = |v: Option<&Value>| v.map(crate::core::expr::render_text).unwrap_or("(unset)".into());
+            reasons.push(format!("parameter {p} changed {} -> {}", show(a), show(b)));
+        }
+    }
+    if reasons.is_empty() {
+        reasons = diffs;
+    }
+    Some(reasons.join("; "))
+}
+
+/// Names of the parameters an expression document reads (`{"Get": "Parameters.X"}`).
+fn parameters_read(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(path)) = m.get("Get") {
+                if let Ok(Reference::Parameter(name)) = parse_get(path) {
+                    out.insert(name);
+                }
+            }
+            m.values().for_each(|x| parameters_read(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| parameters_read(x, out)),
+        _ => {}
+    }
+}

@@ -1,0 +1,126 @@
+"""``sagepipe.install()``: ``import sagemaker`` resolves to sagepipe, only after opting in.
+
+Each check runs in a fresh interpreter, since installing the shim changes ``sys.modules``.
+"""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+
+@pytest.fixture
+def fake_sdk(tmp_path):
+    """A stand-in for the real ``sagemaker`` package, first on ``sys.path``."""
+    root = tmp_path / "site"
+    (root / "sagemaker" / "workflow").mkdir(parents=True)
+    (root / "sagemaker" / "__init__.py").write_text("REAL = True\n__version__ = '2.999-fake'\n")
+    (root / "sagemaker" / "workflow" / "__init__.py").write_text("")
+    (root / "sagemaker" / "workflow" / "pipeline.py").write_text("class Pipeline:\n    REAL = True\n")
+    return root
+
+
+def run_python(code: str, *path: str) -> str:
+    prelude = f"import sys\nsys.path[:0] = {[str(p) for p in path]!r}\n"
+    out = subprocess.run(
+        [sys.executable, "-c", prelude + textwrap.dedent(code)], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    return out.stdout
+
+
+def test_real_sdk_untouched_without_opt_in(fake_sdk):
+    out = run_python(
+        """
+        import sagepipe, sagepipe.client, sagepipe.workflow.pipeline
+        import sagemaker
+        from sagemaker.workflow.pipeline import Pipeline
+        assert sagemaker.REAL and Pipeline.REAL
+        import boto3
+        assert type(boto3.client("sagemaker", region_name="us-east-1")).__name__ == "SageMaker"
+        print("untouched")
+        """,
+        fake_sdk,
+    )
+    assert out.strip() == "untouched"
+
+
+def test_install_aliases_modules_and_boto3_then_uninstall_restores(fake_sdk):
+    out = run_python(
+        """
+        import sagemaker as real
+        import sagemaker.workflow.pipeline as real_pipeline
+        import sagepipe
+        sagepipe.install()
+
+        import sagemaker
+        from sagemaker.workflow.pipeline import Pipeline
+        from sagemaker.workflow.pipeline_context import PipelineSession
+        from sagemaker.workflow.function_step import step
+        import sagepipe.workflow.pipeline, sagepipe.workflow.pipeline_context, sagepipe.session
+        assert sagemaker is sagepipe
+        assert Pipeline is sagepipe.workflow.pipeline.Pipeline
+        assert sagemaker.workflow.pipeline is sagepipe.workflow.pipeline
+        assert sagemaker.session.Session is sagepipe.session.Session is sagemaker.Session
+        assert isinstance(PipelineSession(), sagemaker.session.Session)
+        assert sagemaker.get_execution_role().startswith("arn:aws:iam::")
+        assert sagemaker.workflow.pipeline.__spec__.name == "sagepipe.workflow.pipeline"
+        import boto3
+        assert type(boto3.client("sagemaker")).__name__ == "LocalSageMakerClient"
+        assert type(boto3.session.Session().client("sagemaker")).__name__ == "LocalSageMakerClient"
+        assert type(boto3.client("s3", region_name="us-east-1")).__name__ == "S3"
+        try:
+            import sagemaker.no_such_module
+        except ModuleNotFoundError as e:
+            assert "sagepipe has no local 'sagepipe.no_such_module'" in str(e), e
+        else:
+            raise AssertionError("expected ModuleNotFoundError")
+
+        sagepipe.uninstall()
+        import sagemaker
+        assert sagemaker is real and sagemaker.REAL
+        from sagemaker.workflow.pipeline import Pipeline
+        assert Pipeline is real_pipeline.Pipeline
+        assert type(boto3.client("sagemaker", region_name="us-east-1")).__name__ == "SageMaker"
+        print("ok")
+        """,
+        fake_sdk,
+    )
+    assert out.strip() == "ok"
+
+
+def test_every_sagepipe_module_is_reachable_as_sagemaker():
+    """Generic mapping: any sagepipe.X (including SDK modules added later) is sagemaker.X."""
+    out = run_python(
+        """
+        import importlib, pkgutil
+        import sagepipe
+        sagepipe.install(boto3=False)
+        names = [m.name for m in pkgutil.walk_packages(sagepipe.__path__, "sagepipe.")
+                 if not m.name.endswith("__main__") and "._" not in m.name]
+        for name in names:
+            alias = "sagemaker" + name[len("sagepipe"):]
+            assert importlib.import_module(alias) is importlib.import_module(name), name
+        print(len(names))
+        """
+    )
+    assert int(out) >= 20
+
+
+def test_sdk_top_level_names_resolve_lazily():
+    out = run_python(
+        """
+        import sagepipe
+        sagepipe.install(boto3=False)
+        import sagemaker
+        from sagemaker.workflow.pipeline_context import LocalPipelineSession
+        assert sagemaker.LocalPipelineSession is LocalPipelineSession
+        assert sagemaker.workflow is sagepipe.workflow
+        try:
+            sagemaker.NoSuchName
+        except AttributeError as e:
+            print("missing:", e)
+        """
+    )
+    assert "has no attribute 'NoSuchName'" in out
