@@ -197,6 +197,22 @@ def test_registry_updates_and_errors(abalone):
         model_registry.describe_model_package(f"{MODEL_GROUP}/9", sagemaker_session=session)
 
 
+def test_registry_through_the_boto3_shaped_client(abalone):
+    import sagepipe
+
+    session = abalone[0]
+    sm = sagepipe.client(sagemaker_session=session)
+    packages = sm.list_model_packages(ModelPackageGroupName=MODEL_GROUP)["ModelPackageSummaryList"]
+    arn = packages[0]["ModelPackageArn"]
+    assert sm.describe_model_package(ModelPackageName=arn)["ModelPackageGroupName"] == MODEL_GROUP
+    assert sm.list_model_package_groups()["ModelPackageGroupSummaryList"][0]["ModelPackageGroupName"] == MODEL_GROUP
+    sm.update_model_package(ModelPackageArn=arn, ApprovalDescription="checked")
+    assert sm.describe_model_package(ModelPackageName=arn)["ApprovalDescription"] == "checked"
+    with pytest.raises(sm.exceptions.ClientError) as info:
+        sm.describe_model_package(ModelPackageName=f"{MODEL_GROUP}/7")
+    assert info.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
 def test_abalone_threshold_forces_fail_branch(abalone):
     session, _, failing, _ = abalone
     d = failing.describe()
