@@ -145,8 +145,10 @@ def model_step(name: str, image: str, model_data: Any, environment: Optional[Dic
     }
 
 
-def transform_step(name: str, model_name: Any, input_uri: Any, output_uri: Any) -> Dict[str, Any]:
-    return {
+def transform_step(
+    name: str, model_name: Any, input_uri: Any, output_uri: Any, join_source: Optional[str] = None
+) -> Dict[str, Any]:
+    step: Dict[str, Any] = {
         "Name": name,
         "Type": "Transform",
         "Arguments": {
@@ -160,6 +162,9 @@ def transform_step(name: str, model_name: Any, input_uri: Any, output_uri: Any) 
             "TransformResources": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge"},
         },
     }
+    if join_source:
+        step["Arguments"]["DataProcessing"] = {"InputFilter": "$", "OutputFilter": "$", "JoinSource": join_source}
+    return step
 
 
 def definition(steps: List[Dict[str, Any]], parameters: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:

@@ -323,7 +323,10 @@ def _script_mode_definition(session, tmp_path):
     transform = transform_step(
         "Score", get("Steps.Model.ModelName"), f"s3://{BUCKET}/sm/batch", f"s3://{BUCKET}/sm/scored"
     )
-    return definition([train, model, transform])
+    joined = transform_step(
+        "ScoreJoined", get("Steps.Model.ModelName"), f"s3://{BUCKET}/sm/batch", f"s3://{BUCKET}/sm/joined", "Input"
+    )
+    return definition([train, model, transform, joined])
 
 
 def test_script_mode_training_sees_the_toolkit_contract(session, tmp_path):
@@ -365,6 +368,8 @@ def test_script_mode_training_sees_the_toolkit_contract(session, tmp_path):
     # The script-mode model served by batch transform (model_fn/input_fn/predict_fn/output_fn).
     scored = _path(session, f"s3://{BUCKET}/sm/scored/in.csv.out").read_text().split()
     assert [float(x) for x in scored] == [2.0, 4.0, 6.0, 8.0]
+    joined = _path(session, f"s3://{BUCKET}/sm/joined/in.csv.out").read_text().split()
+    assert joined == ["1,2.0", "2,4.0", "3,6.0", "4,8.0"]
     assert records["Score"]["Metadata"]["TransformJob"]["Arn"].startswith(
         "arn:aws:sagemaker:local:000000000000:transform-job/"
     )

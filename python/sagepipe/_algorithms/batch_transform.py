@@ -3,7 +3,8 @@
 The engine passes the job as JSON in ``SAGEPIPE_TRANSFORM``: ``mode`` (``xgboost`` for the
 built-in XGBoost algorithm's models, ``script`` for script-mode models), the model, code, input
 and output directories, ``content_type``, ``split_type`` (``Line`` or ``None``), ``accept``,
-``assemble_with``, ``batch_strategy`` and ``compression_type``. Each input file becomes
+``assemble_with``, ``batch_strategy``, ``compression_type`` and ``join_source`` (``Input``:
+each CSV input line followed by its prediction). Each input file becomes
 ``<file>.out`` in the output directory, as the service writes.
 
 Script mode follows the SageMaker inference toolkits: the ``SAGEMAKER_PROGRAM`` module may
@@ -117,6 +118,17 @@ def _body_text(response: Any) -> bytes:
     return encode(response, CSV).encode()
 
 
+def _join_input(request: bytes, response: bytes, content_type: str, accept: Optional[str]) -> bytes:
+    """``JoinSource: Input`` for CSV: each input line followed by its output, comma-separated."""
+    if _base_type(content_type) != CSV or _base_type(accept) != CSV:
+        raise SystemExit("JoinSource Input is supported locally for text/csv input and output only")
+    inputs = [line for line in request.splitlines() if line.strip()]
+    results = [line for line in response.splitlines() if line.strip()]
+    if len(inputs) != len(results):
+        raise SystemExit(f"JoinSource Input: {len(inputs)} input records but {len(results)} output records")
+    return b"\n".join(i + b"," + r for i, r in zip(inputs, results))
+
+
 def _requests(data: bytes, split_type: str, batch_strategy: str) -> List[bytes]:
     if split_type == "None":
         return [data]
@@ -156,6 +168,8 @@ def main() -> None:
         for request in _requests(data, cfg.get("split_type") or "None", cfg.get("batch_strategy") or "MultiRecord"):
             body: Any = request.decode() if _base_type(content_type) in TEXT_TYPES else request
             out = _body_text(handle(body, content_type, accept))
+            if cfg.get("join_source") == "Input":
+                out = _join_input(request, out, content_type, accept)
             if line_assembly and not out.endswith(b"\n"):
                 out += b"\n"
             outputs.append(out)

@@ -23,16 +23,21 @@ pub fn run(step: &FlatStep, args: &Value, ctx: &StepContext) -> Outcome {
     }
 }
 
-/// Data processing options other than the defaults are not implemented locally.
+/// Data processing locally: no JSONPath filters; `JoinSource` `Input` joins CSV lines.
 fn check_data_processing(step: &str, args: &Value) -> Result<(), StepFailure> {
     let Some(dp) = args.get("DataProcessing") else {
         return Ok(());
     };
-    for (key, default) in [("InputFilter", "$"), ("OutputFilter", "$"), ("JoinSource", "None")] {
+    for (key, allowed) in [
+        ("InputFilter", &["$"][..]),
+        ("OutputFilter", &["$"][..]),
+        ("JoinSource", &["None", "Input"][..]),
+    ] {
         if let Some(v) = dp.get(key).map(render_text) {
-            if v != default {
+            if !allowed.contains(&v.as_str()) {
                 return Err(permanent(format!(
-                    "step '{step}': DataProcessing.{key} = {v:?} is not supported locally (only {default:?})"
+                    "step '{step}': DataProcessing.{key} = {v:?} is not supported locally (only {})",
+                    allowed.join(" or ")
                 )));
             }
         }
@@ -129,6 +134,7 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
         "accept": text("/TransformOutput/Accept"),
         "assemble_with": text("/TransformOutput/AssembleWith").unwrap_or_else(|| "None".into()),
         "batch_strategy": text("/BatchStrategy").unwrap_or_else(|| "MultiRecord".into()),
+        "join_source": text("/DataProcessing/JoinSource").unwrap_or_else(|| "None".into()),
     });
     let mut env = model_env.clone();
     env.extend(environment(args.get("Environment")));
