@@ -72,4 +72,20 @@ class Store:
         cwd: Optional[str] = None,
         host: Optional[Callable[[str], str]] = None,
         external_types: List[str] = ...,
-    ) -> Execution: ...
+        interpreter: Optional[str] = None,
+        image_runners: str = "[]",
+    ) -> Execution:
+        """Start an execution; ``interpreter`` is what ``python`` means in jobs, ``image_runners``
+        JSON ``[{"pattern": regex, "command": [...]}]`` (see ``sagepipe.local_runners``)."""
+    def describe_model(self, name: str) -> str:
+        """``DescribeModel`` record (JSON) of a model a CreateModel step recorded."""
+    def list_model_package_groups(self) -> str:
+        """``ModelPackageGroupSummaryList`` entries (JSON), oldest first."""
+    def list_model_packages(self, group: str) -> str:
+        """``ModelPackageSummaryList`` entries (JSON) of a group, by version."""
+    def describe_model_package(self, arn: str) -> str:
+        """``DescribeModelPackage`` record (JSON) by ARN or ``<group>/<version>``."""
+    def create_model_package(self, request: str) -> str:
+        """``CreateModelPackage`` from request JSON; returns the new package's record (JSON)."""
+    def update_model_package(self, arn: str, update: str) -> str:
+        """``UpdateModelPackage`` with request JSON; returns the updated record (JSON)."""

@@ -22,7 +22,7 @@ from sagepipe.workflow._function_payload import (
     restore_pipeline_variables,
 )
 
-# Step type -> handler(task: dict) -> answer dict. Filled by sagepipe.local_handlers.
+# Step type -> handler(task: dict) -> answer dict. Filled by sagepipe.local_runners.register_step_type.
 STEP_HANDLERS: Dict[str, Callable[[Dict[str, Any]], Dict[str, Any]]] = {}
 
 _REASON_TAIL_LINES = 12

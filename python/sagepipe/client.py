@@ -479,6 +479,68 @@ class LocalSageMakerClient:
         "list_pipeline_parameters_for_execution": "PipelineParameters",
     }
 
+    # ---- the local model registry (what CreateModel and RegisterModel steps recorded) ----
+
+    @_operation("ListModelPackageGroups")
+    def list_model_package_groups(self, SortOrder: str = "Ascending") -> Dict[str, Any]:  # noqa: N803
+        """``ListModelPackageGroups``: every group, by creation time."""
+        from sagepipe import model_registry
+
+        return model_registry.list_model_package_groups(self.sagemaker_session, sort_order=SortOrder)
+
+    @_operation("ListModelPackages")
+    def list_model_packages(
+        self,
+        ModelPackageGroupName: str = None,  # noqa: N803
+        ModelApprovalStatus: str = None,  # noqa: N803
+        SortOrder: str = "Ascending",  # noqa: N803
+    ) -> Dict[str, Any]:
+        """``ListModelPackages`` of a group, by version."""
+        from sagepipe import model_registry
+
+        return model_registry.list_model_packages(
+            _required(ModelPackageGroupName, "ModelPackageGroupName"),
+            self.sagemaker_session,
+            model_approval_status=ModelApprovalStatus,
+            sort_order=SortOrder,
+        )
+
+    @_operation("DescribeModelPackage")
+    def describe_model_package(self, ModelPackageName: str = None) -> Dict[str, Any]:  # noqa: N803
+        """``DescribeModelPackage`` by ARN."""
+        from sagepipe import model_registry
+
+        name = _required(ModelPackageName, "ModelPackageName")
+        return model_registry.describe_model_package(name, self.sagemaker_session)
+
+    @_operation("UpdateModelPackage")
+    def update_model_package(
+        self,
+        ModelPackageArn: str = None,  # noqa: N803
+        ModelApprovalStatus: str = None,  # noqa: N803
+        ApprovalDescription: str = None,  # noqa: N803
+        CustomerMetadataProperties: Dict[str, str] = None,  # noqa: N803
+        CustomerMetadataPropertiesToRemove: List[str] = None,  # noqa: N803
+    ) -> Dict[str, Any]:
+        """``UpdateModelPackage``: approval status and description, customer metadata."""
+        from sagepipe import model_registry
+
+        return model_registry.update_model_package(
+            _required(ModelPackageArn, "ModelPackageArn"),
+            model_approval_status=ModelApprovalStatus,
+            approval_description=ApprovalDescription,
+            customer_metadata_properties=CustomerMetadataProperties,
+            customer_metadata_properties_to_remove=CustomerMetadataPropertiesToRemove,
+            sagemaker_session=self.sagemaker_session,
+        )
+
+    @_operation("DescribeModel")
+    def describe_model(self, ModelName: str = None) -> Dict[str, Any]:  # noqa: N803
+        """``DescribeModel`` of a model a CreateModel step recorded."""
+        from sagepipe import model_registry
+
+        return model_registry.describe_model(_required(ModelName, "ModelName"), self.sagemaker_session)
+
     def can_paginate(self, operation_name: str) -> bool:
         """Whether :meth:`get_paginator` serves this operation."""
         return operation_name in self._PAGINATED

@@ -10,6 +10,7 @@ use super::execution::PyExecution;
 use super::host::PyHost;
 use crate::core::engine::{self, workers::WorkerSpec, Host, RunConfig, StartRequest};
 use crate::core::error::{CoreError, CoreResult};
+use crate::core::executors::{ImageRunner, JobSettings};
 use crate::core::store::Store;
 
 #[pyclass(frozen, name = "Store", module = "sagepipe._core")]
@@ -27,6 +28,23 @@ fn parse_object(text: &str, what: &str) -> CoreResult<Map<String, Value>> {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) | Err(_) => Err(CoreError::Validation(format!("{what} must be a JSON object"))),
     }
+}
+
+/// Job settings from the binding's arguments.
+fn job_settings(interpreter: Option<PathBuf>, image_runners: &str) -> CoreResult<JobSettings> {
+    let items: Vec<Value> = serde_json::from_str(image_runners)
+        .map_err(|e| CoreError::Validation(format!("image_runners must be a JSON list: {e}")))?;
+    let mut runners = Vec::with_capacity(items.len());
+    for item in items {
+        let pattern = item.get("pattern").and_then(Value::as_str).unwrap_or_default();
+        let command: Vec<String> = item
+            .get("command")
+            .and_then(Value::as_array)
+            .map(|c| c.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default();
+        runners.push(ImageRunner::new(pattern, command).map_err(CoreError::Validation)?);
+    }
+    Ok(JobSettings::new(interpreter, runners))
 }
 
 #[pymethods]
@@ -127,6 +145,51 @@ impl PyStore {
         Ok(self.inner.log_path(&name, &id, step))
     }
 
+    // ---- local model registry (boto3 response shapes, times as epoch seconds) ----
+
+    /// DescribeModel record of a model created by a CreateModel step.
+    fn describe_model(&self, py: Python<'_>, name: String) -> PyResult<String> {
+        let s = self.inner.clone();
+        json(py.detach(move || s.load_model(&name)))
+    }
+
+    /// ModelPackageGroupSummaryList entries, oldest first.
+    fn list_model_package_groups(&self, py: Python<'_>) -> PyResult<String> {
+        let s = self.inner.clone();
+        json(py.detach(move || s.list_model_package_groups()))
+    }
+
+    /// ModelPackageSummaryList entries of a group, by version.
+    fn list_model_packages(&self, py: Python<'_>, group: String) -> PyResult<String> {
+        let s = self.inner.clone();
+        json(py.detach(move || s.list_model_packages(&group)))
+    }
+
+    /// DescribeModelPackage by ARN (or `<group>/<version>`).
+    fn describe_model_package(&self, py: Python<'_>, arn: String) -> PyResult<String> {
+        let s = self.inner.clone();
+        json(py.detach(move || s.describe_model_package(&arn)))
+    }
+
+    /// CreateModelPackage from request JSON; returns the DescribeModelPackage record.
+    fn create_model_package(&self, py: Python<'_>, request: String) -> PyResult<String> {
+        let s = self.inner.clone();
+        json(py.detach(move || {
+            let r = Value::Object(parse_object(&request, "request")?);
+            s.create_model_package(&r)
+        }))
+    }
+
+    /// UpdateModelPackage with request JSON (`ModelApprovalStatus`, `ApprovalDescription`,
+    /// `CustomerMetadataProperties`, `CustomerMetadataPropertiesToRemove`).
+    fn update_model_package(&self, py: Python<'_>, arn: String, update: String) -> PyResult<String> {
+        let s = self.inner.clone();
+        json(py.detach(move || {
+            let u = Value::Object(parse_object(&update, "update")?);
+            s.update_model_package(&arn, &u)
+        }))
+    }
+
     /// The plan of a start of a stored pipeline: selective when `config` (`SelectiveExecutionConfig`
     /// request JSON) is given; `parameters` are the start parameters (JSON object).
     #[pyo3(signature = (pipeline, config=None, parameters=None, version=None))]
@@ -160,8 +223,10 @@ impl PyStore {
     /// Start an execution. `request` is JSON with the StartPipelineExecution fields;
     /// `python`/`python_path`/`cwd` describe worker processes for function steps (no `python`:
     /// run them in-process through `host`); `host` is called with task JSON for in-process
-    /// function steps and for steps of `external_types`.
-    #[pyo3(signature = (request, python=None, python_path=Vec::new(), cwd=None, host=None, external_types=Vec::new()))]
+    /// function steps and for steps of `external_types`. `interpreter` is what `python` means
+    /// in jobs; `image_runners` is JSON `[{"pattern": regex, "command": [...]}]`.
+    #[pyo3(signature = (request, python=None, python_path=Vec::new(), cwd=None, host=None, external_types=Vec::new(),
+                        interpreter=None, image_runners=String::from("[]")))]
     #[allow(clippy::too_many_arguments)]
     fn start(
         &self,
@@ -172,8 +237,11 @@ impl PyStore {
         cwd: Option<PathBuf>,
         host: Option<Py<PyAny>>,
         external_types: Vec<String>,
+        interpreter: Option<PathBuf>,
+        image_runners: String,
     ) -> PyResult<PyExecution> {
         let s = self.inner.clone();
+        let jobs = job_settings(interpreter, &image_runners).map_err(to_py)?;
         let config = RunConfig {
             workers: python.map(|python| WorkerSpec {
                 python,
@@ -182,6 +250,7 @@ impl PyStore {
             }),
             host: host.map(|h| Arc::new(PyHost::new(h)) as Arc<dyn Host>),
             external_types,
+            jobs: Arc::new(jobs),
         };
         let handle = py.detach(move || {
             let r = parse_object(&request, "request")?;

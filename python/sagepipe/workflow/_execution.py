@@ -401,7 +401,7 @@ class _PipelineService:
         ``Pipeline(name=...)`` with no steps runs the stored definition. ``client_request_token``
         (keyword only, used by ``sagepipe.client()``) is recorded with the execution.
         """
-        from sagepipe import _runtime
+        from sagepipe import _runtime, local_runners
 
         session = self._session()
         store = self._store
@@ -436,6 +436,8 @@ class _PipelineService:
             cwd=cwd,
             host=_runtime.host_call,
             external_types=sorted(_runtime.STEP_HANDLERS),
+            interpreter=sys.executable,
+            image_runners=json.dumps(local_runners.IMAGE_RUNNERS),
         )
         _ensure_atexit()
         if selective_execution_config is not None:

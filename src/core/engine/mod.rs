@@ -41,6 +41,8 @@ pub struct RunConfig {
     pub host: Option<Arc<dyn Host>>,
     /// Step types handled by `host` (registered local handlers).
     pub external_types: Vec<String>,
+    /// How processing, training and transform jobs run (interpreter, image runners).
+    pub jobs: Arc<executors::JobSettings>,
 }
 
 /// What `StartPipelineExecution` carries.
@@ -164,9 +166,26 @@ pub struct StepContext {
     shared: Arc<Shared>,
     pool: Option<Arc<WorkerPool>>,
     host: Option<Arc<dyn Host>>,
+    pub jobs: Arc<executors::JobSettings>,
 }
 
 impl StepContext {
+    /// Track a job's process group so that stopping the execution kills it.
+    pub fn track_process(&self, pid: i32) {
+        if let Ok(mut p) = self.shared.pids.lock() {
+            p.insert(self.step_index, pid);
+        }
+        if self.stopping() {
+            self.shared.kill_all();
+        }
+    }
+
+    pub fn untrack_process(&self) {
+        if let Ok(mut p) = self.shared.pids.lock() {
+            p.remove(&self.step_index);
+        }
+    }
+
     pub fn stopping(&self) -> bool {
         self.shared.stop.load(Ordering::SeqCst)
     }
@@ -238,7 +257,9 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
     let mut unsupported = Vec::new();
     for (i, s) in compiled.steps.iter().enumerate() {
         let runs = selective.as_ref().is_none_or(|s| s.plan.selected.contains(&i));
-        match executors::classify(s, &config.external_types) {
+        match executors::classify(s, &config.external_types)
+            .and_then(|k| executors::check_runnable(s, &k, &config.jobs).map(|_| k))
+        {
             Ok(k) => kinds.push(k),
             Err(reason) => {
                 if runs {
@@ -332,6 +353,7 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
         shared,
         pool,
         config.host,
+        config.jobs,
         max_parallel,
         selective.map(|s| (s.plan, s.reference)),
     );

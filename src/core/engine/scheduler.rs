@@ -59,6 +59,7 @@ pub struct Run {
     shared: Arc<Shared>,
     pool: Option<Arc<WorkerPool>>,
     host: Option<Arc<dyn Host>>,
+    jobs: Arc<executors::JobSettings>,
     max_parallel: usize,
     properties: RwLock<Vec<Option<Value>>>,
     seq: AtomicU64,
@@ -76,6 +77,7 @@ impl Run {
         shared: Arc<Shared>,
         pool: Option<Arc<WorkerPool>>,
         host: Option<Arc<dyn Host>>,
+        jobs: Arc<executors::JobSettings>,
         max_parallel: usize,
         selective: Option<(Plan, Option<Arc<ReferenceRun>>)>,
     ) -> Run {
@@ -90,6 +92,7 @@ impl Run {
             shared,
             pool,
             host,
+            jobs,
             max_parallel,
             properties: RwLock::new(vec![None; n]),
             seq: AtomicU64::new(0),
@@ -352,6 +355,7 @@ impl Run {
             shared: Arc::clone(&self.shared),
             pool: self.pool.clone(),
             host: self.host.clone(),
+            jobs: Arc::clone(&self.jobs),
         };
         let scope = RunScope {
             run: self,

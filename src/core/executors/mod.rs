@@ -2,8 +2,14 @@
 //! calls `execute`; executors never touch other steps' state.
 
 mod function;
+mod job;
+mod model;
+mod processing;
+mod training;
+mod transform;
 
 pub use function::is_function_step;
+pub use job::{ImageRunner, JobSettings};
 
 use serde_json::{json, Map, Value};
 use std::path::Path;
@@ -24,6 +30,13 @@ pub enum StepKind {
     Function,
     /// Run by a handler registered from Python for this step type.
     External,
+    /// Container jobs run locally under the `/opt/ml` contract (`sandbox`).
+    Processing,
+    Training,
+    Transform,
+    /// CreateModel and CreateModelPackage: records in the store.
+    Model,
+    RegisterModel,
     /// Cannot run locally; allowed only where the step does not run (outside a selection).
     Unsupported,
 }
@@ -68,10 +81,11 @@ pub fn classify(step: &FlatStep, external_types: &[String]) -> Result<StepKind, 
         "Condition" => Ok(StepKind::Condition),
         "Fail" => Ok(StepKind::Fail),
         "Training" if is_function_step(&step.def.arguments) => Ok(StepKind::Function),
-        "Processing" | "Training" | "Model" | "RegisterModel" | "Transform" => Err(format!(
-            "step '{}' of type {t} needs a local job runner, and none is registered for it in this session",
-            step.name()
-        )),
+        "Processing" => Ok(StepKind::Processing),
+        "Training" => Ok(StepKind::Training),
+        "Transform" => Ok(StepKind::Transform),
+        "Model" => Ok(StepKind::Model),
+        "RegisterModel" => Ok(StepKind::RegisterModel),
         "Tuning" | "Lambda" | "Callback" | "EMR" | "EMRServerless" | "ClarifyCheck" | "QualityCheck" | "AutoML"
         | "NotebookJob" | "EndpointConfig" | "Endpoint" | "InferenceComponent" | "Lineage" => Err(format!(
             "step '{}' of type {t} has no local meaning (it needs AWS services); register a local handler for \
@@ -87,6 +101,16 @@ pub fn classify(step: &FlatStep, external_types: &[String]) -> Result<StepKind, 
     }
 }
 
+/// What can be checked about a job before the run starts: a container image with neither a
+/// script nor an entry point needs a local runner.
+pub fn check_runnable(step: &FlatStep, kind: &StepKind, jobs: &JobSettings) -> Result<(), String> {
+    match kind {
+        StepKind::Processing => processing::check(step, jobs),
+        StepKind::Training => training::check(step, jobs),
+        _ => Ok(()),
+    }
+}
+
 /// Run one attempt of a step whose arguments are already resolved.
 pub fn execute(kind: &StepKind, step: &FlatStep, args: &Value, ctx: &StepContext, scope: &dyn Scope) -> Outcome {
     match kind {
@@ -94,6 +118,11 @@ pub fn execute(kind: &StepKind, step: &FlatStep, args: &Value, ctx: &StepContext
         StepKind::Fail => fail(args),
         StepKind::Function => function::run(step, args, ctx),
         StepKind::External => external(step, args, ctx),
+        StepKind::Processing => processing::run(step, args, ctx),
+        StepKind::Training => training::run(step, args, ctx),
+        StepKind::Transform => transform::run(step, args, ctx),
+        StepKind::Model => model::create_model(step, args, ctx),
+        StepKind::RegisterModel => model::register_model(step, args, ctx),
         StepKind::Unsupported => Outcome::Failed(StepFailure::new(
             format!(
                 "step '{}' of type {} cannot run locally",

@@ -7,8 +7,10 @@
 //! kernel when that process dies), so a reader that can take the lock knows the owner is gone.
 
 mod records;
+mod registry;
 
 pub use records::{ArtifactRecord, ExecutionRecord, PipelineRecord, StepRecord};
+pub use registry::{model_arn, model_package_arn, APPROVAL_STATUSES};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -1,0 +1,536 @@
+//! What processing, training and transform jobs share: the job's directory and `/opt/ml`
+//! (see `sandbox`), staging inputs from the store, running the container command with its log,
+//! stop and timeout, and collecting outputs into the store.
+
+use regex::Regex;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use super::StepFailure;
+use crate::core::engine::retry::FailureKind;
+use crate::core::engine::StepContext;
+use crate::core::sandbox::{self, Isolation, JobDirs, Launch};
+
+/// Images the SageMaker XGBoost algorithm container is published under (`image_uris` "xgboost").
+pub const XGBOOST_IMAGE_PATTERN: &str = r"(^|/)(sagemaker-)?xgboost:";
+/// How many log lines of a failed job go into its `FailureReason`.
+const REASON_TAIL_LINES: usize = 20;
+/// Largest log portion read back for metrics and failure reasons.
+const MAX_LOG_READ: u64 = 64 * 1024 * 1024;
+
+/// A command that stands in for a container image (matched by regex on the image URI).
+#[derive(Debug, Clone)]
+pub struct ImageRunner {
+    pub pattern: String,
+    regex: Regex,
+    pub command: Vec<String>,
+}
+
+impl ImageRunner {
+    pub fn new(pattern: &str, command: Vec<String>) -> Result<ImageRunner, String> {
+        if command.is_empty() {
+            return Err(format!(
+                "the local runner for images matching '{pattern}' has an empty command"
+            ));
+        }
+        let regex = Regex::new(pattern).map_err(|e| format!("image pattern '{pattern}' is not a valid regex: {e}"))?;
+        Ok(ImageRunner {
+            pattern: pattern.to_string(),
+            regex,
+            command,
+        })
+    }
+
+    /// The built-in runners: the SageMaker XGBoost algorithm on the `xgboost` Python package.
+    pub fn builtins() -> Vec<ImageRunner> {
+        ImageRunner::new(
+            XGBOOST_IMAGE_PATTERN,
+            vec![
+                "python3".into(),
+                "-m".into(),
+                "sagepipe._algorithms.xgboost_train".into(),
+            ],
+        )
+        .into_iter()
+        .collect()
+    }
+}
+
+/// How this process runs jobs: the interpreter `python`/`python3` stand for, and the image
+/// runners (registered ones first, then the built-ins).
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    pub interpreter: Option<PathBuf>,
+    pub image_runners: Vec<ImageRunner>,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        JobSettings::new(None, vec![])
+    }
+}
+
+impl JobSettings {
+    pub fn new(interpreter: Option<PathBuf>, registered: Vec<ImageRunner>) -> JobSettings {
+        let mut image_runners = registered;
+        image_runners.extend(ImageRunner::builtins());
+        JobSettings {
+            interpreter,
+            image_runners,
+        }
+    }
+
+    pub fn runner_for(&self, image: &str) -> Option<&ImageRunner> {
+        self.image_runners.iter().find(|r| r.regex.is_match(image))
+    }
+
+    /// The interpreter jobs' `python` means: the one sagepipe runs under, else `python3` on PATH.
+    pub fn python(&self) -> PathBuf {
+        self.interpreter
+            .clone()
+            .or_else(|| find_on_path("python3", None))
+            .unwrap_or_else(|| PathBuf::from("python3"))
+    }
+}
+
+fn is_python_name(name: &str) -> bool {
+    name == "python"
+        || name == "python3"
+        || name
+            .strip_prefix("python3.")
+            .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn find_on_path(name: &str, first: Option<&Path>) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    first
+        .map(Path::to_path_buf)
+        .into_iter()
+        .chain(std::env::split_paths(&path))
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// A failure of the job's own making (bad input, bad script): retried only by job policies.
+pub fn job_error(msg: impl Into<String>) -> StepFailure {
+    StepFailure::new(msg, FailureKind::Job)
+}
+
+/// A request the job can never satisfy as given.
+pub fn permanent(msg: impl Into<String>) -> StepFailure {
+    StepFailure::new(msg, FailureKind::Permanent)
+}
+
+/// What a finished job printed during this attempt.
+pub struct JobRun {
+    pub log: String,
+    pub seconds: f64,
+}
+
+/// One attempt of a job: its directory (removed when dropped) and how it sees `/opt/ml`.
+pub struct Job<'a> {
+    pub ctx: &'a StepContext,
+    pub settings: &'a JobSettings,
+    pub step: String,
+    pub dirs: JobDirs,
+    pub isolation: Isolation,
+}
+
+impl Drop for Job<'_> {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dirs.root);
+    }
+}
+
+impl<'a> Job<'a> {
+    pub fn create(step: &str, ctx: &'a StepContext, settings: &'a JobSettings) -> Result<Job<'a>, StepFailure> {
+        let root = ctx.store.root().join("jobs").join(&ctx.job_name);
+        let _ = fs::remove_dir_all(&root); // a previous attempt's leftovers
+        let python = settings.python();
+        let dirs = JobDirs::create(&root, Some(&python)).map_err(|e| {
+            StepFailure::new(
+                format!("cannot create the job directory {}: {e}", root.display()),
+                FailureKind::Service,
+            )
+        })?;
+        Ok(Job {
+            ctx,
+            settings,
+            step: step.to_string(),
+            dirs,
+            isolation: sandbox::isolation(),
+        })
+    }
+
+    /// What the job calls `/opt/ml`.
+    pub fn ml_root(&self) -> PathBuf {
+        self.dirs.ml_root(&self.isolation)
+    }
+
+    /// A container path as the job sees it.
+    pub fn job_path(&self, container: &str) -> String {
+        self.dirs.job_path(container, &self.isolation)
+    }
+
+    /// The host directory behind a container path, which must lie under `/opt/ml`.
+    pub fn host(&self, what: &str, container: &str) -> Result<PathBuf, StepFailure> {
+        self.dirs.host_path(container).ok_or_else(|| {
+            permanent(format!(
+                "step '{}': {what} LocalPath '{container}' must be a path under {}",
+                self.step,
+                sandbox::CONTAINER_ML
+            ))
+        })
+    }
+
+    /// Copy what `uri` names into `host_dir` (a file keeps its base name, a prefix its tree).
+    /// Copies, never links, so a job cannot change a stored artifact.
+    pub fn stage(&self, what: &str, uri: &str, host_dir: &Path) -> Result<(), StepFailure> {
+        let src = self
+            .ctx
+            .store
+            .uri_to_path(uri)
+            .map_err(|e| permanent(format!("step '{}': {what}: {e}", self.step)))?;
+        let meta = fs::metadata(&src).map_err(|e| {
+            job_error(format!(
+                "step '{}': {what} {uri} cannot be read ({}): {e}",
+                self.step,
+                src.display()
+            ))
+        })?;
+        let copied = if meta.is_dir() {
+            copy_tree(&src, host_dir)
+        } else {
+            fs::create_dir_all(host_dir).and_then(|_| {
+                let name = src.file_name().unwrap_or_default();
+                fs::copy(&src, host_dir.join(name)).map(|_| ())
+            })
+        };
+        copied.map_err(|e| job_error(format!("step '{}': cannot stage {what} {uri}: {e}", self.step)))
+    }
+
+    /// Move a job's output directory into the store at `uri`, merging with what is there (as
+    /// an S3 upload adds and replaces keys). Returns the stored path.
+    pub fn collect(&self, what: &str, host_dir: &Path, uri: &str) -> Result<PathBuf, StepFailure> {
+        let dest = self
+            .ctx
+            .store
+            .uri_to_path(uri)
+            .map_err(|e| permanent(format!("step '{}': {what}: {e}", self.step)))?;
+        fs::create_dir_all(host_dir)
+            .and_then(|_| merge_move(host_dir, &dest))
+            .map_err(|e| job_error(format!("step '{}': cannot store {what} at {uri}: {e}", self.step)))?;
+        Ok(dest)
+    }
+
+    /// The program a command's first word means: `python`/`python3` is the current
+    /// interpreter; a bare name is looked up on the job's PATH; a path is used as it is.
+    fn program(&self, argv0: &str) -> Result<PathBuf, StepFailure> {
+        if is_python_name(argv0) {
+            return Ok(self.settings.python());
+        }
+        if argv0.contains('/') {
+            return Ok(PathBuf::from(self.job_path(argv0)));
+        }
+        find_on_path(argv0, Some(&self.dirs.bin)).ok_or_else(|| {
+            permanent(format!(
+                "step '{}': the container entry point '{argv0}' is not a program on this machine's PATH",
+                self.step
+            ))
+        })
+    }
+
+    /// Without a private `/opt/ml`, a script that names `/opt/ml` itself would write to the
+    /// host's real `/opt/ml` (or fail): refuse it before it runs, saying why.
+    pub fn refuse_hardcoded_paths(&self, scripts: &[PathBuf]) -> Result<(), StepFailure> {
+        let Isolation::Paths { why } = &self.isolation else {
+            return Ok(());
+        };
+        for script in scripts {
+            let Ok(bytes) = fs::read(script) else { continue };
+            if bytes
+                .windows(sandbox::CONTAINER_ML.len())
+                .any(|w| w == sandbox::CONTAINER_ML.as_bytes())
+            {
+                return Err(permanent(format!(
+                    "step '{}': {} hard-codes {} paths, which need a private mount namespace, and jobs here run \
+                     without one ({why}); jobs get their paths rewritten instead, so read them from the SM_* \
+                     environment variables or from arguments, or run where unprivileged user namespaces are enabled",
+                    self.step,
+                    script.file_name().unwrap_or_default().to_string_lossy(),
+                    sandbox::CONTAINER_ML
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Run `argv` with `env` in the job's sandbox, its output appended to the step's log.
+    /// `cwd` is a container path. Fails with the exit code or signal and the log's last lines.
+    pub fn run(
+        &self,
+        argv: &[String],
+        env: &[(String, String)],
+        cwd: &str,
+        max_runtime: Option<f64>,
+    ) -> Result<JobRun, StepFailure> {
+        let Some((argv0, rest)) = argv.split_first() else {
+            return Err(permanent(format!(
+                "step '{}': the job has no command to run",
+                self.step
+            )));
+        };
+        let program = self.program(argv0)?;
+        let path = std::env::var("PATH").unwrap_or_default();
+        let mut full_env = vec![("PATH".to_string(), format!("{}:{path}", self.dirs.bin.display()))];
+        full_env.extend(env.iter().map(|(k, v)| (k.clone(), self.job_path(v))));
+        let launch = Launch {
+            program,
+            args: rest.iter().map(|a| self.job_path(a)).collect(),
+            env: full_env,
+            cwd: if self.isolation.is_namespace() {
+                PathBuf::from(cwd)
+            } else {
+                PathBuf::from(self.job_path(cwd))
+            },
+        };
+        let log_path = &self.ctx.log_path;
+        if let Some(dir) = log_path.parent() {
+            let _ = fs::create_dir_all(dir);
+        }
+        let mut log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log_path)
+            .map_err(|e| StepFailure::new(format!("cannot open the step log: {e}"), FailureKind::Service))?;
+        let start_offset = log.seek(SeekFrom::End(0)).unwrap_or(0);
+        let (out, err) = match (log.try_clone(), log.try_clone()) {
+            (Ok(a), Ok(b)) => (Stdio::from(a), Stdio::from(b)),
+            (Err(e), _) | (_, Err(e)) => {
+                return Err(StepFailure::new(
+                    format!("cannot share the step log: {e}"),
+                    FailureKind::Service,
+                ))
+            }
+        };
+        let started = Instant::now();
+        let mut child = sandbox::spawn(&self.dirs, self.isolation.is_namespace(), &launch, out, err).map_err(|e| {
+            job_error(format!(
+                "step '{}': cannot start {}: {e}",
+                self.step,
+                launch.program.display()
+            ))
+        })?;
+        self.ctx.track_process(child.id() as i32);
+        let deadline = max_runtime
+            .filter(|s| *s > 0.0)
+            .map(|s| started + Duration::from_secs_f64(s));
+        let mut timed_out = false;
+        let mut pause = Duration::from_millis(1);
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break Ok(status),
+                Ok(None) => {}
+                Err(e) => break Err(e),
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) && !timed_out {
+                timed_out = true;
+                // SAFETY: killpg only sends a signal to the job's own process group.
+                unsafe {
+                    libc::killpg(child.id() as i32, libc::SIGKILL);
+                }
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(25));
+        };
+        self.ctx.untrack_process();
+        let seconds = started.elapsed().as_secs_f64();
+        let text = read_from(log_path, start_offset);
+        let status = status.map_err(|e| job_error(format!("step '{}': lost the job process: {e}", self.step)))?;
+        if status.success() && !timed_out {
+            return Ok(JobRun { log: text, seconds });
+        }
+        let how = if timed_out {
+            format!(
+                "MaxRuntimeExceeded: the job ran longer than StoppingCondition.MaxRuntimeInSeconds ({})",
+                max_runtime.unwrap_or_default()
+            )
+        } else if let Some(sig) = status.signal() {
+            format!("AlgorithmError: the job was killed by signal {sig}")
+        } else {
+            format!(
+                "AlgorithmError: the job exited with code {}",
+                status.code().unwrap_or(-1)
+            )
+        };
+        let _ = writeln!(log, "[sagepipe] {how}");
+        Err(job_error(format!(
+            "{how}. Last lines of its log:\n{}",
+            tail(&text, REASON_TAIL_LINES)
+        )))
+    }
+}
+
+/// The last `n` non-empty lines of `text`.
+pub fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+fn read_from(path: &Path, offset: u64) -> String {
+    let mut out = Vec::new();
+    if let Ok(mut f) = File::open(path) {
+        if f.seek(SeekFrom::Start(offset)).is_ok() {
+            let _ = f.take(MAX_LOG_READ).read_to_end(&mut out);
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Copy a directory tree (following symlinks) into `dest`, creating it.
+pub fn copy_tree(src: &Path, dest: &Path) -> io::Result<()> {
+    fs::create_dir_all(dest)?;
+    for entry in fs::read_dir(src)? {
+        let entry = entry?;
+        let from = entry.path();
+        let to = dest.join(entry.file_name());
+        if fs::metadata(&from)?.is_dir() {
+            copy_tree(&from, &to)?;
+        } else {
+            fs::copy(&from, &to)?;
+        }
+    }
+    Ok(())
+}
+
+/// Move `src` to `dest`; where `dest` exists, move file by file, replacing what is there.
+fn merge_move(src: &Path, dest: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(dest) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            if let Some(parent) = dest.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            fs::rename(src, dest)
+        }
+        Err(e) => Err(e),
+        Ok(meta) if !meta.is_dir() => {
+            fs::remove_file(dest)?;
+            fs::rename(src, dest)
+        }
+        Ok(_) => {
+            for entry in fs::read_dir(src)? {
+                let entry = entry?;
+                let to = dest.join(entry.file_name());
+                if entry.file_type()?.is_dir() {
+                    merge_move(&entry.path(), &to)?;
+                } else {
+                    if fs::symlink_metadata(&to).is_ok_and(|m| m.is_dir()) {
+                        fs::remove_dir_all(&to)?;
+                    }
+                    fs::rename(entry.path(), &to)?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Pack the contents of `dir` into a gzipped tar at `dest` (entries relative to `dir`, as the
+/// service packs `/opt/ml/model`).
+pub fn pack_tar_gz(dir: &Path, dest: &Path) -> io::Result<()> {
+    if let Some(parent) = dest.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    let tmp = dest.with_extension("gz.partial");
+    {
+        let file = File::create(&tmp)?;
+        let gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        let mut tar = tar::Builder::new(gz);
+        tar.follow_symlinks(true);
+        let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let path = entry.path();
+            let name = entry.file_name();
+            if fs::metadata(&path)?.is_dir() {
+                tar.append_dir_all(&name, &path)?;
+            } else {
+                tar.append_path_with_name(&path, &name)?;
+            }
+        }
+        tar.into_inner()?.finish()?;
+    }
+    fs::rename(&tmp, dest)
+}
+
+/// Unpack a gzipped tar into `dest` (entries may not leave it).
+pub fn unpack_tar_gz(archive: &Path, dest: &Path) -> io::Result<()> {
+    fs::create_dir_all(dest)?;
+    let file = File::open(archive)?;
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    tar.set_preserve_permissions(true);
+    tar.unpack(dest)
+}
+
+pub fn dir_has_files(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_names_mean_the_interpreter() {
+        assert!(is_python_name("python"));
+        assert!(is_python_name("python3.11"));
+        assert!(!is_python_name("python3."));
+        assert!(!is_python_name("pythonista"));
+    }
+
+    #[test]
+    fn builtin_runner_matches_xgboost_images_only() {
+        let s = JobSettings::default();
+        for image in [
+            "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+            "811284229777.dkr.ecr.us-east-1.amazonaws.com/xgboost:1",
+        ] {
+            assert!(s.runner_for(image).is_some(), "{image}");
+        }
+        assert!(s
+            .runner_for("123456789012.dkr.ecr.us-east-1.amazonaws.com/my-image:latest")
+            .is_none());
+        assert!(ImageRunner::new("(", vec!["x".into()]).is_err());
+    }
+
+    #[test]
+    fn tar_round_trip_and_merge_move() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let model = dir.path().join("model");
+        fs::create_dir_all(model.join("sub")).expect("mkdir");
+        fs::write(model.join("a.bin"), b"a").expect("write");
+        fs::write(model.join("sub/b.txt"), b"b").expect("write");
+        let archive = dir.path().join("out/model.tar.gz");
+        pack_tar_gz(&model, &archive).expect("pack");
+        let back = dir.path().join("back");
+        unpack_tar_gz(&archive, &back).expect("unpack");
+        assert_eq!(fs::read(back.join("sub/b.txt")).expect("read"), b"b");
+
+        let dest = dir.path().join("dest");
+        fs::create_dir_all(&dest).expect("mkdir");
+        fs::write(dest.join("a.bin"), b"old").expect("write");
+        fs::write(dest.join("keep.txt"), b"k").expect("write");
+        merge_move(&back, &dest).expect("merge");
+        assert_eq!(fs::read(dest.join("a.bin")).expect("read"), b"a");
+        assert!(dest.join("keep.txt").exists() && dest.join("sub/b.txt").exists());
+    }
+
+    #[test]
+    fn tail_keeps_last_lines() {
+        assert_eq!(tail("a\n\nb\nc\n", 2), "b\nc");
+    }
+}

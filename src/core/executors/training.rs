@@ -1,0 +1,623 @@
+//! Training steps (CreateTrainingJob) under the SageMaker training container contract:
+//! channels at `/opt/ml/input/data/<channel>`, `/opt/ml/input/config/*.json`, the training
+//! toolkit's `SM_*` variables, script mode (`sagemaker_program` from `sagemaker_submit_directory`
+//! run with `--name value` arguments) or an image runner (the built-in XGBoost algorithm), then
+//! `/opt/ml/model` packed into `<S3OutputPath>/<job>/output/model.tar.gz`. Properties are shaped
+//! like DescribeTrainingJob, with `FinalMetricDataList` from the metric regexes over the log.
+
+use regex::Regex;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::fs;
+
+use super::job::{self, dir_has_files, job_error, permanent, Job, JobSettings, XGBOOST_IMAGE_PATTERN};
+use super::processing::{environment, image_check, max_runtime, required, scripts_in};
+use super::{artifact_record, is_function_step, Outcome, StepFailure, StepSuccess};
+use crate::core::definition::FlatStep;
+use crate::core::engine::StepContext;
+use crate::core::expr::render_text;
+use crate::core::util;
+
+const HOST: &str = "algo-1";
+const INSTANCE_GROUP: &str = "homogeneousCluster";
+
+pub fn check(step: &FlatStep, jobs: &JobSettings) -> Result<(), String> {
+    let args = &step.def.arguments;
+    if is_function_step(args) || args.pointer("/HyperParameters/sagemaker_program").is_some() {
+        return Ok(());
+    }
+    let spec = args.get("AlgorithmSpecification");
+    if spec
+        .and_then(|s| s.get("ContainerEntrypoint"))
+        .and_then(Value::as_array)
+        .is_some_and(|e| !e.is_empty())
+    {
+        return Ok(());
+    }
+    if let Some(algorithm) = spec.and_then(|s| s.get("AlgorithmName")).and_then(Value::as_str) {
+        return Err(format!(
+            "step '{}' uses the marketplace algorithm '{algorithm}', which only runs on AWS",
+            step.name()
+        ));
+    }
+    match spec.and_then(|s| s.get("TrainingImage")) {
+        Some(Value::String(image)) => image_check(step.name(), image, jobs),
+        _ => Ok(()),
+    }
+}
+
+pub fn run(step: &FlatStep, args: &Value, ctx: &StepContext) -> Outcome {
+    match run_job(step, args, ctx) {
+        Ok(s) => Outcome::Succeeded(s),
+        Err(f) => Outcome::Failed(f),
+    }
+}
+
+/// Hyperparameters as the training toolkit reads them: every value JSON-decoded, or (if any
+/// value is not JSON) all kept as strings.
+fn decode_hyperparameters(raw: &Map<String, Value>) -> BTreeMap<String, Value> {
+    let decoded: Option<BTreeMap<String, Value>> = raw
+        .iter()
+        .map(|(k, v)| serde_json::from_str(&render_text(v)).ok().map(|d| (k.clone(), d)))
+        .collect();
+    decoded.unwrap_or_else(|| raw.iter().map(|(k, v)| (k.clone(), json!(render_text(v)))).collect())
+}
+
+/// Python's `str()` of a decoded hyperparameter, as the toolkit puts it on the command line.
+fn python_str(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Null => String::new(),
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| format!("{k}={}", python_str(v)))
+            .collect::<Vec<_>>()
+            .join(","),
+        other => other.to_string(),
+    }
+}
+
+/// The toolkit's environment value: strings as they are, anything else as compact JSON.
+fn env_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => sorted_json(other),
+    }
+}
+
+fn sorted_json(v: &Value) -> String {
+    fn sort(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let sorted: BTreeMap<&String, Value> = m.iter().map(|(k, v)| (k, sort(v))).collect();
+                serde_json::to_value(sorted).unwrap_or(Value::Null)
+            }
+            Value::Array(a) => Value::Array(a.iter().map(sort).collect()),
+            other => other.clone(),
+        }
+    }
+    sort(v).to_string()
+}
+
+/// `--name value` arguments for the user's hyperparameters, sorted by name.
+fn user_args(hps: &BTreeMap<String, Value>) -> Vec<String> {
+    hps.iter()
+        .flat_map(|(k, v)| [format!("--{k}"), python_str(v)])
+        .collect()
+}
+
+struct Channel {
+    name: String,
+    uri: String,
+    config: Value,
+}
+
+fn channels(step: &str, args: &Value) -> Result<Vec<Channel>, StepFailure> {
+    let mut out = Vec::new();
+    for c in args
+        .get("InputDataConfig")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = required(step, c, "/ChannelName")?;
+        if c.pointer("/DataSource/FileSystemDataSource").is_some() {
+            return Err(permanent(format!(
+                "step '{step}': channel '{name}' reads from EFS/FSx (FileSystemDataSource), which needs AWS"
+            )));
+        }
+        let uri = required(step, c, "/DataSource/S3DataSource/S3Uri")?;
+        let mut config = Map::new();
+        if let Some(ct) = c.get("ContentType") {
+            config.insert("ContentType".into(), json!(render_text(ct)));
+        }
+        let mode = c
+            .get("InputMode")
+            .or_else(|| args.pointer("/AlgorithmSpecification/TrainingInputMode"))
+            .map(render_text)
+            .unwrap_or_else(|| "File".into());
+        config.insert("TrainingInputMode".into(), json!(mode));
+        config.insert(
+            "S3DistributionType".into(),
+            json!(c
+                .pointer("/DataSource/S3DataSource/S3DataDistributionType")
+                .map(render_text)
+                .unwrap_or_else(|| "FullyReplicated".into())),
+        );
+        config.insert(
+            "RecordWrapperType".into(),
+            json!(c
+                .get("RecordWrapperType")
+                .map(render_text)
+                .unwrap_or_else(|| "None".into())),
+        );
+        if let Some(ct) = c.get("CompressionType") {
+            config.insert("CompressionType".into(), json!(render_text(ct)));
+        }
+        out.push(Channel {
+            name,
+            uri,
+            config: Value::Object(config),
+        });
+    }
+    Ok(out)
+}
+
+/// How the job's command is chosen.
+enum Mode {
+    /// `sagemaker_program` from `sagemaker_submit_directory`.
+    Script { program: String, submit_dir: String },
+    /// The request's own `ContainerEntrypoint`.
+    Entrypoint(Vec<String>),
+    /// A registered or built-in image runner.
+    Runner {
+        command: Vec<String>,
+        builtin_xgboost: bool,
+    },
+}
+
+fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSuccess, StepFailure> {
+    let name = step.name();
+    let job = Job::create(name, ctx, &ctx.jobs)?;
+    let created = util::now();
+    let ml = job.ml_root();
+    let ml_s = |rel: &str| ml.join(rel).to_string_lossy().into_owned();
+    let spec = args.get("AlgorithmSpecification").cloned().unwrap_or(Value::Null);
+    let image = spec.get("TrainingImage").map(render_text).unwrap_or_default();
+    let raw_hps = args
+        .get("HyperParameters")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let hps_strings: Map<String, Value> = raw_hps
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(render_text(v))))
+        .collect();
+    let decoded = decode_hyperparameters(&raw_hps);
+    let (framework, user): (BTreeMap<_, _>, BTreeMap<_, _>) =
+        decoded.into_iter().partition(|(k, _)| k.starts_with("sagemaker_"));
+
+    let mode = if let Some(program) = framework.get("sagemaker_program") {
+        let submit_dir = framework
+            .get("sagemaker_submit_directory")
+            .map(python_str)
+            .ok_or_else(|| {
+                permanent(format!(
+                    "step '{name}': hyperparameter sagemaker_program is set but sagemaker_submit_directory is not"
+                ))
+            })?;
+        Mode::Script {
+            program: python_str(program),
+            submit_dir,
+        }
+    } else if let Some(e) = spec
+        .get("ContainerEntrypoint")
+        .and_then(Value::as_array)
+        .filter(|e| !e.is_empty())
+    {
+        Mode::Entrypoint(e.iter().map(render_text).collect())
+    } else {
+        image_check(name, &image, &ctx.jobs).map_err(permanent)?;
+        let runner = ctx
+            .jobs
+            .runner_for(&image)
+            .map(|r| (r.command.clone(), r.pattern.clone()));
+        let (command, pattern) = runner.unwrap_or_default();
+        Mode::Runner {
+            command,
+            builtin_xgboost: pattern == XGBOOST_IMAGE_PATTERN,
+        }
+    };
+
+    // Inputs and configuration.
+    let channels = channels(name, args)?;
+    for c in &channels {
+        let host = job.host("channel", &format!("/opt/ml/input/data/{}", c.name))?;
+        job.stage(&format!("channel '{}'", c.name), &c.uri, &host)?;
+    }
+    let instance_type = args
+        .pointer("/ResourceConfig/InstanceType")
+        .map(render_text)
+        .unwrap_or_else(|| "local".into());
+    let resource_config = json!({
+        "current_host": HOST, "hosts": [HOST], "network_interface_name": "eth0",
+        "current_instance_type": instance_type, "current_group_name": INSTANCE_GROUP,
+        "instance_groups": [{"instance_group_name": INSTANCE_GROUP, "instance_type": instance_type, "hosts": [HOST]}],
+    });
+    let input_config: Map<String, Value> = channels.iter().map(|c| (c.name.clone(), c.config.clone())).collect();
+    let config_dir = job.host("config", "/opt/ml/input/config")?;
+    let mut job_config = args.as_object().cloned().unwrap_or_default();
+    job_config.insert("TrainingJobName".into(), json!(ctx.job_name));
+    let written = fs::create_dir_all(&config_dir)
+        .and_then(|_| {
+            fs::write(
+                config_dir.join("hyperparameters.json"),
+                Value::Object(hps_strings.clone()).to_string(),
+            )
+        })
+        .and_then(|_| {
+            fs::write(
+                config_dir.join("inputdataconfig.json"),
+                Value::Object(input_config.clone()).to_string(),
+            )
+        })
+        .and_then(|_| fs::write(config_dir.join("resourceconfig.json"), resource_config.to_string()))
+        .and_then(|_| {
+            fs::write(
+                config_dir.join("trainingjobconfig.json"),
+                Value::Object(job_config).to_string(),
+            )
+        });
+    for dir in ["model", "output/data", "output/intermediate", "code", "input/data"] {
+        let _ = fs::create_dir_all(job.dirs.ml.join(dir));
+    }
+    written.map_err(|e| permanent(format!("step '{name}': cannot write the job configuration: {e}")))?;
+
+    // The command.
+    let (program_name, module_dir) = match &mode {
+        Mode::Script { program, submit_dir } => (program.clone(), submit_dir.clone()),
+        _ => (String::new(), String::new()),
+    };
+    let (argv, cwd) = match &mode {
+        Mode::Script { program, submit_dir } => {
+            stage_source(&job, submit_dir)?;
+            let script = job.dirs.ml.join("code").join(program);
+            if !script.is_file() {
+                return Err(job_error(format!(
+                    "step '{name}': the entry point '{program}' is not in the source directory {submit_dir}"
+                )));
+            }
+            job.refuse_hardcoded_paths(&[script])?;
+            let mut argv = vec!["python3".to_string(), program.clone()];
+            argv.extend(user_args(&user));
+            (argv, "/opt/ml/code".to_string())
+        }
+        Mode::Entrypoint(e) => {
+            let mut argv = e.clone();
+            argv.extend(
+                spec.get("ContainerArguments")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .map(render_text),
+            );
+            job.refuse_hardcoded_paths(&scripts_in(&job, &argv))?;
+            (argv, job.dirs.work.to_string_lossy().into_owned())
+        }
+        Mode::Runner { command, .. } => (command.clone(), job.dirs.work.to_string_lossy().into_owned()),
+    };
+
+    // The training toolkit's environment.
+    let mut channel_names: Vec<&str> = channels.iter().map(|c| c.name.as_str()).collect();
+    channel_names.sort();
+    let channel_dirs: BTreeMap<&str, String> = channel_names
+        .iter()
+        .map(|c| (*c, ml_s(&format!("input/data/{c}"))))
+        .collect();
+    let user_value = serde_json::to_value(&user).unwrap_or(Value::Null);
+    let framework_params: BTreeMap<_, _> = framework
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "sagemaker_program" | "sagemaker_submit_directory"))
+        .collect();
+    let num_cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let module_name = program_name.strip_suffix(".py").unwrap_or(&program_name).to_string();
+    let training_env = json!({
+        "additional_framework_parameters": framework_params,
+        "channel_input_dirs": channel_dirs,
+        "current_host": HOST, "current_instance_group": INSTANCE_GROUP, "current_instance_type": instance_type,
+        "distribution_hosts": [], "distribution_instance_groups": [], "framework_module": null,
+        "hosts": [HOST], "hyperparameters": user_value, "input_config_dir": ml_s("input/config"),
+        "input_data_config": input_config, "input_dir": ml_s("input"),
+        "instance_groups": [INSTANCE_GROUP], "is_hetero": false, "is_master": true, "job_name": ctx.job_name,
+        "log_level": 20, "master_hostname": HOST, "model_dir": ml_s("model"), "module_dir": module_dir,
+        "module_name": module_name, "network_interface_name": "eth0", "num_cpus": num_cpus, "num_gpus": 0,
+        "num_neurons": 0, "output_data_dir": ml_s("output/data"), "output_dir": ml_s("output"),
+        "output_intermediate_dir": ml_s("output/intermediate"), "resource_config": resource_config,
+        "user_entry_point": program_name,
+    });
+    let mut env = environment(args.get("Environment"));
+    let sm = vec![
+        ("SM_MODEL_DIR", ml_s("model")),
+        ("SM_CHANNELS", sorted_json(&json!(channel_names))),
+        ("SM_HPS", sorted_json(&user_value)),
+        ("SM_USER_ARGS", sorted_json(&json!(user_args(&user)))),
+        ("SM_OUTPUT_DATA_DIR", ml_s("output/data")),
+        ("SM_OUTPUT_DIR", ml_s("output")),
+        ("SM_OUTPUT_INTERMEDIATE_DIR", ml_s("output/intermediate")),
+        ("SM_INPUT_DIR", ml_s("input")),
+        ("SM_INPUT_CONFIG_DIR", ml_s("input/config")),
+        (
+            "SM_INPUT_DATA_CONFIG",
+            sorted_json(&Value::Object(input_config.clone())),
+        ),
+        ("SM_RESOURCE_CONFIG", sorted_json(&resource_config)),
+        ("SM_NUM_CPUS", num_cpus.to_string()),
+        ("SM_NUM_GPUS", "0".into()),
+        ("SM_NUM_NEURONS", "0".into()),
+        ("SM_HOSTS", sorted_json(&json!([HOST]))),
+        ("SM_CURRENT_HOST", HOST.into()),
+        ("SM_CURRENT_INSTANCE_TYPE", instance_type.clone()),
+        ("SM_CURRENT_INSTANCE_GROUP", INSTANCE_GROUP.into()),
+        ("SM_NETWORK_INTERFACE_NAME", "eth0".into()),
+        ("SM_LOG_LEVEL", "20".into()),
+        ("SM_USER_ENTRY_POINT", program_name.clone()),
+        ("SM_MODULE_NAME", module_name.clone()),
+        ("SM_MODULE_DIR", module_dir.clone()),
+        ("SM_FRAMEWORK_MODULE", String::new()),
+        ("SM_FRAMEWORK_PARAMS", sorted_json(&json!(framework_params))),
+        ("SM_TRAINING_ENV", sorted_json(&training_env)),
+        ("TRAINING_JOB_NAME", ctx.job_name.clone()),
+        ("TRAINING_JOB_ARN", util::job_arn("training-job", &ctx.job_name)),
+        ("SAGEPIPE_IMAGE_URI", image.clone()),
+    ];
+    for c in &channel_names {
+        env.push((
+            format!("SM_CHANNEL_{}", c.to_uppercase()),
+            ml_s(&format!("input/data/{c}")),
+        ));
+    }
+    for (k, v) in &user {
+        env.push((format!("SM_HP_{}", k.to_uppercase()), env_value(v)));
+    }
+    env.extend(sm.into_iter().map(|(k, v)| (k.to_string(), v)));
+
+    let started = util::now();
+    let result = job.run(&argv, &env, &cwd, max_runtime(args));
+    let run = match result {
+        Ok(r) => r,
+        Err(mut f) => {
+            // The toolkit's convention: a failing script may explain itself in output/failure.
+            if let Ok(msg) = fs::read_to_string(job.dirs.ml.join("output/failure")) {
+                if !msg.trim().is_empty() {
+                    f.reason = format!("{}\n{}", msg.trim(), f.reason);
+                }
+            }
+            return Err(f);
+        }
+    };
+    let ended = util::now();
+
+    // Outputs.
+    let output_path = required(name, args, "/OutputDataConfig/S3OutputPath")?;
+    let base = format!("{}/{}/output", output_path.trim_end_matches('/'), ctx.job_name);
+    let model_uri = format!("{base}/model.tar.gz");
+    let pack = |dir: &str, uri: &str| -> Result<(), StepFailure> {
+        let dest = ctx
+            .store
+            .uri_to_path(uri)
+            .map_err(|e| permanent(format!("step '{name}': {e}")))?;
+        job::pack_tar_gz(&job.dirs.ml.join(dir), &dest)
+            .map_err(|e| job_error(format!("step '{name}': cannot pack {dir} into {uri}: {e}")))
+    };
+    pack("model", &model_uri)?;
+    let mut artifacts: Vec<_> = artifact_record(ctx, &model_uri).into_iter().collect();
+    if dir_has_files(&job.dirs.ml.join("output/data")) {
+        let uri = format!("{base}/output.tar.gz");
+        pack("output/data", &uri)?;
+        artifacts.extend(artifact_record(ctx, &uri));
+    }
+
+    let definitions: Vec<(String, String)> = spec
+        .get("MetricDefinitions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|d| Some((render_text(d.get("Name")?), render_text(d.get("Regex")?))))
+        .collect();
+    let builtin = matches!(
+        mode,
+        Mode::Runner {
+            builtin_xgboost: true,
+            ..
+        }
+    );
+    let metrics =
+        final_metrics(&run.log, &definitions, builtin, ended).map_err(|e| permanent(format!("step '{name}': {e}")))?;
+
+    let arn = util::job_arn("training-job", &ctx.job_name);
+    let mut props: Map<String, Value> = args.as_object().cloned().unwrap_or_default();
+    props.insert("TrainingJobName".into(), json!(ctx.job_name));
+    props.insert("TrainingJobArn".into(), json!(arn));
+    props.insert("TrainingJobStatus".into(), json!("Completed"));
+    props.insert("SecondaryStatus".into(), json!("Completed"));
+    props.insert("HyperParameters".into(), Value::Object(hps_strings));
+    props.insert("ModelArtifacts".into(), json!({"S3ModelArtifacts": model_uri}));
+    props.insert("FinalMetricDataList".into(), json!(metrics));
+    props.insert("CreationTime".into(), json!(util::iso8601(created)));
+    props.insert("TrainingStartTime".into(), json!(util::iso8601(started)));
+    props.insert("TrainingEndTime".into(), json!(util::iso8601(ended)));
+    props.insert("LastModifiedTime".into(), json!(util::iso8601(ended)));
+    props.insert("TrainingTimeInSeconds".into(), json!(run.seconds.ceil() as u64));
+    props.insert("BillableTimeInSeconds".into(), json!(run.seconds.ceil() as u64));
+    let mut metadata = Map::new();
+    metadata.insert("TrainingJob".into(), json!({"Arn": arn}));
+    Ok(StepSuccess {
+        properties: Value::Object(props),
+        metadata,
+        artifacts,
+    })
+}
+
+/// Put the source directory (`sourcedir.tar.gz` URI, or a directory) at `/opt/ml/code`.
+fn stage_source(job: &Job, submit_dir: &str) -> Result<(), StepFailure> {
+    let code = job.dirs.ml.join("code");
+    let src = job
+        .ctx
+        .store
+        .uri_to_path(submit_dir)
+        .map_err(|e| permanent(format!("step '{}': sagemaker_submit_directory: {e}", job.step)))?;
+    let staged = if src.is_dir() {
+        job::copy_tree(&src, &code)
+    } else {
+        job::unpack_tar_gz(&src, &code)
+    };
+    staged.map_err(|e| {
+        job_error(format!(
+            "step '{}': cannot unpack the source directory {submit_dir} ({}): {e}",
+            job.step,
+            src.display()
+        ))
+    })
+}
+
+/// Each metric's last value in the log. User definitions are applied to each line as printed
+/// and as CloudWatch shows it (tabs as `#011`); the built-in XGBoost algorithm also reports
+/// every `train-<metric>`/`validation-<metric>` it logs, as the service does.
+fn final_metrics(
+    log: &str,
+    definitions: &[(String, String)],
+    builtin_xgboost: bool,
+    t: f64,
+) -> Result<Vec<Value>, String> {
+    let compiled: Vec<(String, Regex)> = definitions
+        .iter()
+        .map(|(n, r)| {
+            Regex::new(r)
+                .map(|re| (n.clone(), re))
+                .map_err(|e| format!("MetricDefinitions '{n}' has an invalid regex: {e}"))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut last: Vec<(String, f64)> = Vec::new();
+    let mut set = |name: &str, value: f64| match last.iter_mut().find(|(n, _)| n == name) {
+        Some(slot) => slot.1 = value,
+        None => last.push((name.to_string(), value)),
+    };
+    let xgb_line = Regex::new(r"^\[\d+\]").map_err(|e| e.to_string())?;
+    let xgb_metric = Regex::new(r"(train|validation)-([A-Za-z0-9@:_\-]+?):([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)")
+        .map_err(|e| e.to_string())?;
+    for line in log.lines() {
+        let encoded = line.replace('\t', "#011");
+        for (name, re) in &compiled {
+            let caps = re.captures(line).or_else(|| re.captures(&encoded));
+            if let Some(v) = caps.and_then(|c| c.get(1)).and_then(|m| m.as_str().parse::<f64>().ok()) {
+                set(name, v);
+            }
+        }
+        if builtin_xgboost && xgb_line.is_match(line) {
+            for c in xgb_metric.captures_iter(line) {
+                if let Ok(v) = c[3].parse::<f64>() {
+                    set(&format!("{}:{}", &c[1], &c[2]), v);
+                }
+            }
+        }
+    }
+    Ok(last
+        .into_iter()
+        .filter(|(_, v)| v.is_finite())
+        .map(|(n, v)| json!({"MetricName": n, "Value": v, "Timestamp": util::iso8601(t)}))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hyperparameters_decode_like_the_toolkit() {
+        let raw = json!({"sagemaker_program": "\"train.py\"", "epochs": "10", "lr": "0.1", "name": "\"abc\"", "flag": "true"});
+        let d = decode_hyperparameters(raw.as_object().expect("obj"));
+        assert_eq!(d["sagemaker_program"], json!("train.py"));
+        assert_eq!(python_str(&d["flag"]), "True");
+        let user: BTreeMap<_, _> = d.into_iter().filter(|(k, _)| !k.starts_with("sagemaker_")).collect();
+        assert_eq!(
+            user_args(&user),
+            ["--epochs", "10", "--flag", "True", "--lr", "0.1", "--name", "abc"]
+        );
+        // One value that is not JSON: all stay strings.
+        let raw = json!({"a": "1", "b": "not json"});
+        let d = decode_hyperparameters(raw.as_object().expect("obj"));
+        assert_eq!(d["a"], json!("1"));
+    }
+
+    #[test]
+    fn metrics_take_the_last_match_and_cloudwatch_tabs() {
+        let log = "[0]\ttrain-rmse:3.5\tvalidation-rmse:3.9\n[1]\ttrain-rmse:2.5\tvalidation-rmse:2.75\nloss=0.5\nloss=0.25\n";
+        let defs = vec![
+            ("loss".to_string(), r"loss=([0-9.]+)".to_string()),
+            (
+                "validation:rmse".to_string(),
+                r".*\[[0-9]+\].*#011validation-rmse:([-+]?[0-9]*\.?[0-9]+)".to_string(),
+            ),
+        ];
+        let m = final_metrics(log, &defs, true, 0.0).expect("ok");
+        let get = |n: &str| m.iter().find(|x| x["MetricName"] == n).map(|x| x["Value"].clone());
+        assert_eq!(get("loss"), Some(json!(0.25)));
+        assert_eq!(get("validation:rmse"), Some(json!(2.75)));
+        assert_eq!(get("train:rmse"), Some(json!(2.5)));
+        let bad = vec![("x".to_string(), "(".to_string())];
+        assert!(final_metrics(log, &bad, false, 0.0).is_err());
+    }
+
+    #[test]
+    fn env_values_are_compact_sorted_json() {
+        assert_eq!(env_value(&json!({"b": 1, "a": [1, 2]})), r#"{"a":[1,2],"b":1}"#);
+        assert_eq!(env_value(&json!("x")), "x");
+    }
+
+    #[test]
+    fn check_accepts_script_mode_and_known_images_only() {
+        let step = |args: Value| FlatStep {
+            def: serde_json::from_value(json!({"Name": "T", "Type": "Training", "Arguments": args})).expect("def"),
+            parent: None,
+            loc: vec![],
+        };
+        let jobs = JobSettings::default();
+        assert!(check(
+            &step(json!({"AlgorithmSpecification": {"TrainingImage": "x/sagemaker-xgboost:1.7-1"}})),
+            &jobs
+        )
+        .is_ok());
+        assert!(check(
+            &step(json!({"AlgorithmSpecification": {"TrainingImage": "x/other:1"},
+            "HyperParameters": {"sagemaker_program": "\"t.py\""}})),
+            &jobs
+        )
+        .is_ok());
+        let err = check(
+            &step(json!({"AlgorithmSpecification": {"TrainingImage": "x/other:1"}})),
+            &jobs,
+        )
+        .expect_err("unknown image");
+        assert!(
+            err.contains("'T'") && err.contains("x/other:1") && err.contains("register_image"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn channels_need_s3_uris() {
+        let args = json!({"InputDataConfig": [{"ChannelName": "train", "DataSource": {"S3DataSource": {"S3Uri": "s3://b/k"}}, "ContentType": "text/csv"}]});
+        let Ok(c) = channels("T", &args) else {
+            panic!("channels parse")
+        };
+        assert_eq!(c[0].config["ContentType"], json!("text/csv"));
+        assert!(channels("T", &json!({"InputDataConfig": [{"ChannelName": "x"}]})).is_err());
+    }
+
+    #[test]
+    fn python_str_of_dicts_is_key_value_pairs() {
+        assert_eq!(python_str(&json!({"a": 1, "b": "x"})), "a=1,b=x");
+    }
+}

@@ -1,0 +1,167 @@
+//! Transform steps (CreateTransformJob): batch transform of every input file with a model
+//! recorded by a CreateModel step, written as `<input file>.out` under
+//! `TransformOutput.S3OutputPath`. Models it can serve: the built-in XGBoost algorithm's, and
+//! script-mode models (`SAGEMAKER_PROGRAM` with `model_fn`/`input_fn`/`predict_fn`/`output_fn`).
+//! The serving itself is `sagepipe._algorithms.batch_transform`, run as a job.
+
+use regex::Regex;
+use serde_json::{json, Map, Value};
+use std::fs;
+
+use super::job::{self, job_error, permanent, Job, XGBOOST_IMAGE_PATTERN};
+use super::processing::{environment, required};
+use super::{artifact_record, Outcome, StepFailure, StepSuccess};
+use crate::core::definition::FlatStep;
+use crate::core::engine::StepContext;
+use crate::core::expr::render_text;
+use crate::core::util;
+
+pub fn run(step: &FlatStep, args: &Value, ctx: &StepContext) -> Outcome {
+    match run_job(step, args, ctx) {
+        Ok(s) => Outcome::Succeeded(s),
+        Err(f) => Outcome::Failed(f),
+    }
+}
+
+/// Data processing locally: no JSONPath filters; `JoinSource` `Input` joins CSV lines.
+fn check_data_processing(step: &str, args: &Value) -> Result<(), StepFailure> {
+    let Some(dp) = args.get("DataProcessing") else {
+        return Ok(());
+    };
+    for (key, allowed) in [
+        ("InputFilter", &["$"][..]),
+        ("OutputFilter", &["$"][..]),
+        ("JoinSource", &["None", "Input"][..]),
+    ] {
+        if let Some(v) = dp.get(key).map(render_text) {
+            if !allowed.contains(&v.as_str()) {
+                return Err(permanent(format!(
+                    "step '{step}': DataProcessing.{key} = {v:?} is not supported locally (only {})",
+                    allowed.join(" or ")
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSuccess, StepFailure> {
+    let name = step.name();
+    check_data_processing(name, args)?;
+    let model_name = required(name, args, "/ModelName")?;
+    let model = ctx.store.load_model(&model_name).map_err(|_| {
+        permanent(format!(
+            "step '{name}': model '{model_name}' is not in this store; a CreateModel step (ModelStep) of a local run \
+             records the models a TransformStep can serve"
+        ))
+    })?;
+    let container = model
+        .get("PrimaryContainer")
+        .or_else(|| model.pointer("/Containers/0"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let image = container.get("Image").map(render_text).unwrap_or_default();
+    let model_env = environment(container.get("Environment"));
+    let env_of = |k: &str| model_env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let program = env_of("SAGEMAKER_PROGRAM").filter(|p| !p.is_empty());
+    let xgboost = Regex::new(XGBOOST_IMAGE_PATTERN).is_ok_and(|re| re.is_match(&image));
+    let mode = match (&program, xgboost) {
+        (Some(_), _) => "script",
+        (None, true) => "xgboost",
+        (None, false) => {
+            return Err(permanent(format!(
+                "step '{name}': model '{model_name}' (image '{image}') cannot be served locally: batch transform runs \
+                 models of the built-in XGBoost algorithm and script-mode models (SAGEMAKER_PROGRAM with model_fn/\
+                 input_fn/predict_fn/output_fn)"
+            )))
+        }
+    };
+
+    let job = Job::create(name, ctx, &ctx.jobs)?;
+    let created = util::now();
+    let ml = job.ml_root();
+    let model_dir = job.dirs.ml.join("model");
+    if let Some(url) = container.get("ModelDataUrl").map(render_text).filter(|u| !u.is_empty()) {
+        let path = ctx
+            .store
+            .uri_to_path(&url)
+            .map_err(|e| permanent(format!("step '{name}': ModelDataUrl: {e}")))?;
+        let staged = if path.is_dir() {
+            job::copy_tree(&path, &model_dir)
+        } else {
+            job::unpack_tar_gz(&path, &model_dir)
+        };
+        staged.map_err(|e| job_error(format!("step '{name}': cannot unpack the model {url}: {e}")))?;
+    }
+    fs::create_dir_all(&model_dir).map_err(|e| permanent(format!("step '{name}': {e}")))?;
+    let code_dir = match env_of("SAGEMAKER_SUBMIT_DIRECTORY").filter(|d| !d.is_empty()) {
+        Some(dir) if dir.starts_with("/opt/ml/") => dir,
+        Some(uri) => {
+            let path = ctx
+                .store
+                .uri_to_path(&uri)
+                .map_err(|e| permanent(format!("step '{name}': SAGEMAKER_SUBMIT_DIRECTORY: {e}")))?;
+            let code = job.dirs.ml.join("code");
+            let staged = if path.is_dir() {
+                job::copy_tree(&path, &code)
+            } else {
+                job::unpack_tar_gz(&path, &code)
+            };
+            staged.map_err(|e| job_error(format!("step '{name}': cannot unpack the source directory {uri}: {e}")))?;
+            "/opt/ml/code".to_string()
+        }
+        None => "/opt/ml/model/code".to_string(),
+    };
+
+    let input_uri = required(name, args, "/TransformInput/DataSource/S3DataSource/S3Uri")?;
+    let input_dir = job.host("input", "/opt/ml/transform/input")?;
+    let output_dir = job.host("output", "/opt/ml/transform/output")?;
+    job.stage("transform input", &input_uri, &input_dir)?;
+    fs::create_dir_all(&output_dir).map_err(|e| permanent(format!("step '{name}': {e}")))?;
+    let output_uri = required(name, args, "/TransformOutput/S3OutputPath")?;
+    let text = |p: &str| args.pointer(p).map(render_text);
+    let config = json!({
+        "mode": mode,
+        "image": image,
+        "program": program,
+        "model_dir": "/opt/ml/model",
+        "code_dir": code_dir,
+        "input_dir": "/opt/ml/transform/input",
+        "output_dir": "/opt/ml/transform/output",
+        "content_type": text("/TransformInput/ContentType"),
+        "split_type": text("/TransformInput/SplitType").unwrap_or_else(|| "None".into()),
+        "compression_type": text("/TransformInput/CompressionType").unwrap_or_else(|| "None".into()),
+        "accept": text("/TransformOutput/Accept"),
+        "assemble_with": text("/TransformOutput/AssembleWith").unwrap_or_else(|| "None".into()),
+        "batch_strategy": text("/BatchStrategy").unwrap_or_else(|| "MultiRecord".into()),
+        "join_source": text("/DataProcessing/JoinSource").unwrap_or_else(|| "None".into()),
+    });
+    let mut env = model_env.clone();
+    env.extend(environment(args.get("Environment")));
+    env.push(("SAGEPIPE_TRANSFORM".into(), config.to_string()));
+    env.push(("SM_MODEL_DIR".into(), ml.join("model").to_string_lossy().into_owned()));
+    env.push(("SAGEPIPE_IMAGE_URI".into(), image));
+    let argv: Vec<String> = ["python3", "-m", "sagepipe._algorithms.batch_transform"]
+        .map(String::from)
+        .to_vec();
+    let started = util::now();
+    job.run(&argv, &env, &job.dirs.work.to_string_lossy(), None)?;
+    job.collect("transform output", &output_dir, &output_uri)?;
+    let ended = util::now();
+
+    let arn = util::job_arn("transform-job", &ctx.job_name);
+    let mut props: Map<String, Value> = args.as_object().cloned().unwrap_or_default();
+    props.insert("TransformJobName".into(), json!(ctx.job_name));
+    props.insert("TransformJobArn".into(), json!(arn));
+    props.insert("TransformJobStatus".into(), json!("Completed"));
+    props.insert("CreationTime".into(), json!(util::iso8601(created)));
+    props.insert("TransformStartTime".into(), json!(util::iso8601(started)));
+    props.insert("TransformEndTime".into(), json!(util::iso8601(ended)));
+    let mut metadata = Map::new();
+    metadata.insert("TransformJob".into(), json!({"Arn": arn}));
+    Ok(StepSuccess {
+        properties: Value::Object(props),
+        metadata,
+        artifacts: artifact_record(ctx, &output_uri).into_iter().collect(),
+    })
+}

@@ -1,0 +1,376 @@
+//! The local model registry: models (CreateModel) and model package groups with numbered
+//! versions (CreateModelPackage). Records are the service's Describe* response shapes (times
+//! as epoch seconds), so a boto3-shaped client only converts times.
+
+use serde_json::{json, Map, Value};
+use std::fs;
+use std::path::PathBuf;
+
+use super::{read_json, write_json, FileLock, Store};
+use crate::core::error::{CoreError, CoreResult};
+use crate::core::util::{self, ACCOUNT, REGION};
+
+/// The service's approval statuses.
+pub const APPROVAL_STATUSES: &[&str] = &["Approved", "Rejected", "PendingManualApproval"];
+/// Fields of a CreateModelPackage request copied into the package record as they are.
+const PACKAGE_FIELDS: &[&str] = &[
+    "ModelPackageDescription",
+    "InferenceSpecification",
+    "ValidationSpecification",
+    "SourceAlgorithmSpecification",
+    "CertifyForMarketplace",
+    "MetadataProperties",
+    "ModelMetrics",
+    "DriftCheckBaselines",
+    "CustomerMetadataProperties",
+    "Domain",
+    "Task",
+    "SamplePayloadUrl",
+    "AdditionalInferenceSpecifications",
+    "SkipModelValidation",
+    "SourceUri",
+    "SecurityConfig",
+    "ModelCard",
+    "ModelLifeCycle",
+    "Tags",
+];
+
+pub fn model_arn(name: &str) -> String {
+    format!("arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/{}", name.to_lowercase())
+}
+
+pub fn model_package_arn(group: &str, version: u64) -> String {
+    format!("arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{group}/{version}")
+}
+
+pub fn model_package_group_arn(group: &str) -> String {
+    format!("arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package-group/{group}")
+}
+
+/// The service's name rule for models and model package groups.
+fn valid_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+}
+
+fn check_name(kind: &str, name: &str) -> CoreResult<()> {
+    if valid_name(name) {
+        Ok(())
+    } else {
+        Err(CoreError::Validation(format!(
+            "{kind} name {name:?} is not valid: expected 1 to 63 letters, digits and hyphens, starting and ending \
+             with a letter or digit"
+        )))
+    }
+}
+
+/// `(group, version)` from a model package ARN, or from `<group>/<version>`.
+fn parse_package_arn(arn: &str) -> Option<(String, u64)> {
+    let rest = arn.rsplit_once(":model-package/").map_or(arn, |(_, r)| r);
+    let (group, version) = rest.split_once('/')?;
+    Some((group.to_string(), version.parse().ok()?))
+}
+
+impl Store {
+    fn registry(&self) -> PathBuf {
+        self.root().join("registry")
+    }
+
+    fn group_dir(&self, group: &str) -> PathBuf {
+        self.registry().join("model-packages").join(group)
+    }
+
+    /// Record a model (a DescribeModel-shaped record with `ModelName`).
+    pub fn put_model(&self, record: &Value) -> CoreResult<()> {
+        let name = record.get("ModelName").and_then(Value::as_str).unwrap_or_default();
+        check_name("model", name)?;
+        write_json(&self.registry().join("models").join(format!("{name}.json")), record)
+    }
+
+    pub fn load_model(&self, name: &str) -> CoreResult<Value> {
+        let not_found = || CoreError::NotFound {
+            kind: "model",
+            name: name.to_string(),
+            suggestion: None,
+        };
+        if !valid_name(name) {
+            return Err(not_found());
+        }
+        read_json(&self.registry().join("models").join(format!("{name}.json")))?.ok_or_else(not_found)
+    }
+
+    /// CreateModelPackage: the next version of the group (created if missing); returns the
+    /// DescribeModelPackage-shaped record.
+    pub fn create_model_package(&self, request: &Value) -> CoreResult<Value> {
+        let group = request
+            .get("ModelPackageGroupName")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                CoreError::Validation(
+                    "CreateModelPackage needs a ModelPackageGroupName (unversioned packages are not supported locally)"
+                        .into(),
+                )
+            })?;
+        check_name("model package group", group)?;
+        let status = request
+            .get("ModelApprovalStatus")
+            .and_then(Value::as_str)
+            .unwrap_or("PendingManualApproval");
+        check_status(status)?;
+        let dir = self.group_dir(group);
+        let _lock = FileLock::acquire(&dir.join(".lock"))?;
+        let t = util::now();
+        let group_path = dir.join("group.json");
+        if read_json::<Value>(&group_path)?.is_none() {
+            write_json(
+                &group_path,
+                &json!({
+                    "ModelPackageGroupName": group,
+                    "ModelPackageGroupArn": model_package_group_arn(group),
+                    "ModelPackageGroupDescription": "",
+                    "CreationTime": t,
+                    "ModelPackageGroupStatus": "Completed",
+                }),
+            )?;
+        }
+        let version = self.package_versions(group)?.last().copied().unwrap_or(0) + 1;
+        let mut rec = Map::new();
+        rec.insert("ModelPackageName".into(), json!(group));
+        rec.insert("ModelPackageGroupName".into(), json!(group));
+        rec.insert("ModelPackageVersion".into(), json!(version));
+        rec.insert("ModelPackageArn".into(), json!(model_package_arn(group, version)));
+        rec.insert("CreationTime".into(), json!(t));
+        rec.insert("LastModifiedTime".into(), json!(t));
+        rec.insert("ModelPackageStatus".into(), json!("Completed"));
+        rec.insert(
+            "ModelPackageStatusDetails".into(),
+            json!({"ValidationStatuses": [], "ImageScanStatuses": []}),
+        );
+        rec.insert("ModelApprovalStatus".into(), json!(status));
+        rec.insert("CertifyForMarketplace".into(), json!(false));
+        for k in PACKAGE_FIELDS {
+            if let Some(v) = request.get(*k).filter(|v| !v.is_null()) {
+                rec.insert((*k).to_string(), v.clone());
+            }
+        }
+        let rec = Value::Object(rec);
+        write_json(&dir.join("versions").join(format!("{version}.json")), &rec)?;
+        Ok(rec)
+    }
+
+    fn package_versions(&self, group: &str) -> CoreResult<Vec<u64>> {
+        let mut versions: Vec<u64> = match fs::read_dir(self.group_dir(group).join("versions")) {
+            Ok(entries) => entries
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.strip_suffix(".json")?.parse().ok())
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
+            Err(e) => return Err(CoreError::store(self.group_dir(group), e)),
+        };
+        versions.sort_unstable();
+        Ok(versions)
+    }
+
+    /// ListModelPackageGroups summaries, oldest first.
+    pub fn list_model_package_groups(&self) -> CoreResult<Vec<Value>> {
+        let mut groups: Vec<Value> = fs::read_dir(self.registry().join("model-packages"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| read_json::<Value>(&e.path().join("group.json")).ok().flatten())
+            .collect();
+        groups.sort_by(|a, b| time_of(a).total_cmp(&time_of(b)));
+        Ok(groups)
+    }
+
+    /// ListModelPackages summaries of a group, by version.
+    pub fn list_model_packages(&self, group: &str) -> CoreResult<Vec<Value>> {
+        self.check_group(group)?;
+        let mut out = Vec::new();
+        for v in self.package_versions(group)? {
+            if let Some(rec) = read_json::<Value>(&self.group_dir(group).join("versions").join(format!("{v}.json")))? {
+                let mut s = Map::new();
+                for k in [
+                    "ModelPackageName",
+                    "ModelPackageGroupName",
+                    "ModelPackageVersion",
+                    "ModelPackageArn",
+                    "ModelPackageDescription",
+                    "CreationTime",
+                    "ModelPackageStatus",
+                    "ModelApprovalStatus",
+                ] {
+                    if let Some(x) = rec.get(k) {
+                        s.insert(k.into(), x.clone());
+                    }
+                }
+                out.push(Value::Object(s));
+            }
+        }
+        Ok(out)
+    }
+
+    fn check_group(&self, group: &str) -> CoreResult<()> {
+        if valid_name(group) && self.group_dir(group).join("group.json").is_file() {
+            return Ok(());
+        }
+        let names: Vec<String> = self
+            .list_model_package_groups()?
+            .iter()
+            .filter_map(|g| {
+                g.get("ModelPackageGroupName")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .collect();
+        Err(CoreError::NotFound {
+            kind: "model package group",
+            name: group.to_string(),
+            suggestion: crate::core::error::suggest(group, names.iter().map(String::as_str)),
+        })
+    }
+
+    fn package_path(&self, arn: &str) -> CoreResult<PathBuf> {
+        let not_found = || CoreError::NotFound {
+            kind: "model package",
+            name: arn.to_string(),
+            suggestion: None,
+        };
+        let (group, version) = parse_package_arn(arn).ok_or_else(not_found)?;
+        if !valid_name(&group) {
+            return Err(not_found());
+        }
+        let path = self.group_dir(&group).join("versions").join(format!("{version}.json"));
+        if path.is_file() {
+            Ok(path)
+        } else {
+            Err(not_found())
+        }
+    }
+
+    /// DescribeModelPackage by ARN (or `<group>/<version>`).
+    pub fn describe_model_package(&self, arn: &str) -> CoreResult<Value> {
+        let path = self.package_path(arn)?;
+        read_json(&path)?.ok_or_else(|| CoreError::NotFound {
+            kind: "model package",
+            name: arn.to_string(),
+            suggestion: None,
+        })
+    }
+
+    /// UpdateModelPackage: `ModelApprovalStatus`, `ApprovalDescription`,
+    /// `CustomerMetadataProperties` (merged) and `CustomerMetadataPropertiesToRemove`.
+    pub fn update_model_package(&self, arn: &str, update: &Value) -> CoreResult<Value> {
+        let path = self.package_path(arn)?;
+        let _lock = FileLock::acquire(&path.with_extension("lock"))?;
+        let mut rec: Map<String, Value> = read_json(&path)?.unwrap_or_default();
+        if let Some(status) = update.get("ModelApprovalStatus").and_then(Value::as_str) {
+            check_status(status)?;
+            rec.insert("ModelApprovalStatus".into(), json!(status));
+        }
+        if let Some(d) = update.get("ApprovalDescription").filter(|v| !v.is_null()) {
+            rec.insert("ApprovalDescription".into(), d.clone());
+        }
+        if let Some(Value::Object(add)) = update.get("CustomerMetadataProperties") {
+            let entry = rec
+                .entry("CustomerMetadataProperties")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(m) = entry {
+                m.extend(add.clone());
+            }
+        }
+        if let Some(Value::Array(keys)) = update.get("CustomerMetadataPropertiesToRemove") {
+            if let Some(Value::Object(m)) = rec.get_mut("CustomerMetadataProperties") {
+                for k in keys.iter().filter_map(Value::as_str) {
+                    m.remove(k);
+                }
+            }
+        }
+        rec.insert("LastModifiedTime".into(), json!(util::now()));
+        let rec = Value::Object(rec);
+        write_json(&path, &rec)?;
+        Ok(rec)
+    }
+}
+
+fn check_status(status: &str) -> CoreResult<()> {
+    if APPROVAL_STATUSES.contains(&status) {
+        Ok(())
+    } else {
+        Err(CoreError::Validation(format!(
+            "ModelApprovalStatus {status:?} is not one of {}",
+            APPROVAL_STATUSES.join(", ")
+        )))
+    }
+}
+
+fn time_of(v: &Value) -> f64 {
+    v.get("CreationTime").and_then(Value::as_f64).unwrap_or(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_count_from_one_and_updates_stick() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        let req = json!({"ModelPackageGroupName": "Abalone", "ModelMetrics": {"ModelQuality": {}},
+                         "CustomerMetadataProperties": {"a": "1"}});
+        let v1 = store.create_model_package(&req).expect("v1");
+        let v2 = store.create_model_package(&req).expect("v2");
+        assert_eq!(v1["ModelPackageVersion"], json!(1));
+        assert_eq!(
+            v2["ModelPackageArn"],
+            json!("arn:aws:sagemaker:local:000000000000:model-package/Abalone/2")
+        );
+        assert_eq!(v1["ModelApprovalStatus"], json!("PendingManualApproval"));
+        assert_eq!(store.list_model_packages("Abalone").expect("list").len(), 2);
+        assert_eq!(store.list_model_package_groups().expect("groups").len(), 1);
+        let arn = v2["ModelPackageArn"].as_str().expect("arn");
+        let up = store
+            .update_model_package(
+                arn,
+                &json!({"ModelApprovalStatus": "Approved", "CustomerMetadataProperties": {"b": "2"}}),
+            )
+            .expect("update");
+        assert_eq!(up["CustomerMetadataProperties"], json!({"a": "1", "b": "2"}));
+        assert_eq!(
+            store.describe_model_package("Abalone/2").expect("d")["ModelApprovalStatus"],
+            json!("Approved")
+        );
+        assert!(store
+            .update_model_package(arn, &json!({"ModelApprovalStatus": "Maybe"}))
+            .is_err());
+        assert!(matches!(
+            store.describe_model_package("Abalone/3"),
+            Err(CoreError::NotFound { .. })
+        ));
+        assert!(matches!(
+            store.list_model_packages("Abalon"),
+            Err(CoreError::NotFound {
+                suggestion: Some(_),
+                ..
+            })
+        ));
+        assert!(store
+            .create_model_package(&json!({"ModelPackageGroupName": "../x"}))
+            .is_err());
+    }
+
+    #[test]
+    fn models_round_trip() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        store
+            .put_model(&json!({"ModelName": "m-1", "PrimaryContainer": {}}))
+            .expect("put");
+        assert_eq!(store.load_model("m-1").expect("load")["ModelName"], json!("m-1"));
+        assert!(store.load_model("../m").is_err());
+    }
+}
