@@ -70,16 +70,18 @@ impl Dag {
     }
 
     fn reach(&self, starts: &[usize], dir: Direction) -> BTreeSet<usize> {
-        let mut seen = BTreeSet::new();
+        // A visited vector, not a set: indices are dense and big pipelines walk this a lot.
+        let mut seen = vec![false; self.graph.node_count()];
         let mut queue: VecDeque<usize> = starts.iter().copied().collect();
         while let Some(i) = queue.pop_front() {
             for n in self.graph.neighbors_directed(NodeIndex::new(i), dir) {
-                if seen.insert(n.index()) {
+                if !seen[n.index()] {
+                    seen[n.index()] = true;
                     queue.push_back(n.index());
                 }
             }
         }
-        seen
+        seen.iter().enumerate().filter_map(|(i, &s)| s.then_some(i)).collect()
     }
 
     /// All steps reachable from `starts` (not including them unless on a cycle).

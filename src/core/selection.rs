@@ -258,7 +258,7 @@ pub fn plan(
     let entries = c
         .order
         .iter()
-        .map(|&i| entry(c, i, &selected, &reused, reference))
+        .map(|&i| entry(c, i, &selected, &reused, &below, reference))
         .collect();
     Ok(Plan {
         selected,
@@ -273,6 +273,7 @@ fn entry(
     i: usize,
     selected: &BTreeSet<usize>,
     reused: &BTreeSet<usize>,
+    below_selection: &BTreeSet<usize>,
     reference: Option<&ReferenceRun>,
 ) -> PlanEntry {
     let name = c.name_of(i).to_string();
@@ -317,7 +318,7 @@ fn entry(
             artifacts,
         };
     }
-    let downstream = c.dag.ancestors(&[i]).iter().any(|a| selected.contains(a));
+    let downstream = below_selection.contains(&i);
     PlanEntry {
         step: name,
         action: Action::NotSelected,
@@ -362,14 +363,17 @@ fn check_reference(
     }
     for &u in reused {
         let name = c.name_of(u);
-        let dependents: Vec<String> = names(
-            c,
-            c.dag
-                .descendants(&[u])
-                .into_iter()
-                .filter(|d| selected.contains(d))
-                .take(3),
-        );
+        // Only worded in an error: walking the graph for every reused step is quadratic.
+        let dependents = || -> Vec<String> {
+            names(
+                c,
+                c.dag
+                    .descendants(&[u])
+                    .into_iter()
+                    .filter(|d| selected.contains(d))
+                    .take(3),
+            )
+        };
         match r.steps.get(name) {
             Some(s) if s.step_status == "Succeeded" => {}
             Some(s) => problems.push(problem(
@@ -378,7 +382,7 @@ fn check_reference(
                 format!(
                     "selected step(s) [{}] depend on '{name}', which is {} in reference execution {arn}; a \
                      non-selected step can only be reused if it Succeeded (select it too, or use another reference)",
-                    dependents.join(", "),
+                    dependents().join(", "),
                     s.step_status
                 ),
             )),
@@ -388,7 +392,7 @@ fn check_reference(
                 format!(
                     "selected step(s) [{}] depend on '{name}', which did not run in reference execution {arn} (status \
                      {status}); select it too, or use another reference",
-                    dependents.join(", ")
+                    dependents().join(", ")
                 ),
             )),
         }

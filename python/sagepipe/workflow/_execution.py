@@ -298,7 +298,9 @@ class _PipelineService:
 
         return pipeline_html(self)
 
-    def _put(self, mode: str, role_arn=None, description=None, tags=None, parallelism_config=None) -> Dict[str, Any]:
+    def _put(
+        self, mode: str, role_arn=None, description=None, tags=None, parallelism_config=None, definition=None
+    ) -> Dict[str, Any]:
         fields = {
             "RoleArn": role_arn,
             "PipelineDescription": description,
@@ -306,7 +308,8 @@ class _PipelineService:
             "Tags": list(tags) if tags else None,
         }
         fields = {k: v for k, v in fields.items() if v is not None}
-        rec = json.loads(self._store.put_pipeline(self.name, self.definition(), mode, json.dumps(fields)))
+        text = definition if definition is not None else self.definition()
+        rec = json.loads(self._store.put_pipeline(self.name, text, mode, json.dumps(fields)))
         return rec
 
     def create(
@@ -456,8 +459,10 @@ class _PipelineService:
         The same checks as ``start()`` run first, so an invalid selection raises here too.
         """
         store = self._store
+        definition = None
         if self.steps:
-            self._put("upsert")
+            definition = self.definition()  # built once: large pipelines take a while
+            self._put("upsert", definition=definition)
         request = None
         cfg = selective_execution_config
         if cfg is not None:
@@ -474,7 +479,9 @@ class _PipelineService:
                 json.dumps(_plain_parameters(parameters or {})),
             )
         )
-        return ExecutionPlan(self.name, plan.get("reference_arn"), plan["entries"], definition=self.definition())
+        if definition is None:
+            definition = store.definition_text(self.name)
+        return ExecutionPlan(self.name, plan.get("reference_arn"), plan["entries"], definition=definition)
 
     @classmethod
     def from_definition(cls, definition: Union[str, Dict[str, Any]], name: str, sagemaker_session=None):

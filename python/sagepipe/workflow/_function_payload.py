@@ -7,6 +7,7 @@ replaced by placeholders; their expressions go into the step's ``--property_refe
 engine evaluates them at run time, and the worker puts the values back in place.
 """
 
+import functools
 import hashlib
 import inspect
 import json
@@ -105,9 +106,16 @@ def write_payload(payload_root: str, func, args: tuple, kwargs: dict) -> Tuple[s
     target = os.path.join(payload_root, digest)
     path = os.path.join(target, PAYLOAD_FILE)
     os.makedirs(target, exist_ok=True)
-    # Always rewritten: functions pickled by reference (importable modules) can change while
-    # the pickle stays the same.
-    _write_atomic(path + SIDECAR_SUFFIX, json.dumps(function_code_signature(func, payload)).encode())
+    # Always recomputed (functions pickled by reference can change while the pickle stays the
+    # same), but written only when it changed: most rebuilds change nothing.
+    sidecar = json.dumps(function_code_signature(func, payload)).encode()
+    try:
+        with open(path + SIDECAR_SUFFIX, "rb") as f:
+            unchanged = f.read() == sidecar
+    except OSError:
+        unchanged = False
+    if not unchanged:
+        _write_atomic(path + SIDECAR_SUFFIX, sidecar)
     if not os.path.exists(path):
         _write_atomic(path, data)
     return digest, refs
@@ -197,10 +205,11 @@ def _is_project_file(path: str) -> bool:
     real = os.path.realpath(path)
     if not os.path.isfile(real) or not real.endswith(".py"):
         return False
-    return not any(real.startswith(root + os.sep) for root in _library_roots())
+    return not any(real.startswith(root + os.sep) for root in _library_roots(tuple(sys.path)))
 
 
-def _library_roots() -> List[str]:
+@functools.lru_cache(maxsize=8)
+def _library_roots(search_path: Tuple[str, ...]) -> List[str]:
     import sysconfig
 
     import sagepipe
@@ -210,5 +219,5 @@ def _library_roots() -> List[str]:
         path = sysconfig.get_paths().get(key)
         if path:
             roots.add(os.path.realpath(path))
-    roots.update(os.path.realpath(p) for p in sys.path if p and "site-packages" in p)
+    roots.update(os.path.realpath(p) for p in search_path if p and "site-packages" in p)
     return sorted(roots)
