@@ -57,6 +57,84 @@ def _records(session, ex):
 # failure reporting
 
 
+def test_memory_exhaustion_fails_the_step_and_the_limit_ends_with_it(session):
+    """A step that caps its own address space and then allocates past it fails with
+    MemoryError; the next step, on the same reused worker, has the limit back."""
+    import resource
+
+    @step(name="Hog")
+    def hog():
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, hard))
+        return bytearray(4 << 30)
+
+    @step(name="Next")
+    def next_(after):
+        import resource
+
+        return resource.getrlimit(resource.RLIMIT_AS)[0]
+
+    ex, steps = _run(session, "hog", [hog()])
+    assert steps["Hog"]["StepStatus"] == "Failed"
+    assert steps["Hog"]["FailureReason"].startswith("MemoryError")
+
+    @step(name="Hog")
+    def hog_then_recover():
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, hard))
+        try:
+            bytearray(4 << 30)
+        except MemoryError:
+            return "caught"
+
+    # Next runs after Hog on the one worker of this run.
+    ex, steps = _run(session, "hog-recover", [next_(hog_then_recover())],
+                     parallelism_config=ParallelismConfiguration(1))
+    assert steps["Hog"]["StepStatus"] == "Succeeded"
+    assert ex.result("Next") == resource.getrlimit(resource.RLIMIT_AS)[0]
+
+
+# --------------------------------------------------------------------------------------------
+# isolation between steps on a reused worker
+
+
+def test_process_state_of_one_step_does_not_reach_the_next(session, tmp_path):
+    """Steps run one after the other reuse one worker; what the first does to os.environ and
+    the working directory must not be what the second sees (separate jobs on SageMaker)."""
+    elsewhere = str(tmp_path)
+
+    @step(name="Dirty", environment_variables={"STEP_OWN": "dirty"})
+    def dirty(where):
+        os.environ["LEAKED_BY_DIRTY"] = "yes"
+        os.environ["PATH"] = "/nonexistent"
+        os.chdir(where)
+        return {"own": os.environ.get("STEP_OWN"), "pid": os.getpid()}
+
+    @step(name="Clean")
+    def clean(prev):
+        return {
+            "leaked": os.environ.get("LEAKED_BY_DIRTY"),
+            "own": os.environ.get("STEP_OWN"),
+            "path": os.environ.get("PATH"),
+            "cwd": os.getcwd(),
+            "pid": os.getpid(),
+            "prev_pid": prev["pid"],
+        }
+
+    ex, steps = _run(session, "leak", [clean(dirty(elsewhere))])
+    assert ex.describe()["PipelineExecutionStatus"] == "Succeeded", steps
+    assert ex.result("Dirty")["own"] == "dirty"
+    seen = ex.result("Clean")
+    assert seen["leaked"] is None, seen
+    assert seen["own"] is None, seen
+    assert seen["path"] == os.environ.get("PATH"), seen
+    assert seen["cwd"] != elsewhere, seen
+
+
 def test_parallel_in_process_steps_log_their_own_output_and_restore_stdout(in_process_session):
     before = (sys.stdout, sys.stderr)
 
