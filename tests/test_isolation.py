@@ -57,6 +57,44 @@ def _records(session, ex):
 # failure reporting
 
 
+@pytest.mark.parametrize("mode", ["worker", "in_process"])
+def test_raised_exception_keeps_type_attributes_and_traceback(session, mode):
+    session.function_step_mode = mode
+
+    @step(name="Evaluate")
+    def evaluate():
+        def check_quality(auc):
+            raise ModelQualityError("auc", auc)
+
+        check_quality(0.42)
+
+    ex, steps = _run(session, f"raises-{mode.replace('_', '-')}", [evaluate()])
+    rec = _records(session, ex)["Evaluate"]
+    assert rec["StepStatus"] == "Failed"
+    assert rec["FailureReason"].startswith("ModelQualityError: auc too low: 0.42")
+    assert rec["Error"]["type"] == f"{__name__}.ModelQualityError"
+    assert rec["Error"]["message"] == "auc too low: 0.42"
+    tb = rec["Error"]["traceback"]
+    assert tb.startswith("Traceback (most recent call last)") and "check_quality" in tb
+    with pytest.raises(ModelQualityError) as info:
+        ex.result("Evaluate")
+    assert (info.value.metric, info.value.value) == ("auc", 0.42)
+    assert "check_quality" in ex.logs("Evaluate")
+
+
+def test_exception_that_cannot_be_rebuilt_is_a_step_failed_error(session):
+    @step(name="Odd")
+    def odd():
+        raise UnrebuildableError(7, "odd failure")
+
+    ex, steps = _run(session, "odd", [odd()])
+    assert steps["Odd"]["FailureReason"].startswith("UnrebuildableError: code 7: odd failure")
+    with pytest.raises(StepFailedError) as info:
+        ex.result("Odd")
+    text = str(info.value)
+    assert f"{__name__}.UnrebuildableError" in text and "Traceback (most recent call last)" in text
+
+
 def test_memory_exhaustion_fails_the_step_and_the_limit_ends_with_it(session):
     """A step that caps its own address space and then allocates past it fails with
     MemoryError; the next step, on the same reused worker, has the limit back."""
