@@ -57,6 +57,54 @@ def _records(session, ex):
 # failure reporting
 
 
+@pytest.mark.parametrize(
+    "how, reason",
+    [
+        ("sigterm", "killed by signal 15"),
+        ("sigsegv", "killed by signal 11"),
+        ("abort", "killed by signal 6"),
+        ("os_exit_3", "exited with code 3"),
+        ("os_exit_0", "exited with code 0"),
+    ],
+)
+def test_worker_death_fails_the_step_with_the_cause(session, how, reason):
+    @step(name="Die")
+    def die(mode):
+        if mode == "sigterm":
+            os.kill(os.getpid(), signal.SIGTERM)
+        elif mode == "sigsegv":
+            os.kill(os.getpid(), signal.SIGSEGV)
+        elif mode == "abort":
+            os.abort()
+        else:
+            os._exit(int(mode.rsplit("_", 1)[1]))
+        return "unreachable"
+
+    @step(name="After")
+    def after(x):
+        return x
+
+    ex, steps = _run(session, f"die-{how.replace('_', '-')}", [after(die(how))])
+    assert ex.describe()["PipelineExecutionStatus"] == "Failed"
+    assert ex.describe()["FailureReason"] == "Step failure: One or multiple steps failed."
+    assert steps["Die"]["StepStatus"] == "Failed"
+    assert reason in steps["Die"]["FailureReason"], steps["Die"]["FailureReason"]
+    assert "After" not in steps
+    with pytest.raises(StepFailedError, match=reason):
+        ex.result("Die")
+
+
+def test_sys_exit_is_a_failure_not_a_dead_worker(session):
+    @step(name="Quit")
+    def quit_():
+        sys.exit(4)
+
+    ex, steps = _run(session, "sys-exit", [quit_()])
+    assert steps["Quit"]["StepStatus"] == "Failed"
+    assert steps["Quit"]["FailureReason"].startswith("SystemExit: 4")
+    assert _records(session, ex)["Quit"]["Error"]["type"] == "builtins.SystemExit"
+
+
 @pytest.mark.parametrize("mode", ["worker", "in_process"])
 def test_raised_exception_keeps_type_attributes_and_traceback(session, mode):
     session.function_step_mode = mode
@@ -173,6 +221,61 @@ def test_process_state_of_one_step_does_not_reach_the_next(session, tmp_path):
     assert seen["cwd"] != elsewhere, seen
 
 
+def test_step_environment_overlay_is_its_own(session):
+    @step(name="A", environment_variables={"WHO": "a"})
+    def a():
+        return os.environ.get("WHO")
+
+    @step(name="B", environment_variables={"WHO": "b"})
+    def b(x):
+        return [x, os.environ.get("WHO")]
+
+    @step(name="C")
+    def c(x):
+        return [*x, os.environ.get("WHO")]
+
+    ex, _ = _run(session, "overlay", [c(b(a()))])
+    assert ex.result("C") == ["a", "b", None]
+
+
+# --------------------------------------------------------------------------------------------
+# secrets
+
+
+@pytest.mark.parametrize("mode", ["worker", "in_process"])
+def test_secret_parameters_are_not_logged_by_sagepipe(session, tmp_path, mode, capfd):
+    session.function_step_mode = mode
+    secret = "sk-live-7Hq2dontLogMe9"
+    key = ParameterString("ApiKey", default_value="unset")
+
+    @step(name="UseKey", retry_policies=[])
+    def use_key(k):
+        return len(k)
+
+    @step(name="FailWithKey")
+    def fail_with_key(k, n):
+        raise RuntimeError("upstream said no")  # the message does not carry the key
+
+    pipeline = Pipeline(name=f"secret-{mode.replace('_', '-')}", parameters=[key],
+                        steps=[fail_with_key(key, use_key(key))], sagemaker_session=session)
+    ex = pipeline.start(parameters={"ApiKey": secret})
+    ex.wait(delay=1, max_attempts=120)
+    assert ex.result("UseKey") == len(secret)
+    logs_dir = Path(session.store.root)
+    logs = [p for p in logs_dir.rglob("*.log")]
+    assert logs, "the steps wrote logs"
+    for p in logs:
+        assert secret not in p.read_text(errors="replace"), p
+    for rec in ex.list_steps():
+        assert secret not in json.dumps(rec, default=str), rec["StepName"]
+    out, err = capfd.readouterr()
+    assert secret not in out and secret not in err
+
+
+# --------------------------------------------------------------------------------------------
+# in-process capture (regression: parallel steps swapped sys.stdout under each other)
+
+
 def test_parallel_in_process_steps_log_their_own_output_and_restore_stdout(in_process_session):
     before = (sys.stdout, sys.stderr)
 
@@ -209,3 +312,48 @@ def test_parallel_in_process_steps_log_their_own_output_and_restore_stdout(in_pr
 # --------------------------------------------------------------------------------------------
 # Rust errors are typed Python errors, never panics
 
+
+def _is_panic(exc: BaseException) -> bool:
+    return type(exc).__name__ == "PanicException" or "pyo3" in (type(exc).__module__ or "")
+
+
+BINDING_CALLS = {
+    "compile-not-json": lambda s: _core.compile_definition("\x00\xff", "p"),
+    "compile-huge-number": lambda s: _core.compile_definition('{"Steps": [], "Parameters": [' + "9" * 5000 + "]}", "p"),
+    "load-pipeline-traversal": lambda s: s.load_pipeline("../../etc"),
+    "load-execution-garbage-arn": lambda s: s.load_execution("not an arn"),
+    "load-execution-traversal-arn": lambda s: s.load_execution(
+        "arn:aws:sagemaker:local:0:pipeline/../../x/execution/abc"),
+    "load-steps-unknown": lambda s: s.load_steps("arn:aws:sagemaker:local:0:pipeline/p/execution/zzzzzzzzzzzz"),
+    "definition-unknown-version": lambda s: s.definition_text("nope", 2**63),
+    "uri-escape": lambda s: s.uri_to_path("s3://b/../../etc/passwd"),
+    "uri-nul": lambda s: s.uri_to_path("s3://b/a\x00b"),
+    "uri-scheme": lambda s: s.uri_to_path("gs://b/k"),
+    "log-path-bad-arn": lambda s: s.log_path("x", "Step"),
+    "put-pipeline-bad-mode-json": lambda s: s.put_pipeline("p", "{}", "create", "not json"),
+    "put-pipeline-nul-name": lambda s: s.put_pipeline("a\x00b", "{}", "create", "{}"),
+    "start-request-not-json": lambda s: s.start("{{{"),
+    "start-request-list": lambda s: s.start("[]"),
+    "start-unknown-pipeline": lambda s: s.start('{"PipelineName": "ghost"}'),
+    "start-request-wrong-types": lambda s: s.start('{"PipelineName": 5, "Parameters": "x"}'),
+    "plan-config-not-object": lambda s: s.plan("p", "7"),
+    "plan-unknown-pipeline": lambda s: s.plan("ghost", '{"SelectedSteps": [{"StepName": "A"}]}'),
+    "resume-unknown-execution": lambda s: s.resume_selection(
+        "arn:aws:sagemaker:local:0:pipeline/p/execution/zzzzzzzzzzzz"),
+    "delete-unknown": lambda s: s.delete_pipeline("ghost"),
+}
+
+
+@pytest.mark.parametrize("call", list(BINDING_CALLS.values()), ids=list(BINDING_CALLS))
+def test_binding_errors_are_typed_never_panics(tmp_path, call):
+    store = _core.Store(str(tmp_path / "store"))
+    try:
+        call(store)
+    except BaseException as exc:  # noqa: BLE001 - a PanicException is a BaseException
+        assert not _is_panic(exc), f"panic escaped: {exc!r}"
+        assert isinstance(exc, (SagePipeError, ValueError, TypeError, LookupError, OSError)), repr(exc)
+        assert str(exc)
+    else:
+        pytest.fail("expected an error")
+    # Nothing was written outside the store.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
