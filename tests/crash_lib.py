@@ -101,3 +101,25 @@ def child() -> None:
     print(execution.arn, flush=True)
     execution.wait(delay=1, max_attempts=600)
     print("DONE", flush=True)
+
+
+def concurrent_child() -> None:
+    """Start ``n`` executions at once, as soon as ``go_file`` exists; print their ARNs.
+
+    Usage: ``python -c "import crash_lib; crash_lib.concurrent_child()" <store> <n> <go_file> <mode>``.
+    """
+    import os
+
+    store, n, go_file, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    session = PipelineSession(store=store, function_step_mode=mode)
+    pipeline = build(session, PIPELINE)
+    pipeline.upsert(role_arn="concurrency-test")
+    print("READY", flush=True)
+    while not os.path.exists(go_file):
+        time.sleep(0.005)
+    executions = [pipeline.start(parameters={"Size": 4096}) for _ in range(n)]
+    for e in executions:
+        print(e.arn, flush=True)
+    for e in executions:
+        e.wait(delay=1, max_attempts=600)
+    print("DONE", flush=True)
