@@ -3,6 +3,7 @@ by the local store and engine instead of the SageMaker API. Response shapes are 
 
 import atexit
 import json
+import math
 import os
 import sys
 import threading
@@ -503,6 +504,8 @@ def _plain_parameters(parameters: Dict[str, Any]) -> Dict[str, Any]:
             raise ValidationError(
                 f"parameter '{k}': expected a str, bool, int or float value, found {type(v).__name__}"
             )
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ValidationError(f"parameter '{k}': {v} is not a number a pipeline parameter can hold")
         out[k] = v
     return out
 
