@@ -178,6 +178,8 @@ REFUSED = [
     Refused("execution-arn-garbage", lambda w: _PipelineExecution("x", w.session).describe(), ValidationError, "x"),
     Refused("result-of-unknown-step", lambda w: _PipelineExecution(w.arn, w.session).result("../../Gen"),
             ValueError, "../../Gen"),
+    Refused("logs-traversal", lambda w: _PipelineExecution(w.arn, w.session).logs("../../../../../../etc/passwd"),
+            ValueError, "../../../../../../etc/passwd"),
     Refused("pipeline-name-traversal", lambda w: Pipeline(name="../other", sagemaker_session=w.session).describe(),
             ValidationError, "../other"),
     Refused("non-utf8-definition-bytes", lambda w: Pipeline.from_definition(
