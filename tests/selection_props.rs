@@ -30,9 +30,7 @@ struct Condition {
 
 fn shape() -> impl Strategy<Value = Shape> {
     (2usize..9).prop_flat_map(|n| {
-        let links = (0..n)
-            .map(|i| proptest::collection::vec(0u8..3, i))
-            .collect::<Vec<_>>();
+        let links = (0..n).map(|i| proptest::collection::vec(0u8..3, i)).collect::<Vec<_>>();
         let condition = proptest::option::of((
             proptest::collection::btree_set(0..n, 0..3),
             proptest::collection::btree_set(0..n, 0..2),
@@ -168,9 +166,10 @@ fn reach(names: &[String], edges: &BTreeSet<(String, String)>) -> HashMap<(Strin
 fn path_closed(names: &[String], edges: &BTreeSet<(String, String)>, selected: &BTreeSet<String>) -> bool {
     let r = reach(names, edges);
     let reaches = |a: &String, b: &String| r.get(&(a.clone(), b.clone())).copied().unwrap_or(false);
-    names.iter().filter(|m| !selected.contains(*m)).all(|m| {
-        !(selected.iter().any(|u| reaches(u, m)) && selected.iter().any(|v| reaches(m, v)))
-    })
+    names
+        .iter()
+        .filter(|m| !selected.contains(*m))
+        .all(|m| !(selected.iter().any(|u| reaches(u, m)) && selected.iter().any(|v| reaches(m, v))))
 }
 
 /// A reference execution in which every step ran and succeeded, the condition taking `if`.
@@ -214,7 +213,11 @@ fn reference(c: &CompiledPipeline) -> ReferenceRun {
                 metadata: Map::new(),
                 cache_hit_result: None,
                 selective_execution_result: None,
-                properties: Some(if name == "C" { json!({"Outcome": true}) } else { json!({"X": name}) }),
+                properties: Some(if name == "C" {
+                    json!({"Outcome": true})
+                } else {
+                    json!({"X": name})
+                }),
                 artifacts: vec![],
                 error: None,
                 seq: seq as u64,
@@ -233,7 +236,10 @@ fn plan_text(c: &CompiledPipeline, selected: &[String], r: &ReferenceRun) -> Res
 
 /// The witness path of a `selection_not_path_closed` message.
 fn witness(msg: &str) -> Vec<String> {
-    let start = msg.find("on the path ").map(|i| i + "on the path ".len()).unwrap_or(msg.len());
+    let start = msg
+        .find("on the path ")
+        .map(|i| i + "on the path ".len())
+        .unwrap_or(msg.len());
     let rest = &msg[start..];
     let end = rest.find(')').unwrap_or(rest.len());
     rest[..end].split(" -> ").map(str::to_string).collect()
