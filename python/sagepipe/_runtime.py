@@ -10,6 +10,7 @@ import io
 import json
 import os
 import sys
+import threading
 import traceback
 from typing import Any, Callable, Dict, Optional
 
@@ -84,27 +85,60 @@ def _fd_capture(log_path: str):
             os.close(f)
 
 
-class _Tee(io.TextIOBase):
-    def __init__(self, *streams):
-        self._streams = streams
+class _ThreadRoutedStream(io.TextIOBase):
+    """Stands in for ``sys.stdout``/``sys.stderr`` while in-process steps run: writes go to the
+    original stream, and also to the log of the step the writing thread runs, if any.
+
+    Steps run in parallel threads, so swapping ``sys.stdout`` per step (``redirect_stdout``)
+    would mix their logs and, as the swaps interleave, leave a closed log installed.
+    """
+
+    def __init__(self, original, logs: threading.local):
+        self.original = original
+        self._logs = logs
 
     def write(self, s):
-        for st in self._streams:
-            st.write(s)
+        self.original.write(s)
+        log = getattr(self._logs, "file", None)
+        if log is not None:
+            log.write(s)
         return len(s)
 
     def flush(self):
-        for st in self._streams:
-            st.flush()
+        self.original.flush()
+        log = getattr(self._logs, "file", None)
+        if log is not None:
+            log.flush()
+
+
+_capture_lock = threading.Lock()
+_capture_users = 0
+_capture_logs = threading.local()
 
 
 @contextlib.contextmanager
 def _python_capture(log_path: str):
-    """In-process: copy what the function prints to the step's log (and still show it)."""
+    """In-process: copy what the step's thread prints to the step's log (and still show it)."""
+    global _capture_users
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
     with open(log_path, "a") as log:
-        with contextlib.redirect_stdout(_Tee(sys.stdout, log)), contextlib.redirect_stderr(_Tee(sys.stderr, log)):
+        with _capture_lock:
+            if _capture_users == 0:
+                sys.stdout = _ThreadRoutedStream(sys.stdout, _capture_logs)
+                sys.stderr = _ThreadRoutedStream(sys.stderr, _capture_logs)
+            _capture_users += 1
+        _capture_logs.file = log
+        try:
             yield
+        finally:
+            _capture_logs.file = None
+            with _capture_lock:
+                _capture_users -= 1
+                if _capture_users == 0:
+                    for name in ("stdout", "stderr"):
+                        stream = getattr(sys, name)
+                        if isinstance(stream, _ThreadRoutedStream):
+                            setattr(sys, name, stream.original)
 
 
 def _write_atomic(path: str, data: bytes) -> None:

@@ -6,10 +6,18 @@ function (or a child process) prints never mixes with the protocol.
 """
 
 import os
+import resource
 import signal
 import sys
 import threading
 import time
+
+# Limits a step may lower for itself (e.g. to cap its memory); restored for the next task.
+_RESTORED_LIMITS = [
+    getattr(resource, n)
+    for n in ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_RSS", "RLIMIT_CPU", "RLIMIT_NOFILE", "RLIMIT_NPROC", "RLIMIT_FSIZE")
+    if hasattr(resource, n)
+]
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -24,6 +32,29 @@ def _exit_with_parent(parent: int) -> None:
                 os._exit(1)
 
 
+class _ProcessState:
+    """What a task may change in this process and the next task must not see: environment
+    variables, working directory, resource limits (each step is its own job on SageMaker)."""
+
+    def __init__(self):
+        self.environ = dict(os.environ)
+        self.cwd = os.getcwd()
+        self.limits = {r: resource.getrlimit(r) for r in _RESTORED_LIMITS}
+
+    def restore(self) -> None:
+        if dict(os.environ) != self.environ:
+            os.environ.clear()
+            os.environ.update(self.environ)
+        if os.getcwd() != self.cwd:
+            os.chdir(self.cwd)
+        for r, limit in self.limits.items():
+            if resource.getrlimit(r) != limit:
+                try:
+                    resource.setrlimit(r, limit)
+                except (ValueError, OSError):
+                    pass  # a hard limit lowered without privilege to raise it again stays
+
+
 def main() -> None:
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     proto_out = os.fdopen(os.dup(1), "w", buffering=1)
@@ -36,10 +67,13 @@ def main() -> None:
 
     from sagepipe._runtime import _fd_capture, run_task
 
+    state = _ProcessState()
     for line in proto_in:
         if not line.strip():
             continue
-        proto_out.write(run_task(line, capture=_fd_capture) + "\n")
+        answer = run_task(line, capture=_fd_capture)
+        state.restore()
+        proto_out.write(answer + "\n")
         proto_out.flush()
 
 

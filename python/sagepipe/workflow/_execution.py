@@ -3,6 +3,7 @@ by the local store and engine instead of the SageMaker API. Response shapes are 
 
 import atexit
 import json
+import math
 import os
 import sys
 import threading
@@ -222,13 +223,20 @@ class _PipelineExecution:
         if rec["StepStatus"] != "Succeeded":
             error = rec.get("Error") or {}
             exc_path = os.path.join(results_dir, EXCEPTION_FILE)
+            original = None
             if os.path.exists(exc_path):
-                with open(exc_path, "rb") as f:
-                    original = cloudpickle.load(f)
+                try:
+                    with open(exc_path, "rb") as f:
+                        original = cloudpickle.load(f)
+                except Exception:  # noqa: BLE001 - e.g. an exception whose __init__ takes other arguments
+                    original = None
+            if isinstance(original, BaseException):
                 raise original from StepFailedError(
                     f"step '{step_name}' failed:\n{error.get('traceback') or rec.get('FailureReason')}"
                 )
-            raise StepFailedError(f"step '{step_name}' {rec['StepStatus'].lower()}: {rec.get('FailureReason')}")
+            what = f" with {error['type']}" if error.get("type") else ""
+            detail = error.get("traceback") or rec.get("FailureReason")
+            raise StepFailedError(f"step '{step_name}' {rec['StepStatus'].lower()}{what}: {detail}")
         with open(os.path.join(results_dir, RESULT_FILE), "rb") as f:
             return cloudpickle.load(f)
 
@@ -556,6 +564,8 @@ def _plain_parameters(parameters: Dict[str, Any]) -> Dict[str, Any]:
             raise ValidationError(
                 f"parameter '{k}': expected a str, bool, int or float value, found {type(v).__name__}"
             )
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ValidationError(f"parameter '{k}': {v} is not a number a pipeline parameter can hold")
         out[k] = v
     return out
 
