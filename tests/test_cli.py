@@ -262,5 +262,5 @@ def test_gc_keeps_what_kept_executions_reuse(cli):
 
 def test_demo_command(cli):
     result = ok(cli("demo"), 0)
-    assert "selective re-run of Train + Evaluate with RidgeAlpha=25: Succeeded" in result.stdout
+    assert "selective re-run of Train + Evaluate with Eta=0.1, MaxDepth=4: Succeeded" in result.stdout
     assert len(json.loads(ok(cli("executions", "abalone-demo", "--json")).stdout)) == 2

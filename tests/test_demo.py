@@ -13,7 +13,11 @@ def test_demo_full_run_then_selective_rerun(tmp_path):
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "full run: Succeeded" in out.stdout
-    assert "selective re-run of Train + Evaluate with RidgeAlpha=25: Succeeded" in out.stdout
-    assert "reused from" in out.stdout
-    rerun = out.stdout.split("selective re-run", 1)[1]
-    assert "CheckMSE" not in rerun.split("\n", 1)[1]  # downstream, not selected: not listed
+    full, rerun = out.stdout.split("selective re-run", 1)
+    for step in ("Preprocess", "Train", "Evaluate", "CheckMse", "Register-RegisterModel", "Transform"):
+        assert f"  {step} " in full and "Succeeded" in full.split(f"  {step} ", 1)[1].split("\n", 1)[0]
+    assert "of Train + Evaluate with Eta=0.1, MaxDepth=4: Succeeded" in rerun
+    assert "Preprocess" in rerun and "reused from" in rerun
+    listed = rerun.split("\n", 1)[1]
+    assert "CheckMse" not in listed and "Transform" not in listed  # downstream, not selected: not listed
+    assert listed.count("test MSE:") == 1 and "Popping out" not in out.stdout + out.stderr
