@@ -220,6 +220,8 @@ fn reference(c: &CompiledPipeline) -> ReferenceRun {
                 }),
                 artifacts: vec![],
                 error: None,
+                signature: None,
+                cache_miss_reason: None,
                 seq: seq as u64,
             };
             (name.to_string(), rec)

@@ -130,9 +130,13 @@ def expected_sha(execution_id: str) -> str:
 def check_after_kill(session, name: str, eid: str) -> str:
     """The checks after one kill; returns how the recorded execution ended up."""
     arn = f"arn:aws:sagemaker:local:000000000000:pipeline/{name}/execution/{eid}"
-    listed = {e["PipelineExecutionArn"] for e in
-              Pipeline(name=name, sagemaker_session=session).list_executions(max_results=1000)[
-                  "PipelineExecutionSummaries"]}
+    pipeline, listed, token = Pipeline(name=name, sagemaker_session=session), set(), None
+    while True:  # the service's page size is at most 100
+        page = pipeline.list_executions(max_results=100, next_token=token)
+        listed.update(e["PipelineExecutionArn"] for e in page["PipelineExecutionSummaries"])
+        token = page.get("NextToken")
+        if not token:
+            break
     assert arn in listed
     execution = _PipelineExecution(arn, sagemaker_session=session)
     desc = execution.describe()

@@ -137,6 +137,8 @@ fn step_record(name: &str, status: &str, seq: u64, outcome: Option<bool>) -> Ste
         artifacts: vec![],
         error: None,
         seq,
+        signature: None,
+        cache_miss_reason: None,
     }
 }
 

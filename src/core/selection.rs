@@ -93,7 +93,10 @@ fn expand_item(c: &CompiledPipeline, item: &str) -> Result<Expansion, (&'static 
             )
         })
     };
-    if let Some((a, b)) = item.split_once("..") {
+    // A shorthand only where its step names have the shape of step names; anything else is
+    // looked up (and reported) as one literal name.
+    let name_shaped = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if let Some((a, b)) = item.split_once("..").filter(|(a, b)| name_shaped(a) && name_shaped(b)) {
         let (a, b) = (lookup(a)?, lookup(b)?);
         let mut set: BTreeSet<usize> = c
             .dag
@@ -114,12 +117,12 @@ fn expand_item(c: &CompiledPipeline, item: &str) -> Result<Expansion, (&'static 
         set.extend([a, b]);
         return Ok(Expansion::Set(set));
     }
-    let up = item.starts_with('+');
-    let down = item.len() > 1 && item.ends_with('+');
-    if !up && !down {
+    let base = item.strip_prefix('+').unwrap_or(item);
+    let base = base.strip_suffix('+').unwrap_or(base);
+    let (up, down) = (item.starts_with('+'), item.len() > 1 && item.ends_with('+'));
+    if (!up && !down) || !name_shaped(base) {
         return lookup(item).map(Expansion::Name);
     }
-    let base = item.trim_start_matches('+').trim_end_matches('+');
     let i = lookup(base)?;
     let mut set = BTreeSet::from([i]);
     if up {
