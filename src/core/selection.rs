@@ -547,8 +547,7 @@ fn artifact_problem(
             format!("step '{step}': artifact {} cannot be located", a.uri),
         ));
     };
-    let meta = std::fs::metadata(&path).ok();
-    let Some(meta) = meta else {
+    if std::fs::metadata(&path).is_err() {
         return Some(problem(
             "artifact_missing",
             loc,
@@ -558,8 +557,9 @@ fn artifact_problem(
                 path.display()
             ),
         ));
-    };
-    if meta.is_file() && meta.len() == a.size && super::executors::mtime_ns(&meta) == a.mtime_ns {
+    }
+    // Unchanged size and mtimes (of a file, or of every file of a directory): no need to read it.
+    if super::executors::quick_stat(&path) == Some((a.size, a.mtime_ns)) {
         return None;
     }
     match fingerprint(&path) {
@@ -643,6 +643,35 @@ mod tests {
         assert_eq!(picked(&["P+"]), vec!["P", "T", "E", "C", "R", "F"]);
         let err = plan(&c, &["Tx+".into(), "R..P".into()], None, Strictness::default()).expect_err("bad");
         assert_eq!(kinds(err), vec!["unknown_step", "empty_range"]);
+    }
+
+    #[test]
+    fn unchanged_directory_artifacts_are_not_read_again() {
+        // Regression: directories were always re-hashed, so reusing 1 GB cost seconds.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("out");
+        std::fs::create_dir_all(out.join("sub")).expect("mkdir");
+        std::fs::write(out.join("sub/blob.bin"), vec![7u8; 4096]).expect("write");
+        let (size, mtime_ns, sha256) = crate::core::executors::fingerprint(&out).expect("fingerprint");
+        let a = ArtifactRecord {
+            uri: "s3://b/out".into(),
+            size,
+            mtime_ns,
+            sha256,
+        };
+        let reads = std::cell::Cell::new(0);
+        let counting = |p: &std::path::Path| {
+            reads.set(reads.get() + 1);
+            crate::core::executors::fingerprint(p)
+        };
+        let locate = |_: &str| Some(out.clone());
+        assert!(artifact_problem("P", &a, &locate, &counting).is_none());
+        assert_eq!(reads.get(), 0, "an unchanged directory must not be hashed again");
+        // mtimes come from a coarse kernel clock: let it tick before the change.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(out.join("sub/blob.bin"), vec![8u8; 4096]).expect("write");
+        assert!(artifact_problem("P", &a, &locate, &counting).is_some());
+        assert_eq!(reads.get(), 1);
     }
 
     #[test]

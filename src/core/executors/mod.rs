@@ -271,6 +271,25 @@ pub fn fingerprint(path: &Path) -> Option<(u64, i128, String)> {
     Some((size, newest, util::sha256_hex(listing.as_bytes())))
 }
 
+/// `(total size, newest mtime in ns)` of a file or a directory tree, from metadata only: the
+/// cheap half of `fingerprint`, enough to tell that nothing changed since it was taken.
+pub fn quick_stat(path: &Path) -> Option<(u64, i128)> {
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.is_file() {
+        return Some((meta.len(), mtime_ns(&meta)));
+    }
+    let mut files = Vec::new();
+    collect_files(path, path, &mut files);
+    let mut size = 0;
+    let mut newest = mtime_ns(&meta);
+    for rel in &files {
+        let m = std::fs::metadata(path.join(rel)).ok()?;
+        size += m.len();
+        newest = newest.max(mtime_ns(&m));
+    }
+    Some((size, newest))
+}
+
 fn collect_files(base: &Path, dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let p = entry.path();
