@@ -493,6 +493,16 @@ def test_job_exceeding_max_runtime_is_killed(session, tmp_path):
     assert "MaxRuntimeExceeded" in reason and "working" in reason
 
 
+def test_huge_max_runtime_is_no_limit_not_a_hang(session, tmp_path):
+    """Regression: a MaxRuntimeInSeconds too large for a Duration panicked the step's engine
+    thread, and the execution then waited forever."""
+    script = _script(tmp_path, "quick.py", "print('done', flush=True)\n")
+    step = processing_step("Quick", ["python3", str(script)], [], [], max_runtime=10**300)
+    execution = _pipeline(session, "Quick", definition([step])).start()
+    execution.wait(delay=1, max_attempts=60)
+    assert execution.describe()["PipelineExecutionStatus"] == "Succeeded", _steps(execution)
+
+
 # --------------------------------------------------------------------------------------------
 # Without namespaces
 

@@ -125,6 +125,13 @@ pub enum Branch {
     Else,
 }
 
+impl Branch {
+    /// Whether a ConditionStep with this outcome runs this branch.
+    pub fn taken(self, outcome: bool) -> bool {
+        (self == Branch::If) == outcome
+    }
+}
+
 /// A step with its place in the definition: top level, or inside a condition's branch.
 #[derive(Debug, Clone)]
 pub struct FlatStep {

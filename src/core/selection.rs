@@ -3,11 +3,9 @@
 //! succeeded in the reference) checked before anything runs, every problem reported at once.
 
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 
 use super::dag::EdgeKind;
-use super::definition::Branch;
 use super::error::{did_you_mean, CoreError, CoreResult, Problem};
 use super::store::{ArtifactRecord, ExecutionRecord, StepRecord};
 use super::validate::CompiledPipeline;
@@ -19,6 +17,21 @@ pub const MAX_SELECTED_STEPS: usize = 50;
 pub struct ReferenceRun {
     pub record: ExecutionRecord,
     pub steps: HashMap<String, StepRecord>,
+}
+
+impl ReferenceRun {
+    /// The outcome a ConditionStep recorded in this run.
+    pub fn outcome(&self, step: &str) -> Option<bool> {
+        self.steps.get(step).and_then(StepRecord::outcome)
+    }
+
+    /// Whether the edge `parent -> child` of `kind` is a condition branch this run did not take.
+    pub fn branch_not_taken(&self, c: &CompiledPipeline, parent: usize, kind: EdgeKind) -> bool {
+        match (kind, self.outcome(c.name_of(parent))) {
+            (EdgeKind::Branch(b), Some(o)) => !b.taken(o),
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -407,15 +420,8 @@ fn check_reference(
                 continue;
             }
             let cond = c.name_of(p);
-            let outcome = r
-                .steps
-                .get(cond)
-                .and_then(|rec| rec.properties.as_ref())
-                .and_then(|p| p.get("Outcome"))
-                .and_then(Value::as_bool);
-            let wanted = branch == Branch::If;
-            if let Some(o) = outcome {
-                if o != wanted {
+            if let Some(o) = r.outcome(cond) {
+                if !branch.taken(o) {
                     problems.push(problem(
                         "branch_not_taken",
                         loc.clone(),
@@ -469,19 +475,10 @@ pub fn resume_selection(c: &CompiledPipeline, reference: &ReferenceRun) -> Vec<S
     };
     let untaken: BTreeSet<usize> = (0..c.steps.len())
         .filter(|&i| {
-            c.dag.incoming(i).iter().any(|&(p, kind)| {
-                let outcome = reference
-                    .steps
-                    .get(c.name_of(p))
-                    .and_then(|r| r.properties.as_ref())
-                    .and_then(|v| v.get("Outcome"))
-                    .and_then(Value::as_bool);
-                match (kind, outcome) {
-                    (EdgeKind::Branch(Branch::If), Some(o)) => !o,
-                    (EdgeKind::Branch(Branch::Else), Some(o)) => o,
-                    _ => false,
-                }
-            })
+            c.dag
+                .incoming(i)
+                .iter()
+                .any(|&(p, kind)| reference.branch_not_taken(c, p, kind))
         })
         .collect();
     let blocked = {

@@ -10,7 +10,7 @@
 //! properties are kept: they say which run produced the input.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -95,6 +95,19 @@ fn cache_key_fields(step_type: &str) -> Option<&'static [&'static str]> {
     }
 }
 
+/// The part of normalised arguments that the cache key of `step_type` covers.
+fn key_doc(step_type: &str, arguments: &Value) -> Value {
+    match (cache_key_fields(step_type), arguments) {
+        (Some(fields), Value::Object(m)) => Value::Object(
+            fields
+                .iter()
+                .filter_map(|f| m.get(*f).map(|v| (f.to_string(), v.clone())))
+                .collect(),
+        ),
+        _ => arguments.clone(),
+    }
+}
+
 /// One code artifact a step runs.
 struct CodeRef {
     label: String,
@@ -132,17 +145,7 @@ pub fn signature(step_type: &str, args: &Value, locate: &dyn Fn(&str) -> Option<
         }
         out
     });
-    let key_doc = match (cache_key_fields(step_type), &arguments) {
-        (Some(fields), Value::Object(m)) => {
-            let picked: Map<String, Value> = fields
-                .iter()
-                .filter_map(|f| m.get(*f).map(|v| (f.to_string(), v.clone())))
-                .collect();
-            Value::Object(picked)
-        }
-        _ => arguments.clone(),
-    };
-    let canonical = canonical_json(&serde_json::json!({"Type": step_type, "Key": key_doc}));
+    let canonical = canonical_json(&serde_json::json!({"Type": step_type, "Key": key_doc(step_type, &arguments)}));
     Signature {
         arguments,
         code: refs.into_iter().map(|r| (r.label, r.hash)).collect(),
@@ -254,12 +257,10 @@ fn content_hash(path: Option<&Path>, uri: &str) -> (String, Option<String>) {
     };
     let mut sidecar = path.as_os_str().to_owned();
     sidecar.push(CODE_SIDECAR_SUFFIX);
-    if let Ok(text) = std::fs::read_to_string(PathBuf::from(sidecar)) {
-        if let Ok(v) = serde_json::from_str::<Value>(&text) {
-            if let Some(h) = v.get("normalized_sha256").and_then(Value::as_str) {
-                let name = v.get("label").and_then(Value::as_str).map(str::to_string);
-                return (h.to_string(), name);
-            }
+    if let Ok(Some(v)) = super::store::read_json::<Value>(&PathBuf::from(sidecar)) {
+        if let Some(h) = v.get("normalized_sha256").and_then(Value::as_str) {
+            let name = v.get("label").and_then(Value::as_str).map(str::to_string);
+            return (h.to_string(), name);
         }
     }
     match super::executors::fingerprint(path) {
@@ -307,17 +308,9 @@ pub fn differences(old: &Signature, new: &Signature) -> Vec<String> {
 
 /// `differences` restricted to what the cache key of `step_type` covers (why a cache missed).
 pub fn key_differences(step_type: &str, old: &Signature, new: &Signature) -> Vec<String> {
-    let pick = |s: &Signature| match (cache_key_fields(step_type), &s.arguments) {
-        (Some(fields), Value::Object(m)) => Signature {
-            arguments: Value::Object(
-                fields
-                    .iter()
-                    .filter_map(|f| m.get(*f).map(|v| (f.to_string(), v.clone())))
-                    .collect(),
-            ),
-            ..s.clone()
-        },
-        _ => s.clone(),
+    let pick = |s: &Signature| Signature {
+        arguments: key_doc(step_type, &s.arguments),
+        ..s.clone()
     };
     differences(&pick(old), &pick(new))
 }

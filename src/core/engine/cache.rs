@@ -73,10 +73,7 @@ pub fn lookup(store: &Store, pipeline: &str, step: &FlatStep, sig: &Signature, n
             ));
         }
     }
-    let record = store
-        .load_steps(&entry.pipeline_execution_arn)
-        .ok()
-        .and_then(|steps| steps.into_iter().find(|s| s.step_name == name));
+    let record = store.load_step(&entry.pipeline_execution_arn, name).ok().flatten();
     let Some(record) = record.filter(|r| r.step_status == "Succeeded") else {
         return Lookup::Miss(format!(
             "the cached run {} no longer has a successful record of step '{name}' (deleted?)",

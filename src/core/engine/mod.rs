@@ -195,17 +195,8 @@ impl StepContext {
         match &self.pool {
             Some(pool) => {
                 let text = task.to_string();
-                let result = pool.run(&text, |pid| {
-                    if let Ok(mut p) = self.shared.pids.lock() {
-                        p.insert(self.step_index, pid);
-                    }
-                    if self.stopping() {
-                        self.shared.kill_all();
-                    }
-                });
-                if let Ok(mut p) = self.shared.pids.lock() {
-                    p.remove(&self.step_index);
-                }
+                let result = pool.run(&text, |pid| self.track_process(pid));
+                self.untrack_process();
                 match result {
                     Ok(answer) => parse_answer(&answer),
                     Err(WorkerFailure::Spawn(e)) => Err(StepFailure::new(e, FailureKind::Service)),

@@ -294,14 +294,6 @@ pub fn changed_steps(
     let mut changed: BTreeSet<usize> = BTreeSet::new();
     let mut untaken: BTreeSet<usize> = BTreeSet::new();
     let mut out = Vec::new();
-    let outcome_in_reference = |p: usize| {
-        reference
-            .steps
-            .get(c.name_of(p))
-            .and_then(|r| r.properties.as_ref())
-            .and_then(|v| v.get("Outcome"))
-            .and_then(Value::as_bool)
-    };
     for &i in &c.order {
         let name = c.name_of(i);
         let parents = c.dag.incoming(i);
@@ -313,13 +305,9 @@ pub fn changed_steps(
             ));
             continue;
         }
-        let branch_not_taken = parents.iter().any(|&(p, kind)| {
-            untaken.contains(&p)
-                || match (kind, outcome_in_reference(p)) {
-                    (crate::core::dag::EdgeKind::Branch(b), Some(o)) => o != (b == crate::core::definition::Branch::If),
-                    _ => false,
-                }
-        });
+        let branch_not_taken = parents
+            .iter()
+            .any(|&(p, kind)| untaken.contains(&p) || reference.branch_not_taken(c, p, kind));
         if branch_not_taken {
             untaken.insert(i);
             continue;

@@ -15,7 +15,6 @@ use super::scope::RunScope;
 use super::workers::WorkerPool;
 use super::{Event, Host, Shared, StepContext};
 use crate::core::dag::EdgeKind;
-use crate::core::definition::Branch;
 use crate::core::executors::{self, Outcome, StepKind};
 use crate::core::expr::evaluate;
 use crate::core::selection::{Plan, ReferenceRun};
@@ -202,7 +201,9 @@ impl Run {
                 let spawned = std::thread::Builder::new()
                     .name(format!("step-{}", run.compiled.name_of(i)))
                     .spawn(move || {
-                        let settled = r.run_step(i);
+                        // A panic must still settle the step, or the execution would wait forever.
+                        let settled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.run_step(i)))
+                            .unwrap_or_else(|_| r.record_internal_failure(i));
                         let _ = tx.send(Event::Done(i, settled));
                     });
                 if spawned.is_err() {
@@ -298,10 +299,7 @@ impl Run {
             props[i] = rec.properties.clone();
         }
         self.save_step(&rec);
-        rec.properties
-            .as_ref()
-            .and_then(|p| p.get("Outcome"))
-            .and_then(Value::as_bool)
+        rec.outcome()
     }
 
     fn job_name(&self, i: usize) -> String {
@@ -316,7 +314,7 @@ impl Run {
     }
 
     fn save_step(&self, rec: &StepRecord) {
-        let _ = store::write_json(&self.dir.join("steps").join(format!("{}.json", rec.step_name)), rec);
+        let _ = store::write_json(&store::step_path(&self.dir, &rec.step_name), rec);
     }
 
     /// Run one step with its retries; record it; tell the scheduler how it ended.
@@ -462,6 +460,25 @@ impl Run {
 }
 
 impl Run {
+    /// Record step `i` as Failed after an internal error (a panic) in sagepipe itself.
+    fn record_internal_failure(&self, i: usize) -> Settled {
+        let now = util::now();
+        let rec = StepRecord {
+            step_name: self.compiled.name_of(i).to_string(),
+            step_type: self.compiled.steps[i].def.step_type.clone(),
+            step_status: "Failed".into(),
+            start_time: Some(now),
+            end_time: Some(now),
+            failure_reason: Some("internal error in sagepipe while running this step (a bug: please report it)".into()),
+            seq: self.seq.fetch_add(1, Ordering::SeqCst),
+            ..StepRecord::default()
+        };
+        self.save_step(&rec);
+        Settled::Failed {
+            fail_step_message: None,
+        }
+    }
+
     /// Record step `i` as a cache hit: the earlier run's properties, metadata and artifacts,
     /// marked with `CacheHitResult`.
     fn settle_cache_hit(
@@ -514,8 +531,7 @@ fn release_children(
             let runnable = dag.incoming(c).iter().all(|&(parent, kind)| {
                 state[parent] == State::Succeeded
                     && match kind {
-                        EdgeKind::Branch(Branch::If) => outcome[parent] == Some(true),
-                        EdgeKind::Branch(Branch::Else) => outcome[parent] == Some(false),
+                        EdgeKind::Branch(b) => outcome[parent].is_some_and(|o| b.taken(o)),
                         _ => true,
                     }
             });
@@ -550,7 +566,13 @@ fn append_log(path: &std::path::Path, text: &str) {
 }
 
 fn sleep_unless_stopped(ctx: &StepContext, seconds: f64) -> bool {
-    let until = Instant::now() + Duration::from_secs_f64(seconds.clamp(0.0, 86400.0));
+    // A NaN delay (e.g. 0 x an infinite backoff) means no delay; clamp would keep the NaN.
+    let seconds = if seconds.is_nan() {
+        0.0
+    } else {
+        seconds.clamp(0.0, 86400.0)
+    };
+    let until = Instant::now() + Duration::from_secs_f64(seconds);
     while Instant::now() < until {
         if ctx.stopping() {
             return false;

@@ -328,7 +328,8 @@ impl<'a> Job<'a> {
         self.ctx.track_process(child.id() as i32);
         let deadline = max_runtime
             .filter(|s| *s > 0.0)
-            .map(|s| started + Duration::from_secs_f64(s));
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .and_then(|d| started.checked_add(d));
         let mut timed_out = false;
         let mut pause = Duration::from_millis(1);
         let status = loop {

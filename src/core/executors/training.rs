@@ -16,6 +16,7 @@ use super::{artifact_record, is_function_step, Outcome, StepFailure, StepSuccess
 use crate::core::definition::FlatStep;
 use crate::core::engine::StepContext;
 use crate::core::expr::render_text;
+use crate::core::signature::canonical_json;
 use crate::core::util;
 
 const HOST: &str = "algo-1";
@@ -83,22 +84,8 @@ fn python_str(v: &Value) -> String {
 fn env_value(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
-        other => sorted_json(other),
+        other => canonical_json(other),
     }
-}
-
-fn sorted_json(v: &Value) -> String {
-    fn sort(v: &Value) -> Value {
-        match v {
-            Value::Object(m) => {
-                let sorted: BTreeMap<&String, Value> = m.iter().map(|(k, v)| (k, sort(v))).collect();
-                serde_json::to_value(sorted).unwrap_or(Value::Null)
-            }
-            Value::Array(a) => Value::Array(a.iter().map(sort).collect()),
-            other => other.clone(),
-        }
-    }
-    sort(v).to_string()
 }
 
 /// `--name value` arguments for the user's hyperparameters, sorted by name.
@@ -340,9 +327,9 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
     let mut env = environment(args.get("Environment"));
     let sm = vec![
         ("SM_MODEL_DIR", ml_s("model")),
-        ("SM_CHANNELS", sorted_json(&json!(channel_names))),
-        ("SM_HPS", sorted_json(&user_value)),
-        ("SM_USER_ARGS", sorted_json(&json!(user_args(&user)))),
+        ("SM_CHANNELS", canonical_json(&json!(channel_names))),
+        ("SM_HPS", canonical_json(&user_value)),
+        ("SM_USER_ARGS", canonical_json(&json!(user_args(&user)))),
         ("SM_OUTPUT_DATA_DIR", ml_s("output/data")),
         ("SM_OUTPUT_DIR", ml_s("output")),
         ("SM_OUTPUT_INTERMEDIATE_DIR", ml_s("output/intermediate")),
@@ -350,13 +337,13 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
         ("SM_INPUT_CONFIG_DIR", ml_s("input/config")),
         (
             "SM_INPUT_DATA_CONFIG",
-            sorted_json(&Value::Object(input_config.clone())),
+            canonical_json(&Value::Object(input_config.clone())),
         ),
-        ("SM_RESOURCE_CONFIG", sorted_json(&resource_config)),
+        ("SM_RESOURCE_CONFIG", canonical_json(&resource_config)),
         ("SM_NUM_CPUS", num_cpus.to_string()),
         ("SM_NUM_GPUS", "0".into()),
         ("SM_NUM_NEURONS", "0".into()),
-        ("SM_HOSTS", sorted_json(&json!([HOST]))),
+        ("SM_HOSTS", canonical_json(&json!([HOST]))),
         ("SM_CURRENT_HOST", HOST.into()),
         ("SM_CURRENT_INSTANCE_TYPE", instance_type.clone()),
         ("SM_CURRENT_INSTANCE_GROUP", INSTANCE_GROUP.into()),
@@ -366,8 +353,8 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
         ("SM_MODULE_NAME", module_name.clone()),
         ("SM_MODULE_DIR", module_dir.clone()),
         ("SM_FRAMEWORK_MODULE", String::new()),
-        ("SM_FRAMEWORK_PARAMS", sorted_json(&json!(framework_params))),
-        ("SM_TRAINING_ENV", sorted_json(&training_env)),
+        ("SM_FRAMEWORK_PARAMS", canonical_json(&json!(framework_params))),
+        ("SM_TRAINING_ENV", canonical_json(&training_env)),
         ("TRAINING_JOB_NAME", ctx.job_name.clone()),
         ("TRAINING_JOB_ARN", util::job_arn("training-job", &ctx.job_name)),
         ("SAGEPIPE_IMAGE_URI", image.clone()),

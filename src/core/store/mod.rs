@@ -55,6 +55,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> CoreResult<()> {
     Ok(())
 }
 
+/// Where an execution (its directory) keeps a step's record.
+pub fn step_path(execution_dir: &Path, step: &str) -> PathBuf {
+    execution_dir.join("steps").join(format!("{step}.json"))
+}
+
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> CoreResult<()> {
     let bytes = serde_json::to_vec(value).map_err(|e| CoreError::CorruptRecord {
         path: path.into(),
@@ -238,12 +243,7 @@ impl Store {
     /// Delete a pipeline and everything it recorded.
     pub fn delete_pipeline(&self, name: &str) -> CoreResult<PipelineRecord> {
         let rec = self.load_pipeline(name)?;
-        let dir = self.pipeline_dir(name);
-        // Move aside first so a concurrent reader never sees half a pipeline.
-        let trash = self.root.join("trash").join(format!("{name}.{}", util::new_id()));
-        fs::create_dir_all(self.root.join("trash")).map_err(|e| CoreError::store(&trash, e))?;
-        fs::rename(&dir, &trash).map_err(|e| CoreError::store(&dir, e))?;
-        let _ = fs::remove_dir_all(&trash);
+        self.remove_via_trash(&self.pipeline_dir(name))?;
         Ok(rec)
     }
 
@@ -320,7 +320,7 @@ impl Store {
                 step.step_status = "Failed".into();
                 step.failure_reason = Some(reason.clone());
                 step.end_time = Some(t);
-                write_json(&dir.join("steps").join(format!("{}.json", step.step_name)), &step)?;
+                write_json(&step_path(dir, &step.step_name), &step)?;
             }
         }
         rec.pipeline_execution_status = "Failed".into();
@@ -371,6 +371,13 @@ impl Store {
     }
 
     /// Step records of an execution in the order the steps started.
+    /// One step's record of an execution, if it has one. Unlike `load_steps` this does not
+    /// settle a dead owner: callers want a finished (Succeeded) record.
+    pub fn load_step(&self, arn: &str, step: &str) -> CoreResult<Option<StepRecord>> {
+        let (name, id) = self.resolve_arn(arn)?;
+        read_json(&step_path(&self.execution_dir(&name, &id), step))
+    }
+
     pub fn load_steps(&self, arn: &str) -> CoreResult<Vec<StepRecord>> {
         let rec = self.load_execution(arn)?; // also settles a dead owner
         self.load_steps_in(&self.execution_dir(&rec.pipeline_name, &rec.execution_id))
@@ -421,18 +428,18 @@ impl Store {
     }
 
     /// Remove a file or directory by moving it to the store's trash first, so no reader ever
-    /// sees it half deleted.
+    /// sees it half deleted. The rename is the deletion; emptying the trash is best effort.
     fn remove_via_trash(&self, path: &Path) -> CoreResult<()> {
         let trash_dir = self.root.join("trash");
         fs::create_dir_all(&trash_dir).map_err(|e| CoreError::store(&trash_dir, e))?;
         let trash = trash_dir.join(util::new_id());
         fs::rename(path, &trash).map_err(|e| CoreError::store(path, e))?;
-        let removed = if trash.is_dir() {
+        let _ = if trash.is_dir() {
             fs::remove_dir_all(&trash)
         } else {
             fs::remove_file(&trash)
         };
-        removed.map_err(|e| CoreError::store(&trash, e))
+        Ok(())
     }
 
     /// Delete an execution's records and logs. Refused while it runs (its owner holds the lock).

@@ -116,7 +116,7 @@ pub struct ArtifactRecord {
     pub sha256: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct StepRecord {
     pub step_name: String,
@@ -156,4 +156,11 @@ pub struct StepRecord {
     /// Why caching did not reuse an earlier run, when caching was on and missed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_miss_reason: Option<String>,
+}
+
+impl StepRecord {
+    /// A ConditionStep's recorded outcome.
+    pub fn outcome(&self) -> Option<bool> {
+        self.properties.as_ref()?.get("Outcome")?.as_bool()
+    }
 }
