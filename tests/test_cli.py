@@ -150,6 +150,10 @@ def test_changed_selection(cli):
     ok(cli("run", "cli_lib:pipeline", "--changed", "-p", "Lr=3", "--quiet"))
     assert open(os.path.join(cli.workdir, "Prepare.count")).read() == "1"
     assert open(os.path.join(cli.workdir, "Train.count")).read() == "2"
+    # Regression: `plan` must answer as `run` does; both inherit the reference's parameters
+    # (Lr=3 now), so nothing changed for either of them.
+    assert "no step changed" in ok(cli("plan", "cli_lib:pipeline", "--changed"), 2).stderr
+    assert "no step changed" in ok(cli("run", "cli_lib:pipeline", "--changed", "--quiet"), 2).stderr
 
 
 def test_definition_json_target_and_exit_codes(cli, tmp_path):

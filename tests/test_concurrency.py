@@ -49,11 +49,27 @@ def all_pages(pipeline: Pipeline, page: int) -> list:
             return arns
 
 
+GC_LOOP = """
+import sys, time
+from sagepipe import _core, _gc
+store = _core.Store(sys.argv[1])
+runs = 0
+while True:
+    plan = _gc.plan(store, keep=100000)
+    assert not plan.delete and not plan.artifacts, plan.as_dict()
+    _gc.apply(store, plan)
+    runs += 1
+    print(runs, flush=True)
+    time.sleep(0.05)
+"""
+
+
 def gc_alongside(store: Path):
-    """TRUST-GC: the store `gc` command (another branch) is to run here, in a loop alongside
-    the starts, once it lands; it must never remove anything of a recorded execution. Returns
-    the running process, or None while there is no gc command."""
-    return None
+    """`gc` planning and applying in a loop alongside the starts (keeping everything): it must
+    neither fail on executions being written nor remove anything of a recorded one."""
+    return subprocess.Popen(
+        [sys.executable, "-c", GC_LOOP, str(store)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 @pytest.mark.parametrize(
@@ -87,9 +103,10 @@ def test_processes_start_executions_at_once(tmp_path, processes, mode, per_proce
         lines = out.split()
         assert c.returncode == 0 and lines[-1] == "DONE", (c.returncode, out, err)
         started += lines[:-1]
-    if gc is not None:
-        gc.terminate()
-        gc.wait()
+    assert gc.poll() is None, gc.stderr.read()  # gc ran the whole time without failing
+    gc.terminate()
+    gc_out, _ = gc.communicate()
+    assert gc_out.split(), "gc never completed a pass"
 
     total = processes * per_process
     assert len(started) == total and len(set(started)) == total

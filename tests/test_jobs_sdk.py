@@ -513,3 +513,21 @@ def test_session_s3_objects_live_in_the_store(tmp_path):
     with pytest.raises(FileNotFoundError, match="s3://bkt/missing does not exist"):
         sess.read_s3_file("bkt", "missing")
     assert s3_path_join("s3://", "b", None, "", "p/", "/k") == "s3://b/p/k"
+
+
+def test_model_network_isolation_parameter_stays_an_expression(sess):
+    """Regression: model.create() turned a ParameterBoolean into a plain True."""
+    from sagepipe.workflow.parameters import ParameterBoolean
+
+    isolation = ParameterBoolean("Iso", default_value=False)
+    model = Model(
+        image_uri=lib.IMAGE,
+        model_data="s3://my-bucket/m.tar.gz",
+        role=lib.ROLE,
+        enable_network_isolation=isolation,
+        sagemaker_session=sess,
+    )
+    step = ModelStep(name="M", step_args=model.create())
+    pipeline = Pipeline(name="P", parameters=[isolation], steps=[step], sagemaker_session=sess)
+    args = definition(pipeline)["Steps"][0]["Arguments"]
+    assert args["EnableNetworkIsolation"] == {"Get": "Parameters.Iso"}

@@ -14,8 +14,7 @@ import json
 from datetime import datetime
 from typing import Any, Dict, Iterable, List, Optional, Set
 
-_TERMINAL = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
-STORE_DELETE_FUNCTIONS = ("delete_execution", "delete_artifact")
+from sagepipe._responses import TERMINAL as _TERMINAL
 
 
 class GcPlan:
@@ -91,19 +90,8 @@ def plan(store, keep: int, older_than: Optional[datetime] = None, pipelines: Opt
     return GcPlan(kept, delete, artifacts)
 
 
-def missing_store_functions(store) -> List[str]:
-    """The store-level delete functions this build lacks (empty when gc can delete)."""
-    return [f for f in STORE_DELETE_FUNCTIONS if not hasattr(store, f)]
-
-
 def apply(store, gc_plan: GcPlan) -> None:
     """Delete what the plan says: artifacts first, then the execution records."""
-    missing = missing_store_functions(store)
-    if missing:
-        raise NotImplementedError(
-            f"this build of the store has no {', '.join('Store.' + f for f in missing)}: nothing was deleted "
-            "(run with --dry-run to see what would be)"
-        )
     for uri in gc_plan.artifacts:
         store.delete_artifact(uri)
     for arn in gc_plan.delete:

@@ -565,7 +565,7 @@ class JobRequests:
             role=role,
             container_defs=container_defs,
             vpc_config=vpc_config,
-            enable_network_isolation=bool(enable_network_isolation) if enable_network_isolation is not None else False,
+            enable_network_isolation=enable_network_isolation,
             primary_container=primary_container,
             tags=tags,
         )

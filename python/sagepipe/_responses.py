@@ -6,6 +6,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 _TIME_KEYS = ("CreationTime", "LastModifiedTime", "StartTime", "EndTime", "LastRunTime", "LastExecutionTime")
 
+# Execution statuses after which nothing changes (the store's TERMINAL_STATUSES).
+TERMINAL = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
 RESPONSE_METADATA = {"HTTPStatusCode": 200, "RetryAttempts": 0, "HTTPHeaders": {}}
 
 

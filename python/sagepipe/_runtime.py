@@ -21,6 +21,7 @@ from sagepipe.workflow._function_payload import (
     PAYLOAD_FILE,
     RESULT_FILE,
     restore_pipeline_variables,
+    write_atomic,
 )
 
 # Step type -> handler(task: dict) -> answer dict. Filled by sagepipe.local_runners.register_step_type.
@@ -141,13 +142,6 @@ def _python_capture(log_path: str):
                             setattr(sys, name, stream.original)
 
 
-def _write_atomic(path: str, data: bytes) -> None:
-    tmp = f"{path}.tmp.{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
 def _run_function(task: Dict[str, Any], capture) -> Dict[str, Any]:
     import cloudpickle
 
@@ -175,7 +169,7 @@ def _run_function(task: Dict[str, Any], capture) -> Dict[str, Any]:
             raise
         tb = traceback.format_exc()
         try:
-            _write_atomic(os.path.join(results_dir, EXCEPTION_FILE), cloudpickle.dumps(exc))
+            write_atomic(os.path.join(results_dir, EXCEPTION_FILE), cloudpickle.dumps(exc))
         except Exception:  # noqa: BLE001 - not every exception pickles
             pass
         with open(task["log_path"], "a") as log:
@@ -190,13 +184,13 @@ def _run_function(task: Dict[str, Any], capture) -> Dict[str, Any]:
             },
         }
     artifacts = [RESULT_FILE]
-    _write_atomic(os.path.join(results_dir, RESULT_FILE), cloudpickle.dumps(result))
+    write_atomic(os.path.join(results_dir, RESULT_FILE), cloudpickle.dumps(result))
     try:
         text = json.dumps({JSON_SERIALIZED_RESULT_KEY: result})
     except (TypeError, ValueError):
         text = None  # not JSON-serializable: only other @step functions can consume it
     if text is not None:
-        _write_atomic(os.path.join(results_dir, JSON_RESULTS_FILE), text.encode())
+        write_atomic(os.path.join(results_dir, JSON_RESULTS_FILE), text.encode())
         artifacts.append(JSON_RESULTS_FILE)
     base = task["results_uri"].rstrip("/")
     return {"ok": True, "artifacts": [f"{base}/{a}" for a in artifacts]}

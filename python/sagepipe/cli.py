@@ -27,11 +27,12 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Sequence
 
+from sagepipe._responses import TERMINAL as _TERMINAL
 from sagepipe.client import ClientError
 from sagepipe.exceptions import ResourceNotFoundError, SagePipeError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND = 0, 1, 2, 3
-_TERMINAL = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
+
 _EXECUTION_ARN = re.compile(r"^arn:aws[a-z\-]*:sagemaker:[^:]*:\d{12}:pipeline/[^/]+/execution/[a-z0-9]+$")
 
 
@@ -171,6 +172,18 @@ def _parameters_for(pipeline, config, given: Dict[str, str]) -> Dict[str, str]:
     return pipeline.build_parameters_from_execution(arn, given)
 
 
+def _config_and_parameters(args, pipeline, session):
+    """The selective config (reference resolved) and the parameters a run or plan uses: a
+    selective run inherits the reference's parameter values, overridden by ``-p``."""
+    config = _selective_config(args, session)
+    if config is not None and config.source_pipeline_execution_arn is None and config.reference_latest_execution:
+        try:
+            config.source_pipeline_execution_arn = pipeline._get_latest_execution_arn()
+        except ResourceNotFoundError:  # a pipeline never stored has no execution to refer to
+            pass
+    return config, _parameters_for(pipeline, config, _parameters(args.parameter))
+
+
 # ---- commands ----
 
 
@@ -181,10 +194,7 @@ def cmd_run(args) -> int:
     if args.script_args:
         raise UsageError(f"extra arguments {args.script_args} only apply to a script TARGET")
     pipeline = load_pipeline(args.target, session, args.name)
-    config = _selective_config(args, session)
-    if config is not None and config.source_pipeline_execution_arn is None and config.reference_latest_execution:
-        config.source_pipeline_execution_arn = pipeline._get_latest_execution_arn()
-    parameters = _parameters_for(pipeline, config, _parameters(args.parameter))
+    config, parameters = _config_and_parameters(args, pipeline, session)
     parallelism = {"MaxParallelExecutionSteps": args.max_parallel} if args.max_parallel else None
     execution = pipeline.start(
         parameters=parameters,
@@ -265,8 +275,8 @@ def _all_execution_arns(store) -> set:
 def cmd_plan(args) -> int:
     session = _session(args)
     pipeline = load_pipeline(args.target, session, args.name)
-    config = _selective_config(args, session)
-    plan = pipeline.plan(selective_execution_config=config, parameters=_parameters(args.parameter) or None)
+    config, parameters = _config_and_parameters(args, pipeline, session)
+    plan = pipeline.plan(selective_execution_config=config, parameters=parameters or None)
     if args.json:
         _emit_json({"Pipeline": plan.pipeline, "ReferenceExecutionArn": plan.reference_arn, "Steps": plan.entries})
     else:
@@ -399,15 +409,14 @@ def cmd_logs(args) -> int:
 
 
 def cmd_stop(args) -> int:
-    from sagepipe.workflow._execution import _PipelineExecution, request_stop
+    from sagepipe.workflow._execution import _PipelineExecution
 
     session = _session(args)
     execution = _PipelineExecution(args.arn, session)
-    record = execution._record()
+    record = json.loads(session.store.request_stop(args.arn))  # a no-op for an ended execution
     if record["PipelineExecutionStatus"] in _TERMINAL:
         print(f"{args.arn} already {record['PipelineExecutionStatus']}", file=sys.stderr)
         return EXIT_FAILED
-    request_stop(session.store, args.arn)
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
         status = execution._record()["PipelineExecutionStatus"]
@@ -420,8 +429,7 @@ def cmd_stop(args) -> int:
         time.sleep(0.1)
     print(
         f"stop requested, but {args.arn} is still {execution._record()['PipelineExecutionStatus']} after "
-        f"{args.timeout:g} s: its process (pid {record.get('OwnerPid')}) honours stop requests only while it waits "
-        "on the execution (`sagepipe run`, `execution.wait()`)",
+        f"{args.timeout:g} s: its process (pid {record.get('OwnerPid')}) did not stop it in that time",
         file=sys.stderr,
     )
     return EXIT_FAILED
@@ -533,7 +541,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("step", metavar="STEP")
     p.add_argument("-f", "--follow", action="store_true", help="keep printing until the execution ends")
 
-    p = add("stop", cmd_stop, "stop a running execution (its process stops it while waiting on it)")
+    p = add("stop", cmd_stop, "stop a running execution (from any process)")
     p.add_argument("arn", metavar="ARN")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for it to stop (default 30)")
 

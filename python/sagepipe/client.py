@@ -41,7 +41,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 __all__ = ["ClientError", "LocalSageMakerClient", "client"]
 
 _PIPELINE_ARN_MARK = ":pipeline/"
-_TERMINAL = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
+_TERMINAL = _responses.TERMINAL
 
 if _ClientErrorBase is not None:
 
@@ -460,8 +460,8 @@ class LocalSageMakerClient:
     ) -> Dict[str, Any]:
         """``StopPipelineExecution``: running steps are killed; the status ends ``Stopped``.
 
-        Locally only the process running an execution can stop it; an execution that already
-        ended is a ``ValidationException``, as on the service.
+        Works from any process (the process running the execution stops it); an execution
+        that already ended is a ``ValidationException``, as on the service.
         """
         execution = self._execution(PipelineExecutionArn)
         status = execution._record()["PipelineExecutionStatus"]

@@ -16,6 +16,8 @@ import json
 from collections import defaultdict
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from sagepipe._responses import TERMINAL as _TERMINAL
+
 __all__ = [
     "STATE_COLOURS",
     "DagLayout",
@@ -44,7 +46,7 @@ STATE_COLOURS = {
     "defined": "#546e7a",
 }
 
-_TERMINAL = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
+
 BOX_WIDTH, BOX_HEIGHT, COLUMN_GAP, ROW_GAP, MARGIN = 168, 44, 28, 46, 16
 
 
@@ -93,8 +95,8 @@ def execution_states(
 
 
 def plan_states(plan) -> Dict[str, Dict[str, Any]]:
-    """States of a plan's entries: ``run`` is planned, ``reuse`` reused, the rest not run."""
-    action_state = {"run": "planned", "reuse": "reused", "not-selected": "not-run"}
+    """States of a plan's entries: ``run`` is planned, ``reuse`` reused, ``cache-hit`` a cache hit, the rest not run."""
+    action_state = {"run": "planned", "reuse": "reused", "cache-hit": "cache-hit", "not-selected": "not-run"}
     return {e["step"]: {"state": action_state.get(e["action"], "pending"), "entry": e} for e in plan.entries}
 
 

@@ -28,7 +28,15 @@ from sagepipe.fw_utils import (
     validate_source_code_input_against_pipeline_variables,
     validate_source_dir,
 )
+from sagepipe.image_uris import _instance_type_family
 from sagepipe.inputs import FileInput, FileSystemInput, TrainingInput
+from sagepipe.model import (
+    CONTAINER_LOG_LEVEL_PARAM_NAME,
+    DIR_PARAM_NAME,
+    JOB_NAME_PARAM_NAME,
+    SAGEMAKER_REGION_PARAM_NAME,
+    SCRIPT_PARAM_NAME,
+)
 from sagepipe.utils import base_name_from_image, name_from_base, to_string
 from sagepipe.workflow import is_pipeline_variable
 from sagepipe.workflow.entities import PipelineVariable
@@ -36,11 +44,6 @@ from sagepipe.workflow.pipeline_context import PipelineSession, runnable_by_pipe
 
 logger = logging.getLogger(__name__)
 
-SCRIPT_PARAM_NAME = "sagemaker_program"
-DIR_PARAM_NAME = "sagemaker_submit_directory"
-CONTAINER_LOG_LEVEL_PARAM_NAME = "sagemaker_container_log_level"
-JOB_NAME_PARAM_NAME = "sagemaker_job_name"
-SAGEMAKER_REGION_PARAM_NAME = "sagemaker_region"
 
 __all__ = ["Estimator", "EstimatorBase", "Framework"]
 
@@ -328,12 +331,7 @@ class EstimatorBase(ABC):
             script=self.entry_point,
             directory=self.source_dir,
             dependencies=self.dependencies,
-            extra_files=self._extra_code_files(),
         )
-
-    def _extra_code_files(self) -> Optional[Dict[str, str]]:
-        """Files added to the packed code (only the model repack step has any)."""
-        return None
 
     def _assign_s3_prefix(self, key_prefix=""):
         from sagepipe.workflow.utilities import _pipeline_config
@@ -437,12 +435,7 @@ class EstimatorBase(ABC):
 
 
 def _instance_type_is_trainium(instance_type) -> bool:
-    import re
-
-    if isinstance(instance_type, str):
-        match = re.match(r"^ml[\._]([a-z\d\-]+)\.?\w*$", instance_type)
-        return bool(match and match[1].startswith("trn"))
-    return False
+    return _instance_type_family(instance_type).startswith("trn")
 
 
 class _TrainingJob:
@@ -463,11 +456,6 @@ class _TrainingJob:
         train_args = cls._get_train_args(estimator, inputs, experiment_config)
         estimator.sagemaker_session.train(**train_args)
         return cls(estimator.sagemaker_session, estimator._current_job_name)
-
-    @classmethod
-    def get_train_args(cls, estimator, inputs, experiment_config):
-        """The keyword arguments of ``Session.train`` for this estimator and inputs."""
-        return cls._get_train_args(estimator, inputs, experiment_config)
 
     @classmethod
     def _get_train_args(cls, estimator, inputs, experiment_config):
@@ -797,18 +785,6 @@ class Framework(EstimatorBase):
                     self.debugger_hook_config = False
                 elif self.instance_count > 1 or getattr(self, "distribution", None) is not None:
                     self.debugger_hook_config = False
-
-    def _model_source_dir(self):
-        if self.uploaded_code is not None:
-            return self.uploaded_code.s3_prefix
-        return None
-
-    def _model_entry_point(self):
-        if self._model_source_dir() is None:
-            return self.entry_point
-        if self.uploaded_code is not None:
-            return self.uploaded_code.script_name
-        return None
 
     def set_hyperparameters(self, **kwargs):
         """Escapes the dict argument as JSON, updates the private hyperparameter attribute."""

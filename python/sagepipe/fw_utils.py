@@ -75,7 +75,6 @@ def tar_and_upload_dir(
     directory=None,
     dependencies=None,
     kms_key=None,
-    extra_files: Optional[Dict[str, str]] = None,
 ) -> UploadedCode:
     """Package source files into ``sourcedir.tar.gz`` and upload it to ``s3://bucket/s3_key_prefix/``.
 
@@ -89,8 +88,6 @@ def tar_and_upload_dir(
         directory (str): A source directory, an ``s3://`` tarball or a pipeline variable.
         dependencies (list[str]): Extra files or directories put at the tarball's root.
         kms_key (str): Accepted for compatibility; unused.
-        extra_files (dict[str, str]): ``{name in tarball: text}`` added at the root (the
-            repack launcher; the SDK writes these into the user's directory instead).
 
     Returns:
         UploadedCode: The S3 URI of the tarball and the script name inside it.
@@ -102,11 +99,6 @@ def tar_and_upload_dir(
     tmp = tempfile.mkdtemp()
     try:
         source_files = _list_files_to_compress(script, directory) + list(dependencies or [])
-        for name, text in (extra_files or {}).items():
-            extra_path = os.path.join(tmp, name)
-            with open(extra_path, "w", newline="\n") as f:
-                f.write(text)
-            source_files.append(extra_path)
         tar_file = create_tar_file(source_files, os.path.join(tmp, _TAR_SOURCE_FILENAME))
         with open(tar_file, "rb") as f:
             session.upload_string_as_file_body(body=f.read(), bucket=bucket, key=key)

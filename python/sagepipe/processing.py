@@ -198,10 +198,6 @@ class Processor:
         )
         self.jobs.append(self.latest_job)
 
-    def _extend_processing_args(self, inputs, outputs, **kwargs):
-        """Extend inputs and outputs based on extra parameters (subclasses)."""
-        return inputs, outputs
-
     def _normalize_args(self, job_name=None, arguments=None, inputs=None, outputs=None, code=None, kms_key=None):
         """Normalizes the arguments so that they can be passed to the job run."""
         if code and is_pipeline_variable(code):
@@ -900,10 +896,7 @@ class FrameworkProcessor(ScriptProcessor):
         return patched_inputs
 
     def _set_entrypoint(self, command, user_script_name):
-        user_script_location = str(
-            pathlib.PurePosixPath(self._CODE_CONTAINER_BASE_PATH, self._CODE_CONTAINER_INPUT_NAME, user_script_name)
-        )
-        self.entrypoint = self.framework_entrypoint_command + [user_script_location]
+        super()._set_entrypoint(self.framework_entrypoint_command, user_script_name)
 
     def _create_and_upload_runproc(self, user_script, kms_key, entrypoint_s3_uri, codeartifact_repo_arn=None):
         """Upload ``runproc.sh`` to ``s3://<bucket>/<pipeline>/code/<hash of its text>/runproc.sh``."""

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Union
 from sagepipe import _responses
 from sagepipe.exceptions import ResourceNotFoundError, StepFailedError, ValidationError
 
-_TERMINAL = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
+_TERMINAL = _responses.TERMINAL
 _TICK = 0.2  # seconds between progress refreshes while waiting
 _atexit_lock = threading.Lock()
 _atexit_registered = False
@@ -191,7 +191,7 @@ class _PipelineExecution:
         if handle is not None:
             handle.stop()
         else:
-            request_stop(self._store, self.arn)
+            self._store.request_stop(self.arn)  # the owning process's scheduler stops it
         return {"PipelineExecutionArn": self.arn}
 
     def _step_record(self, step_name: str) -> Dict[str, Any]:
@@ -248,12 +248,6 @@ class _PipelineExecution:
                 return f.read()
         except FileNotFoundError:
             return ""
-
-
-def request_stop(store, arn: str) -> None:
-    """Ask the process running an execution (this one or another) to stop it; its scheduler
-    notices within a fraction of a second. A no-op for an execution that already ended."""
-    store.request_stop(arn)
 
 
 def _find_step(definition: Dict[str, Any], name: str) -> Optional[Dict[str, Any]]:

@@ -115,13 +115,14 @@ def write_payload(payload_root: str, func, args: tuple, kwargs: dict) -> Tuple[s
     except OSError:
         unchanged = False
     if not unchanged:
-        _write_atomic(path + SIDECAR_SUFFIX, sidecar)
+        write_atomic(path + SIDECAR_SUFFIX, sidecar)
     if not os.path.exists(path):
-        _write_atomic(path, data)
+        write_atomic(path, data)
     return digest, refs
 
 
-def _write_atomic(path: str, data: bytes) -> None:
+def write_atomic(path: str, data: bytes) -> None:
+    """Write a file so no reader ever sees it half written (temporary file, then rename)."""
     tmp = f"{path}.tmp.{os.getpid()}"
     with open(tmp, "wb") as f:
         f.write(data)

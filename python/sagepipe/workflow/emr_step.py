@@ -184,10 +184,3 @@ class EMRStep(ConfigurableRetryStep):
     def properties(self) -> RequestType:
         """A Properties object representing the EMR DescribeStepResponse model."""
         return self._properties
-
-    def to_request(self) -> RequestType:
-        """Updates the dictionary with cache configuration."""
-        request_dict = super().to_request()
-        if self.cache_config:
-            request_dict.update(self.cache_config.config)
-        return request_dict

@@ -201,8 +201,9 @@ class Step(Entity):
                 f"'{processing_step.name}'."
             )
         property_file_output = None
-        if "ProcessingOutputConfig" in processing_step.arguments:
-            for output in processing_step.arguments["ProcessingOutputConfig"]["Outputs"]:
+        processing_arguments = processing_step.arguments  # built (and code uploaded) once
+        if "ProcessingOutputConfig" in processing_arguments:
+            for output in processing_arguments["ProcessingOutputConfig"]["Outputs"]:
                 if output["OutputName"] == property_file.output_name:
                     property_file_output = output
         if property_file_output is None:
@@ -315,11 +316,16 @@ class ConfigurableRetryStep(Step):
             self.retry_policies = []
         self.retry_policies.append(retry_policy)
 
+    # Job steps that accept a `CacheConfig` set this; its keys follow RetryPolicies, as in the SDK.
+    cache_config: Optional["CacheConfig"] = None
+
     def to_request(self) -> RequestType:
-        """Gets the request structure for `ConfigurableRetryStep`."""
+        """Gets the request structure for `ConfigurableRetryStep` (with its cache configuration)."""
         step_dict = super().to_request()
         if self.retry_policies:
             step_dict["RetryPolicies"] = self._resolve_retry_policy(self.retry_policies)
+        if self.cache_config:
+            step_dict.update(self.cache_config.config)
         return step_dict
 
     @staticmethod
@@ -440,13 +446,6 @@ class TrainingStep(ConfigurableRetryStep):
     def properties(self):
         """A `Properties` object representing the `DescribeTrainingJobResponse` data model."""
         return self._properties
-
-    def to_request(self) -> RequestType:
-        """Updates the request dictionary with cache configuration."""
-        request_dict = super().to_request()
-        if self.cache_config:
-            request_dict.update(self.cache_config.config)
-        return request_dict
 
     def _get_code_hash(self) -> Optional[str]:
         """The hash of the training code (entry point / source dir / dependencies) for step_args."""
@@ -608,13 +607,6 @@ class TransformStep(ConfigurableRetryStep):
         """A `Properties` object representing the `DescribeTransformJobResponse` data model."""
         return self._properties
 
-    def to_request(self) -> RequestType:
-        """Updates the dictionary with cache configuration."""
-        request_dict = super().to_request()
-        if self.cache_config:
-            request_dict.update(self.cache_config.config)
-        return request_dict
-
 
 class ProcessingStep(ConfigurableRetryStep):
     """`ProcessingStep` for SageMaker Pipelines Workflows."""
@@ -715,8 +707,6 @@ class ProcessingStep(ConfigurableRetryStep):
     def to_request(self) -> RequestType:
         """Get the request structure for workflow service calls."""
         request_dict = super().to_request()
-        if self.cache_config:
-            request_dict.update(self.cache_config.config)
         if self.property_files:
             request_dict["PropertyFiles"] = [property_file.expr for property_file in self.property_files]
         return request_dict
@@ -820,13 +810,6 @@ class TuningStep(ConfigurableRetryStep):
     def properties(self):
         """A `Properties` object for the tuning job and its training job summaries."""
         return self._properties
-
-    def to_request(self) -> RequestType:
-        """Updates the dictionary with cache configuration."""
-        request_dict = super().to_request()
-        if self.cache_config:
-            request_dict.update(self.cache_config.config)
-        return request_dict
 
     def get_top_model_s3_uri(self, top_k: int, s3_bucket: str, prefix: str = "") -> Join:
         """Get the model artifact S3 URI from the top performing training jobs.
