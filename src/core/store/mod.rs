@@ -442,25 +442,18 @@ impl Store {
         Ok(())
     }
 
-    /// Delete an execution's records and logs. Refused while it runs (its owner holds the lock).
+    /// Delete an execution's records and logs. Refused while it runs.
     pub fn delete_execution(&self, arn: &str) -> CoreResult<()> {
-        let (name, id) = self.resolve_arn(arn)?;
-        let dir = self.execution_dir(&name, &id);
-        if !dir.join("execution.json").is_file() {
-            return Err(CoreError::NotFound {
-                kind: "pipeline execution",
-                name: arn.to_string(),
-                suggestion: None,
-            });
-        }
-        let Some(lock) = FileLock::try_acquire(&dir.join("lock"))? else {
+        // Loading settles a dead owner (Failed); a live owner writes the terminal record last,
+        // so a terminal record means nothing more will be written, even if its lock is still
+        // held for a moment.
+        let rec = self.load_execution(arn)?;
+        if !TERMINAL_STATUSES.contains(&rec.pipeline_execution_status.as_str()) {
             return Err(CoreError::Validation(format!(
                 "execution {arn} is still running; stop it before deleting it"
             )));
-        };
-        let result = self.remove_via_trash(&dir);
-        drop(lock);
-        result
+        }
+        self.remove_via_trash(&self.execution_dir(&rec.pipeline_name, &rec.execution_id))
     }
 
     /// Delete an artifact (a file or directory under the store's `s3/` area). Absent: no-op.
