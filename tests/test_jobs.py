@@ -10,6 +10,7 @@ import sys
 import tarfile
 import textwrap
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -482,6 +483,63 @@ def test_failing_script_last_lines_in_failure_reason(session, tmp_path):
     assert "AlgorithmError: the job exited with code 1" in reason
     assert "ValueError: boom" in reason and "line 29" in reason and "line 5\n" not in reason
     assert "line 0" in execution.logs("Breaks")
+
+
+def _hostile_archive(store_root: Path, uri: str, members: list) -> str:
+    """A .tar.gz in the store with raw members: (name, text) for files, (name, "->target") for symlinks."""
+    dest = Path(store_root) / "s3" / uri[len("s3://") :]
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(dest, "w:gz") as tar:
+        for name, content in members:
+            info = tarfile.TarInfo(name)
+            if content.startswith("->"):
+                info.type, info.linkname = tarfile.SYMTYPE, content[2:]
+                tar.addfile(info)
+            else:
+                info.size = len(content)
+                tar.addfile(info, io.BytesIO(content.encode()))
+    return uri
+
+
+def test_archive_members_escaping_the_job_fail_the_step_and_write_nothing(session, tmp_path):
+    """Issue 6 (hostile input): model.tar.gz and sourcedir.tar.gz members that climb out of the
+    extraction directory, are absolute, or hide behind a symlink fail their step with the member
+    named, before anything of the archive is written."""
+    root = Path(session.store.root)
+    marker = f"sagepipe-escape-{uuid.uuid4().hex}"
+    climb = "../" * 40 + marker
+    model = _hostile_archive(root, f"s3://{BUCKET}/hostile/model.tar.gz", [("ok.txt", "fine"), (climb, "out")])
+    source = _hostile_archive(
+        root, f"s3://{BUCKET}/hostile/sourcedir.tar.gz",
+        [("train.py", "print('never runs')"), ("up", "->" + "../" * 40 + "tmp"), (f"up/{marker}", "out")],
+    )
+    put_in_store(root, f"s3://{BUCKET}/hostile/data/train/data.csv", _script(tmp_path, "data.csv", "1\n"))
+    put_in_store(root, f"s3://{BUCKET}/hostile/batch/in.csv", _script(tmp_path, "in.csv", "1\n"))
+    image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+    steps = [
+        model_step("HostileModel", image, model, {"SAGEMAKER_PROGRAM": "inference.py"}),
+        transform_step("Score", get("Steps.HostileModel.ModelName"), f"s3://{BUCKET}/hostile/batch",
+                       f"s3://{BUCKET}/hostile/scored"),
+        training_step(
+            "Train", image,
+            {"sagemaker_program": '"train.py"', "sagemaker_submit_directory": f'"{source}"'},
+            [channel("train", f"s3://{BUCKET}/hostile/data/train")], f"s3://{BUCKET}/hostile/model-out",
+        ),
+    ]
+    execution = _pipeline(session, "HostileArchives", definition(steps)).start()
+    execution.wait()
+    steps = _steps(execution)
+    assert execution.describe()["PipelineExecutionStatus"] == "Failed"
+    score, train = steps["Score"], steps["Train"]
+    assert score["StepStatus"] == "Failed" and train["StepStatus"] == "Failed", steps
+    assert f"archive member '{climb}' refused" in score["FailureReason"], score["FailureReason"]
+    assert model in score["FailureReason"]
+    assert "archive member 'up' refused: it links to '../../" in train["FailureReason"], train["FailureReason"]
+    assert "never runs" not in execution.logs("Train")
+    # Where the members would have landed: forty "../" from any job directory reach "/".
+    assert not (Path("/") / marker).exists() and not (Path("/tmp") / marker).exists()
+    assert not list(tmp_path.parent.glob(f"**/{marker}"))
+    assert not list((root / "s3" / BUCKET / "hostile").glob("scored/*"))
 
 
 def test_job_exceeding_max_runtime_is_killed(session, tmp_path):

@@ -468,14 +468,7 @@ pub fn pack_tar_gz(dir: &Path, dest: &Path) -> io::Result<()> {
     fs::rename(&tmp, dest)
 }
 
-/// Unpack a gzipped tar into `dest` (entries may not leave it).
-pub fn unpack_tar_gz(archive: &Path, dest: &Path) -> io::Result<()> {
-    fs::create_dir_all(dest)?;
-    let file = File::open(archive)?;
-    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    tar.set_preserve_permissions(true);
-    tar.unpack(dest)
-}
+pub use super::archive::unpack_tar_gz;
 
 pub fn dir_has_files(dir: &Path) -> bool {
     fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some())

@@ -1,6 +1,7 @@
 //! What running one step means, per step type. The scheduler resolves a step's arguments and
 //! calls `execute`; executors never touch other steps' state.
 
+mod archive;
 mod function;
 mod job;
 mod model;

@@ -1,0 +1,244 @@
+//! Safe extraction of user-supplied `.tar.gz` archives (model artifacts, `sourcedir.tar.gz`).
+//!
+//! Every member is checked before anything is written, so a hostile archive fails whole and
+//! names its first offending member instead of being half extracted. A member is refused when
+//! its path is absolute or climbs with `..`, when it lies under a symlink of the same archive
+//! (a link could point anywhere, so its children cannot be placed safely), when a symlink or
+//! hard link points outside the extraction directory, or when it is a device or FIFO.
+
+use std::collections::HashSet;
+use std::fs::{self, File};
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use tar::EntryType;
+
+/// Unpack a gzipped tar into `dest` after checking that no member can land outside it.
+pub fn unpack_tar_gz(archive: &Path, dest: &Path) -> io::Result<()> {
+    check_members(archive)?;
+    fs::create_dir_all(dest)?;
+    let mut tar = open(archive)?;
+    tar.set_preserve_permissions(true);
+    tar.unpack(dest)
+}
+
+fn open(archive: &Path) -> io::Result<tar::Archive<flate2::read::GzDecoder<File>>> {
+    Ok(tar::Archive::new(flate2::read::GzDecoder::new(File::open(archive)?)))
+}
+
+fn refused(member: &Path, why: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "archive member '{}' refused: {why}; members must be relative paths inside the \
+             extraction directory",
+            member.display()
+        ),
+    )
+}
+
+/// `path` made lexically normal (no `.`), or `None` when it is absolute or climbs above its root.
+fn inside(path: &Path) -> Option<PathBuf> {
+    let mut normal = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::Normal(p) => normal.push(p),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !normal.pop() {
+                    return None;
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(normal)
+}
+
+fn check_members(archive: &Path) -> io::Result<()> {
+    let mut tar = open(archive)?;
+    let mut symlinks: HashSet<PathBuf> = HashSet::new();
+    for entry in tar.entries()? {
+        let entry = entry?;
+        let raw = entry.path()?.into_owned();
+        if raw.components().any(|c| c == Component::ParentDir) {
+            return Err(refused(&raw, "its path contains '..'"));
+        }
+        let path = inside(&raw).ok_or_else(|| refused(&raw, "its path is absolute"))?;
+        if path.ancestors().skip(1).any(|a| symlinks.contains(a)) {
+            return Err(refused(&raw, "it lies under a symlink of the same archive"));
+        }
+        let kind = entry.header().entry_type();
+        match kind {
+            EntryType::Symlink | EntryType::Link => {
+                let target = entry
+                    .link_name()?
+                    .ok_or_else(|| refused(&raw, "a link without a target"))?
+                    .into_owned();
+                // A symlink's target is relative to its own directory; a hard link's to the root.
+                let resolved = if kind == EntryType::Symlink {
+                    if target.is_absolute() {
+                        None
+                    } else {
+                        inside(&path.parent().unwrap_or(Path::new("")).join(&target))
+                    }
+                } else {
+                    inside(&target)
+                };
+                match resolved {
+                    None => {
+                        return Err(refused(
+                            &raw,
+                            &format!("it links to '{}', outside the extraction directory", target.display()),
+                        ))
+                    }
+                    Some(t) if kind == EntryType::Link && t.ancestors().any(|a| symlinks.contains(a)) => {
+                        return Err(refused(&raw, "it hard-links through a symlink of the same archive"))
+                    }
+                    Some(_) => {}
+                }
+                if kind == EntryType::Symlink {
+                    symlinks.insert(path);
+                }
+            }
+            EntryType::Char | EntryType::Block | EntryType::Fifo => {
+                return Err(refused(&raw, "device and FIFO members are not extracted"));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    enum Member<'a> {
+        File(&'a str),
+        Dir(&'a str),
+        Symlink(&'a str, &'a str),
+        HardLink(&'a str, &'a str),
+        Fifo(&'a str),
+    }
+
+    /// Headers are written raw (`set_path` would refuse the hostile names we need).
+    fn archive(dir: &Path, members: &[Member]) -> PathBuf {
+        let path = dir.join("model.tar.gz");
+        let gz = flate2::write::GzEncoder::new(File::create(&path).expect("create"), flate2::Compression::fast());
+        let mut tar = tar::Builder::new(gz);
+        for member in members {
+            let mut header = tar::Header::new_gnu();
+            let (name, kind, link, data): (&str, EntryType, Option<&str>, &[u8]) = match member {
+                Member::File(n) => (n, EntryType::Regular, None, b"payload"),
+                Member::Dir(n) => (n, EntryType::Directory, None, b""),
+                Member::Symlink(n, t) => (n, EntryType::Symlink, Some(t), b""),
+                Member::HardLink(n, t) => (n, EntryType::Link, Some(t), b""),
+                Member::Fifo(n) => (n, EntryType::Fifo, None, b""),
+            };
+            let gnu = header.as_gnu_mut().expect("gnu header");
+            gnu.name[..name.len()].copy_from_slice(name.as_bytes());
+            if let Some(t) = link {
+                gnu.linkname[..t.len()].copy_from_slice(t.as_bytes());
+            }
+            header.set_entry_type(kind);
+            header.set_mode(0o644);
+            header.set_size(data.len() as u64);
+            header.set_cksum();
+            tar.append(&header, data).expect("append");
+        }
+        tar.into_inner().expect("finish").finish().expect("gz");
+        path
+    }
+
+    fn files_under(root: &Path) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for e in fs::read_dir(&dir).expect("read_dir") {
+                let p = e.expect("entry").path();
+                out.push(p.strip_prefix(root).expect("prefix").display().to_string());
+                if p.is_dir() && !p.is_symlink() {
+                    stack.push(p);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn escaping_members_are_refused_before_anything_is_written() {
+        use Member::*;
+        let cases: Vec<(&str, Vec<Member>, &str)> = vec![
+            ("dotdot", vec![File("ok.txt"), File("../escape.txt")], "'../escape.txt'"),
+            (
+                "nested dotdot",
+                vec![File("a/../../escape.txt")],
+                "'a/../../escape.txt'",
+            ),
+            ("absolute", vec![File("/tmp/sagepipe-escape.txt")], "absolute"),
+            ("symlink out", vec![Symlink("link", "../../etc")], "'../../etc'"),
+            ("absolute symlink", vec![Symlink("link", "/etc")], "'/etc'"),
+            (
+                "through symlink",
+                vec![Symlink("a", "."), Symlink("a/b", ".."), File("a/b/x")],
+                "under a symlink",
+            ),
+            (
+                "file under symlink",
+                vec![Symlink("d", "sub"), File("d/x")],
+                "under a symlink",
+            ),
+            ("hard link out", vec![HardLink("h", "../outside")], "'../outside'"),
+            (
+                "hard link via symlink",
+                vec![Symlink("s", "sub"), HardLink("h", "s/x")],
+                "through a symlink",
+            ),
+            ("fifo", vec![Fifo("pipe")], "FIFO"),
+        ];
+        for (label, members, culprit) in cases {
+            let tmp = tempfile::tempdir().expect("tmp");
+            let tar = archive(tmp.path(), &members);
+            let dest = tmp.path().join("box/dest");
+            let err = unpack_tar_gz(&tar, &dest).expect_err(label);
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{label}");
+            assert!(err.to_string().contains(culprit), "{label}: {err}");
+            assert!(!dest.exists(), "{label}: nothing may be written");
+            assert_eq!(files_under(tmp.path()), vec!["model.tar.gz"], "{label}");
+        }
+    }
+
+    #[test]
+    fn links_and_dirs_that_stay_inside_are_extracted() {
+        use Member::*;
+        let tmp = tempfile::tempdir().expect("tmp");
+        let tar = archive(
+            tmp.path(),
+            &[
+                Dir("sub/"),
+                File("sub/model.bin"),
+                File("./top.txt"),
+                Symlink("sub/alias", "../top.txt"),
+                HardLink("copy.bin", "sub/model.bin"),
+            ],
+        );
+        let dest = tmp.path().join("dest");
+        unpack_tar_gz(&tar, &dest).expect("unpack");
+        assert_eq!(fs::read(dest.join("sub/alias")).expect("via link"), b"payload");
+        assert_eq!(fs::read(dest.join("copy.bin")).expect("hard link"), b"payload");
+        assert_eq!(
+            files_under(&dest),
+            vec!["copy.bin", "sub", "sub/alias", "sub/model.bin", "top.txt"]
+        );
+    }
+
+    #[test]
+    fn a_corrupt_archive_is_an_error_not_a_panic() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let path = tmp.path().join("model.tar.gz");
+        fs::write(&path, b"\x1f\x8bnot really gzip").expect("write");
+        assert!(unpack_tar_gz(&path, &tmp.path().join("dest")).is_err());
+    }
+}
