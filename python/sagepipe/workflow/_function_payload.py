@@ -26,6 +26,9 @@ JSON_RESULTS_FILE = "results.json"
 JSON_SERIALIZED_RESULT_KEY = "Result"
 
 
+_PLAIN_SCALARS = frozenset({str, int, float, bool, type(None), bytes})
+
+
 class _Ref:
     """Stands for a pipeline variable; replaced by the value of ``property_references[key]``."""
 
@@ -54,6 +57,8 @@ def replace_pipeline_variables(obj: Any, refs: List[Tuple[str, Any]]) -> Any:
     from sagepipe.workflow.entities import PipelineVariable
     from sagepipe.workflow.function_step import DelayedReturn
 
+    if type(obj) in _PLAIN_SCALARS:
+        return obj
     if isinstance(obj, DelayedReturn):
         key = f"Steps.{obj._step.name}.OutputDataConfig.S3OutputPath"
         refs.append((key, {"Std:Join": {"On": "", "Values": [{"Get": key}]}}))
@@ -88,11 +93,14 @@ def restore_pipeline_variables(obj: Any, values: Dict[str, Any], load_result) ->
     return obj
 
 
-def write_payload(payload_root: str, func, args: tuple, kwargs: dict) -> Tuple[str, List[Tuple[str, Any]]]:
+def write_payload(
+    payload_root: str, func, args: tuple, kwargs: dict, code_files: Optional[Dict[str, str]] = None
+) -> Tuple[str, List[Tuple[str, Any]]]:
     """Pickle the function and its arguments under ``payload_root/<content hash>/``.
 
     Returns the directory name (the step's ``--func_step_s3_dir``) and the property references.
-    Content addressing makes rebuilding an unchanged pipeline write nothing new.
+    Content addressing makes rebuilding an unchanged pipeline write nothing new. ``code_files``
+    is ``_code_files(func)`` when the caller already has it.
     """
     import cloudpickle
 
@@ -110,7 +118,8 @@ def write_payload(payload_root: str, func, args: tuple, kwargs: dict) -> Tuple[s
     # The sidecar is always checked against the code now (functions pickled by reference can
     # change while the pickle stays the same), but a payload this process already wrote with the
     # same code signature is not read or written again: rebuilds of a pipeline change nothing.
-    code_files = _code_files(func)
+    if code_files is None:
+        code_files = _code_files(func)
     label = _label(func)
     known = _payloads_written.get(path)
     if (
@@ -120,7 +129,6 @@ def write_payload(payload_root: str, func, args: tuple, kwargs: dict) -> Tuple[s
         and os.path.exists(path)
     ):
         return digest, refs
-    os.makedirs(target, exist_ok=True)
     sidecar = json.dumps(_signature(label, _arguments_hash(payload), code_files)).encode()
     try:
         with open(path + SIDECAR_SUFFIX, "rb") as f:
@@ -128,6 +136,7 @@ def write_payload(payload_root: str, func, args: tuple, kwargs: dict) -> Tuple[s
     except OSError:
         unchanged = False
     if not unchanged:
+        os.makedirs(target, exist_ok=True)
         write_atomic(path + SIDECAR_SUFFIX, sidecar)
     if not os.path.exists(path):
         write_atomic(path, data)

@@ -225,8 +225,15 @@ class Step(Entity):
         pending = [iter(obj.values() if isinstance(obj, dict) else obj)]
         while pending:
             for value in pending[-1]:
-                if type(value) in _JSON_SCALARS:
+                kind = type(value)
+                if kind in _JSON_SCALARS:
                     continue
+                if kind is dict:
+                    pending.append(iter(value.values()))
+                    break
+                if kind is list:
+                    pending.append(iter(value))
+                    break
                 if isinstance(value, PipelineVariable):
                     pipeline_variables.append(value)
                 elif isinstance(value, dict):
