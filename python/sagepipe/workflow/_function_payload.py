@@ -121,10 +121,9 @@ def write_payload(
     if code_files is None:
         code_files = _code_files(func)
     label = _label(func)
-    known = _payloads_written.get(path)
+    content = repr((data_sha256, label, sorted(code_files.items())))
     if (
-        known is not None
-        and known == (data_sha256, label, code_files)
+        WRITTEN_PAYLOADS.matches(path, content)
         and os.path.exists(path + SIDECAR_SUFFIX)
         and os.path.exists(path)
     ):
@@ -140,13 +139,40 @@ def write_payload(
         write_atomic(path + SIDECAR_SUFFIX, sidecar)
     if not os.path.exists(path):
         write_atomic(path, data)
-    _payloads_written[path] = (data_sha256, label, code_files)
+    WRITTEN_PAYLOADS.add(path, content)
     return digest, refs
 
 
-# Payload file -> (sha256 of its pickle, label, code files) of what this process last wrote or
-# verified there; one small entry per distinct payload built in the process.
-_payloads_written: Dict[str, Tuple[str, str, Dict[str, str]]] = {}
+class _WrittenPayloads:
+    """The payload files this process wrote or verified, and what they hold (pickle digest,
+    label, code files), as ``{digest of path: digest of content}``.
+
+    New entries wait in one byte buffer and join the table at ``settle()`` (the start of the
+    next compilation). Thousands of small objects made while a definition is being built would
+    pin the allocator arenas its temporary requests use: ~30 MB more RSS for 5,000 steps.
+    """
+
+    def __init__(self):
+        self._table: Dict[bytes, bytes] = {}
+        self._pending = bytearray()
+
+    @staticmethod
+    def _digest(text: str) -> bytes:
+        return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+    def matches(self, path: str, content: str) -> bool:
+        return self._table.get(self._digest(path)) == self._digest(content)
+
+    def add(self, path: str, content: str) -> None:
+        self._pending += self._digest(path) + self._digest(content)
+
+    def settle(self) -> None:
+        pending, self._pending = self._pending, bytearray()
+        for i in range(0, len(pending), 32):
+            self._table[bytes(pending[i : i + 16])] = bytes(pending[i + 16 : i + 32])
+
+
+WRITTEN_PAYLOADS = _WrittenPayloads()
 
 
 def write_atomic(path: str, data: bytes) -> None:

@@ -18,7 +18,7 @@ from functools import wraps
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from sagepipe.workflow import utilities
-from sagepipe.workflow._function_payload import JSON_SERIALIZED_RESULT_KEY, _code_files
+from sagepipe.workflow._function_payload import JSON_SERIALIZED_RESULT_KEY, WRITTEN_PAYLOADS, _code_files
 from sagepipe.workflow.entities import RequestType
 from sagepipe.workflow.execution_variables import ExecutionVariables
 from sagepipe.workflow.functions import Join, JsonGet
@@ -246,6 +246,7 @@ class _CompilationScope:
         scope = cls._current
         if scope is None or scope.token != token:  # a new compilation: drop the last one's
             scope = cls._current = cls(token)
+            WRITTEN_PAYLOADS.settle()
         return scope
 
     def payload_root(self, session, s3_base_uri: str, step_name: str) -> str:
@@ -273,9 +274,9 @@ def _channel(name: str, uri: str) -> Dict[str, Any]:
     return {"ChannelName": name, "DataSource": {"S3DataSource": {"S3Uri": uri, "S3DataType": "S3Prefix"}}}
 
 
-def _check_arguments(func: Callable, args: tuple, kwargs: dict) -> None:
+def _check_arguments(signature: inspect.Signature, args: tuple, kwargs: dict) -> None:
     """Reject what the SDK rejects: wrong arity, and Join/JsonGet arguments."""
-    inspect.signature(func).bind(*args, **kwargs)
+    signature.bind(*args, **kwargs)
     for value in list(args) + list(kwargs.values()):
         if isinstance(value, (Join, JsonGet)):
             raise ValueError(f"{type(value).__name__} is not supported as an argument of a @step function.")
@@ -365,7 +366,8 @@ def step(
     def decorator(func: Callable):
         @wraps(func)
         def wrapper(*args, **kwargs) -> DelayedReturn:
-            _check_arguments(func, args, kwargs)
+            signature = inspect.signature(func)
+            _check_arguments(signature, args, kwargs)
             step_name = name or f"{func.__name__}-{uuid.uuid4()}"[:63]
             function_step = _FunctionStep(
                 name=step_name,
@@ -378,7 +380,7 @@ def step(
                 func_kwargs=kwargs,
                 job_settings=job_settings,
             )
-            annotation = inspect.signature(func).return_annotation
+            annotation = signature.return_annotation
             origin = getattr(annotation, "__origin__", annotation)
             if origin in (tuple, list, Tuple, List):
                 return _DelayedSequence(function_step)
