@@ -10,13 +10,15 @@ function in a worker process (or in-process, see ``PipelineSession(function_step
 
 import inspect
 import json
+import os
+import re
 import sys
 import uuid
 from functools import wraps
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from sagepipe.workflow import utilities
-from sagepipe.workflow._function_payload import JSON_SERIALIZED_RESULT_KEY
+from sagepipe.workflow._function_payload import JSON_SERIALIZED_RESULT_KEY, WRITTEN_PAYLOADS, _code_files
 from sagepipe.workflow.entities import RequestType
 from sagepipe.workflow.execution_variables import ExecutionVariables
 from sagepipe.workflow.functions import Join, JsonGet
@@ -142,8 +144,14 @@ class _FunctionStep(ConfigurableRetryStep):
             f"{session.default_bucket_prefix.strip('/')}/" if getattr(session, "default_bucket_prefix", None) else ""
         )
         s3_base_uri = f"s3://{bucket}/{prefix}{pipeline_name}"
-        payload_root = session.store.uri_to_path(f"{s3_base_uri}/{self.name}")
-        func_dir, refs = write_payload(str(payload_root), self.func, self.func_args, self.func_kwargs)
+        scope = _CompilationScope.of(config)
+        if scope is None:
+            payload_root = str(session.store.uri_to_path(f"{s3_base_uri}/{self.name}"))
+            code_files = None
+        else:
+            payload_root = scope.payload_root(session, s3_base_uri, self.name)
+            code_files = scope.code_files(self.func)
+        func_dir, refs = write_payload(payload_root, self.func, self.func_args, self.func_kwargs, code_files)
 
         container_args: List[Any] = [
             "--s3_base_uri",
@@ -217,13 +225,58 @@ class _FunctionStep(ConfigurableRetryStep):
         return request
 
 
+class _CompilationScope:
+    """What the function steps of one pipeline compilation share: the store directory of the
+    pipeline's payloads and each function's code signature files. Compiling 5,000 steps of one
+    function then opens the store and signs the function once, not 5,000 times."""
+
+    _current: Optional["_CompilationScope"] = None
+
+    def __init__(self, token: str):
+        self.token = token
+        self._payload_bases: Dict[Tuple[int, str], Tuple[Any, str]] = {}
+        self._code_files: Dict[int, Tuple[Callable, Dict[str, str]]] = {}
+
+    @classmethod
+    def of(cls, config) -> Optional["_CompilationScope"]:
+        """The scope of the compilation ``config`` belongs to (None outside a compilation)."""
+        token = getattr(config, "function_step_secret_token", None) if config else None
+        if token is None:
+            return None
+        scope = cls._current
+        if scope is None or scope.token != token:  # a new compilation: drop the last one's
+            scope = cls._current = cls(token)
+            WRITTEN_PAYLOADS.settle()
+        return scope
+
+    def payload_root(self, session, s3_base_uri: str, step_name: str) -> str:
+        """``session.store.uri_to_path(f"{s3_base_uri}/{step_name}")``, the store opened once."""
+        key = (id(session), s3_base_uri)
+        cached = self._payload_bases.get(key)
+        if cached is None or cached[0] is not session:
+            cached = self._payload_bases[key] = (session, str(session.store.uri_to_path(s3_base_uri)))
+        if _PLAIN_PATH_SEGMENT.fullmatch(step_name):
+            return os.path.join(cached[1], step_name)
+        return str(session.store.uri_to_path(f"{s3_base_uri}/{step_name}"))  # let the store judge it
+
+    def code_files(self, func: Callable) -> Dict[str, str]:
+        cached = self._code_files.get(id(func))
+        if cached is None or cached[0] is not func:
+            cached = self._code_files[id(func)] = (func, _code_files(func))
+        return cached[1]
+
+
+# A step name that maps to one directory under the payload root, as the store maps it.
+_PLAIN_PATH_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def _channel(name: str, uri: str) -> Dict[str, Any]:
     return {"ChannelName": name, "DataSource": {"S3DataSource": {"S3Uri": uri, "S3DataType": "S3Prefix"}}}
 
 
-def _check_arguments(func: Callable, args: tuple, kwargs: dict) -> None:
+def _check_arguments(signature: inspect.Signature, args: tuple, kwargs: dict) -> None:
     """Reject what the SDK rejects: wrong arity, and Join/JsonGet arguments."""
-    inspect.signature(func).bind(*args, **kwargs)
+    signature.bind(*args, **kwargs)
     for value in list(args) + list(kwargs.values()):
         if isinstance(value, (Join, JsonGet)):
             raise ValueError(f"{type(value).__name__} is not supported as an argument of a @step function.")
@@ -313,7 +366,8 @@ def step(
     def decorator(func: Callable):
         @wraps(func)
         def wrapper(*args, **kwargs) -> DelayedReturn:
-            _check_arguments(func, args, kwargs)
+            signature = inspect.signature(func)
+            _check_arguments(signature, args, kwargs)
             step_name = name or f"{func.__name__}-{uuid.uuid4()}"[:63]
             function_step = _FunctionStep(
                 name=step_name,
@@ -326,7 +380,7 @@ def step(
                 func_kwargs=kwargs,
                 job_settings=job_settings,
             )
-            annotation = inspect.signature(func).return_annotation
+            annotation = signature.return_annotation
             origin = getattr(annotation, "__origin__", annotation)
             if origin in (tuple, list, Tuple, List):
                 return _DelayedSequence(function_step)

@@ -98,19 +98,12 @@ class Pipeline(_PipelineService):
             "Steps": list_to_request(compiled_steps),
         }
 
-        request_dict["PipelineExperimentConfig"] = interpolate(
-            request_dict["PipelineExperimentConfig"], {}, {}, pipeline_name=self.name
+        # One pass of the C JSON encoder: pipeline variables become their expressions as they
+        # are met (the SDK copies the whole request with ``interpolate`` first, then encodes it).
+        return json.dumps(
+            request_dict,
+            default=_expression_encoder(_map_callback_outputs(self.steps), _map_lambda_outputs(self.steps)),
         )
-        callback_output_to_step_map = _map_callback_outputs(self.steps)
-        lambda_output_to_step_name = _map_lambda_outputs(self.steps)
-        request_dict["Steps"] = interpolate(
-            request_dict["Steps"],
-            callback_output_to_step_map=callback_output_to_step_map,
-            lambda_output_to_step_map=lambda_output_to_step_name,
-            pipeline_name=self.name,
-        )
-
-        return json.dumps(request_dict)
 
     # Service-facing methods (create/update/upsert/start/describe/list_executions/delete/
     # build_parameters_from_execution, from_definition) come from _PipelineService.
@@ -194,6 +187,21 @@ def _interpolate(
     else:
         return obj
     return new
+
+
+def _expression_encoder(callback_output_to_step_map: Dict[str, str], lambda_output_to_step_map: Dict[str, str]):
+    """``json.dumps(default=...)`` hook that writes pipeline variables as ``interpolate`` does."""
+
+    def default(obj):
+        if isinstance(obj, (Expression, Parameter, Properties, StepOutput)):
+            return obj.expr
+        if isinstance(obj, CallbackOutput):
+            return obj.expr(callback_output_to_step_map[obj.output_name])
+        if isinstance(obj, LambdaOutput):
+            return obj.expr(lambda_output_to_step_map[obj.output_name])
+        raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+    return default
 
 
 def _map_callback_outputs(steps: List[Step]):

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from sagepipe.workflow.step_collections import StepCollection
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 class StepTypeEnum(Enum, metaclass=DefaultEnumMeta):
     """Enum of `Step` types."""
 
@@ -214,20 +217,33 @@ class Step(Entity):
 
     @staticmethod
     def _find_pipeline_variables_in_step_arguments(obj: RequestType) -> List[PipelineVariable]:
-        """Recursively find all the pipeline variables in the step arguments."""
+        """Find all the pipeline variables in the step arguments (in dicts and lists, in order)."""
         pipeline_variables = list()
-        if isinstance(obj, dict):
-            for value in obj.values():
+        if not isinstance(obj, (dict, list)):
+            return pipeline_variables
+        # Iterative, and plain JSON scalars (most of a request) skip the ABC isinstance checks.
+        pending = [iter(obj.values() if isinstance(obj, dict) else obj)]
+        while pending:
+            for value in pending[-1]:
+                kind = type(value)
+                if kind in _JSON_SCALARS:
+                    continue
+                if kind is dict:
+                    pending.append(iter(value.values()))
+                    break
+                if kind is list:
+                    pending.append(iter(value))
+                    break
                 if isinstance(value, PipelineVariable):
                     pipeline_variables.append(value)
-                else:
-                    pipeline_variables.extend(Step._find_pipeline_variables_in_step_arguments(value))
-        elif isinstance(obj, list):
-            for item in obj:
-                if isinstance(item, PipelineVariable):
-                    pipeline_variables.append(item)
-                else:
-                    pipeline_variables.extend(Step._find_pipeline_variables_in_step_arguments(item))
+                elif isinstance(value, dict):
+                    pending.append(iter(value.values()))
+                    break
+                elif isinstance(value, list):
+                    pending.append(iter(value))
+                    break
+            else:
+                pending.pop()
         return pipeline_variables
 
     @staticmethod

@@ -1,0 +1,236 @@
+"""What the definition-building caches must never change (issue 7): a function's code signature
+still follows its source, payloads still follow their arguments and globals, and a rebuilt
+definition is the same text. Real pipelines on temporary stores; no timing asserts.
+"""
+
+import importlib
+import json
+import os
+import shutil
+import sys
+import types
+
+import pytest
+from sagepipe.workflow.callback_step import CallbackOutput, CallbackStep
+from sagepipe.workflow.execution_variables import ExecutionVariables
+from sagepipe.workflow.function_step import _CompilationScope, step
+from sagepipe.workflow.functions import Join
+from sagepipe.workflow.lambda_step import LambdaOutput, LambdaStep
+from sagepipe.workflow.parameters import ParameterInteger, ParameterString
+from sagepipe.workflow.pipeline import Pipeline, _map_callback_outputs, _map_lambda_outputs, interpolate
+from sagepipe.workflow.steps import Step
+from sagepipe.workflow.utilities import list_to_request
+
+MODULE = '''
+import perf_helpers
+
+
+def work(x):
+    return perf_helpers.double(x) + 1
+'''
+
+HELPERS = '''
+def double(x):
+    return 2 * x
+'''
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A project module (and a helper module it imports) that the tests edit on disk."""
+    src = tmp_path / "proj"
+    src.mkdir()
+    (src / "perf_steps.py").write_text(MODULE)
+    (src / "perf_helpers.py").write_text(HELPERS)
+    monkeypatch.syspath_prepend(str(src))
+    for name in ("perf_steps", "perf_helpers"):
+        sys.modules.pop(name, None)
+    yield src, importlib.import_module("perf_steps")
+    for name in ("perf_steps", "perf_helpers"):
+        sys.modules.pop(name, None)
+
+
+def function_step_args(definition: str, name: str) -> dict:
+    """``{--flag: value}`` of a function step's container arguments."""
+    (found,) = [s for s in json.loads(definition)["Steps"] if s["Name"] == name]
+    args = found["Arguments"]["AlgorithmSpecification"]["ContainerArguments"]
+    return {args[i]: args[i + 1] for i in range(0, len(args) - 1) if str(args[i]).startswith("--")}
+
+
+def payload_file(pipeline: Pipeline, name: str, definition: str) -> str:
+    args = function_step_args(definition, name)
+    uri = f"{args['--s3_base_uri']}/{name}/{args['--func_step_s3_dir']}/function.pkl"
+    return str(pipeline.sagemaker_session.store.uri_to_path(uri))
+
+
+def signature(pipeline: Pipeline, name: str) -> dict:
+    definition = pipeline.definition()
+    with open(payload_file(pipeline, name, definition) + ".sagepipe-code.json") as f:
+        return json.load(f)
+
+
+def edit(path, text):
+    """Rewrite a file so its stat changes even within one clock tick (same size included)."""
+    before = os.stat(path)
+    path.write_text(text)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000))
+
+
+def test_function_edited_on_disk_changes_the_signature_in_the_same_process(project, session):
+    src, module = project
+    pipeline = Pipeline(name="sig", steps=[step(name="Work")(module.work)(1)], sagemaker_session=session)
+    first = signature(pipeline, "Work")
+    assert signature(pipeline, "Work") == first  # cached: same answer
+    # Same size, different code: only the file version tells them apart.
+    edit(src / "perf_steps.py", MODULE.replace("+ 1", "- 1"))
+    changed = signature(pipeline, "Work")
+    assert changed["normalized_sha256"] != first["normalized_sha256"]
+    # A comment-only edit is not a change (the AST is hashed, also from the cache).
+    edit(src / "perf_steps.py", MODULE.replace("+ 1", "- 1") + "\n# a note\n")
+    assert signature(pipeline, "Work")["normalized_sha256"] == changed["normalized_sha256"]
+
+
+def test_helper_module_edited_on_disk_changes_the_signature(project, session):
+    src, module = project
+    pipeline = Pipeline(name="sig", steps=[step(name="Work")(module.work)(1)], sagemaker_session=session)
+    first = signature(pipeline, "Work")
+    assert any(key.startswith(os.path.relpath(str(src / "perf_helpers.py"))) for key in first["files"])
+    edit(src / "perf_helpers.py", HELPERS.replace("2 * x", "3 * x"))
+    assert signature(pipeline, "Work")["normalized_sha256"] != first["normalized_sha256"]
+
+
+def test_signature_keys_follow_the_working_directory(project, session, tmp_path, monkeypatch):
+    """Sidecar keys are paths relative to the current directory, as before the cache."""
+    src, module = project
+    pipeline = Pipeline(name="sig", steps=[step(name="Work")(module.work)(1)], sagemaker_session=session)
+    monkeypatch.chdir(src)
+    assert "perf_steps.py:work" in signature(pipeline, "Work")["files"]
+    monkeypatch.chdir(tmp_path)
+    assert os.path.join("proj", "perf_steps.py:work") in signature(pipeline, "Work")["files"]
+
+
+def test_second_definition_is_identical_and_matches_a_fresh_build(in_process_session):
+    def build():
+        first = step(name="First")(_length)([1, 2])
+        second = step(name="Second")(_add)(first, 3)
+        return Pipeline(name="same", steps=[second], sagemaker_session=in_process_session)
+
+    pipeline = build()
+    text = pipeline.definition()
+    assert pipeline.definition() == text
+    assert build().definition() == text
+
+
+def test_argument_mutated_in_place_changes_the_payload(in_process_session):
+    values = [1, 2]
+    pipeline = Pipeline(name="mut", steps=[step(name="Sum")(sum)(values)], sagemaker_session=in_process_session)
+    before = function_step_args(pipeline.definition(), "Sum")["--func_step_s3_dir"]
+    values.append(3)
+    after = function_step_args(pipeline.definition(), "Sum")["--func_step_s3_dir"]
+    assert after != before
+    execution = pipeline.start()
+    execution.wait()
+    assert execution.result("Sum") == 6
+
+
+def test_global_of_a_function_pickled_by_value_changes_the_payload(in_process_session):
+    namespace = {"__name__": "not_an_importable_module", "SCALE": 2}
+    exec("def scaled(x):\n    return SCALE * x\n", namespace)  # noqa: S102 - a function cloudpickle copies
+    scaled = types.FunctionType(namespace["scaled"].__code__, namespace, "scaled")
+    pipeline = Pipeline(name="glob", steps=[step(name="Scaled")(scaled)(5)], sagemaker_session=in_process_session)
+    before = function_step_args(pipeline.definition(), "Scaled")["--func_step_s3_dir"]
+    namespace["SCALE"] = 3
+    after = function_step_args(pipeline.definition(), "Scaled")["--func_step_s3_dir"]
+    assert after != before
+    execution = pipeline.start()
+    execution.wait()
+    assert execution.result("Scaled") == 15
+
+
+def test_payload_deleted_between_definitions_is_written_again(in_process_session):
+    pipeline = Pipeline(name="gone", steps=[step(name="Len")(len)("abc")], sagemaker_session=in_process_session)
+    path = payload_file(pipeline, "Len", pipeline.definition())
+    shutil.rmtree(os.path.dirname(path))
+    assert payload_file(pipeline, "Len", pipeline.definition()) == path
+    assert os.path.exists(path) and os.path.exists(path + ".sagepipe-code.json")
+    execution = pipeline.start()
+    execution.wait()
+    assert execution.result("Len") == 3
+
+
+@pytest.mark.parametrize("name", ["Plain_step-1", "with.dot", "a b", ".."])
+def test_payload_root_is_where_the_store_puts_the_step(session, name):
+    scope = _CompilationScope("token")
+    base = "s3://bucket/prefix/pipe"
+    try:
+        expected = str(session.store.uri_to_path(f"{base}/{name}"))
+    except Exception as error:  # the store refuses it: the fast path must refuse it too
+        with pytest.raises(type(error)):
+            scope.payload_root(session, base, name)
+        return
+    assert scope.payload_root(session, base, name) == expected
+
+
+def test_definition_encodes_pipeline_variables_as_interpolate_did(session):
+    """The one-pass encoder writes what ``interpolate`` + ``json.dumps`` wrote."""
+    count = ParameterInteger(name="Count", default_value=2)
+    bucket = ParameterString(name="Bucket", default_value="b")
+    status = CallbackOutput(output_name="status")
+    total = LambdaOutput(output_name="total")
+    callback = CallbackStep(
+        name="Wait",
+        sqs_queue_url="https://sqs.us-east-1.amazonaws.com/000000000000/q",
+        inputs={"n": count, "where": Join(on="/", values=["s3:/", bucket, ExecutionVariables.PIPELINE_EXECUTION_ID])},
+        outputs=[status],
+    )
+    counting = LambdaStep(
+        name="Count",
+        lambda_func=_lambda(),
+        inputs={"status": status, "nested": [{"n": count}, (bucket,)]},
+        outputs=[total],
+    )
+    report = LambdaStep(name="Report", lambda_func=_lambda(), inputs={"total": total, "status": status})
+    pipeline = Pipeline(
+        name="vars", parameters=[count, bucket], steps=[callback, counting, report], sagemaker_session=session
+    )
+    compiled = pipeline._compile_steps()
+    expected = json.dumps(
+        {
+            "Version": pipeline._version,
+            "Metadata": pipeline._metadata,
+            "Parameters": list_to_request(pipeline.parameters),
+            "PipelineExperimentConfig": interpolate(pipeline.pipeline_experiment_config.to_request(), {}, {}),
+            "Steps": interpolate(
+                list_to_request(compiled), _map_callback_outputs(pipeline.steps), _map_lambda_outputs(pipeline.steps)
+            ),
+        }
+    )
+    assert pipeline.definition() == expected
+
+
+def test_definition_still_refuses_what_json_cannot_hold(session):
+    lambda_step = LambdaStep(name="L", lambda_func=_lambda(), inputs={"bad": {1, 2}})
+    with pytest.raises(TypeError, match="set is not JSON serializable"):
+        Pipeline(name="bad", steps=[lambda_step], sagemaker_session=session).definition()
+
+
+def test_pipeline_variables_are_found_in_document_order_in_dicts_and_lists_only():
+    a, b, c, d = (ParameterString(name=n) for n in "abcd")
+    args = {"x": [a, {"y": b, "z": [1, "s", None, 2.5, True]}], "t": (d,), "w": c, "n": {}}
+    assert Step._find_pipeline_variables_in_step_arguments(args) == [a, b, c]
+    assert Step._find_pipeline_variables_in_step_arguments([[a], b]) == [a, b]
+    assert Step._find_pipeline_variables_in_step_arguments("text") == []
+
+
+def _length(items):
+    return len(items)
+
+
+def _add(a, b):
+    return a + b
+
+
+def _lambda():
+    from sagepipe.lambda_helper import Lambda
+
+    return Lambda(function_arn="arn:aws:lambda:us-east-1:000000000000:function:noop")
