@@ -304,17 +304,11 @@ pub fn kind_of(v: &Value) -> &'static str {
 
 /// Flatten top-level and (recursively) branch steps into one list; branch steps keep a link to
 /// their ConditionStep. Branch lists that are not lists of steps are reported.
-pub fn flatten(def: &Definition, problems: &mut Vec<Problem>) -> Vec<FlatStep> {
-    let mut out = Vec::new();
-    for (i, s) in def.steps.iter().enumerate() {
-        push_flat(
-            s.clone(),
-            None,
-            vec!["Steps".into(), s.name.clone()],
-            i,
-            &mut out,
-            problems,
-        );
+pub fn flatten(steps: Vec<StepDef>, problems: &mut Vec<Problem>) -> Vec<FlatStep> {
+    let mut out = Vec::with_capacity(steps.len());
+    for (i, s) in steps.into_iter().enumerate() {
+        let loc = vec!["Steps".into(), s.name.clone()];
+        push_flat(s, None, loc, i, &mut out, problems);
     }
     out
 }
@@ -333,7 +327,12 @@ fn push_flat(
     } else {
         vec![]
     };
-    let args = def.arguments.clone();
+    // Only a condition's branch lists are read after the move (most arguments are large).
+    let args = if branches.is_empty() {
+        Value::Null
+    } else {
+        def.arguments.clone()
+    };
     out.push(FlatStep {
         def,
         parent,
@@ -378,7 +377,7 @@ mod tests {
              "ElseSteps":[{"Name":"Y","Type":"Lambda","Arguments":{},"FunctionArn":"arn"}]}}]}"#;
         let def = parse(text, "p").expect("parses");
         let mut problems = vec![];
-        let flat = flatten(&def, &mut problems);
+        let flat = flatten(def.steps, &mut problems);
         assert!(problems.is_empty());
         let names: Vec<_> = flat.iter().map(|s| s.name().to_string()).collect();
         assert_eq!(names, ["C", "X", "Y"]);

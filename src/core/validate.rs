@@ -47,6 +47,7 @@ const RETRY_EXCEPTION_TYPES: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct CompiledPipeline {
     pub name: String,
+    /// Everything but `Steps`, which moved into `steps`.
     pub definition: Definition,
     pub steps: Vec<FlatStep>,
     pub index: HashMap<String, usize>,
@@ -101,7 +102,7 @@ pub fn compile(text: &str, pipeline: &str) -> CoreResult<CompiledPipeline> {
     compile_definition(def, pipeline)
 }
 
-pub fn compile_definition(def: Definition, pipeline: &str) -> CoreResult<CompiledPipeline> {
+pub fn compile_definition(mut def: Definition, pipeline: &str) -> CoreResult<CompiledPipeline> {
     let mut problems = Vec::new();
     if let Some(v) = &def.version {
         if v != DEFINITION_VERSION {
@@ -113,7 +114,8 @@ pub fn compile_definition(def: Definition, pipeline: &str) -> CoreResult<Compile
         }
     }
     check_parameters(&def, &mut problems);
-    let steps = definition::flatten(&def, &mut problems);
+    // The steps move into the flat list (`CompiledPipeline::definition` keeps the rest).
+    let steps = definition::flatten(std::mem::take(&mut def.steps), &mut problems);
 
     // Names: valid and unique.
     let mut index: HashMap<String, usize> = HashMap::new();
