@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -209,23 +209,32 @@ impl Run {
         let mut stopping = run.shared.stop.load(Ordering::SeqCst);
         let stop_file = run.dir.join("stop-requested");
         let mut stop_checked = Instant::now();
+        // Steps run on threads kept for the next step; one more starts only when all are busy.
+        let (jobs, queued) = channel::<usize>();
+        let queued = Arc::new(Mutex::new(queued));
+        let mut threads = Vec::new();
 
         loop {
             while !stopping && !failed && running.len() < run.max_parallel {
                 let Some(i) = ready.pop_front() else { break };
                 state[i] = State::Running;
                 running.push((i, Instant::now(), true));
-                let r = Arc::clone(&run);
-                let tx = tx.clone();
-                let spawned = std::thread::Builder::new()
-                    .name(format!("step-{}", run.compiled.name_of(i)))
-                    .spawn(move || {
-                        // A panic must still settle the step, or the execution would wait forever.
-                        let settled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.run_step(i)))
-                            .unwrap_or_else(|_| r.record_internal_failure(i));
-                        let _ = tx.send(Event::Done(i, settled));
-                    });
-                if spawned.is_err() {
+                if threads.len() < running.len() {
+                    let (r, tx, queued) = (Arc::clone(&run), tx.clone(), Arc::clone(&queued));
+                    match std::thread::Builder::new()
+                        .name(format!("sagepipe-step-{}", threads.len()))
+                        .spawn(move || step_thread(&r, &queued, &tx))
+                    {
+                        Ok(t) => threads.push(t),
+                        Err(_) => {
+                            running.pop();
+                            state[i] = State::Failed;
+                            failed = true;
+                            continue;
+                        }
+                    }
+                }
+                if jobs.send(i).is_err() {
                     running.pop();
                     state[i] = State::Failed;
                     failed = true;
@@ -293,6 +302,11 @@ impl Run {
             }
         }
 
+        // Every step has settled, so the threads are idle: closing the queue ends them.
+        drop(jobs);
+        for t in threads {
+            let _ = t.join();
+        }
         let t = util::now();
         if let Ok(mut r) = run.record.lock() {
             let (status, reason) = if stopping || state.contains(&State::Stopped) && !failed {
@@ -569,6 +583,24 @@ impl Run {
         self.record_final(i, &rec);
         Settled::Succeeded {
             condition_outcome: None,
+        }
+    }
+}
+
+/// An engine thread: runs the steps the scheduler queues until the queue closes.
+fn step_thread(run: &Run, queued: &Mutex<Receiver<usize>>, events: &Sender<Event>) {
+    loop {
+        // Held only while waiting: the next idle thread takes the next step.
+        let next = match queued.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let Ok(i) = next else { return };
+        // A panic must still settle the step, or the execution would wait forever.
+        let settled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run.run_step(i)))
+            .unwrap_or_else(|_| run.record_internal_failure(i));
+        if events.send(Event::Done(i, settled)).is_err() {
+            return;
         }
     }
 }
