@@ -72,11 +72,11 @@ def test_only_steps_that_print_have_a_log_file(in_process_session):
 
 def test_a_step_running_a_while_is_listed_as_executing(in_process_session):
     def slow():
-        time.sleep(1.0)
+        time.sleep(2.0)
         return 1
 
     ex = Pipeline(name="slow", steps=[step(name="Slow")(slow)()], sagemaker_session=in_process_session).start()
-    deadline = time.time() + 0.8  # the record is held back 20 ms, not for the whole step
+    deadline = time.time() + 1.8  # the record is held back 20 ms, not for the whole step
     seen = None
     while time.time() < deadline and seen != "Executing":
         seen = {s["StepName"]: s["StepStatus"] for s in ex.list_steps()}.get("Slow")
