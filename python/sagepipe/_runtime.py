@@ -6,6 +6,8 @@ The engine sends a task as JSON and gets an answer as JSON: ``{"ok": true, "arti
 """
 
 import contextlib
+import functools
+import hashlib
 import io
 import json
 import os
@@ -34,10 +36,16 @@ def load_result(store_root: str, results_uri: str) -> Any:
     """The return value a function step stored at ``results_uri``."""
     import cloudpickle
 
+    with open(os.path.join(_store(store_root).uri_to_path(results_uri), RESULT_FILE), "rb") as f:
+        return cloudpickle.load(f)
+
+
+@functools.lru_cache(maxsize=8)
+def _store(root: str):
+    """One store handle per root: opening one checks (and makes) its directories."""
     from sagepipe._core import Store
 
-    with open(os.path.join(Store(store_root).uri_to_path(results_uri), RESULT_FILE), "rb") as f:
-        return cloudpickle.load(f)
+    return Store(root)
 
 
 def _failure_reason(exc: BaseException, tb: str) -> str:
@@ -49,12 +57,14 @@ def _failure_reason(exc: BaseException, tb: str) -> str:
 
 @contextlib.contextmanager
 def _environment(overlay: Optional[Dict[str, str]]):
-    """Apply a step's ``Environment`` for the duration of the call, then restore."""
-    if not overlay:
+    """Apply a step's ``Environment`` for the duration of the call, then restore. Only the
+    variables that differ are touched: most steps carry values the process already has."""
+    changed = {k: str(v) for k, v in (overlay or {}).items() if os.environ.get(k) != str(v)}
+    if not changed:
         yield
         return
-    saved = {k: os.environ.get(k) for k in overlay}
-    os.environ.update({k: str(v) for k, v in overlay.items()})
+    saved = {k: os.environ.get(k) for k in changed}
+    os.environ.update(changed)
     try:
         yield
     finally:
@@ -65,14 +75,68 @@ def _environment(overlay: Optional[Dict[str, str]]):
                 os.environ[k] = v
 
 
+def _open_append(path: str):
+    """Open a log for appending; its directory is made only when missing (the engine makes it)."""
+    try:
+        return open(path, "a")
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        return open(path, "a")
+
+
+def _make_dir(path: str) -> None:
+    """``os.makedirs(path, exist_ok=True)`` without its checks: one mkdir per missing level."""
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        parent = os.path.dirname(path)
+        if parent == path:
+            raise
+        _make_dir(parent)
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(path)
+
+
+def _write_artifact(results_dir: str, name: str, data: bytes, base_uri: str) -> Dict[str, Any]:
+    """Write one result file atomically (temporary file, then rename) and return its artifact
+    record, so the engine need not read back and hash what was just written."""
+    path = os.path.join(results_dir, name)
+    tmp = f"{path}.tmp.{os.getpid()}.{threading.get_ident()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        stat = os.fstat(fd)  # the mtime the renamed file keeps
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    os.close(fd)
+    os.replace(tmp, path)
+    return {
+        "Uri": f"{base_uri}/{name}",
+        "Size": stat.st_size,
+        "MtimeNs": stat.st_mtime_ns,
+        "Sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
 @contextlib.contextmanager
 def _fd_capture(log_path: str):
     """Send file descriptors 1 and 2 (this process and its children) to the step's log."""
-    os.makedirs(os.path.dirname(log_path), exist_ok=True)
     sys.stdout.flush()
     sys.stderr.flush()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+    try:
+        fd = os.open(log_path, flags, 0o644)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(log_path), exist_ok=True)
+        fd = os.open(log_path, flags, 0o644)
     saved = os.dup(1), os.dup(2)
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     try:
         os.dup2(fd, 1)
         os.dup2(fd, 2)
@@ -84,6 +148,27 @@ def _fd_capture(log_path: str):
         os.dup2(saved[1], 2)
         for f in (fd, *saved):
             os.close(f)
+
+
+class _StepLog:
+    """A step's log file, created on the first write: most steps print nothing."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.file = None
+
+    def write(self, s: str) -> None:
+        if self.file is None:
+            self.file = _open_append(self.path)
+        self.file.write(s)
+
+    def flush(self) -> None:
+        if self.file is not None:
+            self.file.flush()
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
 
 
 class _ThreadRoutedStream(io.TextIOBase):
@@ -121,25 +206,25 @@ _capture_logs = threading.local()
 def _python_capture(log_path: str):
     """In-process: copy what the step's thread prints to the step's log (and still show it)."""
     global _capture_users
-    os.makedirs(os.path.dirname(log_path), exist_ok=True)
-    with open(log_path, "a") as log:
+    log = _StepLog(log_path)
+    with _capture_lock:
+        if _capture_users == 0:
+            sys.stdout = _ThreadRoutedStream(sys.stdout, _capture_logs)
+            sys.stderr = _ThreadRoutedStream(sys.stderr, _capture_logs)
+        _capture_users += 1
+    _capture_logs.file = log
+    try:
+        yield
+    finally:
+        _capture_logs.file = None
+        log.close()
         with _capture_lock:
+            _capture_users -= 1
             if _capture_users == 0:
-                sys.stdout = _ThreadRoutedStream(sys.stdout, _capture_logs)
-                sys.stderr = _ThreadRoutedStream(sys.stderr, _capture_logs)
-            _capture_users += 1
-        _capture_logs.file = log
-        try:
-            yield
-        finally:
-            _capture_logs.file = None
-            with _capture_lock:
-                _capture_users -= 1
-                if _capture_users == 0:
-                    for name in ("stdout", "stderr"):
-                        stream = getattr(sys, name)
-                        if isinstance(stream, _ThreadRoutedStream):
-                            setattr(sys, name, stream.original)
+                for name in ("stdout", "stderr"):
+                    stream = getattr(sys, name)
+                    if isinstance(stream, _ThreadRoutedStream):
+                        setattr(sys, name, stream.original)
 
 
 def _run_function(task: Dict[str, Any], capture) -> Dict[str, Any]:
@@ -160,7 +245,6 @@ def _run_function(task: Dict[str, Any], capture) -> Dict[str, Any]:
             "failure_kind": "permanent",
             "reason": f"cannot load the inputs of step '{task['step_name']}': {type(e).__name__}: {e}",
         }
-    os.makedirs(results_dir, exist_ok=True)
     try:
         with capture(task["log_path"]), _environment(task.get("environment")):
             result = payload["func"](*args, **kwargs)
@@ -168,11 +252,12 @@ def _run_function(task: Dict[str, Any], capture) -> Dict[str, Any]:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)) and capture is _python_capture:
             raise
         tb = traceback.format_exc()
+        _make_dir(results_dir)
         try:
             write_atomic(os.path.join(results_dir, EXCEPTION_FILE), cloudpickle.dumps(exc))
         except Exception:  # noqa: BLE001 - not every exception pickles
             pass
-        with open(task["log_path"], "a") as log:
+        with _open_append(task["log_path"]) as log:
             log.write(tb)
         return {
             "ok": False,
@@ -183,17 +268,17 @@ def _run_function(task: Dict[str, Any], capture) -> Dict[str, Any]:
                 "traceback": tb,
             },
         }
-    artifacts = [RESULT_FILE]
-    write_atomic(os.path.join(results_dir, RESULT_FILE), cloudpickle.dumps(result))
+    _make_dir(os.path.dirname(results_dir))  # the step's directory: new, like its results'
+    _make_dir(results_dir)
+    base = task["results_uri"].rstrip("/")
+    artifacts = [_write_artifact(results_dir, RESULT_FILE, cloudpickle.dumps(result), base)]
     try:
         text = json.dumps({JSON_SERIALIZED_RESULT_KEY: result})
     except (TypeError, ValueError):
         text = None  # not JSON-serializable: only other @step functions can consume it
     if text is not None:
-        write_atomic(os.path.join(results_dir, JSON_RESULTS_FILE), text.encode())
-        artifacts.append(JSON_RESULTS_FILE)
-    base = task["results_uri"].rstrip("/")
-    return {"ok": True, "artifacts": [f"{base}/{a}" for a in artifacts]}
+        artifacts.append(_write_artifact(results_dir, JSON_RESULTS_FILE, text.encode(), base))
+    return {"ok": True, "artifacts": artifacts}
 
 
 def _run_external(task: Dict[str, Any]) -> Dict[str, Any]:

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -29,6 +29,9 @@ pub const STEP_FAILURE_REASON: &str = "Step failure: One or multiple steps faile
 const STOP_POLL: Duration = Duration::from_millis(200);
 /// Step failure reasons are capped like the service's (1024 characters).
 const MAX_REASON: usize = 1024;
+/// How long a step's first (Executing) record is held back before it is written: most steps
+/// of a fast pipeline end sooner and are written once, with their final state.
+const PUBLISH_EXECUTING_AFTER: Duration = Duration::from_millis(20);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -39,6 +42,18 @@ enum State {
     Stopped,
     /// Will not run: a branch not taken, or downstream of a step that did not succeed.
     Skipped,
+}
+
+/// What the store shows of one step of this run. Its records are written by the step's thread,
+/// except a held-back Executing record, which the scheduler writes once the step has run for
+/// `PUBLISH_EXECUTING_AFTER`; both write under this slot's lock, so an Executing record can
+/// never land after the step's final one.
+#[derive(Default)]
+struct StepSlot {
+    /// The step's in-progress record, not yet written.
+    held: Option<StepRecord>,
+    /// Whether the store has this step's record: later progress is written at once.
+    written: bool,
 }
 
 /// What the scheduler needs to know when a step ends.
@@ -63,6 +78,7 @@ pub struct Run {
     properties: RwLock<Vec<Option<Value>>>,
     seq: AtomicU64,
     selective: Option<(Plan, Option<Arc<ReferenceRun>>)>,
+    slots: Vec<Mutex<StepSlot>>,
 }
 
 impl Run {
@@ -96,6 +112,7 @@ impl Run {
             properties: RwLock::new(vec![None; n]),
             seq: AtomicU64::new(0),
             selective,
+            slots: (0..n).map(|_| Mutex::new(StepSlot::default())).collect(),
         }
     }
 
@@ -185,51 +202,75 @@ impl Run {
         } else {
             ready.extend(run.compiled.order.iter().copied().filter(|&i| remaining[i] == 0));
         }
-        let mut running = 0usize;
+        // Running steps, when they started, and whether their Executing record is still held.
+        let mut running: Vec<(usize, Instant, bool)> = Vec::new();
         let mut failed = false;
         let mut fail_message: Option<String> = None;
         let mut stopping = run.shared.stop.load(Ordering::SeqCst);
         let stop_file = run.dir.join("stop-requested");
+        let mut stop_checked = Instant::now();
+        // Steps run on threads kept for the next step; one more starts only when all are busy.
+        let (jobs, queued) = channel::<usize>();
+        let queued = Arc::new(Mutex::new(queued));
+        let mut threads = Vec::new();
 
         loop {
-            while !stopping && !failed && running < run.max_parallel {
+            while !stopping && !failed && running.len() < run.max_parallel {
                 let Some(i) = ready.pop_front() else { break };
                 state[i] = State::Running;
-                running += 1;
-                let r = Arc::clone(&run);
-                let tx = tx.clone();
-                let spawned = std::thread::Builder::new()
-                    .name(format!("step-{}", run.compiled.name_of(i)))
-                    .spawn(move || {
-                        // A panic must still settle the step, or the execution would wait forever.
-                        let settled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.run_step(i)))
-                            .unwrap_or_else(|_| r.record_internal_failure(i));
-                        let _ = tx.send(Event::Done(i, settled));
-                    });
-                if spawned.is_err() {
-                    running -= 1;
+                running.push((i, Instant::now(), true));
+                if threads.len() < running.len() {
+                    let (r, tx, queued) = (Arc::clone(&run), tx.clone(), Arc::clone(&queued));
+                    match std::thread::Builder::new()
+                        .name(format!("sagepipe-step-{}", threads.len()))
+                        .spawn(move || step_thread(&r, &queued, &tx))
+                    {
+                        Ok(t) => threads.push(t),
+                        Err(_) => {
+                            running.pop();
+                            state[i] = State::Failed;
+                            failed = true;
+                            continue;
+                        }
+                    }
+                }
+                if jobs.send(i).is_err() {
+                    running.pop();
                     state[i] = State::Failed;
                     failed = true;
                 }
             }
-            if running == 0 {
+            if running.is_empty() {
                 break;
             }
-            let event = match rx.recv_timeout(STOP_POLL) {
-                Err(RecvTimeoutError::Timeout) => {
-                    if !stopping && stop_file.exists() {
-                        run.shared.stop.store(true, Ordering::SeqCst);
-                        Ok(Event::Stop)
-                    } else {
-                        continue;
-                    }
+            let now = Instant::now();
+            let mut wait = STOP_POLL.saturating_sub(now.duration_since(stop_checked));
+            for (i, started, held) in running.iter_mut().filter(|r| r.2) {
+                let due = *started + PUBLISH_EXECUTING_AFTER;
+                if now >= due {
+                    run.publish_held(*i);
+                    *held = false;
+                } else {
+                    wait = wait.min(due - now);
                 }
+            }
+            // Checked on a clock, not only when idle: a stream of fast steps never idles.
+            if wait.is_zero() {
+                stop_checked = now;
+                wait = STOP_POLL;
+                if !stopping && stop_file.exists() {
+                    run.shared.stop.store(true, Ordering::SeqCst);
+                    let _ = tx.send(Event::Stop);
+                }
+            }
+            let event = match rx.recv_timeout(wait) {
+                Err(RecvTimeoutError::Timeout) => continue,
                 Err(RecvTimeoutError::Disconnected) => break,
                 Ok(e) => Ok(e),
             };
             match event {
                 Ok(Event::Done(i, settled)) => {
-                    running -= 1;
+                    running.retain(|r| r.0 != i);
                     state[i] = match settled {
                         Settled::Succeeded { condition_outcome } => {
                             outcome[i] = condition_outcome;
@@ -261,6 +302,11 @@ impl Run {
             }
         }
 
+        // Every step has settled, so the threads are idle: closing the queue ends them.
+        drop(jobs);
+        for t in threads {
+            let _ = t.join();
+        }
         let t = util::now();
         if let Ok(mut r) = run.record.lock() {
             let (status, reason) = if stopping || state.contains(&State::Stopped) && !failed {
@@ -298,7 +344,7 @@ impl Run {
         if let Ok(mut props) = self.properties.write() {
             props[i] = rec.properties.clone();
         }
-        self.save_step(&rec);
+        self.record_final(i, &rec);
         rec.outcome()
     }
 
@@ -315,6 +361,38 @@ impl Run {
 
     fn save_step(&self, rec: &StepRecord) {
         let _ = store::write_json(&store::step_path(&self.dir, &rec.step_name), rec);
+    }
+
+    fn slot(&self, i: usize) -> std::sync::MutexGuard<'_, StepSlot> {
+        self.slots[i].lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Record a running step's progress: held back until the step has run a while (see
+    /// `StepSlot`), written at once after that.
+    fn record_progress(&self, i: usize, rec: &StepRecord) {
+        let mut slot = self.slot(i);
+        if slot.written {
+            self.save_step(rec);
+        } else {
+            slot.held = Some(rec.clone());
+        }
+    }
+
+    /// Write a step's final record (it replaces any held one).
+    fn record_final(&self, i: usize, rec: &StepRecord) {
+        let mut slot = self.slot(i);
+        slot.held = None;
+        slot.written = true;
+        self.save_step(rec);
+    }
+
+    /// Write step `i`'s held-back record, if it has not ended meanwhile.
+    fn publish_held(&self, i: usize) {
+        let mut slot = self.slot(i);
+        if let Some(rec) = slot.held.take() {
+            slot.written = true;
+            self.save_step(&rec);
+        }
     }
 
     /// Run one step with its retries; record it; tell the scheduler how it ended.
@@ -374,7 +452,7 @@ impl Run {
         let first = Instant::now();
         let outcome = loop {
             rec.attempt_count += 1;
-            self.save_step(&rec);
+            self.record_progress(i, &rec);
             if ctx.stopping() {
                 break Outcome::Stopped("Stopped by request".into());
             }
@@ -454,7 +532,7 @@ impl Run {
                 Settled::Stopped
             }
         };
-        self.save_step(&rec);
+        self.record_final(i, &rec);
         settled
     }
 }
@@ -473,7 +551,7 @@ impl Run {
             seq: self.seq.fetch_add(1, Ordering::SeqCst),
             ..StepRecord::default()
         };
-        self.save_step(&rec);
+        self.record_final(i, &rec);
         Settled::Failed {
             fail_step_message: None,
         }
@@ -502,9 +580,27 @@ impl Run {
             props[i] = source.properties.clone();
         }
         rec.properties = source.properties;
-        self.save_step(&rec);
+        self.record_final(i, &rec);
         Settled::Succeeded {
             condition_outcome: None,
+        }
+    }
+}
+
+/// An engine thread: runs the steps the scheduler queues until the queue closes.
+fn step_thread(run: &Run, queued: &Mutex<Receiver<usize>>, events: &Sender<Event>) {
+    loop {
+        // Held only while waiting: the next idle thread takes the next step.
+        let next = match queued.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let Ok(i) = next else { return };
+        // A panic must still settle the step, or the execution would wait forever.
+        let settled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run.run_step(i)))
+            .unwrap_or_else(|_| run.record_internal_failure(i));
+        if events.send(Event::Done(i, settled)).is_err() {
+            return;
         }
     }
 }
@@ -557,10 +653,7 @@ fn cap_reason(reason: &str) -> String {
 
 fn append_log(path: &std::path::Path, text: &str) {
     use std::io::Write;
-    if let Some(dir) = path.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+    if let Ok(mut f) = store::open_append(path) {
         let _ = f.write_all(text.as_bytes());
     }
 }

@@ -19,7 +19,7 @@ use super::definition::FlatStep;
 use super::engine::retry::FailureKind;
 use super::engine::StepContext;
 use super::expr::{evaluate_condition, render_text, Scope};
-use super::store::ArtifactRecord;
+use super::store::{ArtifactRecord, Store};
 use super::util;
 
 /// How a step will be run, decided before the execution starts.
@@ -199,10 +199,10 @@ pub(crate) fn from_answer(answer: Value, ctx: &StepContext) -> Outcome {
         let artifacts = answer
             .get("artifacts")
             .and_then(Value::as_array)
-            .map(|uris| {
-                uris.iter()
-                    .filter_map(Value::as_str)
-                    .filter_map(|u| artifact_record(ctx, u))
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| answered_artifact(&ctx.store, item))
                     .collect()
             })
             .unwrap_or_default();
@@ -238,11 +238,31 @@ pub(crate) fn from_answer(answer: Value, ctx: &StepContext) -> Outcome {
     }
 }
 
+/// An artifact named in a host's answer: a URI (fingerprinted here), or the record the
+/// function-step runtime took while writing the file, which spares reading it back. A record
+/// whose file no longer has that size and mtime is fingerprinted again.
+fn answered_artifact(store: &Store, item: &Value) -> Option<ArtifactRecord> {
+    let uri = match item {
+        Value::String(uri) => uri,
+        _ => item.get("Uri").and_then(Value::as_str)?,
+    };
+    let path = store.uri_to_path(uri).ok()?;
+    if let Ok(rec) = serde_json::from_value::<ArtifactRecord>(item.clone()) {
+        if quick_stat(&path) == Some((rec.size, rec.mtime_ns)) {
+            return Some(rec);
+        }
+    }
+    artifact_at(&path, uri)
+}
+
 /// Record an artifact's size, mtime and content hash (directories: over all files, in path
 /// order), so a later reuse can check it cheaply.
 pub fn artifact_record(ctx: &StepContext, uri: &str) -> Option<ArtifactRecord> {
-    let path = ctx.store.uri_to_path(uri).ok()?;
-    fingerprint(&path).map(|(size, mtime_ns, sha256)| ArtifactRecord {
+    artifact_at(&ctx.store.uri_to_path(uri).ok()?, uri)
+}
+
+fn artifact_at(path: &Path, uri: &str) -> Option<ArtifactRecord> {
+    fingerprint(path).map(|(size, mtime_ns, sha256)| ArtifactRecord {
         uri: uri.to_string(),
         size,
         mtime_ns,
@@ -309,4 +329,35 @@ fn collect_files(base: &Path, dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 pub fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
     use std::os::unix::fs::MetadataExt;
     i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answered_artifact_records_are_kept_only_while_the_file_matches() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        let path = store.uri_to_path("s3://b/r/payload.pkl").expect("uri");
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, b"abc").expect("write");
+        let (size, mtime_ns) = quick_stat(&path).expect("stat");
+        let claimed =
+            json!({"Uri": "s3://b/r/payload.pkl", "Size": size, "MtimeNs": mtime_ns, "Sha256": "from-runtime"});
+        // The runtime hashed what it wrote: its record is taken as it is.
+        let kept = answered_artifact(&store, &claimed).expect("record");
+        assert_eq!(kept.sha256, "from-runtime");
+        // A file that changed since (other size) is fingerprinted again.
+        std::fs::write(&path, b"abcd").expect("rewrite");
+        let redone = answered_artifact(&store, &claimed).expect("record");
+        assert_eq!(redone.size, 4);
+        assert_eq!(redone.sha256, util::sha256_hex(b"abcd"));
+        // A plain URI (registered handlers answer these) is fingerprinted here.
+        let plain = answered_artifact(&store, &json!("s3://b/r/payload.pkl")).expect("record");
+        assert_eq!(plain, redone);
+        // A missing file yields no record, whatever the answer claimed.
+        std::fs::remove_file(&path).expect("rm");
+        assert!(answered_artifact(&store, &claimed).is_none());
+    }
 }

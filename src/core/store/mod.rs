@@ -36,7 +36,6 @@ pub struct Store {
 /// Write `bytes` to `path` atomically: readers see the old content or the new, never a part.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> CoreResult<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| CoreError::store(dir, e))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("record");
     let tmp = dir.join(format!(
         ".{name}.tmp.{}.{}",
@@ -44,7 +43,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> CoreResult<()> {
         TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
     let result = (|| {
-        let mut f = File::create(&tmp)?;
+        let mut f = create_in_dir(&tmp)?;
         f.write_all(bytes)?;
         fs::rename(&tmp, path)
     })();
@@ -53,6 +52,34 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> CoreResult<()> {
         return Err(CoreError::store(path, e));
     }
     Ok(())
+}
+
+/// Create (truncate) a file, making its directory only if it is missing: records are
+/// rewritten far more often than directories are made, so the common case is one `open`.
+pub fn create_in_dir(path: &Path) -> std::io::Result<File> {
+    match File::create(path) {
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            if let Some(dir) = path.parent() {
+                fs::create_dir_all(dir)?;
+            }
+            File::create(path)
+        }
+        other => other,
+    }
+}
+
+/// Open a file for appending (creating it, and its directory if missing).
+pub fn open_append(path: &Path) -> std::io::Result<File> {
+    let open = || OpenOptions::new().create(true).append(true).open(path);
+    match open() {
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            if let Some(dir) = path.parent() {
+                fs::create_dir_all(dir)?;
+            }
+            open()
+        }
+        other => other,
+    }
 }
 
 /// Where an execution (its directory) keeps a step's record.
