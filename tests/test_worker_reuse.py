@@ -188,3 +188,19 @@ def test_user_module_file_written_by_a_test_helper_is_picked_up(own_workers, tmp
             return 'new'
     """))
     assert _run(session, "helper", [build()]).result("ask") == "new"
+
+
+def test_a_prewarmed_worker_is_the_one_the_steps_use(own_workers):
+    """``start()`` starts the first worker (``Store.prewarm_workers``) before it builds the
+    definition; the steps then run on that worker and no other is started for a chain."""
+    session, cwd = own_workers
+    python_path = [p or str(cwd) for p in sys.path if isinstance(p, str)]
+    session.store.prewarm_workers(sys.executable, python_path, str(cwd))
+    deadline = time.monotonic() + 10
+    while not _workers_in(cwd):
+        assert time.monotonic() < deadline, "the prewarmed worker never started"
+        time.sleep(0.01)
+    prewarmed = _workers_in(cwd)
+    execution = _run(session, "prewarmed", [_pid_chain(2)])
+    assert [execution.result("s0")] == [execution.result("s1")] == prewarmed
+    assert _workers_in(cwd) == prewarmed
