@@ -1,10 +1,11 @@
 """What a job costs besides its own process: the job's log is not read back after a successful
 job and only its end after a failed one, jobs share one `python` wrapper per interpreter, and a
-job's own directory is gone once it ends."""
+job's own directory is moved aside when it ends and deleted in the background."""
 
 import json
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from jobs_lib import definition, processing_input, processing_output, processing_step, put_in_store
@@ -86,4 +87,25 @@ def test_jobs_share_the_python_wrapper_and_leave_no_job_directory(session, tmp_p
     seen = [(store / "s3" / BUCKET / "which" / str(i) / "which.txt").read_text().split("\n", 1) for i in range(2)]
     assert seen[0][0] == seen[1][0], "both jobs use the same wrapper"
     assert seen[0][1].strip() == sys.version
-    assert [p.name for p in (store / "jobs").iterdir()] == [".shared"]
+    assert sorted(p.name for p in (store / "jobs").iterdir()) == [".shared", ".trash"]
+    _wait_until_empty(store / "jobs" / ".trash")
+
+
+def _wait_until_empty(directory: Path) -> None:
+    deadline = time.monotonic() + 10
+    while any(directory.iterdir()):
+        assert time.monotonic() < deadline, f"left in {directory}: {list(directory.iterdir())}"
+        time.sleep(0.02)
+
+
+def test_job_directories_left_by_a_dead_process_are_swept(session, tmp_path):
+    """Finished jobs' directories are deleted in the background; what a process that died left
+    in the trash is deleted when the next process runs a job in the store."""
+    store = Path(session.store.root)
+    leftover = store / "jobs" / ".trash" / "pipelines-dead-step-x"
+    (leftover / "ml" / "model").mkdir(parents=True)
+    (leftover / "ml" / "model" / "weights.bin").write_bytes(b"0" * 1024)
+    script = _script(tmp_path, "ok.py", "print('ok')\n")
+    _execution, steps = _run(session, "Sweep", [processing_step("Ok", ["python3", str(script)], [], [])])
+    assert steps["Ok"]["StepStatus"] == "Succeeded", steps
+    _wait_until_empty(store / "jobs" / ".trash")

@@ -3,18 +3,20 @@
 //! stop and timeout, and collecting outputs into the store.
 
 use regex::Regex;
+use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::StepFailure;
 use crate::core::engine::retry::FailureKind;
 use crate::core::engine::StepContext;
 use crate::core::sandbox::{self, Isolation, JobDirs, Launch};
+use crate::core::util;
 
 /// Images the SageMaker XGBoost algorithm container is published under (`image_uris` "xgboost").
 pub const XGBOOST_IMAGE_PATTERN: &str = r"(^|/)(sagemaker-)?xgboost:";
@@ -161,13 +163,66 @@ pub struct Job<'a> {
 
 impl Drop for Job<'_> {
     fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.dirs.root);
+        // Deleting a job's tree can take tens of ms on a busy disk: move it aside (one rename)
+        // and delete it off the step's path. What a dying process leaves in the trash is swept
+        // by the next process that runs a job in this store.
+        let trash = self.dirs.root.with_file_name(TRASH_DIR);
+        let aside = trash.join(format!("{}-{}", self.ctx.job_name, util::new_id()));
+        let moved = fs::create_dir_all(&trash).and_then(|_| fs::rename(&self.dirs.root, &aside));
+        match moved {
+            Ok(()) => remove_in_background(aside),
+            Err(_) => {
+                let _ = fs::remove_dir_all(&self.dirs.root);
+            }
+        }
+    }
+}
+
+/// Where finished jobs' directories wait to be deleted (under the store's `jobs`).
+const TRASH_DIR: &str = ".trash";
+
+/// Delete `dir` on the process's one background deleter thread (started on first use).
+fn remove_in_background(dir: PathBuf) {
+    static DELETER: OnceLock<Mutex<Option<mpsc::Sender<PathBuf>>>> = OnceLock::new();
+    let deleter = DELETER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<PathBuf>();
+        let started = std::thread::Builder::new()
+            .name("sagepipe-job-cleanup".into())
+            .spawn(move || {
+                for dir in rx {
+                    let _ = fs::remove_dir_all(dir);
+                }
+            });
+        Mutex::new(started.ok().map(|_| tx))
+    });
+    let sent = match deleter.lock() {
+        Ok(tx) => tx.as_ref().map(|tx| tx.send(dir.clone()).is_ok()),
+        Err(_) => None,
+    };
+    if sent != Some(true) {
+        let _ = fs::remove_dir_all(dir);
+    }
+}
+
+/// Once per store and process: queue what earlier processes left in the jobs' trash.
+fn sweep_trash(jobs: &Path) {
+    static SWEPT: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
+    let first = SWEPT
+        .get_or_init(Default::default)
+        .lock()
+        .map(|mut s| s.insert(jobs.to_path_buf()))
+        .unwrap_or(false);
+    if first {
+        for entry in fs::read_dir(jobs.join(TRASH_DIR)).into_iter().flatten().flatten() {
+            remove_in_background(entry.path());
+        }
     }
 }
 
 impl<'a> Job<'a> {
     pub fn create(step: &str, ctx: &'a StepContext, settings: &'a JobSettings) -> Result<Job<'a>, StepFailure> {
         let jobs = ctx.store.root().join("jobs");
+        sweep_trash(&jobs);
         let root = jobs.join(&ctx.job_name);
         let _ = fs::remove_dir_all(&root); // a previous attempt's leftovers
         let python = settings.python();
