@@ -63,7 +63,7 @@ fn probe() -> Isolation {
     }
     let result = (|| -> io::Result<()> {
         let dir = tempdir_for_probe()?;
-        let dirs = JobDirs::create(&dir, None)?;
+        let dirs = JobDirs::create(&dir.join("job"), &dir, None)?;
         let spec = Launch {
             program: PathBuf::from("/bin/sh"),
             args: vec!["-c".into(), "test -d /opt/ml".into()],
@@ -96,9 +96,10 @@ fn tempdir_for_probe() -> io::Result<PathBuf> {
     Ok(dir)
 }
 
-/// A job's directories on the host: `ml` (seen as `/opt/ml`), `work` (its working directory),
-/// `bin` (`python`/`python3` for the current interpreter, first on PATH), and the scratch
-/// mount point for the real `/opt`.
+/// A job's directories on the host: `ml` (seen as `/opt/ml`) and `work` (its working
+/// directory) under its own `root`; `bin` (`python`/`python3` for the current interpreter,
+/// first on PATH) and the scratch mount point for the real `/opt` are shared by the jobs of one
+/// store, so a job creates only what it writes to.
 #[derive(Debug, Clone)]
 pub struct JobDirs {
     pub root: PathBuf,
@@ -109,14 +110,22 @@ pub struct JobDirs {
 }
 
 impl JobDirs {
-    /// Create the layout under `root`; with an interpreter, its `python`/`python3` wrappers.
-    pub fn create(root: &Path, interpreter: Option<&Path>) -> io::Result<JobDirs> {
+    /// Create the layout under `root`, with the shared parts under `shared`; with an
+    /// interpreter, its `python`/`python3` wrappers (written once per interpreter).
+    pub fn create(root: &Path, shared: &Path, interpreter: Option<&Path>) -> io::Result<JobDirs> {
+        let bin = match interpreter {
+            Some(python) => shared.join(format!(
+                "bin-{}",
+                &super::util::sha256_hex(python.as_os_str().as_bytes())[..16]
+            )),
+            None => shared.join("bin"),
+        };
         let dirs = JobDirs {
             root: root.to_path_buf(),
             ml: root.join("ml"),
             work: root.join("work"),
-            bin: root.join("bin"),
-            opt_scratch: root.join("host-opt"),
+            bin,
+            opt_scratch: shared.join("host-opt"),
         };
         for d in [&dirs.ml, &dirs.work, &dirs.bin, &dirs.opt_scratch] {
             fs::create_dir_all(d)?;
@@ -125,9 +134,7 @@ impl JobDirs {
             // Wrapper scripts, not symlinks: a symlinked venv interpreter would lose its venv.
             let text = format!("#!/bin/sh\nexec {} \"$@\"\n", shell_quote(&python.to_string_lossy()));
             for name in ["python", "python3"] {
-                let p = dirs.bin.join(name);
-                fs::write(&p, &text)?;
-                fs::set_permissions(&p, fs::Permissions::from_mode(0o755))?;
+                write_wrapper(&dirs.bin.join(name), &text)?;
             }
         }
         Ok(dirs)
@@ -187,6 +194,20 @@ pub fn rewrite_ml_paths(text: &str, ml: &Path) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Write an executable wrapper unless it is already there as written (concurrent jobs may race
+/// here: each writes a private temporary file and renames it into place).
+fn write_wrapper(path: &Path, text: &str) -> io::Result<()> {
+    if fs::read(path).is_ok_and(|b| b == text.as_bytes())
+        && fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+    {
+        return Ok(());
+    }
+    let tmp = path.with_extension(format!("tmp.{}.{}", std::process::id(), super::util::new_id()));
+    fs::write(&tmp, text)?;
+    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755))?;
+    fs::rename(&tmp, path)
 }
 
 fn shell_quote(s: &str) -> String {
@@ -386,13 +407,39 @@ mod tests {
     #[test]
     fn maps_container_paths_into_the_job() {
         let dir = tempfile::tempdir().expect("tmp");
-        let dirs = JobDirs::create(dir.path(), None).expect("dirs");
+        let dirs = JobDirs::create(&dir.path().join("job"), dir.path(), None).expect("dirs");
         assert_eq!(
             dirs.host_path("/opt/ml/processing/train"),
-            Some(dir.path().join("ml/processing/train"))
+            Some(dir.path().join("job/ml/processing/train"))
         );
         assert_eq!(dirs.host_path("/opt/mlx"), None);
         assert_eq!(dirs.host_path("/opt/ml/../x"), None);
+    }
+
+    #[test]
+    fn jobs_share_one_interpreter_wrapper_and_repair_a_damaged_one() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let shared = dir.path().join("shared");
+        let python = Path::new("/usr/bin/python3");
+        let a = JobDirs::create(&dir.path().join("a"), &shared, Some(python)).expect("a");
+        let b = JobDirs::create(&dir.path().join("b"), &shared, Some(python)).expect("b");
+        assert_eq!(a.bin, b.bin);
+        assert!(a.bin.starts_with(&shared) && !a.bin.starts_with(&a.root));
+        let wrapper = a.bin.join("python3");
+        let text = fs::read_to_string(&wrapper).expect("wrapper");
+        assert!(text.contains("exec '/usr/bin/python3'"));
+        fs::write(&wrapper, "#!/bin/sh\nexit 1\n").expect("damage");
+        JobDirs::create(&dir.path().join("c"), &shared, Some(python)).expect("c");
+        assert_eq!(fs::read_to_string(&wrapper).expect("wrapper"), text);
+        assert!(fs::metadata(&wrapper).expect("meta").permissions().mode() & 0o111 != 0);
+        let other = JobDirs::create(&dir.path().join("d"), &shared, Some(Path::new("/opt/py/bin/python"))).expect("d");
+        assert_ne!(other.bin, a.bin, "each interpreter has its own wrappers");
+        let leftovers: Vec<_> = fs::read_dir(&a.bin)
+            .expect("bin")
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp."))
+            .collect();
+        assert!(leftovers.is_empty());
     }
 
     /// Two jobs at once each write `/opt/ml/out.txt` and find only their own file.
@@ -405,7 +452,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let jobs: Vec<(JobDirs, Child)> = (0..2)
             .map(|i| {
-                let dirs = JobDirs::create(&dir.path().join(format!("j{i}")), None).expect("dirs");
+                let dirs = JobDirs::create(&dir.path().join(format!("j{i}")), dir.path(), None).expect("dirs");
                 let launch = Launch {
                     program: PathBuf::from("/bin/sh"),
                     args: vec![

@@ -227,6 +227,18 @@ impl PyStore {
         py.detach(move || engine::resume_selection(&s, &arn)).map_err(to_py)
     }
 
+    /// Start a function-step worker for a `start()` about to come, so that its interpreter
+    /// start-up overlaps building the definition (it joins this process's warm workers).
+    #[pyo3(signature = (python, python_path=Vec::new(), cwd=None))]
+    fn prewarm_workers(&self, python: PathBuf, python_path: Vec<String>, cwd: Option<PathBuf>) {
+        engine::workers::WorkerPool::new(WorkerSpec {
+            python,
+            python_path,
+            cwd,
+        })
+        .prewarm();
+    }
+
     /// Start an execution. `request` is JSON with the StartPipelineExecution fields;
     /// `python`/`python_path`/`cwd` describe worker processes for function steps (no `python`:
     /// run them in-process through `host`); `host` is called with task JSON for in-process

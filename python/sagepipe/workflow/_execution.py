@@ -410,6 +410,12 @@ class _PipelineService:
 
         session = self._session()
         store = self._store
+        in_process = getattr(session, "function_step_mode", "worker") == "in_process"
+        cwd = os.getcwd()
+        fs = sys.modules.get("sagepipe.workflow.function_step")  # not loaded: no @step steps
+        if not in_process and fs and any(isinstance(s, (fs.DelayedReturn, fs._FunctionStep)) for s in self.steps or ()):
+            # A worker's start-up then overlaps building the definition below.
+            store.prewarm_workers(sys.executable, [p or cwd for p in sys.path if isinstance(p, str)], cwd)
         if self.steps:
             self._put("upsert")
         else:
@@ -432,8 +438,6 @@ class _PipelineService:
             "PipelineVersionId": pipeline_version_id,
             "ClientRequestToken": client_request_token,
         }
-        in_process = getattr(session, "function_step_mode", "worker") == "in_process"
-        cwd = os.getcwd()
         handle = store.start(
             json.dumps({k: v for k, v in request.items() if v is not None}),
             python=None if in_process else sys.executable,

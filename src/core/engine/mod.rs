@@ -321,11 +321,7 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
         .filter(|_| function_steps > 0)
         .map(|spec| Arc::new(WorkerPool::new(spec)));
     if let Some(pool) = &pool {
-        let warm = function_steps
-            .min(max_parallel)
-            .min(std::thread::available_parallelism().map_or(2, |n| n.get()));
-        let p = Arc::clone(pool);
-        std::thread::spawn(move || p.prewarm(warm));
+        pool.prewarm(); // more start only when steps run at the same time
     }
     let shared = Arc::new(Shared::new());
     let handle = ExecutionHandle {

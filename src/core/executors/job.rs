@@ -3,24 +3,29 @@
 //! stop and timeout, and collecting outputs into the store.
 
 use regex::Regex;
+use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{Child, ExitStatus, Stdio};
+use std::sync::{mpsc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::StepFailure;
 use crate::core::engine::retry::FailureKind;
 use crate::core::engine::StepContext;
 use crate::core::sandbox::{self, Isolation, JobDirs, Launch};
+use crate::core::util;
 
 /// Images the SageMaker XGBoost algorithm container is published under (`image_uris` "xgboost").
 pub const XGBOOST_IMAGE_PATTERN: &str = r"(^|/)(sagemaker-)?xgboost:";
 /// How many log lines of a failed job go into its `FailureReason`.
 const REASON_TAIL_LINES: usize = 20;
-/// Largest log portion read back for metrics and failure reasons.
+/// Largest log portion read back for metrics.
 const MAX_LOG_READ: u64 = 64 * 1024 * 1024;
+/// How much of the end of a failed job's log is read for its `FailureReason`.
+const FAILURE_LOG_READ: u64 = 64 * 1024;
 
 /// A command that stands in for a container image (matched by regex on the image URI).
 #[derive(Debug, Clone)]
@@ -125,10 +130,26 @@ pub fn permanent(msg: impl Into<String>) -> StepFailure {
     StepFailure::new(msg, FailureKind::Permanent)
 }
 
-/// What a finished job printed during this attempt.
+/// A finished attempt: how long it ran and where its output went. The log is read back only
+/// by callers that need it (metrics, failure reasons), never by default: it may be huge.
 pub struct JobRun {
-    pub log: String,
+    log_path: PathBuf,
+    start_offset: u64,
     pub seconds: f64,
+}
+
+impl JobRun {
+    /// What the job printed during this attempt (at most `MAX_LOG_READ` bytes from its start).
+    pub fn log(&self) -> String {
+        read_range(&self.log_path, self.start_offset, MAX_LOG_READ)
+    }
+
+    /// The last `FAILURE_LOG_READ` bytes the job printed during this attempt.
+    fn log_tail(&self) -> String {
+        let end = fs::metadata(&self.log_path).map_or(self.start_offset, |m| m.len());
+        let from = end.saturating_sub(FAILURE_LOG_READ).max(self.start_offset);
+        read_range(&self.log_path, from, FAILURE_LOG_READ)
+    }
 }
 
 /// One attempt of a job: its directory (removed when dropped) and how it sees `/opt/ml`.
@@ -142,16 +163,70 @@ pub struct Job<'a> {
 
 impl Drop for Job<'_> {
     fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.dirs.root);
+        // Deleting a job's tree can take tens of ms on a busy disk: move it aside (one rename)
+        // and delete it off the step's path. What a dying process leaves in the trash is swept
+        // by the next process that runs a job in this store.
+        let trash = self.dirs.root.with_file_name(TRASH_DIR);
+        let aside = trash.join(format!("{}-{}", self.ctx.job_name, util::new_id()));
+        let moved = fs::create_dir_all(&trash).and_then(|_| fs::rename(&self.dirs.root, &aside));
+        match moved {
+            Ok(()) => remove_in_background(aside),
+            Err(_) => {
+                let _ = fs::remove_dir_all(&self.dirs.root);
+            }
+        }
+    }
+}
+
+/// Where finished jobs' directories wait to be deleted (under the store's `jobs`).
+const TRASH_DIR: &str = ".trash";
+
+/// Delete `dir` on the process's one background deleter thread (started on first use).
+fn remove_in_background(dir: PathBuf) {
+    static DELETER: OnceLock<Mutex<Option<mpsc::Sender<PathBuf>>>> = OnceLock::new();
+    let deleter = DELETER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<PathBuf>();
+        let started = std::thread::Builder::new()
+            .name("sagepipe-job-cleanup".into())
+            .spawn(move || {
+                for dir in rx {
+                    let _ = fs::remove_dir_all(dir);
+                }
+            });
+        Mutex::new(started.ok().map(|_| tx))
+    });
+    let sent = match deleter.lock() {
+        Ok(tx) => tx.as_ref().map(|tx| tx.send(dir.clone()).is_ok()),
+        Err(_) => None,
+    };
+    if sent != Some(true) {
+        let _ = fs::remove_dir_all(dir);
+    }
+}
+
+/// Once per store and process: queue what earlier processes left in the jobs' trash.
+fn sweep_trash(jobs: &Path) {
+    static SWEPT: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
+    let first = SWEPT
+        .get_or_init(Default::default)
+        .lock()
+        .map(|mut s| s.insert(jobs.to_path_buf()))
+        .unwrap_or(false);
+    if first {
+        for entry in fs::read_dir(jobs.join(TRASH_DIR)).into_iter().flatten().flatten() {
+            remove_in_background(entry.path());
+        }
     }
 }
 
 impl<'a> Job<'a> {
     pub fn create(step: &str, ctx: &'a StepContext, settings: &'a JobSettings) -> Result<Job<'a>, StepFailure> {
-        let root = ctx.store.root().join("jobs").join(&ctx.job_name);
+        let jobs = ctx.store.root().join("jobs");
+        sweep_trash(&jobs);
+        let root = jobs.join(&ctx.job_name);
         let _ = fs::remove_dir_all(&root); // a previous attempt's leftovers
         let python = settings.python();
-        let dirs = JobDirs::create(&root, Some(&python)).map_err(|e| {
+        let dirs = JobDirs::create(&root, &jobs.join(".shared"), Some(&python)).map_err(|e| {
             StepFailure::new(
                 format!("cannot create the job directory {}: {e}", root.display()),
                 FailureKind::Service,
@@ -318,42 +393,30 @@ impl<'a> Job<'a> {
             }
         };
         let started = Instant::now();
-        let mut child = sandbox::spawn(&self.dirs, self.isolation.is_namespace(), &launch, out, err).map_err(|e| {
+        let child = sandbox::spawn(&self.dirs, self.isolation.is_namespace(), &launch, out, err).map_err(|e| {
             job_error(format!(
                 "step '{}': cannot start {}: {e}",
                 self.step,
                 launch.program.display()
             ))
         })?;
-        self.ctx.track_process(child.id() as i32);
+        let pid = child.id() as i32;
+        self.ctx.track_process(pid);
         let deadline = max_runtime
             .filter(|s| *s > 0.0)
             .and_then(|s| Duration::try_from_secs_f64(s).ok())
             .and_then(|d| started.checked_add(d));
-        let mut timed_out = false;
-        let mut pause = Duration::from_millis(1);
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break Ok(status),
-                Ok(None) => {}
-                Err(e) => break Err(e),
-            }
-            if deadline.is_some_and(|d| Instant::now() >= d) && !timed_out {
-                timed_out = true;
-                // SAFETY: killpg only sends a signal to the job's own process group.
-                unsafe {
-                    libc::killpg(child.id() as i32, libc::SIGKILL);
-                }
-            }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(25));
-        };
+        let (status, timed_out) = wait_with_deadline(child, deadline);
         self.ctx.untrack_process();
         let seconds = started.elapsed().as_secs_f64();
-        let text = read_from(log_path, start_offset);
         let status = status.map_err(|e| job_error(format!("step '{}': lost the job process: {e}", self.step)))?;
+        let run = JobRun {
+            log_path: log_path.clone(),
+            start_offset,
+            seconds,
+        };
         if status.success() && !timed_out {
-            return Ok(JobRun { log: text, seconds });
+            return Ok(run);
         }
         let how = if timed_out {
             format!(
@@ -368,11 +431,46 @@ impl<'a> Job<'a> {
                 status.code().unwrap_or(-1)
             )
         };
+        let last_lines = tail(&run.log_tail(), REASON_TAIL_LINES);
         let _ = writeln!(log, "[sagepipe] {how}");
-        Err(job_error(format!(
-            "{how}. Last lines of its log:\n{}",
-            tail(&text, REASON_TAIL_LINES)
-        )))
+        Err(job_error(format!("{how}. Last lines of its log:\n{last_lines}")))
+    }
+}
+
+/// Wait for a job's process, killing its process group once `deadline` passes. A blocking
+/// wait on a helper thread (not polling) so a job's end is noticed at once. Returns the exit
+/// status and whether the deadline killed it.
+fn wait_with_deadline(mut child: Child, deadline: Option<Instant>) -> (io::Result<ExitStatus>, bool) {
+    let pid = child.id() as i32;
+    let Some(deadline) = deadline else {
+        return (child.wait(), false);
+    };
+    let (tx, rx) = mpsc::channel();
+    let waiter = std::thread::Builder::new()
+        .name("sagepipe-job-wait".into())
+        .spawn(move || {
+            let _ = tx.send(child.wait());
+        });
+    if let Err(e) = waiter {
+        return (Err(e), false);
+    }
+    let left = deadline.saturating_duration_since(Instant::now());
+    match rx.recv_timeout(left) {
+        Ok(status) => (status, false),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            // SAFETY: killpg only sends a signal to the job's own process group.
+            unsafe {
+                libc::killpg(pid, libc::SIGKILL);
+            }
+            let status = rx
+                .recv()
+                .unwrap_or_else(|_| Err(io::Error::other("the job's waiter thread ended without a status")));
+            (status, true)
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => (
+            Err(io::Error::other("the job's waiter thread ended without a status")),
+            false,
+        ),
     }
 }
 
@@ -382,11 +480,11 @@ pub fn tail(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-fn read_from(path: &Path, offset: u64) -> String {
+fn read_range(path: &Path, offset: u64, limit: u64) -> String {
     let mut out = Vec::new();
     if let Ok(mut f) = File::open(path) {
         if f.seek(SeekFrom::Start(offset)).is_ok() {
-            let _ = f.take(MAX_LOG_READ).read_to_end(&mut out);
+            let _ = f.take(limit).read_to_end(&mut out);
         }
     }
     String::from_utf8_lossy(&out).into_owned()
@@ -477,6 +575,7 @@ pub fn dir_has_files(dir: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::process::CommandExt;
 
     #[test]
     fn python_names_mean_the_interpreter() {
@@ -521,6 +620,57 @@ mod tests {
         merge_move(&back, &dest).expect("merge");
         assert_eq!(fs::read(dest.join("a.bin")).expect("read"), b"a");
         assert!(dest.join("keep.txt").exists() && dest.join("sub/b.txt").exists());
+    }
+
+    fn sh(script: &str) -> Child {
+        std::process::Command::new("/bin/sh")
+            .args(["-c", script])
+            .process_group(0)
+            .spawn()
+            .expect("spawn sh")
+    }
+
+    #[test]
+    fn waiting_returns_the_exit_status_without_a_deadline_kill() {
+        let (status, timed_out) = wait_with_deadline(sh("exit 3"), None);
+        assert_eq!(status.expect("status").code(), Some(3));
+        assert!(!timed_out);
+        let far = Instant::now() + Duration::from_secs(60);
+        let (status, timed_out) = wait_with_deadline(sh("exit 0"), Some(far));
+        assert!(status.expect("status").success() && !timed_out);
+    }
+
+    #[test]
+    fn a_job_past_its_deadline_is_killed_with_its_children() {
+        let started = Instant::now();
+        let deadline = started + Duration::from_millis(200);
+        let (status, timed_out) = wait_with_deadline(sh("sleep 30 & wait"), Some(deadline));
+        assert!(timed_out);
+        assert_eq!(status.expect("status").signal(), Some(libc::SIGKILL));
+        assert!(started.elapsed() < Duration::from_secs(20));
+    }
+
+    #[test]
+    fn a_failed_jobs_reason_reads_only_the_end_of_a_huge_log() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let log_path = dir.path().join("step.log");
+        let earlier = "an earlier attempt\n";
+        let mut text = String::from(earlier);
+        for i in 0..200_000 {
+            text.push_str(&format!("line {i}\n"));
+        }
+        fs::write(&log_path, &text).expect("write");
+        let run = JobRun {
+            log_path,
+            start_offset: earlier.len() as u64,
+            seconds: 0.0,
+        };
+        let end = run.log_tail();
+        assert!(end.len() as u64 <= FAILURE_LOG_READ);
+        assert!(end.ends_with("line 199999\n"));
+        assert_eq!(tail(&end, 2), "line 199998\nline 199999");
+        let all = run.log();
+        assert!(all.starts_with("line 0\n") && all.ends_with("line 199999\n"));
     }
 
     #[test]

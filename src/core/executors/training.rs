@@ -420,8 +420,14 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
             ..
         }
     );
+    // The log can be large: read it only when there are metrics to find in it.
+    let log = if definitions.is_empty() && !builtin {
+        String::new()
+    } else {
+        run.log()
+    };
     let metrics =
-        final_metrics(&run.log, &definitions, builtin, ended).map_err(|e| permanent(format!("step '{name}': {e}")))?;
+        final_metrics(&log, &definitions, builtin, ended).map_err(|e| permanent(format!("step '{name}': {e}")))?;
 
     let arn = util::job_arn("training-job", &ctx.job_name);
     let mut props: Map<String, Value> = args.as_object().cloned().unwrap_or_default();
