@@ -15,6 +15,9 @@ if ! "$py" -c "import sagepipe" 2>/dev/null; then
   echo "bench/run.sh: '$py' cannot import sagepipe; run 'pip install -e .' in the repo first" >&2
   exit 2
 fi
+# Byte-compile sagepipe as `pip install` does for the peers: an editable install under
+# PYTHONDONTWRITEBYTECODE=1 would otherwise compile ~50 modules from source in every process.
+"$py" -m compileall -q "$("$py" -c 'import os, sagepipe; print(os.path.dirname(sagepipe.__file__))')" >/dev/null
 "$here/peers/setup.sh"
 unset PREFECT_API_URL PREFECT_API_KEY
 exec "$py" "$here/peers/harness/bench.py" "$@"
