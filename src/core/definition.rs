@@ -306,9 +306,9 @@ pub fn kind_of(v: &Value) -> &'static str {
 /// their ConditionStep. Branch lists that are not lists of steps are reported.
 pub fn flatten(steps: Vec<StepDef>, problems: &mut Vec<Problem>) -> Vec<FlatStep> {
     let mut out = Vec::with_capacity(steps.len());
-    for (i, s) in steps.into_iter().enumerate() {
+    for s in steps {
         let loc = vec!["Steps".into(), s.name.clone()];
-        push_flat(s, None, loc, i, &mut out, problems);
+        push_flat(s, None, loc, &mut out, problems);
     }
     out
 }
@@ -317,38 +317,35 @@ fn push_flat(
     def: StepDef,
     parent: Option<(usize, Branch)>,
     loc: Vec<String>,
-    _pos: usize,
     out: &mut Vec<FlatStep>,
     problems: &mut Vec<Problem>,
 ) {
     let idx = out.len();
-    let branches: Vec<(Branch, &str)> = if def.step_type == "Condition" {
-        vec![(Branch::If, "IfSteps"), (Branch::Else, "ElseSteps")]
+    // Copied before the step moves into the list: only a condition's branch lists.
+    let branches: Vec<(Branch, &str, Option<Value>)> = if def.step_type == "Condition" {
+        [(Branch::If, "IfSteps"), (Branch::Else, "ElseSteps")]
+            .into_iter()
+            .map(|(branch, key)| (branch, key, def.arguments.get(key).cloned()))
+            .collect()
     } else {
         vec![]
-    };
-    // Only a condition's branch lists are read after the move (most arguments are large).
-    let args = if branches.is_empty() {
-        Value::Null
-    } else {
-        def.arguments.clone()
     };
     out.push(FlatStep {
         def,
         parent,
         loc: loc.clone(),
     });
-    for (branch, key) in branches {
-        match args.get(key) {
+    for (branch, key, list) in branches {
+        match list {
             None | Some(Value::Null) => {}
             Some(Value::Array(items)) => {
-                for (j, item) in items.iter().enumerate() {
+                for (j, item) in items.into_iter().enumerate() {
                     let mut child_loc = loc.clone();
                     child_loc.extend(["Arguments".to_string(), key.to_string(), format!("{j}")]);
-                    if let Some(step) = parse_step(item.clone(), child_loc.clone(), problems) {
+                    if let Some(step) = parse_step(item, child_loc.clone(), problems) {
                         child_loc.pop();
                         child_loc.push(step.name.clone());
-                        push_flat(step, Some((idx, branch)), child_loc, j, out, problems);
+                        push_flat(step, Some((idx, branch)), child_loc, out, problems);
                     }
                 }
             }
@@ -358,7 +355,7 @@ fn push_flat(
                 problems.push(Problem::new(
                     "invalid_shape",
                     l,
-                    format!("expected a list of steps, found {}", kind_of(other)),
+                    format!("expected a list of steps, found {}", kind_of(&other)),
                 ));
             }
         }

@@ -568,6 +568,15 @@ pub fn pack_tar_gz(dir: &Path, dest: &Path) -> io::Result<()> {
 
 pub use super::archive::unpack_tar_gz;
 
+/// Stage code or a model given as a directory or a `.tar.gz` (as the service accepts both).
+pub fn copy_dir_or_unpack(src: &Path, dest: &Path) -> io::Result<()> {
+    if src.is_dir() {
+        copy_tree(src, dest)
+    } else {
+        unpack_tar_gz(src, dest)
+    }
+}
+
 pub fn dir_has_files(dir: &Path) -> bool {
     fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some())
 }

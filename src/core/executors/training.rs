@@ -461,12 +461,7 @@ fn stage_source(job: &Job, submit_dir: &str) -> Result<(), StepFailure> {
         .store
         .uri_to_path(submit_dir)
         .map_err(|e| permanent(format!("step '{}': sagemaker_submit_directory: {e}", job.step)))?;
-    let staged = if src.is_dir() {
-        job::copy_tree(&src, &code)
-    } else {
-        job::unpack_tar_gz(&src, &code)
-    };
-    staged.map_err(|e| {
+    job::copy_dir_or_unpack(&src, &code).map_err(|e| {
         job_error(format!(
             "step '{}': cannot unpack the source directory {submit_dir} ({}): {e}",
             job.step,

@@ -86,12 +86,8 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
             .store
             .uri_to_path(&url)
             .map_err(|e| permanent(format!("step '{name}': ModelDataUrl: {e}")))?;
-        let staged = if path.is_dir() {
-            job::copy_tree(&path, &model_dir)
-        } else {
-            job::unpack_tar_gz(&path, &model_dir)
-        };
-        staged.map_err(|e| job_error(format!("step '{name}': cannot unpack the model {url}: {e}")))?;
+        job::copy_dir_or_unpack(&path, &model_dir)
+            .map_err(|e| job_error(format!("step '{name}': cannot unpack the model {url}: {e}")))?;
     }
     fs::create_dir_all(&model_dir).map_err(|e| permanent(format!("step '{name}': {e}")))?;
     let code_dir = match env_of("SAGEMAKER_SUBMIT_DIRECTORY").filter(|d| !d.is_empty()) {
@@ -102,12 +98,8 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
                 .uri_to_path(&uri)
                 .map_err(|e| permanent(format!("step '{name}': SAGEMAKER_SUBMIT_DIRECTORY: {e}")))?;
             let code = job.dirs.ml.join("code");
-            let staged = if path.is_dir() {
-                job::copy_tree(&path, &code)
-            } else {
-                job::unpack_tar_gz(&path, &code)
-            };
-            staged.map_err(|e| job_error(format!("step '{name}': cannot unpack the source directory {uri}: {e}")))?;
+            job::copy_dir_or_unpack(&path, &code)
+                .map_err(|e| job_error(format!("step '{name}': cannot unpack the source directory {uri}: {e}")))?;
             "/opt/ml/code".to_string()
         }
         None => "/opt/ml/model/code".to_string(),
