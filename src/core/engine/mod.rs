@@ -195,8 +195,7 @@ impl StepContext {
         match &self.pool {
             Some(pool) => {
                 let text = task.to_string();
-                let result = pool.run(&text, |pid| self.track_process(pid));
-                self.untrack_process();
+                let result = pool.run(&text, |pid| self.track_process(pid), || self.untrack_process());
                 match result {
                     Ok(answer) => parse_answer(&answer),
                     Err(WorkerFailure::Spawn(e)) => Err(StepFailure::new(e, FailureKind::Service)),

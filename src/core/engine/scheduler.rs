@@ -234,11 +234,8 @@ impl Run {
                         }
                     }
                 }
-                if jobs.send(i).is_err() {
-                    running.pop();
-                    state[i] = State::Failed;
-                    failed = true;
-                }
+                // Cannot fail: this thread holds the receiving end (`queued`).
+                let _ = jobs.send(i);
             }
             if running.is_empty() {
                 break;
@@ -386,11 +383,12 @@ impl Run {
         self.save_step(rec);
     }
 
-    /// Write step `i`'s held-back record, if it has not ended meanwhile.
+    /// The hold-back time is over: write step `i`'s held record, if any, and write the next
+    /// ones at once (a step still hashing its inputs has nothing held yet).
     fn publish_held(&self, i: usize) {
         let mut slot = self.slot(i);
+        slot.written = true;
         if let Some(rec) = slot.held.take() {
-            slot.written = true;
             self.save_step(&rec);
         }
     }

@@ -149,9 +149,10 @@ impl SharedWorkers {
     }
 }
 
-/// Most idle workers one way of starting them keeps once no execution uses them.
+/// Most idle workers one way of starting them keeps once no execution uses them: one per
+/// core, but never more than a few idle interpreters on a big host.
 fn keep_warm() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
+    std::thread::available_parallelism().map_or(2, |n| n.get().min(4))
 }
 
 /// The environment workers inherit, as part of what makes two ways of starting them equal.
@@ -230,21 +231,23 @@ impl WorkerPool {
         }
     }
 
-    /// Run one task. `on_start` receives the worker's pid (to kill it on stop).
-    pub fn run(&self, task: &str, on_start: impl FnOnce(i32)) -> Result<String, WorkerFailure> {
+    /// Run one task. `on_start` receives the worker's pid (to kill it on stop); `on_end` runs
+    /// when the task is over, before the worker can serve another execution (whose step a
+    /// stop of this one must then not kill).
+    pub fn run(&self, task: &str, on_start: impl FnOnce(i32), on_end: impl FnOnce()) -> Result<String, WorkerFailure> {
         let mut worker = self.take()?;
         worker.served = self.id;
         on_start(worker.child.id() as i32);
         let line = format!("{}\n", task.replace('\n', " "));
-        worker
-            .send(&line)
-            .map_err(|e| WorkerFailure::Died(format!("cannot send the task: {e}")))?;
-        match worker.answer() {
-            Some(answer) => {
+        let answer = worker.send(&line).map(|()| worker.answer());
+        on_end();
+        match answer {
+            Err(e) => Err(WorkerFailure::Died(format!("cannot send the task: {e}"))),
+            Ok(Some(answer)) => {
                 self.shared.put_back(worker);
                 Ok(answer)
             }
-            None => {
+            Ok(None) => {
                 let _ = worker.child.kill();
                 let status = worker.child.wait().ok();
                 let how = match status {
@@ -360,12 +363,12 @@ mod tests {
             let dir = tempfile::tempdir().expect("tmp");
             let spec = fake_spec(dir.path(), fresh);
             let first = WorkerPool::new(spec.clone());
-            let a = pid_of(&first.run("{}", |_| {}).expect("run"));
-            let b = pid_of(&first.run("{}", |_| {}).expect("run"));
+            let a = pid_of(&first.run("{}", |_| {}, || {}).expect("run"));
+            let b = pid_of(&first.run("{}", |_| {}, || {}).expect("run"));
             assert_eq!(a, b, "steps one after the other share one worker");
             drop(first);
             let second = WorkerPool::new(spec);
-            let c = pid_of(&second.run("{}", |_| {}).expect("run"));
+            let c = pid_of(&second.run("{}", |_| {}, || {}).expect("run"));
             assert_eq!(a == c, fresh, "fresh workers are reused, stale ones replaced");
         }
     }
@@ -381,7 +384,9 @@ mod tests {
         let pool = WorkerPool::new(fake_spec(dir.path(), true));
         pool.prewarm();
         pool.prewarm(); // one is already starting: no second
-        let pids: Vec<u64> = (0..3).map(|_| pid_of(&pool.run("{}", |_| {}).expect("run"))).collect();
+        let pids: Vec<u64> = (0..3)
+            .map(|_| pid_of(&pool.run("{}", |_| {}, || {}).expect("run")))
+            .collect();
         assert!(pids.iter().all(|p| *p == pids[0]), "{pids:?}");
         assert_eq!(pool.shared.lock().idle.len(), 1);
     }

@@ -4,7 +4,8 @@
 //! names its first offending member instead of being half extracted. A member is refused when
 //! its path is absolute or climbs with `..`, when it lies under a symlink of the same archive
 //! (a link could point anywhere, so its children cannot be placed safely), when a symlink or
-//! hard link points outside the extraction directory, or when it is a device or FIFO.
+//! hard link points outside the extraction directory or through one of the archive's symlinks,
+//! or when it is a device or FIFO.
 
 use std::collections::HashSet;
 use std::fs::{self, File};
@@ -55,54 +56,72 @@ fn inside(path: &Path) -> Option<PathBuf> {
     Some(normal)
 }
 
+/// Whether walking `target` component by component passes through one of `symlinks` before
+/// its last component (a hard link may not even end on one): lexical checks assume real
+/// directories, and `y -> .` then `x -> y/..` would otherwise leave the directory.
+fn goes_through(target: &Path, symlinks: &HashSet<PathBuf>, including_last: bool) -> bool {
+    let parts: Vec<Component> = target.components().collect();
+    let mut walked = PathBuf::new();
+    for (k, part) in parts.iter().enumerate() {
+        match part {
+            Component::Normal(p) => walked.push(p),
+            Component::ParentDir => {
+                walked.pop();
+            }
+            _ => {}
+        }
+        if (including_last || k + 1 < parts.len()) && symlinks.contains(&walked) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Every member, checked with the whole archive's symlinks known (so member order does not matter).
 fn check_members(archive: &Path) -> io::Result<()> {
-    let mut tar = open(archive)?;
-    let mut symlinks: HashSet<PathBuf> = HashSet::new();
-    for entry in tar.entries()? {
+    let mut members = Vec::new();
+    for entry in open(archive)?.entries()? {
         let entry = entry?;
         let raw = entry.path()?.into_owned();
-        if raw.components().any(|c| c == Component::ParentDir) {
-            return Err(refused(&raw, "its path contains '..'"));
-        }
-        let path = inside(&raw).ok_or_else(|| refused(&raw, "its path is absolute"))?;
-        if path.ancestors().skip(1).any(|a| symlinks.contains(a)) {
-            return Err(refused(&raw, "it lies under a symlink of the same archive"));
-        }
         let kind = entry.header().entry_type();
+        let link = entry.link_name()?.map(|l| l.into_owned());
+        members.push((raw, kind, link));
+    }
+    let symlinks: HashSet<PathBuf> = members
+        .iter()
+        .filter(|(_, kind, _)| *kind == EntryType::Symlink)
+        .filter_map(|(raw, _, _)| inside(raw))
+        .collect();
+    for (raw, kind, link) in &members {
+        if raw.components().any(|c| c == Component::ParentDir) {
+            return Err(refused(raw, "its path contains '..'"));
+        }
+        let path = inside(raw).ok_or_else(|| refused(raw, "its path is absolute"))?;
+        if path.ancestors().skip(1).any(|a| symlinks.contains(a)) {
+            return Err(refused(raw, "it lies under a symlink of the same archive"));
+        }
         match kind {
             EntryType::Symlink | EntryType::Link => {
-                let target = entry
-                    .link_name()?
-                    .ok_or_else(|| refused(&raw, "a link without a target"))?
-                    .into_owned();
+                let target = link.as_ref().ok_or_else(|| refused(raw, "a link without a target"))?;
                 // A symlink's target is relative to its own directory; a hard link's to the root.
-                let resolved = if kind == EntryType::Symlink {
-                    if target.is_absolute() {
-                        None
-                    } else {
-                        inside(&path.parent().unwrap_or(Path::new("")).join(&target))
-                    }
+                let symlink = *kind == EntryType::Symlink;
+                let joined = if symlink {
+                    path.parent().unwrap_or(Path::new("")).join(target)
                 } else {
-                    inside(&target)
+                    target.clone()
                 };
-                match resolved {
-                    None => {
-                        return Err(refused(
-                            &raw,
-                            &format!("it links to '{}', outside the extraction directory", target.display()),
-                        ))
-                    }
-                    Some(t) if kind == EntryType::Link && t.ancestors().any(|a| symlinks.contains(a)) => {
-                        return Err(refused(&raw, "it hard-links through a symlink of the same archive"))
-                    }
-                    Some(_) => {}
+                if target.is_absolute() || inside(&joined).is_none() {
+                    return Err(refused(
+                        raw,
+                        &format!("it links to '{}', outside the extraction directory", target.display()),
+                    ));
                 }
-                if kind == EntryType::Symlink {
-                    symlinks.insert(path);
+                if goes_through(&joined, &symlinks, !symlink) {
+                    return Err(refused(raw, "its target goes through a symlink of the same archive"));
                 }
             }
             EntryType::Char | EntryType::Block | EntryType::Fifo => {
-                return Err(refused(&raw, "device and FIFO members are not extracted"));
+                return Err(refused(raw, "device and FIFO members are not extracted"));
             }
             _ => {}
         }

@@ -4,7 +4,7 @@
 
 use regex::Regex;
 use std::collections::HashSet;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -374,13 +374,7 @@ impl<'a> Job<'a> {
             },
         };
         let log_path = &self.ctx.log_path;
-        if let Some(dir) = log_path.parent() {
-            let _ = fs::create_dir_all(dir);
-        }
-        let mut log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log_path)
+        let mut log = crate::core::store::open_append(log_path)
             .map_err(|e| StepFailure::new(format!("cannot open the step log: {e}"), FailureKind::Service))?;
         let start_offset = log.seek(SeekFrom::End(0)).unwrap_or(0);
         let (out, err) = match (log.try_clone(), log.try_clone()) {

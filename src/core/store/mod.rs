@@ -54,32 +54,28 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> CoreResult<()> {
     Ok(())
 }
 
-/// Create (truncate) a file, making its directory only if it is missing: records are
-/// rewritten far more often than directories are made, so the common case is one `open`.
-pub fn create_in_dir(path: &Path) -> std::io::Result<File> {
-    match File::create(path) {
+/// Open `path` with `options`, making its directory only if it is missing: files are written
+/// far more often than directories are made, so the common case is one `open`.
+fn open_in_dir(path: &Path, options: &OpenOptions) -> std::io::Result<File> {
+    match options.open(path) {
         Err(e) if e.kind() == ErrorKind::NotFound => {
             if let Some(dir) = path.parent() {
                 fs::create_dir_all(dir)?;
             }
-            File::create(path)
+            options.open(path)
         }
         other => other,
     }
 }
 
+/// Create (truncate) a file, and its directory if missing.
+pub fn create_in_dir(path: &Path) -> std::io::Result<File> {
+    open_in_dir(path, OpenOptions::new().write(true).create(true).truncate(true))
+}
+
 /// Open a file for appending (creating it, and its directory if missing).
 pub fn open_append(path: &Path) -> std::io::Result<File> {
-    let open = || OpenOptions::new().create(true).append(true).open(path);
-    match open() {
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            if let Some(dir) = path.parent() {
-                fs::create_dir_all(dir)?;
-            }
-            open()
-        }
-        other => other,
-    }
+    open_in_dir(path, OpenOptions::new().create(true).append(true))
 }
 
 /// Where an execution (its directory) keeps a step's record.
@@ -135,14 +131,7 @@ impl FileLock {
 }
 
 fn open_lock_file(path: &Path) -> CoreResult<File> {
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(|e| CoreError::store(dir, e))?;
-    }
-    OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
+    open_in_dir(path, OpenOptions::new().create(true).truncate(false).write(true))
         .map_err(|e| CoreError::store(path, e))
 }
 
