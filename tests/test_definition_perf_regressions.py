@@ -3,12 +3,14 @@ still follows its source, payloads still follow their arguments and globals, and
 definition is the same text. Real pipelines on temporary stores; no timing asserts.
 """
 
+import gc
 import importlib
 import json
 import os
 import shutil
 import sys
 import types
+import weakref
 
 import pytest
 from sagepipe.workflow.callback_step import CallbackOutput, CallbackStep
@@ -156,6 +158,57 @@ def test_payload_deleted_between_definitions_is_written_again(in_process_session
     execution = pipeline.start()
     execution.wait()
     assert execution.result("Len") == 3
+
+
+def test_sidecar_rewritten_by_another_process_is_put_back(in_process_session):
+    """Regression: the payload memo skipped the sidecar once this process had written it, so a
+    sidecar another process rewrote (same pickle, other code) stayed wrong for good."""
+    pipeline = Pipeline(name="memo", steps=[step(name="Len")(len)("abc")], sagemaker_session=in_process_session)
+    sidecar = payload_file(pipeline, "Len", pipeline.definition()) + ".sagepipe-code.json"
+    with open(sidecar) as f:
+        ours = f.read()
+    tmp = sidecar + ".other"
+    with open(tmp, "w") as f:
+        f.write(json.dumps({"files": {"elsewhere.py:len": "0" * 64}, "normalized_sha256": "0" * 64}))
+    os.replace(tmp, sidecar)  # as write_atomic in another process does
+    pipeline.definition()
+    with open(sidecar) as f:
+        assert f.read() == ours
+
+
+def test_edit_that_restores_the_mtime_changes_the_signature(project, session):
+    """Regression: the source-hash cache trusted mtime/size/inode; ``cp -p`` or ``touch -d``
+    restore the mtime of a same-size edit, and only the ctime shows it."""
+    src, module = project
+    pipeline = Pipeline(name="sig", steps=[step(name="Work")(module.work)(1)], sagemaker_session=session)
+    first = signature(pipeline, "Work")
+    before = os.stat(src / "perf_steps.py")
+    (src / "perf_steps.py").write_text(MODULE.replace("+ 1", "- 1"))
+    os.utime(src / "perf_steps.py", ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert signature(pipeline, "Work")["normalized_sha256"] != first["normalized_sha256"]
+
+
+def test_a_finished_compilation_keeps_nothing_of_the_pipeline_alive(in_process_session):
+    """Regression: the compilation scope stayed the process-wide current one after the build,
+    holding the last pipeline's functions (and what their closures hold) and session."""
+
+    class Held:
+        pass
+
+    def compile_one():
+        held = Held()
+
+        def use():
+            return held is not None
+
+        pipeline = Pipeline(name="alive", steps=[step(name="Use")(use)()], sagemaker_session=in_process_session)
+        pipeline.definition()
+        return weakref.ref(held)
+
+    ref = compile_one()
+    assert _CompilationScope._current is None
+    gc.collect()
+    assert ref() is None
 
 
 @pytest.mark.parametrize("name", ["Plain_step-1", "with.dot", "a b", ".."])

@@ -173,21 +173,29 @@ def test_user_module_file_written_by_a_test_helper_is_picked_up(own_workers, tmp
     (lib / "reuse_helper.py").write_text("def answer():\n    return 'old'\n")
     monkeypatch.syspath_prepend(str(lib))
 
+    time.sleep(1.1)  # a file changed just before a worker starts counts as changed after it
+
     def build():
         @step(name="ask")
         def ask():
+            import os
+
             import reuse_helper
 
-            return reuse_helper.answer()
+            return reuse_helper.answer(), os.getpid()
 
         return ask()
 
-    assert _run(session, "helper", [build()]).result("ask") == "old"
+    old, first_pid = _run(session, "helper", [build()]).result("ask")
+    assert old == "old"
+    # Unchanged, the worker that imported it is reused: so a new pid below means "changed".
+    assert _run(session, "helper", [build()]).result("ask") == ("old", first_pid)
     (lib / "reuse_helper.py").write_text(textwrap.dedent("""
         def answer():
             return 'new'
     """))
-    assert _run(session, "helper", [build()]).result("ask") == "new"
+    answer, pid = _run(session, "helper", [build()]).result("ask")
+    assert answer == "new" and pid != first_pid
 
 
 def test_a_prewarmed_worker_is_the_one_the_steps_use(own_workers):

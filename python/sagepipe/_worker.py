@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+import zipimport
 
 # Modules changed less than this before the worker started may have been read before the change
 # (file times are coarser than the clock): such a worker is treated as stale, to be safe.
@@ -87,8 +88,8 @@ class _LoadedCode:
             if name in self.baseline:
                 continue
             path = getattr(module, "__file__", None)
-            if not path:
-                continue
+            if not path or isinstance(getattr(module, "__loader__", None), zipimport.zipimporter):
+                continue  # nothing on disk of its own to compare (built-in, or inside an archive)
             try:
                 # ctime, not mtime: a replaced or touched file always gets a new ctime.
                 if os.stat(path).st_ctime_ns >= limit:

@@ -11,6 +11,7 @@ import functools
 import hashlib
 import inspect
 import json
+import linecache
 import os
 import sys
 import textwrap
@@ -122,9 +123,12 @@ def write_payload(
         code_files = _code_files(func)
     label = _label(func)
     content = repr((data_sha256, label, sorted(code_files.items())))
+    # The sidecar's file version is part of the memo: another process sharing the store may
+    # have rewritten it with its own code's signature since.
+    sidecar_version = _file_version(path + SIDECAR_SUFFIX)
     if (
-        WRITTEN_PAYLOADS.matches(path, content)
-        and os.path.exists(path + SIDECAR_SUFFIX)
+        sidecar_version is not None
+        and WRITTEN_PAYLOADS.matches(path, repr((content, sidecar_version)))
         and os.path.exists(path)
     ):
         return digest, refs
@@ -139,7 +143,7 @@ def write_payload(
         write_atomic(path + SIDECAR_SUFFIX, sidecar)
     if not os.path.exists(path):
         write_atomic(path, data)
-    WRITTEN_PAYLOADS.add(path, content)
+    WRITTEN_PAYLOADS.add(path, repr((content, _file_version(path + SIDECAR_SUFFIX))))
     return digest, refs
 
 
@@ -181,16 +185,6 @@ def write_atomic(path: str, data: bytes) -> None:
     with open(tmp, "wb") as f:
         f.write(data)
     os.replace(tmp, path)
-
-
-def function_code_signature(func, payload: Dict[str, Any]) -> Dict[str, Any]:
-    """The code sidecar of a pickled ``@step`` function: what decides whether it changed.
-
-    The function's source and the source of the project-local functions, classes and modules
-    it uses (their AST, so comments and formatting do not count), plus its pickled arguments.
-    Installed packages and the standard library are left out: they are not the user's project.
-    """
-    return _signature(_label(func), _arguments_hash(payload), _code_files(func))
 
 
 def _label(func) -> str:
@@ -240,13 +234,15 @@ def _code_files(func) -> Dict[str, str]:
     return files
 
 
-def _file_version(path: str) -> Optional[Tuple[int, int, int]]:
-    """What tells an edited file apart (``linecache`` trusts size and mtime the same way)."""
+def _file_version(path: str) -> Optional[Tuple[int, int, int, int]]:
+    """What tells an edited file apart: size, mtime, inode and ctime (an edit that restores the
+    mtime, as ``cp -p`` or ``touch -d`` do, still moves the ctime). A same-size edit within one
+    timestamp tick goes unseen, as it does for ``linecache``."""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
+    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
 
 
 # function or class -> (library roots, source file, file version, hash of its source); weak so
@@ -254,7 +250,7 @@ def _file_version(path: str) -> Optional[Tuple[int, int, int]]:
 _source_hashes: "weakref.WeakKeyDictionary[Any, Tuple[Any, Optional[str], Any, Optional[str]]]" = (
     weakref.WeakKeyDictionary()
 )
-_module_hashes: Dict[str, Tuple[Tuple[int, int, int], str]] = {}
+_module_hashes: Dict[str, Tuple[Tuple[int, int, int, int], str]] = {}
 _relpaths: Dict[Tuple[str, str], str] = {}
 
 
@@ -280,6 +276,10 @@ def _source_hash(obj) -> Optional[Tuple[str, str]]:
             _remember_source(obj, (roots, None, None, None))
             return None
         version = _file_version(path)
+        if cached is not None and cached[1] == path:
+            # The file changed since we hashed it; linecache, which trusts size and mtime
+            # only, might still hold the old lines (an edit that restored the mtime).
+            linecache.cache.pop(path, None)
         text = textwrap.dedent(inspect.getsource(obj))
     except (OSError, TypeError):
         return None

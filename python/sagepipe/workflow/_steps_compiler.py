@@ -364,7 +364,12 @@ class StepsCompiler:
         Returns:
             list: compiled steps (``CompiledStep`` / compiled ``ConditionStep``) in BFS order.
         """
+        from sagepipe.workflow.function_step import _CompilationScope
+
         self._build_count += 1
         if self._build_count > 1:
             raise RuntimeError("Cannot build a pipeline more than once with the same compiler.")
-        return self._initialize_queue_and_build(self._input_steps)
+        try:
+            return self._initialize_queue_and_build(self._input_steps)
+        finally:
+            _CompilationScope.end(self._function_step_secret_token)

@@ -249,6 +249,12 @@ class _CompilationScope:
             WRITTEN_PAYLOADS.settle()
         return scope
 
+    @classmethod
+    def end(cls, token: str) -> None:
+        """Forget a finished compilation's scope: it holds the pipeline's functions and session."""
+        if cls._current is not None and cls._current.token == token:
+            cls._current = None
+
     def payload_root(self, session, s3_base_uri: str, step_name: str) -> str:
         """``session.store.uri_to_path(f"{s3_base_uri}/{step_name}")``, the store opened once."""
         key = (id(session), s3_base_uri)

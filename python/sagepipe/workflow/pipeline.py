@@ -156,15 +156,9 @@ def _interpolate(
     pipeline_name: str,
 ):
     """Walks the nested request dict, replacing pipeline variables with workflow expressions."""
-    if isinstance(obj, (Expression, Parameter, Properties, StepOutput)):
-        return obj.expr
-
-    if isinstance(obj, CallbackOutput):
-        step_name = callback_output_to_step_map[obj.output_name]
-        return obj.expr(step_name)
-    if isinstance(obj, LambdaOutput):
-        step_name = lambda_output_to_step_map[obj.output_name]
-        return obj.expr(step_name)
+    expr = _variable_expr(obj, callback_output_to_step_map, lambda_output_to_step_map)
+    if expr is not _NOT_A_VARIABLE:
+        return expr
     if isinstance(obj, dict):
         new = obj.__class__()
         for key, value in obj.items():
@@ -189,17 +183,28 @@ def _interpolate(
     return new
 
 
+_NOT_A_VARIABLE = object()
+
+
+def _variable_expr(obj, callback_output_to_step_map: Dict[str, str], lambda_output_to_step_map: Dict[str, str]):
+    """The workflow expression of a pipeline variable, or ``_NOT_A_VARIABLE``."""
+    if isinstance(obj, (Expression, Parameter, Properties, StepOutput)):
+        return obj.expr
+    if isinstance(obj, CallbackOutput):
+        return obj.expr(callback_output_to_step_map[obj.output_name])
+    if isinstance(obj, LambdaOutput):
+        return obj.expr(lambda_output_to_step_map[obj.output_name])
+    return _NOT_A_VARIABLE
+
+
 def _expression_encoder(callback_output_to_step_map: Dict[str, str], lambda_output_to_step_map: Dict[str, str]):
     """``json.dumps(default=...)`` hook that writes pipeline variables as ``interpolate`` does."""
 
     def default(obj):
-        if isinstance(obj, (Expression, Parameter, Properties, StepOutput)):
-            return obj.expr
-        if isinstance(obj, CallbackOutput):
-            return obj.expr(callback_output_to_step_map[obj.output_name])
-        if isinstance(obj, LambdaOutput):
-            return obj.expr(lambda_output_to_step_map[obj.output_name])
-        raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+        expr = _variable_expr(obj, callback_output_to_step_map, lambda_output_to_step_map)
+        if expr is _NOT_A_VARIABLE:
+            raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+        return expr
 
     return default
 
