@@ -3,7 +3,7 @@ store afterwards.
 
 After every kill: every JSON record in the store parses (nothing torn or half written); the
 execution loads and reads Failed with a reason saying its process died (or Succeeded, if the
-kill came after the end); every step recorded Succeeded has its artifacts intact (size and
+kill came after its last step ended); every step recorded Succeeded has its artifacts intact (size and
 SHA-256 against its record); and ``SelectiveExecutionConfig.from_failed_execution`` completes
 the pipeline, reusing what had succeeded.
 
@@ -251,3 +251,93 @@ def test_killed_owner_while_step_writes_output_is_resumable(tmp_path):
             if ending == "Failed" and point.startswith(("output", "step running")):
                 return
     pytest.fail("no kill landed inside Gen in 30 tries")
+
+
+# --- the window between the last step record and the final execution record ---
+#
+# A kill there leaves every step recorded as ended and the execution record still Executing. The
+# tests below leave the store in that state by rewriting the record of a finished run: the
+# on-disk state is the same, and the window is too short to hit on purpose.
+
+
+def reopen_as_if_owner_died(session, execution) -> None:
+    """Put the execution record back to what it said before the owner's final write."""
+    path = Path(session.store_root) / "pipelines" / execution.arn.split("/")[-3] / "executions"
+    path = path / execution.arn.rsplit("/", 1)[1] / "execution.json"
+    rec = json.loads(path.read_text())
+    rec.update(PipelineExecutionStatus="Executing", EndTime=None, FailureReason=None)
+    path.write_text(json.dumps(rec))
+
+
+def owner_died_pipeline(session):
+    from sagepipe.workflow.condition_step import ConditionStep
+    from sagepipe.workflow.conditions import ConditionGreaterThan
+    from sagepipe.workflow.function_step import step
+
+    @step(name="Make")
+    def make():
+        return 3
+
+    @step(name="Big")
+    def big(x):
+        return f"big {x}"
+
+    @step(name="Small")
+    def small(x):
+        return f"small {x}"
+
+    @step(name="After")
+    def after(x):
+        return f"after {x}"
+
+    made = make()
+    cond = ConditionStep(
+        name="IsBig",
+        conditions=[ConditionGreaterThan(left=made, right=1)],
+        if_steps=[big(made)],
+        else_steps=[small(made)],
+    )
+    return Pipeline(name="owner-died", steps=[cond, after(made)], sagemaker_session=session)
+
+
+@pytest.mark.parametrize("mode", ["full", "selective"])
+def test_owner_dead_after_its_last_step_ended_reads_succeeded(tmp_path, mode):
+    """Regression (CI at 00b1c2b): such an execution read Failed with every step Succeeded, and
+    "resume from failure" then refused it (nothing to resume). Steps on the branch not taken and,
+    in a selective run, the steps it did not select, are not work left."""
+    session = PipelineSession(store=tmp_path / "store", function_step_mode="in_process")
+    pipeline = owner_died_pipeline(session)
+    pipeline.upsert()
+    execution = pipeline.start()
+    execution.wait()
+    if mode == "selective":
+        config = SelectiveExecutionConfig(source_pipeline_execution_arn=execution.arn, selected_steps=["Make"])
+        execution = pipeline.start(selective_execution_config=config)
+        execution.wait()
+    reopen_as_if_owner_died(session, execution)
+    desc = _PipelineExecution(execution.arn, sagemaker_session=session).describe()
+    assert desc["PipelineExecutionStatus"] == "Succeeded", desc
+    assert "FailureReason" not in desc
+    assert desc["LastModifiedTime"] >= desc["CreationTime"]
+
+
+def test_owner_dead_before_its_last_step_ended_still_reads_failed(tmp_path):
+    """The counterpart: one step without a final record is work left, so the execution is Failed
+    and resuming it re-runs that step only."""
+    session = PipelineSession(store=tmp_path / "store", function_step_mode="in_process")
+    pipeline = owner_died_pipeline(session)
+    pipeline.upsert()
+    execution = pipeline.start()
+    execution.wait()
+    eid = execution.arn.rsplit("/", 1)[1]
+    (Path(session.store_root) / "pipelines" / "owner-died" / "executions" / eid / "steps" / "After.json").unlink()
+    reopen_as_if_owner_died(session, execution)
+    desc = _PipelineExecution(execution.arn, sagemaker_session=session).describe()
+    assert desc["PipelineExecutionStatus"] == "Failed"
+    assert INTERRUPTED in desc["FailureReason"]
+    config = SelectiveExecutionConfig.from_failed_execution(execution.arn, sagemaker_session=session)
+    assert config.selected_steps == ["After"]
+    resumed = pipeline.start(selective_execution_config=config)
+    resumed.wait()
+    assert resumed.describe()["PipelineExecutionStatus"] == "Succeeded"
+    assert resumed.result("After") == "after 3"

@@ -3,6 +3,7 @@
 //! succeeded in the reference) checked before anything runs, every problem reported at once.
 
 use serde::Serialize;
+use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 
 use super::dag::EdgeKind;
@@ -463,35 +464,66 @@ fn weakly_connected(c: &CompiledPipeline, selected: &BTreeSet<usize>) -> bool {
     seen.len() == selected.len()
 }
 
+impl ReferenceRun {
+    fn succeeded(&self, c: &CompiledPipeline, i: usize) -> bool {
+        self.steps
+            .get(c.name_of(i))
+            .is_some_and(|s| s.step_status == "Succeeded")
+    }
+
+    /// The steps this run could never reach: those on a branch its ConditionSteps did not take,
+    /// and everything downstream of them.
+    fn unreachable(&self, c: &CompiledPipeline) -> BTreeSet<usize> {
+        let untaken: Vec<usize> = (0..c.steps.len())
+            .filter(|&i| {
+                c.dag
+                    .incoming(i)
+                    .iter()
+                    .any(|&(p, kind)| self.branch_not_taken(c, p, kind))
+            })
+            .collect();
+        let mut out = c.dag.descendants(&untaken);
+        out.extend(untaken);
+        out
+    }
+
+    /// Whether every step this run was to run (its selection, or the whole pipeline) succeeded
+    /// or sits on a branch it did not take: its work was done, whatever its record says.
+    pub fn work_completed(&self, c: &CompiledPipeline) -> bool {
+        let selected: Option<BTreeSet<&str>> = self
+            .record
+            .selective_execution_config
+            .as_ref()
+            .and_then(|cfg| cfg.get("SelectedSteps"))
+            .and_then(Value::as_array)
+            .map(|steps| {
+                steps
+                    .iter()
+                    .filter_map(|s| s.get("StepName").and_then(Value::as_str))
+                    .collect()
+            });
+        let unreachable = self.unreachable(c);
+        (0..c.steps.len())
+            .filter(|&i| selected.as_ref().is_none_or(|s| s.contains(c.name_of(i))))
+            .all(|i| self.succeeded(c, i) || unreachable.contains(&i))
+    }
+}
+
 /// The steps a "resume from failure" run selects: every step that did not succeed in the
 /// reference (failed, stopped, or never started), except steps on a branch the reference's
 /// ConditionStep did not take, plus everything downstream.
 pub fn resume_selection(c: &CompiledPipeline, reference: &ReferenceRun) -> Vec<String> {
-    let succeeded = |i: usize| {
-        reference
-            .steps
-            .get(c.name_of(i))
-            .is_some_and(|s| s.step_status == "Succeeded")
-    };
-    let untaken: BTreeSet<usize> = (0..c.steps.len())
-        .filter(|&i| {
-            c.dag
-                .incoming(i)
-                .iter()
-                .any(|&(p, kind)| reference.branch_not_taken(c, p, kind))
-        })
-        .collect();
-    let blocked = {
-        let starts: Vec<usize> = untaken.iter().copied().collect();
-        let mut b = c.dag.descendants(&starts);
-        b.extend(untaken.iter().copied());
-        b
-    };
+    let unreachable = reference.unreachable(c);
     let roots: Vec<usize> = (0..c.steps.len())
-        .filter(|&i| !succeeded(i) && !blocked.contains(&i))
+        .filter(|&i| !reference.succeeded(c, i) && !unreachable.contains(&i))
         .collect();
     let mut chosen: BTreeSet<usize> = roots.iter().copied().collect();
-    chosen.extend(c.dag.descendants(&roots).into_iter().filter(|i| !blocked.contains(i)));
+    chosen.extend(
+        c.dag
+            .descendants(&roots)
+            .into_iter()
+            .filter(|i| !unreachable.contains(i)),
+    );
     c.order
         .iter()
         .filter(|i| chosen.contains(i))

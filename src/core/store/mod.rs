@@ -21,8 +21,9 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::error::{CoreError, CoreResult};
+use super::selection;
 use super::util;
-use super::validate::valid_pipeline_name;
+use super::validate::{self, valid_pipeline_name};
 
 pub const TERMINAL_STATUSES: &[&str] = &["Succeeded", "Failed", "Stopped", "CompletedWithFailures"];
 
@@ -326,12 +327,27 @@ impl Store {
         if TERMINAL_STATUSES.contains(&rec.pipeline_execution_status.as_str()) {
             return Ok(rec);
         }
+        let steps = self.load_steps_in(dir)?;
+        if rec.pipeline_execution_status == "Executing" && self.work_completed(dir, &rec, &steps) {
+            // The owner died after its last step ended but before it wrote the final record:
+            // nothing is left to run, so the execution ends as the owner would have ended it.
+            rec.pipeline_execution_status = "Succeeded".into();
+            rec.failure_reason = None;
+            rec.end_time = steps
+                .iter()
+                .filter_map(|s| s.end_time)
+                .reduce(f64::max)
+                .or(Some(util::now()));
+            rec.last_modified_time = util::now();
+            write_json(&dir.join("execution.json"), &rec)?;
+            return Ok(rec);
+        }
         let t = util::now();
         let reason = format!(
             "Execution interrupted: the process that ran it (pid {}) exited before the execution finished.",
             rec.owner_pid
         );
-        for mut step in self.load_steps_in(dir)? {
+        for mut step in steps {
             if !TERMINAL_STATUSES.contains(&step.step_status.as_str()) {
                 step.step_status = "Failed".into();
                 step.failure_reason = Some(reason.clone());
@@ -345,6 +361,22 @@ impl Store {
         rec.end_time = Some(t);
         write_json(&dir.join("execution.json"), &rec)?;
         Ok(rec)
+    }
+
+    /// Whether a dead owner's execution had done all its work (see `ReferenceRun::work_completed`).
+    /// A definition that no longer compiles counts as not done: the execution is then marked Failed.
+    fn work_completed(&self, dir: &Path, rec: &ExecutionRecord, steps: &[StepRecord]) -> bool {
+        let Ok(text) = fs::read_to_string(dir.join("definition.json")) else {
+            return false;
+        };
+        let Ok(compiled) = validate::compile(&text, &rec.pipeline_name) else {
+            return false;
+        };
+        let run = selection::ReferenceRun {
+            record: rec.clone(),
+            steps: steps.iter().map(|s| (s.step_name.clone(), s.clone())).collect(),
+        };
+        run.work_completed(&compiled)
     }
 
     pub fn list_executions(&self, pipeline: &str) -> CoreResult<Vec<ExecutionRecord>> {
