@@ -336,7 +336,7 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
         kinds,
         record,
         dir,
-        shared,
+        Arc::clone(&shared),
         pool,
         config.host,
         config.jobs,
@@ -347,7 +347,10 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
         .name(format!("sagepipe-{id}"))
         .spawn(move || {
             run.drive();
+            // Released before waiters wake: once `wait()` returns, the execution's lock is free,
+            // so this process holds nothing of an execution it has seen end.
             drop(lock);
+            finish(&shared, &arn);
         })
         .map_err(|e| CoreError::store(store.root(), e))?;
     Ok(handle)

@@ -324,8 +324,7 @@ impl Run {
         run.write_record();
         if let Ok(mut ev) = run.shared.events.lock() {
             *ev = None;
-        }
-        super::finish(&run.shared, &run.execution_arn());
+        };
     }
 
     /// Record a reused step: the reference's record (metadata, properties, artifacts) marked
