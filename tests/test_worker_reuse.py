@@ -212,3 +212,23 @@ def test_a_prewarmed_worker_is_the_one_the_steps_use(own_workers):
     execution = _run(session, "prewarmed", [_pid_chain(2)])
     assert [execution.result("s0")] == [execution.result("s1")] == prewarmed
     assert _workers_in(cwd) == prewarmed
+
+
+def test_upsert_starts_the_worker_the_next_start_uses(own_workers, tmp_path):
+    """Scripts call ``upsert()`` right before ``start()``: the worker's interpreter start-up
+    begins at the upsert. Nothing starts for an in-process session."""
+    session, cwd = own_workers
+    in_process = PipelineSession(store=tmp_path / "other", function_step_mode="in_process")
+    Pipeline(name="inproc", steps=[_pid_chain(2)], sagemaker_session=in_process).upsert()
+    pipeline = Pipeline(name="upserted", steps=[_pid_chain(2)], sagemaker_session=session)
+    time.sleep(0.5)
+    assert _workers_in(cwd) == [], "an in-process session started a worker"
+    pipeline.upsert()
+    deadline = time.monotonic() + 10
+    while not _workers_in(cwd):
+        assert time.monotonic() < deadline, "upsert() started no worker"
+        time.sleep(0.01)
+    prewarmed = _workers_in(cwd)
+    execution = pipeline.start()
+    execution.wait()
+    assert [execution.result("s0"), execution.result("s1")] == prewarmed * 2

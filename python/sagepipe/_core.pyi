@@ -64,6 +64,13 @@ class Store:
     ) -> str:
         """What a start would do per step (JSON); selective when ``config`` is given."""
     def resume_selection(self, arn: str) -> List[str]: ...
+    def prewarm_workers(
+        self,
+        python: Union[str, PathLike[str]],
+        python_path: List[str] = ...,
+        cwd: Optional[Union[str, PathLike[str]]] = ...,
+    ) -> None:
+        """Start a function-step worker now, so its start-up overlaps what the caller does next."""
     def start(
         self,
         request: str,

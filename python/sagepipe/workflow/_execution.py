@@ -310,9 +310,31 @@ class _PipelineService:
             "Tags": list(tags) if tags else None,
         }
         fields = {k: v for k, v in fields.items() if v is not None}
+        self._prewarm_workers()
         text = definition if definition is not None else self.definition()
         rec = json.loads(self._store.put_pipeline(self.name, text, mode, json.dumps(fields)))
         return rec
+
+    def _worker_spec(self) -> Dict[str, Any]:
+        """How the engine starts function-step workers for this pipeline: this interpreter, with
+        this process's import path and working directory (no ``python``: steps run in-process)."""
+        in_process = getattr(self._session(), "function_step_mode", "worker") == "in_process"
+        cwd = os.getcwd()
+        return {
+            "python": None if in_process else sys.executable,
+            "python_path": [p or cwd for p in sys.path if isinstance(p, str)],
+            "cwd": cwd,
+        }
+
+    def _prewarm_workers(self) -> None:
+        """Have a function-step worker starting, so its interpreter start-up overlaps building
+        the definition. Called on create/update/upsert too: scripts call ``upsert()`` just
+        before ``start()``, and the idle worker serves any execution of this process."""
+        fs = sys.modules.get("sagepipe.workflow.function_step")  # not loaded: no @step steps
+        if fs and any(isinstance(s, (fs.DelayedReturn, fs._FunctionStep)) for s in self.steps or ()):
+            spec = self._worker_spec()
+            if spec["python"] is not None:
+                self._store.prewarm_workers(**spec)
 
     def create(
         self, role_arn: str = None, description: str = None, tags=None, parallelism_config=None
@@ -408,14 +430,7 @@ class _PipelineService:
         """
         from sagepipe import _runtime, local_runners
 
-        session = self._session()
         store = self._store
-        in_process = getattr(session, "function_step_mode", "worker") == "in_process"
-        cwd = os.getcwd()
-        fs = sys.modules.get("sagepipe.workflow.function_step")  # not loaded: no @step steps
-        if not in_process and fs and any(isinstance(s, (fs.DelayedReturn, fs._FunctionStep)) for s in self.steps or ()):
-            # A worker's start-up then overlaps building the definition below.
-            store.prewarm_workers(sys.executable, [p or cwd for p in sys.path if isinstance(p, str)], cwd)
         if self.steps:
             self._put("upsert")
         else:
@@ -440,9 +455,7 @@ class _PipelineService:
         }
         handle = store.start(
             json.dumps({k: v for k, v in request.items() if v is not None}),
-            python=None if in_process else sys.executable,
-            python_path=[p or cwd for p in sys.path if isinstance(p, str)],
-            cwd=cwd,
+            **self._worker_spec(),
             host=_runtime.host_call,
             external_types=sorted(_runtime.STEP_HANDLERS),
             interpreter=sys.executable,
@@ -454,7 +467,7 @@ class _PipelineService:
             selective_execution_config.resolved_selected_steps = [
                 s["StepName"] for s in recorded.get("SelectedSteps", [])
             ]
-        return _PipelineExecution(handle.arn, session)
+        return _PipelineExecution(handle.arn, self._session())
 
     def plan(self, selective_execution_config=None, parameters: Dict[str, Any] = None) -> "ExecutionPlan":
         """What a (selective) start would do per step, without running anything (sagepipe extension).

@@ -18,7 +18,8 @@ from functools import wraps
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from sagepipe.workflow import utilities
-from sagepipe.workflow._function_payload import JSON_SERIALIZED_RESULT_KEY, WRITTEN_PAYLOADS, _code_files
+from sagepipe.workflow._code_signature import code_files
+from sagepipe.workflow._function_payload import JSON_SERIALIZED_RESULT_KEY, WRITTEN_PAYLOADS
 from sagepipe.workflow.entities import RequestType
 from sagepipe.workflow.execution_variables import ExecutionVariables
 from sagepipe.workflow.functions import Join, JsonGet
@@ -268,7 +269,7 @@ class _CompilationScope:
     def code_files(self, func: Callable) -> Dict[str, str]:
         cached = self._code_files.get(id(func))
         if cached is None or cached[0] is not func:
-            cached = self._code_files[id(func)] = (func, _code_files(func))
+            cached = self._code_files[id(func)] = (func, code_files(func))
         return cached[1]
 
 
