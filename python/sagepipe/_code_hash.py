@@ -16,7 +16,6 @@ import ast
 import hashlib
 import io
 import json
-import tarfile
 from pathlib import Path
 from typing import Dict, Union
 
@@ -61,6 +60,8 @@ def code_signature(path: Union[str, Path]) -> dict:
     path = Path(path)
     data = path.read_bytes()
     if path.name.endswith(".tar.gz"):
+        import tarfile  # only for uploaded archives; definitions of function steps never need it
+
         files = {}
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
             for member in tar.getmembers():

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import sys
-import uuid
 from functools import wraps
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -375,7 +374,12 @@ def step(
         def wrapper(*args, **kwargs) -> DelayedReturn:
             signature = inspect.signature(func)
             _check_arguments(signature, args, kwargs)
-            step_name = name or f"{func.__name__}-{uuid.uuid4()}"[:63]
+            if not name:
+                import uuid  # only for unnamed steps: it costs ~5 ms of import (platform)
+
+                step_name = f"{func.__name__}-{uuid.uuid4()}"[:63]
+            else:
+                step_name = name
             function_step = _FunctionStep(
                 name=step_name,
                 display_name=display_name or f"{func.__module__}.{func.__qualname__}",
