@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 HERE = Path(__file__).parent
-ABALONE_SCRIPTS = HERE / "fixtures" / "abalone"
+# The Abalone scripts and data the package ships for its demo (one copy of each).
+ABALONE_SCRIPTS = HERE.parent / "python" / "sagepipe" / "demo_code"
 ABALONE_DATA = HERE.parent / "python" / "sagepipe" / "data" / "abalone.csv"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
 BUCKET = "my-bucket"

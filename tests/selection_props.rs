@@ -181,19 +181,10 @@ fn reference(c: &CompiledPipeline) -> ReferenceRun {
         pipeline_execution_arn: arn,
         execution_id: "ref000000000".into(),
         pipeline_execution_status: "Failed".into(),
-        pipeline_execution_display_name: None,
-        pipeline_execution_description: None,
-        failure_reason: None,
-        creation_time: 0.0,
-        last_modified_time: 0.0,
         end_time: Some(1.0),
-        parallelism_configuration: None,
-        selective_execution_config: None,
         pipeline_version_id: 1,
-        parameters: Map::new(),
-        pipeline_experiment_config: None,
         owner_pid: 1,
-        client_request_token: None,
+        ..Default::default()
     };
     let steps = c
         .names()

@@ -704,6 +704,29 @@ mod tests {
     }
 
     #[test]
+    fn a_rename_inside_a_subdirectory_is_a_change() {
+        // Regression: the metadata check looked at the files' and the root's mtimes only, so a
+        // same-size file renamed inside a subdirectory passed as unchanged and was reused.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("out");
+        std::fs::create_dir_all(out.join("sub")).expect("mkdir");
+        std::fs::write(out.join("sub/a.bin"), b"same bytes").expect("write");
+        let (size, mtime_ns, sha256) = crate::core::executors::fingerprint(&out).expect("fingerprint");
+        let a = ArtifactRecord {
+            uri: "s3://b/out".into(),
+            size,
+            mtime_ns,
+            sha256,
+        };
+        let locate = |_: &str| Some(out.clone());
+        let hash = |p: &std::path::Path| crate::core::executors::fingerprint(p);
+        assert!(artifact_problem("P", &a, &locate, &hash).is_none());
+        std::thread::sleep(std::time::Duration::from_millis(20)); // let the coarse mtime clock tick
+        std::fs::rename(out.join("sub/a.bin"), out.join("sub/b.bin")).expect("rename");
+        assert!(artifact_problem("P", &a, &locate, &hash).is_some());
+    }
+
+    #[test]
     fn strict_mode_limits() {
         let c = chain();
         let err = plan(&c, &["P".into(), "R".into()], None, Strictness { strict: true }).expect_err("disconnected");

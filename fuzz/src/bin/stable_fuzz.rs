@@ -253,7 +253,11 @@ fn main() {
 
     panic::set_hook(Box::new(|_| {})); // reported below, with the input
     let mut rng = Rng(seed | 1);
-    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let Ok(run_for) = Duration::try_from_secs_f64(seconds) else {
+        eprintln!("seconds must be a non-negative number, not {seconds}");
+        std::process::exit(2);
+    };
+    let deadline = Instant::now() + run_for;
     let (mut execs, mut panics) = (0u64, 0u64);
     while Instant::now() < deadline {
         for _ in 0..64 {
@@ -271,7 +275,12 @@ fn main() {
                 data
             };
             execs += 1;
-            if panic::catch_unwind(|| run(&input)).is_err() {
+            if let Err(payload) = panic::catch_unwind(|| run(&input)) {
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|m| m.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
                 panics += 1;
                 let name = format!(
                     "panic-{:016x}",
@@ -282,7 +291,7 @@ fn main() {
                 let dir = fuzz_dir.join("artifacts").join(target);
                 let _ = std::fs::create_dir_all(&dir);
                 let _ = std::fs::write(dir.join(&name), &input);
-                eprintln!("PANIC on input saved as {}", dir.join(&name).display());
+                eprintln!("PANIC ({message}) on input saved as {}", dir.join(&name).display());
                 // Keep the input that found new trouble as a seed for more of the same.
                 seeds.push(input);
             }

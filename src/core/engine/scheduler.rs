@@ -207,7 +207,7 @@ impl Run {
         let mut failed = false;
         let mut fail_message: Option<String> = None;
         let mut stopping = run.shared.stop.load(Ordering::SeqCst);
-        let stop_file = run.dir.join("stop-requested");
+        let stop_file = run.store.stop_request_path(&run.compiled.name, &run.execution_id());
         let mut stop_checked = Instant::now();
         // Steps run on threads kept for the next step; one more starts only when all are busy.
         let (jobs, queued) = channel::<usize>();
@@ -263,10 +263,10 @@ impl Run {
             let event = match rx.recv_timeout(wait) {
                 Err(RecvTimeoutError::Timeout) => continue,
                 Err(RecvTimeoutError::Disconnected) => break,
-                Ok(e) => Ok(e),
+                Ok(e) => e,
             };
             match event {
-                Ok(Event::Done(i, settled)) => {
+                Event::Done(i, settled) => {
                     running.retain(|r| r.0 != i);
                     state[i] = match settled {
                         Settled::Succeeded { condition_outcome } => {
@@ -284,7 +284,7 @@ impl Run {
                     };
                     release_children(&run, i, &mut state, &outcome, &mut remaining, &mut ready);
                 }
-                Ok(Event::Stop) => {
+                Event::Stop => {
                     if !stopping {
                         stopping = true;
                         if let Ok(mut r) = run.record.lock() {
@@ -295,7 +295,6 @@ impl Run {
                         run.shared.kill_all();
                     }
                 }
-                Err(()) => break,
             }
         }
 
@@ -537,6 +536,11 @@ impl Run {
 impl Run {
     /// Record step `i` as Failed after an internal error (a panic) in sagepipe itself.
     fn record_internal_failure(&self, i: usize) -> Settled {
+        // The step's process, if it had one, is no longer ours to kill on a stop: its pid may
+        // be reused by then.
+        if let Ok(mut p) = self.shared.pids.lock() {
+            p.remove(&i);
+        }
         let now = util::now();
         let rec = StepRecord {
             step_name: self.compiled.name_of(i).to_string(),

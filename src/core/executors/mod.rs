@@ -13,7 +13,7 @@ pub use function::is_function_step;
 pub use job::{ImageRunner, JobSettings};
 
 use serde_json::{json, Map, Value};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::definition::FlatStep;
 use super::engine::retry::FailureKind;
@@ -272,58 +272,71 @@ fn artifact_at(path: &Path, uri: &str) -> Option<ArtifactRecord> {
 
 /// `(total size, newest mtime in ns, sha256)` of a file or a directory tree.
 pub fn fingerprint(path: &Path) -> Option<(u64, i128, String)> {
-    let meta = std::fs::metadata(path).ok()?;
-    if meta.is_file() {
-        return Some((meta.len(), mtime_ns(&meta), util::sha256_file(path).ok()?));
-    }
-    let mut files = Vec::new();
-    collect_files(path, path, &mut files);
-    files.sort();
-    let mut size = 0;
-    let mut newest = mtime_ns(&meta);
+    let tree = tree_stat(path)?;
+    let Some(files) = tree.files else {
+        return Some((tree.size, tree.newest, util::sha256_file(path).ok()?));
+    };
     let mut listing = String::new();
     for rel in &files {
-        let full = path.join(rel);
-        let m = std::fs::metadata(&full).ok()?;
-        size += m.len();
-        newest = newest.max(mtime_ns(&m));
-        listing.push_str(&format!("{}\0{}\n", rel.display(), util::sha256_file(&full).ok()?));
+        listing.push_str(&format!(
+            "{}\0{}\n",
+            rel.display(),
+            util::sha256_file(&path.join(rel)).ok()?
+        ));
     }
-    Some((size, newest, util::sha256_hex(listing.as_bytes())))
+    Some((tree.size, tree.newest, util::sha256_hex(listing.as_bytes())))
 }
 
 /// `(total size, newest mtime in ns)` of a file or a directory tree, from metadata only: the
 /// cheap half of `fingerprint`, enough to tell that nothing changed since it was taken.
 pub fn quick_stat(path: &Path) -> Option<(u64, i128)> {
-    let meta = std::fs::metadata(path).ok()?;
-    if meta.is_file() {
-        return Some((meta.len(), mtime_ns(&meta)));
-    }
-    let mut files = Vec::new();
-    collect_files(path, path, &mut files);
-    let mut size = 0;
-    let mut newest = mtime_ns(&meta);
-    for rel in &files {
-        let m = std::fs::metadata(path.join(rel)).ok()?;
-        size += m.len();
-        newest = newest.max(mtime_ns(&m));
-    }
-    Some((size, newest))
+    tree_stat(path).map(|t| (t.size, t.newest))
 }
 
-fn collect_files(base: &Path, dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+/// What one metadata walk of a file or directory tree finds.
+struct TreeStat {
+    size: u64,
+    /// The newest mtime of the tree's files and directories: a rename or removal inside a
+    /// subdirectory moves only that directory's mtime.
+    newest: i128,
+    /// The files of a directory, relative to it, in path order (None for a plain file).
+    files: Option<Vec<PathBuf>>,
+}
+
+fn tree_stat(path: &Path) -> Option<TreeStat> {
+    let meta = std::fs::metadata(path).ok()?;
+    let mut tree = TreeStat {
+        size: 0,
+        newest: mtime_ns(&meta),
+        files: None,
+    };
+    if meta.is_file() {
+        tree.size = meta.len();
+        return Some(tree);
+    }
+    let mut files = Vec::new();
+    walk_tree(path, path, &mut tree, &mut files)?;
+    files.sort();
+    tree.files = Some(files);
+    Some(tree)
+}
+
+fn walk_tree(base: &Path, dir: &Path, tree: &mut TreeStat, files: &mut Vec<PathBuf>) -> Option<()> {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let p = entry.path();
-        match entry.file_type() {
-            Ok(t) if t.is_dir() => collect_files(base, &p, out),
-            Ok(t) if t.is_file() => {
-                if let Ok(rel) = p.strip_prefix(base) {
-                    out.push(rel.to_path_buf());
-                }
+        let meta = entry.metadata().ok()?;
+        if meta.is_dir() {
+            tree.newest = tree.newest.max(mtime_ns(&meta));
+            walk_tree(base, &p, tree, files)?;
+        } else if meta.is_file() {
+            tree.size += meta.len();
+            tree.newest = tree.newest.max(mtime_ns(&meta));
+            if let Ok(rel) = p.strip_prefix(base) {
+                files.push(rel.to_path_buf());
             }
-            _ => {}
         }
     }
+    Some(())
 }
 
 pub fn mtime_ns(meta: &std::fs::Metadata) -> i128 {

@@ -418,7 +418,6 @@ impl Store {
         Ok(steps)
     }
 
-    /// Step records of an execution in the order the steps started.
     /// One step's record of an execution, if it has one. Unlike `load_steps` this does not
     /// settle a dead owner: callers want a finished (Succeeded) record.
     pub fn load_step(&self, arn: &str, step: &str) -> CoreResult<Option<StepRecord>> {
@@ -426,6 +425,7 @@ impl Store {
         read_json(&step_path(&self.execution_dir(&name, &id), step))
     }
 
+    /// Step records of an execution in the order the steps started.
     pub fn load_steps(&self, arn: &str) -> CoreResult<Vec<StepRecord>> {
         let rec = self.load_execution(arn)?; // also settles a dead owner
         self.load_steps_in(&self.execution_dir(&rec.pipeline_name, &rec.execution_id))

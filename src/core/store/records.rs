@@ -73,7 +73,7 @@ impl PipelineRecord {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ExecutionRecord {
     pub pipeline_name: String,
