@@ -163,6 +163,10 @@ def test_listing_sorts_and_paginates(pipeline, sm, session):
     first_time = newest_first[-1]["StartTime"]
     after = sm.list_pipeline_executions(PipelineName="selective-demo", CreatedAfter=first_time)
     assert len(after["PipelineExecutionSummaries"]) == 2
+    # Regression: a naive datetime (UTC, as botocore reads it) raised TypeError against aware times.
+    naive = first_time.astimezone(timezone.utc).replace(tzinfo=None)
+    after_naive = sm.list_pipeline_executions(PipelineName="selective-demo", CreatedAfter=naive)
+    assert after_naive["PipelineExecutionSummaries"] == after["PipelineExecutionSummaries"]
     future = datetime.now(timezone.utc) + timedelta(days=1)
     assert sm.list_pipeline_executions(PipelineName="selective-demo", CreatedAfter=future)[
         "PipelineExecutionSummaries"

@@ -22,7 +22,7 @@ import sys
 import types
 import uuid
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from sagepipe import _responses
@@ -127,8 +127,11 @@ def _created_between(after: Any, before: Any) -> Callable[[Dict[str, Any]], bool
     epoch seconds, as boto3 accepts), compared as the responses show times: to the microsecond."""
     bounds = []
     for value in (after, before):
-        if value is None or isinstance(value, datetime):
-            bounds.append(value)
+        if value is None:
+            bounds.append(None)
+        elif isinstance(value, datetime):
+            # A naive datetime is UTC, as botocore serializes it.
+            bounds.append(value if value.tzinfo else value.replace(tzinfo=timezone.utc))
         elif isinstance(value, (int, float)):
             bounds.append(_responses.to_datetime(float(value)))
         else:

@@ -2,8 +2,9 @@
 
 The signature of a payload (its ``.sig`` sidecar; see ``sagepipe._code_hash``) names every
 project source file the function uses with a normalized hash, so a cache or a reuse check
-sees an edit of the function or of a helper it calls. Only definitions sign code: workers
-never import this module (``inspect`` and the AST hashing cost ~10 ms of their start-up).
+sees an edit of the function or of a helper it calls. Only definitions sign code: the
+payload format a worker loads (``_function_payload``) does not import this module, so a worker
+pays for the AST hashing only if the user's own modules import ``function_step``.
 """
 
 import functools

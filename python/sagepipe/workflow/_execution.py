@@ -310,7 +310,6 @@ class _PipelineService:
             "Tags": list(tags) if tags else None,
         }
         fields = {k: v for k, v in fields.items() if v is not None}
-        self._prewarm_workers()
         text = definition if definition is not None else self.definition()
         rec = json.loads(self._store.put_pipeline(self.name, text, mode, json.dumps(fields)))
         return rec
@@ -328,8 +327,9 @@ class _PipelineService:
 
     def _prewarm_workers(self) -> None:
         """Have a function-step worker starting, so its interpreter start-up overlaps building
-        the definition. Called on create/update/upsert too: scripts call ``upsert()`` just
-        before ``start()``, and the idle worker serves any execution of this process."""
+        the definition. Called on create/update/upsert too (not ``plan()``, which runs nothing):
+        scripts call ``upsert()`` just before ``start()``, and the idle worker serves any
+        execution of this process."""
         fs = sys.modules.get("sagepipe.workflow.function_step")  # not loaded: no @step steps
         if fs and any(isinstance(s, (fs.DelayedReturn, fs._FunctionStep)) for s in self.steps or ()):
             spec = self._worker_spec()
@@ -340,11 +340,13 @@ class _PipelineService:
         self, role_arn: str = None, description: str = None, tags=None, parallelism_config=None
     ) -> Dict[str, Any]:
         """Create the pipeline in the local store (the role is recorded, not needed)."""
+        self._prewarm_workers()
         rec = self._put("create", role_arn, description, tags, parallelism_config)
         return {"PipelineArn": rec["PipelineArn"], "ResponseMetadata": dict(_responses.RESPONSE_METADATA)}
 
     def update(self, role_arn: str = None, description: str = None, parallelism_config=None) -> Dict[str, Any]:
         """Store the current definition as the pipeline's new version (if it changed)."""
+        self._prewarm_workers()
         rec = self._put("update", role_arn, description, None, parallelism_config)
         return {
             "PipelineArn": rec["PipelineArn"],
@@ -356,6 +358,7 @@ class _PipelineService:
         self, role_arn: str = None, description: str = None, tags=None, parallelism_config=None
     ) -> Dict[str, Any]:
         """Create the pipeline, or update it if it exists."""
+        self._prewarm_workers()
         rec = self._put("upsert", role_arn, description, tags, parallelism_config)
         return {
             "PipelineArn": rec["PipelineArn"],
@@ -432,6 +435,7 @@ class _PipelineService:
 
         store = self._store
         if self.steps:
+            self._prewarm_workers()
             self._put("upsert")
         else:
             store.load_pipeline(self.name)  # raises ResourceNotFoundError when unknown

@@ -7,9 +7,11 @@ replaced by placeholders; their expressions go into the step's ``--property_refe
 engine evaluates them at run time, and the worker puts the values back in place.
 """
 
+import contextlib
 import hashlib
 import json
 import os
+import threading
 from typing import Any, Dict, List, Optional, Tuple
 
 PAYLOAD_FILE = "function.pkl"
@@ -177,10 +179,16 @@ WRITTEN_PAYLOADS = _WrittenPayloads()
 
 def write_atomic(path: str, data: bytes) -> None:
     """Write a file so no reader ever sees it half written (temporary file, then rename)."""
-    tmp = f"{path}.tmp.{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    # Unique per thread too: in-process steps and definitions may write from several threads.
+    tmp = f"{path}.tmp.{os.getpid()}.{threading.get_ident()}"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
 
 
 def _label(func) -> str:

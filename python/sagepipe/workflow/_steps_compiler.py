@@ -11,6 +11,7 @@ Rules (SDK v2):
 
 import logging
 import secrets
+import sys
 from typing import Any, List, Sequence, Union
 
 from sagepipe.workflow.condition_step import ConditionStep
@@ -364,12 +365,13 @@ class StepsCompiler:
         Returns:
             list: compiled steps (``CompiledStep`` / compiled ``ConditionStep``) in BFS order.
         """
-        from sagepipe.workflow.function_step import _CompilationScope
-
         self._build_count += 1
         if self._build_count > 1:
             raise RuntimeError("Cannot build a pipeline more than once with the same compiler.")
         try:
             return self._initialize_queue_and_build(self._input_steps)
         finally:
-            _CompilationScope.end(self._function_step_secret_token)
+            # No @step module loaded: no compilation scope can have been opened.
+            function_step = sys.modules.get("sagepipe.workflow.function_step")
+            if function_step is not None:
+                function_step._CompilationScope.end(self._function_step_secret_token)

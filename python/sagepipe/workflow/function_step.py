@@ -370,9 +370,10 @@ def step(
     }
 
     def decorator(func: Callable):
+        signature = inspect.signature(func)
+
         @wraps(func)
         def wrapper(*args, **kwargs) -> DelayedReturn:
-            signature = inspect.signature(func)
             _check_arguments(signature, args, kwargs)
             if not name:
                 import uuid  # only for unnamed steps: it costs ~5 ms of import (platform)
