@@ -91,7 +91,9 @@ def test_processes_start_executions_at_once(tmp_path, processes, mode, per_proce
     # Listings read while the executions start and run: always whole, never a duplicate.
     pipeline = Pipeline(name=crash_lib.PIPELINE, sagemaker_session=session)
     seen_counts = []
+    deadline = time.monotonic() + 600
     while any(c.poll() is None for c in children):
+        assert time.monotonic() < deadline, "the executions did not finish in 10 minutes"
         listed = [s["PipelineExecutionArn"] for s in pipeline.list_executions()["PipelineExecutionSummaries"]]
         assert len(listed) == len(set(listed))
         assert not seen_counts or len(listed) >= seen_counts[-1], "an execution disappeared from the listing"

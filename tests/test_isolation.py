@@ -214,6 +214,7 @@ def test_process_state_of_one_step_does_not_reach_the_next(session, tmp_path):
     assert ex.describe()["PipelineExecutionStatus"] == "Succeeded", steps
     assert ex.result("Dirty")["own"] == "dirty"
     seen = ex.result("Clean")
+    assert seen["pid"] == seen["prev_pid"], "the steps ran on two workers: nothing was tested"
     assert seen["leaked"] is None, seen
     assert seen["own"] is None, seen
     assert seen["path"] == os.environ.get("PATH"), seen

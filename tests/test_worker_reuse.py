@@ -53,7 +53,6 @@ def own_workers(tmp_path, monkeypatch):
 
 
 def _pid_chain(n):
-    steps = []
     prev = None
     for i in range(n):
 
@@ -62,7 +61,6 @@ def _pid_chain(n):
             return os.getpid()
 
         prev = s(prev)
-        steps.append(prev)
     return prev
 
 
