@@ -517,22 +517,28 @@ def test_archive_members_escaping_the_job_fail_the_step_and_write_nothing(sessio
     put_in_store(root, f"s3://{BUCKET}/hostile/data/train/data.csv", _script(tmp_path, "data.csv", "1\n"))
     put_in_store(root, f"s3://{BUCKET}/hostile/batch/in.csv", _script(tmp_path, "in.csv", "1\n"))
     image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
-    steps = [
+    scoring = [
         model_step("HostileModel", image, model, {"SAGEMAKER_PROGRAM": "inference.py"}),
         transform_step("Score", get("Steps.HostileModel.ModelName"), f"s3://{BUCKET}/hostile/batch",
                        f"s3://{BUCKET}/hostile/scored"),
+    ]
+    training = [
         training_step(
             "Train", image,
             {"sagemaker_program": '"train.py"', "sagemaker_submit_directory": f'"{source}"'},
             [channel("train", f"s3://{BUCKET}/hostile/data/train")], f"s3://{BUCKET}/hostile/model-out",
         ),
     ]
-    execution = _pipeline(session, "HostileArchives", definition(steps)).start()
+    # Two executions: in one, a failed Train keeps Score from ever starting when it fails
+    # before HostileModel ends (no step starts once one has failed).
+    scored = _pipeline(session, "HostileModelArchive", definition(scoring)).start()
+    execution = _pipeline(session, "HostileSourceArchive", definition(training)).start()
+    scored.wait()
     execution.wait()
-    steps = _steps(execution)
+    assert scored.describe()["PipelineExecutionStatus"] == "Failed"
     assert execution.describe()["PipelineExecutionStatus"] == "Failed"
-    score, train = steps["Score"], steps["Train"]
-    assert score["StepStatus"] == "Failed" and train["StepStatus"] == "Failed", steps
+    score, train = _steps(scored)["Score"], _steps(execution)["Train"]
+    assert score["StepStatus"] == "Failed" and train["StepStatus"] == "Failed", (score, train)
     assert f"archive member '{climb}' refused" in score["FailureReason"], score["FailureReason"]
     assert model in score["FailureReason"]
     assert "archive member 'up' refused: it links to '../../" in train["FailureReason"], train["FailureReason"]
