@@ -9,6 +9,7 @@ pub mod error;
 pub mod executors;
 pub mod expr;
 pub mod params;
+pub mod proc;
 pub mod sandbox;
 pub mod selection;
 pub mod signature;

@@ -71,7 +71,11 @@ fn probe() -> Isolation {
             cwd: dirs.work.clone(),
         };
         let status = spawn(&dirs, true, &spec, Stdio::null(), Stdio::null())
-            .and_then(|mut c| c.wait())
+            .and_then(|mut c| {
+                let status = c.wait();
+                super::proc::forget_group(c.id() as i32);
+                status
+            })
             .map_err(|e| io::Error::new(e.kind(), format!("cannot enter a user + mount namespace: {e}")));
         let _ = fs::remove_dir_all(&dir);
         if status?.success() {
@@ -224,7 +228,9 @@ pub struct Launch {
     pub cwd: PathBuf,
 }
 
-/// Start a job in its own process group, inside the namespace recipe when `namespace`.
+/// Start a job in its own process group, inside the namespace recipe when `namespace`. The job
+/// dies with this process: its group is watched (`proc::watch_group`; the caller forgets it once
+/// the job is reaped), and the job itself gets SIGKILL when the thread that started it ends.
 pub fn spawn(dirs: &JobDirs, namespace: bool, launch: &Launch, stdout: Stdio, stderr: Stdio) -> io::Result<Child> {
     let mut cmd = Command::new(&launch.program);
     cmd.args(&launch.args)
@@ -233,17 +239,47 @@ pub fn spawn(dirs: &JobDirs, namespace: bool, launch: &Launch, stdout: Stdio, st
         .stdout(stdout)
         .stderr(stderr)
         .process_group(0);
+    let parent = std::process::id() as libc::pid_t;
     if namespace {
         let recipe = Recipe::prepare(dirs, &launch.cwd)?;
-        // SAFETY: `apply` makes only async-signal-safe system calls (unshare, open, write,
-        // close, mount, umount2, mkdir, symlink, chdir) on data prepared before the fork.
+        // SAFETY: `apply` makes only async-signal-safe system calls (prctl, getppid, unshare,
+        // open, write, close, mount, umount2, mkdir, symlink, chdir) on data prepared before the fork.
         unsafe {
-            cmd.pre_exec(move || recipe.apply());
+            cmd.pre_exec(move || {
+                die_with_parent(parent)?;
+                recipe.apply()
+            });
         }
     } else {
         cmd.current_dir(&launch.cwd);
+        // SAFETY: `die_with_parent` makes only async-signal-safe calls (prctl, getppid).
+        unsafe {
+            cmd.pre_exec(move || die_with_parent(parent));
+        }
     }
-    cmd.spawn()
+    let child = cmd.spawn()?;
+    super::proc::watch_group(child.id() as i32);
+    Ok(child)
+}
+
+/// In a job between fork and exec: SIGKILL when the spawning thread (which waits for the job)
+/// ends, so a job does not outlive its owner even before the watchdog acts. Fails if the owner
+/// is already gone.
+fn die_with_parent(parent: libc::pid_t) -> io::Result<()> {
+    // SAFETY: prctl and getppid are async-signal-safe and take no pointers.
+    unsafe {
+        check(libc::prctl(
+            libc::PR_SET_PDEATHSIG,
+            libc::SIGKILL as libc::c_ulong,
+            0,
+            0,
+            0,
+        ))?;
+        if libc::getppid() != parent {
+            return Err(io::Error::other("the process that started the job has exited"));
+        }
+    }
+    Ok(())
 }
 
 enum EntryKind {

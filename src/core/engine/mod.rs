@@ -279,6 +279,8 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
         ));
     }
 
+    // What killed owners left behind (their jobs are dead: see `proc`) goes first.
+    executors::sweep_jobs(&store.root().join("jobs"));
     let id = util::new_id();
     let arn = util::execution_arn(&req.pipeline, &id);
     let dir = store.execution_dir(&req.pipeline, &id);

@@ -20,6 +20,8 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
+use crate::core::proc;
+
 /// How to start a worker.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct WorkerSpec {
@@ -43,6 +45,7 @@ impl Drop for Worker {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        proc::forget_group(self.child.id() as i32);
     }
 }
 
@@ -127,6 +130,9 @@ impl SharedWorkers {
         let mut child = cmd
             .spawn()
             .map_err(|e| WorkerFailure::Spawn(format!("cannot start {}: {e}", spec.python.display())))?;
+        // Killed with its children if this process dies while it runs a step (a worker that is
+        // idle also ends on its own when its stdin closes).
+        proc::watch_group(child.id() as i32);
         let stdin = child
             .stdin
             .take()

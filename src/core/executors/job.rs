@@ -16,6 +16,7 @@ use super::StepFailure;
 use crate::core::engine::retry::FailureKind;
 use crate::core::engine::StepContext;
 use crate::core::sandbox::{self, Isolation, JobDirs, Launch};
+use crate::core::store::FileLock;
 use crate::core::util;
 
 /// Images the SageMaker XGBoost algorithm container is published under (`image_uris` "xgboost").
@@ -159,6 +160,8 @@ pub struct Job<'a> {
     pub step: String,
     pub dirs: JobDirs,
     pub isolation: Isolation,
+    /// Held on the job's directory while the job lives (released after `drop` moved it away).
+    _owner: FileLock,
 }
 
 impl Drop for Job<'_> {
@@ -204,17 +207,61 @@ fn remove_in_background(dir: PathBuf) {
     }
 }
 
-/// Once per store and process: queue what earlier processes left in the jobs' trash.
-fn sweep_trash(jobs: &Path) {
+/// The lock file in a job's directory, held by the process running the job: a job directory
+/// whose lock is free belongs to a process that died, and is swept (`sweep_jobs`).
+const OWNER_LOCK: &str = ".owner";
+
+/// Lock the directory `root` of a new job (creating it). A sweep may move a directory away
+/// between our open and our lock: then the lock is on the moved file, and we start over.
+fn claim_job_dir(root: &Path) -> Result<FileLock, String> {
+    let path = root.join(OWNER_LOCK);
+    for _ in 0..16 {
+        let lock = FileLock::acquire(&path).map_err(|e| e.to_string())?;
+        if lock.still_at(&path) {
+            return Ok(lock);
+        }
+    }
+    Err(format!(
+        "{} keeps being removed while it is being created",
+        root.display()
+    ))
+}
+
+/// Once per store and process: delete what earlier processes left behind under `jobs`: the
+/// trash, and the directories of jobs whose process died (killed before it could clean up).
+pub fn sweep_jobs(jobs: &Path) {
     static SWEPT: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
     let first = SWEPT
         .get_or_init(Default::default)
         .lock()
         .map(|mut s| s.insert(jobs.to_path_buf()))
         .unwrap_or(false);
-    if first {
-        for entry in fs::read_dir(jobs.join(TRASH_DIR)).into_iter().flatten().flatten() {
-            remove_in_background(entry.path());
+    if !first {
+        return;
+    }
+    for entry in fs::read_dir(jobs.join(TRASH_DIR)).into_iter().flatten().flatten() {
+        remove_in_background(entry.path());
+    }
+    for entry in fs::read_dir(jobs).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue; // the trash and the shared parts
+        }
+        let lock_path = entry.path().join(OWNER_LOCK);
+        // Directories without a lock file (a job being set up, or older versions') are left.
+        let Ok(Some(lock)) = FileLock::try_acquire_existing(&lock_path) else {
+            continue;
+        };
+        if lock.still_at(&lock_path) {
+            let aside = jobs
+                .join(TRASH_DIR)
+                .join(format!("{}-{}", name.to_string_lossy(), util::new_id()));
+            if fs::create_dir_all(jobs.join(TRASH_DIR))
+                .and_then(|_| fs::rename(entry.path(), &aside))
+                .is_ok()
+            {
+                remove_in_background(aside);
+            }
         }
     }
 }
@@ -222,22 +269,30 @@ fn sweep_trash(jobs: &Path) {
 impl<'a> Job<'a> {
     pub fn create(step: &str, ctx: &'a StepContext, settings: &'a JobSettings) -> Result<Job<'a>, StepFailure> {
         let jobs = ctx.store.root().join("jobs");
-        sweep_trash(&jobs);
+        sweep_jobs(&jobs);
         let root = jobs.join(&ctx.job_name);
-        let _ = fs::remove_dir_all(&root); // a previous attempt's leftovers
-        let python = settings.python();
-        let dirs = JobDirs::create(&root, &jobs.join(".shared"), Some(&python)).map_err(|e| {
+        let cannot_create = |e: &dyn std::fmt::Display| {
             StepFailure::new(
                 format!("cannot create the job directory {}: {e}", root.display()),
                 FailureKind::Service,
             )
-        })?;
+        };
+        let owner = claim_job_dir(&root).map_err(|e| cannot_create(&e))?;
+        // A previous attempt's leftovers (its directory is normally moved away when it ends).
+        for entry in fs::read_dir(&root).into_iter().flatten().flatten() {
+            if entry.file_name() != OWNER_LOCK {
+                let _ = fs::remove_dir_all(entry.path()).or_else(|_| fs::remove_file(entry.path()));
+            }
+        }
+        let python = settings.python();
+        let dirs = JobDirs::create(&root, &jobs.join(".shared"), Some(&python)).map_err(|e| cannot_create(&e))?;
         Ok(Job {
             ctx,
             settings,
             step: step.to_string(),
             dirs,
             isolation: sandbox::isolation(),
+            _owner: owner,
         })
     }
 
@@ -401,6 +456,7 @@ impl<'a> Job<'a> {
             .and_then(|s| Duration::try_from_secs_f64(s).ok())
             .and_then(|d| started.checked_add(d));
         let (status, timed_out) = wait_with_deadline(child, deadline);
+        crate::core::proc::forget_group(pid);
         self.ctx.untrack_process();
         let seconds = started.elapsed().as_secs_f64();
         let status = status.map_err(|e| job_error(format!("step '{}': lost the job process: {e}", self.step)))?;

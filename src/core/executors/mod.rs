@@ -10,7 +10,7 @@ mod training;
 mod transform;
 
 pub use function::is_function_step;
-pub use job::{ImageRunner, JobSettings};
+pub use job::{sweep_jobs, ImageRunner, JobSettings};
 
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};

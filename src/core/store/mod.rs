@@ -21,6 +21,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::error::{CoreError, CoreResult};
+use super::proc::Guarded;
 use super::selection;
 use super::util;
 use super::validate::{self, valid_pipeline_name};
@@ -106,33 +107,56 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> CoreResult<Option<T>> {
     }
 }
 
-/// A held exclusive lock on a file; released when dropped (or when the process dies).
+/// A held exclusive lock on a file; released when dropped, or when the process dies. A child
+/// forked without exec does not keep it (see `proc::Guarded`): once its holder is gone, the lock
+/// is free even while such a child lives on.
 #[derive(Debug)]
 pub struct FileLock {
-    _file: File,
+    file: Guarded<File>,
 }
 
 impl FileLock {
     /// Block until the lock is ours.
     pub fn acquire(path: &Path) -> CoreResult<FileLock> {
         let file = open_lock_file(path)?;
-        file.lock().map_err(|e| CoreError::store(path, e))?;
-        Ok(FileLock { _file: file })
+        file.get().lock().map_err(|e| CoreError::store(path, e))?;
+        Ok(FileLock { file })
     }
 
     /// Take the lock if nobody holds it.
     pub fn try_acquire(path: &Path) -> CoreResult<Option<FileLock>> {
-        let file = open_lock_file(path)?;
-        match file.try_lock() {
-            Ok(()) => Ok(Some(FileLock { _file: file })),
+        Self::try_lock(open_lock_file(path)?, path)
+    }
+
+    /// Take the lock if the lock file exists and nobody holds it; never creates the file.
+    pub fn try_acquire_existing(path: &Path) -> CoreResult<Option<FileLock>> {
+        match Guarded::open(|| File::options().write(true).open(path)) {
+            Ok(file) => Self::try_lock(file, path),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(CoreError::store(path, e)),
+        }
+    }
+
+    fn try_lock(file: Guarded<File>, path: &Path) -> CoreResult<Option<FileLock>> {
+        match file.get().try_lock() {
+            Ok(()) => Ok(Some(FileLock { file })),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
             Err(std::fs::TryLockError::Error(e)) => Err(CoreError::store(path, e)),
         }
     }
+
+    /// Whether the locked file is still the one at `path` (not moved away or replaced since).
+    pub fn still_at(&self, path: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        match (self.file.get().metadata(), fs::metadata(path)) {
+            (Ok(held), Ok(now)) => held.dev() == now.dev() && held.ino() == now.ino(),
+            _ => false,
+        }
+    }
 }
 
-fn open_lock_file(path: &Path) -> CoreResult<File> {
-    open_in_dir(path, OpenOptions::new().create(true).truncate(false).write(true))
+fn open_lock_file(path: &Path) -> CoreResult<Guarded<File>> {
+    Guarded::open(|| open_in_dir(path, OpenOptions::new().create(true).truncate(false).write(true)))
         .map_err(|e| CoreError::store(path, e))
 }
 

@@ -1,0 +1,238 @@
+"""Trust, round 2 (process side): what an owner that dies, a full disk or a forked child must not
+do to the store. Real processes, real SIGKILL, a real tmpfs.
+
+- A killed owner's jobs and function-step workers die with it (their children too), and the
+  job directories it left are swept by the next process that uses the store.
+- A child forked by an in-process step does not keep the execution's lock: the run reads
+  Failed (interrupted) as soon as the owner is gone, not when the child exits.
+- A full disk: every record write that fails surfaces (the step and the execution end Failed
+  saying "No space left on device"), and no temporary file is left.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from sagepipe.workflow.pipeline import Pipeline
+from sagepipe.workflow.pipeline_context import PipelineSession
+
+TESTS = Path(__file__).resolve().parent
+INTERRUPTED = "exited before the execution finished"
+
+
+def child_env() -> dict:
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]))
+
+
+def spawn_owner(code: str, *args: str) -> subprocess.Popen:
+    """Run ``code`` in a child that prints the ARN of the execution it starts."""
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=child_env(),
+        start_new_session=True,
+    )
+
+
+def wait_for(what: str, condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for a reaper counts as dead)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def read_pid(path: Path) -> int:
+    wait_for(f"{path.name}", lambda: path.exists() and path.read_text().strip().isdigit())
+    return int(path.read_text())
+
+
+def kill_owner(owner: subprocess.Popen) -> None:
+    owner.kill()
+    owner.wait(timeout=30)
+
+
+def status_of(store: Path, arn: str) -> dict:
+    return json.loads(PipelineSession(store=store).store.load_execution(arn))
+
+
+# ---- the owner dies, its jobs and workers die ----------------------------------------------
+
+OWNER_WITH_JOB = """
+    import json, sys
+    from jobs_lib import definition, processing_step
+    from sagepipe.workflow.pipeline import Pipeline
+    from sagepipe.workflow.pipeline_context import PipelineSession
+
+    store, marks = sys.argv[1:3]
+    script = f"echo $$ > {marks}/job.tmp && mv {marks}/job.tmp {marks}/job.pid; " \\
+             f"sleep 300 & echo $! > {marks}/grandchild.tmp && mv {marks}/grandchild.tmp {marks}/grandchild.pid; wait"
+    step = processing_step("LongJob", ["/bin/sh", "-c", script], [], [])
+    session = PipelineSession(store=store)
+    pipeline = Pipeline.from_definition(json.dumps(definition([step])), name="owner-dies", sagemaker_session=session)
+    pipeline.upsert(role_arn="any")
+    execution = pipeline.start()
+    print(execution.arn, flush=True)
+    execution.wait(delay=1, max_attempts=600)
+"""
+
+
+def job_dirs(store: Path) -> list:
+    jobs = store / "jobs"
+    return sorted(p.name for p in jobs.iterdir() if not p.name.startswith(".")) if jobs.is_dir() else []
+
+
+def test_a_killed_owners_job_dies_with_its_children_and_its_directory_is_swept(tmp_path):
+    store, marks = tmp_path / "store", tmp_path / "marks"
+    marks.mkdir()
+    owner = spawn_owner(OWNER_WITH_JOB, str(store), str(marks))
+    try:
+        arn = owner.stdout.readline().strip()
+        job, grandchild = read_pid(marks / "job.pid"), read_pid(marks / "grandchild.pid")
+        assert alive(job) and alive(grandchild)
+        left = job_dirs(store)
+        assert len(left) == 1, left
+    finally:
+        kill_owner(owner)
+    try:
+        wait_for("the job and its child to die with their owner", lambda: not alive(job) and not alive(grandchild), 30)
+    finally:
+        for pid in (job, grandchild):
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert status_of(store, arn)["PipelineExecutionStatus"] == "Failed"
+    assert job_dirs(store) == left, "the dead owner's job directory stays until another process sweeps it"
+
+    # The next process that runs a pipeline on this store sweeps what the dead owner left.
+    from jobs_lib import definition, processing_step
+
+    quick = processing_step("Quick", ["/bin/sh", "-c", "true"], [], [])
+    session = PipelineSession(store=store)
+    pipeline = Pipeline.from_definition(json.dumps(definition([quick])), name="next", sagemaker_session=session)
+    pipeline.upsert(role_arn="any")
+    execution = pipeline.start()
+    execution.wait(delay=0.2, max_attempts=600)
+    assert execution.describe()["PipelineExecutionStatus"] == "Succeeded"
+    assert job_dirs(store) == [], "the killed owner's job directory was swept"
+
+
+OWNER_WITH_WORKER = """
+    import os, sys
+    from sagepipe.workflow.function_step import step
+    from sagepipe.workflow.pipeline import Pipeline
+    from sagepipe.workflow.pipeline_context import PipelineSession
+
+    store, marks = sys.argv[1:3]
+
+    @step(name="Busy")
+    def busy(marks):
+        with open(os.path.join(marks, "worker.tmp"), "w") as f:
+            f.write(str(os.getpid()))
+        os.rename(os.path.join(marks, "worker.tmp"), os.path.join(marks, "worker.pid"))
+        # One long C call that holds the GIL: the worker's own Python cannot notice anything.
+        return sum(range(10**13))
+
+    session = PipelineSession(store=store)
+    pipeline = Pipeline(name="worker-owner", steps=[busy(marks)], sagemaker_session=session)
+    pipeline.upsert(role_arn="any")
+    execution = pipeline.start()
+    print(execution.arn, flush=True)
+    execution.wait(delay=1, max_attempts=600)
+"""
+
+
+def test_a_killed_owners_busy_function_step_worker_dies_with_it(tmp_path):
+    """Even a worker stuck in a C call that holds the GIL (its own parent check cannot run)."""
+    store, marks = tmp_path / "store", tmp_path / "marks"
+    marks.mkdir()
+    owner = spawn_owner(OWNER_WITH_WORKER, str(store), str(marks))
+    try:
+        owner.stdout.readline()
+        worker = read_pid(marks / "worker.pid")
+        assert worker != owner.pid and alive(worker)
+    finally:
+        kill_owner(owner)
+    try:
+        wait_for("the busy worker to die with its owner", lambda: not alive(worker), 30)
+    finally:
+        if alive(worker):
+            os.kill(worker, signal.SIGKILL)
+
+
+# ---- a forked child does not keep the execution's lock ---------------------------------------
+
+OWNER_FORKING = """
+    import os, subprocess, sys, time
+    from sagepipe.workflow.function_step import step
+    from sagepipe.workflow.pipeline import Pipeline
+    from sagepipe.workflow.pipeline_context import PipelineSession
+
+    store, how, marks = sys.argv[1:4]
+
+    @step(name="Spawner")
+    def spawner(how, marks):
+        if how == "fork":
+            pid = os.fork()
+            if pid == 0:  # the child: lives on after its parent, then leaves without cleanup
+                time.sleep(300)
+                os._exit(0)
+        else:
+            pid = subprocess.Popen(["sleep", "300"]).pid
+        with open(os.path.join(marks, "child.tmp"), "w") as f:
+            f.write(str(pid))
+        os.rename(os.path.join(marks, "child.tmp"), os.path.join(marks, "child.pid"))
+        time.sleep(300)  # the owner is killed while the step runs
+        return 1
+
+    session = PipelineSession(store=store, function_step_mode="in_process")
+    pipeline = Pipeline(name="forker", steps=[spawner(how, marks)], sagemaker_session=session)
+    pipeline.upsert(role_arn="any")
+    execution = pipeline.start()
+    print(execution.arn, flush=True)
+    execution.wait(delay=1, max_attempts=600)
+"""
+
+
+@pytest.mark.parametrize("how", ["fork", "popen"])
+def test_a_child_of_an_in_process_step_does_not_keep_the_execution_lock(tmp_path, how):
+    store, marks = tmp_path / "store", tmp_path / "marks"
+    marks.mkdir()
+    owner = spawn_owner(OWNER_FORKING, str(store), how, str(marks))
+    try:
+        arn = owner.stdout.readline().strip()
+        child = read_pid(marks / "child.pid")
+        assert status_of(store, arn)["PipelineExecutionStatus"] == "Executing"
+    finally:
+        kill_owner(owner)
+    try:
+        assert alive(child)
+        # The owner is gone: the run reads Failed at once, although its child still lives.
+        wait_for(
+            "the run to read Failed",
+            lambda: status_of(store, arn)["PipelineExecutionStatus"] == "Failed",
+            timeout=15,
+        )
+        record = status_of(store, arn)
+        assert INTERRUPTED in record["FailureReason"]
+        assert alive(child), "the child is not ours to kill: it only must not hold the lock"
+    finally:
+        if alive(child):
+            os.kill(child, signal.SIGKILL)
