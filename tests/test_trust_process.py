@@ -236,3 +236,156 @@ def test_a_child_of_an_in_process_step_does_not_keep_the_execution_lock(tmp_path
     finally:
         if alive(child):
             os.kill(child, signal.SIGKILL)
+
+
+# ---- a full disk: a small tmpfs as the store, in a private mount namespace -------------------
+
+DISK_FULL = """
+    import errno, json, os, sys
+    from pathlib import Path
+    from jobs_lib import definition, processing_step
+    from sagepipe.workflow.function_step import step
+    from sagepipe.workflow.pipeline import Pipeline
+    from sagepipe.workflow.pipeline_context import PipelineSession
+
+    disk, scenario = Path(sys.argv[1]), sys.argv[2]
+    session = PipelineSession(store=disk / "store", function_step_mode="in_process")
+    store = session.store
+
+    def fill(path):
+        \"\"\"Write until the disk is full, to the last byte.\"\"\"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        for size in (1 << 20, 1 << 12, 1):
+            try:
+                while True:
+                    os.write(fd, b"x" * size)
+            except OSError as e:
+                assert e.errno == errno.ENOSPC, e
+        os.close(fd)
+
+    @step(name="Fill")
+    def fill_step(path):
+        fill(path)
+        return "a result there is no room for"
+
+    @step(name="Small")
+    def small_step():
+        return 1
+
+    def report(arn):
+        execution = json.loads(store.load_execution(arn))
+        steps = json.loads(store.load_steps(arn))
+        return {
+            "status": execution["PipelineExecutionStatus"],
+            "reason": execution.get("FailureReason"),
+            "steps": {s["StepName"]: [s["StepStatus"], s.get("FailureReason")] for s in steps},
+        }
+
+    def leftovers():
+        return sorted(
+            str(p.relative_to(disk))
+            for p in disk.rglob("*")
+            if ".tmp" in p.name or p.name.endswith(".partial") or p.name == "reserve"
+        )
+
+    out = {}
+    if scenario == "function-result":
+        pipeline = Pipeline(name="full", steps=[fill_step(str(disk / "ballast"))], sagemaker_session=session)
+        pipeline.upsert(role_arn="any")
+        execution = pipeline.start()
+        execution.wait(delay=0.2, max_attempts=600)
+        out["run"] = report(execution.arn)
+    elif scenario == "job-output":
+        script = "head -c 100000000 /dev/zero > /opt/ml/processing/output/big; true"
+        output = {"OutputName": "out", "AppManaged": False,
+                  "S3Output": {"S3Uri": "s3://bucket/big", "LocalPath": "/opt/ml/processing/output",
+                               "S3UploadMode": "EndOfJob"}}
+        job = processing_step("BigOutput", ["/bin/sh", "-c", script], [], [output])
+        pipeline = Pipeline.from_definition(json.dumps(definition([job])), name="full", sagemaker_session=session)
+        pipeline.upsert(role_arn="any")
+        execution = pipeline.start()
+        execution.wait(delay=0.2, max_attempts=600)
+        out["run"] = report(execution.arn)
+        (disk / "store" / "s3" / "bucket" / "big" / "big").unlink()
+    elif scenario == "start":
+        pipeline = Pipeline(name="full", steps=[small_step()], sagemaker_session=session)
+        pipeline.upsert(role_arn="any")
+        fill(disk / "ballast")
+        import sagepipe
+
+        try:  # the service call: Pipeline.start() would first fail to update the pipeline record
+            sagepipe.client(sagemaker_session=session).start_pipeline_execution(PipelineName="full")
+            out["start"] = "started"
+        except Exception as e:
+            out["start"] = f"{type(e).__name__}: {e}"
+        out["executions"] = len(json.loads(store.list_executions("full")))
+        executions = disk / "store" / "pipelines" / "full" / "executions"
+        out["execution_dirs"] = sorted(p.name for p in executions.iterdir()) if executions.exists() else []
+    out["leftovers"] = leftovers()
+    # With room again, the store works as before.
+    if (disk / "ballast").exists():
+        (disk / "ballast").unlink()
+    again = Pipeline(name="after", steps=[small_step()], sagemaker_session=session)
+    again.upsert(role_arn="any")
+    execution = again.start()
+    execution.wait(delay=0.2, max_attempts=600)
+    out["after"] = report(execution.arn)["status"]
+    print(json.dumps(out), flush=True)
+"""
+
+NO_SPACE = "No space left on device"
+
+
+def run_on_a_small_disk(tmp_path: Path, scenario: str, size: str = "8m") -> dict:
+    """Run the ``DISK_FULL`` scenario in a user + mount namespace whose store is a tmpfs."""
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare(1) is not installed")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    code = tmp_path / "disk_full.py"
+    code.write_text(textwrap.dedent(DISK_FULL))
+    command = f'mount -t tmpfs -o size={size} tmpfs "$1" && exec "$2" "$3" "$1" "$4"'
+    probe = subprocess.run(["unshare", "-rm", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"no unprivileged user + mount namespaces here: {probe.stderr.decode().strip()}")
+    done = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", command, "sh", str(disk), sys.executable, str(code), scenario],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        timeout=300,
+    )
+    assert done.returncode == 0, f"the scenario failed:\n{done.stdout}\n{done.stderr}"
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_full_disk_fails_the_step_and_the_execution_saying_so(tmp_path):
+    """A step's result does not fit: the step and the run end Failed (not Executing), saying why."""
+    out = run_on_a_small_disk(tmp_path, "function-result")
+    run = out["run"]
+    assert run["status"] == "Failed", run
+    status, reason = run["steps"]["Fill"]
+    assert status == "Failed" and NO_SPACE in reason, run
+    assert NO_SPACE in run["reason"], run
+    assert out["leftovers"] == [], "no temporary file (nor the space set aside) is left"
+    assert out["after"] == "Succeeded"
+
+
+def test_a_record_that_cannot_be_written_fails_the_step_instead_of_vanishing(tmp_path):
+    """A job fills the disk with its output and succeeds: its Succeeded record does not fit."""
+    out = run_on_a_small_disk(tmp_path, "job-output")
+    run = out["run"]
+    assert run["status"] == "Failed", run
+    status, reason = run["steps"]["BigOutput"]
+    assert status == "Failed" and "record could not be written" in reason and NO_SPACE in reason, run
+    assert NO_SPACE in run["reason"], run
+    assert out["leftovers"] == []
+    assert out["after"] == "Succeeded"
+
+
+def test_a_start_on_a_full_disk_fails_and_leaves_nothing(tmp_path):
+    out = run_on_a_small_disk(tmp_path, "start")
+    assert NO_SPACE in out["start"], out
+    assert out["executions"] == 0 and out["execution_dirs"] == [], "no half-written execution is left"
+    assert out["leftovers"] == []
+    assert out["after"] == "Succeeded"

@@ -286,7 +286,6 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
     let dir = store.execution_dir(&req.pipeline, &id);
     // Lock before the record exists, so no reader ever sees a running execution without an owner.
     let lock = FileLock::acquire(&dir.join("lock"))?;
-    store::write_atomic(&dir.join("definition.json"), definition_text.as_bytes())?;
     let t = util::now();
     let record = ExecutionRecord {
         pipeline_name: req.pipeline.clone(),
@@ -312,8 +311,15 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
         owner_pid: std::process::id(),
         client_request_token: req.client_request_token.clone(),
     };
-    store::write_json(&dir.join("execution.json"), &record)?;
-    store.touch_pipeline_run(&req.pipeline, t)?;
+    // A start that cannot write everything (a full disk) leaves nothing behind.
+    let written = store::write_reserve(&dir.join(store::RESERVE_DIR))
+        .and_then(|()| store::write_atomic(&dir.join("definition.json"), definition_text.as_bytes()))
+        .and_then(|()| store::write_json(&dir.join("execution.json"), &record))
+        .and_then(|()| store.touch_pipeline_run(&req.pipeline, t));
+    if let Err(e) = written {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(e);
+    }
 
     let function_steps = kinds.iter().filter(|k| **k == StepKind::Function).count();
     let pool = config

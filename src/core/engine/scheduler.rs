@@ -79,6 +79,8 @@ pub struct Run {
     seq: AtomicU64,
     selective: Option<(Plan, Option<Arc<ReferenceRun>>)>,
     slots: Vec<Mutex<StepSlot>>,
+    /// The first record write that failed (a full disk, say): the execution ends Failed with it.
+    store_error: Mutex<Option<String>>,
 }
 
 impl Run {
@@ -113,6 +115,7 @@ impl Run {
             seq: AtomicU64::new(0),
             selective,
             slots: (0..n).map(|_| Mutex::new(StepSlot::default())).collect(),
+            store_error: Mutex::new(None),
         }
     }
 
@@ -160,8 +163,37 @@ impl Run {
         })
     }
 
-    fn write_record(&self) {
-        let _ = self.with_record(|r| store::write_json(&self.dir.join("execution.json"), r));
+    /// Write the execution record; a failure is noted (see `note_store_error`).
+    fn write_record(&self) -> bool {
+        let written = self.with_record(|r| store::write_json(&self.dir.join("execution.json"), r));
+        self.noted(written)
+    }
+
+    /// A record write failed: remember the first failure (the execution will end Failed with
+    /// it; its failure records are written into the space set aside, see `store::RESERVE_DIR`).
+    fn note_store_error(&self, e: &crate::core::error::CoreError) {
+        let mut first = self.store_error.lock().unwrap_or_else(|p| p.into_inner());
+        if first.is_none() {
+            *first = Some(format!("sagepipe could not write a record of this execution: {e}"));
+        }
+    }
+
+    fn reserve(&self) -> PathBuf {
+        self.dir.join(store::RESERVE_DIR)
+    }
+
+    fn noted(&self, written: crate::core::error::CoreResult<()>) -> bool {
+        match written {
+            Ok(()) => true,
+            Err(e) => {
+                self.note_store_error(&e);
+                false
+            }
+        }
+    }
+
+    fn store_error(&self) -> Option<String> {
+        self.store_error.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Run the execution to its end. Called on the execution's own thread.
@@ -215,6 +247,8 @@ impl Run {
         let mut threads = Vec::new();
 
         loop {
+            // A record that could not be written fails the run: nothing new starts.
+            failed |= run.store_error().is_some();
             while !stopping && !failed && running.len() < run.max_parallel {
                 let Some(i) = ready.pop_front() else { break };
                 state[i] = State::Running;
@@ -305,7 +339,9 @@ impl Run {
         }
         let t = util::now();
         if let Ok(mut r) = run.record.lock() {
-            let (status, reason) = if stopping || state.contains(&State::Stopped) && !failed {
+            let (status, reason) = if let Some(store_error) = run.store_error() {
+                ("Failed", Some(store_error))
+            } else if stopping || state.contains(&State::Stopped) && !failed {
                 ("Stopped", None)
             } else if failed {
                 (
@@ -320,7 +356,23 @@ impl Run {
             r.last_modified_time = t;
             r.end_time = Some(t);
         }
-        run.write_record();
+        if !run.write_record() {
+            // Record why the execution failed, in the space set aside.
+            if let (Ok(mut r), Some(reason)) = (run.record.lock(), run.store_error()) {
+                r.pipeline_execution_status = "Failed".into();
+                r.failure_reason = Some(reason);
+            }
+            let written =
+                run.with_record(|r| store::write_json_reserved(&run.dir.join("execution.json"), r, &run.reserve()));
+            if written.is_err() {
+                eprintln!(
+                    "sagepipe: could not record the end of execution {}: {}",
+                    run.execution_arn(),
+                    run.store_error().unwrap_or_default()
+                );
+            }
+        }
+        let _ = std::fs::remove_dir_all(run.reserve());
         if let Ok(mut ev) = run.shared.events.lock() {
             *ev = None;
         };
@@ -339,7 +391,8 @@ impl Run {
         if let Ok(mut props) = self.properties.write() {
             props[i] = rec.properties.clone();
         }
-        self.record_final(i, &rec);
+        // A reused record that cannot be written fails the run (see `note_store_error`).
+        let _ = self.record_final(i, &rec);
         rec.outcome()
     }
 
@@ -354,8 +407,8 @@ impl Run {
         name.trim_end_matches('-').to_string()
     }
 
-    fn save_step(&self, rec: &StepRecord) {
-        let _ = store::write_json(&store::step_path(&self.dir, &rec.step_name), rec);
+    fn save_step(&self, rec: &StepRecord) -> bool {
+        self.noted(store::write_json(&store::step_path(&self.dir, &rec.step_name), rec))
     }
 
     fn slot(&self, i: usize) -> std::sync::MutexGuard<'_, StepSlot> {
@@ -373,12 +426,40 @@ impl Run {
         }
     }
 
-    /// Write a step's final record (it replaces any held one).
-    fn record_final(&self, i: usize, rec: &StepRecord) {
+    /// Write a step's final record (it replaces any held one). If it cannot be written as it
+    /// is, the step is recorded Failed saying why, and false is returned: the step failed.
+    fn record_final(&self, i: usize, rec: &StepRecord) -> bool {
         let mut slot = self.slot(i);
         slot.held = None;
         slot.written = true;
-        self.save_step(rec);
+        if self.save_step(rec) {
+            return true;
+        }
+        let failed = StepRecord {
+            step_status: "Failed".into(),
+            failure_reason: Some(cap_reason(&format!(
+                "the step ended {} but its record could not be written: {}",
+                rec.step_status,
+                self.store_error().unwrap_or_default()
+            ))),
+            end_time: rec.end_time.or_else(|| Some(util::now())),
+            properties: None,
+            artifacts: vec![],
+            ..rec.clone()
+        };
+        let path = store::step_path(&self.dir, &rec.step_name);
+        if store::write_json_reserved(&path, &failed, &self.reserve()).is_err() {
+            eprintln!(
+                "sagepipe: could not record step '{}' of {}: {}",
+                rec.step_name,
+                self.execution_arn(),
+                self.store_error().unwrap_or_default()
+            );
+        }
+        if let Ok(mut props) = self.properties.write() {
+            props[i] = None;
+        }
+        false
     }
 
     /// The hold-back time is over: write step `i`'s held record, if any, and write the next
@@ -528,7 +609,11 @@ impl Run {
                 Settled::Stopped
             }
         };
-        self.record_final(i, &rec);
+        if !self.record_final(i, &rec) {
+            return Settled::Failed {
+                fail_step_message: None,
+            };
+        }
         settled
     }
 }
@@ -552,7 +637,7 @@ impl Run {
             seq: self.seq.fetch_add(1, Ordering::SeqCst),
             ..StepRecord::default()
         };
-        self.record_final(i, &rec);
+        let _ = self.record_final(i, &rec);
         Settled::Failed {
             fail_step_message: None,
         }
@@ -581,7 +666,11 @@ impl Run {
             props[i] = source.properties.clone();
         }
         rec.properties = source.properties;
-        self.record_final(i, &rec);
+        if !self.record_final(i, &rec) {
+            return Settled::Failed {
+                fail_step_message: None,
+            };
+        }
         Settled::Succeeded {
             condition_outcome: None,
         }

@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
+use std::os::fd::AsRawFd;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -37,13 +38,7 @@ pub struct Store {
 
 /// Write `bytes` to `path` atomically: readers see the old content or the new, never a part.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> CoreResult<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("record");
-    let tmp = dir.join(format!(
-        ".{name}.tmp.{}.{}",
-        std::process::id(),
-        TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
+    let tmp = temporary_name(path);
     let result = (|| {
         let mut f = create_in_dir(&tmp)?;
         f.write_all(bytes)?;
@@ -54,6 +49,89 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> CoreResult<()> {
         return Err(CoreError::store(path, e));
     }
     Ok(())
+}
+
+/// Space a running execution sets aside (files in its `reserve` directory), so that on a full
+/// disk its failure can still be recorded: a record that cannot be written the usual way is
+/// written into one of these files, whose space is already allocated, then renamed into place
+/// (`write_json_reserved`). Pieces, not one file: the execution's record and those of its
+/// running steps each take one; rounded to pages, a piece holds any failure record.
+pub const RESERVE_DIR: &str = "reserve";
+const RESERVE_PIECES: usize = 8;
+const RESERVE_PIECE_BYTES: usize = 32 * 1024;
+
+/// Set the reserve aside under `dir` (really allocated: a sparse file would reserve nothing).
+pub fn write_reserve(dir: &Path) -> CoreResult<()> {
+    let result = (|| {
+        fs::create_dir_all(dir)?;
+        for piece in 0..RESERVE_PIECES {
+            let f = File::create(dir.join(piece.to_string()))?;
+            // SAFETY: fallocate on a descriptor we own, with a valid length.
+            let rc = unsafe { libc::fallocate(f.as_raw_fd(), 0, 0, RESERVE_PIECE_BYTES as libc::off_t) };
+            if rc != 0 {
+                let e = std::io::Error::last_os_error();
+                if e.raw_os_error() != Some(libc::EOPNOTSUPP) {
+                    return Err(e);
+                }
+                // A file system without fallocate: write the bytes.
+                (&f).write_all(&[0u8; RESERVE_PIECE_BYTES])?;
+            }
+        }
+        Ok(())
+    })();
+    result.map_err(|e| {
+        let _ = fs::remove_dir_all(dir);
+        CoreError::store(dir, e)
+    })
+}
+
+/// `write_json`, and if that fails (a full disk), the same record written into a piece of the
+/// reserve at `reserve` (see `RESERVE_DIR`). The first error is returned if both fail.
+pub fn write_json_reserved<T: Serialize>(path: &Path, value: &T, reserve: &Path) -> CoreResult<()> {
+    let bytes = serde_json::to_vec(value).map_err(|e| CoreError::CorruptRecord {
+        path: path.into(),
+        msg: e.to_string(),
+    })?;
+    let first = match write_atomic(path, &bytes) {
+        Ok(()) => return Ok(()),
+        Err(e) => e,
+    };
+    let mut pieces: Vec<PathBuf> = fs::read_dir(reserve)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    pieces.sort();
+    for piece in pieces {
+        let tmp = temporary_name(path);
+        if fs::rename(&piece, &tmp).is_err() {
+            continue; // taken by another writer
+        }
+        // Overwriting allocated space needs none; the unused rest is given back.
+        let written = (|| {
+            let mut f = OpenOptions::new().write(true).open(&tmp)?;
+            f.write_all(&bytes)?;
+            f.set_len(bytes.len() as u64)?;
+            fs::rename(&tmp, path)
+        })();
+        if written.is_ok() {
+            return Ok(());
+        }
+        let _ = fs::remove_file(&tmp);
+    }
+    Err(first)
+}
+
+/// A name next to `path` for a temporary file of this process (skipped by record readers).
+fn temporary_name(path: &Path) -> PathBuf {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("record");
+    dir.join(format!(
+        ".{name}.tmp.{}.{}",
+        std::process::id(),
+        TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ))
 }
 
 /// Open `path` with `options`, making its directory only if it is missing: files are written
@@ -342,6 +420,8 @@ impl Store {
 
     /// Mark a dead owner's execution Failed. Called with its lock held.
     fn mark_interrupted(&self, dir: &Path) -> CoreResult<ExecutionRecord> {
+        // Its space set aside is no longer needed, and freeing it first lets the records fit.
+        let _ = fs::remove_dir_all(dir.join(RESERVE_DIR));
         // Re-read under the lock: the owner may have finished just before it exited.
         let mut rec: ExecutionRecord =
             read_json(&dir.join("execution.json"))?.ok_or_else(|| CoreError::CorruptRecord {
