@@ -389,3 +389,118 @@ def test_a_start_on_a_full_disk_fails_and_leaves_nothing(tmp_path):
     assert out["executions"] == 0 and out["execution_dirs"] == [], "no half-written execution is left"
     assert out["leftovers"] == []
     assert out["after"] == "Succeeded"
+
+
+# ---- low items: step logs, record times, the default store ----------------------------------
+
+
+def run_job(session, name: str, command: list):
+    from jobs_lib import definition, processing_step
+
+    step = processing_step("Talk", command, [], [])
+    pipeline = Pipeline.from_definition(json.dumps(definition([step])), name=name, sagemaker_session=session)
+    pipeline.upsert(role_arn="any")
+    execution = pipeline.start()
+    execution.wait(delay=0.2, max_attempts=600)
+    return execution
+
+
+def test_a_step_log_is_capped_keeping_its_head_and_tail(session):
+    talk = "import sys\nw = sys.stdout.write\nw('FIRST\\n')\nfor _ in range(420000):\n    w('x' * 99 + '\\n')\nw('LAST\\n')\n"
+    execution = run_job(session, "talker", ["python3", "-c", talk])
+    assert execution.describe()["PipelineExecutionStatus"] == "Succeeded"
+    path = Path(session.store.log_path(execution.arn, "Talk"))
+    size = path.stat().st_size
+    assert size <= 32 << 20, f"the step printed 42 MB and its log kept {size} bytes"
+    with open(path, "rb") as f:
+        assert f.read(6) == b"FIRST\n"
+        f.seek(-5, os.SEEK_END)
+        assert f.read() == b"LAST\n"
+    text = execution.logs("Talk")
+    assert text.count("[sagepipe] log capped: ") == 1, "the log says that, and where, its middle was dropped"
+
+
+def test_sagepipe_logs_streams_a_big_log(tmp_path, session):
+    """A big log (written before logs were capped) is printed in pieces, not read whole."""
+    execution = run_job(session, "quiet", ["/bin/sh", "-c", "echo hello"])
+    path = Path(session.store.log_path(execution.arn, "Talk"))
+    line = b"y" * 1023 + b"\n"
+    with open(path, "wb") as f:
+        for _ in range(150 * 1024):  # 150 MiB
+            f.write(line)
+    size = path.stat().st_size
+    out = tmp_path / "printed.log"
+    # The CLI's own peak memory (VmHWM: this process image's, unlike rusage, which counts the
+    # parent it was forked from), printed as it exits.
+    peak_report = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: sys.stderr.write([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]))\n"
+        "from sagepipe.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    with open(out, "wb") as sink:
+        cli = subprocess.run(
+            [sys.executable, "-c", peak_report, "logs", "--store", str(session.store_root), execution.arn, "Talk"],
+            stdout=sink,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=child_env(),
+            timeout=300,
+        )
+    assert cli.returncode == 0, cli.stderr
+    assert out.stat().st_size == size
+    peak_mib = int(cli.stderr.split("VmHWM:")[1].split()[0]) / 1024
+    assert peak_mib < 100, f"printing a 150 MiB log took {peak_mib:.0f} MiB of memory"
+
+
+def test_a_time_out_of_range_is_a_damaged_record_not_a_crash(in_process_session, tmp_path):
+    from sagepipe.exceptions import StoreError
+    from sagepipe.workflow.function_step import step
+
+    @step(name="One")
+    def one():
+        return 1
+
+    pipeline = Pipeline(name="times", steps=[one()], sagemaker_session=in_process_session)
+    pipeline.upsert(role_arn="any")
+    execution = pipeline.start()
+    execution.wait(delay=0.2, max_attempts=600)
+    record = Path(in_process_session.store_root) / "pipelines" / "times" / "executions" / execution.arn[-12:]
+    damaged = json.loads((record / "execution.json").read_text())
+    damaged["CreationTime"] = 1e300
+    (record / "execution.json").write_text(json.dumps(damaged))
+    with pytest.raises(StoreError, match="out of range") as caught:
+        execution.describe()
+    assert "execution.json" in str(caught.value), "the error names the damaged record"
+
+    cli = subprocess.run(
+        [sys.executable, "-m", "sagepipe.cli", "steps", "--store", str(in_process_session.store_root), execution.arn],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        timeout=120,
+    )
+    assert cli.returncode != 0 and "out of range" in cli.stderr and "Traceback" not in cli.stderr, cli.stderr
+
+
+def test_the_default_store_is_resolved_once(tmp_path, monkeypatch):
+    """``os.chdir`` after a pipeline first used the default store does not move its store."""
+    from sagepipe.workflow.function_step import step
+
+    monkeypatch.delenv("SAGEPIPE_STORE", raising=False)
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    monkeypatch.chdir(first)
+
+    @step(name="One")
+    def one():
+        return 1
+
+    pipeline = Pipeline(name="here", steps=[one()], sagemaker_session=PipelineSession(function_step_mode="in_process"))
+    pipeline.upsert(role_arn="any")
+    monkeypatch.chdir(second)
+    execution = pipeline.start()
+    execution.wait(delay=0.2, max_attempts=600)
+    assert execution.describe()["PipelineExecutionStatus"] == "Succeeded"
+    assert (first / ".sagepipe").is_dir() and not (second / ".sagepipe").exists()

@@ -12,7 +12,18 @@ RESPONSE_METADATA = {"HTTPStatusCode": 200, "RetryAttempts": 0, "HTTPHeaders": {
 
 
 def to_datetime(t: Optional[float]) -> Optional[datetime]:
-    return None if t is None else datetime.fromtimestamp(t, tz=timezone.utc)
+    """A record time (seconds since 1970) as an aware datetime; a time no datetime can hold
+    means a damaged record (``StoreError``), not a crash of whoever reads it."""
+    if t is None:
+        return None
+    try:
+        return datetime.fromtimestamp(t, tz=timezone.utc)
+    except (OverflowError, ValueError, OSError) as exc:
+        from sagepipe.exceptions import StoreError
+
+        raise StoreError(
+            f"damaged store record: time {t!r} is out of range (expected seconds since 1970, before the year 10000)"
+        ) from exc
 
 
 def _times(d: Dict[str, Any]) -> Dict[str, Any]:

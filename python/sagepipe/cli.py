@@ -18,6 +18,7 @@ does not exist.
 """
 
 import argparse
+import codecs
 import json
 import os
 import re
@@ -33,6 +34,8 @@ from sagepipe.exceptions import ResourceNotFoundError, SagePipeError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND = 0, 1, 2, 3
 
+# How much of a step log ``sagepipe logs`` reads at a time.
+_LOG_PIECE = 1 << 20
 _EXECUTION_ARN = re.compile(r"^arn:aws[a-z\-]*:sagemaker:[^:]*:\d{12}:pipeline/[^/]+/execution/[a-z0-9]+$")
 
 
@@ -389,20 +392,30 @@ def cmd_logs(args) -> int:
         raise ResourceNotFoundError(f"execution {args.arn} has no step '{args.step}'")
     path = session.store.log_path(args.arn, args.step)
     offset = 0
+    # Streamed in pieces (a log can be far bigger than memory should hold); the decoder keeps a
+    # character split between two pieces whole.
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     while True:
+        wrote = False
         try:
             with open(path, "rb") as f:
+                if os.fstat(f.fileno()).st_size < offset:
+                    # The log was capped (its middle dropped) while it was followed.
+                    offset = os.fstat(f.fileno()).st_size
+                    sys.stdout.write("\n[sagepipe logs] the log was capped meanwhile; following its end\n")
                 f.seek(offset)
-                chunk = f.read()
+                while chunk := f.read(_LOG_PIECE):
+                    offset += len(chunk)
+                    sys.stdout.write(decoder.decode(chunk))
+                    wrote = True
         except FileNotFoundError:
-            chunk = b""
-        if chunk:
-            offset += len(chunk)
-            sys.stdout.write(chunk.decode(errors="replace"))
+            pass
+        if wrote:
             sys.stdout.flush()
         if not args.follow or record["PipelineExecutionStatus"] in _TERMINAL:
-            if args.follow and chunk:
+            if args.follow and wrote:
                 continue  # drain what was written before the end
+            sys.stdout.write(decoder.decode(b"", final=True))
             return EXIT_OK
         time.sleep(0.2)
         record = execution._record()

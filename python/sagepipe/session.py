@@ -89,8 +89,11 @@ class Session(JobRequests):
 
     @property
     def store_root(self) -> Path:
-        """The store directory of this session."""
-        return self._store_root or default_store_root()
+        """The store directory of this session: given, or the default resolved on first use (an
+        absolute path, so a later ``os.chdir`` does not move the store under a running pipeline)."""
+        if self._store_root is None:
+            self._store_root = default_store_root()
+        return self._store_root
 
     @property
     def store(self):

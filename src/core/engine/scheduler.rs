@@ -192,6 +192,13 @@ impl Run {
         }
     }
 
+    /// Keep a step's log within `STEP_LOG_CAP` (checked while it runs and when it ends).
+    fn cap_log(&self, path: &std::path::Path) {
+        if let Err(e) = store::cap_log(path, &store::STEP_LOG_CAP) {
+            append_log(path, &format!("[sagepipe] could not cap this log: {e}\n"));
+        }
+    }
+
     fn store_error(&self) -> Option<String> {
         self.store_error.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
@@ -239,7 +246,8 @@ impl Run {
         let mut failed = false;
         let mut fail_message: Option<String> = None;
         let mut stopping = run.shared.stop.load(Ordering::SeqCst);
-        let stop_file = run.store.stop_request_path(&run.compiled.name, &run.execution_id());
+        let execution_id = run.execution_id();
+        let stop_file = run.store.stop_request_path(&run.compiled.name, &execution_id);
         let mut stop_checked = Instant::now();
         // Steps run on threads kept for the next step; one more starts only when all are busy.
         let (jobs, queued) = channel::<usize>();
@@ -292,6 +300,12 @@ impl Run {
                 if !stopping && stop_file.exists() {
                     run.shared.stop.store(true, Ordering::SeqCst);
                     let _ = tx.send(Event::Stop);
+                }
+                for &(i, _, _) in &running {
+                    run.cap_log(
+                        &run.store
+                            .log_path(&run.compiled.name, &execution_id, run.compiled.name_of(i)),
+                    );
                 }
             }
             let event = match rx.recv_timeout(wait) {
@@ -570,6 +584,7 @@ impl Run {
             }
         };
         rec.end_time = Some(util::now());
+        self.cap_log(&ctx.log_path);
         let settled = match outcome {
             Outcome::Succeeded(s) => {
                 rec.step_status = "Succeeded".into();

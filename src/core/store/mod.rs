@@ -6,9 +6,11 @@
 //! are written only by the process that holds its `lock` file (an `flock`, released by the
 //! kernel when that process dies), so a reader that can take the lock knows the owner is gone.
 
+mod logs;
 mod records;
 mod registry;
 
+pub use logs::{cap_log, LogCap, STEP_LOG_CAP};
 pub use records::{ArtifactRecord, ExecutionRecord, PipelineRecord, StepRecord};
 pub use registry::{model_arn, model_package_arn, APPROVAL_STATUSES};
 

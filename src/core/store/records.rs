@@ -6,6 +6,37 @@ use serde_json::{Map, Value};
 
 use crate::core::util;
 
+/// Record times are seconds since 1970: a value outside the years 1970 to 9999 (that no date
+/// type can show) makes the record damaged, reported as such instead of crashing its readers.
+mod epoch {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer};
+
+    /// 9999-12-31T23:59:59Z.
+    const LAST: f64 = 253_402_300_799.0;
+
+    fn check(t: f64) -> Result<f64, String> {
+        if (0.0..=LAST).contains(&t) {
+            Ok(t)
+        } else {
+            Err(format!(
+                "time {t:e} is out of range: expected seconds since 1970, before the year 10000"
+            ))
+        }
+    }
+
+    pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        check(f64::deserialize(d)?).map_err(D::Error::custom)
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        Option::<f64>::deserialize(d)?
+            .map(check)
+            .transpose()
+            .map_err(D::Error::custom)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PipelineRecord {
@@ -18,9 +49,11 @@ pub struct PipelineRecord {
     #[serde(default)]
     pub role_arn: Option<String>,
     pub pipeline_status: String,
+    #[serde(deserialize_with = "epoch::required")]
     pub creation_time: f64,
+    #[serde(deserialize_with = "epoch::required")]
     pub last_modified_time: f64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "epoch::optional")]
     pub last_run_time: Option<f64>,
     #[serde(default)]
     pub parallelism_configuration: Option<Value>,
@@ -87,9 +120,11 @@ pub struct ExecutionRecord {
     pub pipeline_execution_description: Option<String>,
     #[serde(default)]
     pub failure_reason: Option<String>,
+    #[serde(deserialize_with = "epoch::required")]
     pub creation_time: f64,
+    #[serde(deserialize_with = "epoch::required")]
     pub last_modified_time: f64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "epoch::optional")]
     pub end_time: Option<f64>,
     #[serde(default)]
     pub parallelism_configuration: Option<Value>,
@@ -125,9 +160,9 @@ pub struct StepRecord {
     pub step_display_name: Option<String>,
     #[serde(default)]
     pub step_description: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "epoch::optional")]
     pub start_time: Option<f64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "epoch::optional")]
     pub end_time: Option<f64>,
     pub step_status: String,
     #[serde(default)]
@@ -162,5 +197,36 @@ impl StepRecord {
     /// A ConditionStep's recorded outcome.
     pub fn outcome(&self) -> Option<bool> {
         self.properties.as_ref()?.get("Outcome")?.as_bool()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_time_out_of_range_makes_a_record_damaged() {
+        let good = ExecutionRecord {
+            creation_time: 1.7e9,
+            last_modified_time: 1.7e9,
+            ..ExecutionRecord::default()
+        };
+        let mut value = serde_json::to_value(&good).expect("json");
+        assert!(serde_json::from_value::<ExecutionRecord>(value.clone()).is_ok());
+        for bad in [
+            serde_json::json!(1e300),
+            serde_json::json!(-5.0),
+            serde_json::json!(253_402_300_800.0),
+        ] {
+            value["CreationTime"] = bad.clone();
+            let err = serde_json::from_value::<ExecutionRecord>(value.clone()).expect_err("damaged");
+            assert!(err.to_string().contains("out of range"), "{err}");
+        }
+        let step =
+            serde_json::json!({"StepName": "s", "StepType": "Fail", "StepStatus": "Failed", "Seq": 0, "EndTime": 1e19});
+        assert!(serde_json::from_value::<StepRecord>(step).is_err());
+        let step =
+            serde_json::json!({"StepName": "s", "StepType": "Fail", "StepStatus": "Failed", "Seq": 0, "EndTime": null});
+        assert!(serde_json::from_value::<StepRecord>(step).is_ok());
     }
 }
