@@ -406,7 +406,14 @@ def run_job(session, name: str, command: list):
 
 
 def test_a_step_log_is_capped_keeping_its_head_and_tail(session):
-    talk = "import sys\nw = sys.stdout.write\nw('FIRST\\n')\nfor _ in range(420000):\n    w('x' * 99 + '\\n')\nw('LAST\\n')\n"
+    talk = (
+        "import sys\n"
+        "w = sys.stdout.write\n"
+        "w('FIRST\\n')\n"
+        "for _ in range(420000):\n"
+        "    w('x' * 99 + '\\n')\n"
+        "w('LAST\\n')\n"
+    )
     execution = run_job(session, "talker", ["python3", "-c", talk])
     assert execution.describe()["PipelineExecutionStatus"] == "Succeeded"
     path = Path(session.store.log_path(execution.arn, "Talk"))
@@ -434,7 +441,8 @@ def test_sagepipe_logs_streams_a_big_log(tmp_path, session):
     # parent it was forked from), printed as it exits.
     peak_report = (
         "import atexit, sys\n"
-        "atexit.register(lambda: sys.stderr.write([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]))\n"
+        "peak = lambda: [line for line in open('/proc/self/status') if line.startswith('VmHWM')][0]\n"
+        "atexit.register(lambda: sys.stderr.write(peak()))\n"
         "from sagepipe.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
