@@ -81,6 +81,8 @@ pub struct Run {
     slots: Vec<Mutex<StepSlot>>,
     /// The first record write that failed (a full disk, say): the execution ends Failed with it.
     store_error: Mutex<Option<String>>,
+    /// Held while a step log is cut (the scheduler and the step's thread both check it).
+    capping_log: Mutex<()>,
 }
 
 impl Run {
@@ -116,6 +118,7 @@ impl Run {
             selective,
             slots: (0..n).map(|_| Mutex::new(StepSlot::default())).collect(),
             store_error: Mutex::new(None),
+            capping_log: Mutex::new(()),
         }
     }
 
@@ -194,6 +197,7 @@ impl Run {
 
     /// Keep a step's log within `STEP_LOG_CAP` (checked while it runs and when it ends).
     fn cap_log(&self, path: &std::path::Path) {
+        let _one_at_a_time = self.capping_log.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(e) = store::cap_log(path, &store::STEP_LOG_CAP) {
             append_log(path, &format!("[sagepipe] could not cap this log: {e}\n"));
         }

@@ -211,18 +211,20 @@ fn remove_in_background(dir: PathBuf) {
 /// whose lock is free belongs to a process that died, and is swept (`sweep_jobs`).
 const OWNER_LOCK: &str = ".owner";
 
-/// Lock the directory `root` of a new job (creating it). A sweep may move a directory away
-/// between our open and our lock: then the lock is on the moved file, and we start over.
+/// Lock the directory `root` of a new job (creating it). A sweep holds a dead job's lock for a
+/// moment while it moves the directory away, and may move it between our open and our lock
+/// (then the lock is on the moved file): we try again. A lock held longer is a live job's.
 fn claim_job_dir(root: &Path) -> Result<FileLock, String> {
     let path = root.join(OWNER_LOCK);
-    for _ in 0..16 {
-        let lock = FileLock::acquire(&path).map_err(|e| e.to_string())?;
-        if lock.still_at(&path) {
-            return Ok(lock);
+    for _ in 0..200 {
+        match FileLock::try_acquire(&path).map_err(|e| e.to_string())? {
+            Some(lock) if lock.still_at(&path) => return Ok(lock),
+            Some(_) => continue,
+            None => std::thread::sleep(Duration::from_millis(10)),
         }
     }
     Err(format!(
-        "{} keeps being removed while it is being created",
+        "{} is in use by another running job of the same name",
         root.display()
     ))
 }
