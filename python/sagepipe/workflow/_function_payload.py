@@ -192,7 +192,8 @@ def write_atomic(path: str, data: bytes) -> None:
 
 
 def _label(func) -> str:
-    return f"function {getattr(func, '__qualname__', getattr(func, '__name__', 'function'))}"
+    """The function's name as the code signature shows it (the engine adds the kind: "function fit")."""
+    return getattr(func, "__qualname__", getattr(func, "__name__", "<function>"))
 
 
 def _arguments_hash(payload: Dict[str, Any]) -> str:
