@@ -545,7 +545,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("arn", metavar="ARN")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for it to stop (default 30)")
 
-    add("demo", cmd_demo, "the README demo: Abalone pipeline, then a selective re-run")
+    # The demo prints a report for people: it takes --store but has no --json output.
+    demo_help = (
+        "the README demo: the Abalone pipeline, then a selective re-run of Train + Evaluate; both runs are "
+        "recorded in the store (`sagepipe executions abalone-demo` lists them)"
+    )
+    p = sub.add_parser("demo", help=demo_help, description=demo_help)
+    p.add_argument("--store", help="store directory (default: $SAGEPIPE_STORE or ./.sagepipe)")
+    p.set_defaults(func=cmd_demo)
 
     p = add(
         "gc",
