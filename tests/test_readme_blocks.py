@@ -97,12 +97,16 @@ def report(out) -> str:
     return f"exit {out.returncode}\n--- stdout\n{out.stdout[-20000:]}\n--- stderr\n{out.stderr[-20000:]}"
 
 
-def executions(store: Path, pipeline_name: str) -> List[dict]:
+def local_client(store: Path):
     from sagepipe.client import client
     from sagepipe.workflow.pipeline_context import PipelineSession
 
-    sm = client(sagemaker_session=PipelineSession(store=store))
-    pages = sm.get_paginator("list_pipeline_executions").paginate(PipelineName=pipeline_name)
+    return client(sagemaker_session=PipelineSession(store=store))
+
+
+def executions(store: Path, pipeline_name: str) -> List[dict]:
+    """The pipeline's executions in the store, newest first."""
+    pages = local_client(store).get_paginator("list_pipeline_executions").paginate(PipelineName=pipeline_name)
     return [summary for page in pages for summary in page["PipelineExecutionSummaries"]]
 
 
@@ -139,10 +143,14 @@ def test_python_blocks_run_in_order_in_one_namespace(tmp_path):
     assert "\nSucceeded\n" in printed and "{'rmse': 3.0}" in printed and "{'rmse': 2.4}" in printed, report(out)
     assert "PreProcess" in printed and "reuse" in printed  # the plan
     # The store is ./.sagepipe of the directory they ran in: the 30-second run, the selective
-    # re-run and the run the client block started, newest first.
+    # re-run and the selective run the client block started (the interpreter waits for it at
+    # exit), newest first.
     runs = executions(work / ".sagepipe", "demo")
-    assert len(runs) == 3, runs
-    assert {r["PipelineExecutionStatus"] for r in runs[1:]} == {"Succeeded"}
+    assert [r["PipelineExecutionStatus"] for r in runs] == ["Succeeded"] * 3, runs
+    steps = local_client(work / ".sagepipe").list_pipeline_execution_steps(
+        PipelineExecutionArn=runs[0]["PipelineExecutionArn"]
+    )["PipelineExecutionSteps"]
+    assert {s["StepName"] for s in steps if "SelectiveExecutionResult" in s} == {"PreProcess"}
 
 
 def test_pytest_block_runs_against_the_30_second_example(tmp_path):
