@@ -58,7 +58,7 @@ def test_entry_point_is_installed():
 
 def test_usage_errors_exit_2(cli):
     assert ok(cli("frobnicate", store_arg=False), 2)
-    assert "is not a pipeline target" in ok(cli("plan", "not-a-target"), 2).stderr
+    assert "can only be run" in ok(cli("plan", SDK_SCRIPT), 2).stderr
     both = ok(cli("run", "cli_lib:pipeline", "--select", "Train", "--resume", MISSING_ARN), 2)
     assert "cannot be combined" in both.stderr
     assert "only applies with --select" in ok(cli("plan", "cli_lib:pipeline", "--reference", "latest"), 2).stderr
