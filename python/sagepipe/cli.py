@@ -1,10 +1,10 @@
 """The ``sagepipe`` command line.
 
-    sagepipe run TARGET [-p Name=Value]... [--select A,B] [--reference ARN|latest] [--resume ARN] [--changed]
-    sagepipe plan TARGET [same options]
-    sagepipe show TARGET|PIPELINE|ARN [--html FILE]
-    sagepipe executions [PIPELINE]      sagepipe steps ARN      sagepipe params ARN
-    sagepipe logs ARN STEP [-f]         sagepipe stop ARN       sagepipe demo      sagepipe gc
+    sagepipe run TARGET [-p Name=Value]... [--select A,B] [--reference EXECUTION] [--resume EXECUTION] [--changed]
+    sagepipe plan TARGET|PIPELINE [same options]
+    sagepipe show TARGET|PIPELINE|EXECUTION [--html FILE]
+    sagepipe executions [PIPELINE]      sagepipe steps EXECUTION      sagepipe params EXECUTION
+    sagepipe logs EXECUTION STEP [-f]   sagepipe stop EXECUTION       sagepipe demo      sagepipe gc
 
 A TARGET is a script (``my_pipeline.py``, run unchanged with ``import sagemaker`` resolving to
 sagepipe), a pipeline object (``package.module:pipeline``, ``file.py:pipeline``, or a function
@@ -12,9 +12,10 @@ returning one), or a definition JSON file (``definition.json``, as ``pipeline.de
 the SageMaker SDK wrote it). Every command takes ``--store DIR`` (default ``$SAGEPIPE_STORE`` or
 ``./.sagepipe``) and ``--json`` (machine-readable output on stdout).
 
-Wherever an execution is named (ARN), an execution id (``oqd554rmnjiw``, or a unique prefix of
-one), ``latest`` (the newest execution) and ``PIPELINE/latest`` work too; for ``--reference`` and
-``--resume``, ``latest`` is the newest execution of the pipeline being run.
+An EXECUTION is an execution ARN, its id (``oqd554rmnjiw``, or a unique start of it, 4 characters
+at least), ``latest`` (the newest execution in the store) or ``PIPELINE/latest``; for
+``--reference`` and ``--resume``, ``latest`` is the newest execution of the pipeline being run.
+A PIPELINE is the name of a pipeline in the store.
 
 Exit codes: 0 success; 1 the run failed or was stopped, or an operation failed; 2 usage error,
 an invalid request (definition, parameters, selection) or a TARGET that cannot be loaded (it
@@ -169,7 +170,7 @@ def _import_failure(target: str, exc: ImportError) -> TargetError:
     """One line for a TARGET whose import failed: the user's line that imported, and what is missing."""
     import sagepipe
 
-    ours = (os.path.dirname(os.path.abspath(sagepipe.__file__)), os.path.dirname(runpy.__file__))
+    ours = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (sagepipe, runpy))
     frames = [
         f for f in traceback.extract_tb(exc.__traceback__)
         if not f.filename.startswith("<") and not os.path.abspath(f.filename).startswith(ours)
@@ -467,7 +468,7 @@ def _is_stored(pipeline: str, store) -> bool:
     try:
         store.load_pipeline(pipeline)
         return True
-    except (ResourceNotFoundError, SagePipeError):
+    except SagePipeError:  # not found, or not a valid pipeline name
         return False
 
 
@@ -488,10 +489,10 @@ def cmd_executions(args) -> int:
               r.get("PipelineExecutionDisplayName", ""), r["PipelineExecutionArn"]) for r in rows],
             ("started", "status", "pipeline", "display name", "arn"),
         ))  # fmt: skip
-    elif not _session(args).store.exists:
-        print(f"no executions: nothing has run with the store at {_session(args).store_root} yet", file=sys.stderr)
     else:
-        print("no executions", file=sys.stderr)
+        session = _session(args)
+        never = "" if session.store.exists else f": nothing has run with the store at {session.store_root} yet"
+        print(f"no executions{never}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -634,6 +635,9 @@ def cmd_gc(args) -> int:
 # ---- parser ----
 
 
+_EXECUTION_HELP = "an execution ARN, its id (or a unique start of it), latest, or PIPELINE/latest"
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--store", help="store directory (default: $SAGEPIPE_STORE or ./.sagepipe)")
@@ -643,9 +647,13 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE", help="a parameter value (repeat)")
     target.add_argument("--select", metavar="A,B", help="run only these steps (Selective Execution)")
     target.add_argument(
-        "--reference", metavar="ARN|latest", help="reference execution of --select/--changed (default: latest)"
+        "--reference",
+        metavar="EXECUTION",
+        help="reference execution of --select/--changed (default: latest); an ARN, id or latest",
     )
-    target.add_argument("--resume", metavar="ARN", help="resume a failed or stopped execution")
+    target.add_argument(
+        "--resume", metavar="EXECUTION", help="resume a failed or stopped execution (an ARN, id or latest)"
+    )
     target.add_argument(
         "--changed", action="store_true", help="select the steps that changed since the reference, and downstream"
     )
@@ -654,7 +662,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sagepipe",
         description="Run Amazon SageMaker Pipelines locally.",
-        epilog="exit codes: 0 ok, 1 run failed or stopped, 2 usage or invalid request, 3 not found",
+        epilog="an EXECUTION is an execution ARN, its id (or a unique start of it), latest or PIPELINE/latest. "
+        "exit codes: 0 ok, 1 run failed or stopped, 2 usage, invalid request or a TARGET that cannot be loaded, "
+        "3 not found, 130 interrupted (Ctrl-C stops the executions the command runs)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -678,10 +688,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--in-process", action="store_true", help="run @step functions in this process (debuggers work)")
 
     p = add("plan", cmd_plan, "what a run would do per step (run / reuse / not-selected), without running", [target])
-    p.add_argument("target", metavar="TARGET")
+    p.add_argument("target", metavar="TARGET|PIPELINE")
 
-    p = add("show", cmd_show, "the DAG as text (a TARGET, a stored pipeline name, or an execution ARN with states)")
-    p.add_argument("target", metavar="TARGET|PIPELINE|ARN")
+    p = add("show", cmd_show, "the DAG as text (a TARGET, a stored pipeline name, or an execution with states)")
+    p.add_argument("target", metavar="TARGET|PIPELINE|EXECUTION")
     p.add_argument("--html", metavar="FILE", help="also write the notebook view (SVG DAG) to an HTML file")
 
     p = add("executions", cmd_executions, "list executions, newest first")
@@ -689,18 +699,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, metavar="N", help="at most N executions")
 
     p = add("steps", cmd_steps, "the steps of an execution, in start order")
-    p.add_argument("arn", metavar="ARN")
+    p.add_argument("arn", metavar="EXECUTION", help=_EXECUTION_HELP)
 
     p = add("params", cmd_params, "the parameter values of an execution")
-    p.add_argument("arn", metavar="ARN")
+    p.add_argument("arn", metavar="EXECUTION", help=_EXECUTION_HELP)
 
     p = add("logs", cmd_logs, "what a step printed")
-    p.add_argument("arn", metavar="ARN")
+    p.add_argument("arn", metavar="EXECUTION", help=_EXECUTION_HELP)
     p.add_argument("step", metavar="STEP")
     p.add_argument("-f", "--follow", action="store_true", help="keep printing until the execution ends")
 
     p = add("stop", cmd_stop, "stop a running execution (from any process)")
-    p.add_argument("arn", metavar="ARN")
+    p.add_argument("arn", metavar="EXECUTION", help=_EXECUTION_HELP)
     p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for it to stop (default 30)")
 
     add("demo", cmd_demo, "the README demo: Abalone pipeline, then a selective re-run")

@@ -85,7 +85,7 @@ def _install_interrupt_handling() -> None:
     import signal
 
     if interactive() or threading.current_thread() is not threading.main_thread():
-        return
+        return  # (signal handlers can only be set from the main thread)
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _on_sigint)
         sys.excepthook = _quiet_interrupt_hook(sys.excepthook)
@@ -112,7 +112,7 @@ def settle_interrupted(grace: float = STOP_GRACE) -> Optional[str]:
         steps = _unfinished_steps(arn, root)
         part = arn + (f" (steps stopped: {', '.join(steps)})" if steps else "")
         if _core.live_execution(arn) is not None:
-            part += ", still ending as the process exits"
+            part += f"; not ended after {grace:g} s: this process exits without waiting (the store records it Stopped)"
         parts.append(part)
     plural = "s" if len(parts) > 1 else ""
     return f"sagepipe: Ctrl-C stopped execution{plural} {'; '.join(parts)}"
@@ -167,13 +167,14 @@ def _drain_live_executions() -> None:
         report_interrupt(settle_interrupted())
 
 
-def _ensure_atexit() -> None:
+def _ensure_exit_handling() -> None:
+    """Once executions run: wait for them at interpreter exit, and let Ctrl-C stop them."""
     global _atexit_registered
     with _atexit_lock:
         if not _atexit_registered:
             atexit.register(_drain_live_executions)
-            _install_interrupt_handling()
             _atexit_registered = True
+    _install_interrupt_handling()
 
 
 def _parallelism_request(config: Any) -> Optional[Dict[str, Any]]:
@@ -601,7 +602,7 @@ class _PipelineService:
             image_runners=json.dumps(local_runners.IMAGE_RUNNERS),
         )
         _store_roots[handle.arn] = str(store.root)
-        _ensure_atexit()
+        _ensure_exit_handling()
         if selective_execution_config is not None:
             recorded = json.loads(store.load_execution(handle.arn)).get("SelectiveExecutionConfig") or {}
             selective_execution_config.resolved_selected_steps = [
