@@ -657,4 +657,83 @@ mod tests {
         assert!(matches!(store.load_pipeline("q"), Err(CoreError::NotFound { .. })));
         assert!(store.put_pipeline("../x", "{}", "create", &f).is_err());
     }
+
+    #[test]
+    fn opening_and_reading_create_nothing() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path().join("store");
+        let store = Store::open(&root).expect("open");
+        assert!(!store.exists());
+        assert!(store.list_pipelines().expect("list").is_empty());
+        assert!(store.executions_with_id("abcd").is_empty());
+        let arn = util::execution_arn("p", "abcdefabcdef");
+        assert!(matches!(store.load_execution(&arn), Err(CoreError::NotFound { .. })));
+        assert!(matches!(store.list_executions("p"), Err(CoreError::NotFound { .. })));
+        assert!(!root.exists(), "a read created the store");
+        store
+            .put_pipeline("p", "{}", "create", &serde_json::json!({}))
+            .expect("create");
+        assert!(store.exists());
+        fs::write(dir.path().join("file"), "x").expect("write");
+        assert!(Store::open(dir.path().join("file")).is_err());
+    }
+
+    /// An execution of `p` whose owner is gone (no lock held), with one step still Executing.
+    fn orphan(store: &Store, id: &str, status: &str) -> String {
+        let dir = store.execution_dir("p", id);
+        let arn = util::execution_arn("p", id);
+        let rec = ExecutionRecord {
+            pipeline_name: "p".into(),
+            pipeline_execution_arn: arn.clone(),
+            execution_id: id.into(),
+            pipeline_execution_status: status.into(),
+            owner_pid: 1,
+            ..ExecutionRecord::default()
+        };
+        write_json(&dir.join("execution.json"), &rec).expect("record");
+        let step = StepRecord {
+            step_name: "Train".into(),
+            step_status: "Executing".into(),
+            ..StepRecord::default()
+        };
+        write_json(&step_path(&dir, "Train"), &step).expect("step");
+        arn
+    }
+
+    #[test]
+    fn a_dead_owner_that_was_stopping_leaves_its_execution_stopped() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        store
+            .put_pipeline("p", "{}", "create", &serde_json::json!({}))
+            .expect("create");
+        let stopping = orphan(&store, "stopping0001", "Stopping");
+        let running = orphan(&store, "running00001", "Executing");
+        let requested = orphan(&store, "requested001", "Executing");
+        // Asked to stop from another process (`request_stop`) just before the owner died.
+        write_atomic(&store.stop_request_path("p", "requested001"), b"1").expect("stop file");
+        for arn in [&stopping, &requested] {
+            assert_eq!(
+                store.load_execution(arn).expect("load").pipeline_execution_status,
+                "Stopped"
+            );
+            let steps = store.load_steps(arn).expect("steps");
+            assert_eq!(steps[0].step_status, "Stopped");
+            assert!(steps[0]
+                .failure_reason
+                .as_deref()
+                .unwrap_or("")
+                .contains("exited before this step ended"));
+        }
+        // Not asked to stop: the execution was interrupted, which is a failure.
+        assert_eq!(
+            store.load_execution(&running).expect("load").pipeline_execution_status,
+            "Failed"
+        );
+        assert_eq!(
+            store.executions_with_id("stop"),
+            vec![stopping.clone()],
+            "found by the start of its id"
+        );
+    }
 }
