@@ -192,13 +192,8 @@ pub fn plan(
             ),
         ));
     }
-    if !problems.is_empty() {
-        return Err(CoreError::Selection {
-            pipeline: c.name.clone(),
-            problems,
-        });
-    }
-
+    // The steps that were found are checked too, so one misspelt name does not hide the
+    // other problems of the selection: every problem is reported at once.
     let sel: Vec<usize> = selected.iter().copied().collect();
     // Path closure: a step reachable from a selected step that reaches a selected step.
     let below = c.dag.descendants(&sel);

@@ -59,6 +59,12 @@ pub mod _core {
         py.detach(|| crate::core::engine::stop_all_and_wait(std::time::Duration::from_secs_f64(timeout.max(0.0))));
     }
 
+    /// The candidate closest to `name` ("did you mean"), if one is reasonably close.
+    #[pyfunction]
+    fn suggest(name: &str, candidates: Vec<String>) -> Option<String> {
+        crate::core::error::suggest(name, candidates.iter().map(String::as_str))
+    }
+
     /// ARNs of the executions this process is still running.
     #[pyfunction]
     fn live_executions() -> Vec<String> {
