@@ -70,7 +70,7 @@ def test_pipeline_and_plan_views(failed_execution, tmp_path):
     html = plan._repr_html_()
     planned = {name: g.get("data-state") for name, g in boxes(svg_of(html)).items()}
     assert planned["Preprocess"] == "reused" and planned["Train"] == planned["Evaluate"] == "planned"
-    assert planned["Register"] == "not-run"
+    assert planned["Register"] == "not-selected"
     assert "upstream of a selected step" in html
 
 

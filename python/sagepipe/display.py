@@ -7,8 +7,9 @@ and boxes coloured by state. The DAG comes from the engine's own graph
 (``sagepipe._core.compile_definition``), so what is drawn is what runs.
 
 States: ``succeeded``, ``failed``, ``running``, ``stopped``, ``reused`` (Selective Execution),
-``cache-hit``, ``not-run`` (not selected, other branch, or not reached), ``pending`` (not started
-yet), ``planned`` (a plan's ``run``) and ``defined`` (a pipeline with no execution).
+``cache-hit``, ``not-selected`` (left out of a Selective Execution), ``not-run`` (other branch, or
+not reached), ``pending`` (not started yet), ``planned`` (a plan's ``run``) and ``defined`` (a
+pipeline with no execution).
 """
 
 import html
@@ -40,6 +41,7 @@ STATE_COLOURS = {
     "stopped": "#6d4c41",
     "reused": "#6a1b9a",
     "cache-hit": "#00838f",
+    "not-selected": "#78909c",
     "not-run": "#9e9e9e",
     "pending": "#bdbdbd",
     "planned": "#ef6c00",
@@ -57,9 +59,12 @@ def dag_of_definition(definition: str, name: str) -> Dict[str, Any]:
     return json.loads(_core.compile_definition(definition, name))
 
 
-def step_state(record: Optional[Dict[str, Any]], execution_status: str) -> str:
-    """The display state of one step record (``None``: the step has no record)."""
+def step_state(record: Optional[Dict[str, Any]], execution_status: str, selected: bool = True) -> str:
+    """The display state of one step record (``None``: the step has no record; ``selected``
+    False: a Selective Execution left the step out)."""
     if record is None:
+        if not selected:
+            return "not-selected"
         return "pending" if execution_status not in _TERMINAL else "not-run"
     if record.get("SelectiveExecutionResult"):
         return "reused"
@@ -87,16 +92,40 @@ def execution_states(
         dag = dag_of_definition(store.execution_definition(execution.arn), record["PipelineName"])
     by_name = {r["StepName"]: r for r in json.loads(store.load_steps(execution.arn))}
     status = record["PipelineExecutionStatus"]
-    states = {
-        s["name"]: {"state": step_state(by_name.get(s["name"]), status), "record": by_name.get(s["name"])}
-        for s in dag["steps"]
-    }
+    selective = record.get("SelectiveExecutionConfig") or {}
+    selected = {s["StepName"] for s in selective.get("SelectedSteps") or []} if selective else None
+    # A Selective Execution reuses the steps upstream of the selected ones (their records come
+    # when the run gets to them) and leaves the others out.
+    reused = _upstream(dag, selected) - selected if selected is not None else set()
+    source = (selective.get("SourcePipelineExecutionArn") or "").rsplit("/", 1)[-1]
+    states = {}
+    for s in dag["steps"]:
+        name, step_record = s["name"], by_name.get(s["name"])
+        if step_record is None and name in reused:
+            states[name] = {"state": "reused", "record": None, "reused_from": source}
+            continue
+        in_run = selected is None or name in selected
+        states[name] = {"state": step_state(step_record, status, in_run), "record": step_record}
     return dag, states, record
+
+
+def _upstream(dag: Dict[str, Any], steps) -> set:
+    """``steps`` and every step they depend on, directly or not."""
+    parents: Dict[str, List[str]] = defaultdict(list)
+    for a, b, _ in dag["edges"]:
+        parents[b].append(a)
+    seen, pending = set(), list(steps)
+    while pending:
+        name = pending.pop()
+        if name not in seen:
+            seen.add(name)
+            pending.extend(parents[name])
+    return seen
 
 
 def plan_states(plan) -> Dict[str, Dict[str, Any]]:
     """States of a plan's entries: ``run`` is planned, ``reuse`` reused, ``cache-hit`` a cache hit, the rest not run."""
-    action_state = {"run": "planned", "reuse": "reused", "cache-hit": "cache-hit", "not-selected": "not-run"}
+    action_state = {"run": "planned", "reuse": "reused", "cache-hit": "cache-hit", "not-selected": "not-selected"}
     return {e["step"]: {"state": action_state.get(e["action"], "pending"), "entry": e} for e in plan.entries}
 
 
@@ -234,11 +263,35 @@ def _figure(title: str, dag: Dict[str, Any], states: Dict[str, Dict[str, Any]], 
     )
 
 
-def _seconds(record: Optional[Dict[str, Any]]) -> str:
-    if not record or record.get("StartTime") is None:
+def step_time(info: Dict[str, Any], now: Optional[float] = None) -> str:
+    """How long a step (its ``execution_states`` entry) took, or has run so far with ``now``;
+    empty for a step this execution did not run (a reused step's or a cache hit's times are
+    those of the run it comes from)."""
+    state, record = info.get("state"), info.get("record")
+    if state in ("reused", "cache-hit") or not record or record.get("StartTime") is None:
         return ""
     end = record.get("EndTime")
-    return f"{end - record['StartTime']:.2f} s" if end is not None else "running"
+    if end is None:
+        if now is None:
+            return ""
+        return f"{max(now - record['StartTime'], 0.0):.1f} s"
+    return f"{end - record['StartTime']:.2f} s"
+
+
+def step_detail(info: Dict[str, Any]) -> str:
+    """``step_note`` of a step's ``execution_states`` entry, for a line that shows its state
+    already: a reused step or a cache hit says only where from (``reused  from ...``, never
+    ``reused  reused from ...``); a running step, its last log line if known."""
+    state, record = info.get("state"), info.get("record")
+    source = _source_execution(record) or info.get("reused_from")
+    if state in ("reused", "cache-hit") and source:
+        return f"from {source}"
+    return info.get("last_log_line") or step_note(record)
+
+
+def _source_execution(record: Optional[Dict[str, Any]]) -> str:
+    result = (record or {}).get("SelectiveExecutionResult") or (record or {}).get("CacheHitResult")
+    return result["SourcePipelineExecutionArn"].rsplit("/", 1)[-1] if result else ""
 
 
 def step_note(record: Optional[Dict[str, Any]]) -> str:
@@ -246,17 +299,18 @@ def step_note(record: Optional[Dict[str, Any]]) -> str:
     if not record:
         return ""
     if record.get("SelectiveExecutionResult"):
-        return "reused from " + record["SelectiveExecutionResult"]["SourcePipelineExecutionArn"].rsplit("/", 1)[-1]
+        return "reused from " + _source_execution(record)
     if record.get("CacheHitResult"):
-        return "cache hit from " + record["CacheHitResult"]["SourcePipelineExecutionArn"].rsplit("/", 1)[-1]
+        return "cache hit from " + _source_execution(record)
     outcome = (record.get("Metadata") or {}).get("Condition", {}).get("Outcome")
     if outcome:
         return f"outcome {outcome}"
     return record.get("FailureReason") or ""
 
 
-def steps_table_html(dag: Dict[str, Any], states: Dict[str, Dict[str, Any]]) -> str:
-    """An HTML table of step, state, duration and note, in pipeline order."""
+def steps_table_html(dag: Dict[str, Any], states: Dict[str, Dict[str, Any]], now: Optional[float] = None) -> str:
+    """An HTML table of step, state, duration and note, in pipeline order (``now``: show how long
+    running steps have run so far)."""
     rows = []
     for name in dag.get("order") or [s["name"] for s in dag["steps"]]:
         info = states.get(name, {})
@@ -264,7 +318,7 @@ def steps_table_html(dag: Dict[str, Any], states: Dict[str, Dict[str, Any]]) -> 
         rows.append(
             f'<tr data-step="{html.escape(name)}"><td>{html.escape(name)}</td>'
             f'<td><span style="color:{STATE_COLOURS.get(state, "#000")};font-weight:bold">{state}</span></td>'
-            f"<td>{_seconds(info.get('record'))}</td><td>{html.escape(step_note(info.get('record')))}</td></tr>"
+            f"<td>{step_time(info, now)}</td><td>{html.escape(step_detail(info))}</td></tr>"
         )
     return (
         '<table class="sagepipe-steps"><thead><tr><th>step</th><th>state</th><th>time</th><th>note</th></tr></thead>'
