@@ -7,11 +7,15 @@ terminal; a small interpreter of the escape sequences it uses turns that into th
 
 import io
 import os
+import pty
 import re
+import select
+import subprocess
+import sys
 import time
 
 import pytest
-from sagepipe import _progress
+from sagepipe import _progress, display
 from sagepipe.workflow.function_step import step
 from sagepipe.workflow.pipeline import Pipeline
 from sagepipe.workflow.selective_execution_config import SelectiveExecutionConfig
@@ -58,10 +62,12 @@ def screen(output: str) -> list:
     writes: cursor up N lines, clear line, clear to the end of the screen)."""
     rows, y, i = [""], 0, 0
     while i < len(output):
-        sequence = re.match(r"\x1b\[(\d*)([A-Za-z])", output[i:])
+        sequence = re.match(r"\x1b\[(\??)(\d*)([A-Za-z])", output[i:])
         if sequence:
-            n, command = int(sequence.group(1) or 1), sequence.group(2)
-            if command == "F":
+            mode, n, command = sequence.group(1), int(sequence.group(2) or 1), sequence.group(3)
+            if mode:
+                pass  # terminal modes (a line editor's), nothing on the screen
+            elif command == "F":
                 y = max(y - n, 0)
             elif command == "K":
                 rows[y] = ""
@@ -72,7 +78,10 @@ def screen(output: str) -> list:
                 raise AssertionError(f"unexpected escape sequence {sequence.group(0)!r}")
             i += len(sequence.group(0))
             continue
-        if output[i] == "\n":
+        if output[i] == "\r":
+            if not output.startswith("\n", i + 1):
+                rows[y] = ""  # back to the start of the line: what follows writes over it
+        elif output[i] == "\n":
             y += 1
             if y == len(rows):
                 rows.append("")
@@ -116,6 +125,11 @@ def test_running_step_shows_elapsed_time_and_last_log_line(session, tmp_path):
             "Train's time going on",
         )  # fmt: skip
         assert len(lines) == 4  # rewritten in place: one header and one line per step, never repeated
+        # the notebook view's table shows the same
+        dag, states, _ = view._read()
+        table = display.steps_table_html(dag, states, now=time.time())
+        train_row = re.search(r'<tr data-step="Train">(.*?)</tr>', table).group(1)
+        assert re.search(r">running<.*<td>\d+\.\d s</td><td>epoch 1 loss 0\.250</td>", train_row), train_row
     finally:
         (tmp_path / "go").write_text("")
     execution.wait(progress=False)
@@ -188,3 +202,159 @@ def test_view_taller_than_the_terminal_keeps_running_steps(session, tmp_path, mo
 )
 def test_last_line_is_what_a_terminal_shows(log, shown):
     assert _progress.last_line(log) == shown
+
+
+def test_failed_step_keeps_to_its_line_on_a_terminal(session, tmp_path):
+    @step(name="Explode")
+    def explode():
+        raise ValueError("no rows to train on")
+
+    execution = Pipeline(name="progress-failure", steps=[explode()], sagemaker_session=session).start()
+    execution.wait(progress=False)
+    tty, plain = FakeTerminal(), io.StringIO()
+    for view in (_progress.ProgressView(execution, "tty", tty), _progress.ProgressView(execution, "plain", plain)):
+        view.close()
+    lines = screen(tty.getvalue())
+    assert len(lines) == 2  # the traceback in the reason does not spill over the lines below
+    assert re.fullmatch(r"  x Explode\s+failed\s+\d+\.\d\d s  ValueError: no rows to train on", lines[1])
+    shown = plain.getvalue()
+    assert "[sagepipe]   Explode: failed - ValueError: no rows to train on\n" in shown
+    assert 'test_progress.py", line' in shown and 'raise ValueError("no rows to train on")' in shown  # in full
+
+
+DEBUGGED_SCRIPT = """
+import sys
+
+from sagepipe.workflow.function_step import step
+from sagepipe.workflow.pipeline import Pipeline
+from sagepipe.workflow.pipeline_context import PipelineSession
+
+
+@step(name="Inspect")
+def inspect_rows(rows):
+    print("hello from the step", flush=True)
+    marker = rows * 2
+    breakpoint()
+    return marker
+
+
+session = PipelineSession(store=sys.argv[1], function_step_mode="in_process")
+execution = Pipeline(name="progress-pdb", steps=[inspect_rows(21)], sagemaker_session=session).start()
+execution.wait()
+print("result", execution.result("Inspect"))
+"""
+
+
+class TerminalSession:
+    """A script run on a pseudo-terminal (stdin, stdout and stderr), and what it showed."""
+
+    def __init__(self, script, *args):
+        self.controller, terminal = pty.openpty()
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONBREAKPOINT", _progress.ENV)}
+        self.proc = subprocess.Popen(
+            [sys.executable, str(script), *map(str, args)],
+            stdin=terminal, stdout=terminal, stderr=terminal, cwd=os.path.dirname(script), env=env,
+        )  # fmt: skip
+        os.close(terminal)
+        self.shown = b""
+
+    def read(self, timeout: float) -> bool:
+        if not select.select([self.controller], [], [], timeout)[0]:
+            return False
+        try:
+            chunk = os.read(self.controller, 65536)
+        except OSError:  # the process ended
+            return False
+        self.shown += chunk
+        return bool(chunk)
+
+    def read_until(self, pattern) -> None:
+        deadline = time.monotonic() + DEADLINE
+        while not (re.search(pattern, self.shown) if isinstance(pattern, re.Pattern) else pattern in self.shown):
+            if time.monotonic() > deadline or (not self.read(0.1) and self.proc.poll() is not None):
+                raise AssertionError(f"never saw {pattern!r}:\n{self.shown.decode(errors='replace')}")
+
+    def close(self) -> list:
+        """Wait for the end; the screen's lines."""
+        try:
+            while self.read(0.1) or self.proc.poll() is None:
+                pass
+            assert self.proc.wait(timeout=DEADLINE) == 0, self.shown.decode(errors="replace")
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            os.close(self.controller)
+        return screen(self.shown.decode(errors="replace"))
+
+
+def test_terminal_view_leaves_an_in_process_pdb_session_alone(tmp_path):
+    """``breakpoint()`` in an in-process step while the terminal view runs: the view does not
+    draw over the pdb prompt while the step is stopped, and draws afresh below afterwards."""
+    script = tmp_path / "debugged.py"
+    script.write_text(DEBUGGED_SCRIPT)
+    session = TerminalSession(script, tmp_path / "store")
+    session.read_until(b"(Pdb) ")
+    at_prompt = len(session.shown)
+    quiet_until = time.monotonic() + 1.5  # the view refreshes every 0.2 s: it would show here
+    while time.monotonic() < quiet_until:
+        session.read(0.1)
+    assert session.shown[at_prompt:] == b"", f"the view wrote over the pdb prompt: {session.shown[at_prompt:]!r}"
+    os.write(session.controller, b"p marker\ncontinue\n")
+    session.read_until(b"result 42")
+    lines = session.close()
+    assert "hello from the step" in lines  # not written over by the view
+    assert lines.index("hello from the step") < lines.index("(Pdb) p marker") < lines.index("42")
+    last_block = lines[lines.index("42") :]
+    assert any(line.endswith(": Succeeded") for line in last_block), "\n".join(lines)  # drawn again below
+    assert any(re.fullmatch(r"  \+ Inspect\s+succeeded\s+\d+\.\d\d s", line) for line in last_block), lines
+
+
+TALKING_SCRIPT = """
+import os
+import sys
+import time
+
+from sagepipe.workflow.function_step import step
+from sagepipe.workflow.pipeline import Pipeline
+from sagepipe.workflow.pipeline_context import PipelineSession
+
+
+def wait_for(path):
+    deadline = time.monotonic() + 120
+    while not os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+@step(name="Talk")
+def talk(workdir):
+    print("first line from the step", flush=True)
+    wait_for(os.path.join(workdir, "go1"))
+    print("second line from the step", flush=True)
+    wait_for(os.path.join(workdir, "go2"))
+    return 1
+
+
+session = PipelineSession(store=sys.argv[1], function_step_mode="in_process")
+execution = Pipeline(name="progress-prints", steps=[talk(sys.argv[2])], sagemaker_session=session).start()
+execution.wait()
+"""
+
+
+def test_terminal_view_does_not_write_over_in_process_prints(tmp_path):
+    """What an in-process step prints reaches the terminal too; the view is drawn afresh below
+    it instead of over it."""
+    script = tmp_path / "talking.py"
+    script.write_text(TALKING_SCRIPT)
+    session = TerminalSession(script, tmp_path / "store", tmp_path)
+    try:
+        session.read_until(re.compile(rb"Talk +running .*first line from the step"))
+        (tmp_path / "go1").write_text("")
+        session.read_until(re.compile(rb"Talk +running .*second line from the step"))
+    finally:
+        (tmp_path / "go1").write_text("")
+        (tmp_path / "go2").write_text("")
+    lines = session.close()
+    text = "\n".join(lines)
+    assert "first line from the step" in lines and "second line from the step" in lines, text
+    assert lines.index("first line from the step") < lines.index("second line from the step"), text
+    assert lines[-2].endswith(": Succeeded") and re.fullmatch(r"  \+ Talk\s+succeeded\s+\d+\.\d\d s", lines[-1]), text

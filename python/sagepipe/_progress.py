@@ -154,7 +154,9 @@ class ProgressView:
             if name == "":
                 self.stream.write(f"[sagepipe] {record['PipelineName']} {record['ExecutionId']}: {current['']}\n")
             elif current[name] != "not-run" or current[""] in display._TERMINAL:
-                label, detail = current[name].replace("-", " "), _first_line(display.step_detail(states[name]))
+                label = current[name].replace("-", " ")
+                # a log is the place for a running step's output; a failure's reason goes in full
+                detail = "" if current[name] == "running" else display.step_detail(states[name])
                 if detail:  # "reused from X"; "failed - ValueError: ..."
                     label += f" {detail}" if detail.startswith("from ") else f" - {detail}"
                 self.stream.write(f"[sagepipe]   {name}: {label}\n")

@@ -199,6 +199,10 @@ class _ThreadRoutedStream(io.TextIOBase):
             log.write(s)
         return len(s)
 
+    def isatty(self):
+        # what the stream leads to: a progress view opened while in-process steps run asks
+        return self.original.isatty()
+
     def flush(self):
         self.original.flush()
         log = getattr(self._logs, "file", None)
