@@ -596,7 +596,7 @@ class _PipelineService:
         handle = store.start(
             json.dumps({k: v for k, v in request.items() if v is not None}),
             **self._worker_spec(),
-            host=_runtime.host_call,
+            host=_runtime.host_for_this_thread(),
             external_types=sorted(_runtime.STEP_HANDLERS),
             interpreter=sys.executable,
             image_runners=json.dumps(local_runners.IMAGE_RUNNERS),
