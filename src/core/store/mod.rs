@@ -6,6 +6,7 @@
 //! are written only by the process that holds its `lock` file (an `flock`, released by the
 //! kernel when that process dies), so a reader that can take the lock knows the owner is gone.
 
+pub mod files;
 mod records;
 mod registry;
 
@@ -528,7 +529,8 @@ impl Store {
         fs::create_dir_all(&trash_dir).map_err(|e| CoreError::store(&trash_dir, e))?;
         let trash = trash_dir.join(util::new_id());
         fs::rename(path, &trash).map_err(|e| CoreError::store(path, e))?;
-        let _ = if trash.is_dir() {
+        // What was moved, not what it may point to: a symlink is removed as a link.
+        let _ = if fs::symlink_metadata(&trash).is_ok_and(|m| m.is_dir()) {
             fs::remove_dir_all(&trash)
         } else {
             fs::remove_file(&trash)
@@ -558,6 +560,10 @@ impl Store {
                 "'{uri}' is not an artifact in this store; only s3:// artifacts under the store can be deleted"
             )));
         }
+        // Never through a symlink inside the artifact area: that would delete what it points to
+        // (a symlink that is the artifact itself is removed as a link).
+        self.check_artifact_path(path.parent().unwrap_or(&path))
+            .map_err(|e| CoreError::Validation(format!("'{uri}' is not deleted: {e}")))?;
         if fs::symlink_metadata(&path).is_err() {
             return Ok(());
         }
@@ -584,8 +590,31 @@ impl Store {
 
     /// Whether `path` is inside the store's artifact area (used to keep writes contained).
     pub fn in_artifacts(&self, path: &Path) -> bool {
-        let base = self.root.join("s3");
-        path.starts_with(&base) && !path.components().any(|c| matches!(c, Component::ParentDir))
+        path.starts_with(self.artifacts_root()) && !path.components().any(|c| matches!(c, Component::ParentDir))
+    }
+
+    /// Where `s3://` artifacts live.
+    pub fn artifacts_root(&self) -> PathBuf {
+        self.root.join("s3")
+    }
+
+    /// Check that `path`, when inside the artifact area, is reached through real directories
+    /// only: no symlink (the last component included) and no file where a directory must be.
+    /// Paths outside the artifact area (`file://`, local paths) are the user's and not checked.
+    pub fn check_artifact_path(&self, path: &Path) -> std::io::Result<()> {
+        files::check_path_below(&self.artifacts_root(), "s3://", path)
+    }
+
+    /// Where a reader finds `uri`, and whether symlinks may be followed there: inside the
+    /// artifact area never (the path is checked to pass none), in the user's own files
+    /// (`file://`, local paths) yes.
+    pub fn read_path(&self, uri: &str) -> Result<(PathBuf, bool), String> {
+        let path = self.uri_to_path(uri).map_err(|e| e.to_string())?;
+        if !self.in_artifacts(&path) {
+            return Ok((path, true));
+        }
+        self.check_artifact_path(&path).map_err(|e| e.to_string())?;
+        Ok((path, false))
     }
 }
 
