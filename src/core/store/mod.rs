@@ -762,6 +762,141 @@ mod tests {
         assert!(FileLock::try_acquire(&p).expect("io").is_some());
     }
 
+    /// A pipeline `p` with one execution record of `status`; returns the execution's directory.
+    fn pipeline_with_execution(store: &Store, id: &str, status: &str) -> PathBuf {
+        store
+            .put_pipeline("p", "{}", "create", &serde_json::json!({}))
+            .or_else(|_| store.load_pipeline("p"))
+            .expect("pipeline");
+        let dir = store.execution_dir("p", id);
+        let rec = ExecutionRecord {
+            pipeline_name: "p".into(),
+            pipeline_execution_arn: util::execution_arn("p", id),
+            execution_id: id.into(),
+            pipeline_execution_status: status.into(),
+            ..Default::default()
+        };
+        write_json(&dir.join("execution.json"), &rec).expect("record");
+        dir
+    }
+
+    #[test]
+    fn deleting_a_pipeline_with_a_running_execution_is_a_conflict() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        let running = pipeline_with_execution(&store, "aaaaaaaaaaaa", "Executing");
+        pipeline_with_execution(&store, "bbbbbbbbbbbb", "Succeeded");
+        let owner = FileLock::acquire(&running.join("lock")).expect("owner lives");
+        let err = store.delete_pipeline("p").expect_err("refused");
+        assert!(matches!(err, CoreError::Conflict(_)), "{err}");
+        assert!(err.to_string().contains("execution/aaaaaaaaaaaa"), "{err}");
+        assert!(store.load_pipeline("p").is_ok(), "nothing was deleted");
+        drop(owner); // the owner died: its execution is settled Failed, and the pipeline can go
+        store.delete_pipeline("p").expect("deleted");
+        assert!(!store.pipeline_dir("p").exists());
+    }
+
+    #[test]
+    fn an_unreadable_record_is_listed_apart_and_removable() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        let broken = pipeline_with_execution(&store, "aaaaaaaaaaaa", "Succeeded");
+        pipeline_with_execution(&store, "bbbbbbbbbbbb", "Succeeded");
+        fs::write(broken.join("execution.json"), b"{\"PipelineName\": \"p").expect("truncate");
+        let (listed, unreadable) = store.list_executions_checked("p").expect("listing still works");
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].execution_id, "bbbbbbbbbbbb");
+        assert_eq!(unreadable.len(), 1);
+        assert_eq!(unreadable[0].path, broken.join("execution.json"));
+        assert!(unreadable[0].warning().contains("execution.json"));
+        assert_eq!(store.unreadable_records().expect("scan").len(), 1);
+        store
+            .delete_execution(&util::execution_arn("p", "aaaaaaaaaaaa"))
+            .expect("an unreadable record can be deleted");
+        assert!(!broken.exists());
+        assert!(store.unreadable_records().expect("scan").is_empty());
+
+        fs::write(store.pipeline_dir("p").join("pipeline.json"), b"{").expect("truncate");
+        let (pipelines, unreadable) = store.list_pipelines_checked().expect("listing still works");
+        assert!(pipelines.is_empty() && unreadable.len() == 1);
+        store
+            .delete_pipeline("p")
+            .expect("an unreadable pipeline can be deleted");
+        assert!(!store.pipeline_dir("p").exists());
+    }
+
+    #[test]
+    fn a_truncated_definition_is_a_corrupt_record() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        store
+            .put_pipeline("p", "{\"Steps\": []}", "create", &serde_json::json!({}))
+            .expect("create");
+        fs::write(store.pipeline_dir("p").join("versions/1.json"), b"{\"Steps\": [").expect("truncate");
+        assert!(matches!(
+            store.definition_text("p", None),
+            Err(CoreError::CorruptRecord { .. })
+        ));
+    }
+
+    #[test]
+    fn parallelism_configuration_is_checked_before_anything_is_stored() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        for bad in [
+            serde_json::json!("x"),
+            serde_json::json!({"MaxParallelExecutionSteps": -5}),
+            serde_json::json!({"MaxParallelExecutionSteps": 0}),
+            serde_json::json!({}),
+        ] {
+            let fields = serde_json::json!({ "ParallelismConfiguration": bad });
+            let err = store.put_pipeline("p", "{}", "upsert", &fields).expect_err("refused");
+            assert!(err.to_string().contains("MaxParallelExecutionSteps"), "{err}");
+        }
+        assert!(matches!(store.load_pipeline("p"), Err(CoreError::NotFound { .. })));
+        let good = serde_json::json!({"ParallelismConfiguration": {"MaxParallelExecutionSteps": 3}});
+        let rec = store.put_pipeline("p", "{}", "upsert", &good).expect("stored");
+        assert_eq!(
+            rec.parallelism_configuration,
+            Some(serde_json::json!({"MaxParallelExecutionSteps": 3}))
+        );
+    }
+
+    #[test]
+    fn the_store_lock_is_shared_by_starts_and_exclusive_for_gc() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        let first = store.lock_shared().expect("shared");
+        let second = store.lock_shared().expect("shared twice");
+        let path = store.store_lock_path();
+        assert!(
+            FileLock::try_acquire(&path).expect("io").is_none(),
+            "exclusive waits for shared holders"
+        );
+        drop((first, second));
+        let exclusive = store.lock_exclusive().expect("exclusive");
+        let file = File::open(&path).expect("open");
+        assert!(matches!(file.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock)));
+        drop(exclusive);
+        assert!(file.try_lock_shared().is_ok());
+    }
+
+    #[test]
+    fn sweeping_the_trash_removes_what_a_killed_removal_left() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        let outside = dir.path().join("outside");
+        fs::create_dir_all(&outside).expect("dir");
+        fs::write(outside.join("keep.txt"), b"mine").expect("file");
+        let left = dir.path().join("trash/abc/deep");
+        fs::create_dir_all(&left).expect("dir");
+        fs::write(left.join("x"), b"x").expect("file");
+        std::os::unix::fs::symlink(&outside, dir.path().join("trash/link")).expect("symlink");
+        store.sweep_trash();
+        assert_eq!(fs::read_dir(dir.path().join("trash")).expect("trash").count(), 0);
+        assert_eq!(fs::read(outside.join("keep.txt")).expect("untouched"), b"mine");
+    }
+
     #[test]
     fn pipelines_version_on_change_only() {
         let dir = tempfile::tempdir().expect("tmp");
