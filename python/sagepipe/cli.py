@@ -619,16 +619,22 @@ def cmd_gc(args) -> int:
 
     store = _session(args).store
     gc_plan = _gc.plan(store, keep=args.keep, older_than=_cutoff(args.older_than), pipelines=args.pipeline or None)
+    if not args.dry_run:
+        gc_plan = _gc.apply(store, gc_plan)  # what was deleted: planned again under the store's lock
     if args.json:
         _emit_json(dict(gc_plan.as_dict(), dry_run=args.dry_run))
-    else:
-        verb = "would delete" if args.dry_run else "deleting"
-        print(f"keeping {len(gc_plan.keep)} execution(s); {verb} {len(gc_plan.delete)} execution(s) and "
-              f"{len(gc_plan.artifacts)} artifact(s)")  # fmt: skip
-        for arn in gc_plan.delete:
-            print(f"  {verb} {arn}")
-    if not args.dry_run:
-        _gc.apply(store, gc_plan)
+        return EXIT_OK
+    verb = "would delete" if args.dry_run else "deleted"
+    print(f"kept {len(gc_plan.keep)} execution(s); {verb} {len(gc_plan.delete)} execution(s) and "
+          f"{len(gc_plan.artifacts)} artifact(s)")  # fmt: skip
+    for arn in gc_plan.delete:
+        print(f"  {verb} {arn}")
+    for uri in gc_plan.artifacts:
+        print(f"  {verb} {uri}")
+    for uri, why in gc_plan.kept_artifacts.items():
+        print(f"  kept {uri}: {why}")
+    for record in gc_plan.unreadable:
+        print(f"  left unreadable record {record['Path']} ({record['Reason']}) in place", file=sys.stderr)
     return EXIT_OK
 
 
@@ -725,7 +731,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(
         "gc",
         cmd_gc,
-        "delete old executions and their artifacts (never what a kept execution reuses)",
+        "delete old executions and their artifacts (never what a kept execution or the model registry refers to)",
     )
     p.add_argument("--keep", type=int, default=10, metavar="N", help="keep the N newest per pipeline (default 10)")
     p.add_argument("--older-than", metavar="DATE|AGE", help="only delete executions older than this (7d, 2024-05-01)")

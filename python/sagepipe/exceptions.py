@@ -20,10 +20,12 @@ __all__ = [
     "ReferenceExecutionError",
     "ResourceNotFoundError",
     "ValidationError",
+    "ConflictError",
     "UnsupportedStepError",
     "StoreError",
     "StepFailedError",
     "PipelineSessionRequiredError",
+    "StoreWarning",
 ]
 
 
@@ -71,6 +73,11 @@ class ValidationError(SagePipeError, ValueError):
     """A request is well-formed but not acceptable."""
 
 
+class ConflictError(SagePipeError):
+    """A request conflicts with the current state, e.g. deleting a pipeline while one of its
+    executions runs (the service's ``ConflictException``)."""
+
+
 class UnsupportedStepError(SagePipeError, NotImplementedError):
     """A step cannot run locally; raised before anything runs."""
 
@@ -89,3 +96,7 @@ class PipelineSessionRequiredError(SagePipeError, RuntimeError):
     sagepipe runs jobs only as pipeline steps: build the job object with a
     ``PipelineSession`` and pass the returned step arguments to a step.
     """
+
+
+class StoreWarning(UserWarning):
+    """A record in the store cannot be read: listings skip it (naming it), the rest still works."""

@@ -15,6 +15,8 @@ pub mod _core {
     use super::execution::PyExecution;
     #[pymodule_export]
     use super::store::PyStore;
+    #[pymodule_export]
+    use super::store::PyStoreLock;
 
     /// Parse and validate definition JSON; returns a JSON summary of the step graph
     /// (`steps`, `edges`, `order`). Raises `DefinitionError` listing every problem.

@@ -180,9 +180,8 @@ def _ensure_exit_handling() -> None:
 def _parallelism_request(config: Any) -> Optional[Dict[str, Any]]:
     if config is None:
         return None
-    if isinstance(config, dict):
-        return config
-    return config.to_request()
+    to_request = getattr(config, "to_request", None)  # a ParallelismConfiguration object
+    return to_request() if callable(to_request) else config  # anything else is checked by the store
 
 
 def _experiment_config(definition: Dict[str, Any], rec: Dict[str, Any]) -> Optional[Dict[str, Any]]:
@@ -572,7 +571,11 @@ class _PipelineService:
         store = self._store
         if self.steps:
             self._prewarm_workers()
-            self._put("upsert")
+            stored = self._put("upsert")
+            if pipeline_version_id is None:
+                # The version holding this definition: "the latest" may already be another
+                # process's definition of the same pipeline.
+                pipeline_version_id = stored["LatestVersion"]
         else:
             store.load_pipeline(self.name)  # raises ResourceNotFoundError when unknown
         selective = None
@@ -620,9 +623,10 @@ class _PipelineService:
         """
         store = self._store
         definition = None
+        version = None
         if self.steps:
             definition = self.definition()  # built once: large pipelines take a while
-            self._put("upsert", definition=definition)
+            version = self._put("upsert", definition=definition)["LatestVersion"]  # this one, as start() runs it
         request = None
         cfg = selective_execution_config
         if cfg is not None:
@@ -637,6 +641,7 @@ class _PipelineService:
                 self.name,
                 None if request is None else json.dumps(request),
                 json.dumps(_plain_parameters(parameters or {})),
+                version,
             )
         )
         if definition is None:

@@ -272,6 +272,9 @@ fn parse_answer(text: &str) -> Result<Value, StepFailure> {
 /// Validate a start request and start the execution on engine threads. Everything that can be
 /// checked before a step runs is checked here, and reported all at once.
 pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<ExecutionHandle> {
+    // Until the execution is recorded (with its reference), no gc or pipeline deletion runs:
+    // the reference and the pipeline read here stay there.
+    let store_lock = store.lock_shared()?;
     let pipeline = store.load_pipeline(&req.pipeline)?;
     let version = req.pipeline_version_id.unwrap_or(pipeline.latest_version);
     let definition_text = store.definition_text(&req.pipeline, Some(version))?;
@@ -351,6 +354,7 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
     };
     store::write_json(&dir.join("execution.json"), &record)?;
     store.touch_pipeline_run(&req.pipeline, t)?;
+    drop(store_lock);
 
     let function_steps = kinds.iter().filter(|k| **k == StepKind::Function).count();
     let pool = config

@@ -124,6 +124,13 @@ impl FileLock {
         Ok(FileLock { _file: file })
     }
 
+    /// Block until a shared hold is ours: shared holders exclude only an exclusive one.
+    pub fn acquire_shared(path: &Path) -> CoreResult<FileLock> {
+        let file = open_lock_file(path)?;
+        file.lock_shared().map_err(|e| CoreError::store(path, e))?;
+        Ok(FileLock { _file: file })
+    }
+
     /// Take the lock if nobody holds it.
     pub fn try_acquire(path: &Path) -> CoreResult<Option<FileLock>> {
         let file = open_lock_file(path)?;
@@ -133,6 +140,49 @@ impl FileLock {
             Err(std::fs::TryLockError::Error(e)) => Err(CoreError::store(path, e)),
         }
     }
+}
+
+/// A record the store holds but cannot read (truncated, not JSON, wrong shape).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UnreadableRecord {
+    pub path: PathBuf,
+    pub reason: String,
+    /// Its bytes as text (lossy), so a caller can still see what it names.
+    pub text: String,
+}
+
+impl UnreadableRecord {
+    fn from_error(error: CoreError) -> CoreResult<UnreadableRecord> {
+        match error {
+            CoreError::CorruptRecord { path, msg } => Ok(UnreadableRecord {
+                text: String::from_utf8_lossy(&fs::read(&path).unwrap_or_default()).into_owned(),
+                path,
+                reason: msg,
+            }),
+            other => Err(other),
+        }
+    }
+
+    /// The one-line warning a listing gives when it skips this record.
+    pub fn warning(&self) -> String {
+        format!(
+            "skipped the unreadable store record {} ({}); the other records are listed. Delete its pipeline or \
+             the record to remove it.",
+            self.path.display(),
+            self.reason
+        )
+    }
+}
+
+/// Fail with `CorruptRecord` unless `text` (read from `path`) is JSON.
+fn check_json(path: &Path, text: &str) -> CoreResult<()> {
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .map(|_| ())
+        .map_err(|e| CoreError::CorruptRecord {
+            path: path.into(),
+            msg: e.to_string(),
+        })
 }
 
 fn open_lock_file(path: &Path) -> CoreResult<File> {
@@ -223,13 +273,45 @@ impl Store {
     }
 
     pub fn list_pipelines(&self) -> CoreResult<Vec<PipelineRecord>> {
-        self.pipeline_names().iter().map(|n| self.load_pipeline(n)).collect()
+        Ok(self.list_pipelines_checked()?.0)
+    }
+
+    /// Every readable pipeline record, and those that cannot be read (one bad record does not
+    /// hide the others).
+    pub fn list_pipelines_checked(&self) -> CoreResult<(Vec<PipelineRecord>, Vec<UnreadableRecord>)> {
+        let (mut out, mut unreadable) = (Vec::new(), Vec::new());
+        for name in self.pipeline_names() {
+            match self.load_pipeline(&name) {
+                Ok(r) => out.push(r),
+                Err(CoreError::NotFound { .. }) => {} // deleted meanwhile
+                Err(e) => unreadable.push(UnreadableRecord::from_error(e)?),
+            }
+        }
+        Ok((out, unreadable))
+    }
+
+    /// The store-wide lock: held exclusively by a collection (gc) and by a pipeline's deletion,
+    /// shared by a start while it creates its execution and by a cache hit while it records its
+    /// reuse, so nothing starts from what is being deleted.
+    fn store_lock_path(&self) -> PathBuf {
+        self.root.join("store.lock")
+    }
+
+    pub fn lock_shared(&self) -> CoreResult<FileLock> {
+        FileLock::acquire_shared(&self.store_lock_path())
+    }
+
+    pub fn lock_exclusive(&self) -> CoreResult<FileLock> {
+        FileLock::acquire(&self.store_lock_path())
     }
 
     /// Create or update a pipeline. `mode` is "create" (fails if it exists), "update" (fails if
     /// it does not) or "upsert". A new definition version is stored only when the text changed.
     pub fn put_pipeline(&self, name: &str, definition: &str, mode: &str, fields: &Value) -> CoreResult<PipelineRecord> {
         Self::check_pipeline_name(name)?;
+        if let Some(config) = fields.get("ParallelismConfiguration").filter(|v| !v.is_null()) {
+            validate::max_parallel_execution_steps(config)?;
+        }
         let dir = self.pipeline_dir(name);
         let _lock = FileLock::acquire(&dir.join(".lock"))?;
         let existing: Option<PipelineRecord> = read_json(&dir.join("pipeline.json"))?;
@@ -266,7 +348,7 @@ impl Store {
         let rec = self.load_pipeline(name)?;
         let v = version.unwrap_or(rec.latest_version);
         let path = self.pipeline_dir(name).join("versions").join(format!("{v}.json"));
-        fs::read_to_string(&path).map_err(|e| {
+        let text = fs::read_to_string(&path).map_err(|e| {
             if e.kind() == ErrorKind::NotFound {
                 CoreError::NotFound {
                     kind: "pipeline version",
@@ -276,7 +358,9 @@ impl Store {
             } else {
                 CoreError::store(&path, e)
             }
-        })
+        })?;
+        check_json(&path, &text)?;
+        Ok(text)
     }
 
     pub fn touch_pipeline_run(&self, name: &str, t: f64) -> CoreResult<()> {
@@ -289,11 +373,50 @@ impl Store {
         Ok(())
     }
 
-    /// Delete a pipeline and everything it recorded.
+    /// Delete a pipeline and everything it recorded. Refused while one of its executions runs
+    /// (as the service refuses it), since its owner would go on writing the execution's records.
+    /// An unreadable pipeline record does not prevent it: deleting is how it is repaired.
     pub fn delete_pipeline(&self, name: &str) -> CoreResult<PipelineRecord> {
-        let rec = self.load_pipeline(name)?;
+        Self::check_pipeline_name(name)?;
+        let _store = self.lock_exclusive()?; // no start is creating an execution meanwhile
+        let rec = match self.load_pipeline(name) {
+            Ok(rec) => rec,
+            Err(CoreError::CorruptRecord { .. }) => PipelineRecord::new(name, 0.0),
+            Err(e) => return Err(e),
+        };
+        let mut running = Vec::new();
+        for id in self.execution_ids(name) {
+            if self.execution_running(name, &id)? {
+                running.push(util::execution_arn(name, &id));
+            }
+        }
+        if !running.is_empty() {
+            running.sort();
+            return Err(CoreError::Conflict(format!(
+                "pipeline '{name}' cannot be deleted while {} of its executions {} running ({}); stop {} \
+                 (StopPipelineExecution) and delete the pipeline once {} ended",
+                running.len(),
+                if running.len() == 1 { "is" } else { "are" },
+                running.join(", "),
+                if running.len() == 1 { "it" } else { "them" },
+                if running.len() == 1 { "it has" } else { "they have" },
+            )));
+        }
         self.remove_via_trash(&self.pipeline_dir(name))?;
         Ok(rec)
+    }
+
+    /// Whether an execution still runs: its record says so and its owner lives (a dead owner's
+    /// run is settled Failed by loading it), or its record cannot be read while its lock is held.
+    fn execution_running(&self, pipeline: &str, id: &str) -> CoreResult<bool> {
+        match self.load_execution_by_id(pipeline, id) {
+            Ok(rec) => Ok(!TERMINAL_STATUSES.contains(&rec.pipeline_execution_status.as_str())),
+            Err(CoreError::NotFound { .. }) => Ok(false),
+            Err(CoreError::CorruptRecord { .. }) => {
+                Ok(FileLock::try_acquire(&self.execution_dir(pipeline, id).join("lock"))?.is_none())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     // ---- executions ----
@@ -427,13 +550,19 @@ impl Store {
     }
 
     pub fn list_executions(&self, pipeline: &str) -> CoreResult<Vec<ExecutionRecord>> {
+        Ok(self.list_executions_checked(pipeline)?.0)
+    }
+
+    /// A pipeline's readable executions, newest first, and the execution records that cannot
+    /// be read (one bad record does not hide the others).
+    pub fn list_executions_checked(&self, pipeline: &str) -> CoreResult<(Vec<ExecutionRecord>, Vec<UnreadableRecord>)> {
         self.load_pipeline(pipeline)?;
-        let mut out = Vec::new();
+        let (mut out, mut unreadable) = (Vec::new(), Vec::new());
         for id in self.execution_ids(pipeline) {
             match self.load_execution_by_id(pipeline, &id) {
                 Ok(r) => out.push(r),
                 Err(CoreError::NotFound { .. }) => {} // deleted meanwhile
-                Err(e) => return Err(e),
+                Err(e) => unreadable.push(UnreadableRecord::from_error(e)?),
             }
         }
         out.sort_by(|a, b| {
@@ -441,7 +570,35 @@ impl Store {
                 .total_cmp(&a.creation_time)
                 .then_with(|| b.execution_id.cmp(&a.execution_id))
         });
-        Ok(out)
+        Ok((out, unreadable))
+    }
+
+    /// Every record of the store that cannot be read: pipeline, execution and step records
+    /// (for gc, which must leave them and what they name in place, and say so).
+    pub fn unreadable_records(&self) -> CoreResult<Vec<UnreadableRecord>> {
+        let mut found = Vec::new();
+        let mut note = |result: CoreResult<()>| -> CoreResult<()> {
+            if let Err(e) = result {
+                found.push(UnreadableRecord::from_error(e)?);
+            }
+            Ok(())
+        };
+        for name in self.pipeline_names() {
+            let dir = self.pipeline_dir(&name);
+            note(read_json::<PipelineRecord>(&dir.join("pipeline.json")).map(|_| ()))?;
+            for id in self.execution_ids(&name) {
+                let exec_dir = self.execution_dir(&name, &id);
+                note(read_json::<ExecutionRecord>(&exec_dir.join("execution.json")).map(|_| ()))?;
+                for entry in fs::read_dir(exec_dir.join("steps")).into_iter().flatten().flatten() {
+                    let file = entry.file_name().to_string_lossy().into_owned();
+                    if !file.starts_with('.') && file.ends_with(".json") {
+                        note(read_json::<StepRecord>(&entry.path()).map(|_| ()))?;
+                    }
+                }
+            }
+        }
+        found.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(found)
     }
 
     fn load_steps_in(&self, dir: &Path) -> CoreResult<Vec<StepRecord>> {
@@ -481,7 +638,9 @@ impl Store {
     pub fn execution_definition(&self, arn: &str) -> CoreResult<String> {
         let (name, id) = self.resolve_arn(arn)?;
         let path = self.execution_dir(&name, &id).join("definition.json");
-        fs::read_to_string(&path).map_err(|e| CoreError::store(path, e))
+        let text = fs::read_to_string(&path).map_err(|e| CoreError::store(&path, e))?;
+        check_json(&path, &text)?;
+        Ok(text)
     }
 
     pub fn log_path(&self, pipeline: &str, id: &str, step: &str) -> PathBuf {
@@ -538,18 +697,40 @@ impl Store {
         Ok(())
     }
 
-    /// Delete an execution's records and logs. Refused while it runs.
+    /// Delete an execution's records and logs. Refused while it runs. An unreadable record is
+    /// deleted too once no process owns the execution: deleting is how it is repaired.
     pub fn delete_execution(&self, arn: &str) -> CoreResult<()> {
         // Loading settles a dead owner (Failed); a live owner writes the terminal record last,
         // so a terminal record means nothing more will be written, even if its lock is still
         // held for a moment.
-        let rec = self.load_execution(arn)?;
-        if !TERMINAL_STATUSES.contains(&rec.pipeline_execution_status.as_str()) {
+        let (name, id) = self.resolve_arn(arn)?;
+        if self.execution_running(&name, &id)? {
             return Err(CoreError::Validation(format!(
                 "execution {arn} is still running; stop it before deleting it"
             )));
         }
-        self.remove_via_trash(&self.execution_dir(&rec.pipeline_name, &rec.execution_id))
+        let dir = self.execution_dir(&name, &id);
+        if !dir.join("execution.json").is_file() {
+            return Err(CoreError::NotFound {
+                kind: "pipeline execution",
+                name: arn.to_string(),
+                suggestion: None,
+            });
+        }
+        self.remove_via_trash(&dir)
+    }
+
+    /// Empty the trash: what removals interrupted by a kill left there (a removal's own entry
+    /// may vanish meanwhile; errors are ignored, the next sweep tries again).
+    pub fn sweep_trash(&self) {
+        for entry in fs::read_dir(self.root.join("trash")).into_iter().flatten().flatten() {
+            let path = entry.path();
+            // Not following a symlink: only the link itself is removed.
+            let _ = match fs::symlink_metadata(&path) {
+                Ok(meta) if meta.is_dir() => fs::remove_dir_all(&path),
+                _ => fs::remove_file(&path),
+            };
+        }
     }
 
     /// Delete an artifact (a file or directory under the store's `s3/` area). Absent: no-op.
@@ -654,6 +835,141 @@ mod tests {
         assert!(FileLock::try_acquire(&p).expect("io").is_none());
         drop(held);
         assert!(FileLock::try_acquire(&p).expect("io").is_some());
+    }
+
+    /// A pipeline `p` with one execution record of `status`; returns the execution's directory.
+    fn pipeline_with_execution(store: &Store, id: &str, status: &str) -> PathBuf {
+        store
+            .put_pipeline("p", "{}", "create", &serde_json::json!({}))
+            .or_else(|_| store.load_pipeline("p"))
+            .expect("pipeline");
+        let dir = store.execution_dir("p", id);
+        let rec = ExecutionRecord {
+            pipeline_name: "p".into(),
+            pipeline_execution_arn: util::execution_arn("p", id),
+            execution_id: id.into(),
+            pipeline_execution_status: status.into(),
+            ..Default::default()
+        };
+        write_json(&dir.join("execution.json"), &rec).expect("record");
+        dir
+    }
+
+    #[test]
+    fn deleting_a_pipeline_with_a_running_execution_is_a_conflict() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        let running = pipeline_with_execution(&store, "aaaaaaaaaaaa", "Executing");
+        pipeline_with_execution(&store, "bbbbbbbbbbbb", "Succeeded");
+        let owner = FileLock::acquire(&running.join("lock")).expect("owner lives");
+        let err = store.delete_pipeline("p").expect_err("refused");
+        assert!(matches!(err, CoreError::Conflict(_)), "{err}");
+        assert!(err.to_string().contains("execution/aaaaaaaaaaaa"), "{err}");
+        assert!(store.load_pipeline("p").is_ok(), "nothing was deleted");
+        drop(owner); // the owner died: its execution is settled Failed, and the pipeline can go
+        store.delete_pipeline("p").expect("deleted");
+        assert!(!store.pipeline_dir("p").exists());
+    }
+
+    #[test]
+    fn an_unreadable_record_is_listed_apart_and_removable() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        let broken = pipeline_with_execution(&store, "aaaaaaaaaaaa", "Succeeded");
+        pipeline_with_execution(&store, "bbbbbbbbbbbb", "Succeeded");
+        fs::write(broken.join("execution.json"), b"{\"PipelineName\": \"p").expect("truncate");
+        let (listed, unreadable) = store.list_executions_checked("p").expect("listing still works");
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].execution_id, "bbbbbbbbbbbb");
+        assert_eq!(unreadable.len(), 1);
+        assert_eq!(unreadable[0].path, broken.join("execution.json"));
+        assert!(unreadable[0].warning().contains("execution.json"));
+        assert_eq!(store.unreadable_records().expect("scan").len(), 1);
+        store
+            .delete_execution(&util::execution_arn("p", "aaaaaaaaaaaa"))
+            .expect("an unreadable record can be deleted");
+        assert!(!broken.exists());
+        assert!(store.unreadable_records().expect("scan").is_empty());
+
+        fs::write(store.pipeline_dir("p").join("pipeline.json"), b"{").expect("truncate");
+        let (pipelines, unreadable) = store.list_pipelines_checked().expect("listing still works");
+        assert!(pipelines.is_empty() && unreadable.len() == 1);
+        store
+            .delete_pipeline("p")
+            .expect("an unreadable pipeline can be deleted");
+        assert!(!store.pipeline_dir("p").exists());
+    }
+
+    #[test]
+    fn a_truncated_definition_is_a_corrupt_record() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        store
+            .put_pipeline("p", "{\"Steps\": []}", "create", &serde_json::json!({}))
+            .expect("create");
+        fs::write(store.pipeline_dir("p").join("versions/1.json"), b"{\"Steps\": [").expect("truncate");
+        assert!(matches!(
+            store.definition_text("p", None),
+            Err(CoreError::CorruptRecord { .. })
+        ));
+    }
+
+    #[test]
+    fn parallelism_configuration_is_checked_before_anything_is_stored() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        for bad in [
+            serde_json::json!("x"),
+            serde_json::json!({"MaxParallelExecutionSteps": -5}),
+            serde_json::json!({"MaxParallelExecutionSteps": 0}),
+            serde_json::json!({}),
+        ] {
+            let fields = serde_json::json!({ "ParallelismConfiguration": bad });
+            let err = store.put_pipeline("p", "{}", "upsert", &fields).expect_err("refused");
+            assert!(err.to_string().contains("MaxParallelExecutionSteps"), "{err}");
+        }
+        assert!(matches!(store.load_pipeline("p"), Err(CoreError::NotFound { .. })));
+        let good = serde_json::json!({"ParallelismConfiguration": {"MaxParallelExecutionSteps": 3}});
+        let rec = store.put_pipeline("p", "{}", "upsert", &good).expect("stored");
+        assert_eq!(
+            rec.parallelism_configuration,
+            Some(serde_json::json!({"MaxParallelExecutionSteps": 3}))
+        );
+    }
+
+    #[test]
+    fn the_store_lock_is_shared_by_starts_and_exclusive_for_gc() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        let first = store.lock_shared().expect("shared");
+        let second = store.lock_shared().expect("shared twice");
+        let path = store.store_lock_path();
+        assert!(
+            FileLock::try_acquire(&path).expect("io").is_none(),
+            "exclusive waits for shared holders"
+        );
+        drop((first, second));
+        let exclusive = store.lock_exclusive().expect("exclusive");
+        let file = File::open(&path).expect("open");
+        assert!(matches!(file.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock)));
+        drop(exclusive);
+        assert!(file.try_lock_shared().is_ok());
+    }
+
+    #[test]
+    fn sweeping_the_trash_removes_what_a_killed_removal_left() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        let outside = dir.path().join("outside");
+        fs::create_dir_all(&outside).expect("dir");
+        fs::write(outside.join("keep.txt"), b"mine").expect("file");
+        let left = dir.path().join("trash/abc/deep");
+        fs::create_dir_all(&left).expect("dir");
+        fs::write(left.join("x"), b"x").expect("file");
+        std::os::unix::fs::symlink(&outside, dir.path().join("trash/link")).expect("symlink");
+        store.sweep_trash();
+        assert_eq!(fs::read_dir(dir.path().join("trash")).expect("trash").count(), 0);
+        assert_eq!(fs::read(outside.join("keep.txt")).expect("untouched"), b"mine");
     }
 
     #[test]
