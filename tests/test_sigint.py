@@ -211,3 +211,16 @@ def test_ctrl_c_in_a_repl_stops_waiting_only(env, tmp_path):
     assert took < EXIT_WITHIN, took
     the_one_line(err)
     assert_stopped(env, workdir)
+
+
+def test_ctrl_c_before_anything_runs_is_one_line(env, tmp_path):
+    """Interrupted while the target still imports: nothing to stop, one line, exit 130."""
+    marker = tmp_path / "importing"
+    (tmp_path / "slow_import.py").write_text(
+        f"import time\nopen({str(marker)!r}, 'w').close()\ntime.sleep(120)\npipeline = None\n"
+    )
+    proc = start([sys.executable, "-m", "sagepipe.cli", "run", "slow_import:pipeline"], env, str(tmp_path))
+    wait_for_files(proc, str(tmp_path), ["importing"])
+    out, err, took = ctrl_c(proc)
+    assert proc.returncode == 130 and took < EXIT_WITHIN, (proc.returncode, took, err)
+    assert err.strip() == "sagepipe: interrupted (no execution was running)", err
