@@ -21,9 +21,6 @@ def live_executions() -> List[str]:
 def suggest(name: str, candidates: List[str]) -> Optional[str]:
     """The candidate closest to ``name`` ("did you mean"), if one is reasonably close."""
 
-def stop_all_and_wait(timeout: float) -> None:
-    """Stop every execution this process runs and wait up to ``timeout`` seconds for each."""
-
 class Execution:
     """A handle to an execution running in this process."""
 

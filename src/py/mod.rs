@@ -55,12 +55,6 @@ pub mod _core {
         crate::core::engine::live_handle(arn).map(PyExecution::from)
     }
 
-    /// Stop every execution this process still runs and wait for them (used at interpreter exit).
-    #[pyfunction]
-    fn stop_all_and_wait(py: Python<'_>, timeout: f64) {
-        py.detach(|| crate::core::engine::stop_all_and_wait(std::time::Duration::from_secs_f64(timeout.max(0.0))));
-    }
-
     /// The candidate closest to `name` ("did you mean"), if one is reasonably close.
     #[pyfunction]
     fn suggest(name: &str, candidates: Vec<String>) -> Option<String> {

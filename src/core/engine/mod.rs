@@ -406,16 +406,6 @@ pub fn resume_selection(store: &Store, arn: &str) -> CoreResult<Vec<String>> {
     Ok(selection::resume_selection(&compiled, &reference))
 }
 
-/// Mark every execution this process still runs as stopped and wait for them (interpreter exit).
-pub fn stop_all_and_wait(timeout: Duration) {
-    for h in live_handles() {
-        h.stop();
-    }
-    for h in live_handles() {
-        h.wait(Some(timeout));
-    }
-}
-
 pub(crate) fn finish(shared: &Shared, arn: &str) {
     if let Ok(mut l) = live().lock() {
         l.remove(arn);
