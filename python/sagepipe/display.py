@@ -137,7 +137,7 @@ def execution_states(
     selected = {s["StepName"] for s in selective.get("SelectedSteps") or []} if selective else None
     # A Selective Execution reuses the steps upstream of the selected ones (their records come
     # when the run gets to them) and leaves the others out.
-    reused = _upstream(dag, selected) - selected if selected is not None else set()
+    reused = _upstream(dag, selected) - selected if selected is not None and status not in _TERMINAL else set()
     source = (selective.get("SourcePipelineExecutionArn") or "").rsplit("/", 1)[-1]
     states = {}
     for s in dag["steps"]:
