@@ -15,6 +15,7 @@ pipeline with no execution).
 import html
 import json
 import math
+import time
 from collections import defaultdict
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -522,7 +523,7 @@ def execution_html(execution) -> str:
     """HTML of an execution: the DAG coloured by step state, and a table of the steps."""
     dag, states, record = execution_states(execution)
     title = f"Execution {record['ExecutionId']} of {record['PipelineName']}: {record['PipelineExecutionStatus']}"
-    return _figure(title, dag, states, steps_table_html(dag, states))
+    return _figure(title, dag, states, steps_table_html(dag, states, now=time.time()))
 
 
 def plan_html(plan) -> str:
