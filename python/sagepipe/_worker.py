@@ -123,8 +123,13 @@ def main() -> None:
         else:
             answer = run_task(line, capture=_fd_capture)
             state.restore()
-        proto_out.write(answer + "\n")
-        proto_out.flush()
+        try:
+            proto_out.write(answer + "\n")
+            proto_out.flush()
+        except BrokenPipeError:
+            # The engine that asked is gone (its process ended while the task ran): nobody to
+            # answer, and nothing to say on a stderr the user still sees.
+            os._exit(0)
 
 
 if __name__ == "__main__":
