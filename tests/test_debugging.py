@@ -6,6 +6,7 @@ failing step's ``FailureReason`` and log name the user's file and line in both m
 """
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -157,3 +158,30 @@ def _run_under_stdin(cwd, cmd, commands: str, env=None) -> str:
         cmd, cwd=cwd, input=commands, capture_output=True, text=True, timeout=120, env=env or dict(os.environ)
     )
     return proc.stdout + proc.stderr
+
+
+def test_payload_names_its_file_but_signature_does_not_depend_on_where_the_project_lives(tmp_path, monkeypatch):
+    """Two checkouts of one project: each payload's function runs under its own file name, and
+    the code signature that caching and reuse compare is the same for both."""
+    import cloudpickle
+    from sagepipe._code_hash import SIDECAR_SUFFIX
+    from sagepipe.workflow._function_payload import PAYLOAD_FILE, write_payload
+
+    signatures, file_names = [], []
+    for checkout in ("first", "second"):
+        project = tmp_path / checkout
+        project.mkdir()
+        (project / "user_steps.py").write_text(STEPS_SOURCE)
+        monkeypatch.chdir(project)
+        spec = importlib.util.spec_from_file_location(f"user_steps_{checkout}", project / "user_steps.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        func = module.double.__wrapped__
+        digest, _ = write_payload(str(tmp_path / "payloads" / checkout), func, (3,), {})
+        payload = tmp_path / "payloads" / checkout / digest / PAYLOAD_FILE
+        signatures.append(json.loads((payload.parent / (PAYLOAD_FILE + SIDECAR_SUFFIX)).read_text()))
+        loaded = cloudpickle.loads(payload.read_bytes())["func"]
+        file_names.append(loaded.__code__.co_filename)
+        assert loaded(5) == 10
+    assert file_names == [str(tmp_path / "first" / "user_steps.py"), str(tmp_path / "second" / "user_steps.py")]
+    assert signatures[0]["normalized_sha256"] == signatures[1]["normalized_sha256"]

@@ -70,6 +70,7 @@ class ProgressView:
         self._handle = None
         self._log_paths: Dict[str, str] = {}
         self._log_sizes: Dict[str, int] = {}
+        self._log_grew = False  # since the last refresh, a running step's log did
 
     def _read(self):
         dag, states, record = display.execution_states(self.execution, self._dag)

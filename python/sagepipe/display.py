@@ -15,6 +15,7 @@ pipeline with no execution).
 import html
 import json
 import math
+import time
 from collections import defaultdict
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -137,7 +138,7 @@ def execution_states(
     selected = {s["StepName"] for s in selective.get("SelectedSteps") or []} if selective else None
     # A Selective Execution reuses the steps upstream of the selected ones (their records come
     # when the run gets to them) and leaves the others out.
-    reused = _upstream(dag, selected) - selected if selected is not None else set()
+    reused = _upstream(dag, selected) - selected if selected is not None and status not in _TERMINAL else set()
     source = (selective.get("SourcePipelineExecutionArn") or "").rsplit("/", 1)[-1]
     states = {}
     for s in dag["steps"]:
@@ -522,7 +523,7 @@ def execution_html(execution) -> str:
     """HTML of an execution: the DAG coloured by step state, and a table of the steps."""
     dag, states, record = execution_states(execution)
     title = f"Execution {record['ExecutionId']} of {record['PipelineName']}: {record['PipelineExecutionStatus']}"
-    return _figure(title, dag, states, steps_table_html(dag, states))
+    return _figure(title, dag, states, steps_table_html(dag, states, now=time.time()))
 
 
 def plan_html(plan) -> str:

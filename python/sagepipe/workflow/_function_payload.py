@@ -171,7 +171,9 @@ def dumps(obj: Any) -> bytes:
 def _payload_pickler():
     import cloudpickle
 
-    reduce_code = cloudpickle.Pickler.dispatch_table[types.CodeType]
+    reduce_code = cloudpickle.Pickler.dispatch_table.get(types.CodeType)
+    if reduce_code is None:  # a cloudpickle that reduces code objects some other way: as it does
+        return cloudpickle.Pickler
 
     def reduce_code_keeping_file(code: types.CodeType):
         return _with_file_name, (_Reduced(reduce_code(code)), _absolute_file_name(code.co_filename, os.getcwd()))
