@@ -452,3 +452,15 @@ def test_a_file_output_on_another_filesystem_is_copied(session, tmp_path):
         assert sorted(p.name for p in other.iterdir()) == ["a.txt", "mine.txt", "sub"]
     finally:
         shutil.rmtree(other)
+
+
+def test_a_file_output_named_as_a_link_to_the_users_directory_writes_into_it(session, tmp_path):
+    """Before: the link the user named as a file:// output was deleted and replaced by a new
+    directory (the output only ever added files to the place it names)."""
+    target = _host_dir(tmp_path)
+    link = tmp_path / "results-link"
+    link.symlink_to(target)
+    execution, records = _run(session, "LinkedDest", [_writer(tmp_path, "Write", f"file://{link}", {"r.txt": "r"})])
+    assert execution.describe()["PipelineExecutionStatus"] == "Succeeded", records["Write"].get("FailureReason")
+    assert link.is_symlink() and (target / "r.txt").read_text() == "r"
+    assert (target / "thesis.txt").read_text() == "four years of work"

@@ -324,11 +324,18 @@ impl<'a> Job<'a> {
                     format!("{label} is a file; an output's LocalPath must be a directory"),
                 ));
             }
-            self.ctx.store.check_artifact_path(&dest)?;
-            files::merge_move(host_dir, &label, &dest, uri)
+            let dest = if self.ctx.store.in_artifacts(&dest) {
+                self.ctx.store.check_artifact_path(&dest)?;
+                dest
+            } else if fs::symlink_metadata(&dest).is_ok_and(|m| m.file_type().is_symlink()) {
+                // A file:// output the user named as a link to their directory: that directory.
+                fs::canonicalize(&dest)?
+            } else {
+                dest
+            };
+            files::merge_move(host_dir, &label, &dest, uri).map(|_| dest)
         })();
-        stored.map_err(|e| job_error(format!("step '{}': cannot store {what} at {uri}: {e}", self.step)))?;
-        Ok(dest)
+        stored.map_err(|e| job_error(format!("step '{}': cannot store {what} at {uri}: {e}", self.step)))
     }
 
     /// The program a command's first word means: `python`/`python3` is the current
