@@ -429,3 +429,38 @@ def test_a_tar_bomb_source_dir_is_refused_before_anything_is_unpacked(session, m
     assert "sourcedir.tar.gz unpacks to more than 16777216 bytes (at member 'padding.bin')" in reason, reason
     assert "SAGEPIPE_MAX_UNPACK_BYTES" in reason and source in reason
     assert "never runs" not in execution.logs("Train")
+
+
+def test_a_file_output_on_another_filesystem_is_copied(session, tmp_path):
+    """Before: a file:// output on another filesystem than the store failed with "Invalid
+    cross-device link" (collection only renamed)."""
+    import shutil
+    import tempfile
+
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs /dev/shm on another filesystem than the temporary directory")
+    other = Path(tempfile.mkdtemp(dir=shm, prefix="sagepipe-test-"))
+    try:
+        (other / "a.txt").write_text("old")
+        (other / "mine.txt").write_text("the user's")
+        files = {"a.txt": "new", "sub/b.txt": "b"}
+        execution, records = _run(session, "OtherFs", [_writer(tmp_path, "Write", f"file://{other}", files)])
+        assert execution.describe()["PipelineExecutionStatus"] == "Succeeded", records["Write"].get("FailureReason")
+        assert (other / "a.txt").read_text() == "new" and (other / "sub" / "b.txt").read_text() == "b"
+        assert (other / "mine.txt").read_text() == "the user's"
+        assert sorted(p.name for p in other.iterdir()) == ["a.txt", "mine.txt", "sub"]
+    finally:
+        shutil.rmtree(other)
+
+
+def test_a_file_output_named_as_a_link_to_the_users_directory_writes_into_it(session, tmp_path):
+    """Before: the link the user named as a file:// output was deleted and replaced by a new
+    directory (the output only ever added files to the place it names)."""
+    target = _host_dir(tmp_path)
+    link = tmp_path / "results-link"
+    link.symlink_to(target)
+    execution, records = _run(session, "LinkedDest", [_writer(tmp_path, "Write", f"file://{link}", {"r.txt": "r"})])
+    assert execution.describe()["PipelineExecutionStatus"] == "Succeeded", records["Write"].get("FailureReason")
+    assert link.is_symlink() and (target / "r.txt").read_text() == "r"
+    assert (target / "thesis.txt").read_text() == "four years of work"

@@ -585,14 +585,18 @@ fn artifact_problem(
     // Staging never follows a link out of an artifact: one found here (however it got there)
     // makes the artifact unusable, whatever its size and mtimes say.
     if let Some((rel, kind)) = super::executors::special_entry(&path) {
+        let what = if rel.as_os_str().is_empty() {
+            format!("is {kind}")
+        } else {
+            format!("holds {kind} at {}", super::store::files::shown(&a.uri, &rel))
+        };
         return Some(problem(
             "artifact_changed",
             loc,
             format!(
-                "step '{step}': reused artifact {} holds {kind} at {}; artifacts may hold only regular files and \
-                 directories, so it cannot be reused",
-                a.uri,
-                super::store::files::shown(&a.uri, &rel)
+                "step '{step}': reused artifact {} {what}; artifacts may hold only regular files and directories, \
+                 so it cannot be reused",
+                a.uri
             ),
         ));
     }
@@ -733,6 +737,39 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(20)); // let the coarse mtime clock tick
         std::fs::rename(out.join("sub/a.bin"), out.join("sub/b.bin")).expect("rename");
         assert!(artifact_problem("P", &a, &locate, &hash).is_some());
+    }
+
+    #[test]
+    fn a_symlink_in_a_reused_artifact_is_a_problem_whatever_its_metadata() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("out");
+        std::fs::create_dir_all(out.join("sub")).expect("mkdir");
+        std::fs::write(out.join("sub/a.bin"), b"bytes").expect("write");
+        std::fs::write(dir.path().join("host.txt"), b"host").expect("write");
+        let (size, mtime_ns, sha256) = crate::core::executors::fingerprint(&out).expect("fingerprint");
+        let a = ArtifactRecord {
+            uri: "s3://b/out".into(),
+            size,
+            mtime_ns,
+            sha256,
+        };
+        let hash = |p: &std::path::Path| crate::core::executors::fingerprint(p);
+        std::os::unix::fs::symlink(dir.path().join("host.txt"), out.join("sub/link")).expect("symlink");
+        // The link is part of the fingerprint (never its target), so the hash moves too.
+        assert_ne!(hash(&out).expect("fingerprint").2, a.sha256);
+        let locate = |_: &str| Some(out.clone());
+        let p = artifact_problem("P", &a, &locate, &hash).expect("problem");
+        assert_eq!(p.kind, "artifact_changed");
+        assert!(
+            p.msg
+                .contains("reused artifact s3://b/out holds a symlink at s3://b/out/sub/link"),
+            "{}",
+            p.msg
+        );
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&out, &link).expect("symlink");
+        let p = artifact_problem("P", &a, &|_: &str| Some(link.clone()), &hash).expect("problem");
+        assert!(p.msg.contains("reused artifact s3://b/out is a symlink"), "{}", p.msg);
     }
 
     #[test]

@@ -314,21 +314,41 @@ impl<'a> Job<'a> {
             .map_err(|e| permanent(format!("step '{}': {what}: {e}", self.step)))?;
         let label = self.shown(host_dir);
         let stored = (|| {
-            files::check_path_below(&self.dirs.ml, sandbox::CONTAINER_ML, host_dir)?;
             if fs::symlink_metadata(host_dir).is_err() {
-                fs::create_dir_all(host_dir)?; // the job removed its output directory: nothing to store
+                // The job removed its output directory: nothing to store.
+                files::check_path_below(&self.dirs.ml, sandbox::CONTAINER_ML, host_dir)?;
+                fs::create_dir_all(host_dir)?;
             }
-            if !fs::symlink_metadata(host_dir)?.is_dir() {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("{label} is a file; an output's LocalPath must be a directory"),
-                ));
-            }
-            self.ctx.store.check_artifact_path(&dest)?;
-            files::merge_move(host_dir, &label, &dest, uri)
+            let taken = self.take(host_dir)?;
+            let dest = if self.ctx.store.in_artifacts(&dest) {
+                self.ctx.store.check_artifact_path(&dest)?;
+                dest
+            } else if fs::symlink_metadata(&dest).is_ok_and(|m| m.file_type().is_symlink()) {
+                // A file:// output the user named as a link to their directory: that directory.
+                fs::canonicalize(&dest)?
+            } else {
+                dest
+            };
+            files::merge_move(&taken, &label, &dest, uri).map(|_| dest)
         })();
-        stored.map_err(|e| job_error(format!("step '{}': cannot store {what} at {uri}: {e}", self.step)))?;
-        Ok(dest)
+        stored.map_err(|e| job_error(format!("step '{}': cannot store {what} at {uri}: {e}", self.step)))
+    }
+
+    /// Move a finished job's output directory out of its `/opt/ml` (one rename), after checking
+    /// that the way to it passes no symlink, so that what is then checked and stored is out of
+    /// reach of any process the job left behind. The moved directory goes with the job's.
+    pub fn take(&self, host_dir: &Path) -> io::Result<PathBuf> {
+        let label = self.shown(host_dir);
+        files::check_path_below(&self.dirs.ml, sandbox::CONTAINER_ML, host_dir)?;
+        if !fs::symlink_metadata(host_dir)?.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{label} is not a directory; an output's LocalPath must be a directory"),
+            ));
+        }
+        let taken = self.dirs.root.join(format!("taken-{}", util::new_id()));
+        fs::rename(host_dir, &taken)?;
+        Ok(taken)
     }
 
     /// The program a command's first word means: `python`/`python3` is the current

@@ -18,7 +18,6 @@ use super::{artifact_record, is_function_step, Outcome, StepFailure, StepSuccess
 use crate::core::definition::FlatStep;
 use crate::core::engine::StepContext;
 use crate::core::expr::render_text;
-use crate::core::sandbox::CONTAINER_ML;
 use crate::core::signature::canonical_json;
 use crate::core::store::files;
 use crate::core::util;
@@ -402,9 +401,11 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
             .uri_to_path(uri)
             .map_err(|e| permanent(format!("step '{name}': {e}")))?;
         let src = job.dirs.ml.join(dir);
-        files::check_path_below(&job.dirs.ml, CONTAINER_ML, &src)
-            .and_then(|_| ctx.store.check_artifact_path(&dest))
-            .and_then(|_| job::pack_tar_gz(&src, &job.shown(&src), &dest))
+        job.take(&src)
+            .and_then(|taken| {
+                ctx.store.check_artifact_path(&dest)?;
+                job::pack_tar_gz(&taken, &job.shown(&src), &dest)
+            })
             .map_err(|e| job_error(format!("step '{name}': cannot pack {dir} into {uri}: {e}")))
     };
     pack("model", &model_uri)?;

@@ -272,7 +272,7 @@ fn move_into(src: &Path, dest: &Path) -> io::Result<()> {
             if let Some(parent) = dest.parent() {
                 fs::create_dir_all(parent)?;
             }
-            fs::rename(src, dest)
+            rename_or_copy(src, dest)
         }
         Some(there) if there.is_dir() && src_meta.is_dir() => {
             for entry in fs::read_dir(src)? {
@@ -281,11 +281,32 @@ fn move_into(src: &Path, dest: &Path) -> io::Result<()> {
             }
             Ok(())
         }
-        Some(there) if there.is_file() && src_meta.is_file() => fs::rename(src, dest),
+        Some(there) if there.is_file() && src_meta.is_file() => rename_or_copy(src, dest),
         Some(_) => Err(io::Error::new(
             ErrorKind::AlreadyExists,
             format!("{} changed while it was being stored", dest.display()),
         )),
+    }
+}
+
+/// Rename, or copy where `dest` is on another filesystem (a `file://` output elsewhere): a
+/// file is copied next to `dest` and renamed over it, so `dest` is never seen half written.
+fn rename_or_copy(src: &Path, dest: &Path) -> io::Result<()> {
+    match fs::rename(src, dest) {
+        Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {
+            if fs::symlink_metadata(src)?.is_dir() {
+                copy_tree(src, dest, false, &src.display().to_string())
+            } else {
+                let name = dest.file_name().unwrap_or_default().to_string_lossy();
+                let tmp = dest.with_file_name(format!(".{name}.sagepipe-partial.{}", std::process::id()));
+                let copied = copy_file(src, &tmp, false).and_then(|_| fs::rename(&tmp, dest));
+                if copied.is_err() {
+                    let _ = fs::remove_file(&tmp);
+                }
+                copied
+            }
+        }
+        other => other,
     }
 }
 
