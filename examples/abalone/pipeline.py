@@ -15,12 +15,14 @@ installation; the scripts it runs are ``python/sagepipe/demo_code/preprocess.py`
 their runs are listed apart.
 """
 
+from typing import Optional
+
 from sagepipe.demo import build_pipeline
 from sagepipe.workflow.pipeline import Pipeline
 from sagepipe.workflow.pipeline_context import PipelineSession
 
 
-def build(session: PipelineSession = None) -> Pipeline:
+def build(session: Optional[PipelineSession] = None) -> Pipeline:
     """The pipeline, on ``session`` (default: a ``PipelineSession()`` on the default store)."""
     return build_pipeline(session, name="abalone")
 
