@@ -379,3 +379,31 @@ def test_run_prints_the_failed_step_and_its_reason(cli, tmp_path):
     gate.write_text(json.dumps(cli_lib.PARAMETER_ONLY_DEFINITION))
     instant = ok(cli("run", str(gate), "-p", "Threshold=1"), 1).stdout
     assert "Below failed: below 5" in instant, instant
+
+
+def test_store_option_is_the_default_store_of_the_target(cli, tmp_path):
+    """A module whose pipeline uploads its processing script at build time (PipelineSession() on
+    the default store) runs under `--store DIR`: the code lands in DIR, which the run reads, and
+    nothing goes to ./.sagepipe."""
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "job.py").write_text("open('/opt/ml/processing/out/done.txt', 'w').write('ok')\n")
+    (project / "flow.py").write_text(
+        "import os\n"
+        "from sagepipe.processing import ProcessingOutput, ScriptProcessor\n"
+        "from sagepipe.workflow.pipeline import Pipeline\n"
+        "from sagepipe.workflow.pipeline_context import PipelineSession\n"
+        "from sagepipe.workflow.steps import ProcessingStep\n"
+        "here = os.path.dirname(os.path.abspath(__file__))\n"
+        "session = PipelineSession()\n"
+        "processor = ScriptProcessor(image_uri='python', command=['python3'], role='r',\n"
+        "                            instance_type='ml.m5.large', instance_count=1, sagemaker_session=session)\n"
+        "args = processor.run(outputs=[ProcessingOutput(output_name='out', source='/opt/ml/processing/out')],\n"
+        "                     code=os.path.join(here, 'job.py'))\n"
+        "pipeline = Pipeline(name='store-option', steps=[ProcessingStep(name='Job', step_args=args)],\n"
+        "                    sagemaker_session=session)\n"
+    )
+    ok(cli("run", "proj.flow:pipeline", "--quiet"))
+    listed = json.loads(ok(cli("executions", "store-option", "--json")).stdout)
+    assert [e["PipelineExecutionStatus"] for e in listed] == ["Succeeded"]
+    assert not (tmp_path / ".sagepipe").exists()

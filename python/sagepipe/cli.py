@@ -349,8 +349,6 @@ def _run_script(args, session) -> int:
         )
     if not os.path.isfile(args.target):
         raise ResourceNotFoundError(f"script '{args.target}' does not exist")
-    if args.store:
-        os.environ["SAGEPIPE_STORE"] = os.path.abspath(args.store)
     if args.quiet:
         os.environ[_progress.ENV] = "0"
     else:
@@ -744,6 +742,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the ``sagepipe`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    default_store = os.environ.get("SAGEPIPE_STORE")
+    if getattr(args, "store", None):
+        # A target builds its pipeline with PipelineSession() (the default store) and uploads its
+        # code there: --store must be that default, or the run would read another store.
+        os.environ["SAGEPIPE_STORE"] = os.path.abspath(args.store)
+    try:
+        return _dispatch(parser, args)
+    finally:
+        if default_store is None:
+            os.environ.pop("SAGEPIPE_STORE", None)
+        else:
+            os.environ["SAGEPIPE_STORE"] = default_store
+
+
+def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         if getattr(args, "arn", None) is not None:
             args.arn = resolve_execution(args.arn, _session(args).store)
