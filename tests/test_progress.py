@@ -222,6 +222,26 @@ def test_failed_step_keeps_to_its_line_on_a_terminal(session, tmp_path):
     assert 'test_progress.py", line' in shown and 'raise ValueError("no rows to train on")' in shown  # in full
 
 
+def test_plain_view_says_the_execution_ended_after_its_steps(session, tmp_path):
+    """The execution's status line follows the steps whose ending ended it."""
+
+    @step(name="First")
+    def first():
+        return 1
+
+    @step(name="Second")
+    def second(value):
+        return value + 1
+
+    execution = Pipeline(name="progress-order", steps=[second(first())], sagemaker_session=session).start()
+    execution.wait(progress=False)
+    plain = io.StringIO()
+    _progress.ProgressView(execution, "plain", plain).close()
+    lines = plain.getvalue().splitlines()
+    assert lines[-1].endswith(": Succeeded"), lines
+    assert [line.split(":")[0].strip() for line in lines[:-1]] == ["[sagepipe]   First", "[sagepipe]   Second"], lines
+
+
 DEBUGGED_SCRIPT = """
 import sys
 

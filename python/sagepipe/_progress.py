@@ -149,7 +149,10 @@ class ProgressView:
     def _show_plain(self, dag, states, record) -> None:
         current = {name: info["state"] for name, info in states.items()}
         current[""] = record["PipelineExecutionStatus"]
-        for name in [""] + (dag.get("order") or list(states)):
+        steps = dag.get("order") or list(states)
+        # The execution's line comes first while it runs and last once it ended, after the steps
+        # whose ending ended it.
+        for name in steps + [""] if current[""] in display._TERMINAL else [""] + steps:
             if self._last.get(name) == current[name] or current[name] == "pending":
                 continue
             if name == "":
