@@ -126,6 +126,8 @@ def test_run_select_resume_and_inspect(cli):
 
     table = ok(cli("steps", rerun["PipelineExecutionArn"])).stdout
     assert "reused from " + arn.rsplit("/", 1)[-1] in table
+    prepare_row = next(line for line in table.splitlines() if line.startswith("Prepare "))
+    assert " s " not in prepare_row  # no duration of the run it is reused from
     assert "training with lr=4.0" in ok(cli("logs", rerun["PipelineExecutionArn"], "Train")).stdout
     assert ok(cli("logs", arn, "NoSuchStep"), 3)
 

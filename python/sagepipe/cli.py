@@ -505,8 +505,12 @@ def cmd_steps(args) -> int:
         return EXIT_OK
     rows = []
     for s in steps:
-        took = f"{(s['EndTime'] - s['StartTime']).total_seconds():.2f} s" if s.get("EndTime") else ""
-        rows.append((s["StepName"], s["StepStatus"], _when(s.get("StartTime")), took, step_note(s)))
+        if s.get("SelectiveExecutionResult"):  # its times are the run it is reused from: the note says which
+            started, took = "", ""
+        else:
+            started = _when(s.get("StartTime"))
+            took = f"{(s['EndTime'] - s['StartTime']).total_seconds():.2f} s" if s.get("EndTime") else ""
+        rows.append((s["StepName"], s["StepStatus"], started, took, step_note(s)))
     print(_table(rows, ("step", "status", "started", "took", "note")))
     return EXIT_OK
 
