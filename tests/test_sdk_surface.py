@@ -280,3 +280,19 @@ def test_sdk_exceptions():
     assert isinstance(err, UnexpectedStatusException) and isinstance(err, ValueError)
     assert (str(err), err.allowed_statuses, err.actual_status) == ("no capacity", ["Completed"], "Failed")
     assert "ENSEMBLING" in str(AutoMLStepInvalidModeError())
+
+
+def test_custom_job_prefix_with_an_unnamed_model_is_a_value_error(tmp_path):
+    """Regression: this was a TypeError from inside base_from_name(None)."""
+    from sagepipe.workflow.pipeline_definition_config import PipelineDefinitionConfig
+
+    session = PipelineSession(store=tmp_path / "store")
+    model = Model(image_uri="img", model_data="s3://b/model.tar.gz", role=ROLE, sagemaker_session=session)
+    pipeline = Pipeline(
+        name="Prefixed",
+        steps=[ModelStep(name="Unnamed", step_args=model.create())],
+        sagemaker_session=session,
+        pipeline_definition_config=PipelineDefinitionConfig(use_custom_job_prefix=True),
+    )
+    with pytest.raises(ValueError, match=r"use_custom_job_prefix flag is set but the name field \[ModelName\]"):
+        pipeline.definition()
