@@ -26,6 +26,15 @@ __all__ = [
     "StepFailedError",
     "PipelineSessionRequiredError",
     "StoreWarning",
+    # The SDK's sagemaker.exceptions, so `except UnexpectedStatusException` and friends import.
+    "UnexpectedStatusException",
+    "CapacityError",
+    "AsyncInferenceError",
+    "ObjectNotFoundError",
+    "PollingTimeoutError",
+    "UnexpectedClientError",
+    "AutoMLStepInvalidModeError",
+    "AsyncInferenceModelError",
 ]
 
 
@@ -100,3 +109,59 @@ class PipelineSessionRequiredError(SagePipeError, RuntimeError):
 
 class StoreWarning(UserWarning):
     """A record in the store cannot be read: listings skip it (naming it), the rest still works."""
+
+
+# -- the SDK's sagemaker.exceptions ------------------------------------------------------------
+
+
+class UnexpectedStatusException(ValueError):
+    """A job or resource reached a status other than the ones waited for (SDK class)."""
+
+    def __init__(self, message: str, allowed_statuses, actual_status):
+        self.allowed_statuses = allowed_statuses
+        self.actual_status = actual_status
+        super().__init__(message)
+
+
+class CapacityError(UnexpectedStatusException):
+    """A job failed for lack of instance capacity (SDK class)."""
+
+
+class AsyncInferenceError(Exception):
+    """Base of the SDK's asynchronous-inference errors: the message is ``fmt`` with the keyword arguments."""
+
+    fmt = "An unspecified error occurred"
+
+    def __init__(self, **kwargs):
+        super().__init__(self.fmt.format(**kwargs))
+        self.kwargs = kwargs
+
+
+class ObjectNotFoundError(AsyncInferenceError):
+    """No object at an output path."""
+
+    fmt = "Object not found from output path: {output_path}"
+
+
+class PollingTimeoutError(AsyncInferenceError):
+    """Polling for a result timed out."""
+
+    fmt = "No result at {output_path} after polling for {seconds} seconds. {message}"
+
+
+class UnexpectedClientError(AsyncInferenceError):
+    """An unexpected client error."""
+
+    fmt = "Encountered unexpected client error: {message}"
+
+
+class AutoMLStepInvalidModeError(AsyncInferenceError):
+    """An ``AutoMLStep`` whose AutoML job has no ``mode`` or a mode other than ENSEMBLING."""
+
+    fmt = "Mode in AutoMLJobConfig must be defined for AutoMLStep. AutoMLStep currently only supports ENSEMBLING mode"
+
+
+class AsyncInferenceModelError(AsyncInferenceError):
+    """The model returned an error."""
+
+    fmt = "Model returned error: {message} "

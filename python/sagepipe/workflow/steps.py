@@ -861,3 +861,43 @@ __all__ = [
     "StepOutput",
     "StepTypeEnum",
 ]
+
+# Names the SDK's ``sagemaker.workflow.steps`` imports at its top, which pipeline files import
+# from here (``from sagemaker.workflow.steps import TransformInput``). Resolved on first use:
+# the job classes import this module, so eager imports would be circular.
+_SDK_REEXPORTS = {
+    "Session": "sagepipe.session",
+    "EstimatorBase": "sagepipe.estimator",
+    "_TrainingJob": "sagepipe.estimator",
+    "CreateModelInput": "sagepipe.inputs",
+    "FileSystemInput": "sagepipe.inputs",
+    "TrainingInput": "sagepipe.inputs",
+    "TransformInput": "sagepipe.inputs",
+    "Model": "sagepipe.model",
+    "ProcessingInput": "sagepipe.processing",
+    "ProcessingJob": "sagepipe.processing",
+    "ProcessingOutput": "sagepipe.processing",
+    "Processor": "sagepipe.processing",
+    "Transformer": "sagepipe.transformer",
+    "_TransformJob": "sagepipe.transformer",
+    "HyperparameterTuner": "sagepipe.tuner",
+    "Condition": "sagepipe.workflow.conditions",
+    "is_pipeline_variable": "sagepipe.workflow",
+    "_JobStepArguments": "sagepipe.workflow.pipeline_context",
+    "trim_request_dict": "sagepipe.workflow.utilities",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _SDK_REEXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> List[str]:
+    return sorted(set(globals()) | set(_SDK_REEXPORTS))

@@ -337,5 +337,11 @@ def trim_request_dict(request_dict, job_key, config):
         request_dict.pop(job_key, None)
     else:
         if job_key in request_dict:
+            if not request_dict[job_key]:
+                raise ValueError(
+                    f"Invalid input: use_custom_job_prefix flag is set but the name field [{job_key}] has not been "
+                    f"specified. Name the job (e.g. Model(name=...), base_job_name=...) or build the pipeline with "
+                    f"PipelineDefinitionConfig(use_custom_job_prefix=False)."
+                )
             request_dict[job_key] = base_from_name(request_dict[job_key])
     return request_dict
