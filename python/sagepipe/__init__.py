@@ -59,6 +59,11 @@ _SDK_TOP_LEVEL = {
     "TransformInput": "sagepipe.inputs",
     "CreateModelInput": "sagepipe.inputs",
     "Transformer": "sagepipe.transformer",
+    "ProfilerConfig": "sagepipe.debugger",
+    "container_def": "sagepipe.session",
+    "pipeline_container_def": "sagepipe.session",
+    "get_model_package_args": "sagepipe.session",
+    "get_create_model_package_request": "sagepipe.session",
 }
 
 

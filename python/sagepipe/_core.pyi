@@ -1,7 +1,7 @@
 """Type stubs of the compiled engine module ``sagepipe._core`` (JSON text in, JSON text out)."""
 
 from os import PathLike
-from typing import Callable, List, Optional, Union
+from typing import Any, Callable, List, Optional, Union
 
 __version__: str
 
@@ -18,8 +18,8 @@ def live_execution(arn: str) -> Optional[Execution]:
 def live_executions() -> List[str]:
     """ARNs of the executions this process is still running."""
 
-def stop_all_and_wait(timeout: float) -> None:
-    """Stop every execution this process runs and wait up to ``timeout`` seconds for each."""
+def suggest(name: str, candidates: List[str]) -> Optional[str]:
+    """The candidate closest to ``name`` ("did you mean"), if one is reasonably close."""
 
 class Execution:
     """A handle to an execution running in this process."""
@@ -32,15 +32,34 @@ class Execution:
         """Stop: nothing new starts and running steps are killed."""
     def done(self) -> bool: ...
 
+class StoreLock:
+    """The store-wide lock held exclusively: a context manager (starts wait while it is held)."""
+
+    def release(self) -> None: ...
+    def __enter__(self) -> StoreLock: ...
+    def __exit__(self, kind: Any, value: Any, traceback: Any) -> bool: ...
+
 class Store:
     """The store directory: pipelines, executions, step records, logs and artifacts."""
 
     def __init__(self, root: Union[str, PathLike[str]]) -> None: ...
     @property
     def root(self) -> str: ...
+    @property
+    def exists(self) -> bool: ...
+    def executions_with_id(self, id_prefix: str) -> List[str]: ...
     def put_pipeline(self, name: str, definition: str, mode: str, fields: str) -> str: ...
     def load_pipeline(self, name: str) -> str: ...
-    def list_pipelines(self) -> str: ...
+    def list_pipelines(self) -> str:
+        """Readable pipeline records (JSON list); each unreadable one is a ``StoreWarning``."""
+    def unreadable_records(self) -> str:
+        """Every store record that cannot be read (JSON list of ``{"Path", "Reason", "Text"}``)."""
+    def registry_records(self) -> str:
+        """Every model and model package version record (JSON list of ``{"Source", "Record"}``)."""
+    def exclusive_lock(self) -> StoreLock:
+        """Wait for the store-wide lock and hold it exclusively (what gc holds)."""
+    def sweep_trash(self) -> None:
+        """Empty the store's trash (what removals interrupted by a kill left there)."""
     def delete_pipeline(self, name: str) -> str: ...
     def delete_execution(self, arn: str) -> None:
         """Delete an execution's records and logs (refused while it runs)."""
@@ -49,7 +68,8 @@ class Store:
     def request_stop(self, arn: str) -> str:
         """Ask the process running an execution to stop it; returns its record (JSON)."""
     def definition_text(self, name: str, version: Optional[int] = None) -> str: ...
-    def list_executions(self, name: str) -> str: ...
+    def list_executions(self, name: str) -> str:
+        """Readable execution records, newest first (JSON list); each unreadable one is a ``StoreWarning``."""
     def load_execution(self, arn: str) -> str: ...
     def load_steps(self, arn: str) -> str: ...
     def execution_definition(self, arn: str) -> str: ...

@@ -27,6 +27,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from sagepipe import _responses
 from sagepipe.exceptions import (
+    ConflictError,
     ResourceNotFoundError,
     SagePipeError,
     StoreError,
@@ -87,6 +88,8 @@ class _Exceptions:
 def _client_error(exc: Exception, operation: str) -> ClientError:
     if isinstance(exc, ResourceNotFoundError):
         code, status = "ResourceNotFound", 400
+    elif isinstance(exc, ConflictError):
+        code, status = "ConflictException", 400
     elif isinstance(exc, StoreError):
         code, status = "InternalFailure", 500
     else:
@@ -558,9 +561,16 @@ class LocalSageMakerClient:
 
 
 def _parameter_values(pairs: Optional[List[Dict[str, Any]]]) -> Dict[str, str]:
+    if pairs is None:
+        return {}
+    if not isinstance(pairs, (list, tuple)):
+        raise ValidationError(
+            f"PipelineParameters: expected a list of {{'Name': str, 'Value': str}}, got {type(pairs).__name__} "
+            f"{pairs!r:.80}"
+        )
     values: Dict[str, str] = {}
-    for i, pair in enumerate(pairs or []):
-        name, value = (pair or {}).get("Name"), (pair or {}).get("Value")
+    for i, pair in enumerate(pairs):
+        name, value = (pair.get("Name"), pair.get("Value")) if isinstance(pair, dict) else (None, None)
         if not isinstance(name, str) or not isinstance(value, str):
             raise ValidationError(
                 f"PipelineParameters[{i}]: expected {{'Name': str, 'Value': str}} (values are strings, as on the "

@@ -426,6 +426,72 @@ class EstimatorBase(ABC):
             return None
         return {"EnableSessionTagChaining": self._enable_session_tag_chaining}
 
+    def transformer(
+        self,
+        instance_count: Union[int, PipelineVariable],
+        instance_type: Union[str, PipelineVariable],
+        strategy: Optional[Union[str, PipelineVariable]] = None,
+        assemble_with: Optional[Union[str, PipelineVariable]] = None,
+        output_path: Optional[Union[str, PipelineVariable]] = None,
+        output_kms_key: Optional[Union[str, PipelineVariable]] = None,
+        accept: Optional[Union[str, PipelineVariable]] = None,
+        env: Optional[Dict[str, Union[str, PipelineVariable]]] = None,
+        max_concurrent_transforms: Optional[Union[int, PipelineVariable]] = None,
+        max_payload: Optional[Union[int, PipelineVariable]] = None,
+        tags=None,
+        role: Optional[str] = None,
+        volume_kms_key: Optional[Union[str, PipelineVariable]] = None,
+        vpc_config_override="VPC_CONFIG_DEFAULT",
+        enable_network_isolation: Optional[bool] = None,
+        model_name: Optional[Union[str, PipelineVariable]] = None,
+    ):
+        """Return a ``Transformer`` for batch transform with a model of this estimator.
+
+        As the SDK does for an estimator with no finished training job (the workflow case: in
+        sagepipe training jobs run only as pipeline steps), no model is created here: the
+        transformer uses ``model_name``, typically the ``ModelName`` property of the
+        ``ModelStep`` that creates the model (``model_step.properties.ModelName``), or else the
+        name of the estimator's current job.
+
+        Args:
+            instance_count, instance_type: Resources of the transform job (recorded).
+            strategy, assemble_with, output_path, output_kms_key, accept, env,
+            max_concurrent_transforms, max_payload, tags, volume_kms_key: As for
+                :class:`sagepipe.transformer.Transformer` (``tags`` default to the estimator's).
+            role, vpc_config_override, enable_network_isolation: Settings of the model the SDK
+                creates from a finished training job; unused here (no model is created).
+            model_name (str or PipelineVariable): The model to transform with.
+
+        Raises:
+            ValueError: No ``model_name`` was given and the estimator has no current job.
+        """
+        from sagepipe.transformer import Transformer
+
+        model_name = model_name if model_name is not None else self._current_job_name
+        if model_name is None:
+            raise ValueError(
+                "Estimator.transformer() needs model_name=: sagepipe runs training jobs only as pipeline steps, "
+                "so pass the model of a ModelStep, e.g. model_name=model_step.properties.ModelName "
+                "(model = estimator.create_model(); model_step = ModelStep(step_args=model.create(...)))."
+            )
+        return Transformer(
+            model_name,
+            instance_count,
+            instance_type,
+            strategy=strategy,
+            assemble_with=assemble_with,
+            output_path=output_path,
+            output_kms_key=output_kms_key,
+            accept=accept,
+            max_concurrent_transforms=max_concurrent_transforms,
+            max_payload=max_payload,
+            env=env or {},
+            tags=tags or self.tags,
+            base_transform_job_name=self.base_job_name,
+            volume_kms_key=volume_kms_key,
+            sagemaker_session=self.sagemaker_session,
+        )
+
     def register(self, *args, **kwargs):
         """Not available under a pipeline: use ``Model(...).register()`` with a ``ModelStep`` (as the SDK says)."""
         raise TypeError(

@@ -20,10 +20,21 @@ __all__ = [
     "ReferenceExecutionError",
     "ResourceNotFoundError",
     "ValidationError",
+    "ConflictError",
     "UnsupportedStepError",
     "StoreError",
     "StepFailedError",
     "PipelineSessionRequiredError",
+    "StoreWarning",
+    # The SDK's sagemaker.exceptions, so `except UnexpectedStatusException` and friends import.
+    "UnexpectedStatusException",
+    "CapacityError",
+    "AsyncInferenceError",
+    "ObjectNotFoundError",
+    "PollingTimeoutError",
+    "UnexpectedClientError",
+    "AutoMLStepInvalidModeError",
+    "AsyncInferenceModelError",
 ]
 
 
@@ -71,6 +82,11 @@ class ValidationError(SagePipeError, ValueError):
     """A request is well-formed but not acceptable."""
 
 
+class ConflictError(SagePipeError):
+    """A request conflicts with the current state, e.g. deleting a pipeline while one of its
+    executions runs (the service's ``ConflictException``)."""
+
+
 class UnsupportedStepError(SagePipeError, NotImplementedError):
     """A step cannot run locally; raised before anything runs."""
 
@@ -89,3 +105,63 @@ class PipelineSessionRequiredError(SagePipeError, RuntimeError):
     sagepipe runs jobs only as pipeline steps: build the job object with a
     ``PipelineSession`` and pass the returned step arguments to a step.
     """
+
+
+class StoreWarning(UserWarning):
+    """A record in the store cannot be read: listings skip it (naming it), the rest still works."""
+
+
+# -- the SDK's sagemaker.exceptions ------------------------------------------------------------
+
+
+class UnexpectedStatusException(ValueError):
+    """A job or resource reached a status other than the ones waited for (SDK class)."""
+
+    def __init__(self, message: str, allowed_statuses, actual_status):
+        self.allowed_statuses = allowed_statuses
+        self.actual_status = actual_status
+        super().__init__(message)
+
+
+class CapacityError(UnexpectedStatusException):
+    """A job failed for lack of instance capacity (SDK class)."""
+
+
+class AsyncInferenceError(Exception):
+    """Base of the SDK's asynchronous-inference errors: the message is ``fmt`` with the keyword arguments."""
+
+    fmt = "An unspecified error occurred"
+
+    def __init__(self, **kwargs):
+        super().__init__(self.fmt.format(**kwargs))
+        self.kwargs = kwargs
+
+
+class ObjectNotFoundError(AsyncInferenceError):
+    """No object at an output path."""
+
+    fmt = "Object not found from output path: {output_path}"
+
+
+class PollingTimeoutError(AsyncInferenceError):
+    """Polling for a result timed out."""
+
+    fmt = "No result at {output_path} after polling for {seconds} seconds. {message}"
+
+
+class UnexpectedClientError(AsyncInferenceError):
+    """An unexpected client error."""
+
+    fmt = "Encountered unexpected client error: {message}"
+
+
+class AutoMLStepInvalidModeError(AsyncInferenceError):
+    """An ``AutoMLStep`` whose AutoML job has no ``mode`` or a mode other than ENSEMBLING."""
+
+    fmt = "Mode in AutoMLJobConfig must be defined for AutoMLStep. AutoMLStep currently only supports ENSEMBLING mode"
+
+
+class AsyncInferenceModelError(AsyncInferenceError):
+    """The model returned an error."""
+
+    fmt = "Model returned error: {message} "

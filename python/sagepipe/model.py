@@ -301,6 +301,73 @@ class Model:
             model_reference_arn=model_reference_arn,
         )
 
+    def transformer(
+        self,
+        instance_count: Union[int, PipelineVariable],
+        instance_type: Union[str, PipelineVariable],
+        strategy: Optional[Union[str, PipelineVariable]] = None,
+        assemble_with: Optional[Union[str, PipelineVariable]] = None,
+        output_path: Optional[Union[str, PipelineVariable]] = None,
+        output_kms_key: Optional[Union[str, PipelineVariable]] = None,
+        accept: Optional[Union[str, PipelineVariable]] = None,
+        env: Optional[Dict[str, Union[str, PipelineVariable]]] = None,
+        max_concurrent_transforms: Optional[Union[int, PipelineVariable]] = None,
+        max_payload: Optional[Union[int, PipelineVariable]] = None,
+        tags=None,
+        volume_kms_key: Optional[Union[str, PipelineVariable]] = None,
+    ):
+        """Return a ``Transformer`` that runs batch transform jobs with the model named ``self.name``.
+
+        The SDK first creates the model (``CreateModel``) under ``self.name``. sagepipe creates
+        models only as pipeline steps (a ``ModelStep`` records the model in the store under a
+        generated name), so here the model must already be in the store under ``name`` (for
+        example created by an earlier run: ``describe_model`` lists it), and ``self.name`` is
+        required. To transform with a model the same pipeline creates, pass its name as a step
+        property: ``Transformer(model_name=model_step.properties.ModelName, ...)``.
+
+        Args:
+            instance_count, instance_type: Resources of the transform job (recorded).
+            strategy, assemble_with, output_path, output_kms_key, accept, env,
+            max_concurrent_transforms, max_payload, tags, volume_kms_key: As for
+                :class:`sagepipe.transformer.Transformer`. ``env`` is dropped when the model has
+                network isolation, as the SDK does.
+
+        Raises:
+            PipelineSessionRequiredError: The model's session is not a ``PipelineSession``.
+            ValueError: The model has no ``name``.
+        """
+        from sagepipe._job_requests import no_direct_jobs_error
+        from sagepipe.transformer import Transformer
+
+        self._init_sagemaker_session_if_does_not_exist(instance_type)
+        if not isinstance(self.sagemaker_session, PipelineSession):
+            raise no_direct_jobs_error("create_model")
+        if not self.name:
+            raise ValueError(
+                "Model.transformer() needs the model's name (Model(name=...)) of a model in the sagepipe store: "
+                "sagepipe creates models only as pipeline steps. For a model this pipeline creates, use "
+                "Transformer(model_name=model_step.properties.ModelName, ...) with the ModelStep of model.create()."
+            )
+        if self.enable_network_isolation():
+            env = None
+        return Transformer(
+            self.name,
+            instance_count,
+            instance_type,
+            strategy=strategy,
+            assemble_with=assemble_with,
+            output_path=output_path,
+            output_kms_key=output_kms_key,
+            accept=accept,
+            max_concurrent_transforms=max_concurrent_transforms,
+            max_payload=max_payload,
+            env=env,
+            tags=tags,
+            base_transform_job_name=self._base_name or self.name,
+            volume_kms_key=volume_kms_key,
+            sagemaker_session=self.sagemaker_session,
+        )
+
     def prepare_container_def(
         self,
         instance_type=None,
@@ -349,7 +416,9 @@ class Model:
             )
         if repack and self.model_data is not None and self.entry_point is not None:
             if isinstance(self.model_data, dict):
-                logger.warning("ModelDataSource currently doesn't support model repacking")
+                from sagepipe.workflow.utilities import log_warning_once
+
+                log_warning_once(logger, "ModelDataSource currently doesn't support model repacking")
                 return
             if is_pipeline_variable(self.model_data):
                 if not isinstance(self.sagemaker_session, PipelineSession):

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 from sagepipe import s3
+from sagepipe.network import NetworkConfig  # SDK path: sagemaker.processing.NetworkConfig
 from sagepipe.utils import base_name_from_image, name_from_base
 from sagepipe.workflow import is_pipeline_variable
 from sagepipe.workflow.entities import PipelineVariable, ValueObject
@@ -37,30 +38,6 @@ __all__ = [
     "S3Input",
     "ScriptProcessor",
 ]
-
-
-class NetworkConfig:
-    """Network configuration of a processing job (mirror of ``sagemaker.network.NetworkConfig``)."""
-
-    def __init__(
-        self,
-        enable_network_isolation: Union[bool, PipelineVariable] = False,
-        security_group_ids: Optional[List[Union[str, PipelineVariable]]] = None,
-        subnets: Optional[List[Union[str, PipelineVariable]]] = None,
-        encrypt_inter_container_traffic: Optional[Union[bool, PipelineVariable]] = None,
-    ):
-        self.enable_network_isolation = enable_network_isolation
-        self.security_group_ids = security_group_ids
-        self.subnets = subnets
-        self.encrypt_inter_container_traffic = encrypt_inter_container_traffic
-
-    def _to_request_dict(self):
-        network_config_request = {"EnableNetworkIsolation": self.enable_network_isolation}
-        if self.encrypt_inter_container_traffic is not None:
-            network_config_request["EnableInterContainerTrafficEncryption"] = self.encrypt_inter_container_traffic
-        if self.security_group_ids is not None or self.subnets is not None:
-            network_config_request["VpcConfig"] = {"SecurityGroupIds": self.security_group_ids, "Subnets": self.subnets}
-        return network_config_request
 
 
 class S3Input(ValueObject):
@@ -355,9 +332,12 @@ class ScriptProcessor(Processor):
 
     def get_run_args(self, code, inputs=None, outputs=None, arguments=None):
         """Returns a RunArgs object (deprecated in the SDK; use ``run()`` under a PipelineSession)."""
-        logger.warning(
+        from sagepipe.workflow.utilities import log_warning_once
+
+        log_warning_once(
+            logger,
             "This function has been deprecated and could break pipeline step caching. We recommend using the "
-            "run() function directly with pipeline sessions to access step arguments."
+            "run() function directly with pipeline sessions to access step arguments.",
         )
         return RunArgs(code=code, inputs=inputs, outputs=outputs, arguments=arguments)
 

@@ -1,10 +1,12 @@
-"""Naming and packaging helpers (mirror of the parts of ``sagemaker.utils`` job classes use)."""
+"""Naming and packaging helpers (mirror of the parts of ``sagemaker.utils`` pipeline code uses)."""
 
 import os
 import re
+import secrets
 import tarfile
 import tempfile
 import time
+from typing import Any, Dict, List, Optional, Union
 
 from sagepipe.workflow import is_pipeline_parameter_string, is_pipeline_variable
 from sagepipe.workflow.utilities import base_from_name, sagemaker_timestamp  # noqa: F401  (SDK path)
@@ -20,6 +22,18 @@ def name_from_base(base: str, max_length: int = 63, short: bool = False) -> str:
     timestamp = sagemaker_short_timestamp() if short else sagemaker_timestamp()
     trimmed_base = base[: max_length - len(timestamp) - 1]
     return f"{trimmed_base}-{timestamp}"
+
+
+def unique_name_from_base(base: str, max_length: int = 63) -> str:
+    """``<base>-<unix seconds>-<4 random hex digits>``, ``base`` trimmed so it fits ``max_length``.
+
+    Unique across calls in the same second too (the random suffix), as pipeline and job names
+    built with it must be.
+    """
+    timestamp = str(int(time.time()))
+    suffix = secrets.token_hex(2)
+    trimmed_base = base[: max_length - len(timestamp) - len(suffix) - 2]
+    return f"{trimmed_base}-{timestamp}-{suffix}"
 
 
 def base_name_from_image(image, default_base_name=None) -> str:
@@ -60,3 +74,29 @@ def create_tar_file(source_files, target=None) -> str:
         for sf in source_files:
             t.add(sf, arcname=os.path.basename(sf))
     return filename
+
+
+def build_dict(key: str, value: Any) -> Dict[str, Any]:
+    """``{key: value}``, or ``{}`` when ``value`` is empty (for optional request members)."""
+    if value:
+        return {key: value}
+    return {}
+
+
+def get_config_value(key_path: str, config: Optional[dict]) -> Any:
+    """The value at the dotted ``key_path`` of a nested dict (``None`` when any part is missing)."""
+    if config is None:
+        return None
+    current: Any = config
+    for key in key_path.split("."):
+        if not isinstance(current, dict) or key not in current:
+            return None
+        current = current[key]
+    return current
+
+
+def format_tags(tags: Union[Dict[str, str], List[Dict[str, str]], None]) -> Optional[List[Dict[str, str]]]:
+    """Tags as the service's list of ``{"Key", "Value"}`` (a plain ``{key: value}`` dict is converted)."""
+    if isinstance(tags, dict):
+        return [{"Key": str(k), "Value": str(v)} for k, v in tags.items()]
+    return tags

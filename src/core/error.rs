@@ -69,6 +69,9 @@ pub enum CoreError {
     /// A request is well-formed but not acceptable (bad argument value, wrong state).
     #[error("{0}")]
     Validation(String),
+    /// A request conflicts with the current state (deleting a pipeline while it runs).
+    #[error("{0}")]
+    Conflict(String),
     /// A step cannot run locally; raised before anything runs.
     #[error("{}", render("this pipeline: steps that cannot run locally", problems))]
     Unsupported { problems: Vec<Problem> },

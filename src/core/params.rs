@@ -70,6 +70,9 @@ pub fn check(param: &ParameterDef, value: &Value) -> Result<Value, String> {
     Ok(v)
 }
 
+/// The service's limit on a start parameter's value (`PipelineParameter.Value`).
+pub const MAX_VALUE_CHARS: usize = 1024;
+
 /// The effective, typed parameters of a run: given values (checked and coerced) over defaults.
 /// Every problem (unknown name, wrong type, missing required value) is reported at once.
 pub fn resolve(
@@ -79,6 +82,19 @@ pub fn resolve(
 ) -> CoreResult<Map<String, Value>> {
     let mut problems = Vec::new();
     let mut out = Map::new();
+    for (name, value) in given {
+        let length = value.as_str().map_or(0, |s| s.chars().count());
+        if length > MAX_VALUE_CHARS {
+            problems.push(Problem::new(
+                "parameter_value_too_long",
+                vec!["PipelineParameters".into(), name.clone()],
+                format!(
+                    "parameter '{name}': the value has {length} characters; the service accepts at most \
+                     {MAX_VALUE_CHARS}"
+                ),
+            ));
+        }
+    }
     for name in given.keys() {
         if !declared.iter().any(|p| &p.name == name) {
             problems.push(Problem::new(
@@ -134,6 +150,20 @@ mod tests {
             default_value: default,
             enum_values: None,
         }
+    }
+
+    #[test]
+    fn values_longer_than_the_service_accepts_are_refused() {
+        let declared = vec![p("S", ParameterType::String, Some(json!("d")))];
+        let at_limit: Map<String, Value> = serde_json::from_value(json!({"S": "v".repeat(1024)})).expect("map");
+        assert_eq!(
+            resolve("p", &declared, &at_limit).expect("1024 is allowed")["S"],
+            json!("v".repeat(1024))
+        );
+        let over: Map<String, Value> = serde_json::from_value(json!({"S": "é".repeat(1025)})).expect("map");
+        let err = resolve("p", &declared, &over).expect_err("1025 is not");
+        assert_eq!(err.problems()[0].kind, "parameter_value_too_long");
+        assert!(err.to_string().contains("1025 characters"), "{err}");
     }
 
     #[test]

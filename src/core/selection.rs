@@ -192,13 +192,8 @@ pub fn plan(
             ),
         ));
     }
-    if !problems.is_empty() {
-        return Err(CoreError::Selection {
-            pipeline: c.name.clone(),
-            problems,
-        });
-    }
-
+    // The steps that were found are checked too, so one misspelt name does not hide the
+    // other problems of the selection: every problem is reported at once.
     let sel: Vec<usize> = selected.iter().copied().collect();
     // Path closure: a step reachable from a selected step that reaches a selected step.
     let below = c.dag.descendants(&sel);
@@ -576,7 +571,7 @@ fn artifact_problem(
             format!("step '{step}': artifact {} cannot be located", a.uri),
         ));
     };
-    if std::fs::metadata(&path).is_err() {
+    if std::fs::symlink_metadata(&path).is_err() {
         return Some(problem(
             "artifact_missing",
             loc,
@@ -584,6 +579,24 @@ fn artifact_problem(
                 "step '{step}': reused artifact {} is missing ({})",
                 a.uri,
                 path.display()
+            ),
+        ));
+    }
+    // Staging never follows a link out of an artifact: one found here (however it got there)
+    // makes the artifact unusable, whatever its size and mtimes say.
+    if let Some((rel, kind)) = super::executors::special_entry(&path) {
+        let what = if rel.as_os_str().is_empty() {
+            format!("is {kind}")
+        } else {
+            format!("holds {kind} at {}", super::store::files::shown(&a.uri, &rel))
+        };
+        return Some(problem(
+            "artifact_changed",
+            loc,
+            format!(
+                "step '{step}': reused artifact {} {what}; artifacts may hold only regular files and directories, \
+                 so it cannot be reused",
+                a.uri
             ),
         ));
     }
@@ -724,6 +737,39 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(20)); // let the coarse mtime clock tick
         std::fs::rename(out.join("sub/a.bin"), out.join("sub/b.bin")).expect("rename");
         assert!(artifact_problem("P", &a, &locate, &hash).is_some());
+    }
+
+    #[test]
+    fn a_symlink_in_a_reused_artifact_is_a_problem_whatever_its_metadata() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("out");
+        std::fs::create_dir_all(out.join("sub")).expect("mkdir");
+        std::fs::write(out.join("sub/a.bin"), b"bytes").expect("write");
+        std::fs::write(dir.path().join("host.txt"), b"host").expect("write");
+        let (size, mtime_ns, sha256) = crate::core::executors::fingerprint(&out).expect("fingerprint");
+        let a = ArtifactRecord {
+            uri: "s3://b/out".into(),
+            size,
+            mtime_ns,
+            sha256,
+        };
+        let hash = |p: &std::path::Path| crate::core::executors::fingerprint(p);
+        std::os::unix::fs::symlink(dir.path().join("host.txt"), out.join("sub/link")).expect("symlink");
+        // The link is part of the fingerprint (never its target), so the hash moves too.
+        assert_ne!(hash(&out).expect("fingerprint").2, a.sha256);
+        let locate = |_: &str| Some(out.clone());
+        let p = artifact_problem("P", &a, &locate, &hash).expect("problem");
+        assert_eq!(p.kind, "artifact_changed");
+        assert!(
+            p.msg
+                .contains("reused artifact s3://b/out holds a symlink at s3://b/out/sub/link"),
+            "{}",
+            p.msg
+        );
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&out, &link).expect("symlink");
+        let p = artifact_problem("P", &a, &|_: &str| Some(link.clone()), &hash).expect("problem");
+        assert!(p.msg.contains("reused artifact s3://b/out is a symlink"), "{}", p.msg);
     }
 
     #[test]

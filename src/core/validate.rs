@@ -87,6 +87,19 @@ pub fn valid_pipeline_name(name: &str) -> bool {
         && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
 }
 
+/// `MaxParallelExecutionSteps` of a `ParallelismConfiguration` as the service accepts it: an
+/// object `{"MaxParallelExecutionSteps": n}` with an integer n of at least 1.
+pub fn max_parallel_execution_steps(config: &Value) -> CoreResult<u64> {
+    let steps = config.as_object().and_then(|c| c.get("MaxParallelExecutionSteps"));
+    match steps.and_then(Value::as_u64) {
+        Some(n) if n >= 1 => Ok(n),
+        _ => Err(CoreError::Validation(format!(
+            "ParallelismConfiguration: expected {{\"MaxParallelExecutionSteps\": an integer of at least 1}}, found {}",
+            shorten(&config.to_string())
+        ))),
+    }
+}
+
 fn shorten(s: &str) -> String {
     let esc: String = s.chars().flat_map(char::escape_default).collect();
     if esc.chars().count() > 80 {

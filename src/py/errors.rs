@@ -14,6 +14,7 @@ fn class_name(e: &CoreError) -> &'static str {
         CoreError::ReferenceExecution { .. } => "ReferenceExecutionError",
         CoreError::NotFound { .. } => "ResourceNotFoundError",
         CoreError::Validation(_) => "ValidationError",
+        CoreError::Conflict(_) => "ConflictError",
         CoreError::Unsupported { .. } => "UnsupportedStepError",
         CoreError::Store { .. } | CoreError::CorruptRecord { .. } => "StoreError",
     }

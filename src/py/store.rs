@@ -2,8 +2,9 @@
 
 use pyo3::prelude::*;
 use serde_json::{Map, Value};
+use std::ffi::CString;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::errors::to_py;
 use super::execution::PyExecution;
@@ -11,7 +12,8 @@ use super::host::PyHost;
 use crate::core::engine::{self, workers::WorkerSpec, Host, RunConfig, StartRequest};
 use crate::core::error::{CoreError, CoreResult};
 use crate::core::executors::{ImageRunner, JobSettings};
-use crate::core::store::Store;
+use crate::core::store::{FileLock, Store, UnreadableRecord};
+use crate::core::validate;
 
 #[pyclass(frozen, name = "Store", module = "sagepipe._core")]
 pub struct PyStore {
@@ -27,6 +29,45 @@ fn parse_object(text: &str, what: &str) -> CoreResult<Map<String, Value>> {
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) | Err(_) => Err(CoreError::Validation(format!("{what} must be a JSON object"))),
+    }
+}
+
+/// A `sagepipe.exceptions.StoreWarning` per record a listing skipped.
+fn warn_unreadable(py: Python<'_>, unreadable: &[UnreadableRecord]) -> PyResult<()> {
+    if unreadable.is_empty() {
+        return Ok(());
+    }
+    let category = py.import("sagepipe.exceptions")?.getattr("StoreWarning")?;
+    for record in unreadable {
+        let message = CString::new(record.warning().replace('\0', "")).unwrap_or_default();
+        PyErr::warn(py, &category, &message, 1)?;
+    }
+    Ok(())
+}
+
+/// The store-wide lock held exclusively (`Store.exclusive_lock()`): a context manager; starts
+/// and pipeline deletions wait while it is held.
+#[pyclass(frozen, name = "StoreLock", module = "sagepipe._core")]
+pub struct PyStoreLock {
+    held: Mutex<Option<FileLock>>,
+}
+
+#[pymethods]
+impl PyStoreLock {
+    /// Give the lock up (also done on leaving the `with` block, or when the process ends).
+    fn release(&self) {
+        if let Ok(mut held) = self.held.lock() {
+            held.take();
+        }
+    }
+
+    fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __exit__(&self, _kind: Py<PyAny>, _value: Py<PyAny>, _traceback: Py<PyAny>) -> bool {
+        self.release();
+        false
     }
 }
 
@@ -61,6 +102,18 @@ impl PyStore {
         self.inner.root().to_path_buf()
     }
 
+    /// Whether anything was ever written to this store (opening one creates nothing).
+    #[getter]
+    fn exists(&self) -> bool {
+        self.inner.exists()
+    }
+
+    /// The ARNs of the executions whose id starts with `id_prefix`, in every pipeline.
+    fn executions_with_id(&self, py: Python<'_>, id_prefix: String) -> Vec<String> {
+        let s = self.inner.clone();
+        py.detach(move || s.executions_with_id(&id_prefix))
+    }
+
     /// Create ("create"), update ("update") or upsert ("upsert") a pipeline.
     fn put_pipeline(
         &self,
@@ -82,9 +135,40 @@ impl PyStore {
         json(py.detach(move || s.load_pipeline(&name)))
     }
 
+    /// Every readable pipeline record (JSON list); each unreadable one is a `StoreWarning`.
     fn list_pipelines(&self, py: Python<'_>) -> PyResult<String> {
         let s = self.inner.clone();
-        json(py.detach(move || s.list_pipelines()))
+        let (records, unreadable) = py.detach(move || s.list_pipelines_checked()).map_err(to_py)?;
+        warn_unreadable(py, &unreadable)?;
+        json(Ok(records))
+    }
+
+    /// Every record of the store that cannot be read (JSON list of `{"Path", "Reason", "Text"}`).
+    fn unreadable_records(&self, py: Python<'_>) -> PyResult<String> {
+        let s = self.inner.clone();
+        json(py.detach(move || s.unreadable_records()))
+    }
+
+    /// Every model and model package version record (JSON list of `{"Source", "Record"}`, or
+    /// `{"Source", "Unreadable", "Text"}` for one that cannot be read).
+    fn registry_records(&self, py: Python<'_>) -> PyResult<String> {
+        let s = self.inner.clone();
+        json(Ok(py.detach(move || s.registry_records())))
+    }
+
+    /// Wait for the store-wide lock and hold it exclusively (gc): see `StoreLock`.
+    fn exclusive_lock(&self, py: Python<'_>) -> PyResult<PyStoreLock> {
+        let s = self.inner.clone();
+        let lock = py.detach(move || s.lock_exclusive()).map_err(to_py)?;
+        Ok(PyStoreLock {
+            held: Mutex::new(Some(lock)),
+        })
+    }
+
+    /// Empty the store's trash (what removals interrupted by a kill left there).
+    fn sweep_trash(&self, py: Python<'_>) {
+        let s = self.inner.clone();
+        py.detach(move || s.sweep_trash());
     }
 
     fn delete_pipeline(&self, py: Python<'_>, name: String) -> PyResult<String> {
@@ -116,9 +200,13 @@ impl PyStore {
         py.detach(move || s.definition_text(&name, version)).map_err(to_py)
     }
 
+    /// A pipeline's readable execution records, newest first (JSON list); each unreadable one
+    /// is a `StoreWarning`.
     fn list_executions(&self, py: Python<'_>, name: String) -> PyResult<String> {
         let s = self.inner.clone();
-        json(py.detach(move || s.list_executions(&name)))
+        let (records, unreadable) = py.detach(move || s.list_executions_checked(&name)).map_err(to_py)?;
+        warn_unreadable(py, &unreadable)?;
+        json(Ok(records))
     }
 
     fn load_execution(&self, py: Python<'_>, arn: String) -> PyResult<String> {
@@ -285,8 +373,9 @@ impl PyStore {
                 description: text("PipelineExecutionDescription"),
                 max_parallel: r
                     .get("ParallelismConfiguration")
-                    .and_then(|p| p.get("MaxParallelExecutionSteps"))
-                    .and_then(Value::as_u64),
+                    .filter(|v| !v.is_null())
+                    .map(validate::max_parallel_execution_steps)
+                    .transpose()?,
                 selective_execution_config: r.get("SelectiveExecutionConfig").filter(|v| !v.is_null()).cloned(),
                 pipeline_version_id: r.get("PipelineVersionId").and_then(Value::as_u64),
                 client_request_token: text("ClientRequestToken"),

@@ -3,7 +3,7 @@
 Importing this package is cheap: submodules are only loaded on demand.
 """
 
-from typing import Any
+from typing import Any, List
 
 __all__ = ["is_pipeline_variable", "is_pipeline_parameter_string", "PipelineNonPrimitiveInputTypes"]
 
@@ -34,6 +34,24 @@ def is_pipeline_parameter_string(var: object) -> bool:
     return isinstance(var, ParameterString)
 
 
+# Names the SDK's ``sagemaker/workflow/__init__.py`` imports, so ``from sagemaker.workflow import
+# ParameterString`` works. Resolved on first use: those modules import this package.
+_SDK_REEXPORTS = {
+    "Expression": "sagepipe.workflow.entities",
+    "PipelineVariable": "sagepipe.workflow.entities",
+    "ExecutionVariable": "sagepipe.workflow.execution_variables",
+    "ExecutionVariables": "sagepipe.workflow.execution_variables",
+    "Join": "sagepipe.workflow.functions",
+    "JsonGet": "sagepipe.workflow.functions",
+    "Parameter": "sagepipe.workflow.parameters",
+    "ParameterBoolean": "sagepipe.workflow.parameters",
+    "ParameterFloat": "sagepipe.workflow.parameters",
+    "ParameterInteger": "sagepipe.workflow.parameters",
+    "ParameterString": "sagepipe.workflow.parameters",
+    "Properties": "sagepipe.workflow.properties",
+}
+
+
 def __getattr__(name: str) -> Any:
     if name == "PipelineNonPrimitiveInputTypes":
         from typing import Union
@@ -44,6 +62,15 @@ def __getattr__(name: str) -> Any:
         from sagepipe.workflow.properties import Properties
 
         value = Union[ExecutionVariable, Expression, Parameter, Properties]
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    elif name in _SDK_REEXPORTS:
+        import importlib
+
+        value = getattr(importlib.import_module(_SDK_REEXPORTS[name]), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> List[str]:
+    return sorted(set(globals()) | set(_SDK_REEXPORTS) | {"PipelineNonPrimitiveInputTypes"})

@@ -415,14 +415,7 @@ impl Run {
     }
 
     fn job_name(&self, i: usize) -> String {
-        let mut name = format!(
-            "pipelines-{}-{}-{}",
-            self.execution_id(),
-            self.compiled.name_of(i),
-            &util::new_id()[..10]
-        );
-        name.truncate(63);
-        name.trim_end_matches('-').to_string()
+        util::job_name(&self.execution_id(), self.compiled.name_of(i), &util::new_id()[..10])
     }
 
     fn save_step(&self, rec: &StepRecord) -> bool {
@@ -536,6 +529,10 @@ impl Run {
         rec.signature = signature::of_step(step, &scope, &locate).ok();
         let caching = cache::policy(step).is_some() && !matches!(kind, StepKind::Condition | StepKind::Fail);
         if let (true, Some(sig)) = (caching, &rec.signature) {
+            // Shared with other runs, exclusive of gc: the earlier run found here is not deleted
+            // before this step's record names it as its source. Without the lock (it could not be
+            // opened) the lookup still runs, as it did before gc took it.
+            let _store_lock = self.store.lock_shared().ok();
             match cache::lookup(&self.store, &self.compiled.name, step, sig, util::now()) {
                 cache::Lookup::Hit { arn, record } => return self.settle_cache_hit(i, rec, *record, &arn, &ctx),
                 cache::Lookup::Miss(reason) => {

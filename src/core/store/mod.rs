@@ -6,6 +6,7 @@
 //! are written only by the process that holds its `lock` file (an `flock`, released by the
 //! kernel when that process dies), so a reader that can take the lock knows the owner is gone.
 
+pub mod files;
 mod logs;
 mod records;
 mod registry;
@@ -30,6 +31,9 @@ use super::util;
 use super::validate::{self, valid_pipeline_name};
 
 pub const TERMINAL_STATUSES: &[&str] = &["Succeeded", "Failed", "Stopped", "CompletedWithFailures"];
+
+/// The file whose presence asks an execution's owner to stop it (see `request_stop`).
+const STOP_REQUEST_FILE: &str = "stop-requested";
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -203,6 +207,13 @@ impl FileLock {
         Ok(FileLock { file })
     }
 
+    /// Block until a shared hold is ours: shared holders exclude only an exclusive one.
+    pub fn acquire_shared(path: &Path) -> CoreResult<FileLock> {
+        let file = open_lock_file(path)?;
+        file.get().lock_shared().map_err(|e| CoreError::store(path, e))?;
+        Ok(FileLock { file })
+    }
+
     /// Take the lock if nobody holds it.
     pub fn try_acquire(path: &Path) -> CoreResult<Option<FileLock>> {
         Self::try_lock(open_lock_file(path)?, path)
@@ -235,16 +246,87 @@ impl FileLock {
     }
 }
 
+/// A record the store holds but cannot read (truncated, not JSON, wrong shape).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UnreadableRecord {
+    pub path: PathBuf,
+    pub reason: String,
+    /// Its bytes as text (lossy), so a caller can still see what it names.
+    pub text: String,
+}
+
+impl UnreadableRecord {
+    fn from_error(error: CoreError) -> CoreResult<UnreadableRecord> {
+        match error {
+            CoreError::CorruptRecord { path, msg } => Ok(UnreadableRecord {
+                text: String::from_utf8_lossy(&fs::read(&path).unwrap_or_default()).into_owned(),
+                path,
+                reason: msg,
+            }),
+            other => Err(other),
+        }
+    }
+
+    /// The one-line warning a listing gives when it skips this record.
+    pub fn warning(&self) -> String {
+        format!(
+            "skipped the unreadable store record {} ({}); the other records are listed. Delete its pipeline or \
+             the record to remove it.",
+            self.path.display(),
+            self.reason
+        )
+    }
+}
+
+/// Fail with `CorruptRecord` unless `text` (read from `path`) is JSON.
+fn check_json(path: &Path, text: &str) -> CoreResult<()> {
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .map(|_| ())
+        .map_err(|e| CoreError::CorruptRecord {
+            path: path.into(),
+            msg: e.to_string(),
+        })
+}
+
 fn open_lock_file(path: &Path) -> CoreResult<Guarded<File>> {
     Guarded::open(|| open_in_dir(path, OpenOptions::new().create(true).truncate(false).write(true)))
         .map_err(|e| CoreError::store(path, e))
 }
 
 impl Store {
+    /// A store at `root`. Nothing is created until something is written, so reading a store
+    /// that does not exist (yet) finds nothing and leaves no directory behind.
     pub fn open(root: impl Into<PathBuf>) -> CoreResult<Store> {
         let root = root.into();
-        fs::create_dir_all(root.join("pipelines")).map_err(|e| CoreError::store(&root, e))?;
+        if root.exists() && !root.is_dir() {
+            return Err(CoreError::store(
+                &root,
+                std::io::Error::new(ErrorKind::AlreadyExists, "a file is in the way: a store is a directory"),
+            ));
+        }
         Ok(Store { root })
+    }
+
+    /// Whether anything was ever written to this store.
+    pub fn exists(&self) -> bool {
+        self.root.join("pipelines").is_dir()
+    }
+
+    /// The ARNs of the executions whose id starts with `id_prefix`, in every pipeline.
+    pub fn executions_with_id(&self, id_prefix: &str) -> Vec<String> {
+        let mut arns: Vec<String> = self
+            .pipeline_names()
+            .iter()
+            .flat_map(|p| {
+                self.execution_ids(p)
+                    .into_iter()
+                    .filter(|id| id.starts_with(id_prefix))
+                    .map(move |id| util::execution_arn(p, &id))
+            })
+            .collect();
+        arns.sort();
+        arns
     }
 
     pub fn root(&self) -> &Path {
@@ -295,13 +377,45 @@ impl Store {
     }
 
     pub fn list_pipelines(&self) -> CoreResult<Vec<PipelineRecord>> {
-        self.pipeline_names().iter().map(|n| self.load_pipeline(n)).collect()
+        Ok(self.list_pipelines_checked()?.0)
+    }
+
+    /// Every readable pipeline record, and those that cannot be read (one bad record does not
+    /// hide the others).
+    pub fn list_pipelines_checked(&self) -> CoreResult<(Vec<PipelineRecord>, Vec<UnreadableRecord>)> {
+        let (mut out, mut unreadable) = (Vec::new(), Vec::new());
+        for name in self.pipeline_names() {
+            match self.load_pipeline(&name) {
+                Ok(r) => out.push(r),
+                Err(CoreError::NotFound { .. }) => {} // deleted meanwhile
+                Err(e) => unreadable.push(UnreadableRecord::from_error(e)?),
+            }
+        }
+        Ok((out, unreadable))
+    }
+
+    /// The store-wide lock: held exclusively by a collection (gc) and by a pipeline's deletion,
+    /// shared by a start while it creates its execution and by a cache hit while it records its
+    /// reuse, so nothing starts from what is being deleted.
+    fn store_lock_path(&self) -> PathBuf {
+        self.root.join("store.lock")
+    }
+
+    pub fn lock_shared(&self) -> CoreResult<FileLock> {
+        FileLock::acquire_shared(&self.store_lock_path())
+    }
+
+    pub fn lock_exclusive(&self) -> CoreResult<FileLock> {
+        FileLock::acquire(&self.store_lock_path())
     }
 
     /// Create or update a pipeline. `mode` is "create" (fails if it exists), "update" (fails if
     /// it does not) or "upsert". A new definition version is stored only when the text changed.
     pub fn put_pipeline(&self, name: &str, definition: &str, mode: &str, fields: &Value) -> CoreResult<PipelineRecord> {
         Self::check_pipeline_name(name)?;
+        if let Some(config) = fields.get("ParallelismConfiguration").filter(|v| !v.is_null()) {
+            validate::max_parallel_execution_steps(config)?;
+        }
         let dir = self.pipeline_dir(name);
         let _lock = FileLock::acquire(&dir.join(".lock"))?;
         let existing: Option<PipelineRecord> = read_json(&dir.join("pipeline.json"))?;
@@ -338,7 +452,7 @@ impl Store {
         let rec = self.load_pipeline(name)?;
         let v = version.unwrap_or(rec.latest_version);
         let path = self.pipeline_dir(name).join("versions").join(format!("{v}.json"));
-        fs::read_to_string(&path).map_err(|e| {
+        let text = fs::read_to_string(&path).map_err(|e| {
             if e.kind() == ErrorKind::NotFound {
                 CoreError::NotFound {
                     kind: "pipeline version",
@@ -348,7 +462,9 @@ impl Store {
             } else {
                 CoreError::store(&path, e)
             }
-        })
+        })?;
+        check_json(&path, &text)?;
+        Ok(text)
     }
 
     pub fn touch_pipeline_run(&self, name: &str, t: f64) -> CoreResult<()> {
@@ -361,11 +477,50 @@ impl Store {
         Ok(())
     }
 
-    /// Delete a pipeline and everything it recorded.
+    /// Delete a pipeline and everything it recorded. Refused while one of its executions runs
+    /// (as the service refuses it), since its owner would go on writing the execution's records.
+    /// An unreadable pipeline record does not prevent it: deleting is how it is repaired.
     pub fn delete_pipeline(&self, name: &str) -> CoreResult<PipelineRecord> {
-        let rec = self.load_pipeline(name)?;
+        Self::check_pipeline_name(name)?;
+        let _store = self.lock_exclusive()?; // no start is creating an execution meanwhile
+        let rec = match self.load_pipeline(name) {
+            Ok(rec) => rec,
+            Err(CoreError::CorruptRecord { .. }) => PipelineRecord::new(name, 0.0),
+            Err(e) => return Err(e),
+        };
+        let mut running = Vec::new();
+        for id in self.execution_ids(name) {
+            if self.execution_running(name, &id)? {
+                running.push(util::execution_arn(name, &id));
+            }
+        }
+        if !running.is_empty() {
+            running.sort();
+            return Err(CoreError::Conflict(format!(
+                "pipeline '{name}' cannot be deleted while {} of its executions {} running ({}); stop {} \
+                 (StopPipelineExecution) and delete the pipeline once {} ended",
+                running.len(),
+                if running.len() == 1 { "is" } else { "are" },
+                running.join(", "),
+                if running.len() == 1 { "it" } else { "them" },
+                if running.len() == 1 { "it has" } else { "they have" },
+            )));
+        }
         self.remove_via_trash(&self.pipeline_dir(name))?;
         Ok(rec)
+    }
+
+    /// Whether an execution still runs: its record says so and its owner lives (a dead owner's
+    /// run is settled Failed by loading it), or its record cannot be read while its lock is held.
+    fn execution_running(&self, pipeline: &str, id: &str) -> CoreResult<bool> {
+        match self.load_execution_by_id(pipeline, id) {
+            Ok(rec) => Ok(!TERMINAL_STATUSES.contains(&rec.pipeline_execution_status.as_str())),
+            Err(CoreError::NotFound { .. }) => Ok(false),
+            Err(CoreError::CorruptRecord { .. }) => {
+                Ok(FileLock::try_acquire(&self.execution_dir(pipeline, id).join("lock"))?.is_none())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     // ---- executions ----
@@ -449,20 +604,35 @@ impl Store {
             return Ok(rec);
         }
         let t = util::now();
-        let reason = format!(
-            "Execution interrupted: the process that ran it (pid {}) exited before the execution finished.",
-            rec.owner_pid
-        );
+        // Asked to stop (e.g. Ctrl-C) and the process exited before its steps ended: the
+        // execution was stopped as requested, not interrupted.
+        let stopping = rec.pipeline_execution_status == "Stopping" || dir.join(STOP_REQUEST_FILE).exists();
+        let (status, step_reason, reason) = if stopping {
+            (
+                "Stopped",
+                Some(format!(
+                    "Stopped by request; the process that ran it (pid {}) exited before this step ended.",
+                    rec.owner_pid
+                )),
+                None,
+            )
+        } else {
+            let reason = format!(
+                "Execution interrupted: the process that ran it (pid {}) exited before the execution finished.",
+                rec.owner_pid
+            );
+            ("Failed", Some(reason.clone()), Some(reason))
+        };
         for mut step in steps {
             if !TERMINAL_STATUSES.contains(&step.step_status.as_str()) {
-                step.step_status = "Failed".into();
-                step.failure_reason = Some(reason.clone());
+                step.step_status = status.into();
+                step.failure_reason = step_reason.clone();
                 step.end_time = Some(t);
                 write_json(&step_path(dir, &step.step_name), &step)?;
             }
         }
-        rec.pipeline_execution_status = "Failed".into();
-        rec.failure_reason = Some(reason);
+        rec.pipeline_execution_status = status.into();
+        rec.failure_reason = reason;
         rec.last_modified_time = t;
         rec.end_time = Some(t);
         write_json(&dir.join("execution.json"), &rec)?;
@@ -486,13 +656,19 @@ impl Store {
     }
 
     pub fn list_executions(&self, pipeline: &str) -> CoreResult<Vec<ExecutionRecord>> {
+        Ok(self.list_executions_checked(pipeline)?.0)
+    }
+
+    /// A pipeline's readable executions, newest first, and the execution records that cannot
+    /// be read (one bad record does not hide the others).
+    pub fn list_executions_checked(&self, pipeline: &str) -> CoreResult<(Vec<ExecutionRecord>, Vec<UnreadableRecord>)> {
         self.load_pipeline(pipeline)?;
-        let mut out = Vec::new();
+        let (mut out, mut unreadable) = (Vec::new(), Vec::new());
         for id in self.execution_ids(pipeline) {
             match self.load_execution_by_id(pipeline, &id) {
                 Ok(r) => out.push(r),
                 Err(CoreError::NotFound { .. }) => {} // deleted meanwhile
-                Err(e) => return Err(e),
+                Err(e) => unreadable.push(UnreadableRecord::from_error(e)?),
             }
         }
         out.sort_by(|a, b| {
@@ -500,7 +676,35 @@ impl Store {
                 .total_cmp(&a.creation_time)
                 .then_with(|| b.execution_id.cmp(&a.execution_id))
         });
-        Ok(out)
+        Ok((out, unreadable))
+    }
+
+    /// Every record of the store that cannot be read: pipeline, execution and step records
+    /// (for gc, which must leave them and what they name in place, and say so).
+    pub fn unreadable_records(&self) -> CoreResult<Vec<UnreadableRecord>> {
+        let mut found = Vec::new();
+        let mut note = |result: CoreResult<()>| -> CoreResult<()> {
+            if let Err(e) = result {
+                found.push(UnreadableRecord::from_error(e)?);
+            }
+            Ok(())
+        };
+        for name in self.pipeline_names() {
+            let dir = self.pipeline_dir(&name);
+            note(read_json::<PipelineRecord>(&dir.join("pipeline.json")).map(|_| ()))?;
+            for id in self.execution_ids(&name) {
+                let exec_dir = self.execution_dir(&name, &id);
+                note(read_json::<ExecutionRecord>(&exec_dir.join("execution.json")).map(|_| ()))?;
+                for entry in fs::read_dir(exec_dir.join("steps")).into_iter().flatten().flatten() {
+                    let file = entry.file_name().to_string_lossy().into_owned();
+                    if !file.starts_with('.') && file.ends_with(".json") {
+                        note(read_json::<StepRecord>(&entry.path()).map(|_| ()))?;
+                    }
+                }
+            }
+        }
+        found.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(found)
     }
 
     fn load_steps_in(&self, dir: &Path) -> CoreResult<Vec<StepRecord>> {
@@ -540,7 +744,9 @@ impl Store {
     pub fn execution_definition(&self, arn: &str) -> CoreResult<String> {
         let (name, id) = self.resolve_arn(arn)?;
         let path = self.execution_dir(&name, &id).join("definition.json");
-        fs::read_to_string(&path).map_err(|e| CoreError::store(path, e))
+        let text = fs::read_to_string(&path).map_err(|e| CoreError::store(&path, e))?;
+        check_json(&path, &text)?;
+        Ok(text)
     }
 
     pub fn log_path(&self, pipeline: &str, id: &str, step: &str) -> PathBuf {
@@ -588,7 +794,8 @@ impl Store {
         fs::create_dir_all(&trash_dir).map_err(|e| CoreError::store(&trash_dir, e))?;
         let trash = trash_dir.join(util::new_id());
         fs::rename(path, &trash).map_err(|e| CoreError::store(path, e))?;
-        let _ = if trash.is_dir() {
+        // What was moved, not what it may point to: a symlink is removed as a link.
+        let _ = if fs::symlink_metadata(&trash).is_ok_and(|m| m.is_dir()) {
             fs::remove_dir_all(&trash)
         } else {
             fs::remove_file(&trash)
@@ -596,18 +803,40 @@ impl Store {
         Ok(())
     }
 
-    /// Delete an execution's records and logs. Refused while it runs.
+    /// Delete an execution's records and logs. Refused while it runs. An unreadable record is
+    /// deleted too once no process owns the execution: deleting is how it is repaired.
     pub fn delete_execution(&self, arn: &str) -> CoreResult<()> {
         // Loading settles a dead owner (Failed); a live owner writes the terminal record last,
         // so a terminal record means nothing more will be written, even if its lock is still
         // held for a moment.
-        let rec = self.load_execution(arn)?;
-        if !TERMINAL_STATUSES.contains(&rec.pipeline_execution_status.as_str()) {
+        let (name, id) = self.resolve_arn(arn)?;
+        if self.execution_running(&name, &id)? {
             return Err(CoreError::Validation(format!(
                 "execution {arn} is still running; stop it before deleting it"
             )));
         }
-        self.remove_via_trash(&self.execution_dir(&rec.pipeline_name, &rec.execution_id))
+        let dir = self.execution_dir(&name, &id);
+        if !dir.join("execution.json").is_file() {
+            return Err(CoreError::NotFound {
+                kind: "pipeline execution",
+                name: arn.to_string(),
+                suggestion: None,
+            });
+        }
+        self.remove_via_trash(&dir)
+    }
+
+    /// Empty the trash: what removals interrupted by a kill left there (a removal's own entry
+    /// may vanish meanwhile; errors are ignored, the next sweep tries again).
+    pub fn sweep_trash(&self) {
+        for entry in fs::read_dir(self.root.join("trash")).into_iter().flatten().flatten() {
+            let path = entry.path();
+            // Not following a symlink: only the link itself is removed.
+            let _ = match fs::symlink_metadata(&path) {
+                Ok(meta) if meta.is_dir() => fs::remove_dir_all(&path),
+                _ => fs::remove_file(&path),
+            };
+        }
     }
 
     /// Delete an artifact (a file or directory under the store's `s3/` area). Absent: no-op.
@@ -618,6 +847,10 @@ impl Store {
                 "'{uri}' is not an artifact in this store; only s3:// artifacts under the store can be deleted"
             )));
         }
+        // Never through a symlink inside the artifact area: that would delete what it points to
+        // (a symlink that is the artifact itself is removed as a link).
+        self.check_artifact_path(path.parent().unwrap_or(&path))
+            .map_err(|e| CoreError::Validation(format!("'{uri}' is not deleted: {e}")))?;
         if fs::symlink_metadata(&path).is_err() {
             return Ok(());
         }
@@ -626,7 +859,7 @@ impl Store {
 
     /// Where another process asks the owner of an execution to stop it.
     pub fn stop_request_path(&self, pipeline: &str, id: &str) -> PathBuf {
-        self.execution_dir(pipeline, id).join("stop-requested")
+        self.execution_dir(pipeline, id).join(STOP_REQUEST_FILE)
     }
 
     /// Ask whichever process runs an execution to stop it; its scheduler notices within a
@@ -644,8 +877,31 @@ impl Store {
 
     /// Whether `path` is inside the store's artifact area (used to keep writes contained).
     pub fn in_artifacts(&self, path: &Path) -> bool {
-        let base = self.root.join("s3");
-        path.starts_with(&base) && !path.components().any(|c| matches!(c, Component::ParentDir))
+        path.starts_with(self.artifacts_root()) && !path.components().any(|c| matches!(c, Component::ParentDir))
+    }
+
+    /// Where `s3://` artifacts live.
+    pub fn artifacts_root(&self) -> PathBuf {
+        self.root.join("s3")
+    }
+
+    /// Check that `path`, when inside the artifact area, is reached through real directories
+    /// only: no symlink (the last component included) and no file where a directory must be.
+    /// Paths outside the artifact area (`file://`, local paths) are the user's and not checked.
+    pub fn check_artifact_path(&self, path: &Path) -> std::io::Result<()> {
+        files::check_path_below(&self.artifacts_root(), "s3://", path)
+    }
+
+    /// Where a reader finds `uri`, and whether symlinks may be followed there: inside the
+    /// artifact area never (the path is checked to pass none), in the user's own files
+    /// (`file://`, local paths) yes.
+    pub fn read_path(&self, uri: &str) -> Result<(PathBuf, bool), String> {
+        let path = self.uri_to_path(uri).map_err(|e| e.to_string())?;
+        if !self.in_artifacts(&path) {
+            return Ok((path, true));
+        }
+        self.check_artifact_path(&path).map_err(|e| e.to_string())?;
+        Ok((path, false))
     }
 }
 
@@ -687,6 +943,141 @@ mod tests {
         assert!(FileLock::try_acquire(&p).expect("io").is_some());
     }
 
+    /// A pipeline `p` with one execution record of `status`; returns the execution's directory.
+    fn pipeline_with_execution(store: &Store, id: &str, status: &str) -> PathBuf {
+        store
+            .put_pipeline("p", "{}", "create", &serde_json::json!({}))
+            .or_else(|_| store.load_pipeline("p"))
+            .expect("pipeline");
+        let dir = store.execution_dir("p", id);
+        let rec = ExecutionRecord {
+            pipeline_name: "p".into(),
+            pipeline_execution_arn: util::execution_arn("p", id),
+            execution_id: id.into(),
+            pipeline_execution_status: status.into(),
+            ..Default::default()
+        };
+        write_json(&dir.join("execution.json"), &rec).expect("record");
+        dir
+    }
+
+    #[test]
+    fn deleting_a_pipeline_with_a_running_execution_is_a_conflict() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        let running = pipeline_with_execution(&store, "aaaaaaaaaaaa", "Executing");
+        pipeline_with_execution(&store, "bbbbbbbbbbbb", "Succeeded");
+        let owner = FileLock::acquire(&running.join("lock")).expect("owner lives");
+        let err = store.delete_pipeline("p").expect_err("refused");
+        assert!(matches!(err, CoreError::Conflict(_)), "{err}");
+        assert!(err.to_string().contains("execution/aaaaaaaaaaaa"), "{err}");
+        assert!(store.load_pipeline("p").is_ok(), "nothing was deleted");
+        drop(owner); // the owner died: its execution is settled Failed, and the pipeline can go
+        store.delete_pipeline("p").expect("deleted");
+        assert!(!store.pipeline_dir("p").exists());
+    }
+
+    #[test]
+    fn an_unreadable_record_is_listed_apart_and_removable() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        let broken = pipeline_with_execution(&store, "aaaaaaaaaaaa", "Succeeded");
+        pipeline_with_execution(&store, "bbbbbbbbbbbb", "Succeeded");
+        fs::write(broken.join("execution.json"), b"{\"PipelineName\": \"p").expect("truncate");
+        let (listed, unreadable) = store.list_executions_checked("p").expect("listing still works");
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].execution_id, "bbbbbbbbbbbb");
+        assert_eq!(unreadable.len(), 1);
+        assert_eq!(unreadable[0].path, broken.join("execution.json"));
+        assert!(unreadable[0].warning().contains("execution.json"));
+        assert_eq!(store.unreadable_records().expect("scan").len(), 1);
+        store
+            .delete_execution(&util::execution_arn("p", "aaaaaaaaaaaa"))
+            .expect("an unreadable record can be deleted");
+        assert!(!broken.exists());
+        assert!(store.unreadable_records().expect("scan").is_empty());
+
+        fs::write(store.pipeline_dir("p").join("pipeline.json"), b"{").expect("truncate");
+        let (pipelines, unreadable) = store.list_pipelines_checked().expect("listing still works");
+        assert!(pipelines.is_empty() && unreadable.len() == 1);
+        store
+            .delete_pipeline("p")
+            .expect("an unreadable pipeline can be deleted");
+        assert!(!store.pipeline_dir("p").exists());
+    }
+
+    #[test]
+    fn a_truncated_definition_is_a_corrupt_record() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        store
+            .put_pipeline("p", "{\"Steps\": []}", "create", &serde_json::json!({}))
+            .expect("create");
+        fs::write(store.pipeline_dir("p").join("versions/1.json"), b"{\"Steps\": [").expect("truncate");
+        assert!(matches!(
+            store.definition_text("p", None),
+            Err(CoreError::CorruptRecord { .. })
+        ));
+    }
+
+    #[test]
+    fn parallelism_configuration_is_checked_before_anything_is_stored() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        for bad in [
+            serde_json::json!("x"),
+            serde_json::json!({"MaxParallelExecutionSteps": -5}),
+            serde_json::json!({"MaxParallelExecutionSteps": 0}),
+            serde_json::json!({}),
+        ] {
+            let fields = serde_json::json!({ "ParallelismConfiguration": bad });
+            let err = store.put_pipeline("p", "{}", "upsert", &fields).expect_err("refused");
+            assert!(err.to_string().contains("MaxParallelExecutionSteps"), "{err}");
+        }
+        assert!(matches!(store.load_pipeline("p"), Err(CoreError::NotFound { .. })));
+        let good = serde_json::json!({"ParallelismConfiguration": {"MaxParallelExecutionSteps": 3}});
+        let rec = store.put_pipeline("p", "{}", "upsert", &good).expect("stored");
+        assert_eq!(
+            rec.parallelism_configuration,
+            Some(serde_json::json!({"MaxParallelExecutionSteps": 3}))
+        );
+    }
+
+    #[test]
+    fn the_store_lock_is_shared_by_starts_and_exclusive_for_gc() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        let first = store.lock_shared().expect("shared");
+        let second = store.lock_shared().expect("shared twice");
+        let path = store.store_lock_path();
+        assert!(
+            FileLock::try_acquire(&path).expect("io").is_none(),
+            "exclusive waits for shared holders"
+        );
+        drop((first, second));
+        let exclusive = store.lock_exclusive().expect("exclusive");
+        let file = File::open(&path).expect("open");
+        assert!(matches!(file.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock)));
+        drop(exclusive);
+        assert!(file.try_lock_shared().is_ok());
+    }
+
+    #[test]
+    fn sweeping_the_trash_removes_what_a_killed_removal_left() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        let outside = dir.path().join("outside");
+        fs::create_dir_all(&outside).expect("dir");
+        fs::write(outside.join("keep.txt"), b"mine").expect("file");
+        let left = dir.path().join("trash/abc/deep");
+        fs::create_dir_all(&left).expect("dir");
+        fs::write(left.join("x"), b"x").expect("file");
+        std::os::unix::fs::symlink(&outside, dir.path().join("trash/link")).expect("symlink");
+        store.sweep_trash();
+        assert_eq!(fs::read_dir(dir.path().join("trash")).expect("trash").count(), 0);
+        assert_eq!(fs::read(outside.join("keep.txt")).expect("untouched"), b"mine");
+    }
+
     #[test]
     fn pipelines_version_on_change_only() {
         let dir = tempfile::tempdir().expect("tmp");
@@ -716,5 +1107,84 @@ mod tests {
         );
         assert!(matches!(store.load_pipeline("q"), Err(CoreError::NotFound { .. })));
         assert!(store.put_pipeline("../x", "{}", "create", &f).is_err());
+    }
+
+    #[test]
+    fn opening_and_reading_create_nothing() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path().join("store");
+        let store = Store::open(&root).expect("open");
+        assert!(!store.exists());
+        assert!(store.list_pipelines().expect("list").is_empty());
+        assert!(store.executions_with_id("abcd").is_empty());
+        let arn = util::execution_arn("p", "abcdefabcdef");
+        assert!(matches!(store.load_execution(&arn), Err(CoreError::NotFound { .. })));
+        assert!(matches!(store.list_executions("p"), Err(CoreError::NotFound { .. })));
+        assert!(!root.exists(), "a read created the store");
+        store
+            .put_pipeline("p", "{}", "create", &serde_json::json!({}))
+            .expect("create");
+        assert!(store.exists());
+        fs::write(dir.path().join("file"), "x").expect("write");
+        assert!(Store::open(dir.path().join("file")).is_err());
+    }
+
+    /// An execution of `p` whose owner is gone (no lock held), with one step still Executing.
+    fn orphan(store: &Store, id: &str, status: &str) -> String {
+        let dir = store.execution_dir("p", id);
+        let arn = util::execution_arn("p", id);
+        let rec = ExecutionRecord {
+            pipeline_name: "p".into(),
+            pipeline_execution_arn: arn.clone(),
+            execution_id: id.into(),
+            pipeline_execution_status: status.into(),
+            owner_pid: 1,
+            ..ExecutionRecord::default()
+        };
+        write_json(&dir.join("execution.json"), &rec).expect("record");
+        let step = StepRecord {
+            step_name: "Train".into(),
+            step_status: "Executing".into(),
+            ..StepRecord::default()
+        };
+        write_json(&step_path(&dir, "Train"), &step).expect("step");
+        arn
+    }
+
+    #[test]
+    fn a_dead_owner_that_was_stopping_leaves_its_execution_stopped() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        store
+            .put_pipeline("p", "{}", "create", &serde_json::json!({}))
+            .expect("create");
+        let stopping = orphan(&store, "stopping0001", "Stopping");
+        let running = orphan(&store, "running00001", "Executing");
+        let requested = orphan(&store, "requested001", "Executing");
+        // Asked to stop from another process (`request_stop`) just before the owner died.
+        write_atomic(&store.stop_request_path("p", "requested001"), b"1").expect("stop file");
+        for arn in [&stopping, &requested] {
+            assert_eq!(
+                store.load_execution(arn).expect("load").pipeline_execution_status,
+                "Stopped"
+            );
+            let steps = store.load_steps(arn).expect("steps");
+            assert_eq!(steps[0].step_status, "Stopped");
+            assert!(steps[0]
+                .failure_reason
+                .as_deref()
+                .unwrap_or("")
+                .contains("exited before this step ended"));
+        }
+        // Not asked to stop: the execution was interrupted, which is a failure.
+        assert_eq!(
+            store.load_execution(&running).expect("load").pipeline_execution_status,
+            "Failed"
+        );
+        assert_eq!(
+            store.executions_with_id("stop"),
+            vec![stopping.clone()],
+            "found by the start of its id"
+        );
     }
 }

@@ -297,6 +297,59 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Every model and model package version record with a label naming it, for callers that
+    /// must know what the registry points at (gc keeps those artifacts). A record that cannot be
+    /// read comes as `{"Source", "Unreadable", "Text"}` so what it names is still known.
+    pub fn registry_records(&self) -> Vec<Value> {
+        let mut files: Vec<(PathBuf, String)> = Vec::new();
+        for entry in fs::read_dir(self.registry().join("models"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(model) = name.strip_suffix(".json").filter(|_| !name.starts_with('.')) {
+                files.push((entry.path(), format!("model {model}")));
+            }
+        }
+        for group in fs::read_dir(self.registry().join("model-packages"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let group_name = group.file_name().to_string_lossy().into_owned();
+            for entry in fs::read_dir(group.path().join("versions"))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if let Some(version) = name.strip_suffix(".json").filter(|_| !name.starts_with('.')) {
+                    files.push((entry.path(), format!("model package {group_name}/{version}")));
+                }
+            }
+        }
+        files.sort();
+        files
+            .into_iter()
+            .filter_map(|(path, label)| match read_json::<Value>(&path) {
+                Ok(Some(record)) => {
+                    let status = record.get("ModelApprovalStatus").and_then(Value::as_str);
+                    let source = status.map_or(label.clone(), |s| format!("{label} ({s})"));
+                    Some(json!({"Source": source, "Record": record}))
+                }
+                Ok(None) => None, // removed meanwhile
+                Err(e) => Some(json!({
+                    "Source": path.display().to_string(),
+                    "Unreadable": e.to_string(),
+                    "Text": String::from_utf8_lossy(&fs::read(&path).unwrap_or_default()),
+                })),
+            })
+            .collect()
+    }
+}
+
 fn check_status(status: &str) -> CoreResult<()> {
     if APPROVAL_STATUSES.contains(&status) {
         Ok(())
@@ -361,6 +414,32 @@ mod tests {
         assert!(store
             .create_model_package(&json!({"ModelPackageGroupName": "../x"}))
             .is_err());
+    }
+
+    #[test]
+    fn registry_records_name_every_model_and_version_and_keep_unreadable_ones() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        store
+            .put_model(&json!({"ModelName": "m-1", "PrimaryContainer": {"ModelDataUrl": "s3://b/m/model.tar.gz"}}))
+            .expect("model");
+        let req = json!({"ModelPackageGroupName": "G", "ModelApprovalStatus": "Approved"});
+        store.create_model_package(&req).expect("v1");
+        fs::write(
+            store.group_dir("G").join("versions").join("2.json"),
+            b"{\"Inference\": \"s3://b/x",
+        )
+        .expect("write");
+        let records = store.registry_records();
+        let sources: Vec<&str> = records.iter().filter_map(|r| r["Source"].as_str()).collect();
+        assert_eq!(sources.len(), 3, "{records:?}");
+        assert!(sources.contains(&"model m-1"));
+        assert!(sources.contains(&"model package G/1 (Approved)"));
+        let broken = records
+            .iter()
+            .find(|r| r.get("Unreadable").is_some())
+            .expect("unreadable listed");
+        assert!(broken["Text"].as_str().expect("text").contains("s3://b/x"));
     }
 
     #[test]
