@@ -59,6 +59,12 @@ def pipeline() -> Pipeline:
     return Pipeline(name="cli-demo", parameters=[lr], steps=[check])
 
 
+def pipeline_in(workdir, learning_rate) -> Pipeline:
+    """A TARGET function that needs arguments (the CLI calls targets without any)."""
+    os.environ["CLI_WORKDIR"] = workdir
+    return pipeline()
+
+
 PARAMETER_ONLY_DEFINITION = {
     "Version": "2020-12-01",
     "Metadata": {},

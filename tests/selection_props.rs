@@ -295,6 +295,19 @@ proptest! {
             Err(other) => prop_assert!(false, "unexpected error {}", other),
         }
 
+        // A misspelt name among them hides nothing: it is reported with every other problem
+        // of the selection (a non-path-closed rest is still named, with its witness).
+        let mut with_typo = selected.clone();
+        with_typo.insert((seed as usize) % (with_typo.len() + 1), format!("{}x", names[0]));
+        match selection::plan(&c, &with_typo, Some(&r), Strictness::default()) {
+            Err(CoreError::Selection { problems, .. }) => {
+                let kinds: Vec<&str> = problems.iter().map(|p| p.kind).collect();
+                prop_assert!(kinds.contains(&"unknown_step"), "{:?}", problems);
+                prop_assert_eq!(kinds.contains(&"selection_not_path_closed"), !closed, "{:?}", problems);
+            }
+            other => prop_assert!(false, "a misspelt step was accepted: {:?}", other.map(|p| p.selected)),
+        }
+
         // Deterministic: the same answer twice, and for the selection in another order.
         let first = plan_text(&c, &selected, &r);
         prop_assert_eq!(&first, &plan_text(&c, &selected, &r));

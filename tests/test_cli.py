@@ -3,6 +3,7 @@
 import json
 import os
 import pty
+import shutil
 import subprocess
 import sys
 import time
@@ -45,7 +46,9 @@ def test_help_everywhere(cli):
     for command in COMMANDS:
         assert command in top.stdout
         sub = ok(cli(command, "--help", store_arg=False))
-        assert "--store" in sub.stdout and "--json" in sub.stdout, command
+        assert "--store" in sub.stdout, command
+        # The demo prints a report for people, so its help offers no --json.
+        assert ("--json" in sub.stdout) == (command != "demo"), command
     assert "exit codes" in top.stdout
 
 
@@ -58,7 +61,7 @@ def test_entry_point_is_installed():
 
 def test_usage_errors_exit_2(cli):
     assert ok(cli("frobnicate", store_arg=False), 2)
-    assert "is not a pipeline target" in ok(cli("plan", "not-a-target"), 2).stderr
+    assert "can only be run" in ok(cli("plan", SDK_SCRIPT), 2).stderr
     both = ok(cli("run", "cli_lib:pipeline", "--select", "Train", "--resume", MISSING_ARN), 2)
     assert "cannot be combined" in both.stderr
     assert "only applies with --select" in ok(cli("plan", "cli_lib:pipeline", "--reference", "latest"), 2).stderr
@@ -268,3 +271,111 @@ def test_demo_command(cli):
     result = ok(cli("demo"), 0)
     assert "selective re-run of Train + Evaluate with Eta=0.1, MaxDepth=4: Succeeded" in result.stdout
     assert len(json.loads(ok(cli("executions", "abalone-demo", "--json")).stdout)) == 2
+
+
+def _arn_of_latest(cli):
+    return json.loads(ok(cli("executions", "--json", "--limit", "1")).stdout)[0]["PipelineExecutionArn"]
+
+
+def test_execution_ids_latest_and_pipeline_latest_name_executions(cli, tmp_path):
+    ok(cli("run", "cli_lib:pipeline", "--quiet"))
+    ok(cli("run", "cli_lib:pipeline", "--quiet", "-p", "Lr=2"))
+    arn = _arn_of_latest(cli)
+    execution_id = arn.rsplit("/", 1)[1]
+    for name in (execution_id, execution_id[:6], "latest", "cli-demo/latest"):
+        assert ok(cli("params", name)).stdout.strip() == "Lr=2.0", name
+        assert json.loads(ok(cli("steps", name, "--json")).stdout) == json.loads(
+            ok(cli("steps", arn, "--json")).stdout
+        ), name
+        assert "training with lr=2.0" in ok(cli("logs", name, "Train")).stdout, name
+        assert ok(cli("show", name)).stdout.splitlines()[0] == arn, name
+        assert ok(cli("stop", name), 1).stderr.strip() == f"{arn} already Succeeded", name
+    # --reference and --resume take them too ('latest': of the pipeline being run)
+    first = json.loads(ok(cli("executions", "--json")).stdout)[1]["PipelineExecutionArn"]
+    plan = json.loads(ok(cli("plan", "cli_lib:pipeline", "--select", "Train", "--reference",
+                             first.rsplit("/", 1)[1], "--json")).stdout)  # fmt: skip
+    assert plan["ReferenceExecutionArn"] == first
+    resumed = ok(cli("run", "cli_lib:pipeline", "--resume", "latest"), 2).stderr
+    assert f"execution {arn} has no step left to resume" in resumed, resumed
+    # Unknown names: not found, with what is there
+    assert "no execution id starts with 'zzzz'" in ok(cli("steps", "zzzz"), 3).stderr
+    assert "did you mean 'cli-demo'" in ok(cli("steps", "cli-dmeo/latest"), 3).stderr
+    assert "names no execution" in ok(cli("steps", "not an id"), 2).stderr
+    # The same id in two pipelines (a store put together from two): ambiguous, candidates listed
+    pipelines = os.path.join(cli.store, "pipelines")
+    shutil.copytree(os.path.join(pipelines, "cli-demo"), os.path.join(pipelines, "cli-demo-copy"))
+    ambiguous = ok(cli("steps", execution_id), 2).stderr
+    assert f"pipeline/cli-demo/execution/{execution_id}" in ambiguous, ambiguous
+    assert f"pipeline/cli-demo-copy/execution/{execution_id}" in ambiguous, ambiguous
+
+
+def test_logs_suggests_a_close_step_name(cli):
+    ok(cli("run", "cli_lib:pipeline", "--quiet"))
+    missing = ok(cli("logs", "latest", "Trian"), 3).stderr
+    assert "has no step 'Trian' (did you mean 'Train'?)" in missing, missing
+    assert "did you mean" not in ok(cli("logs", "latest", "Zebra"), 3).stderr
+
+
+def _one_line_error(result):
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
+
+
+def test_targets_that_cannot_load_are_one_line_errors(cli, tmp_path):
+    needs = _one_line_error(ok(cli("run", "cli_lib:pipeline_in"), 2))
+    assert "'cli_lib:pipeline_in' is a function that needs arguments (workdir, learning_rate)" in needs, needs
+    assert "needs arguments" in _one_line_error(ok(cli("plan", "cli_lib:pipeline_in"), 2))
+    script = tmp_path / "my_pipeline.py"
+    script.write_text("import os\nimport not_installed_anywhere_xyz\n\npipeline = None\n")
+    for target in (str(script), f"{script}:pipeline"):
+        line = _one_line_error(ok(cli("run", target), 2))
+        assert "my_pipeline.py line 2" in line, line
+        assert "module 'not_installed_anywhere_xyz' is not installed in this environment" in line, line
+    (tmp_path / "broken_module.py").write_text("from sagemaker.workflow.no_such_module import Thing\n")
+    line = _one_line_error(ok(cli("show", "broken_module:pipeline"), 2))
+    assert "broken_module.py line 1" in line and "sagepipe has no module 'sagemaker.workflow.no_such_module'" in line
+
+
+def test_plan_takes_a_stored_pipeline_name(cli):
+    ok(cli("run", "cli_lib:pipeline", "--quiet"))
+    plan = ok(cli("plan", "cli-demo", "--select", "Train")).stdout
+    assert "plan for pipeline 'cli-demo' (reference " in plan and "Prepare" in plan and "reuse" in plan, plan
+    assert "did you mean 'cli-demo'" in ok(cli("plan", "cli-dmeo"), 3).stderr
+
+
+def test_read_only_commands_create_no_store(cli, tmp_path):
+    missing = str(tmp_path / "no-store-here")
+    arn = "arn:aws:sagemaker:local:000000000000:pipeline/p/execution/abcdefabcdef"
+    for args, code in [
+        (["executions"], 0),
+        (["executions", "p"], 3),
+        (["steps", arn], 3),
+        (["steps", "latest"], 3),
+        (["params", arn], 3),
+        (["logs", arn, "Train"], 3),
+        (["show", "p"], 3),
+        (["show", "abcdefabcdef"], 3),
+    ]:
+        result = ok(cli(args[0], "--store", missing, *args[1:], store_arg=False), code)
+        assert not os.path.exists(missing), (args, result.stderr)
+    assert "nothing has run with the store at" in ok(cli("executions", "--store", missing, store_arg=False)).stderr
+
+
+def test_selection_errors_report_every_problem(cli):
+    ok(cli("run", "cli_lib:pipeline", "--quiet"))
+    both = ok(cli("plan", "cli_lib:pipeline", "--select", "Prepare,LossOk,Trainn"), 2).stderr
+    assert "2 problems in selective execution" in both, both
+    assert "'Trainn' is not in pipeline 'cli-demo' (did you mean 'Train'?)" in both, both
+    assert "not selected: [Train]" in both, both
+
+
+def test_run_prints_the_failed_step_and_its_reason(cli, tmp_path):
+    with open(os.path.join(cli.workdir, "Train.mode"), "w") as f:
+        f.write("bad")
+    failed = ok(cli("run", "cli_lib:pipeline"), 1).stdout
+    assert "Train failed: RuntimeError: Train.mode says bad  (sagepipe logs " in failed, failed
+    gate = tmp_path / "gate.json"
+    gate.write_text(json.dumps(cli_lib.PARAMETER_ONLY_DEFINITION))
+    instant = ok(cli("run", str(gate), "-p", "Threshold=1"), 1).stdout
+    assert "Below failed: below 5" in instant, instant

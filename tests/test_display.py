@@ -4,6 +4,8 @@ The browser test needs Debian's chromium (``apt-get install chromium``); it is s
 so, where no chromium binary is on PATH.
 """
 
+import html as html_lib
+import json
 import shutil
 import struct
 import subprocess
@@ -70,7 +72,7 @@ def test_pipeline_and_plan_views(failed_execution, tmp_path):
     html = plan._repr_html_()
     planned = {name: g.get("data-state") for name, g in boxes(svg_of(html)).items()}
     assert planned["Preprocess"] == "reused" and planned["Train"] == planned["Evaluate"] == "planned"
-    assert planned["Register"] == "not-run"
+    assert planned["Register"] == "not-selected"
     assert "upstream of a selected step" in html
 
 
@@ -93,15 +95,16 @@ def test_layout_of_a_large_pipeline_is_layered_without_overlaps():
     assert len(steps) == 60
     box = display.layout(dag)
     assert len(box.layers) == 13 and max(len(layer) for layer in box.layers) == 6
-    rects = list(box.positions.values())
-    for i, (x1, y1) in enumerate(rects):
-        for x2, y2 in rects[i + 1 :]:
-            assert abs(x1 - x2) >= display.BOX_WIDTH or abs(y1 - y2) >= display.BOX_HEIGHT, "boxes overlap"
+    rects = [(x, y, *box.sizes[name]) for name, (x, y) in box.positions.items()]
+    for i, (x1, y1, w1, h1) in enumerate(rects):
+        for x2, y2, w2, h2 in rects[i + 1 :]:
+            assert x1 + w1 <= x2 or x2 + w2 <= x1 or y1 + h1 <= y2 or y2 + h2 <= y1, "boxes overlap"
     for a, b, _ in edges:
         assert box.positions[a][1] < box.positions[b][1], f"edge {a}->{b} does not point down"
     for c in range(6):  # chains stay straight: each chain keeps its column
         assert len({box.positions[f"C{c}S{i}"][0] for i in range(9)}) == 1
-    assert box.width <= 2 * display.MARGIN + 6 * (display.BOX_WIDTH + display.COLUMN_GAP)
+    widest = max(w for _, _, w, _ in rects)
+    assert box.width <= 2 * display.MARGIN + 6 * (widest + display.COLUMN_GAP)
     svg = ET.fromstring(display.render_svg(dag, {}))
     assert len(boxes(svg)) == 60
 
@@ -174,3 +177,162 @@ def test_execution_view_renders_in_headless_chromium(failed_execution, tmp_path)
     assert len(not_run) > 3 * box_area // 2  # the four steps that never ran
     # Preprocess is drawn above Train: the layered layout survived rendering
     assert min(y for _, y in succeeded if y > 60) < min(y for _, y in failed if y > 60)
+
+
+def _dag(steps, edges):
+    """A DAG as the engine gives it: steps ``(name, type)``, edges ``(from, to, kind)``."""
+    return {
+        "steps": [{"name": n, "type": t} for n, t in steps],
+        "edges": [list(e) for e in edges],
+        "order": [n for n, _ in steps],
+    }
+
+
+LONG_A = "PreprocessAbaloneDatasetWithAVeryLongStepName"
+LONG_B = "TrainXGBoostModelForAbaloneAgePredictionMMWW"
+SHAPES = {
+    # a diamond with a shortcut from its top to its bottom: drawn straight, the shortcut would
+    # run behind B or C, and the diamond would look like a chain
+    "diamond": _dag(
+        [("A", "Processing"), ("B", "Training"), ("C", "Training"), ("D", "Processing")],
+        [("A", "B", "Data"), ("A", "C", "Data"), ("B", "D", "Data"), ("C", "D", "Data"), ("A", "D", "DependsOn")],
+    ),
+    "chain-with-shortcut": _dag(
+        [("A", "Processing"), ("B", "Training"), ("C", "Evaluate"), ("D", "Processing")],
+        [("A", "B", "Data"), ("B", "C", "Data"), ("C", "D", "Data"), ("A", "D", "Data"), ("A", "C", "Data")],
+    ),
+    "long-names": _dag(
+        [(LONG_A, "Processing"), (LONG_B, "Training"), ("W", "Processing"), ("WWWWWWWWWWWWWWWWWWWWWWWW", "Transform")],
+        [
+            (LONG_A, LONG_B, "Data"),
+            (LONG_B, "W", "Data"),
+            (LONG_A, "W", "Data"),
+            (LONG_A, "WWWWWWWWWWWWWWWWWWWWWWWW", "Data"),
+        ],
+    ),
+    "fan-out": _dag(
+        [("Start", "Processing")] + [(f"Worker{i}", "Training") for i in range(10)] + [("Join", "Processing")],
+        [("Start", f"Worker{i}", "Data") for i in range(10)]
+        + [(f"Worker{i}", "Join", "Data") for i in range(10)]
+        + [("Start", "Join", "DependsOn")],
+    ),
+    "condition": _dag(
+        [
+            ("Train", "Training"),
+            ("Evaluate", "Processing"),
+            ("CheckMse", "Condition"),
+            ("RegisterModel", "RegisterModel"),
+            ("Transform", "Transform"),
+            ("FailOnMse", "Fail"),
+        ],
+        [
+            ("Train", "Evaluate", "Data"),
+            ("Evaluate", "CheckMse", "Data"),
+            ("CheckMse", "RegisterModel", "If"),
+            ("CheckMse", "Transform", "If"),
+            ("CheckMse", "FailOnMse", "Else"),
+            ("Train", "RegisterModel", "Data"),
+            ("Train", "Transform", "Data"),
+            ("Evaluate", "FailOnMse", "Data"),
+        ],
+    ),
+}
+
+# Runs in the page: the geometry Chromium rendered (boxes, their texts, edge paths sampled every
+# pixel, edge labels), written as JSON into <pre id="geometry"> for --dump-dom.
+GEOMETRY_SCRIPT = """
+const box = (e) => { const b = e.getBBox(); return {x: b.x, y: b.y, w: b.width, h: b.height}; };
+const figures = [];
+for (const figure of document.querySelectorAll("[data-shape]")) {
+  const svg = figure.querySelector("svg.sagepipe-dag");
+  const steps = {};
+  for (const g of svg.querySelectorAll("g.step")) {
+    steps[g.dataset.step] = Object.assign(box(g.querySelector("rect")),
+      {texts: [...g.querySelectorAll("text")].map((t) => Object.assign(box(t), {text: t.textContent}))});
+  }
+  const edges = [...svg.querySelectorAll("path.edge")].map((p) => {
+    const length = p.getTotalLength(), points = [];
+    for (let l = 0; l < length; l += 1) { const q = p.getPointAtLength(l); points.push([q.x, q.y]); }
+    const end = p.getPointAtLength(length);
+    points.push([end.x, end.y]);
+    return {from: p.dataset.from, to: p.dataset.to, points};
+  });
+  const labels = [...svg.querySelectorAll("text.edge-label")].map(box);
+  figures.push({shape: figure.dataset.shape, steps, edges, labels});
+}
+document.getElementById("geometry").textContent = JSON.stringify(figures);
+"""
+
+
+def _rendered_geometry(figures, tmp_path):
+    """``{shape: geometry}`` of SVG figures as headless Chromium lays them out."""
+    body = "".join(f'<div data-shape="{name}">{html}</div>' for name, html in figures.items())
+    page = tmp_path / "shapes.html"
+    page.write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
+        f"{body}<pre id='geometry'></pre><script>{GEOMETRY_SCRIPT}</script></body></html>"
+    )
+    cmd = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()]
+    dom = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True).stdout
+    start = dom.index('<pre id="geometry">') + len('<pre id="geometry">')
+    text = dom[start : dom.index("</pre>", start)]
+    return {f["shape"]: f for f in json.loads(html_lib.unescape(text))}
+
+
+def _inside(point, rect, inset: float) -> bool:
+    x, y = point
+    return (
+        rect["x"] + inset < x < rect["x"] + rect["w"] - inset and rect["y"] + inset < y < rect["y"] + rect["h"] - inset
+    )
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no chromium on PATH: install Debian's (apt-get install chromium)")
+def test_rendered_edges_pass_no_box_and_texts_fit_their_boxes(failed_execution, tmp_path):
+    """In Chromium: no edge passes over a box other than its two ends (nor through those), every
+    text lies within its box, and no box or edge label overlaps a box."""
+    figures = {name: display.render_svg(dag, {}) for name, dag in SHAPES.items()}
+    _, execution = failed_execution
+    figures["execution"] = svg_html = execution._repr_html_()
+    assert "<svg" in svg_html
+    geometry = _rendered_geometry(figures, tmp_path)
+    assert set(geometry) == set(figures)
+    for shape, figure in geometry.items():
+        steps = figure["steps"]
+        expected = SHAPES[shape]["steps"] if shape in SHAPES else [{"name": n} for n in selective_lib.STEPS]
+        assert set(steps) == {s["name"] for s in expected}, shape
+        for name, rect in steps.items():
+            for text in rect["texts"]:
+                assert rect["x"] + 2 <= text["x"] and text["x"] + text["w"] <= rect["x"] + rect["w"] - 2, (
+                    f"{shape}: text {text['text']!r} ({text['x']:.1f}..{text['x'] + text['w']:.1f}) runs past "
+                    f"its box ({rect['x']:.1f}..{rect['x'] + rect['w']:.1f})"
+                )
+                assert rect["y"] <= text["y"] and text["y"] + text["h"] <= rect["y"] + rect["h"], (shape, text)
+            for other, rect2 in steps.items():
+                corners = [(rect2["x"] + dx, rect2["y"] + dy) for dx in (0, rect2["w"]) for dy in (0, rect2["h"])]
+                assert other == name or not any(_inside(c, rect, 0) for c in corners), (
+                    f"{shape}: {name} and {other} overlap"
+                )
+        assert figure["edges"], shape
+        for edge in figure["edges"]:
+            points, ends = edge["points"], (edge["from"], edge["to"])
+            assert len(points) > 10, edge
+            for name, rect in steps.items():
+                crossing = [p for p in points if _inside(p, rect, 1.0)]
+                assert not crossing, (
+                    f"{shape}: edge {edge['from']} -> {edge['to']} passes "
+                    f"{'through its own end' if name in ends else 'behind'} box {name} at {crossing[0]}"
+                )
+            source, target = steps[edge["from"]], steps[edge["to"]]
+            (x0, y0), (x1, y1) = points[0], points[-1]
+            assert abs(y0 - (source["y"] + source["h"])) < 1 and source["x"] < x0 < source["x"] + source["w"], edge
+            assert abs(y1 - target["y"]) < 1 and target["x"] < x1 < target["x"] + target["w"], edge
+        for label in figure["labels"]:
+            for name, rect in steps.items():
+                corners = [(label["x"] + dx, label["y"] + dy) for dx in (0, label["w"]) for dy in (0, label["h"])]
+                assert not any(_inside(c, rect, 0) for c in corners), f"{shape}: an edge label overlaps {name}"
+    assert len(geometry["condition"]["labels"]) == 3  # if, if, else
+    # the diamond's shortcut is drawn beside B and C, not through them: it is not a chain
+    shortcut = next(e for e in geometry["diamond"]["edges"] if (e["from"], e["to"]) == ("A", "D"))
+    b, c = geometry["diamond"]["steps"]["B"], geometry["diamond"]["steps"]["C"]
+    middle = [x for x, y in shortcut["points"] if b["y"] < y < b["y"] + b["h"]]
+    assert middle and all(not (r["x"] <= x <= r["x"] + r["w"]) for x in middle for r in (b, c))

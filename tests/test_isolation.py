@@ -354,5 +354,5 @@ def test_binding_errors_are_typed_never_panics(tmp_path, call):
         assert str(exc)
     else:
         pytest.fail("expected an error")
-    # Nothing was written outside the store.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
+    # Nothing was written outside the store (a store is only created by a write).
+    assert {p.name for p in tmp_path.iterdir()} <= {"store"}

@@ -217,7 +217,8 @@ def test_function_source_edit_selects_the_step(code_pipeline, wd):
     pipeline = build()
     plan = pipeline.plan(selective_execution_config=SelectiveExecutionConfig.changed_steps())
     assert plan.actions() == {"Prepare": "reuse", "Fit": "run"}
-    assert "function fit changed" in plan["Fit"]["reason"]
+    # The engine names the kind, the signature the function: "function fit", never "function function fit".
+    assert plan["Fit"]["reason"] == "selected (function fit changed)"
     ex = finished(pipeline.start(selective_execution_config=SelectiveExecutionConfig.changed_steps()))
     assert ex.result("Fit") == 3 and lib.count(wd, "Prepare") == 1 and lib.count(wd, "Fit") == 2
 

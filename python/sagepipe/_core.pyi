@@ -18,8 +18,8 @@ def live_execution(arn: str) -> Optional[Execution]:
 def live_executions() -> List[str]:
     """ARNs of the executions this process is still running."""
 
-def stop_all_and_wait(timeout: float) -> None:
-    """Stop every execution this process runs and wait up to ``timeout`` seconds for each."""
+def suggest(name: str, candidates: List[str]) -> Optional[str]:
+    """The candidate closest to ``name`` ("did you mean"), if one is reasonably close."""
 
 class Execution:
     """A handle to an execution running in this process."""
@@ -45,6 +45,9 @@ class Store:
     def __init__(self, root: Union[str, PathLike[str]]) -> None: ...
     @property
     def root(self) -> str: ...
+    @property
+    def exists(self) -> bool: ...
+    def executions_with_id(self, id_prefix: str) -> List[str]: ...
     def put_pipeline(self, name: str, definition: str, mode: str, fields: str) -> str: ...
     def load_pipeline(self, name: str) -> str: ...
     def list_pipelines(self) -> str:

@@ -7,9 +7,12 @@ every view off, ``SAGEPIPE_PROGRESS=1`` turns them on where they would be off (n
 """
 
 import os
+import re
 import shutil
 import sys
-from typing import Any, Dict, Optional, TextIO
+import threading
+import time
+from typing import Any, Dict, List, Optional, TextIO
 
 from sagepipe import display
 
@@ -22,6 +25,7 @@ _SYMBOLS = {
     "stopped": "-",
     "reused": "=",
     "cache-hit": "=",
+    "not-selected": " ",
     "not-run": " ",
     "pending": ".",
 }
@@ -61,14 +65,37 @@ class ProgressView:
         self.mode = mode
         self.stream = stream
         self._dag: Optional[Dict[str, Any]] = None
-        self._shown_lines = 0
+        self._shown: List[str] = []
         self._last: Dict[str, str] = {}
         self._handle = None
+        self._log_paths: Dict[str, str] = {}
+        self._log_sizes: Dict[str, int] = {}
+        self._log_grew = False  # since the last refresh, a running step's log did
 
     def _read(self):
         dag, states, record = display.execution_states(self.execution, self._dag)
         self._dag = dag
+        self._log_grew = False
+        for name, info in states.items():
+            if info["state"] == "running":
+                info["last_log_line"] = self._last_log_line(name)
         return dag, states, record
+
+    def _last_log_line(self, step: str) -> str:
+        path = self._log_paths.get(step)
+        if path is None:
+            path = self._log_paths[step] = self.execution._store.log_path(self.execution.arn, step)
+        try:
+            with open(path, "rb") as f:
+                size = f.seek(0, os.SEEK_END)
+                f.seek(max(size - _LOG_TAIL_BYTES, 0))
+                tail = f.read()
+        except OSError:
+            return ""
+        if size != self._log_sizes.get(step, 0):
+            self._log_grew = True
+        self._log_sizes[step] = size
+        return last_line(tail.decode("utf-8", errors="replace"))
 
     def tick(self) -> None:
         try:
@@ -84,28 +111,40 @@ class ProgressView:
 
     # ---- views ----
 
-    def _lines(self, dag, states, record):
-        width = max(shutil.get_terminal_size((100, 20)).columns - 1, 20)
+    def _lines(self, dag, states, record) -> List[str]:
+        size = shutil.get_terminal_size((100, 24))
+        width = max(size.columns - 1, 20)
+        now = time.time()
         name_width = max([len(n) for n in states] + [4])
         lines = [f"{record['PipelineName']} {record['ExecutionId']}: {record['PipelineExecutionStatus']}"]
         for name in dag.get("order") or list(states):
             info = states[name]
-            note = display.step_note(info.get("record"))
-            time_taken = display._seconds(info.get("record"))
-            symbol = _SYMBOLS.get(info["state"], "?")
-            line = f"  {symbol} {name:<{name_width}}  {info['state']:<9} {time_taken:>9}  {note}"
+            state, took, detail = info["state"], display.step_time(info, now), _first_line(display.step_detail(info))
+            label = state.replace("-", " ")
+            line = f"  {_SYMBOLS.get(state, '?')} {name:<{name_width}}  {label:<12} {took:>9}  {detail}"
             lines.append(line.rstrip()[:width])
-        return lines
+        return _fit(lines, [states[n]["state"] for n in dag.get("order") or list(states)], max(size.lines - 1, 3))
 
     def _show_tty(self, dag, states, record) -> None:
+        if _debugger_active():
+            # A step is stopped in pdb on this terminal: redrawing would write over its prompt.
+            # Draw afresh below whatever the session printed once it goes on.
+            self._shown = []
+            return
+        if self._log_grew and _in_process_echo():
+            self._shown = []  # an in-process step printed to this terminal, below the lines shown
         lines = self._lines(dag, states, record)
+        if lines == self._shown:
+            return
         out = []
-        if self._shown_lines:
-            out.append(f"\x1b[{self._shown_lines}F")  # back to the first line shown last time
+        if self._shown:
+            out.append(f"\x1b[{len(self._shown)}F")  # back to the first line shown last time
         out.extend(f"\x1b[2K{line}\n" for line in lines)
+        if len(lines) < len(self._shown):  # fewer lines than last time: clear the rest
+            out.append("\x1b[0J")
         self.stream.write("".join(out))
         self.stream.flush()
-        self._shown_lines = len(lines)
+        self._shown = lines
 
     def _show_plain(self, dag, states, record) -> None:
         current = {name: info["state"] for name, info in states.items()}
@@ -116,8 +155,12 @@ class ProgressView:
             if name == "":
                 self.stream.write(f"[sagepipe] {record['PipelineName']} {record['ExecutionId']}: {current['']}\n")
             elif current[name] != "not-run" or current[""] in display._TERMINAL:
-                note = display.step_note(states[name].get("record"))
-                self.stream.write(f"[sagepipe]   {name}: {current[name]}{'  ' + note if note else ''}\n")
+                label = current[name].replace("-", " ")
+                # a log is the place for a running step's output; a failure's reason goes in full
+                detail = "" if current[name] == "running" else display.step_detail(states[name])
+                if detail:  # "reused from X"; "failed - ValueError: ..."
+                    label += f" {detail}" if detail.startswith("from ") else f" - {detail}"
+                self.stream.write(f"[sagepipe]   {name}: {label}\n")
             else:
                 continue
             self._last[name] = current[name]
@@ -128,11 +171,73 @@ class ProgressView:
         from IPython.display import display as ipython_display
 
         title = f"<b>{record['PipelineName']} {record['ExecutionId']}: {record['PipelineExecutionStatus']}</b>"
-        page = HTML(title + display.steps_table_html(dag, states))
+        page = HTML(title + display.steps_table_html(dag, states, now=time.time()))
         if self._handle is None:
             self._handle = ipython_display(page, display_id=True)
         else:
             self._handle.update(page)
+
+
+_LOG_TAIL_BYTES = 4096
+_ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def last_line(text: str) -> str:
+    """The last non-blank line of a log as a terminal would show it: what follows the last
+    carriage return (progress bars redraw a line that way), without escape sequences or tabs."""
+    for line in reversed(text.split("\n")):
+        shown = line.rstrip("\r").rsplit("\r", 1)[-1]
+        shown = _CONTROL.sub(" ", _ESCAPE_SEQUENCE.sub("", shown.replace("\t", " "))).strip()
+        if shown:
+            return shown
+    return ""
+
+
+def _first_line(text: str) -> str:
+    """A step's note on one line (a failure reason goes on with its traceback)."""
+    return text.split("\n", 1)[0].strip()
+
+
+def _fit(lines: List[str], states: List[str], rows: int) -> List[str]:
+    """At most ``rows`` lines (a block taller than the terminal cannot be rewritten in place):
+    steps that are running, failed or stopped stay; the others are counted on one line."""
+    if len(lines) <= rows:
+        return lines
+    keep = [line for line, state in zip(lines[1:], states) if state in ("running", "failed", "stopped")]
+    keep = keep[: max(rows - 2, 1)]
+    hidden: Dict[str, int] = {}
+    for state in states:
+        hidden[state] = hidden.get(state, 0) + 1
+    for line, state in zip(lines[1:], states):
+        if line in keep:
+            hidden[state] -= 1
+    summary = ", ".join(f"{n} {state.replace('-', ' ')}" for state, n in hidden.items() if n)
+    return [lines[0]] + keep + [f"  ... and {summary}"]
+
+
+def _debugger_active() -> bool:
+    """Whether another thread of this process is stopped in pdb (an in-process step's
+    ``breakpoint()`` or breakpoint)."""
+    import bdb
+
+    debugger_file = bdb.__file__
+    current = threading.get_ident()
+    for ident, frame in sys._current_frames().items():
+        if ident == current:
+            continue
+        while frame is not None:
+            if frame.f_code.co_filename == debugger_file:
+                return True
+            frame = frame.f_back
+    return False
+
+
+def _in_process_echo() -> bool:
+    """Whether in-process steps run now: what they print goes to this terminal as well."""
+    from sagepipe import _runtime
+
+    return isinstance(sys.stdout, _runtime._ThreadRoutedStream)
 
 
 def open_view(execution, requested: Optional[bool], stream: Optional[TextIO] = None) -> Optional[ProgressView]:

@@ -48,6 +48,15 @@ def _store(root: str):
     return Store(root)
 
 
+def _user_traceback(exc: BaseException) -> str:
+    """The traceback of a step's exception from the step's own code on: the frames of this
+    module that called it say nothing to the user (all of them when the fault is ours)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
+
+
 def _failure_reason(exc: BaseException, tb: str) -> str:
     lines = tb.rstrip().splitlines()
     tail = "\n".join(lines[-_REASON_TAIL_LINES:])
@@ -190,6 +199,10 @@ class _ThreadRoutedStream(io.TextIOBase):
             log.write(s)
         return len(s)
 
+    def isatty(self):
+        # what the stream leads to: a progress view opened while in-process steps run asks
+        return self.original.isatty()
+
     def flush(self):
         self.original.flush()
         log = getattr(self._logs, "file", None)
@@ -251,7 +264,7 @@ def _run_function(task: Dict[str, Any], capture) -> Dict[str, Any]:
     except BaseException as exc:  # noqa: BLE001 - the user's exception is the step's failure
         if isinstance(exc, (KeyboardInterrupt, SystemExit)) and capture is _python_capture:
             raise
-        tb = traceback.format_exc()
+        tb = _user_traceback(exc)
         _make_dir(results_dir)
         try:
             write_atomic(os.path.join(results_dir, EXCEPTION_FILE), cloudpickle.dumps(exc))
@@ -317,3 +330,33 @@ def run_task(task_json: str, capture=None) -> str:
 def host_call(task_json: str) -> str:
     """The engine's in-process host."""
     return run_task(task_json, capture=_python_capture)
+
+
+def host_for_this_thread() -> Callable[[str], str]:
+    """The in-process host for an execution this thread starts: steps run in engine threads,
+    which Python's ``threading`` did not start, so no debugger traces them by itself. Each task
+    gets the trace function a debugger installed for new threads (``threading.settrace``, as
+    IDE debuggers do), else the pdb (any ``bdb.Bdb``) tracing this thread now (``python -m pdb``,
+    ``pdb.set_trace()``), so breakpoints set by file and line hit inside steps."""
+    import bdb
+
+    trace = sys.gettrace()
+    debugger = trace if isinstance(getattr(trace, "__self__", None), bdb.Bdb) else None
+
+    def traced_host_call(task_json: str) -> str:
+        new_thread_trace = _threading_trace() or debugger
+        if new_thread_trace is None or sys.gettrace() is not None:
+            return host_call(task_json)
+        sys.settrace(new_thread_trace)
+        try:
+            return host_call(task_json)
+        finally:
+            sys.settrace(None)
+
+    return traced_host_call
+
+
+def _threading_trace():
+    """``threading.gettrace()`` (Python 3.10+; the same hook before)."""
+    gettrace = getattr(threading, "gettrace", None)
+    return gettrace() if gettrace is not None else getattr(threading, "_trace_hook", None)

@@ -123,8 +123,13 @@ def main() -> None:
         else:
             answer = run_task(line, capture=_fd_capture)
             state.restore()
-        proto_out.write(answer + "\n")
-        proto_out.flush()
+        try:
+            proto_out.write(answer + "\n")
+            proto_out.flush()
+        except BrokenPipeError:
+            # The owner closed its end: nobody wants this answer or another. Leave without a
+            # traceback on the terminal both processes share (and without a flush at exit).
+            os._exit(0)
 
 
 if __name__ == "__main__":

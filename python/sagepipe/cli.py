@@ -1,10 +1,10 @@
 """The ``sagepipe`` command line.
 
-    sagepipe run TARGET [-p Name=Value]... [--select A,B] [--reference ARN|latest] [--resume ARN] [--changed]
-    sagepipe plan TARGET [same options]
-    sagepipe show TARGET|PIPELINE|ARN [--html FILE]
-    sagepipe executions [PIPELINE]      sagepipe steps ARN      sagepipe params ARN
-    sagepipe logs ARN STEP [-f]         sagepipe stop ARN       sagepipe demo      sagepipe gc
+    sagepipe run TARGET [-p Name=Value]... [--select A,B] [--reference EXECUTION] [--resume EXECUTION] [--changed]
+    sagepipe plan TARGET|PIPELINE [same options]
+    sagepipe show TARGET|PIPELINE|EXECUTION [--html FILE]
+    sagepipe executions [PIPELINE]      sagepipe steps EXECUTION      sagepipe params EXECUTION
+    sagepipe logs EXECUTION STEP [-f]   sagepipe stop EXECUTION       sagepipe demo      sagepipe gc
 
 A TARGET is a script (``my_pipeline.py``, run unchanged with ``import sagemaker`` resolving to
 sagepipe), a pipeline object (``package.module:pipeline``, ``file.py:pipeline``, or a function
@@ -12,18 +12,26 @@ returning one), or a definition JSON file (``definition.json``, as ``pipeline.de
 the SageMaker SDK wrote it). Every command takes ``--store DIR`` (default ``$SAGEPIPE_STORE`` or
 ``./.sagepipe``) and ``--json`` (machine-readable output on stdout).
 
-Exit codes: 0 success; 1 the run failed or was stopped, or an operation failed; 2 usage error or
-an invalid request (definition, parameters, selection); 3 a pipeline, execution or step that
-does not exist.
+An EXECUTION is an execution ARN, its id (``oqd554rmnjiw``, or a unique start of it, 4 characters
+at least), ``latest`` (the newest execution in the store) or ``PIPELINE/latest``; for
+``--reference`` and ``--resume``, ``latest`` is the newest execution of the pipeline being run.
+A PIPELINE is the name of a pipeline in the store.
+
+Exit codes: 0 success; 1 the run failed or was stopped, or an operation failed; 2 usage error,
+an invalid request (definition, parameters, selection) or a TARGET that cannot be loaded (it
+fails to import, or its function needs arguments); 3 a pipeline, execution or step that does not
+exist; 130 interrupted (Ctrl-C stops the executions the command runs).
 """
 
 import argparse
+import inspect
 import json
 import os
 import re
 import runpy
 import sys
 import time
+import traceback
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -31,13 +39,17 @@ from sagepipe._responses import TERMINAL as _TERMINAL
 from sagepipe.client import ClientError
 from sagepipe.exceptions import ResourceNotFoundError, SagePipeError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 _EXECUTION_ARN = re.compile(r"^arn:aws[a-z\-]*:sagemaker:[^:]*:\d{12}:pipeline/[^/]+/execution/[a-z0-9]+$")
 
 
 class UsageError(Exception):
     """A command line that cannot be carried out as given (exit code 2)."""
+
+
+class TargetError(Exception):
+    """A TARGET that cannot be loaded (exit code 2): reported in one line, without a traceback."""
 
 
 # ---- output ----
@@ -108,21 +120,30 @@ def load_pipeline(target: str, session, name: Optional[str] = None):
         )
     module_part, attr = target.rsplit(":", 1)
     compat.install()  # pipeline modules written for the SageMaker SDK import `sagemaker`
-    if module_part.endswith(".py"):
-        if not os.path.isfile(module_part):
-            raise ResourceNotFoundError(f"script '{module_part}' does not exist")
-        sys.path.insert(0, os.path.dirname(os.path.abspath(module_part)))
-        namespace = runpy.run_path(module_part, run_name="__sagepipe__")
-    else:
-        import importlib
+    try:
+        if module_part.endswith(".py"):
+            if not os.path.isfile(module_part):
+                raise ResourceNotFoundError(f"script '{module_part}' does not exist")
+            sys.path.insert(0, os.path.dirname(os.path.abspath(module_part)))
+            namespace = runpy.run_path(module_part, run_name="__sagepipe__")
+        else:
+            import importlib
 
-        if os.getcwd() not in sys.path:
-            sys.path.insert(0, os.getcwd())
-        namespace = vars(importlib.import_module(module_part))
+            if os.getcwd() not in sys.path:
+                sys.path.insert(0, os.getcwd())
+            namespace = vars(importlib.import_module(module_part))
+    except ImportError as exc:
+        raise _import_failure(target, exc) from None
     if attr not in namespace:
         raise ResourceNotFoundError(f"'{module_part}' has no attribute '{attr}'")
     obj = namespace[attr]
     if not _is_pipeline(obj) and callable(obj):
+        needed = _required_parameters(obj)
+        if needed:
+            raise TargetError(
+                f"'{target}' is a function that needs arguments ({', '.join(needed)}); a TARGET function is "
+                "called without arguments: give them defaults, or name a function that takes none"
+            )
         obj = obj()
     if not _is_pipeline(obj):
         raise UsageError(f"'{target}' is a {type(obj).__name__}, not a Pipeline (or a function returning one)")
@@ -130,6 +151,80 @@ def load_pipeline(target: str, session, name: Optional[str] = None):
         obj.name = name
     obj.sagemaker_session = session
     return obj
+
+
+def _required_parameters(func) -> List[str]:
+    """The parameters of ``func`` a call without arguments leaves without a value."""
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):  # no signature to read (some builtins): just call it
+        return []
+    return [
+        p.name
+        for p in params
+        if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+
+
+def _import_failure(target: str, exc: ImportError) -> TargetError:
+    """One line for a TARGET whose import failed: the user's line that imported, and what is missing."""
+    import sagepipe
+
+    ours = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (sagepipe, runpy))
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__)
+        if not f.filename.startswith("<") and not os.path.abspath(f.filename).startswith(ours)
+    ]  # fmt: skip
+    where = f" ({os.path.relpath(frames[-1].filename)} line {frames[-1].lineno})" if frames else ""
+    name = getattr(exc, "name", None)
+    if isinstance(exc, ModuleNotFoundError) and name and name.split(".")[0] in ("sagemaker", "sagepipe"):
+        what = f"sagepipe has no module '{name}' (it mirrors the SageMaker SDK's pipeline modules, not this one)"
+    elif isinstance(exc, ModuleNotFoundError) and name:
+        what = f"module '{name}' is not installed in this environment ({sys.executable})"
+    else:
+        what = f"{type(exc).__name__}: {exc}"
+    return TargetError(f"cannot load '{target}'{where}: {what}")
+
+
+_EXECUTION_ID = re.compile(r"^[a-z0-9]{4,12}$")
+
+
+def _newest_execution(store, pipeline: str) -> str:
+    store.load_pipeline(pipeline)  # an unknown pipeline: not found, with "did you mean"
+    records = json.loads(store.list_executions(pipeline))  # newest first
+    if not records:
+        raise ResourceNotFoundError(f"pipeline '{pipeline}' has no executions yet")
+    return records[0]["PipelineExecutionArn"]
+
+
+def resolve_execution(text: str, store, pipeline: Optional[str] = None) -> str:
+    """The ARN of the execution a command line names: an ARN, an execution id or a unique prefix
+    of one (at least 4 characters), ``latest`` (of ``pipeline`` if given, else of the store) or
+    ``PIPELINE/latest``."""
+    if _EXECUTION_ARN.match(text):
+        return text
+    if text == "latest" and pipeline is not None:
+        return _newest_execution(store, pipeline)
+    if text == "latest":
+        newest = [json.loads(store.list_executions(p["PipelineName"]))[:1] for p in json.loads(store.list_pipelines())]
+        records = [r[0] for r in newest if r]
+        if not records:
+            raise ResourceNotFoundError(f"there are no executions in the store at {store.root}")
+        return max(records, key=lambda r: r["CreationTime"])["PipelineExecutionArn"]
+    if text.endswith("/latest"):
+        return _newest_execution(store, text[: -len("/latest")])
+    if _EXECUTION_ID.match(text):
+        arns = store.executions_with_id(text)
+        if len(arns) == 1:
+            return arns[0]
+        if arns:
+            raise UsageError(f"'{text}' is the start of {len(arns)} execution ids; give more of it, or one of: "
+                             + ", ".join(arns))  # fmt: skip
+        raise ResourceNotFoundError(f"no execution id starts with '{text}' in the store at {store.root}")
+    raise UsageError(
+        f"'{text}' names no execution: expected an execution ARN, an execution id (like oqd554rmnjiw), "
+        "'latest' or 'PIPELINE/latest'"
+    )
 
 
 def _parameters(pairs: Optional[List[str]]) -> Dict[str, str]:
@@ -142,7 +237,7 @@ def _parameters(pairs: Optional[List[str]]) -> Dict[str, str]:
     return values
 
 
-def _selective_config(args, session):
+def _selective_config(args, session, pipeline: str):
     from sagepipe.workflow.selective_execution_config import SelectiveExecutionConfig
 
     chosen = [o for o in ("select", "resume", "changed") if getattr(args, o)]
@@ -150,9 +245,12 @@ def _selective_config(args, session):
         raise UsageError(f"--{' and --'.join(chosen)} cannot be combined: pick one way to select steps")
     if args.reference and not (args.select or args.changed):
         raise UsageError("--reference only applies with --select or --changed")
-    reference = None if args.reference in (None, "latest") else args.reference
+    reference = None
+    if args.reference not in (None, "latest"):
+        reference = resolve_execution(args.reference, session.store, pipeline)
     if args.resume:
-        return SelectiveExecutionConfig.from_failed_execution(args.resume, sagemaker_session=session)
+        resume = resolve_execution(args.resume, session.store, pipeline)
+        return SelectiveExecutionConfig.from_failed_execution(resume, sagemaker_session=session)
     if args.changed:
         return SelectiveExecutionConfig.changed_steps(source_pipeline_execution_arn=reference)
     if args.select:
@@ -175,7 +273,7 @@ def _parameters_for(pipeline, config, given: Dict[str, str]) -> Dict[str, str]:
 def _config_and_parameters(args, pipeline, session):
     """The selective config (reference resolved) and the parameters a run or plan uses: a
     selective run inherits the reference's parameter values, overridden by ``-p``."""
-    config = _selective_config(args, session)
+    config = _selective_config(args, session, pipeline.name)
     if config is not None and config.source_pipeline_execution_arn is None and config.reference_latest_execution:
         try:
             config.source_pipeline_execution_arn = pipeline._get_latest_execution_arn()
@@ -205,11 +303,7 @@ def cmd_run(args) -> int:
     )
     if not (args.json or args.quiet):
         print(f"started {execution.arn}", file=sys.stderr)
-    try:
-        execution.wait(delay=1, max_attempts=10**9, progress=False if args.quiet else True)
-    except KeyboardInterrupt:
-        execution.stop()
-        execution.wait(delay=1, max_attempts=60, progress=False)
+    execution.wait(delay=1, max_attempts=10**9, progress=False if args.quiet else True)
     return _report_execution(args, execution)
 
 
@@ -228,7 +322,21 @@ def _report_execution(args, execution) -> int:
     else:
         reason = f": {desc['FailureReason']}" if desc.get("FailureReason") else ""
         print(f"{execution.arn} {status}{reason}")
+        for line in _failed_step_lines(execution):
+            print(line)
     return EXIT_OK if status == "Succeeded" else EXIT_FAILED
+
+
+def _failed_step_lines(execution) -> List[str]:
+    """A line per failed step with the start of its reason: the run's summary says what failed
+    even when the progress view never showed it (a step that failed at once)."""
+    lines = []
+    execution_id = execution.arn.rsplit("/", 1)[-1]
+    for step in reversed(execution.list_steps()):  # oldest first
+        if step["StepStatus"] == "Failed":
+            reason = (step.get("FailureReason") or "").strip().splitlines() or ["no reason recorded"]
+            lines.append(f"  {step['StepName']} failed: {reason[0]}  (sagepipe logs {execution_id} {step['StepName']})")
+    return lines
 
 
 def _run_script(args, session) -> int:
@@ -250,8 +358,15 @@ def _run_script(args, session) -> int:
     store = session.store
     before = _all_execution_arns(store)
     sys.path.insert(0, os.path.dirname(os.path.abspath(args.target)))
-    compat.run_script(args.target, args.script_args)
+    try:
+        compat.run_script(args.target, args.script_args)
+    except ImportError as exc:
+        raise _import_failure(args.target, exc) from None
+    from sagepipe.workflow import _execution
     from sagepipe.workflow._execution import _PipelineExecution
+
+    if _execution._interrupted:  # the script caught the Ctrl-C that stopped its executions
+        raise KeyboardInterrupt
 
     started = [_PipelineExecution(a, session) for a in sorted(_all_execution_arns(store) - before)]
     for execution in started:
@@ -260,8 +375,10 @@ def _run_script(args, session) -> int:
     if args.json:
         _emit_json([{"PipelineExecutionArn": a, "PipelineExecutionStatus": s} for a, s in statuses.items()])
     elif not args.quiet:
-        for arn, status in statuses.items():
-            print(f"{arn} {status}", file=sys.stderr)
+        for execution in started:
+            print(f"{execution.arn} {statuses[execution.arn]}", file=sys.stderr)
+            for line in _failed_step_lines(execution):
+                print(line, file=sys.stderr)
     return EXIT_OK if all(s == "Succeeded" for s in statuses.values()) else EXIT_FAILED
 
 
@@ -272,9 +389,29 @@ def _all_execution_arns(store) -> set:
     return arns
 
 
+def _target_or_stored(target: str, session, name: Optional[str] = None):
+    """A TARGET (``module:attr``, ``file.py:attr``, ``.json``) or, by name, a stored pipeline."""
+    from sagepipe.workflow.pipeline import Pipeline
+
+    if ":" in target or target.endswith(".json"):
+        return load_pipeline(target, session, name)
+    if target.endswith(".py"):
+        raise UsageError(
+            f"'{target}' is a script: it can only be run (`sagepipe run {target}`); name its pipeline object "
+            f"as {target}:ATTRIBUTE"
+        )
+    try:
+        session.store.load_pipeline(target)
+    except ResourceNotFoundError as exc:
+        raise ResourceNotFoundError(
+            f"{exc}; a TARGET is a stored pipeline's name, module:attribute, file.py:attribute or a definition .json"
+        ) from None
+    return Pipeline.from_definition(session.store.definition_text(target), target, session)
+
+
 def cmd_plan(args) -> int:
     session = _session(args)
-    pipeline = load_pipeline(args.target, session, args.name)
+    pipeline = _target_or_stored(args.target, session, args.name)
     config, parameters = _config_and_parameters(args, pipeline, session)
     plan = pipeline.plan(selective_execution_config=config, parameters=parameters or None)
     if args.json:
@@ -287,22 +424,18 @@ def cmd_plan(args) -> int:
 def cmd_show(args) -> int:
     from sagepipe import display
     from sagepipe.workflow._execution import _PipelineExecution
-    from sagepipe.workflow.pipeline import Pipeline
 
     session = _session(args)
     states = None
     html = None
-    if _EXECUTION_ARN.match(args.target):
-        execution = _PipelineExecution(args.target, session)
+    arn = _execution_named(args.target, session.store)
+    if arn is not None:
+        execution = _PipelineExecution(arn, session)
         dag, states, _ = display.execution_states(execution)
         html = display.execution_html(execution) if args.html else None
-        title = args.target
+        title = arn
     else:
-        if ":" in args.target or args.target.endswith(".json"):
-            pipeline = load_pipeline(args.target, session)
-        else:  # a stored pipeline, by name
-            session.store.load_pipeline(args.target)
-            pipeline = Pipeline.from_definition(session.store.definition_text(args.target), args.target, session)
+        pipeline = _target_or_stored(args.target, session)
         dag = display.dag_of_definition(pipeline.definition(), pipeline.name)
         html = display.pipeline_html(pipeline) if args.html else None
         title = f"pipeline {pipeline.name}"
@@ -317,6 +450,26 @@ def cmd_show(args) -> int:
         print(title)
         print(display.text_dag(dag, states))
     return EXIT_OK
+
+
+def _execution_named(target: str, store) -> Optional[str]:
+    """The execution ARN ``show``'s argument names, or None when it names a pipeline or TARGET
+    (a stored pipeline's name wins over an execution id that happens to read the same)."""
+    if _EXECUTION_ARN.match(target) or target == "latest" or target.endswith("/latest"):
+        return resolve_execution(target, store)
+    if ":" in target or target.endswith((".json", ".py")) or _is_stored(target, store):
+        return None
+    if _EXECUTION_ID.match(target) and store.executions_with_id(target):
+        return resolve_execution(target, store)
+    return None
+
+
+def _is_stored(pipeline: str, store) -> bool:
+    try:
+        store.load_pipeline(pipeline)
+        return True
+    except SagePipeError:  # not found, or not a valid pipeline name
+        return False
 
 
 def cmd_executions(args) -> int:
@@ -337,7 +490,9 @@ def cmd_executions(args) -> int:
             ("started", "status", "pipeline", "display name", "arn"),
         ))  # fmt: skip
     else:
-        print("no executions", file=sys.stderr)
+        session = _session(args)
+        never = "" if session.store.exists else f": nothing has run with the store at {session.store_root} yet"
+        print(f"no executions{never}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -383,10 +538,14 @@ def cmd_logs(args) -> int:
     execution = _PipelineExecution(args.arn, session)
     record = execution._record()
     definition = json.loads(session.store.execution_definition(args.arn))
-    from sagepipe.workflow._execution import _find_step
+    from sagepipe import _core
+    from sagepipe.workflow._execution import _iter_steps
 
-    if _find_step(definition, args.step) is None:
-        raise ResourceNotFoundError(f"execution {args.arn} has no step '{args.step}'")
+    names = [s.get("Name") for s in _iter_steps(definition)]
+    if args.step not in names:
+        close = _core.suggest(args.step, [n for n in names if isinstance(n, str)])
+        hint = f" (did you mean '{close}'?)" if close else ""
+        raise ResourceNotFoundError(f"execution {args.arn} has no step '{args.step}'{hint}")
     path = session.store.log_path(args.arn, args.step)
     offset = 0
     while True:
@@ -487,6 +646,9 @@ def cmd_gc(args) -> int:
 # ---- parser ----
 
 
+_EXECUTION_HELP = "an execution ARN, its id (or a unique start of it), latest, or PIPELINE/latest"
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--store", help="store directory (default: $SAGEPIPE_STORE or ./.sagepipe)")
@@ -496,9 +658,13 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE", help="a parameter value (repeat)")
     target.add_argument("--select", metavar="A,B", help="run only these steps (Selective Execution)")
     target.add_argument(
-        "--reference", metavar="ARN|latest", help="reference execution of --select/--changed (default: latest)"
+        "--reference",
+        metavar="EXECUTION",
+        help="reference execution of --select/--changed (default: latest); an ARN, id or latest",
     )
-    target.add_argument("--resume", metavar="ARN", help="resume a failed or stopped execution")
+    target.add_argument(
+        "--resume", metavar="EXECUTION", help="resume a failed or stopped execution (an ARN, id or latest)"
+    )
     target.add_argument(
         "--changed", action="store_true", help="select the steps that changed since the reference, and downstream"
     )
@@ -507,7 +673,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sagepipe",
         description="Run Amazon SageMaker Pipelines locally.",
-        epilog="exit codes: 0 ok, 1 run failed or stopped, 2 usage or invalid request, 3 not found",
+        epilog="an EXECUTION is an execution ARN, its id (or a unique start of it), latest or PIPELINE/latest. "
+        "exit codes: 0 ok, 1 run failed or stopped, 2 usage, invalid request or a TARGET that cannot be loaded, "
+        "3 not found, 130 interrupted (Ctrl-C stops the executions the command runs)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -531,10 +699,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--in-process", action="store_true", help="run @step functions in this process (debuggers work)")
 
     p = add("plan", cmd_plan, "what a run would do per step (run / reuse / not-selected), without running", [target])
-    p.add_argument("target", metavar="TARGET")
+    p.add_argument("target", metavar="TARGET|PIPELINE")
 
-    p = add("show", cmd_show, "the DAG as text (a TARGET, a stored pipeline name, or an execution ARN with states)")
-    p.add_argument("target", metavar="TARGET|PIPELINE|ARN")
+    p = add("show", cmd_show, "the DAG as text (a TARGET, a stored pipeline name, or an execution with states)")
+    p.add_argument("target", metavar="TARGET|PIPELINE|EXECUTION")
     p.add_argument("--html", metavar="FILE", help="also write the notebook view (SVG DAG) to an HTML file")
 
     p = add("executions", cmd_executions, "list executions, newest first")
@@ -542,21 +710,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, metavar="N", help="at most N executions")
 
     p = add("steps", cmd_steps, "the steps of an execution, in start order")
-    p.add_argument("arn", metavar="ARN")
+    p.add_argument("arn", metavar="EXECUTION", help=_EXECUTION_HELP)
 
     p = add("params", cmd_params, "the parameter values of an execution")
-    p.add_argument("arn", metavar="ARN")
+    p.add_argument("arn", metavar="EXECUTION", help=_EXECUTION_HELP)
 
     p = add("logs", cmd_logs, "what a step printed")
-    p.add_argument("arn", metavar="ARN")
+    p.add_argument("arn", metavar="EXECUTION", help=_EXECUTION_HELP)
     p.add_argument("step", metavar="STEP")
     p.add_argument("-f", "--follow", action="store_true", help="keep printing until the execution ends")
 
     p = add("stop", cmd_stop, "stop a running execution (from any process)")
-    p.add_argument("arn", metavar="ARN")
+    p.add_argument("arn", metavar="EXECUTION", help=_EXECUTION_HELP)
     p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for it to stop (default 30)")
 
-    add("demo", cmd_demo, "the README demo: Abalone pipeline, then a selective re-run")
+    # The demo prints a report for people: it takes --store but has no --json output.
+    demo_help = (
+        "the README demo: the Abalone pipeline, then a selective re-run of Train + Evaluate; both runs are "
+        "recorded in the store (`sagepipe executions abalone-demo` lists them)"
+    )
+    p = sub.add_parser("demo", help=demo_help, description=demo_help)
+    p.add_argument("--store", help="store directory (default: $SAGEPIPE_STORE or ./.sagepipe)")
+    p.set_defaults(func=cmd_demo)
 
     p = add(
         "gc",
@@ -580,9 +755,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "arn", None) is not None:
+            args.arn = resolve_execution(args.arn, _session(args).store)
         return args.func(args)
+    except KeyboardInterrupt:
+        return _interrupted()
     except UsageError as exc:
         parser.error(str(exc))  # exits 2
+    except TargetError as exc:
+        print(f"sagepipe: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except ResourceNotFoundError as exc:
         print(f"sagepipe: {exc}", file=sys.stderr)
         return EXIT_NOT_FOUND
@@ -597,6 +779,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"sagepipe: {exc}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_FAILED
+
+
+def _interrupted() -> int:
+    """Ctrl-C: stop the executions this command runs and say in one line what was stopped."""
+    from sagepipe.workflow import _execution
+
+    line = _execution.settle_interrupted()
+    _execution.report_interrupt(line or "sagepipe: interrupted (no execution was running)", EXIT_INTERRUPTED)
+    return EXIT_INTERRUPTED
 
 
 def _is_runtime_failure(exc: Exception) -> bool:

@@ -2,21 +2,21 @@
 machine (no Docker), then a Selective Execution of Train + Evaluate with new hyperparameters that
 reuses Preprocess from the first run.
 
-    python -m sagepipe.demo [--store DIR]
+    python -m sagepipe.demo [--store DIR]        (or: sagepipe demo [--store DIR])
 
 Preprocess (SKLearnProcessor, pandas + scikit-learn) -> Train (the built-in XGBoost algorithm)
 -> Evaluate (ScriptProcessor writing evaluation.json, a PropertyFile) -> MSE check
 (ConditionStep with JsonGet) -> register + create the model and batch-transform the test set,
-or a FailStep. Needs the demo extra: ``pip install 'sagepipe[demo]'``.
+or a FailStep. Both runs are recorded in the store (``--store``, else ``$SAGEPIPE_STORE``, else
+``./.sagepipe``), where ``sagepipe executions abalone-demo`` lists them. Needs the demo extra:
+``pip install 'sagepipe[demo]'``.
 """
 
 import argparse
 import logging
 import os
-import shutil
-import tempfile
 import time
-import warnings
+from typing import Optional
 
 from sagepipe import image_uris
 from sagepipe.estimator import Estimator
@@ -24,6 +24,7 @@ from sagepipe.inputs import TrainingInput
 from sagepipe.model import Model
 from sagepipe.model_metrics import MetricsSource, ModelMetrics
 from sagepipe.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
+from sagepipe.session import STORE_ENV
 from sagepipe.sklearn.processing import SKLearnProcessor
 from sagepipe.transformer import Transformer
 from sagepipe.workflow.condition_step import ConditionStep
@@ -44,8 +45,13 @@ CODE = os.path.join(HERE, "demo_code")
 ROLE = "arn:aws:iam::000000000000:role/SageMakerRole"
 
 
-def build_pipeline(session: PipelineSession, workdir: str) -> Pipeline:
-    """The Abalone pipeline of the SageMaker walkthrough, written as users write it."""
+def build_pipeline(session: Optional[PipelineSession] = None, name: str = "abalone-demo") -> Pipeline:
+    """The Abalone pipeline of the SageMaker walkthrough, written as users write it.
+
+    ``session`` defaults to a ``PipelineSession()`` on the default store; the scripts are the
+    ones in ``sagepipe/demo_code``, the data ``sagepipe/data/abalone.csv``.
+    """
+    session = session or PipelineSession()
     region = session.boto_region_name
     bucket = session.default_bucket()
     input_data = ParameterString("InputData", default_value=f"file://{DATA}")
@@ -68,7 +74,7 @@ def build_pipeline(session: PipelineSession, workdir: str) -> Pipeline:
                 ProcessingOutput(output_name=name, source=f"/opt/ml/processing/{name}")
                 for name in ("train", "validation", "test", "batch")
             ],
-            code=os.path.join(workdir, "preprocess.py"),
+            code=os.path.join(CODE, "preprocess.py"),
         ),
     )
     outputs = step_process.properties.ProcessingOutputConfig.Outputs
@@ -119,7 +125,7 @@ def build_pipeline(session: PipelineSession, workdir: str) -> Pipeline:
                 ProcessingInput(source=outputs["test"].S3Output.S3Uri, destination="/opt/ml/processing/test"),
             ],
             outputs=[ProcessingOutput(output_name="evaluation", source="/opt/ml/processing/evaluation")],
-            code=os.path.join(workdir, "evaluate.py"),
+            code=os.path.join(CODE, "evaluate.py"),
         ),
         property_files=[evaluation_report],
     )
@@ -179,7 +185,7 @@ def build_pipeline(session: PipelineSession, workdir: str) -> Pipeline:
         else_steps=[step_fail],
     )
     return Pipeline(
-        name="abalone-demo",
+        name=name,
         parameters=[input_data, mse_threshold, eta, max_depth],
         steps=[step_process, step_train, step_eval, step_check],
         sagemaker_session=session,
@@ -187,16 +193,21 @@ def build_pipeline(session: PipelineSession, workdir: str) -> Pipeline:
 
 
 def report(title: str, execution, seconds: float) -> None:
+    """The execution's status and one row per step: name, status, duration or where it was reused from."""
     desc = execution.describe()
     print(f"\n{title}: {desc['PipelineExecutionStatus']} in {seconds:.2f} s  ({execution.arn})")
-    for s in sorted(execution.list_steps(), key=lambda s: s["StartTime"]):
-        took = (s["EndTime"] - s["StartTime"]).total_seconds() if s.get("EndTime") else 0.0
-        note = ""
+    steps = sorted(execution.list_steps(), key=lambda s: s["StartTime"])
+    name_width = max(len(s["StepName"]) for s in steps)
+    status_width = max(len(s["StepStatus"]) for s in steps)
+    for s in steps:
         if s.get("SelectiveExecutionResult"):
-            note = "reused from " + s["SelectiveExecutionResult"]["SourcePipelineExecutionArn"].rsplit("/", 1)[-1]
-        elif s.get("FailureReason"):
-            note = s["FailureReason"].splitlines()[0]
-        print(f"  {s['StepName']:<22} {s['StepStatus']:<10} {took:>6.2f} s  {note}")
+            # Its times are the reference run's: no duration of this run to show.
+            took = "reused from " + s["SelectiveExecutionResult"]["SourcePipelineExecutionArn"].rsplit("/", 1)[-1]
+        else:
+            took = f"{(s['EndTime'] - s['StartTime']).total_seconds():6.2f} s" if s.get("EndTime") else ""
+            if s.get("FailureReason"):
+                took += "  " + s["FailureReason"].splitlines()[0]
+        print(f"  {s['StepName']:<{name_width}}  {s['StepStatus']:<{status_width}}  {took}".rstrip())
 
 
 def mse_of(execution) -> float:
@@ -212,20 +223,22 @@ def mse_of(execution) -> float:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", help="store directory (default: a temporary one)")
+    parser = argparse.ArgumentParser(
+        prog="python -m sagepipe.demo",
+        description=__doc__.split("\n\n")[0].replace("\n", " "),
+    )
+    parser.add_argument(
+        "--store",
+        metavar="DIR",
+        help=f"store directory the runs are recorded in (default: ${STORE_ENV}, else ./.sagepipe)",
+    )
     args = parser.parse_args(argv)
-    # The SDK's build-time notices (job names popped, "no wait under a PipelineSession") are
-    # expected here; keep the demo's output to what it shows.
+    # The SDK's definition-time notices (job names popped from the definition) are expected
+    # here; keep the demo's output to what it shows.
     logging.getLogger("sagepipe").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", message="Running within a PipelineSession")
-    store = args.store or tempfile.mkdtemp(prefix="sagepipe-demo-")
-    workdir = tempfile.mkdtemp(prefix="sagepipe-demo-code-")
-    for script in ("preprocess.py", "evaluate.py"):
-        shutil.copy(os.path.join(CODE, script), workdir)
-    session = PipelineSession(store=store)
-    pipeline = build_pipeline(session, workdir)
-    print(f"store: {store}")
+    session = PipelineSession(store=args.store)
+    pipeline = build_pipeline(session)
+    print(f"store: {session.store_root}")
 
     t = time.perf_counter()
     full = pipeline.start()
@@ -245,6 +258,11 @@ def main(argv=None) -> int:
     if rerun.describe()["PipelineExecutionStatus"] != "Succeeded":
         return 1
     print(f"  test MSE: {mse_of(rerun):.3f}")
+    store_option = "" if args.store is None else f" --store {args.store}"
+    print(f"\nBoth runs are recorded in {session.store_root}; look at them with:")
+    print(f"  sagepipe executions {pipeline.name}{store_option}")
+    print(f"  sagepipe steps {rerun.arn}{store_option}")
+    print(f"  sagepipe logs {rerun.arn} Train{store_option}")
     return 0
 
 

@@ -349,7 +349,9 @@ class Model:
             )
         if repack and self.model_data is not None and self.entry_point is not None:
             if isinstance(self.model_data, dict):
-                logger.warning("ModelDataSource currently doesn't support model repacking")
+                from sagepipe.workflow.utilities import log_warning_once
+
+                log_warning_once(logger, "ModelDataSource currently doesn't support model repacking")
                 return
             if is_pipeline_variable(self.model_data):
                 if not isinstance(self.sagemaker_session, PipelineSession):

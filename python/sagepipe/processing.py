@@ -355,9 +355,12 @@ class ScriptProcessor(Processor):
 
     def get_run_args(self, code, inputs=None, outputs=None, arguments=None):
         """Returns a RunArgs object (deprecated in the SDK; use ``run()`` under a PipelineSession)."""
-        logger.warning(
+        from sagepipe.workflow.utilities import log_warning_once
+
+        log_warning_once(
+            logger,
             "This function has been deprecated and could break pipeline step caching. We recommend using the "
-            "run() function directly with pipeline sessions to access step arguments."
+            "run() function directly with pipeline sessions to access step arguments.",
         )
         return RunArgs(code=code, inputs=inputs, outputs=outputs, arguments=arguments)
 

@@ -29,7 +29,7 @@ def step_groups(execution) -> Dict[str, List[str]]:
             groups["reused"].append(name)
         elif state == "cache-hit":
             groups["cache_hit"].append(name)
-        elif state in ("not-run", "pending"):
+        elif state in ("not-selected", "not-run", "pending"):
             groups["skipped"].append(name)
         else:
             groups["ran"].append(name)

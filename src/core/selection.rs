@@ -192,13 +192,8 @@ pub fn plan(
             ),
         ));
     }
-    if !problems.is_empty() {
-        return Err(CoreError::Selection {
-            pipeline: c.name.clone(),
-            problems,
-        });
-    }
-
+    // The steps that were found are checked too, so one misspelt name does not hide the
+    // other problems of the selection: every problem is reported at once.
     let sel: Vec<usize> = selected.iter().copied().collect();
     // Path closure: a step reachable from a selected step that reaches a selected step.
     let below = c.dag.descendants(&sel);
@@ -576,7 +571,7 @@ fn artifact_problem(
             format!("step '{step}': artifact {} cannot be located", a.uri),
         ));
     };
-    if std::fs::metadata(&path).is_err() {
+    if std::fs::symlink_metadata(&path).is_err() {
         return Some(problem(
             "artifact_missing",
             loc,
@@ -584,6 +579,20 @@ fn artifact_problem(
                 "step '{step}': reused artifact {} is missing ({})",
                 a.uri,
                 path.display()
+            ),
+        ));
+    }
+    // Staging never follows a link out of an artifact: one found here (however it got there)
+    // makes the artifact unusable, whatever its size and mtimes say.
+    if let Some((rel, kind)) = super::executors::special_entry(&path) {
+        return Some(problem(
+            "artifact_changed",
+            loc,
+            format!(
+                "step '{step}': reused artifact {} holds {kind} at {}; artifacts may hold only regular files and \
+                 directories, so it cannot be reused",
+                a.uri,
+                super::store::files::shown(&a.uri, &rel)
             ),
         ));
     }

@@ -64,6 +64,33 @@ pub fn parse_execution_arn(arn: &str) -> Option<(String, String)> {
     (!name.is_empty() && !id.is_empty() && !id.contains('/')).then(|| (name.to_string(), id.to_string()))
 }
 
+/// Longest job name the service accepts (`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`).
+pub const MAX_JOB_NAME: usize = 63;
+
+/// The name of a step's job, shaped as the service names them: `pipelines-<execution id>-<step
+/// name>-<random>`. A step name that does not fit, or has characters job names do not allow
+/// (`_`), is cut and cleaned to stay readable and followed by a short hash of the whole step name:
+/// two steps of one execution never share a job name (and with it a job directory, `/opt/ml`, a
+/// training output path or a job ARN), however long the prefix their names share.
+pub fn job_name(execution_id: &str, step: &str, random: &str) -> String {
+    let head = format!("pipelines-{execution_id}-");
+    let tail = format!("-{random}");
+    let room = MAX_JOB_NAME.saturating_sub(head.len() + tail.len());
+    if step.len() <= room && step.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return format!("{head}{step}{tail}");
+    }
+    let hash = &sha256_hex(step.as_bytes())[..8];
+    let cleaned: String = step
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(room.saturating_sub(hash.len() + 1))
+        .collect();
+    match cleaned.trim_matches('-') {
+        "" => format!("{head}{hash}{tail}"),
+        readable => format!("{head}{readable}-{hash}{tail}"),
+    }
+}
+
 pub fn job_arn(kind: &str, name: &str) -> String {
     format!("arn:aws:sagemaker:{REGION}:{ACCOUNT}:{kind}/{}", name.to_lowercase())
 }
@@ -74,7 +101,11 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// SHA-256 of a file's bytes, streamed.
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
+    sha256_reader(std::fs::File::open(path)?)
+}
+
+/// SHA-256 of everything `f` yields, streamed.
+pub fn sha256_reader(mut f: impl Read) -> std::io::Result<String> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
@@ -112,6 +143,42 @@ mod tests {
         assert_eq!(id.len(), 12);
         assert!(id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
         assert_ne!(new_id(), id);
+    }
+
+    #[test]
+    fn job_names_are_unique_per_step_and_valid_for_the_service() {
+        let valid = regex::Regex::new(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$").expect("regex");
+        let exec = new_id();
+        // Short names keep the service's shape.
+        assert_eq!(
+            job_name(&exec, "Train", "AbCdE12345"),
+            format!("pipelines-{exec}-Train-AbCdE12345")
+        );
+        // Names sharing their first 40 (or 63) characters, or differing only in `_` vs `-`.
+        let shared = "TrainTheModelOnTheFullAbaloneDatasetWith";
+        let steps = [
+            format!("{shared}XGBoostA"),
+            format!("{shared}XGBoostB"),
+            format!("{}A", "x".repeat(63)),
+            format!("{}B", "x".repeat(63)),
+            "my_step".to_string(),
+            "my-step".to_string(),
+            "___".to_string(),
+            "a".repeat(29),
+            "a".repeat(30),
+        ];
+        let names: Vec<String> = steps.iter().map(|s| job_name(&exec, s, "AbCdE12345")).collect();
+        for (step, name) in steps.iter().zip(&names) {
+            assert!(valid.is_match(name), "{step} -> {name}");
+            assert!(name.ends_with("-AbCdE12345"), "{name}");
+        }
+        let distinct: std::collections::HashSet<&String> = names.iter().collect();
+        assert_eq!(distinct.len(), names.len(), "{names:#?}");
+        assert!(
+            names[0].starts_with(&format!("pipelines-{exec}-TrainTheModelOnTheFu-")),
+            "{}",
+            names[0]
+        );
     }
 
     #[test]

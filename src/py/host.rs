@@ -24,4 +24,17 @@ impl Host for PyHost {
                 .map_err(|e| format!("the Python step runner raised {e}"))
         })
     }
+
+    /// Raise `KeyboardInterrupt` in the thread running an in-process step (the runner lets it
+    /// through, so the step ends and the scheduler records it Stopped).
+    fn interrupt(&self, thread: u64) {
+        Python::attach(|py| {
+            let exc = py.get_type::<pyo3::exceptions::PyKeyboardInterrupt>();
+            // SAFETY: called with the GIL held; `exc` is a live exception type. The id is a
+            // thread id as CPython records it; an id with no Python thread state is ignored.
+            unsafe {
+                pyo3::ffi::PyThreadState_SetAsyncExc(thread as std::os::raw::c_long, exc.as_ptr());
+            }
+        });
+    }
 }

@@ -55,10 +55,10 @@ pub mod _core {
         crate::core::engine::live_handle(arn).map(PyExecution::from)
     }
 
-    /// Stop every execution this process still runs and wait for them (used at interpreter exit).
+    /// The candidate closest to `name` ("did you mean"), if one is reasonably close.
     #[pyfunction]
-    fn stop_all_and_wait(py: Python<'_>, timeout: f64) {
-        py.detach(|| crate::core::engine::stop_all_and_wait(std::time::Duration::from_secs_f64(timeout.max(0.0))));
+    fn suggest(name: &str, candidates: Vec<String>) -> Option<String> {
+        crate::core::error::suggest(name, candidates.iter().map(String::as_str))
     }
 
     /// ARNs of the executions this process is still running.

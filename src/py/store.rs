@@ -102,6 +102,18 @@ impl PyStore {
         self.inner.root().to_path_buf()
     }
 
+    /// Whether anything was ever written to this store (opening one creates nothing).
+    #[getter]
+    fn exists(&self) -> bool {
+        self.inner.exists()
+    }
+
+    /// The ARNs of the executions whose id starts with `id_prefix`, in every pipeline.
+    fn executions_with_id(&self, py: Python<'_>, id_prefix: String) -> Vec<String> {
+        let s = self.inner.clone();
+        py.detach(move || s.executions_with_id(&id_prefix))
+    }
+
     /// Create ("create"), update ("update") or upsert ("upsert") a pipeline.
     fn put_pipeline(
         &self,

@@ -35,25 +35,146 @@ def _store_of(session):
     return store
 
 
+# ---- Ctrl-C and interpreter exit ----
+
+STOP_GRACE = 3.0  # seconds a Ctrl-C waits for stopped executions to end before the process exits
+_interrupted: Dict[str, str] = {}  # executions stopped because of Ctrl-C -> their store root
+_store_roots: Dict[str, str] = {}  # executions this process started -> their store root
+_reported = False  # whether the Ctrl-C summary line was printed
+
+
+def interactive() -> bool:
+    """Whether this is a REPL or notebook (there, Ctrl-C stops waiting, not the executions)."""
+    if hasattr(sys, "ps1") or sys.flags.interactive:
+        return True
+    ipython = sys.modules.get("IPython")
+    return bool(ipython is not None and getattr(ipython, "get_ipython", lambda: None)())
+
+
+def _stop_live_executions() -> None:
+    """Ask every execution this process runs to stop (their running steps are killed)."""
+    from sagepipe import _core
+
+    for arn in _core.live_executions():
+        handle = _core.live_execution(arn)
+        if handle is not None:
+            handle.stop()
+        _interrupted.setdefault(arn, _store_roots.get(arn, ""))
+
+
+def _on_sigint(signum, frame) -> None:
+    """Ctrl-C in a script stops the executions it runs, then interrupts it as usual."""
+    _stop_live_executions()
+    raise KeyboardInterrupt
+
+
+def _quiet_interrupt_hook(hook):
+    """``sys.excepthook`` that prints no traceback for a Ctrl-C that stopped executions (the
+    one-line summary follows at exit), and defers to ``hook`` for everything else."""
+
+    def excepthook(exc_type, exc, tb):
+        if not (_interrupted and issubclass(exc_type, KeyboardInterrupt)):
+            hook(exc_type, exc, tb)
+
+    return excepthook
+
+
+def _install_interrupt_handling() -> None:
+    """Make Ctrl-C stop this script's executions: not in a REPL or notebook, not off the main
+    thread, and never over a SIGINT handler the program installed itself."""
+    import signal
+
+    if interactive() or threading.current_thread() is not threading.main_thread():
+        return  # (signal handlers can only be set from the main thread)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _on_sigint)
+        sys.excepthook = _quiet_interrupt_hook(sys.excepthook)
+
+
+def settle_interrupted(grace: float = STOP_GRACE) -> Optional[str]:
+    """After a Ctrl-C: stop what still runs, wait up to ``grace`` seconds for it to end, and
+    say in one line what was stopped (None if nothing ran). A second Ctrl-C stops the wait."""
+    from sagepipe import _core
+
+    _stop_live_executions()
+    if not _interrupted:
+        return None
+    deadline = time.monotonic() + grace
+    try:
+        for arn in _interrupted:
+            handle = _core.live_execution(arn)
+            if handle is not None:
+                handle.wait(max(deadline - time.monotonic(), 0.0))
+    except KeyboardInterrupt:
+        pass
+    parts = []
+    for arn, root in _interrupted.items():
+        steps = _unfinished_steps(arn, root)
+        part = arn + (f" (steps stopped: {', '.join(steps)})" if steps else "")
+        if _core.live_execution(arn) is not None:
+            part += f"; not ended after {grace:g} s: this process exits without waiting (the store records it Stopped)"
+        parts.append(part)
+    plural = "s" if len(parts) > 1 else ""
+    return f"sagepipe: Ctrl-C stopped execution{plural} {'; '.join(parts)}"
+
+
+def _unfinished_steps(arn: str, store_root: str) -> List[str]:
+    """The steps of an execution that did not succeed or fail: those the stop ended."""
+    from sagepipe import _core
+
+    try:
+        records = json.loads(_core.Store(store_root).load_steps(arn))
+    except Exception:  # noqa: BLE001 - the summary line must not fail the exit
+        return []
+    return [r["StepName"] for r in records if r["StepStatus"] not in ("Succeeded", "Failed")]
+
+
+def report_interrupt(line: Optional[str], code: int = 130) -> None:
+    """Print the Ctrl-C summary (once), and leave at once if a stopped step still runs (an
+    in-process step blocked outside Python): finalizing the interpreter would wait for it."""
+    global _reported
+    from sagepipe import _core
+
+    if line and not _reported:
+        print(line, file=sys.stderr, flush=True)
+        _reported = True
+    if _core.live_executions():
+        sys.stdout.flush()
+        os._exit(code)
+
+
 def _drain_live_executions() -> None:
     """At interpreter exit, let executions this process started finish (Ctrl-C stops them)."""
     from sagepipe import _core
 
-    try:
-        for arn in _core.live_executions():
-            handle = _core.live_execution(arn)
-            if handle is not None:
-                handle.wait()
-    except KeyboardInterrupt:
-        _core.stop_all_and_wait(30.0)
+    if not _interrupted:
+        arns = _core.live_executions()
+        if arns:
+            print(
+                f"sagepipe: waiting for {len(arns)} unfinished execution(s) to end (Ctrl-C stops them): "
+                + ", ".join(arns),
+                file=sys.stderr,
+                flush=True,
+            )
+        try:
+            for arn in arns:
+                handle = _core.live_execution(arn)
+                if handle is not None:
+                    handle.wait()
+        except KeyboardInterrupt:
+            pass
+    if _interrupted or _core.live_executions():
+        report_interrupt(settle_interrupted())
 
 
-def _ensure_atexit() -> None:
+def _ensure_exit_handling() -> None:
+    """Once executions run: wait for them at interpreter exit, and let Ctrl-C stop them."""
     global _atexit_registered
     with _atexit_lock:
         if not _atexit_registered:
             atexit.register(_drain_live_executions)
             _atexit_registered = True
+    _install_interrupt_handling()
 
 
 def _parallelism_request(config: Any) -> Optional[Dict[str, Any]]:
@@ -153,10 +274,22 @@ class _PipelineExecution:
         limit = float(delay) * float(max_attempts)
         view = _progress.open_view(self, progress)
         try:
-            finished = self._wait_until_done(limit, view.tick if view else None)
-        finally:
-            if view:
-                view.close()
+            try:
+                finished = self._wait_until_done(limit, view.tick if view else None)
+            finally:
+                if view:
+                    view.close()
+        except KeyboardInterrupt:
+            # In a script, Ctrl-C stopped the execution already (see _on_sigint); in a REPL or
+            # notebook it only stops the waiting.
+            if interactive() and self._record()["PipelineExecutionStatus"] not in _TERMINAL:
+                print(
+                    f"sagepipe: stopped waiting; execution {self.arn} goes on in the background "
+                    "(execution.stop() stops it)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            raise
         if not finished:
             raise TimeoutError(f"execution {self.arn} still running after {limit:.0f} s")
 
@@ -249,18 +382,21 @@ class _PipelineExecution:
             return ""
 
 
-def _find_step(definition: Dict[str, Any], name: str) -> Optional[Dict[str, Any]]:
-    """A step object of a definition by name, looking inside condition branches too."""
+def _iter_steps(definition: Dict[str, Any]):
+    """Every step object of a definition, condition branches included."""
     pending = list(definition.get("Steps", []))
     while pending:
         step = pending.pop()
-        if step.get("Name") == name:
-            return step
+        yield step
         if step.get("Type") == "Condition":
             args = step.get("Arguments") or {}
             pending.extend(args.get("IfSteps") or [])
             pending.extend(args.get("ElseSteps") or [])
-    return None
+
+
+def _find_step(definition: Dict[str, Any], name: str) -> Optional[Dict[str, Any]]:
+    """A step object of a definition by name, looking inside condition branches too."""
+    return next((step for step in _iter_steps(definition) if step.get("Name") == name), None)
 
 
 def _is_function_step(step_def: Optional[Dict[str, Any]]) -> bool:
@@ -463,12 +599,13 @@ class _PipelineService:
         handle = store.start(
             json.dumps({k: v for k, v in request.items() if v is not None}),
             **self._worker_spec(),
-            host=_runtime.host_call,
+            host=_runtime.host_for_this_thread(),
             external_types=sorted(_runtime.STEP_HANDLERS),
             interpreter=sys.executable,
             image_runners=json.dumps(local_runners.IMAGE_RUNNERS),
         )
-        _ensure_atexit()
+        _store_roots[handle.arn] = str(store.root)
+        _ensure_exit_handling()
         if selective_execution_config is not None:
             recorded = json.loads(store.load_execution(handle.arn)).get("SelectiveExecutionConfig") or {}
             selective_execution_config.resolved_selected_steps = [

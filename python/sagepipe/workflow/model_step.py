@@ -14,6 +14,7 @@ from sagepipe.workflow.pipeline_context import PipelineSession, _ModelStepArgume
 from sagepipe.workflow.retry import RetryPolicy, SageMakerJobStepRetryPolicy
 from sagepipe.workflow.step_collections import StepCollection
 from sagepipe.workflow.steps import CreateModelStep, Step
+from sagepipe.workflow.utilities import log_warning_once
 
 _CREATE_MODEL_RETRY_POLICIES = "create_model_retry_policies"
 _REGISTER_MODEL_RETRY_POLICIES = "register_model_retry_policies"
@@ -127,7 +128,7 @@ class ModelStep(StepCollection):
         self.steps.append(register_model_step)
 
     def _append_create_model_step(self):
-        create_model_step = CreateModelStep(
+        create_model_step = _ModelStepCreateModel(
             name=f"{self.name}-{_CREATE_MODEL_NAME_BASE}",
             step_args=self._create_model_args,
             retry_policies=self._create_model_retry_policies,
@@ -141,7 +142,9 @@ class ModelStep(StepCollection):
     def _append_repack_model_step(self):
         for ignored_param in _IGNORED_REPACK_PARAM_LIST:
             if self._repack_model_step_settings.pop(ignored_param, None):
-                logger.warning("The repack model step parameter - %s is not configurable. Ignoring it.", ignored_param)
+                log_warning_once(
+                    logger, "The repack model step parameter - %s is not configurable. Ignoring it.", ignored_param
+                )
         security_group_ids, subnets = self._resolve_repack_model_step_vpc_configs()
         for i, model in enumerate([self._model]):
             if id(model) not in self._need_runtime_repack:
@@ -180,3 +183,9 @@ class ModelStep(StepCollection):
         if self._model.vpc_config:
             return self._model.vpc_config.get("SecurityGroupIds", None), self._model.vpc_config.get("Subnets", None)
         return None, None
+
+
+class _ModelStepCreateModel(CreateModelStep):
+    """The CreateModel step of a ``ModelStep``: no deprecation notice (the user wrote ModelStep)."""
+
+    _deprecation_notice = False

@@ -16,7 +16,6 @@ pipeline steps.
 
 import inspect
 import os
-import warnings
 from functools import wraps
 from typing import Any, Callable, Dict, Optional
 
@@ -213,11 +212,8 @@ def runnable_by_pipeline(run_func):
         if not override_logs and "logs" in run_func_params:
             kwargs["logs"] = False
 
-        warnings.warn(
-            "Running within a PipelineSession, there will be No Wait, No Logs, and No Job being started.",
-            UserWarning,
-            stacklevel=2,
-        )
+        # The SDK warns here that no job starts and nothing is waited for; locally that is not
+        # true (the step's job runs when the pipeline does), so sagepipe says nothing.
         if run_func.__name__ in ("register", "create"):
             session.init_model_step_arguments(self_instance)
             run_func(*args, **kwargs)

@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import re
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,23 @@ DEF_CONFIG_WARN_MSG_TEMPLATE = (
 )
 
 BUF_SIZE = 65536  # 64KiB
+
+_logged_once = set()
+_logged_once_lock = threading.Lock()
+
+
+def log_warning_once(log: logging.Logger, message: str, *args) -> None:
+    """``log.warning(message, *args)`` the first time this process logs this text, then never again.
+
+    Definition-time notices (a job name popped from the definition, a deprecated call) would
+    otherwise repeat every time a pipeline is built, planned or started.
+    """
+    key = (log.name, message % args if args else message)
+    with _logged_once_lock:
+        if key in _logged_once:
+            return
+        _logged_once.add(key)
+    log.warning(message, *args)
 
 
 class _PipelineConfig:
@@ -315,7 +333,7 @@ def trim_request_dict(request_dict, job_key, config):
         or not config.pipeline_definition_config
         or (not config.pipeline_definition_config.use_custom_job_prefix)
     ):
-        logger.warning(DEF_CONFIG_WARN_MSG_TEMPLATE, job_key)
+        log_warning_once(logger, DEF_CONFIG_WARN_MSG_TEMPLATE, job_key)
         request_dict.pop(job_key, None)
     else:
         if job_key in request_dict:

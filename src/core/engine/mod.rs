@@ -31,6 +31,11 @@ pub const DEFAULT_MAX_PARALLEL: usize = 50;
 /// registered from Python. Takes a task as JSON text and answers JSON text.
 pub trait Host: Send + Sync {
     fn call(&self, task: &str) -> Result<String, String>;
+    /// Interrupt the task running on `thread` (an OS thread id, as `pthread_self` gives it)
+    /// because its execution is stopping. Best effort: code blocked outside Python may finish first.
+    fn interrupt(&self, thread: u64) {
+        let _ = thread;
+    }
 }
 
 /// How this process runs the Python parts of steps.
@@ -69,20 +74,26 @@ pub struct Shared {
     done: Mutex<bool>,
     done_cv: Condvar,
     pids: Mutex<HashMap<usize, i32>>,
+    /// Threads running a step through the host (in-process), by step index.
+    host_threads: Mutex<HashMap<usize, u64>>,
+    host: Option<Arc<dyn Host>>,
     events: Mutex<Option<Sender<Event>>>,
 }
 
 impl Shared {
-    fn new() -> Self {
+    fn new(host: Option<Arc<dyn Host>>) -> Self {
         Shared {
             stop: AtomicBool::new(false),
             done: Mutex::new(false),
             done_cv: Condvar::new(),
             pids: Mutex::new(HashMap::new()),
+            host_threads: Mutex::new(HashMap::new()),
+            host,
             events: Mutex::new(None),
         }
     }
 
+    /// Kill every running step: job and worker processes, and in-process steps (interrupted).
     fn kill_all(&self) {
         if let Ok(pids) = self.pids.lock() {
             for &pid in pids.values() {
@@ -92,7 +103,25 @@ impl Shared {
                 }
             }
         }
+        // Copied out first: interrupting takes the host's lock (the GIL), which a step thread
+        // may hold while it waits for `host_threads`.
+        let threads: Vec<u64> = self
+            .host_threads
+            .lock()
+            .map(|t| t.values().copied().collect())
+            .unwrap_or_default();
+        if let Some(host) = &self.host {
+            for thread in threads {
+                host.interrupt(thread);
+            }
+        }
     }
+}
+
+/// This OS thread's id, as the host knows threads (`pthread_self`).
+fn current_thread_id() -> u64 {
+    // SAFETY: pthread_self has no preconditions.
+    unsafe { libc::pthread_self() as u64 }
 }
 
 /// A handle to an execution running in this process.
@@ -214,7 +243,17 @@ impl StepContext {
                 FailureKind::Service,
             ));
         };
-        match host.call(&task.to_string()) {
+        if let Ok(mut t) = self.shared.host_threads.lock() {
+            t.insert(self.step_index, current_thread_id());
+        }
+        if self.stopping() {
+            return Err(StepFailure::new("Stopped by request", FailureKind::Permanent));
+        }
+        let answer = host.call(&task.to_string());
+        if let Ok(mut t) = self.shared.host_threads.lock() {
+            t.remove(&self.step_index);
+        }
+        match answer {
             Ok(answer) => parse_answer(&answer),
             Err(e) => Err(StepFailure::new(e, FailureKind::Service)),
         }
@@ -326,7 +365,7 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
     if let Some(pool) = &pool {
         pool.prewarm(); // more start only when steps run at the same time
     }
-    let shared = Arc::new(Shared::new());
+    let shared = Arc::new(Shared::new(config.host.clone()));
     let handle = ExecutionHandle {
         arn: arn.clone(),
         shared: Arc::clone(&shared),
@@ -365,16 +404,6 @@ pub fn resume_selection(store: &Store, arn: &str) -> CoreResult<Vec<String>> {
     let reference = plan::load_reference(store, arn)?;
     let compiled = validate::compile(&store.execution_definition(arn)?, &reference.record.pipeline_name)?;
     Ok(selection::resume_selection(&compiled, &reference))
-}
-
-/// Mark every execution this process still runs as stopped and wait for them (interpreter exit).
-pub fn stop_all_and_wait(timeout: Duration) {
-    for h in live_handles() {
-        h.stop();
-    }
-    for h in live_handles() {
-        h.wait(Some(timeout));
-    }
 }
 
 pub(crate) fn finish(shared: &Shared, arn: &str) {

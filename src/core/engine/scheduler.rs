@@ -344,14 +344,7 @@ impl Run {
     }
 
     fn job_name(&self, i: usize) -> String {
-        let mut name = format!(
-            "pipelines-{}-{}-{}",
-            self.execution_id(),
-            self.compiled.name_of(i),
-            &util::new_id()[..10]
-        );
-        name.truncate(63);
-        name.trim_end_matches('-').to_string()
+        util::job_name(&self.execution_id(), self.compiled.name_of(i), &util::new_id()[..10])
     }
 
     fn save_step(&self, rec: &StepRecord) {

@@ -6,7 +6,7 @@ use std::io::Read;
 
 use super::scheduler::Run;
 use crate::core::expr::{navigate, parse_path, render_text, Scope};
-use crate::core::store::Store;
+use crate::core::store::{files, Store};
 use crate::core::util;
 use crate::core::validate::CompiledPipeline;
 
@@ -95,8 +95,10 @@ pub fn property_file(
 
 /// The parsed JSON content at an `s3://` (or local) URI, size-capped.
 pub fn read_json_uri(store: &Store, uri: &str) -> Result<Value, String> {
-    let path = store.uri_to_path(uri).map_err(|e| e.to_string())?;
-    let file = std::fs::File::open(&path).map_err(|e| format!("cannot read {uri} ({}): {e}", path.display()))?;
+    // Never through a symlink in the store, never blocking on a FIFO (a job's output may hold one).
+    let (path, follow) = store.read_path(uri)?;
+    let file =
+        files::open_regular(&path, follow).map_err(|e| format!("cannot read {uri} ({}): {e}", path.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     if size > MAX_JSON_BYTES {
         return Err(format!(

@@ -6,6 +6,11 @@
 //! (a link could point anywhere, so its children cannot be placed safely), when a symlink or
 //! hard link points outside the extraction directory or through one of the archive's symlinks,
 //! or when it is a device or FIFO.
+//!
+//! A tar bomb is refused the same way, before anything is written: an archive may unpack to at
+//! most `max(1 GiB, 100 x its own size)` bytes of member data and hold at most 200,000 members
+//! (`SAGEPIPE_MAX_UNPACK_BYTES` and `SAGEPIPE_MAX_UNPACK_MEMBERS` set other limits). Gzip packs
+//! models and code 1-10 times; only padding (a bomb) packs 100 times and more.
 
 use std::collections::HashSet;
 use std::fs::{self, File};
@@ -14,17 +19,77 @@ use std::path::{Component, Path, PathBuf};
 
 use tar::EntryType;
 
-/// Unpack a gzipped tar into `dest` after checking that no member can land outside it.
-pub fn unpack_tar_gz(archive: &Path, dest: &Path) -> io::Result<()> {
-    check_members(archive)?;
+use crate::core::store::files;
+
+/// Overrides the most bytes of member data one archive may unpack to.
+pub const MAX_BYTES_ENV: &str = "SAGEPIPE_MAX_UNPACK_BYTES";
+/// Overrides the most members one archive may hold.
+pub const MAX_MEMBERS_ENV: &str = "SAGEPIPE_MAX_UNPACK_MEMBERS";
+/// The default byte limit is this many times the archive's size...
+const BYTES_PER_ARCHIVE_BYTE: u64 = 100;
+/// ...and never less than this.
+const MIN_MAX_BYTES: u64 = 1 << 30;
+const DEFAULT_MAX_MEMBERS: u64 = 200_000;
+
+/// How much one archive may unpack to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub bytes: u64,
+    pub members: u64,
+}
+
+impl Limits {
+    /// The limits for an archive of `size` bytes: the defaults, or what the environment says.
+    pub fn for_archive(size: u64) -> io::Result<Limits> {
+        Ok(Limits {
+            bytes: env_limit(MAX_BYTES_ENV)?.unwrap_or(MIN_MAX_BYTES.max(size.saturating_mul(BYTES_PER_ARCHIVE_BYTE))),
+            members: env_limit(MAX_MEMBERS_ENV)?.unwrap_or(DEFAULT_MAX_MEMBERS),
+        })
+    }
+}
+
+fn env_limit(var: &str) -> io::Result<Option<u64>> {
+    match std::env::var(var) {
+        Err(_) => Ok(None),
+        Ok(text) => text.trim().parse::<u64>().map(Some).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{var}={text:?} is not a number: expected a whole number (bytes or members)"),
+            )
+        }),
+    }
+}
+
+/// Unpack a gzipped tar into `dest` after checking that no member can land outside it and that
+/// it stays within its `Limits`. The archive is opened without blocking and, unless `follow`,
+/// without following a symlink (see `files::open_regular`).
+pub fn unpack_tar_gz(archive: &Path, follow: bool, dest: &Path) -> io::Result<()> {
+    let size = files::open_regular(archive, follow)?.metadata()?.len();
+    unpack_within(archive, follow, dest, Limits::for_archive(size)?)
+}
+
+fn unpack_within(archive: &Path, follow: bool, dest: &Path, limits: Limits) -> io::Result<()> {
+    check_members(archive, follow, limits)?;
     fs::create_dir_all(dest)?;
-    let mut tar = open(archive)?;
+    let mut tar = open(archive, follow)?;
     tar.set_preserve_permissions(true);
     tar.unpack(dest)
 }
 
-fn open(archive: &Path) -> io::Result<tar::Archive<flate2::read::GzDecoder<File>>> {
-    Ok(tar::Archive::new(flate2::read::GzDecoder::new(File::open(archive)?)))
+fn open(archive: &Path, follow: bool) -> io::Result<tar::Archive<flate2::read::GzDecoder<File>>> {
+    Ok(tar::Archive::new(flate2::read::GzDecoder::new(files::open_regular(
+        archive, follow,
+    )?)))
+}
+
+fn too_big(archive: &Path, what: String, var: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "archive {} {what}: a tar bomb? Nothing was unpacked; set {var} to allow more",
+            archive.display()
+        ),
+    )
 }
 
 fn refused(member: &Path, why: &str) -> io::Error {
@@ -78,14 +143,34 @@ fn goes_through(target: &Path, symlinks: &HashSet<PathBuf>, including_last: bool
 }
 
 /// Every member, checked with the whole archive's symlinks known (so member order does not matter).
-fn check_members(archive: &Path) -> io::Result<()> {
+/// Reading stops at the first member past the limits, so a bomb is never decompressed whole.
+fn check_members(archive: &Path, follow: bool, limits: Limits) -> io::Result<()> {
     let mut members = Vec::new();
-    for entry in open(archive)?.entries()? {
+    let mut bytes: u64 = 0;
+    for entry in open(archive, follow)?.entries()? {
         let entry = entry?;
         let raw = entry.path()?.into_owned();
         let kind = entry.header().entry_type();
         let link = entry.link_name()?.map(|l| l.into_owned());
+        // A sparse member unpacks to its real size, more than the data it carries.
+        let real_size = match (kind, entry.header().as_gnu()) {
+            (EntryType::GNUSparse, Some(gnu)) => gnu.real_size()?,
+            _ => 0,
+        };
+        bytes = bytes.saturating_add(entry.size().max(real_size));
+        if bytes > limits.bytes {
+            let what = format!(
+                "unpacks to more than {} bytes (at member '{}')",
+                limits.bytes,
+                raw.display()
+            );
+            return Err(too_big(archive, what, MAX_BYTES_ENV));
+        }
         members.push((raw, kind, link));
+        if members.len() as u64 > limits.members {
+            let what = format!("holds more than {} members", limits.members);
+            return Err(too_big(archive, what, MAX_MEMBERS_ENV));
+        }
     }
     let symlinks: HashSet<PathBuf> = members
         .iter()
@@ -221,7 +306,7 @@ mod tests {
             let tmp = tempfile::tempdir().expect("tmp");
             let tar = archive(tmp.path(), &members);
             let dest = tmp.path().join("box/dest");
-            let err = unpack_tar_gz(&tar, &dest).expect_err(label);
+            let err = unpack_tar_gz(&tar, false, &dest).expect_err(label);
             assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{label}");
             assert!(err.to_string().contains(culprit), "{label}: {err}");
             assert!(!dest.exists(), "{label}: nothing may be written");
@@ -244,7 +329,7 @@ mod tests {
             ],
         );
         let dest = tmp.path().join("dest");
-        unpack_tar_gz(&tar, &dest).expect("unpack");
+        unpack_tar_gz(&tar, false, &dest).expect("unpack");
         assert_eq!(fs::read(dest.join("sub/alias")).expect("via link"), b"payload");
         assert_eq!(fs::read(dest.join("copy.bin")).expect("hard link"), b"payload");
         assert_eq!(
@@ -258,6 +343,77 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tmp");
         let path = tmp.path().join("model.tar.gz");
         fs::write(&path, b"\x1f\x8bnot really gzip").expect("write");
-        assert!(unpack_tar_gz(&path, &tmp.path().join("dest")).is_err());
+        assert!(unpack_tar_gz(&path, false, &tmp.path().join("dest")).is_err());
+    }
+
+    /// A gzipped tar of `count` members of `size` zero bytes each.
+    fn zeros(dir: &Path, count: usize, size: usize) -> PathBuf {
+        let path = dir.join("sourcedir.tar.gz");
+        let gz = flate2::write::GzEncoder::new(File::create(&path).expect("create"), flate2::Compression::best());
+        let mut tar = tar::Builder::new(gz);
+        let data = vec![0u8; size];
+        for i in 0..count {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(size as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            tar.append_data(&mut header, format!("f{i}"), &data[..])
+                .expect("append");
+        }
+        tar.into_inner().expect("finish").finish().expect("gz");
+        path
+    }
+
+    #[test]
+    fn archives_past_their_limits_are_refused_before_anything_is_written() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let bomb = zeros(tmp.path(), 4, 1 << 20);
+        let small = fs::metadata(&bomb).expect("meta").len();
+        assert!(small < (1 << 16), "4 MiB of zeros pack small: {small}");
+        let dest = tmp.path().join("dest");
+        let limits = Limits {
+            bytes: 3 << 20,
+            members: 100,
+        };
+        let err = unpack_within(&bomb, false, &dest, limits).expect_err("bytes");
+        let text = err.to_string();
+        assert!(
+            text.contains("sourcedir.tar.gz unpacks to more than 3145728 bytes (at member 'f3')"),
+            "{text}"
+        );
+        assert!(text.contains(MAX_BYTES_ENV), "{text}");
+        assert!(!dest.exists());
+        let many = Limits {
+            bytes: 8 << 20,
+            members: 3,
+        };
+        let err = unpack_within(&bomb, false, &dest, many).expect_err("members");
+        assert!(err.to_string().contains("holds more than 3 members"), "{err}");
+        assert!(err.to_string().contains(MAX_MEMBERS_ENV), "{err}");
+        assert!(!dest.exists());
+        unpack_within(
+            &bomb,
+            false,
+            &dest,
+            Limits {
+                bytes: 4 << 20,
+                members: 4,
+            },
+        )
+        .expect("at the limits");
+        assert_eq!(fs::metadata(dest.join("f3")).expect("f3").len(), 1 << 20);
+    }
+
+    #[test]
+    fn default_limits_grow_with_the_archive_and_have_a_floor() {
+        // Read without the environment overrides (tests do not set them).
+        assert_eq!(Limits::for_archive(1000).expect("limits").bytes, MIN_MAX_BYTES);
+        let big = 50 * MIN_MAX_BYTES;
+        assert_eq!(
+            Limits::for_archive(big).expect("limits").bytes,
+            big * BYTES_PER_ARCHIVE_BYTE
+        );
+        assert_eq!(Limits::for_archive(u64::MAX).expect("limits").bytes, u64::MAX);
+        assert_eq!(Limits::for_archive(0).expect("limits").members, DEFAULT_MAX_MEMBERS);
     }
 }

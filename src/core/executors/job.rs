@@ -16,6 +16,7 @@ use super::StepFailure;
 use crate::core::engine::retry::FailureKind;
 use crate::core::engine::StepContext;
 use crate::core::sandbox::{self, Isolation, JobDirs, Launch};
+use crate::core::store::{files, Store};
 use crate::core::util;
 
 /// Images the SageMaker XGBoost algorithm container is published under (`image_uris` "xgboost").
@@ -263,42 +264,70 @@ impl<'a> Job<'a> {
     }
 
     /// Copy what `uri` names into `host_dir` (a file keeps its base name, a prefix its tree).
-    /// Copies, never links, so a job cannot change a stored artifact.
+    /// Copies, never links, so a job cannot change a stored artifact. Only regular files and
+    /// directories are copied; inside the artifact area nothing is followed (`Store::read_path`).
     pub fn stage(&self, what: &str, uri: &str, host_dir: &Path) -> Result<(), StepFailure> {
-        let src = self
+        let (src, follow) = self
             .ctx
             .store
-            .uri_to_path(uri)
-            .map_err(|e| permanent(format!("step '{}': {what}: {e}", self.step)))?;
-        let meta = fs::metadata(&src).map_err(|e| {
-            job_error(format!(
-                "step '{}': {what} {uri} cannot be read ({}): {e}",
-                self.step,
-                src.display()
-            ))
-        })?;
+            .read_path(uri)
+            .map_err(|e| self.unreadable(what, uri, e))?;
+        let meta = if follow {
+            fs::metadata(&src)
+        } else {
+            fs::symlink_metadata(&src)
+        }
+        .map_err(|e| self.unreadable(what, uri, format!("{}: {e}", src.display())))?;
         let copied = if meta.is_dir() {
-            copy_tree(&src, host_dir)
+            files::copy_tree(&src, host_dir, follow, uri)
         } else {
             fs::create_dir_all(host_dir).and_then(|_| {
                 let name = src.file_name().unwrap_or_default();
-                fs::copy(&src, host_dir.join(name)).map(|_| ())
+                files::copy_tree(&src, &host_dir.join(name), follow, uri)
             })
         };
         copied.map_err(|e| job_error(format!("step '{}': cannot stage {what} {uri}: {e}", self.step)))
     }
 
+    fn unreadable(&self, what: &str, uri: &str, why: impl std::fmt::Display) -> StepFailure {
+        job_error(format!("step '{}': {what} {uri} cannot be read ({why})", self.step))
+    }
+
+    /// How messages name a host path of the job: the container path the job knows.
+    pub fn shown(&self, host: &Path) -> String {
+        match host.strip_prefix(&self.dirs.ml) {
+            Ok(rel) => files::shown(sandbox::CONTAINER_ML, rel),
+            Err(_) => host.display().to_string(),
+        }
+    }
+
     /// Move a job's output directory into the store at `uri`, merging with what is there (as
-    /// an S3 upload adds and replaces keys). Returns the stored path.
+    /// an S3 upload adds and replaces keys). Returns the stored path. The output must be a
+    /// directory reached without a symlink and holding only regular files and directories; a
+    /// file or directory that would replace the other kind in the store fails the step before
+    /// anything moves (see `files::merge_move`).
     pub fn collect(&self, what: &str, host_dir: &Path, uri: &str) -> Result<PathBuf, StepFailure> {
         let dest = self
             .ctx
             .store
             .uri_to_path(uri)
             .map_err(|e| permanent(format!("step '{}': {what}: {e}", self.step)))?;
-        fs::create_dir_all(host_dir)
-            .and_then(|_| merge_move(host_dir, &dest))
-            .map_err(|e| job_error(format!("step '{}': cannot store {what} at {uri}: {e}", self.step)))?;
+        let label = self.shown(host_dir);
+        let stored = (|| {
+            files::check_path_below(&self.dirs.ml, sandbox::CONTAINER_ML, host_dir)?;
+            if fs::symlink_metadata(host_dir).is_err() {
+                fs::create_dir_all(host_dir)?; // the job removed its output directory: nothing to store
+            }
+            if !fs::symlink_metadata(host_dir)?.is_dir() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{label} is a file; an output's LocalPath must be a directory"),
+                ));
+            }
+            self.ctx.store.check_artifact_path(&dest)?;
+            files::merge_move(host_dir, &label, &dest, uri)
+        })();
+        stored.map_err(|e| job_error(format!("step '{}': cannot store {what} at {uri}: {e}", self.step)))?;
         Ok(dest)
     }
 
@@ -326,7 +355,11 @@ impl<'a> Job<'a> {
             return Ok(());
         };
         for script in scripts {
-            let Ok(bytes) = fs::read(script) else { continue };
+            let mut bytes = Vec::new();
+            let read = files::open_regular(script, true).and_then(|mut f| f.read_to_end(&mut bytes));
+            if read.is_err() {
+                continue;
+            }
             if bytes
                 .windows(sandbox::CONTAINER_ML.len())
                 .any(|w| w == sandbox::CONTAINER_ML.as_bytes())
@@ -484,90 +517,66 @@ fn read_range(path: &Path, offset: u64, limit: u64) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Copy a directory tree (following symlinks) into `dest`, creating it.
-pub fn copy_tree(src: &Path, dest: &Path) -> io::Result<()> {
-    fs::create_dir_all(dest)?;
-    for entry in fs::read_dir(src)? {
-        let entry = entry?;
-        let from = entry.path();
-        let to = dest.join(entry.file_name());
-        if fs::metadata(&from)?.is_dir() {
-            copy_tree(&from, &to)?;
+/// Pack the contents of `dir` into a gzipped tar at `dest` (entries relative to `dir`, as the
+/// service packs `/opt/ml/model`). Only regular files and directories are packed: a symlink or
+/// special file fails the packing, named by `label` (how messages name `dir`), before anything
+/// is written. The archive is written to a temporary file renamed into place; on any failure
+/// the temporary file is removed.
+pub fn pack_tar_gz(dir: &Path, label: &str, dest: &Path) -> io::Result<()> {
+    files::check_tree(dir, label)?;
+    if let Some(parent) = dest.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    let tmp = dest.with_extension("gz.partial");
+    let packed = (|| {
+        let file = File::create(&tmp)?;
+        let gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        let mut tar = tar::Builder::new(gz);
+        tar.follow_symlinks(false);
+        append_tree(&mut tar, dir, Path::new(""))?;
+        tar.into_inner()?.finish()?;
+        fs::rename(&tmp, dest)
+    })();
+    if packed.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    packed
+}
+
+/// Append `dir`'s entries under `rel`, in name order. Files are opened without following
+/// links and without blocking (a checked tree can still change under a job's stray process).
+fn append_tree<W: Write>(tar: &mut tar::Builder<W>, dir: &Path, rel: &Path) -> io::Result<()> {
+    let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let (path, name) = (entry.path(), rel.join(entry.file_name()));
+        if entry.file_type()?.is_dir() {
+            tar.append_dir(&name, &path)?;
+            append_tree(tar, &path, &name)?;
         } else {
-            fs::copy(&from, &to)?;
+            tar.append_file(&name, &mut files::open_regular(&path, false)?)?;
         }
     }
     Ok(())
 }
 
-/// Move `src` to `dest`; where `dest` exists, move file by file, replacing what is there.
-fn merge_move(src: &Path, dest: &Path) -> io::Result<()> {
-    match fs::symlink_metadata(dest) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            if let Some(parent) = dest.parent() {
-                fs::create_dir_all(parent)?;
-            }
-            fs::rename(src, dest)
-        }
-        Err(e) => Err(e),
-        Ok(meta) if !meta.is_dir() => {
-            fs::remove_file(dest)?;
-            fs::rename(src, dest)
-        }
-        Ok(_) => {
-            for entry in fs::read_dir(src)? {
-                let entry = entry?;
-                let to = dest.join(entry.file_name());
-                if entry.file_type()?.is_dir() {
-                    merge_move(&entry.path(), &to)?;
-                } else {
-                    if fs::symlink_metadata(&to).is_ok_and(|m| m.is_dir()) {
-                        fs::remove_dir_all(&to)?;
-                    }
-                    fs::rename(entry.path(), &to)?;
-                }
-            }
-            Ok(())
-        }
-    }
-}
-
-/// Pack the contents of `dir` into a gzipped tar at `dest` (entries relative to `dir`, as the
-/// service packs `/opt/ml/model`).
-pub fn pack_tar_gz(dir: &Path, dest: &Path) -> io::Result<()> {
-    if let Some(parent) = dest.parent() {
-        fs::create_dir_all(parent)?;
-    }
-    let tmp = dest.with_extension("gz.partial");
-    {
-        let file = File::create(&tmp)?;
-        let gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
-        let mut tar = tar::Builder::new(gz);
-        tar.follow_symlinks(true);
-        let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-        entries.sort_by_key(|e| e.file_name());
-        for entry in entries {
-            let path = entry.path();
-            let name = entry.file_name();
-            if fs::metadata(&path)?.is_dir() {
-                tar.append_dir_all(&name, &path)?;
-            } else {
-                tar.append_path_with_name(&path, &name)?;
-            }
-        }
-        tar.into_inner()?.finish()?;
-    }
-    fs::rename(&tmp, dest)
-}
-
 pub use super::archive::unpack_tar_gz;
 
-/// Stage code or a model given as a directory or a `.tar.gz` (as the service accepts both).
-pub fn copy_dir_or_unpack(src: &Path, dest: &Path) -> io::Result<()> {
-    if src.is_dir() {
-        copy_tree(src, dest)
+/// Stage code or a model given as a directory or a `.tar.gz` (as the service accepts both)
+/// from `uri` (see `Store::read_path`) into `dest`.
+pub fn copy_dir_or_unpack(store: &Store, uri: &str, dest: &Path) -> io::Result<()> {
+    let (src, follow) = store
+        .read_path(uri)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    let meta = if follow {
+        fs::metadata(&src)?
     } else {
-        unpack_tar_gz(src, dest)
+        fs::symlink_metadata(&src)?
+    };
+    if meta.is_dir() {
+        files::copy_tree(&src, dest, follow, uri)
+    } else {
+        unpack_tar_gz(&src, follow, dest)
     }
 }
 
@@ -611,18 +620,42 @@ mod tests {
         fs::write(model.join("a.bin"), b"a").expect("write");
         fs::write(model.join("sub/b.txt"), b"b").expect("write");
         let archive = dir.path().join("out/model.tar.gz");
-        pack_tar_gz(&model, &archive).expect("pack");
+        pack_tar_gz(&model, "/opt/ml/model", &archive).expect("pack");
         let back = dir.path().join("back");
-        unpack_tar_gz(&archive, &back).expect("unpack");
+        unpack_tar_gz(&archive, false, &back).expect("unpack");
         assert_eq!(fs::read(back.join("sub/b.txt")).expect("read"), b"b");
 
         let dest = dir.path().join("dest");
         fs::create_dir_all(&dest).expect("mkdir");
         fs::write(dest.join("a.bin"), b"old").expect("write");
         fs::write(dest.join("keep.txt"), b"k").expect("write");
-        merge_move(&back, &dest).expect("merge");
+        files::merge_move(&back, "/opt/ml/model", &dest, "s3://b/dest").expect("merge");
         assert_eq!(fs::read(dest.join("a.bin")).expect("read"), b"a");
         assert!(dest.join("keep.txt").exists() && dest.join("sub/b.txt").exists());
+    }
+
+    #[test]
+    fn packing_refuses_links_and_leaves_no_partial_archive() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let model = dir.path().join("model");
+        fs::create_dir_all(&model).expect("mkdir");
+        fs::write(model.join("a.bin"), b"a").expect("write");
+        fs::write(dir.path().join("host-secret"), b"secret").expect("write");
+        std::os::unix::fs::symlink(dir.path().join("host-secret"), model.join("weights")).expect("symlink");
+        let archive = dir.path().join("out/model.tar.gz");
+        let err = pack_tar_gz(&model, "/opt/ml/model", &archive).expect_err("symlink");
+        assert!(
+            err.to_string().starts_with("/opt/ml/model/weights is a symlink"),
+            "{err}"
+        );
+        assert!(!archive.exists() && !archive.with_extension("gz.partial").exists());
+        // A failure after the archive was started (here: its place is taken by a directory)
+        // removes the temporary file too.
+        fs::remove_file(model.join("weights")).expect("rm");
+        fs::create_dir_all(archive.join("taken")).expect("mkdir");
+        assert!(pack_tar_gz(&model, "/opt/ml/model", &archive).is_err());
+        assert!(!archive.with_extension("gz.partial").exists());
+        assert_eq!(fs::read_dir(dir.path().join("out")).expect("out").count(), 1);
     }
 
     fn sh(script: &str) -> Child {

@@ -9,6 +9,8 @@ use regex::Regex;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::Read;
+use std::path::Path;
 
 use super::job::{self, dir_has_files, job_error, permanent, Job, JobSettings, XGBOOST_IMAGE_PATTERN};
 use super::processing::{environment, image_check, max_runtime, required, scripts_in};
@@ -16,11 +18,15 @@ use super::{artifact_record, is_function_step, Outcome, StepFailure, StepSuccess
 use crate::core::definition::FlatStep;
 use crate::core::engine::StepContext;
 use crate::core::expr::render_text;
+use crate::core::sandbox::CONTAINER_ML;
 use crate::core::signature::canonical_json;
+use crate::core::store::files;
 use crate::core::util;
 
 const HOST: &str = "algo-1";
 const INSTANCE_GROUP: &str = "homogeneousCluster";
+/// How much of a failed script's `output/failure` goes into its `FailureReason`.
+const MAX_FAILURE_FILE: u64 = 64 * 1024;
 
 pub fn check(step: &FlatStep, jobs: &JobSettings) -> Result<(), String> {
     let args = &step.def.arguments;
@@ -376,7 +382,7 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
         Ok(r) => r,
         Err(mut f) => {
             // The toolkit's convention: a failing script may explain itself in output/failure.
-            if let Ok(msg) = fs::read_to_string(job.dirs.ml.join("output/failure")) {
+            if let Some(msg) = failure_file(&job.dirs.ml.join("output/failure")) {
                 if !msg.trim().is_empty() {
                     f.reason = format!("{}\n{}", msg.trim(), f.reason);
                 }
@@ -395,7 +401,10 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
             .store
             .uri_to_path(uri)
             .map_err(|e| permanent(format!("step '{name}': {e}")))?;
-        job::pack_tar_gz(&job.dirs.ml.join(dir), &dest)
+        let src = job.dirs.ml.join(dir);
+        files::check_path_below(&job.dirs.ml, CONTAINER_ML, &src)
+            .and_then(|_| ctx.store.check_artifact_path(&dest))
+            .and_then(|_| job::pack_tar_gz(&src, &job.shown(&src), &dest))
             .map_err(|e| job_error(format!("step '{name}': cannot pack {dir} into {uri}: {e}")))
     };
     pack("model", &model_uri)?;
@@ -456,18 +465,24 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
 /// Put the source directory (`sourcedir.tar.gz` URI, or a directory) at `/opt/ml/code`.
 fn stage_source(job: &Job, submit_dir: &str) -> Result<(), StepFailure> {
     let code = job.dirs.ml.join("code");
-    let src = job
-        .ctx
-        .store
-        .uri_to_path(submit_dir)
-        .map_err(|e| permanent(format!("step '{}': sagemaker_submit_directory: {e}", job.step)))?;
-    job::copy_dir_or_unpack(&src, &code).map_err(|e| {
+    job::copy_dir_or_unpack(&job.ctx.store, submit_dir, &code).map_err(|e| {
         job_error(format!(
-            "step '{}': cannot unpack the source directory {submit_dir} ({}): {e}",
-            job.step,
-            src.display()
+            "step '{}': cannot unpack the source directory {submit_dir}: {e}",
+            job.step
         ))
     })
+}
+
+/// What a failed script wrote to `output/failure` (the toolkit's convention): its first
+/// `MAX_FAILURE_FILE` bytes, if it is a regular file (a FIFO there must not hang the step).
+fn failure_file(path: &Path) -> Option<String> {
+    let mut text = String::new();
+    files::open_regular(path, false)
+        .ok()?
+        .take(MAX_FAILURE_FILE)
+        .read_to_string(&mut text)
+        .ok()?;
+    Some(text)
 }
 
 /// Each metric's last value in the log. User definitions are applied to each line as printed

@@ -82,23 +82,21 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
     let ml = job.ml_root();
     let model_dir = job.dirs.ml.join("model");
     if let Some(url) = container.get("ModelDataUrl").map(render_text).filter(|u| !u.is_empty()) {
-        let path = ctx
-            .store
+        ctx.store
             .uri_to_path(&url)
             .map_err(|e| permanent(format!("step '{name}': ModelDataUrl: {e}")))?;
-        job::copy_dir_or_unpack(&path, &model_dir)
+        job::copy_dir_or_unpack(&ctx.store, &url, &model_dir)
             .map_err(|e| job_error(format!("step '{name}': cannot unpack the model {url}: {e}")))?;
     }
     fs::create_dir_all(&model_dir).map_err(|e| permanent(format!("step '{name}': {e}")))?;
     let code_dir = match env_of("SAGEMAKER_SUBMIT_DIRECTORY").filter(|d| !d.is_empty()) {
         Some(dir) if dir.starts_with("/opt/ml/") => dir,
         Some(uri) => {
-            let path = ctx
-                .store
+            ctx.store
                 .uri_to_path(&uri)
                 .map_err(|e| permanent(format!("step '{name}': SAGEMAKER_SUBMIT_DIRECTORY: {e}")))?;
             let code = job.dirs.ml.join("code");
-            job::copy_dir_or_unpack(&path, &code)
+            job::copy_dir_or_unpack(&ctx.store, &uri, &code)
                 .map_err(|e| job_error(format!("step '{name}': cannot unpack the source directory {uri}: {e}")))?;
             "/opt/ml/code".to_string()
         }

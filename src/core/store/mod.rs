@@ -6,6 +6,7 @@
 //! are written only by the process that holds its `lock` file (an `flock`, released by the
 //! kernel when that process dies), so a reader that can take the lock knows the owner is gone.
 
+pub mod files;
 mod records;
 mod registry;
 
@@ -26,6 +27,9 @@ use super::util;
 use super::validate::{self, valid_pipeline_name};
 
 pub const TERMINAL_STATUSES: &[&str] = &["Succeeded", "Failed", "Stopped", "CompletedWithFailures"];
+
+/// The file whose presence asks an execution's owner to stop it (see `request_stop`).
+const STOP_REQUEST_FILE: &str = "stop-requested";
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -195,10 +199,38 @@ fn open_lock_file(path: &Path) -> CoreResult<File> {
 }
 
 impl Store {
+    /// A store at `root`. Nothing is created until something is written, so reading a store
+    /// that does not exist (yet) finds nothing and leaves no directory behind.
     pub fn open(root: impl Into<PathBuf>) -> CoreResult<Store> {
         let root = root.into();
-        fs::create_dir_all(root.join("pipelines")).map_err(|e| CoreError::store(&root, e))?;
+        if root.exists() && !root.is_dir() {
+            return Err(CoreError::store(
+                &root,
+                std::io::Error::new(ErrorKind::AlreadyExists, "a file is in the way: a store is a directory"),
+            ));
+        }
         Ok(Store { root })
+    }
+
+    /// Whether anything was ever written to this store.
+    pub fn exists(&self) -> bool {
+        self.root.join("pipelines").is_dir()
+    }
+
+    /// The ARNs of the executions whose id starts with `id_prefix`, in every pipeline.
+    pub fn executions_with_id(&self, id_prefix: &str) -> Vec<String> {
+        let mut arns: Vec<String> = self
+            .pipeline_names()
+            .iter()
+            .flat_map(|p| {
+                self.execution_ids(p)
+                    .into_iter()
+                    .filter(|id| id.starts_with(id_prefix))
+                    .map(move |id| util::execution_arn(p, &id))
+            })
+            .collect();
+        arns.sort();
+        arns
     }
 
     pub fn root(&self) -> &Path {
@@ -474,20 +506,35 @@ impl Store {
             return Ok(rec);
         }
         let t = util::now();
-        let reason = format!(
-            "Execution interrupted: the process that ran it (pid {}) exited before the execution finished.",
-            rec.owner_pid
-        );
+        // Asked to stop (e.g. Ctrl-C) and the process exited before its steps ended: the
+        // execution was stopped as requested, not interrupted.
+        let stopping = rec.pipeline_execution_status == "Stopping" || dir.join(STOP_REQUEST_FILE).exists();
+        let (status, step_reason, reason) = if stopping {
+            (
+                "Stopped",
+                Some(format!(
+                    "Stopped by request; the process that ran it (pid {}) exited before this step ended.",
+                    rec.owner_pid
+                )),
+                None,
+            )
+        } else {
+            let reason = format!(
+                "Execution interrupted: the process that ran it (pid {}) exited before the execution finished.",
+                rec.owner_pid
+            );
+            ("Failed", Some(reason.clone()), Some(reason))
+        };
         for mut step in steps {
             if !TERMINAL_STATUSES.contains(&step.step_status.as_str()) {
-                step.step_status = "Failed".into();
-                step.failure_reason = Some(reason.clone());
+                step.step_status = status.into();
+                step.failure_reason = step_reason.clone();
                 step.end_time = Some(t);
                 write_json(&step_path(dir, &step.step_name), &step)?;
             }
         }
-        rec.pipeline_execution_status = "Failed".into();
-        rec.failure_reason = Some(reason);
+        rec.pipeline_execution_status = status.into();
+        rec.failure_reason = reason;
         rec.last_modified_time = t;
         rec.end_time = Some(t);
         write_json(&dir.join("execution.json"), &rec)?;
@@ -659,7 +706,8 @@ impl Store {
         fs::create_dir_all(&trash_dir).map_err(|e| CoreError::store(&trash_dir, e))?;
         let trash = trash_dir.join(util::new_id());
         fs::rename(path, &trash).map_err(|e| CoreError::store(path, e))?;
-        let _ = if trash.is_dir() {
+        // What was moved, not what it may point to: a symlink is removed as a link.
+        let _ = if fs::symlink_metadata(&trash).is_ok_and(|m| m.is_dir()) {
             fs::remove_dir_all(&trash)
         } else {
             fs::remove_file(&trash)
@@ -711,6 +759,10 @@ impl Store {
                 "'{uri}' is not an artifact in this store; only s3:// artifacts under the store can be deleted"
             )));
         }
+        // Never through a symlink inside the artifact area: that would delete what it points to
+        // (a symlink that is the artifact itself is removed as a link).
+        self.check_artifact_path(path.parent().unwrap_or(&path))
+            .map_err(|e| CoreError::Validation(format!("'{uri}' is not deleted: {e}")))?;
         if fs::symlink_metadata(&path).is_err() {
             return Ok(());
         }
@@ -719,7 +771,7 @@ impl Store {
 
     /// Where another process asks the owner of an execution to stop it.
     pub fn stop_request_path(&self, pipeline: &str, id: &str) -> PathBuf {
-        self.execution_dir(pipeline, id).join("stop-requested")
+        self.execution_dir(pipeline, id).join(STOP_REQUEST_FILE)
     }
 
     /// Ask whichever process runs an execution to stop it; its scheduler notices within a
@@ -737,8 +789,31 @@ impl Store {
 
     /// Whether `path` is inside the store's artifact area (used to keep writes contained).
     pub fn in_artifacts(&self, path: &Path) -> bool {
-        let base = self.root.join("s3");
-        path.starts_with(&base) && !path.components().any(|c| matches!(c, Component::ParentDir))
+        path.starts_with(self.artifacts_root()) && !path.components().any(|c| matches!(c, Component::ParentDir))
+    }
+
+    /// Where `s3://` artifacts live.
+    pub fn artifacts_root(&self) -> PathBuf {
+        self.root.join("s3")
+    }
+
+    /// Check that `path`, when inside the artifact area, is reached through real directories
+    /// only: no symlink (the last component included) and no file where a directory must be.
+    /// Paths outside the artifact area (`file://`, local paths) are the user's and not checked.
+    pub fn check_artifact_path(&self, path: &Path) -> std::io::Result<()> {
+        files::check_path_below(&self.artifacts_root(), "s3://", path)
+    }
+
+    /// Where a reader finds `uri`, and whether symlinks may be followed there: inside the
+    /// artifact area never (the path is checked to pass none), in the user's own files
+    /// (`file://`, local paths) yes.
+    pub fn read_path(&self, uri: &str) -> Result<(PathBuf, bool), String> {
+        let path = self.uri_to_path(uri).map_err(|e| e.to_string())?;
+        if !self.in_artifacts(&path) {
+            return Ok((path, true));
+        }
+        self.check_artifact_path(&path).map_err(|e| e.to_string())?;
+        Ok((path, false))
     }
 }
 
@@ -944,5 +1019,84 @@ mod tests {
         );
         assert!(matches!(store.load_pipeline("q"), Err(CoreError::NotFound { .. })));
         assert!(store.put_pipeline("../x", "{}", "create", &f).is_err());
+    }
+
+    #[test]
+    fn opening_and_reading_create_nothing() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path().join("store");
+        let store = Store::open(&root).expect("open");
+        assert!(!store.exists());
+        assert!(store.list_pipelines().expect("list").is_empty());
+        assert!(store.executions_with_id("abcd").is_empty());
+        let arn = util::execution_arn("p", "abcdefabcdef");
+        assert!(matches!(store.load_execution(&arn), Err(CoreError::NotFound { .. })));
+        assert!(matches!(store.list_executions("p"), Err(CoreError::NotFound { .. })));
+        assert!(!root.exists(), "a read created the store");
+        store
+            .put_pipeline("p", "{}", "create", &serde_json::json!({}))
+            .expect("create");
+        assert!(store.exists());
+        fs::write(dir.path().join("file"), "x").expect("write");
+        assert!(Store::open(dir.path().join("file")).is_err());
+    }
+
+    /// An execution of `p` whose owner is gone (no lock held), with one step still Executing.
+    fn orphan(store: &Store, id: &str, status: &str) -> String {
+        let dir = store.execution_dir("p", id);
+        let arn = util::execution_arn("p", id);
+        let rec = ExecutionRecord {
+            pipeline_name: "p".into(),
+            pipeline_execution_arn: arn.clone(),
+            execution_id: id.into(),
+            pipeline_execution_status: status.into(),
+            owner_pid: 1,
+            ..ExecutionRecord::default()
+        };
+        write_json(&dir.join("execution.json"), &rec).expect("record");
+        let step = StepRecord {
+            step_name: "Train".into(),
+            step_status: "Executing".into(),
+            ..StepRecord::default()
+        };
+        write_json(&step_path(&dir, "Train"), &step).expect("step");
+        arn
+    }
+
+    #[test]
+    fn a_dead_owner_that_was_stopping_leaves_its_execution_stopped() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        store
+            .put_pipeline("p", "{}", "create", &serde_json::json!({}))
+            .expect("create");
+        let stopping = orphan(&store, "stopping0001", "Stopping");
+        let running = orphan(&store, "running00001", "Executing");
+        let requested = orphan(&store, "requested001", "Executing");
+        // Asked to stop from another process (`request_stop`) just before the owner died.
+        write_atomic(&store.stop_request_path("p", "requested001"), b"1").expect("stop file");
+        for arn in [&stopping, &requested] {
+            assert_eq!(
+                store.load_execution(arn).expect("load").pipeline_execution_status,
+                "Stopped"
+            );
+            let steps = store.load_steps(arn).expect("steps");
+            assert_eq!(steps[0].step_status, "Stopped");
+            assert!(steps[0]
+                .failure_reason
+                .as_deref()
+                .unwrap_or("")
+                .contains("exited before this step ended"));
+        }
+        // Not asked to stop: the execution was interrupted, which is a failure.
+        assert_eq!(
+            store.load_execution(&running).expect("load").pipeline_execution_status,
+            "Failed"
+        );
+        assert_eq!(
+            store.executions_with_id("stop"),
+            vec![stopping.clone()],
+            "found by the start of its id"
+        );
     }
 }

@@ -1,0 +1,1 @@
+"""Example projects (importable from the repository root: ``examples.abalone.pipeline``)."""
