@@ -398,6 +398,25 @@ def test_a_truncated_execution_record_breaks_nothing_else(session):
     assert json.loads(session.store.unreadable_records()) == []
 
 
+def test_gc_keeps_an_execution_with_an_unreadable_step_record_and_what_it_names(session):
+    p = pipeline(session, "StepDamage", [writer("Write", f"s3://{BUCKET}/step-damage/a", "x.csv")])
+    damaged = run(p)
+    p = pipeline(session, "StepDamage", [writer("Write", f"s3://{BUCKET}/step-damage/b", "x.csv")])
+    old = run(p)
+    run(pipeline(session, "StepDamage", [writer("Write", f"s3://{BUCKET}/step-damage/c", "x.csv")]))
+    step = Path(session.store.root) / "pipelines" / "StepDamage" / "executions" / damaged.arn.rsplit("/", 1)[-1]
+    step = step / "steps" / "Write.json"
+    text = step.read_text()
+    step.write_text(text[: text.index("step-damage/a") + len("step-damage/a")])  # cut after the URI
+
+    gc_plan = collect(session, keep=1)
+    assert gc_plan.delete == [old.arn]
+    assert gc_plan.keep[damaged.arn] == "some of its step records cannot be read"
+    assert any(u["Path"].endswith("Write.json") for u in gc_plan.unreadable)
+    assert (s3(session, "step-damage/a") / "x.csv").exists()
+    assert not s3(session, "step-damage/b").exists()
+
+
 def test_a_truncated_pipeline_record_can_be_deleted_and_hides_nothing_else(session):
     run(pipeline(session, "Broken", [writer("Write", f"s3://{BUCKET}/broken", "x.csv")]))
     pipeline(session, "Intact", [writer("Write", f"s3://{BUCKET}/intact", "x.csv")])

@@ -178,18 +178,19 @@ def plan(store, keep: int, older_than: Optional[datetime] = None, pipelines: Opt
         rank = 0
         for rec in executions:
             arn = rec["PipelineExecutionArn"]
+            steps_readable = True
             try:
                 steps[arn] = json.loads(store.load_steps(arn))
             except ResourceNotFoundError:  # deleted meanwhile
                 continue
             except StoreError:  # a step record cannot be read (it is in `unreadable`): what it refers to is unknown
-                steps[arn] = []
-                kept[arn] = "some of its step records cannot be read"
+                steps[arn], steps_readable = [], False
             records[arn] = rec
             if collected is not None and name not in collected:
                 continue
             candidates.add(arn)
-            if arn in kept:
+            if not steps_readable:  # kept, and not one of the `keep` newest
+                kept[arn] = "some of its step records cannot be read"
                 continue
             if rank < keep:
                 kept[arn] = f"one of the {keep} newest of {name}"
