@@ -267,7 +267,7 @@ def test_gc_is_not_stuck_on_a_file_output(session, tmp_path):
 # 6. start() runs the definition it stored, whatever another process stores meanwhile
 
 RACER = """
-import json, sys
+import json, os, sys, time
 sys.path.insert(0, sys.argv[4])
 from jobs_lib import definition
 from sagepipe.workflow.pipeline import Pipeline
@@ -278,6 +278,9 @@ session = PipelineSession(store=store)
 fail = {"Name": f"Only{label}", "Type": "Fail", "Arguments": {"ErrorMessage": label}}
 text = json.dumps(definition([fail]))
 pipeline = Pipeline.from_definition(text, name="Raced", sagemaker_session=session)
+print("READY", flush=True)
+while not os.path.exists(sys.argv[5]):  # both processes start at once
+    time.sleep(0.01)
 wrong = 0
 executions = [pipeline.start() for _ in range(rounds)]  # back to back: the other process does the same
 for execution in executions:
@@ -290,17 +293,20 @@ print(json.dumps({"wrong": wrong}))
 
 
 def test_concurrent_starts_each_run_their_own_definition(tmp_path):
-    store = tmp_path / "store"
-    rounds = 30
+    store, go = tmp_path / "store", tmp_path / "go"
+    rounds = 60
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", RACER, str(store), label, str(rounds), str(TESTS)],
+            [sys.executable, "-c", RACER, str(store), label, str(rounds), str(TESTS), str(go)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for label in ("A", "B")
     ]
+    for proc in procs:
+        assert proc.stdout.readline().strip() == "READY", proc.stderr.read() if proc.poll() is not None else ""
+    go.touch()
     results = []
     for proc in procs:
         out, err = proc.communicate(timeout=600)
