@@ -161,9 +161,9 @@ def test_gc_keeps_an_old_output_a_later_run_reads_as_input(session):
     )
     run(pipeline(session, "Produce", [reader]))
     gc_plan = _gc.plan(session.store, keep=1)
-    assert "contains s3://b/shared/data/rows.csv" in gc_plan.kept_artifacts[f"s3://{BUCKET}/shared/data"]
     collect(session, keep=1)
     assert (s3(session, "shared/data") / "rows.csv").exists()
+    assert "contains s3://b/shared/data/rows.csv" in gc_plan.kept_artifacts[f"s3://{BUCKET}/shared/data"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -256,10 +256,9 @@ def test_gc_is_not_stuck_on_a_file_output(session, tmp_path):
     host_dir = tmp_path / "host-out"
     run(pipeline(session, "Local", [writer("Write", f"file://{host_dir}", "x.csv")]))
     run(pipeline(session, "Local", [writer("Write", f"s3://{BUCKET}/local2", "x.csv")]))
-    for _ in range(2):  # and again: nothing left behind that blocks the next collection
-        gc_plan = _gc.plan(session.store, keep=1)
-        assert "outside the store" in gc_plan.kept_artifacts.get(f"file://{host_dir}", "outside the store")
-        collect(session, keep=1)
+    reasons = [collect(session, keep=1).kept_artifacts]
+    reasons.append(collect(session, keep=1).kept_artifacts)  # again: nothing left that blocks the next one
+    assert "outside the store" in reasons[0][f"file://{host_dir}"]
     assert (host_dir / "x.csv").read_text() == "data"
     assert len(json.loads(session.store.list_executions("Local"))) == 1
 
@@ -268,7 +267,7 @@ def test_gc_is_not_stuck_on_a_file_output(session, tmp_path):
 # 6. start() runs the definition it stored, whatever another process stores meanwhile
 
 RACER = """
-import json, sys
+import json, os, sys, time
 sys.path.insert(0, sys.argv[4])
 from jobs_lib import definition
 from sagepipe.workflow.pipeline import Pipeline
@@ -279,28 +278,35 @@ session = PipelineSession(store=store)
 fail = {"Name": f"Only{label}", "Type": "Fail", "Arguments": {"ErrorMessage": label}}
 text = json.dumps(definition([fail]))
 pipeline = Pipeline.from_definition(text, name="Raced", sagemaker_session=session)
+print("READY", flush=True)
+while not os.path.exists(sys.argv[5]):  # both processes start at once
+    time.sleep(0.01)
 wrong = 0
-for _ in range(rounds):
-    execution = pipeline.start()
+executions = [pipeline.start() for _ in range(rounds)]  # back to back: the other process does the same
+for execution in executions:
     if session.store.execution_definition(execution.arn) != text:
         wrong += 1
+for execution in executions:
     execution.wait(delay=0.05, max_attempts=2400)
 print(json.dumps({"wrong": wrong}))
 """
 
 
 def test_concurrent_starts_each_run_their_own_definition(tmp_path):
-    store = tmp_path / "store"
-    rounds = 30
+    store, go = tmp_path / "store", tmp_path / "go"
+    rounds = 60
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", RACER, str(store), label, str(rounds), str(TESTS)],
+            [sys.executable, "-c", RACER, str(store), label, str(rounds), str(TESTS), str(go)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for label in ("A", "B")
     ]
+    for proc in procs:
+        assert proc.stdout.readline().strip() == "READY", proc.stderr.read() if proc.poll() is not None else ""
+    go.touch()
     results = []
     for proc in procs:
         out, err = proc.communicate(timeout=600)
@@ -385,9 +391,36 @@ def test_a_truncated_execution_record_breaks_nothing_else(session):
         assert any("execution.json" in u["Path"] for u in gc_plan.unreadable)
         collect(session, keep=1)
     assert (record / "execution.json").exists(), "gc left the unreadable record in place"
-    # Removable: deleting the pipeline removes it with the rest.
-    sm.delete_pipeline(PipelineName="Damaged")
+    # Removable, on request.
+    cli = subprocess.run(
+        [sys.executable, "-m", "sagepipe.cli", "gc", "--store", str(session.store.root), "--remove-unreadable"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert "removed unreadable record" in cli.stdout and "execution.json" in cli.stdout, cli.stdout
     assert not record.exists()
+    assert json.loads(session.store.unreadable_records()) == []
+
+
+def test_gc_keeps_an_execution_with_an_unreadable_step_record_and_what_it_names(session):
+    p = pipeline(session, "StepDamage", [writer("Write", f"s3://{BUCKET}/step-damage/a", "x.csv")])
+    damaged = run(p)
+    p = pipeline(session, "StepDamage", [writer("Write", f"s3://{BUCKET}/step-damage/b", "x.csv")])
+    old = run(p)
+    run(pipeline(session, "StepDamage", [writer("Write", f"s3://{BUCKET}/step-damage/c", "x.csv")]))
+    step = Path(session.store.root) / "pipelines" / "StepDamage" / "executions" / damaged.arn.rsplit("/", 1)[-1]
+    step = step / "steps" / "Write.json"
+    text = step.read_text()
+    step.write_text(text[: text.index("step-damage/a") + len("step-damage/a")])  # cut after the URI
+
+    gc_plan = collect(session, keep=1)
+    assert gc_plan.delete == [old.arn]
+    assert gc_plan.keep[damaged.arn] == "some of its step records cannot be read"
+    assert any(u["Path"].endswith("Write.json") for u in gc_plan.unreadable)
+    assert (s3(session, "step-damage/a") / "x.csv").exists()
+    assert not s3(session, "step-damage/b").exists()
 
 
 def test_a_truncated_pipeline_record_can_be_deleted_and_hides_nothing_else(session):

@@ -178,18 +178,19 @@ def plan(store, keep: int, older_than: Optional[datetime] = None, pipelines: Opt
         rank = 0
         for rec in executions:
             arn = rec["PipelineExecutionArn"]
+            steps_readable = True
             try:
                 steps[arn] = json.loads(store.load_steps(arn))
             except ResourceNotFoundError:  # deleted meanwhile
                 continue
             except StoreError:  # a step record cannot be read (it is in `unreadable`): what it refers to is unknown
-                steps[arn] = []
-                kept[arn] = "some of its step records cannot be read"
+                steps[arn], steps_readable = [], False
             records[arn] = rec
             if collected is not None and name not in collected:
                 continue
             candidates.add(arn)
-            if arn in kept:
+            if not steps_readable:  # kept, and not one of the `keep` newest
+                kept[arn] = "some of its step records cannot be read"
                 continue
             if rank < keep:
                 kept[arn] = f"one of the {keep} newest of {name}"
@@ -260,17 +261,24 @@ def _protect_execution(store, protected: _Protected, rec: Dict[str, Any], steps:
         pass  # its record and steps still protect what they name
 
 
-def apply(store, gc_plan: GcPlan) -> GcPlan:
+def apply(store, gc_plan: GcPlan, remove_unreadable: bool = False) -> GcPlan:
     """Delete what the plan says and what a new plan, made under the store's lock, agrees on.
 
+    Args:
+        store: The opened store.
+        gc_plan: What ``plan()`` decided.
+        remove_unreadable: Also remove the execution records that cannot be read (their
+            artifacts stay: nothing readable says what they are). Without it they are only reported.
+
     Returns the plan that was carried out (a concurrent collection or start may have changed
-    what can go since ``gc_plan`` was made).
+    what can go since ``gc_plan`` was made); removed unreadable records have ``"Removed": True``.
     """
     store.sweep_trash()
+    if not (gc_plan.delete or gc_plan.artifacts or remove_unreadable):
+        return gc_plan  # nothing to delete: no need to hold up starts
     with store.exclusive_lock():
         fresh = plan(store, **gc_plan.request) if gc_plan.request else gc_plan
-        now_deletable = set(fresh.artifacts)
-        now_deleted = set(fresh.delete)
+        now_deletable, now_deleted = set(fresh.artifacts), set(fresh.delete)
         done = GcPlan(
             fresh.keep,
             [a for a in gc_plan.delete if a in now_deleted],
@@ -286,5 +294,24 @@ def apply(store, gc_plan: GcPlan) -> GcPlan:
                 store.delete_execution(arn)
             except ResourceNotFoundError:  # another collection removed it first
                 pass
+        if remove_unreadable:
+            _remove_unreadable(store, done.unreadable)
     store.sweep_trash()
     return done
+
+
+def _remove_unreadable(store, unreadable: List[Dict[str, Any]]) -> None:
+    removed: Dict[str, bool] = {}
+    for entry in unreadable:
+        arn = entry.get("PipelineExecutionArn")
+        if arn is None:
+            continue  # a pipeline record: deleting the pipeline removes it
+        if arn not in removed:
+            try:
+                store.delete_execution(arn)
+                removed[arn] = True
+            except ResourceNotFoundError:
+                removed[arn] = True
+            except ValidationError:  # its owner still runs it
+                removed[arn] = False
+        entry["Removed"] = removed[arn]

@@ -635,7 +635,8 @@ def cmd_gc(args) -> int:
     store = _session(args).store
     gc_plan = _gc.plan(store, keep=args.keep, older_than=_cutoff(args.older_than), pipelines=args.pipeline or None)
     if not args.dry_run:
-        gc_plan = _gc.apply(store, gc_plan)  # what was deleted: planned again under the store's lock
+        # What was deleted: planned again under the store's lock.
+        gc_plan = _gc.apply(store, gc_plan, remove_unreadable=args.remove_unreadable)
     if args.json:
         _emit_json(dict(gc_plan.as_dict(), dry_run=args.dry_run))
         return EXIT_OK
@@ -649,7 +650,11 @@ def cmd_gc(args) -> int:
     for uri, why in gc_plan.kept_artifacts.items():
         print(f"  kept {uri}: {why}")
     for record in gc_plan.unreadable:
-        print(f"  left unreadable record {record['Path']} ({record['Reason']}) in place", file=sys.stderr)
+        if record.get("Removed"):
+            print(f"  removed unreadable record {record['Path']} ({record['Reason']})")
+        else:
+            hint = "" if args.remove_unreadable else "; --remove-unreadable removes execution records"
+            print(f"  left unreadable record {record['Path']} ({record['Reason']}) in place{hint}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -752,6 +757,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--older-than", metavar="DATE|AGE", help="only delete executions older than this (7d, 2024-05-01)")
     p.add_argument("--pipeline", action="append", metavar="NAME", help="only this pipeline (repeat)")
     p.add_argument("--dry-run", action="store_true", help="say what would be deleted, delete nothing")
+    p.add_argument(
+        "--remove-unreadable",
+        action="store_true",
+        help="also remove execution records that cannot be read (their artifacts stay); default: report them",
+    )
     return parser
 
 

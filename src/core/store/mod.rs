@@ -254,15 +254,20 @@ pub struct UnreadableRecord {
     pub reason: String,
     /// Its bytes as text (lossy), so a caller can still see what it names.
     pub text: String,
+    /// The execution it belongs to (for execution and step records).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pipeline_execution_arn: Option<String>,
 }
 
 impl UnreadableRecord {
-    fn from_error(error: CoreError) -> CoreResult<UnreadableRecord> {
+    /// The record behind a `CorruptRecord` error (other errors are passed on).
+    fn from_error(error: CoreError, execution_arn: Option<String>) -> CoreResult<UnreadableRecord> {
         match error {
             CoreError::CorruptRecord { path, msg } => Ok(UnreadableRecord {
                 text: String::from_utf8_lossy(&fs::read(&path).unwrap_or_default()).into_owned(),
                 path,
                 reason: msg,
+                pipeline_execution_arn: execution_arn,
             }),
             other => Err(other),
         }
@@ -270,9 +275,12 @@ impl UnreadableRecord {
 
     /// The one-line warning a listing gives when it skips this record.
     pub fn warning(&self) -> String {
+        let remedy = match &self.pipeline_execution_arn {
+            Some(_) => "`sagepipe gc --remove-unreadable` (or deleting the pipeline) removes it",
+            None => "deleting the pipeline (DeletePipeline) removes it",
+        };
         format!(
-            "skipped the unreadable store record {} ({}); the other records are listed. Delete its pipeline or \
-             the record to remove it.",
+            "skipped the unreadable store record {} ({}); the other records are listed, and {remedy}",
             self.path.display(),
             self.reason
         )
@@ -388,7 +396,7 @@ impl Store {
             match self.load_pipeline(&name) {
                 Ok(r) => out.push(r),
                 Err(CoreError::NotFound { .. }) => {} // deleted meanwhile
-                Err(e) => unreadable.push(UnreadableRecord::from_error(e)?),
+                Err(e) => unreadable.push(UnreadableRecord::from_error(e, None)?),
             }
         }
         Ok((out, unreadable))
@@ -668,7 +676,10 @@ impl Store {
             match self.load_execution_by_id(pipeline, &id) {
                 Ok(r) => out.push(r),
                 Err(CoreError::NotFound { .. }) => {} // deleted meanwhile
-                Err(e) => unreadable.push(UnreadableRecord::from_error(e)?),
+                Err(e) => unreadable.push(UnreadableRecord::from_error(
+                    e,
+                    Some(util::execution_arn(pipeline, &id)),
+                )?),
             }
         }
         out.sort_by(|a, b| {
@@ -683,22 +694,29 @@ impl Store {
     /// (for gc, which must leave them and what they name in place, and say so).
     pub fn unreadable_records(&self) -> CoreResult<Vec<UnreadableRecord>> {
         let mut found = Vec::new();
-        let mut note = |result: CoreResult<()>| -> CoreResult<()> {
+        let mut note = |result: CoreResult<()>, execution_arn: Option<String>| -> CoreResult<()> {
             if let Err(e) = result {
-                found.push(UnreadableRecord::from_error(e)?);
+                found.push(UnreadableRecord::from_error(e, execution_arn)?);
             }
             Ok(())
         };
         for name in self.pipeline_names() {
             let dir = self.pipeline_dir(&name);
-            note(read_json::<PipelineRecord>(&dir.join("pipeline.json")).map(|_| ()))?;
+            note(
+                read_json::<PipelineRecord>(&dir.join("pipeline.json")).map(|_| ()),
+                None,
+            )?;
             for id in self.execution_ids(&name) {
                 let exec_dir = self.execution_dir(&name, &id);
-                note(read_json::<ExecutionRecord>(&exec_dir.join("execution.json")).map(|_| ()))?;
+                let arn = || Some(util::execution_arn(&name, &id));
+                note(
+                    read_json::<ExecutionRecord>(&exec_dir.join("execution.json")).map(|_| ()),
+                    arn(),
+                )?;
                 for entry in fs::read_dir(exec_dir.join("steps")).into_iter().flatten().flatten() {
                     let file = entry.file_name().to_string_lossy().into_owned();
                     if !file.starts_with('.') && file.ends_with(".json") {
-                        note(read_json::<StepRecord>(&entry.path()).map(|_| ()))?;
+                        note(read_json::<StepRecord>(&entry.path()).map(|_| ()), arn())?;
                     }
                 }
             }
