@@ -6,6 +6,12 @@ to leave their extraction directory are rows of ``src/core/executors/archive.rs`
 (ten member shapes) and run end to end in
 ``test_jobs.py::test_archive_members_escaping_the_job_fail_the_step_and_write_nothing``.
 
+The next chapter (issue "Trust, round 2": attacks by real jobs, processes, a full disk and
+races) is in three files, by what is attacked: ``test_trust_jobs.py`` (job names, symlinks and
+special files in outputs, merges that would delete, archive limits), ``test_trust_store.py``
+(gc and what it keeps, concurrent starts, corrupt records, the store lock, request validation)
+and ``test_trust_process.py`` (a full disk, owners that die, forked children, log caps).
+
 Every row states the typed error (or, for run-time rows, the failing step) and the culprit that
 must be named. After each row the store is checked: nothing half written (every JSON record
 whole), nothing new for a refused request, nothing written outside the store. Add rows to the
