@@ -11,6 +11,7 @@
 
 use std::fs::File;
 use std::io;
+use std::mem::ManuallyDrop;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Mutex, Once};
@@ -79,7 +80,8 @@ fn install_handlers() {
 /// A descriptor no forked child keeps (see the module doc). Unregistered before it is closed.
 #[derive(Debug)]
 pub struct Guarded<T: AsRawFd> {
-    inner: T,
+    /// Dropped by hand in `drop`, inside the fork gate (see there).
+    inner: ManuallyDrop<T>,
     slot: Option<usize>,
 }
 
@@ -94,7 +96,10 @@ impl<T: AsRawFd> Guarded<T> {
             let slot = GUARDED
                 .iter()
                 .position(|s| s.compare_exchange(-1, fd, Ordering::Relaxed, Ordering::Relaxed).is_ok());
-            Guarded { inner, slot }
+            Guarded {
+                inner: ManuallyDrop::new(inner),
+                slot,
+            }
         });
         gate_open();
         guarded
@@ -107,10 +112,16 @@ impl<T: AsRawFd> Guarded<T> {
 
 impl<T: AsRawFd> Drop for Guarded<T> {
     fn drop(&mut self) {
+        // Unregister and close with no fork in between: a child forked after the slot is cleared
+        // but before the close would keep the real descriptor (and with it a lock).
+        gate_close();
         if let Some(slot) = self.slot {
             // Before the descriptor closes: its number may be reused by an unrelated file.
             GUARDED[slot].store(-1, Ordering::Relaxed);
         }
+        // SAFETY: `inner` is dropped once, here, and never used again.
+        unsafe { ManuallyDrop::drop(&mut self.inner) };
+        gate_open();
     }
 }
 
@@ -266,7 +277,9 @@ unsafe fn watchdog_main(socket: RawFd, null: RawFd) -> ! {
     // Its own group, so a signal to the owner's group (Ctrl-C) does not take it along.
     libc::setpgid(0, 0);
     libc::prctl(libc::PR_SET_NAME, c"sagepipe-watch".as_ptr() as libc::c_ulong, 0, 0, 0);
-    // Nothing of the owner's stays open here: no lock, no pipe a reader waits on.
+    // Nothing of the owner's stays open here: no lock, no pipe a reader waits on. The socket
+    // first moves above stdio: an owner started with 0-2 closed may have it there.
+    let socket = libc::fcntl(socket, libc::F_DUPFD, 3);
     if null >= 0 {
         for fd in 0..3 {
             libc::dup2(null, fd);

@@ -276,7 +276,8 @@ fn die_with_parent(parent: libc::pid_t) -> io::Result<()> {
             0,
         ))?;
         if libc::getppid() != parent {
-            return Err(io::Error::other("the process that started the job has exited"));
+            // The owner already died (ESRCH: no such parent). No allocation between fork and exec.
+            return Err(io::Error::from_raw_os_error(libc::ESRCH));
         }
     }
     Ok(())

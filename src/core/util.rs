@@ -2,7 +2,6 @@
 
 use sha2::{Digest, Sha256};
 use std::io::Read;
-use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub const REGION: &str = "local";
@@ -97,11 +96,6 @@ pub fn job_arn(kind: &str, name: &str) -> String {
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
-}
-
-/// SHA-256 of a file's bytes, streamed.
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    sha256_reader(std::fs::File::open(path)?)
 }
 
 /// SHA-256 of everything `f` yields, streamed.

@@ -243,19 +243,23 @@ impl StepContext {
                 FailureKind::Service,
             ));
         };
+        // Registered before the stop check, so a stop in between still interrupts the call; left
+        // on every path, so a later stop never interrupts whatever thread reuses this id.
         if let Ok(mut t) = self.shared.host_threads.lock() {
             t.insert(self.step_index, current_thread_id());
         }
-        if self.stopping() {
-            return Err(StepFailure::new("Stopped by request", FailureKind::Permanent));
-        }
-        let answer = host.call(&task.to_string());
+        let answer = if self.stopping() {
+            Err(None)
+        } else {
+            host.call(&task.to_string()).map_err(Some)
+        };
         if let Ok(mut t) = self.shared.host_threads.lock() {
             t.remove(&self.step_index);
         }
         match answer {
+            Err(None) => Err(StepFailure::new("Stopped by request", FailureKind::Permanent)),
+            Err(Some(e)) => Err(StepFailure::new(e, FailureKind::Service)),
             Ok(answer) => parse_answer(&answer),
-            Err(e) => Err(StepFailure::new(e, FailureKind::Service)),
         }
     }
 }
