@@ -20,6 +20,8 @@ from jobs_lib import (
     channel,
     definition,
     get,
+    join,
+    processing_input,
     processing_output,
     processing_step,
     put_in_store,
@@ -29,6 +31,7 @@ from sagepipe import _gc, model_registry
 from sagepipe.client import ClientError
 from sagepipe.exceptions import ConflictError, StoreError, StoreWarning
 from sagepipe.workflow.pipeline import Pipeline
+from sagepipe.workflow.selective_execution_config import SelectiveExecutionConfig
 
 TESTS = Path(__file__).resolve().parent
 BUCKET = "b"
@@ -421,6 +424,47 @@ def test_gc_keeps_an_execution_with_an_unreadable_step_record_and_what_it_names(
     assert any(u["Path"].endswith("Write.json") for u in gc_plan.unreadable)
     assert (s3(session, "step-damage/a") / "x.csv").exists()
     assert not s3(session, "step-damage/b").exists()
+
+
+def test_gc_keeps_what_an_execution_with_an_unreadable_record_reuses(session):
+    """A selective run whose execution.json is damaged stays, and so do the run it reused and
+    that run's outputs (its readable step records say so), not only the damaged file's text."""
+    per_run = {"Get": "Execution.PipelineExecutionId"}
+    a_out = join(f"s3://{BUCKET}/exec-damage", per_run, "a")
+    reader = (
+        "import os, shutil, sys; os.makedirs(sys.argv[2], exist_ok=True); "
+        "shutil.copy(os.path.join(sys.argv[1], 'x.csv'), sys.argv[2])"
+    )
+    steps = [
+        writer("A", a_out, "x.csv"),
+        processing_step(
+            "B",
+            ["python3", "-c", reader, "/opt/ml/processing/in", OUT],
+            [processing_input("in", get("Steps.A.ProcessingOutputConfig.Outputs['out'].S3Output.S3Uri"),
+                              "/opt/ml/processing/in")],
+            [processing_output("out", join(f"s3://{BUCKET}/exec-damage", per_run, "b"), OUT)],
+        ),
+    ]  # fmt: skip
+    p = pipeline(session, "ExecDamage", steps)
+    reference = run(p)
+    selective = p.start(
+        selective_execution_config=SelectiveExecutionConfig(
+            source_pipeline_execution_arn=reference.arn, selected_steps=["B"]
+        )
+    )
+    selective.wait(delay=0.05, max_attempts=20 * 60 * 5)
+    assert selective.describe()["PipelineExecutionStatus"] == "Succeeded"
+    run(p)  # the newest
+    reference_id, selective_id = (e.arn.rsplit("/", 1)[-1] for e in (reference, selective))
+    _truncate(Path(session.store.root) / "pipelines" / "ExecDamage" / "executions" / selective_id / "execution.json")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StoreWarning)
+        gc_plan = collect(session, keep=1)
+    assert gc_plan.delete == []
+    assert gc_plan.keep[reference.arn] == f"reused by kept execution {selective_id}"
+    assert gc_plan.keep[selective.arn] == "its execution record cannot be read"
+    assert (s3(session, f"exec-damage/{reference_id}/a") / "x.csv").exists()
 
 
 def test_a_truncated_pipeline_record_can_be_deleted_and_hides_nothing_else(session):

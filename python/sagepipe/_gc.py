@@ -199,6 +199,12 @@ def plan(store, keep: int, older_than: Optional[datetime] = None, pipelines: Opt
             elif cutoff is not None and rec["CreationTime"] >= cutoff:
                 kept[arn] = "newer than the cut-off"
             rank += 1
+    # An execution whose own record cannot be read stays: what its readable step records name
+    # and reuse stays with it.
+    damaged = {e["PipelineExecutionArn"]: e.pop("StepRecords", []) for e in unreadable if "StepRecords" in e}
+    for arn, step_records in damaged.items():
+        steps[arn] = step_records
+        kept.setdefault(arn, "its execution record cannot be read")
     pending = list(kept)
     while pending:  # keep what kept executions reuse, transitively
         arn = pending.pop()
@@ -215,6 +221,8 @@ def plan(store, keep: int, older_than: Optional[datetime] = None, pipelines: Opt
     for arn, rec in records.items():
         if arn not in doomed:
             _protect_execution(store, protected, rec, steps[arn])
+    for arn in damaged:
+        _protect_steps(protected, steps[arn], f"execution {arn.rsplit('/', 1)[-1]}, whose record cannot be read")
     for entry in unreadable:
         protected.add_text(entry.pop("Text", ""), f"the unreadable record {entry['Path']}", used=True)
     _protect_registry(store, protected)
@@ -245,15 +253,20 @@ def plan(store, keep: int, older_than: Optional[datetime] = None, pipelines: Opt
     return GcPlan(kept, delete, artifacts, kept_artifacts, unreadable, request)
 
 
-def _protect_execution(store, protected: _Protected, rec: Dict[str, Any], steps: List[Dict[str, Any]]) -> None:
-    """Protect what an execution that stays produced, read and names."""
-    arn = rec["PipelineExecutionArn"]
-    who = f"execution {arn.rsplit('/', 1)[-1]} of {rec['PipelineName']}, which stays"
+def _protect_steps(protected: _Protected, steps: List[Dict[str, Any]], who: str) -> None:
+    """Protect what step records produced, read and name."""
     for step in steps:
         for artifact in step.get("Artifacts") or []:
             protected.add_text(artifact["Uri"], who, used=True)
         protected.add_record(step.get("Properties"), who)
         protected.add_text(json.dumps({k: v for k, v in step.items() if k != "Properties"}), who, used=False)
+
+
+def _protect_execution(store, protected: _Protected, rec: Dict[str, Any], steps: List[Dict[str, Any]]) -> None:
+    """Protect what an execution that stays produced, read and names."""
+    arn = rec["PipelineExecutionArn"]
+    who = f"execution {arn.rsplit('/', 1)[-1]} of {rec['PipelineName']}, which stays"
+    _protect_steps(protected, steps, who)
     protected.add_text(json.dumps(rec), who, used=False)
     try:  # templates and prefixes: the resolved places are in the step properties
         protected.add_text(store.execution_definition(arn), who, used=False)

@@ -16,7 +16,7 @@ use super::StepFailure;
 use crate::core::engine::retry::FailureKind;
 use crate::core::engine::StepContext;
 use crate::core::sandbox::{self, Isolation, JobDirs, Launch};
-use crate::core::store::{files, FileLock, Store};
+use crate::core::store::{self, files, FileLock, Store};
 use crate::core::util;
 
 /// Images the SageMaker XGBoost algorithm container is published under (`image_uris` "xgboost").
@@ -135,6 +135,7 @@ pub fn permanent(msg: impl Into<String>) -> StepFailure {
 /// by callers that need it (metrics, failure reasons), never by default: it may be huge.
 pub struct JobRun {
     log_path: PathBuf,
+    /// Where this attempt's output starts, counting what log caps dropped (see `store::logs`).
     start_offset: u64,
     pub seconds: f64,
 }
@@ -142,13 +143,19 @@ pub struct JobRun {
 impl JobRun {
     /// What the job printed during this attempt (at most `MAX_LOG_READ` bytes from its start).
     pub fn log(&self) -> String {
-        read_range(&self.log_path, self.start_offset, MAX_LOG_READ)
+        read_range(&self.log_path, self.start(), MAX_LOG_READ)
+    }
+
+    /// Where this attempt's output starts in the file now (a cap may have moved it).
+    fn start(&self) -> u64 {
+        store::physical_offset(&self.log_path, &store::STEP_LOG_CAP, self.start_offset)
     }
 
     /// The last `FAILURE_LOG_READ` bytes the job printed during this attempt.
     fn log_tail(&self) -> String {
-        let end = fs::metadata(&self.log_path).map_or(self.start_offset, |m| m.len());
-        let from = end.saturating_sub(FAILURE_LOG_READ).max(self.start_offset);
+        let start = self.start();
+        let end = fs::metadata(&self.log_path).map_or(start, |m| m.len());
+        let from = end.saturating_sub(FAILURE_LOG_READ).max(start);
         read_range(&self.log_path, from, FAILURE_LOG_READ)
     }
 }
@@ -485,7 +492,7 @@ impl<'a> Job<'a> {
         let log_path = &self.ctx.log_path;
         let mut log = crate::core::store::open_append(log_path)
             .map_err(|e| StepFailure::new(format!("cannot open the step log: {e}"), FailureKind::Service))?;
-        let start_offset = log.seek(SeekFrom::End(0)).unwrap_or(0);
+        let start_offset = store::logical_len(log_path, &store::STEP_LOG_CAP);
         let (out, err) = match (log.try_clone(), log.try_clone()) {
             (Ok(a), Ok(b)) => (Stdio::from(a), Stdio::from(b)),
             (Err(e), _) | (_, Err(e)) => {
@@ -784,6 +791,28 @@ mod tests {
         assert_eq!(tail(&end, 2), "line 199998\nline 199999");
         let all = run.log();
         assert!(all.starts_with("line 0\n") && all.ends_with("line 199999\n"));
+    }
+
+    #[test]
+    fn a_retried_jobs_output_is_found_after_the_log_was_capped() {
+        // Regression: an attempt's start offset was a file offset, which a cap made point past
+        // the end (or at other bytes), so the failure reason and the metrics read nothing.
+        let dir = tempfile::tempdir().expect("tmp");
+        let log_path = dir.path().join("step.log");
+        let earlier = "e".repeat(25 << 20) + "\n"; // the first attempt: 25 MiB
+        fs::write(&log_path, &earlier).expect("write");
+        let start_offset = store::logical_len(&log_path, &store::STEP_LOG_CAP);
+        let attempt: String = (0..800_000).map(|i| format!("attempt line {i}\n")).collect(); // ~14 MiB
+        let mut f = fs::OpenOptions::new().append(true).open(&log_path).expect("open");
+        f.write_all(attempt.as_bytes()).expect("append");
+        assert!(store::cap_log(&log_path, &store::STEP_LOG_CAP).expect("cap"));
+        let run = JobRun {
+            log_path,
+            start_offset,
+            seconds: 0.0,
+        };
+        assert!(run.log_tail().ends_with("attempt line 799999\n"));
+        assert!(run.log().starts_with("attempt line 0\n"));
     }
 
     #[test]

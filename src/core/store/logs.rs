@@ -53,6 +53,32 @@ fn earlier_cut(f: &File, cap: &LogCap) -> io::Result<(u64, u64)> {
     Ok((dropped, note_len))
 }
 
+/// What cuts took out of the log at `path`: the bytes dropped and the length of the note in
+/// their place (0, 0 for a log never cut).
+fn cut_of(path: &Path, cap: &LogCap) -> (u64, u64) {
+    File::open(path).and_then(|f| earlier_cut(&f, cap)).unwrap_or((0, 0))
+}
+
+/// The log's length counting what cuts dropped: an offset that stays valid across cuts.
+pub fn logical_len(path: &Path, cap: &LogCap) -> u64 {
+    let len = std::fs::metadata(path).map_or(0, |m| m.len());
+    let (dropped, note_len) = cut_of(path, cap);
+    (len + dropped).saturating_sub(note_len)
+}
+
+/// Where the byte at `logical` (an offset counting what cuts dropped) is in the file now; for a
+/// byte a cut dropped, where the kept output after it starts.
+pub fn physical_offset(path: &Path, cap: &LogCap, logical: u64) -> u64 {
+    let (dropped, note_len) = cut_of(path, cap);
+    if dropped == 0 || logical <= cap.head {
+        logical
+    } else if logical < cap.head + dropped {
+        cap.head + note_len
+    } else {
+        (logical + note_len).saturating_sub(dropped)
+    }
+}
+
 /// Cut the log at `path` to `cap` if it is longer: keep its head and tail, with a note between
 /// them saying how many bytes were dropped (counting earlier cuts). Writers that append to the
 /// log meanwhile keep appending after the kept tail. Returns whether the log was cut.
@@ -108,6 +134,32 @@ mod tests {
 
     fn lines(from: usize, to: usize) -> String {
         (from..to).map(|i| format!("line {i:05}\n")).collect()
+    }
+
+    #[test]
+    fn offsets_taken_before_a_cut_still_find_their_bytes() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("step.log");
+        let first = lines(0, 600); // an earlier attempt: 6 600 bytes
+        fs::write(&path, &first).expect("write");
+        let start = logical_len(&path, &SMALL);
+        assert_eq!(start, first.len() as u64);
+        let second = lines(600, 700); // this attempt: 1 100 bytes, all within the kept tail
+        fs::write(&path, format!("{first}{second}")).expect("append");
+        assert!(cap_log(&path, &SMALL).expect("cap"));
+        let from = physical_offset(&path, &SMALL, start);
+        let now = fs::read(&path).expect("read");
+        assert_eq!(&now[from as usize..], second.as_bytes());
+        assert_eq!(logical_len(&path, &SMALL), (first.len() + second.len()) as u64);
+        // An offset inside what was dropped reads from the start of the kept tail.
+        let all = format!("{first}{second}");
+        let dropped_at = physical_offset(&path, &SMALL, SMALL.head + 10);
+        assert_eq!(
+            &now[dropped_at as usize..],
+            &all.as_bytes()[all.len() - SMALL.tail as usize..]
+        );
+        // Offsets in the head are where they were.
+        assert_eq!(physical_offset(&path, &SMALL, 100), 100);
     }
 
     #[test]

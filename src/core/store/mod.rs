@@ -11,7 +11,7 @@ mod logs;
 mod records;
 mod registry;
 
-pub use logs::{cap_log, LogCap, STEP_LOG_CAP};
+pub use logs::{cap_log, logical_len, physical_offset, LogCap, STEP_LOG_CAP};
 pub use records::{ArtifactRecord, ExecutionRecord, PipelineRecord, StepRecord};
 pub use registry::{model_arn, model_package_arn, APPROVAL_STATUSES};
 
@@ -257,6 +257,10 @@ pub struct UnreadableRecord {
     /// The execution it belongs to (for execution and step records).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pipeline_execution_arn: Option<String>,
+    /// For an execution record: the execution's step records that can still be read (what they
+    /// name and reuse must stay while the execution does).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub step_records: Vec<StepRecord>,
 }
 
 impl UnreadableRecord {
@@ -268,6 +272,7 @@ impl UnreadableRecord {
                 path,
                 reason: msg,
                 pipeline_execution_arn: execution_arn,
+                step_records: Vec::new(),
             }),
             other => Err(other),
         }
@@ -694,29 +699,36 @@ impl Store {
     /// (for gc, which must leave them and what they name in place, and say so).
     pub fn unreadable_records(&self) -> CoreResult<Vec<UnreadableRecord>> {
         let mut found = Vec::new();
-        let mut note = |result: CoreResult<()>, execution_arn: Option<String>| -> CoreResult<()> {
-            if let Err(e) = result {
-                found.push(UnreadableRecord::from_error(e, execution_arn)?);
+        fn note(
+            found: &mut Vec<UnreadableRecord>,
+            result: CoreResult<()>,
+            execution_arn: Option<String>,
+        ) -> CoreResult<bool> {
+            match result {
+                Ok(()) => Ok(false),
+                Err(e) => {
+                    found.push(UnreadableRecord::from_error(e, execution_arn)?);
+                    Ok(true)
+                }
             }
-            Ok(())
-        };
+        }
         for name in self.pipeline_names() {
             let dir = self.pipeline_dir(&name);
-            note(
-                read_json::<PipelineRecord>(&dir.join("pipeline.json")).map(|_| ()),
-                None,
-            )?;
+            let pipeline = read_json::<PipelineRecord>(&dir.join("pipeline.json")).map(|_| ());
+            note(&mut found, pipeline, None)?;
             for id in self.execution_ids(&name) {
                 let exec_dir = self.execution_dir(&name, &id);
                 let arn = || Some(util::execution_arn(&name, &id));
-                note(
-                    read_json::<ExecutionRecord>(&exec_dir.join("execution.json")).map(|_| ()),
-                    arn(),
-                )?;
+                let execution = read_json::<ExecutionRecord>(&exec_dir.join("execution.json")).map(|_| ());
+                if note(&mut found, execution, arn())? {
+                    if let (Some(entry), Ok(steps)) = (found.last_mut(), self.load_steps_in(&exec_dir)) {
+                        entry.step_records = steps;
+                    }
+                }
                 for entry in fs::read_dir(exec_dir.join("steps")).into_iter().flatten().flatten() {
                     let file = entry.file_name().to_string_lossy().into_owned();
                     if !file.starts_with('.') && file.ends_with(".json") {
-                        note(read_json::<StepRecord>(&entry.path()).map(|_| ()), arn())?;
+                        note(&mut found, read_json::<StepRecord>(&entry.path()).map(|_| ()), arn())?;
                     }
                 }
             }
