@@ -224,3 +224,47 @@ def test_ctrl_c_before_anything_runs_is_one_line(env, tmp_path):
     out, err, took = ctrl_c(proc)
     assert proc.returncode == 130 and took < EXIT_WITHIN, (proc.returncode, took, err)
     assert err.strip() == "sagepipe: interrupted (no execution was running)", err
+
+
+CAUGHT_SCRIPT = """
+import time
+
+import sigint_lib
+from sagepipe.workflow.function_step import step
+from sagepipe.workflow.pipeline import Pipeline
+
+first = sigint_lib.pipeline().start()
+print("STARTED", first.arn, flush=True)
+try:
+    first.wait()
+except KeyboardInterrupt:
+    print("caught", flush=True)
+
+
+@step(name="Quick")
+def quick():
+    time.sleep(0.5)
+    return 1
+
+
+second = Pipeline(name="after-ctrl-c", steps=[quick()], sagemaker_session=sigint_lib.session()).start()
+print("SECOND", second.arn, flush=True)
+"""
+
+
+def test_an_execution_started_after_a_caught_ctrl_c_is_waited_for_at_exit(env, tmp_path):
+    """A script that catches the Ctrl-C and starts another execution without waiting: the exit
+    waits for that one to end (it is not stopped as if the Ctrl-C had been meant for it)."""
+    script = tmp_path / "caught.py"
+    script.write_text(CAUGHT_SCRIPT)
+    workdir = env["SIGINT_WORKDIR"]
+    proc = start([sys.executable, str(script)], env, str(tmp_path))
+    wait_for_files(proc, workdir, ["Slow.started", "Job.started"])
+    out, err, _ = ctrl_c(proc)
+    assert "caught" in out, (out, err)
+    second = out.split("SECOND ", 1)[1].split()[0]
+    executions = {e["PipelineExecutionArn"]: e["PipelineExecutionStatus"]
+                  for e in json.loads(cli(env, "executions", "--json"))}  # fmt: skip
+    assert executions[second] == "Succeeded", (executions, err)
+    first = out.split("STARTED ", 1)[1].split()[0]
+    assert executions[first] == "Stopped", executions

@@ -69,13 +69,11 @@ class ProgressView:
         self._last: Dict[str, str] = {}
         self._handle = None
         self._log_paths: Dict[str, str] = {}
-        self._log_sizes: Dict[str, int] = {}
-        self._log_grew = False  # since the last refresh, a running step's log did
+        self._echoes_seen = 0  # in-process step writes to the terminal when last drawn
 
     def _read(self):
         dag, states, record = display.execution_states(self.execution, self._dag)
         self._dag = dag
-        self._log_grew = False
         for name, info in states.items():
             if info["state"] == "running":
                 info["last_log_line"] = self._last_log_line(name)
@@ -92,9 +90,6 @@ class ProgressView:
                 tail = f.read()
         except OSError:
             return ""
-        if size != self._log_sizes.get(step, 0):
-            self._log_grew = True
-        self._log_sizes[step] = size
         return last_line(tail.decode("utf-8", errors="replace"))
 
     def tick(self) -> None:
@@ -131,7 +126,9 @@ class ProgressView:
             # Draw afresh below whatever the session printed once it goes on.
             self._shown = []
             return
-        if self._log_grew and _in_process_echo():
+        echoes = _in_process_echoes()
+        if echoes != self._echoes_seen:
+            self._echoes_seen = echoes
             self._shown = []  # an in-process step printed to this terminal, below the lines shown
         lines = self._lines(dag, states, record)
         if lines == self._shown:
@@ -222,25 +219,28 @@ def _fit(lines: List[str], states: List[str], rows: int) -> List[str]:
 def _debugger_active() -> bool:
     """Whether another thread of this process is stopped in pdb (an in-process step's
     ``breakpoint()`` or breakpoint)."""
-    import bdb
-
-    debugger_file = bdb.__file__
+    pdb = sys.modules.get("pdb")
+    if pdb is None:  # nothing can be stopped at a pdb prompt
+        return False
+    # At its prompt, not merely traced: a traced thread passes through bdb on every call.
+    prompt_file = pdb.__file__
     current = threading.get_ident()
     for ident, frame in sys._current_frames().items():
         if ident == current:
             continue
         while frame is not None:
-            if frame.f_code.co_filename == debugger_file:
+            if frame.f_code.co_filename == prompt_file and frame.f_code.co_name == "interaction":
                 return True
             frame = frame.f_back
     return False
 
 
-def _in_process_echo() -> bool:
-    """Whether in-process steps run now: what they print goes to this terminal as well."""
+def _in_process_echoes() -> int:
+    """How many writes in-process steps made to this terminal so far (jobs write to their logs
+    only, so their output never moves the lines shown)."""
     from sagepipe import _runtime
 
-    return isinstance(sys.stdout, _runtime._ThreadRoutedStream)
+    return _runtime.echoed_writes()
 
 
 def open_view(execution, requested: Optional[bool], stream: Optional[TextIO] = None) -> Optional[ProgressView]:

@@ -180,6 +180,14 @@ class _StepLog:
             self.file.close()
 
 
+_echoed_writes = 0  # writes in-process steps made to the terminal (the progress view redraws below them)
+
+
+def echoed_writes() -> int:
+    """How many writes in-process steps made to the terminal so far."""
+    return _echoed_writes
+
+
 class _ThreadRoutedStream(io.TextIOBase):
     """Stands in for ``sys.stdout``/``sys.stderr`` while in-process steps run: writes go to the
     original stream, and also to the log of the step the writing thread runs, if any.
@@ -193,10 +201,12 @@ class _ThreadRoutedStream(io.TextIOBase):
         self._logs = logs
 
     def write(self, s):
+        global _echoed_writes
         self.original.write(s)
         log = getattr(self._logs, "file", None)
         if log is not None:
             log.write(s)
+            _echoed_writes += 1  # a step's output on the terminal (unlocked: only compared)
         return len(s)
 
     def isatty(self):

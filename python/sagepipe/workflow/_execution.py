@@ -147,22 +147,22 @@ def _drain_live_executions() -> None:
     """At interpreter exit, let executions this process started finish (Ctrl-C stops them)."""
     from sagepipe import _core
 
-    if not _interrupted:
-        arns = _core.live_executions()
-        if arns:
-            print(
-                f"sagepipe: waiting for {len(arns)} unfinished execution(s) to end (Ctrl-C stops them): "
-                + ", ".join(arns),
-                file=sys.stderr,
-                flush=True,
-            )
-        try:
-            for arn in arns:
-                handle = _core.live_execution(arn)
-                if handle is not None:
-                    handle.wait()
-        except KeyboardInterrupt:
-            pass
+    # Executions started after a Ctrl-C the script caught are waited for like any other.
+    arns = [arn for arn in _core.live_executions() if arn not in _interrupted]
+    if arns:
+        print(
+            f"sagepipe: waiting for {len(arns)} unfinished execution(s) to end (Ctrl-C stops them): "
+            + ", ".join(arns),
+            file=sys.stderr,
+            flush=True,
+        )
+    try:
+        for arn in arns:
+            handle = _core.live_execution(arn)
+            if handle is not None:
+                handle.wait()
+    except KeyboardInterrupt:
+        pass
     if _interrupted or _core.live_executions():
         report_interrupt(settle_interrupted())
 
