@@ -482,8 +482,8 @@ def test_image_uris_match_the_sdk():
 
 
 def test_image_uris_reject_unknown_inputs():
-    with pytest.raises(ValueError, match="Unsupported framework: mxnet"):
-        image_uris.retrieve("mxnet", "us-east-1", "1.9")
+    with pytest.raises(ValueError, match="Unsupported framework: no-such-framework"):
+        image_uris.retrieve("no-such-framework", "us-east-1", "1.9")
     with pytest.raises(ValueError, match="Unsupported region: mars-1"):
         image_uris.retrieve("xgboost", "mars-1", "1.7-1")
     with pytest.raises(ValueError, match="Unsupported xgboost version: 0.1"):
