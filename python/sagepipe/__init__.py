@@ -64,6 +64,27 @@ _SDK_TOP_LEVEL = {
     "pipeline_container_def": "sagepipe.session",
     "get_model_package_args": "sagepipe.session",
     "get_create_model_package_request": "sagepipe.session",
+    # Built-in algorithms (sagepipe.amazon)
+    "KMeans": "sagepipe.amazon.kmeans",
+    "KMeansModel": "sagepipe.amazon.kmeans",
+    "PCA": "sagepipe.amazon.pca",
+    "PCAModel": "sagepipe.amazon.pca",
+    "LDA": "sagepipe.amazon.lda",
+    "LDAModel": "sagepipe.amazon.lda",
+    "LinearLearner": "sagepipe.amazon.linear_learner",
+    "LinearLearnerModel": "sagepipe.amazon.linear_learner",
+    "FactorizationMachines": "sagepipe.amazon.factorization_machines",
+    "FactorizationMachinesModel": "sagepipe.amazon.factorization_machines",
+    "NTM": "sagepipe.amazon.ntm",
+    "NTMModel": "sagepipe.amazon.ntm",
+    "RandomCutForest": "sagepipe.amazon.randomcutforest",
+    "RandomCutForestModel": "sagepipe.amazon.randomcutforest",
+    "KNN": "sagepipe.amazon.knn",
+    "KNNModel": "sagepipe.amazon.knn",
+    "Object2Vec": "sagepipe.amazon.object2vec",
+    "Object2VecModel": "sagepipe.amazon.object2vec",
+    "IPInsights": "sagepipe.amazon.ipinsights",
+    "IPInsightsModel": "sagepipe.amazon.ipinsights",
 }
 
 

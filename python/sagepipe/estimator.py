@@ -663,6 +663,9 @@ def _load_config(inputs, estimator, expand_role=True, validate_uri=True) -> Dict
 def _format_inputs_to_input_config(inputs, validate_uri=True):
     if inputs is None:
         return None
+    from sagepipe.amazon.amazon_estimator import record_set_channels  # deferred: that module imports this one
+
+    inputs = record_set_channels(inputs)  # RecordSet, FileSystemRecordSet or a list of them: their channels
     input_dict = {}
     if isinstance(inputs, str):
         input_dict["training"] = _format_string_uri_input(inputs, validate_uri)

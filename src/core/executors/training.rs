@@ -1,7 +1,8 @@
 //! Training steps (CreateTrainingJob) under the SageMaker training container contract:
-//! channels at `/opt/ml/input/data/<channel>`, `/opt/ml/input/config/*.json`, the training
-//! toolkit's `SM_*` variables, script mode (`sagemaker_program` from `sagemaker_submit_directory`
-//! run with `--name value` arguments) or an image runner (the built-in XGBoost algorithm), then
+//! channels at `/opt/ml/input/data/<channel>` (a `ManifestFile` channel: the objects its manifest
+//! lists), `/opt/ml/input/config/*.json`, the training toolkit's `SM_*` variables, script mode
+//! (`sagemaker_program` from `sagemaker_submit_directory` run with `--name value` arguments) or an
+//! image runner (the built-in XGBoost algorithm, or one registered for an image), then
 //! `/opt/ml/model` packed into `<S3OutputPath>/<job>/output/model.tar.gz`. Properties are shaped
 //! like DescribeTrainingJob, with `FinalMetricDataList` from the metric regexes over the log.
 
@@ -47,9 +48,50 @@ pub fn check(step: &FlatStep, jobs: &JobSettings) -> Result<(), String> {
         ));
     }
     match spec.and_then(|s| s.get("TrainingImage")) {
-        Some(Value::String(image)) => image_check(step.name(), image, jobs),
+        Some(Value::String(image)) => training_image_check(step.name(), image, jobs),
         _ => Ok(()),
     }
+}
+
+/// Repositories of SageMaker's built-in algorithm images (`<registry>/<repository>:<tag>`):
+/// AWS containers with no local implementation, named as such when no runner is registered.
+const BUILTIN_ALGORITHMS: &[&str] = &[
+    "blazingtext",
+    "factorization-machines",
+    "forecasting-deepar",
+    "image-classification",
+    "ipinsights",
+    "kmeans",
+    "knn",
+    "lda",
+    "linear-learner",
+    "ntm",
+    "object-detection",
+    "object2vec",
+    "pca",
+    "randomcutforest",
+    "semantic-segmentation",
+    "seq2seq",
+];
+
+/// The built-in algorithm an image URI runs, if it is one.
+fn builtin_algorithm(image: &str) -> Option<&'static str> {
+    let last = image.rsplit('/').next()?;
+    let repository = last.split([':', '@']).next()?;
+    BUILTIN_ALGORITHMS.iter().copied().find(|a| *a == repository)
+}
+
+/// `image_check`, with a message naming the algorithm when the image is a built-in one.
+fn training_image_check(step: &str, image: &str, jobs: &JobSettings) -> Result<(), String> {
+    image_check(step, image, jobs).map_err(|generic| match builtin_algorithm(image) {
+        Some(algorithm) => format!(
+            "step '{step}' trains with the SageMaker built-in algorithm '{algorithm}' (image '{image}'), which \
+             exists only as an AWS container image and has no local implementation; register a local runner \
+             for it with sagepipe.local_runners.register_image(r\"/{algorithm}:\", command=[...]) (see the \
+             README, \"Local runners\"), or leave the step out of a local run"
+        ),
+        None => generic,
+    })
 }
 
 pub fn run(step: &FlatStep, args: &Value, ctx: &StepContext) -> Outcome {
@@ -103,6 +145,8 @@ fn user_args(hps: &BTreeMap<String, Value>) -> Vec<String> {
 struct Channel {
     name: String,
     uri: String,
+    /// `S3DataType: ManifestFile`: `uri` is a manifest listing the objects to stage.
+    manifest: bool,
     config: Value,
 }
 
@@ -148,9 +192,13 @@ fn channels(step: &str, args: &Value) -> Result<Vec<Channel>, StepFailure> {
         if let Some(ct) = c.get("CompressionType") {
             config.insert("CompressionType".into(), json!(render_text(ct)));
         }
+        let manifest = c
+            .pointer("/DataSource/S3DataSource/S3DataType")
+            .is_some_and(|t| render_text(t) == "ManifestFile");
         out.push(Channel {
             name,
             uri,
+            manifest,
             config: Value::Object(config),
         });
     }
@@ -211,7 +259,7 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
     {
         Mode::Entrypoint(e.iter().map(render_text).collect())
     } else {
-        image_check(name, &image, &ctx.jobs).map_err(permanent)?;
+        training_image_check(name, &image, &ctx.jobs).map_err(permanent)?;
         let runner = ctx
             .jobs
             .runner_for(&image)
@@ -227,7 +275,11 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
     let channels = channels(name, args)?;
     for c in &channels {
         let host = job.host("channel", &format!("/opt/ml/input/data/{}", c.name))?;
-        job.stage(&format!("channel '{}'", c.name), &c.uri, &host)?;
+        if c.manifest {
+            stage_manifest(&job, c, &host)?;
+        } else {
+            job.stage(&format!("channel '{}'", c.name), &c.uri, &host)?;
+        }
     }
     let instance_type = args
         .pointer("/ResourceConfig/InstanceType")
@@ -463,6 +515,58 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
     })
 }
 
+/// Stage a `ManifestFile` channel as SageMaker does: the manifest is a JSON list, first
+/// `{"prefix": "s3://..."}` then keys relative to it; each object `prefix + key` lands in the
+/// channel directory at its relative key.
+fn stage_manifest(job: &Job, channel: &Channel, host: &Path) -> Result<(), StepFailure> {
+    let what = format!("channel '{}'", channel.name);
+    let step = &job.step;
+    let uri = &channel.uri;
+    let bad = |why: String| permanent(format!("step '{step}': {what}: manifest {uri} {why}"));
+    let (path, follow) = job
+        .ctx
+        .store
+        .read_path(uri)
+        .map_err(|e| job_error(format!("step '{step}': {what}: manifest {uri} cannot be read ({e})")))?;
+    let meta = if follow {
+        fs::metadata(&path)
+    } else {
+        fs::symlink_metadata(&path)
+    };
+    if !meta.is_ok_and(|m| m.is_file()) {
+        return Err(job_error(format!(
+            "step '{step}': {what}: manifest {uri} does not exist (no file {})",
+            path.display()
+        )));
+    }
+    let text = fs::read_to_string(&path).map_err(|e| bad(format!("cannot be read ({e})")))?;
+    let entries: Vec<Value> = serde_json::from_str(&text).map_err(|e| bad(format!("is not a JSON list ({e})")))?;
+    let prefix = entries
+        .first()
+        .and_then(|e| e.get("prefix"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("does not start with {\"prefix\": \"s3://...\"}".into()))?;
+    fs::create_dir_all(host)
+        .map_err(|e| job_error(format!("step '{step}': cannot create the {what} directory: {e}")))?;
+    for entry in &entries[1..] {
+        let key = entry
+            .as_str()
+            .ok_or_else(|| bad(format!("lists {entry}, not a key relative to the prefix")))?;
+        let relative = Path::new(key);
+        if !relative
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(bad(format!(
+                "lists the key {key:?}, which leaves the channel directory"
+            )));
+        }
+        let dir = relative.parent().map_or_else(|| host.to_path_buf(), |p| host.join(p));
+        job.stage(&what, &format!("{prefix}{key}"), &dir)?;
+    }
+    Ok(())
+}
+
 /// Put the source directory (`sourcedir.tar.gz` URI, or a directory) at `/opt/ml/code`.
 fn stage_source(job: &Job, submit_dir: &str) -> Result<(), StepFailure> {
     let code = job.dirs.ml.join("code");
@@ -608,6 +712,27 @@ mod tests {
             err.contains("'T'") && err.contains("x/other:1") && err.contains("register_image"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn builtin_algorithm_images_are_named_in_the_check() {
+        let step = FlatStep {
+            def: serde_json::from_value(json!({"Name": "Cluster", "Type": "Training", "Arguments": {
+                "AlgorithmSpecification": {"TrainingImage": "174872318107.dkr.ecr.us-west-2.amazonaws.com/kmeans:1"}}}))
+            .expect("def"),
+            parent: None,
+            loc: vec![],
+        };
+        let err = check(&step, &JobSettings::default()).expect_err("no runner for kmeans");
+        assert!(
+            err.contains("'Cluster'")
+                && err.contains("built-in algorithm 'kmeans'")
+                && err.contains("amazonaws.com/kmeans:1")
+                && err.contains(r#"register_image(r"/kmeans:""#),
+            "{err}"
+        );
+        assert_eq!(builtin_algorithm("x/linear-learner@sha256:00"), Some("linear-learner"));
+        assert_eq!(builtin_algorithm("x/my-kmeans:1"), None);
     }
 
     #[test]
