@@ -164,7 +164,8 @@ def test_network_config_and_estimator_transformer_build_the_service_shapes(sess,
     assert transform["TransformOutput"]["Accept"] == "text/csv"
     assert transform["TransformOutput"]["AssembleWith"] == "Line"
     assert transform["TransformResources"] == {"InstanceCount": 1, "InstanceType": "ml.m5.large"}
-    assert transform["Environment"] == {}  # the SDK passes env or {} from Estimator.transformer()
+    # EstimatorBase.transformer() passes env as given (None): no Environment (Framework defaults it to {})
+    assert "Environment" not in transform
 
 
 def test_network_config_defaults_to_no_isolation_and_omits_unset_members():
@@ -239,7 +240,7 @@ def test_estimator_transformer_needs_a_model_name(tmp_path):
     with pytest.raises(ValueError, match=r"model_name=model_step\.properties\.ModelName"):
         estimator.transformer(instance_count=1, instance_type="ml.m5.large")
     transformer = estimator.transformer(instance_count=1, instance_type="ml.m5.large", model_name="named")
-    assert (transformer.model_name, transformer.env, transformer.tags) == ("named", {}, [{"Key": "k", "Value": "v"}])
+    assert (transformer.model_name, transformer.env, transformer.tags) == ("named", None, [{"Key": "k", "Value": "v"}])
 
 
 def test_sdk_reexports_resolve_to_the_sagepipe_classes():

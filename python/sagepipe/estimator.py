@@ -485,7 +485,8 @@ class EstimatorBase(ABC):
             accept=accept,
             max_concurrent_transforms=max_concurrent_transforms,
             max_payload=max_payload,
-            env=env or {},
+            # The SDK's Framework.transformer() defaults env to {}; EstimatorBase's passes it as given.
+            env=(env or {}) if isinstance(self, Framework) else env,
             tags=tags or self.tags,
             base_transform_job_name=self.base_job_name,
             volume_kms_key=volume_kms_key,
