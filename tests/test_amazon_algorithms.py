@@ -240,10 +240,14 @@ def test_hyperparameters_are_typed_and_validated(algo_session):
         sagepipe.LinearLearner(
             role=ROLE, instance_count=1, instance_type="ml.m5.xlarge", predictor_type="multiclass_classifier"
         )
-    rcf = sagepipe.RandomCutForest(role=ROLE, instance_count=1, instance_type="ml.m5.xlarge")
-    records = RecordSet("s3://b/m", num_records=10, feature_dim=2)
+    rcf = sagepipe.RandomCutForest(
+        role=ROLE, instance_count=1, instance_type="ml.m5.xlarge", sagemaker_session=algo_session
+    )
     with pytest.raises(ValueError, match="fixed mini_batch_size of 1000"):
-        rcf._prepare_for_training(records, mini_batch_size=10)
+        _training_step_definition(algo_session, rcf, mini_batch_size=10)
+    lda = sagepipe.LDA(role=ROLE, instance_type="ml.m5.xlarge", num_topics=2, sagemaker_session=algo_session)
+    with pytest.raises(ValueError, match="mini_batch_size must be set"):
+        _training_step_definition(algo_session, lda)
 
 
 def test_algorithm_models_serve_the_algorithm_image(algo_session):
