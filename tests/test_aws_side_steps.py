@@ -1,0 +1,383 @@
+"""Steps that run on AWS-side services (checks, AutoML, notebook jobs, endpoints, ...).
+
+They build the same definition as the SageMaker Python SDK v2 (the expected JSON below was
+observed from SDK 2.257 under a PipelineSession). Locally they cannot run: a pipeline holding
+one fails before any step runs, naming every such step, unless the step is not selected or a
+handler is registered for its type.
+"""
+
+import json
+
+import aws_steps_lib as lib
+import pytest
+from sagepipe import local_runners
+from sagepipe.clarify import BiasConfig, DataConfig, ModelConfig, ModelPredictedLabelConfig, SHAPConfig
+from sagepipe.exceptions import UnsupportedStepError
+from sagepipe.model_monitor import DatasetFormat
+from sagepipe.workflow.check_job_config import CheckJobConfig
+from sagepipe.workflow.clarify_check_step import (
+    ClarifyCheckStep,
+    DataBiasCheckConfig,
+    ModelBiasCheckConfig,
+    ModelExplainabilityCheckConfig,
+)
+from sagepipe.workflow.parameters import ParameterString
+from sagepipe.workflow.pipeline import Pipeline
+from sagepipe.workflow.pipeline_context import PipelineSession
+from sagepipe.workflow.quality_check_step import (
+    DataQualityCheckConfig,
+    ModelQualityCheckConfig,
+    QualityCheckConfig,
+    QualityCheckStep,
+)
+from sagepipe.workflow.selective_execution_config import SelectiveExecutionConfig
+from sagepipe.workflow.steps import CacheConfig
+
+ROLE = "arn:aws:iam::111111111111:role/CheckRole"
+MONITOR_IMAGE = "159807026194.dkr.ecr.us-west-2.amazonaws.com/sagemaker-model-monitor-analyzer"
+CLARIFY_IMAGE = "306415355426.dkr.ecr.us-west-2.amazonaws.com/sagemaker-clarify-processing:1.0"
+
+
+def s3_input(name, uri, local_path):
+    return {
+        "AppManaged": False,
+        "InputName": name,
+        "S3Input": {
+            "LocalPath": local_path,
+            "S3CompressionType": "None",
+            "S3DataDistributionType": "FullyReplicated",
+            "S3DataType": "S3Prefix",
+            "S3InputMode": "File",
+            "S3Uri": uri,
+        },
+    }
+
+
+def s3_output(name, uri, local_path):
+    return {
+        "AppManaged": False,
+        "OutputName": name,
+        "S3Output": {"LocalPath": local_path, "S3UploadMode": "EndOfJob", "S3Uri": uri},
+    }
+
+
+RESOURCES = {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 60}}
+
+EXPECTED_DATA_QUALITY = {
+    "Name": "DataQuality",
+    "Type": "QualityCheck",
+    "DependsOn": ["Prepare"],
+    "Arguments": {
+        "AppSpecification": {"ImageUri": MONITOR_IMAGE},
+        "Environment": {
+            "dataset_format": '{"csv": {"header": false, "output_columns_position": "START"}}',
+            "dataset_source": "/opt/ml/processing/input/baseline_dataset_input",
+            "output_path": "/opt/ml/processing/output",
+            "publish_cloudwatch_metrics": "Disabled",
+        },
+        "ProcessingInputs": [
+            s3_input(
+                "baseline_dataset_input",
+                {"Get": "Parameters.BaselineData"},
+                "/opt/ml/processing/input/baseline_dataset_input",
+            )
+        ],
+        "ProcessingOutputConfig": {
+            "Outputs": [s3_output("quality_check_output", "s3://my-bucket/dq/out", "/opt/ml/processing/output")]
+        },
+        "ProcessingResources": RESOURCES,
+        "RoleArn": ROLE,
+        "StoppingCondition": {"MaxRuntimeInSeconds": 1800},
+    },
+    "CacheConfig": {"Enabled": True, "ExpireAfter": "PT1H"},
+    "CheckType": "DATA_QUALITY",
+    "FailOnViolation": True,
+    "ModelPackageGroupName": "MyGroup",
+    "RegisterNewBaseline": True,
+    "SkipCheck": False,
+    "SuppliedBaselineConstraints": "s3://my-bucket/constraints.json",
+    "SuppliedBaselineStatistics": "s3://my-bucket/stats.json",
+}
+
+EXPECTED_DATA_BIAS = {
+    "Name": "DataBias",
+    "Type": "ClarifyCheck",
+    "DependsOn": ["Prepare"],
+    "Arguments": {
+        "AppSpecification": {"ImageUri": CLARIFY_IMAGE},
+        "ProcessingInputs": [
+            s3_input(
+                "analysis_config",
+                "s3://my-bucket/clarify/out/analysis_config.json",
+                "/opt/ml/processing/input/config",
+            ),
+            s3_input("dataset", "s3://my-bucket/clarify/data.csv", "/opt/ml/processing/input/data"),
+        ],
+        "ProcessingOutputConfig": {
+            "Outputs": [s3_output("analysis_result", "s3://my-bucket/clarify/out", "/opt/ml/processing/output")]
+        },
+        "ProcessingResources": RESOURCES,
+        "RoleArn": ROLE,
+        "StoppingCondition": {"MaxRuntimeInSeconds": 1800},
+    },
+    "CheckType": "DATA_BIAS",
+    "FailOnViolation": True,
+    "ModelPackageGroupName": None,
+    "RegisterNewBaseline": False,
+    "SkipCheck": False,
+    "SuppliedBaselineConstraints": None,
+}
+
+# The analysis config the Clarify job reads, as the SDK uploads it next to the results.
+EXPECTED_BIAS_ANALYSIS_CONFIG = {
+    "dataset_type": "text/csv",
+    "headers": ["target", "age", "sex"],
+    "label": "target",
+    "label_values_or_threshold": [1],
+    "facet": [{"name_or_index": "sex", "value_or_threshold": [0]}],
+    "group_variable": "age",
+    "methods": {
+        "pre_training_bias": {"methods": ["CI", "DPL"]},
+        "report": {"name": "report", "title": "Analysis Report"},
+    },
+}
+
+
+@pytest.fixture
+def aws_session(tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-2")
+    return PipelineSession(store=tmp_path / "store", default_bucket="my-bucket")
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    path = tmp_path / "wd"
+    path.mkdir()
+    return str(path)
+
+
+def data_config():
+    return DataConfig(
+        s3_data_input_path="s3://my-bucket/clarify/data.csv",
+        s3_output_path="s3://my-bucket/clarify/out",
+        label="target",
+        headers=["target", "age", "sex"],
+        dataset_type="text/csv",
+    )
+
+
+def bias_config():
+    return BiasConfig(label_values_or_threshold=[1], facet_name="sex", facet_values_or_threshold=[0], group_name="age")
+
+
+def check_pipeline(session, workdir):
+    """Prepare (a @step function) -> DataQuality (QualityCheck) and DataBias (ClarifyCheck)."""
+    job = CheckJobConfig(role=ROLE, volume_size_in_gb=60, max_runtime_in_seconds=1800, sagemaker_session=session)
+    baseline = ParameterString("BaselineData", default_value="s3://my-bucket/baseline/data.csv")
+    prepared = lib.prepare(workdir)
+    quality = QualityCheckStep(
+        name="DataQuality",
+        quality_check_config=DataQualityCheckConfig(
+            baseline_dataset=baseline,
+            dataset_format=DatasetFormat.csv(header=False),
+            output_s3_uri="s3://my-bucket/dq/out",
+        ),
+        check_job_config=job,
+        register_new_baseline=True,
+        model_package_group_name="MyGroup",
+        supplied_baseline_statistics="s3://my-bucket/stats.json",
+        supplied_baseline_constraints="s3://my-bucket/constraints.json",
+        cache_config=CacheConfig(enable_caching=True, expire_after="PT1H"),
+        depends_on=[prepared],
+    )
+    bias = ClarifyCheckStep(
+        name="DataBias",
+        clarify_check_config=DataBiasCheckConfig(
+            data_config=data_config(), data_bias_config=bias_config(), methods=["CI", "DPL"]
+        ),
+        check_job_config=job,
+        depends_on=[prepared],
+    )
+    return Pipeline(name="checks", parameters=[baseline], steps=[quality, bias], sagemaker_session=session)
+
+
+def steps_by_name(pipeline):
+    return {s["Name"]: s for s in json.loads(pipeline.definition())["Steps"]}
+
+
+def test_check_steps_build_the_sdk_definition(aws_session, workdir):
+    pipeline = check_pipeline(aws_session, workdir)
+    steps = steps_by_name(pipeline)
+    assert steps["DataQuality"] == EXPECTED_DATA_QUALITY
+    assert steps["DataBias"] == EXPECTED_DATA_BIAS
+    # The analysis config is stored where the definition points, in the store's S3 area.
+    stored = aws_session.read_s3_bytes("my-bucket", "clarify/out/analysis_config.json")
+    assert json.loads(stored) == EXPECTED_BIAS_ANALYSIS_CONFIG
+
+
+def test_check_step_properties_are_the_sdk_paths(aws_session, workdir):
+    pipeline = check_pipeline(aws_session, workdir)
+    quality, bias = pipeline.steps
+    assert quality.properties.CalculatedBaselineStatistics.expr == {
+        "Get": "Steps.DataQuality.CalculatedBaselineStatistics"
+    }
+    assert quality.properties.BaselineUsedForDriftCheckConstraints.expr == {
+        "Get": "Steps.DataQuality.BaselineUsedForDriftCheckConstraints"
+    }
+    assert bias.properties.CalculatedBaselineConstraints.expr == {"Get": "Steps.DataBias.CalculatedBaselineConstraints"}
+    # The monitoring schedule's bias config is stored too, as the SDK uploads it.
+    uri = bias.clarify_check_config.monitoring_analysis_config_uri
+    assert uri.startswith("s3://my-bucket/model-monitor/bias-monitoring-configuration/bias-monitoring-config-")
+    key = uri[len("s3://my-bucket/") :]
+    assert json.loads(aws_session.read_s3_bytes("my-bucket", key)) == {
+        "label_values_or_threshold": [1],
+        "facet": [{"name_or_index": "sex", "value_or_threshold": [0]}],
+        "group_variable": "age",
+        "headers": ["target", "age", "sex"],
+        "label": "target",
+    }
+
+
+def test_running_check_steps_fails_before_anything_runs(aws_session, workdir):
+    pipeline = check_pipeline(aws_session, workdir)
+    with pytest.raises(UnsupportedStepError) as info:
+        pipeline.start()
+    message = str(info.value)
+    # One error lists every step that cannot run, by name and type.
+    assert "DataQuality" in message and "QualityCheck" in message
+    assert "DataBias" in message and "ClarifyCheck" in message
+    assert "register a local handler" in message
+    assert lib.runs(workdir) == []  # Prepare did not run
+    assert pipeline.list_executions()["PipelineExecutionSummaries"] == []
+
+
+def test_check_steps_outside_a_selective_run_do_not_block_it(aws_session, workdir):
+    pipeline = check_pipeline(aws_session, workdir)
+    execution = pipeline.start(selective_execution_config=SelectiveExecutionConfig(selected_steps=["Prepare"]))
+    execution.wait()
+    assert execution.describe()["PipelineExecutionStatus"] == "Succeeded"
+    assert lib.runs(workdir) == ["Prepare"]
+    assert [s["StepName"] for s in execution.list_steps()] == ["Prepare"]
+
+
+def test_check_steps_run_through_registered_handlers(aws_session, workdir):
+    seen = {}
+
+    def handler(task):
+        seen[task["step_name"]] = task
+        uri = f"s3://my-bucket/baselines/{task['step_name']}/constraints.json"
+        return {"ok": True, "properties": {"CalculatedBaselineConstraints": uri}}
+
+    local_runners.register_step_type("QualityCheck", handler)
+    local_runners.register_step_type("ClarifyCheck", handler)
+    try:
+        pipeline = check_pipeline(aws_session, workdir)
+        execution = pipeline.start(parameters={"BaselineData": "s3://my-bucket/other/data.csv"})
+        execution.wait()
+    finally:
+        local_runners.unregister_step_type("QualityCheck")
+        local_runners.unregister_step_type("ClarifyCheck")
+    assert execution.describe()["PipelineExecutionStatus"] == "Succeeded"
+    assert lib.runs(workdir) == ["Prepare"]
+    assert set(seen) == {"DataQuality", "DataBias"}
+    # The handler gets the job request with pipeline variables resolved.
+    inputs = seen["DataQuality"]["arguments"]["ProcessingInputs"]
+    assert inputs[0]["S3Input"]["S3Uri"] == "s3://my-bucket/other/data.csv"
+
+
+def test_model_quality_and_model_clarify_checks(aws_session):
+    job = CheckJobConfig(role=ROLE, sagemaker_session=aws_session)
+    model_quality = QualityCheckStep(
+        name="ModelQuality",
+        quality_check_config=ModelQualityCheckConfig(
+            baseline_dataset="s3://my-bucket/mq/data.jsonl",
+            dataset_format=DatasetFormat.json(lines=True),
+            problem_type="BinaryClassification",
+            inference_attribute="prediction",
+            probability_threshold_attribute=0.5,
+        ),
+        check_job_config=job,
+    )
+    env = model_quality.arguments["Environment"]
+    assert env["analysis_type"] == "MODEL_QUALITY"
+    assert env["problem_type"] == "BinaryClassification"
+    assert env["inference_attribute"] == "prediction"
+    assert env["probability_threshold_attribute"] == "0.5"
+    assert env["dataset_format"] == '{"json": {"lines": true}}'
+    # Default output: the SDK's baselining path under the default bucket.
+    output = model_quality.arguments["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
+    assert output.startswith("s3://my-bucket/model-monitor/baselining/baseline-suggestion-job-")
+    assert output.endswith("/results")
+    assert "StoppingCondition" not in model_quality.arguments
+
+    model = ModelConfig(model_name="my-model", instance_type="ml.m5.xlarge", instance_count=1, accept_type="text/csv")
+    model_bias = ClarifyCheckStep(
+        name="ModelBias",
+        clarify_check_config=ModelBiasCheckConfig(
+            data_config=data_config(),
+            data_bias_config=bias_config(),
+            model_config=model,
+            model_predicted_label_config=ModelPredictedLabelConfig(probability_threshold=0.6),
+        ),
+        check_job_config=job,
+    )
+    request = model_bias.to_request()
+    assert request["CheckType"] == "MODEL_BIAS" and request["ModelName"] == "my-model"
+    stored = json.loads(aws_session.read_s3_bytes("my-bucket", "clarify/out/analysis_config.json"))
+    assert stored["methods"]["post_training_bias"] == {"methods": "all"}
+    predictor = {"instance_type": "ml.m5.xlarge", "initial_instance_count": 1, "accept_type": "text/csv"}
+    assert stored["predictor"] == predictor
+    assert stored["probability_threshold"] == 0.6
+
+    shap = SHAPConfig(baseline=[[0.5, 0.5]], num_samples=10, agg_method="mean_abs")
+    explain = ClarifyCheckStep(
+        name="Explain",
+        clarify_check_config=ModelExplainabilityCheckConfig(
+            data_config=data_config(), model_config=model, explainability_config=shap
+        ),
+        check_job_config=job,
+    )
+    assert explain.to_request()["CheckType"] == "MODEL_EXPLAINABILITY"
+    stored = json.loads(aws_session.read_s3_bytes("my-bucket", "clarify/out/analysis_config.json"))
+    assert stored["methods"]["shap"] == {
+        "use_logit": False,
+        "save_local_shap_values": True,
+        "baseline": [[0.5, 0.5]],
+        "num_samples": 10,
+        "agg_method": "mean_abs",
+    }
+
+
+def test_check_step_config_errors(aws_session):
+    job = CheckJobConfig(role=ROLE, sagemaker_session=aws_session)
+    with pytest.raises(RuntimeError, match="DataQualityCheckConfig or ModelQualityCheckConfig"):
+        QualityCheckStep(
+            name="Q",
+            quality_check_config=QualityCheckConfig("s3://b/d.csv", DatasetFormat.csv()),
+            check_job_config=job,
+        )
+    with pytest.raises(ValueError, match="cannot be Parameter types other than ParameterString"):
+        from sagepipe.workflow.parameters import ParameterInteger
+
+        QualityCheckStep(
+            name="Q",
+            quality_check_config=ModelQualityCheckConfig(
+                "s3://b/d.csv", DatasetFormat.csv(), "Regression", inference_attribute=ParameterInteger("Index")
+            ),
+            check_job_config=job,
+        )
+    with pytest.raises(RuntimeError, match="s3_analysis_config_output_path cannot be"):
+        config = DataConfig(
+            s3_data_input_path="s3://b/in",
+            s3_output_path="s3://b/out",
+            s3_analysis_config_output_path=ParameterString("Where"),
+        )
+        ClarifyCheckStep(
+            name="C",
+            clarify_check_config=DataBiasCheckConfig(data_config=config, data_bias_config=bias_config()),
+            check_job_config=job,
+        )
+    with pytest.raises(ValueError, match="features JMESPath is required"):
+        DataConfig(s3_data_input_path="s3://b/in", s3_output_path="s3://b/out", dataset_type="application/json")
+    with pytest.raises(ValueError, match="doesn't match the number of facet values"):
+        BiasConfig([1], facet_name=["a", "b"], facet_values_or_threshold=[1])
