@@ -381,3 +381,320 @@ def test_check_step_config_errors(aws_session):
         DataConfig(s3_data_input_path="s3://b/in", s3_output_path="s3://b/out", dataset_type="application/json")
     with pytest.raises(ValueError, match="doesn't match the number of facet values"):
         BiasConfig([1], facet_name=["a", "b"], facet_values_or_threshold=[1])
+
+
+# --- AutoML, notebook jobs, endpoints, lineage, Bedrock -------------------------------------------
+
+
+def automl_step(session, mode="ENSEMBLING"):
+    from sagepipe.automl import AutoML, AutoMLInput
+    from sagepipe.workflow.automl_step import AutoMLStep
+
+    auto_ml = AutoML(
+        role=ROLE,
+        target_attribute_name="y",
+        sagemaker_session=session,
+        output_path="s3://my-bucket/automl/",
+        problem_type="BinaryClassification",
+        job_objective={"MetricName": "F1"},
+        max_candidates=2,
+        mode=mode,
+        endpoint_name="never-deployed",
+    )
+    step_args = auto_ml.fit(inputs=[AutoMLInput(inputs="s3://my-bucket/train", target_attribute_name="y")])
+    return AutoMLStep(name="AutoPilot", step_args=step_args)
+
+
+def test_automl_step_builds_the_sdk_definition(aws_session):
+    step = automl_step(aws_session)
+    pipeline = Pipeline(name="automl", steps=[step], sagemaker_session=aws_session)
+    assert steps_by_name(pipeline)["AutoPilot"] == {
+        "Name": "AutoPilot",
+        "Type": "AutoML",
+        "Arguments": {
+            "AutoMLJobConfig": {
+                "CompletionCriteria": {"MaxCandidates": 2},
+                "Mode": "ENSEMBLING",
+                "SecurityConfig": {"EnableInterContainerTrafficEncryption": False},
+            },
+            "AutoMLJobObjective": {"MetricName": "F1"},
+            "InputDataConfig": [
+                {
+                    "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://my-bucket/train"}},
+                    "TargetAttributeName": "y",
+                }
+            ],
+            "OutputDataConfig": {"S3OutputPath": "s3://my-bucket/automl/"},
+            "ProblemType": "BinaryClassification",
+            "RoleArn": ROLE,
+        },
+    }
+    assert step.properties.BestCandidateProperties.ModelInsightsJsonReportPath.expr == {
+        "Get": "Steps.AutoPilot.BestCandidateProperties.ModelInsightsJsonReportPath"
+    }
+    model = step.get_best_auto_ml_model(role=ROLE, sagemaker_session=aws_session)
+    assert model.image_uri.expr == {"Get": "Steps.AutoPilot.BestCandidate.InferenceContainers[0].Image"}
+
+
+def test_automl_step_needs_ensembling_and_a_pipeline_session(aws_session):
+    from sagepipe.automl import AutoML
+    from sagepipe.exceptions import AutoMLStepInvalidModeError, PipelineSessionRequiredError
+    from sagepipe.session import Session
+
+    with pytest.raises(AutoMLStepInvalidModeError):
+        _ = automl_step(aws_session, mode="HYPERPARAMETER_TUNING").arguments
+    with pytest.raises(PipelineSessionRequiredError):
+        AutoML(role=ROLE, target_attribute_name="y", sagemaker_session=Session()).fit("s3://my-bucket/train")
+
+
+def notebook_step(tmp_path, **kwargs):
+    from sagepipe.workflow.notebook_job_step import NotebookJobStep
+
+    notebook = tmp_path / "analyse.ipynb"
+    notebook.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    return NotebookJobStep(
+        name="Analyse",
+        input_notebook=str(notebook),
+        image_uri="885854791233.dkr.ecr.us-west-2.amazonaws.com/sagemaker-distribution-prod:1-cpu",
+        kernel_name="python3",
+        role=ROLE,
+        parameters={"threshold": "0.5"},
+        **kwargs,
+    )
+
+
+def test_notebook_job_step_builds_and_stores_the_notebook(aws_session, tmp_path):
+    step = notebook_step(tmp_path)
+    pipeline = Pipeline(name="nb", steps=[step], sagemaker_session=aws_session)
+    definition = steps_by_name(pipeline)["Analyse"]
+    assert definition["Type"] == "Training"
+    args = definition["Arguments"]
+    assert args["AlgorithmSpecification"]["ContainerEntrypoint"] == ["amazon_sagemaker_scheduler"]
+    assert args["HyperParameters"] == {"threshold": "0.5"}
+    assert args["Environment"]["SM_INPUT_NOTEBOOK_NAME"] == "analyse.ipynb"
+    assert args["Environment"]["SM_KERNEL_NAME"] == "python3"
+    assert args["OutputDataConfig"]["S3OutputPath"] == {
+        "Std:Join": {"On": "/", "Values": ["s3://my-bucket", "nb", {"Get": "Execution.PipelineExecutionId"}, "Analyse"]}
+    }
+    # The notebook is stored where the input channel points.
+    folder = args["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"]
+    assert folder.startswith("s3://my-bucket/nb/Analyse/input-")
+    key = folder[len("s3://my-bucket/") :] + "/analyse.ipynb"
+    assert b'"nbformat": 4' in aws_session.read_s3_bytes("my-bucket", key)
+
+
+def test_notebook_job_fails_early_unless_a_handler_is_registered(aws_session, tmp_path, workdir):
+    prepared = lib.prepare(workdir)
+    pipeline = Pipeline(
+        name="nb", steps=[notebook_step(tmp_path, depends_on=[prepared])], sagemaker_session=aws_session
+    )
+    with pytest.raises(UnsupportedStepError, match="step 'Analyse' of type NotebookJob"):
+        pipeline.start()
+    assert lib.runs(workdir) == []
+
+    seen = []
+    local_runners.register_step_type("NotebookJob", lambda task: seen.append(task) or {"ok": True})
+    try:
+        execution = pipeline.start()
+        execution.wait()
+    finally:
+        local_runners.unregister_step_type("NotebookJob")
+    assert execution.describe()["PipelineExecutionStatus"] == "Succeeded"
+    assert [t["step_type"] for t in seen] == ["NotebookJob"]
+    assert seen[0]["arguments"]["HyperParameters"] == {"threshold": "0.5"}
+
+
+def passthrough_steps():
+    from sagepipe.workflow.bedrock_steps import BedrockModelImportStep
+    from sagepipe.workflow.endpoint_step import EndpointConfigStep, EndpointStep
+    from sagepipe.workflow.inference_component_step import InferenceComponentStep
+    from sagepipe.workflow.lineage_step import LineageStep
+
+    config = EndpointConfigStep(
+        name="Config",
+        arguments={
+            "EndpointConfigName": "cfg",
+            "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": "m", "InitialInstanceCount": 1}],
+        },
+        cache_config=CacheConfig(enable_caching=True, expire_after="P1D"),
+    )
+    endpoint = EndpointStep(
+        name="Deploy",
+        arguments={"EndpointName": "ep", "EndpointConfigName": config.properties.EndpointConfigName},
+    )
+    component = InferenceComponentStep(
+        name="Component",
+        arguments={"InferenceComponentName": "ic", "EndpointName": "ep", "VariantName": "AllTraffic"},
+        depends_on=[endpoint],
+    )
+    lineage = LineageStep(
+        name="Lineage", arguments={"Actions": [{"ActionName": "a", "ActionType": "T", "Status": "Completed"}]}
+    )
+    bedrock = BedrockModelImportStep(
+        name="Import", arguments={"JobName": "j", "ImportedModelName": "m", "RoleArn": ROLE, "ModelDataSource": {}}
+    )
+    return [config, endpoint, component, lineage, bedrock]
+
+
+def test_passthrough_steps_build_their_requests(aws_session):
+    pipeline = Pipeline(name="deploy", steps=passthrough_steps(), sagemaker_session=aws_session)
+    steps = steps_by_name(pipeline)
+    assert steps["Config"] == {
+        "Name": "Config",
+        "Type": "EndpointConfig",
+        "Arguments": {
+            "EndpointConfigName": "cfg",
+            "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": "m", "InitialInstanceCount": 1}],
+        },
+        "CacheConfig": {"Enabled": True, "ExpireAfter": "P1D"},
+    }
+    assert steps["Deploy"]["Arguments"]["EndpointConfigName"] == {"Get": "Steps.Config.EndpointConfigName"}
+    assert steps["Component"]["Type"] == "InferenceComponent" and steps["Component"]["DependsOn"] == ["Deploy"]
+    assert steps["Lineage"]["Type"] == "Lineage"
+    assert steps["Import"]["Type"] == "BedrockModelImport"
+
+
+def test_passthrough_steps_reject_what_the_service_rejects():
+    from sagepipe.workflow.bedrock_steps import BedrockProvisionedModelThroughputStep
+    from sagepipe.workflow.endpoint_step import EndpointConfigStep, EndpointStep
+    from sagepipe.workflow.lineage_step import LineageStep
+
+    with pytest.raises(ValueError, match="DataCaptureConfig"):
+        EndpointConfigStep(name="C", arguments={"EndpointConfigName": "c", "DataCaptureConfig": {}})
+    with pytest.raises(ValueError, match="Bogus"):
+        EndpointStep(name="E", arguments={"EndpointName": "e", "Bogus": 1})
+    with pytest.raises(ValueError, match="non-empty"):
+        EndpointStep(name="E", arguments={})
+    with pytest.raises(TypeError):
+        EndpointStep(name="E", arguments={"EndpointName": "e"}, retry_policies=[])
+    with pytest.raises(ValueError, match="at least one of"):
+        LineageStep(name="L", arguments={"Other": []})
+    # Bedrock members are camelCase in the API, PascalCase in the pipeline arguments.
+    assert BedrockProvisionedModelThroughputStep(name="P", arguments={"ModelUnits": 1}).arguments == {"ModelUnits": 1}
+    with pytest.raises(ValueError, match="modelUnits"):
+        BedrockProvisionedModelThroughputStep(name="P", arguments={"modelUnits": 1})
+
+
+def test_every_aws_side_step_is_named_in_one_early_error(aws_session, workdir):
+    prepared = lib.prepare(workdir)
+    steps = passthrough_steps()
+    steps[0].add_depends_on([prepared])
+    pipeline = Pipeline(name="deploy", steps=steps, sagemaker_session=aws_session)
+    with pytest.raises(UnsupportedStepError) as info:
+        pipeline.start()
+    message = str(info.value)
+    for name, step_type in [
+        ("Config", "EndpointConfig"),
+        ("Deploy", "Endpoint"),
+        ("Component", "InferenceComponent"),
+        ("Lineage", "Lineage"),
+        ("Import", "BedrockModelImport"),
+    ]:
+        assert f"step '{name}' of type {step_type} has no local meaning" in message
+    assert "5 problems" in message
+    assert lib.runs(workdir) == []
+
+
+# --- triggers and pipeline versions ------------------------------------------------------------
+
+
+def test_put_describe_delete_triggers(aws_session):
+    from datetime import datetime, timezone
+
+    from sagepipe.workflow.triggers import PipelineSchedule
+
+    pipeline = Pipeline(
+        name="scheduled",
+        parameters=[ParameterString("Input", default_value="s3://my-bucket/in")],
+        steps=passthrough_steps()[3:4],
+        sagemaker_session=aws_session,
+    )
+    with pytest.raises(RuntimeError, match="does not exist"):
+        pipeline.put_triggers([PipelineSchedule(cron="0 1 * * ? *")], role_arn=ROLE)
+    pipeline.create(role_arn=ROLE)
+    start = datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    with pytest.warns(UserWarning, match="does not fire locally"):
+        arns = pipeline.put_triggers(
+            [PipelineSchedule(cron="0 1 * * ? *", start_date=start), PipelineSchedule(name="hourly", rate=(1, "hour"))],
+            role_arn=ROLE,
+        )
+    assert arns == [
+        "arn:aws:scheduler:local:000000000000:schedule/default/scheduled",
+        "arn:aws:scheduler:local:000000000000:schedule/default/hourly",
+    ]
+    assert pipeline.describe_trigger("scheduled") == {
+        "Schedule_Arn": arns[0],
+        "Schedule_Expression": "cron(0 1 * * ? *)",
+        "Schedule_State": "ENABLED",
+        "Schedule_Start_Date": "2030-01-02T03:04:05Z",
+        "Schedule_Role": ROLE,
+    }
+    # put_triggers upserts: the same name replaces the schedule.
+    with pytest.warns(UserWarning):
+        pipeline.put_triggers([PipelineSchedule(name="hourly", rate=(2, "hours"), enabled=False)], role_arn=ROLE)
+    assert pipeline.describe_trigger("hourly")["Schedule_Expression"] == "rate(2 hours)"
+    assert pipeline.describe_trigger("hourly")["Schedule_State"] == "DISABLED"
+    # Another process sees the recorded schedules.
+    same = Pipeline(name="scheduled", sagemaker_session=PipelineSession(store=aws_session.store_root))
+    assert same.describe_trigger("hourly")["Schedule_Expression"] == "rate(2 hours)"
+
+    pipeline.delete_triggers(["hourly", "never-created"])  # a missing name is skipped, as the SDK does
+    with pytest.raises(Exception) as info:
+        pipeline.describe_trigger("hourly")
+    assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert pipeline.describe_trigger("scheduled")["Schedule_Arn"] == arns[0]
+    # Nothing fired: the schedules are records only.
+    assert pipeline.list_executions()["PipelineExecutionSummaries"] == []
+
+
+def test_put_triggers_validates_like_the_sdk(aws_session):
+    from sagepipe.workflow.triggers import PipelineSchedule
+
+    pipeline = Pipeline(
+        name="needs-defaults",
+        parameters=[ParameterString("NoDefault")],
+        steps=passthrough_steps()[3:4],
+        sagemaker_session=aws_session,
+    )
+    pipeline.create(role_arn=ROLE)
+    with pytest.raises(ValueError, match="IAM role is required"):
+        pipeline.put_triggers([PipelineSchedule(cron="0 1 * * ? *")])
+    with pytest.raises(ValueError, match=r"don't have defaults \['NoDefault'\]"):
+        pipeline.put_triggers([PipelineSchedule(cron="0 1 * * ? *")], role_arn=ROLE)
+    with pytest.raises(TypeError, match="Too many types"):
+        PipelineSchedule(cron="x", rate=(1, "day")).resolve_schedule_expression()
+    with pytest.raises(ValueError, match="No schedule type"):
+        PipelineSchedule().resolve_schedule_expression()
+
+
+def test_pipeline_versions_are_listed_and_startable(aws_session, workdir):
+    first = Pipeline(name="versions", steps=[lib.prepare(workdir)], sagemaker_session=aws_session)
+    first.create(role_arn=ROLE)
+    execution = first.start()
+    execution.wait()
+    second = Pipeline(
+        name="versions",
+        steps=[lib.prepare(workdir), *passthrough_steps()[3:4]],
+        sagemaker_session=aws_session,
+    )
+    assert second.update(role_arn=ROLE)["PipelineVersionId"] == 2
+    versions = second.list_pipeline_versions()["PipelineVersionSummaries"]
+    assert [v["PipelineVersionId"] for v in versions] == [2, 1]
+    assert versions[1]["LastExecutionPipelineExecutionArn"] == execution.arn
+    assert "LastExecutionPipelineExecutionArn" not in versions[0]
+    assert versions[0]["CreationTime"] >= versions[1]["CreationTime"]
+    page = second.list_pipeline_versions(sort_order="Ascending", max_results=1)
+    assert [v["PipelineVersionId"] for v in page["PipelineVersionSummaries"]] == [1]
+    assert (
+        second.list_pipeline_versions(next_token=page["NextToken"], sort_order="Ascending")["PipelineVersionSummaries"][
+            0
+        ]["PipelineVersionId"]
+        == 2
+    )
+    # Version 1 (no Lineage step) still runs by its id, while version 2 cannot run locally.
+    again = Pipeline(name="versions", sagemaker_session=aws_session).start(pipeline_version_id=1)
+    again.wait()
+    assert again.describe()["PipelineExecutionStatus"] == "Succeeded"
+    assert again.describe()["PipelineVersionId"] == 1
+    with pytest.raises(UnsupportedStepError, match="Lineage"):
+        Pipeline(name="versions", sagemaker_session=aws_session).start()
