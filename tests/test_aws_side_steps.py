@@ -680,6 +680,7 @@ def test_pipeline_versions_are_listed_and_startable(aws_session, workdir):
     assert second.update(role_arn=ROLE)["PipelineVersionId"] == 2
     versions = second.list_pipeline_versions()["PipelineVersionSummaries"]
     assert [v["PipelineVersionId"] for v in versions] == [2, 1]
+    assert second.latest_pipeline_version_id == 2
     assert versions[1]["LastExecutionPipelineExecutionArn"] == execution.arn
     assert "LastExecutionPipelineExecutionArn" not in versions[0]
     assert versions[0]["CreationTime"] >= versions[1]["CreationTime"]

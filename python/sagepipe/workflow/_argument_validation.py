@@ -6,14 +6,14 @@ the service. Fields the pipeline service rejects fail here, when the step is bui
 """
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, Sequence
 
 _SHAPES = Path(__file__).resolve().parent.parent / "data" / "step_argument_shapes.json"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _allowed_top_level_keys(operation: str, pascal_case: bool) -> FrozenSet[str]:
     members = json.loads(_SHAPES.read_text())[operation]
     if pascal_case:  # Bedrock's API members are camelCase; pipeline Arguments are PascalCase

@@ -152,6 +152,12 @@ class Pipeline(_PipelineService):
         return _responses.page(summaries, "PipelineVersionSummaries", max_results, next_token)
 
     @property
+    def latest_pipeline_version_id(self):
+        """The id of the pipeline's latest stored version (None if it has none)."""
+        summaries = self.list_pipeline_versions(max_results=1)["PipelineVersionSummaries"]
+        return summaries[0].get("PipelineVersionId") if summaries else None
+
+    @property
     def _event_bridge_scheduler_helper(self) -> EventBridgeSchedulerHelper:
         """Schedules recorded with this pipeline in the store (there is no EventBridge locally)."""
         return EventBridgeSchedulerHelper(LocalScheduleRecorder(self._store, self.name))

@@ -2,9 +2,9 @@
 
 On SageMaker, ``Pipeline.put_triggers([PipelineSchedule(...)])`` creates EventBridge Scheduler
 schedules that start executions. sagepipe has no scheduler: ``put_triggers`` validates the
-schedules as the SDK does and records them in the store (``describe_trigger`` and
-``delete_triggers`` read and remove them, ``sagepipe deploy`` users can recreate them on AWS), and
-warns that a recorded schedule never starts an execution locally.
+schedules as the SDK does and records them with the pipeline in the store (``describe_trigger``
+reads them, ``delete_triggers`` removes them), and warns that a recorded schedule never starts an
+execution locally.
 """
 
 import logging

@@ -412,6 +412,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn notebook_jobs_and_aws_steps_cannot_run_without_a_handler() {
+        let step = |step_type: &str, args: Value| FlatStep {
+            def: serde_json::from_value(json!({"Name": "S", "Type": step_type, "Arguments": args})).expect("def"),
+            parent: None,
+            loc: vec![],
+        };
+        let notebook = step(
+            "Training",
+            json!({"AlgorithmSpecification": {"TrainingImage": "i", "ContainerEntrypoint": [NOTEBOOK_SCHEDULER]}}),
+        );
+        let reason = classify(&notebook, &[]).expect_err("unsupported");
+        assert!(reason.contains("step 'S' of type NotebookJob"), "{reason}");
+        assert_eq!(classify(&notebook, &["NotebookJob".into()]), Ok(StepKind::External));
+        // A Training handler does not take notebook jobs, nor a NotebookJob handler other jobs.
+        assert!(classify(&notebook, &["Training".into()]).is_err());
+        let training = step("Training", json!({"AlgorithmSpecification": {"TrainingImage": "i"}}));
+        assert_eq!(classify(&training, &["NotebookJob".into()]), Ok(StepKind::Training));
+        let bedrock = step("BedrockModelImport", json!({}));
+        assert!(classify(&bedrock, &[])
+            .expect_err("unsupported")
+            .contains("has no local meaning"));
+    }
+
+    #[test]
     fn answered_artifact_records_are_kept_only_while_the_file_matches() {
         let dir = tempfile::tempdir().expect("tmp");
         let store = Store::open(dir.path()).expect("open");

@@ -1027,6 +1027,36 @@ mod tests {
         assert!(FileLock::try_acquire(&p).expect("io").is_some());
     }
 
+    #[test]
+    fn triggers_are_upserted_and_removed_by_name_and_versions_listed() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        assert!(store.update_pipeline_triggers("p", &[], &[]).is_err()); // no such pipeline
+        store
+            .put_pipeline("p", "{}", "create", &serde_json::json!({}))
+            .expect("create");
+        store
+            .put_pipeline("p", "{\"v\": 2}", "update", &serde_json::json!({}))
+            .expect("update");
+        let versions = store.pipeline_versions("p").expect("versions");
+        assert_eq!(versions.iter().map(|v| v.0).collect::<Vec<_>>(), vec![1, 2]);
+        assert!(versions[0].1 <= versions[1].1);
+
+        let a = serde_json::json!({"Name": "a", "ScheduleExpression": "rate(1 hour)"});
+        let b = serde_json::json!({"Name": "b"});
+        store.update_pipeline_triggers("p", &[a, b], &[]).expect("put");
+        let a2 = serde_json::json!({"Name": "a", "ScheduleExpression": "rate(2 hours)"});
+        let removed = store
+            .update_pipeline_triggers("p", std::slice::from_ref(&a2), &["b".into(), "missing".into()])
+            .expect("update");
+        assert_eq!(removed, vec!["b".to_string()]);
+        let triggers = store.pipeline_triggers("p").expect("read");
+        assert_eq!(triggers.len(), 1);
+        assert_eq!(triggers["a"], a2);
+        let nameless = serde_json::json!({"ScheduleExpression": "x"});
+        assert!(store.update_pipeline_triggers("p", &[nameless], &[]).is_err());
+    }
+
     /// A pipeline `p` with one execution record of `status`; returns the execution's directory.
     fn pipeline_with_execution(store: &Store, id: &str, status: &str) -> PathBuf {
         store
