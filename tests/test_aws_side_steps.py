@@ -699,3 +699,66 @@ def test_pipeline_versions_are_listed_and_startable(aws_session, workdir):
     assert again.describe()["PipelineVersionId"] == 1
     with pytest.raises(UnsupportedStepError, match="Lineage"):
         Pipeline(name="versions", sagemaker_session=aws_session).start()
+
+
+def test_endpoint_steps_from_pipeline_session_calls(aws_session):
+    """The SDK 2.257.7 form: the step arguments come from PipelineSession calls."""
+    from sagepipe.exceptions import PipelineSessionRequiredError
+    from sagepipe.session import Session
+    from sagepipe.workflow.endpoint_step import EndpointConfigStep, EndpointStep
+    from sagepipe.workflow.inference_component_step import InferenceComponentStep
+
+    config = EndpointConfigStep(
+        name="Cfg",
+        step_args=aws_session.create_endpoint_config(
+            name="cfg", model_name="m", initial_instance_count=1, instance_type="ml.m5.large"
+        ),
+    )
+    endpoint = EndpointStep(
+        name="Ep",
+        step_args=aws_session.create_endpoint(endpoint_name="ep", config_name=config.properties.EndpointConfigName),
+    )
+    component = InferenceComponentStep(
+        name="IC",
+        step_args=aws_session.create_inference_component(
+            inference_component_name="ic",
+            endpoint_name="ep",
+            variant_name="AllTraffic",
+            specification={"ModelName": "m"},
+        ),
+    )
+    shared = aws_session.create_endpoint_config(
+        name="shared",
+        production_variants=[{"VariantName": "v", "InstanceType": "ml.g5.xlarge", "InitialInstanceCount": 1}],
+        role=ROLE,
+        tags={"team": "ml"},
+    )
+    for_components = EndpointConfigStep(name="Shared", step_args=shared)
+    pipeline = Pipeline(name="ep", steps=[config, endpoint, component, for_components], sagemaker_session=aws_session)
+    steps = steps_by_name(pipeline)
+    assert steps["Cfg"]["Arguments"] == {
+        "EndpointConfigName": "cfg",
+        "ProductionVariants": [
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": "m",
+                "InitialVariantWeight": 1,
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.m5.large",
+            }
+        ],
+        "Tags": [],
+    }
+    assert steps["Ep"]["Arguments"] == {
+        "EndpointName": "ep",
+        "EndpointConfigName": {"Get": "Steps.Cfg.EndpointConfigName"},
+        "Tags": [],
+    }
+    assert steps["IC"]["Arguments"]["RuntimeConfig"] == {"CopyCount": 1}
+    # No variant names a model: the endpoint config carries the role.
+    assert steps["Shared"]["Arguments"]["ExecutionRoleArn"] == ROLE
+    assert steps["Shared"]["Arguments"]["Tags"] == [{"Key": "team", "Value": "ml"}]
+    with pytest.raises(ValueError, match="create_endpoint_config"):
+        EndpointConfigStep(name="Wrong", step_args=aws_session.create_endpoint(endpoint_name="e", config_name="c"))
+    with pytest.raises(PipelineSessionRequiredError):
+        Session().create_endpoint(endpoint_name="e", config_name="c")
