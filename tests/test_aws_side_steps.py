@@ -762,3 +762,31 @@ def test_endpoint_steps_from_pipeline_session_calls(aws_session):
         EndpointConfigStep(name="Wrong", step_args=aws_session.create_endpoint(endpoint_name="e", config_name="c"))
     with pytest.raises(PipelineSessionRequiredError):
         Session().create_endpoint(endpoint_name="e", config_name="c")
+
+
+def test_quality_check_stores_local_files_where_the_sdk_uploads_them(aws_session, tmp_path):
+    data = tmp_path / "baseline.csv"
+    data.write_text("a,b\n1,2\n")
+    script = tmp_path / "preprocess.py"
+    script.write_text("def preprocess_handler(inference_record):\n    return {}\n")
+    job = CheckJobConfig(role=ROLE, base_job_name="dq-baseline", sagemaker_session=aws_session)
+    step = QualityCheckStep(
+        name="DQ",
+        quality_check_config=DataQualityCheckConfig(
+            baseline_dataset=str(data), dataset_format=DatasetFormat.csv(), record_preprocessor_script=str(script)
+        ),
+        check_job_config=job,
+    )
+    args = step.arguments
+    inputs = {i["InputName"]: i["S3Input"]["S3Uri"] for i in args["ProcessingInputs"]}
+    prefix = "s3://my-bucket/model-monitor/baselining/dq-baseline-"
+    assert inputs["baseline_dataset_input"].startswith(prefix)
+    # The input is the S3 prefix the file was stored under, as the SDK uploads it.
+    assert inputs["baseline_dataset_input"].endswith("/input/baseline_dataset_input")
+    assert inputs["record_preprocessor_script_input"].endswith("/input/record_preprocessor_script_input")
+    key = inputs["baseline_dataset_input"][len("s3://my-bucket/") :] + "/baseline.csv"
+    assert aws_session.read_s3_bytes("my-bucket", key) == b"a,b\n1,2\n"
+    assert args["Environment"]["record_preprocessor_script"] == (
+        "/opt/ml/processing/input/record_preprocessor_script_input/preprocess.py"
+    )
+    assert args["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"].startswith(prefix)
