@@ -790,3 +790,60 @@ def test_quality_check_stores_local_files_where_the_sdk_uploads_them(aws_session
         "/opt/ml/processing/input/record_preprocessor_script_input/preprocess.py"
     )
     assert args["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"].startswith(prefix)
+
+
+def test_lineage_step_from_captured_entities(aws_session):
+    """The SDK 2.257.7 form: entities captured from the lineage create calls, plus associations."""
+    from sagepipe.exceptions import PipelineSessionRequiredError
+    from sagepipe.lineage.action import Action
+    from sagepipe.lineage.artifact import Artifact
+    from sagepipe.session import Session
+    from sagepipe.workflow.lineage_step import LineageAssociation, LineageEntityReference, LineageStep
+
+    action = Action.create(
+        action_name="train",
+        source_uri="s3://b/run",
+        source_type="S3ETag",
+        action_type="ModelTraining",
+        status="Completed",
+        sagemaker_session=aws_session,
+    )
+    model = Artifact.create(
+        artifact_name="model", source_uri="s3://b/model.tar.gz", artifact_type="Model", sagemaker_session=aws_session
+    )
+    produced = LineageAssociation(
+        source=LineageEntityReference(name="train", type="Action"),
+        destination=LineageEntityReference(name="model", type="Artifact"),
+        association_type="Produced",
+    )
+    step = LineageStep(name="Record", actions=action, artifacts=[model], associations=[produced])
+    assert step.arguments == {
+        "Actions": [
+            {
+                "ActionName": "train",
+                "Source": {"SourceUri": "s3://b/run", "SourceType": "S3ETag"},
+                "ActionType": "ModelTraining",
+                "Status": "Completed",
+            }
+        ],
+        "Artifacts": [
+            {"ArtifactName": "model", "Source": {"SourceUri": "s3://b/model.tar.gz"}, "ArtifactType": "Model"}
+        ],
+        "Associations": [
+            {
+                "Source": {"Name": "train", "Type": "Action"},
+                "Destination": {"Name": "model", "Type": "Artifact"},
+                "AssociationType": "Produced",
+            }
+        ],
+    }
+    assert step.properties.ArtifactArns["model"].expr == {"Get": "Steps.Record.ArtifactArns['model']"}
+    dangling = LineageAssociation(
+        source=LineageEntityReference(name="other", type="Action"), destination=LineageEntityReference(arn="arn:x")
+    )
+    with pytest.raises(ValueError, match="Action 'other', which this step does not create"):
+        LineageStep(name="Record", actions=action, associations=[dangling])
+    with pytest.raises(ValueError, match="must be obtained from Action.create"):
+        LineageStep(name="Record", actions=model)
+    with pytest.raises(PipelineSessionRequiredError):
+        Action.create(action_name="a", sagemaker_session=Session())
