@@ -68,6 +68,12 @@ class Store:
     def request_stop(self, arn: str) -> str:
         """Ask the process running an execution to stop it; returns its record (JSON)."""
     def definition_text(self, name: str, version: Optional[int] = None) -> str: ...
+    def pipeline_versions(self, name: str) -> str:
+        """The versions of a pipeline, oldest first (JSON list of ``[version, creation time]``)."""
+    def pipeline_triggers(self, name: str) -> str:
+        """The triggers recorded for a pipeline (JSON object by trigger name)."""
+    def update_pipeline_triggers(self, name: str, put: str, delete: List[str]) -> str:
+        """Record the triggers of ``put`` (JSON list), remove those named in ``delete``; the removed names."""
     def list_executions(self, name: str) -> str:
         """Readable execution records, newest first (JSON list); each unreadable one is a ``StoreWarning``."""
     def load_execution(self, arn: str) -> str: ...

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, List, Optional, Union
 
 from sagepipe._code_hash import SIDECAR_SUFFIX, needs_sidecar, write_sidecar
+from sagepipe._endpoint_requests import EndpointRequests, production_variant  # noqa: F401
 from sagepipe._job_requests import (  # noqa: F401  (SDK module path: sagemaker.session.*)
     JobRequests,
     container_def,
@@ -36,7 +37,7 @@ def default_store_root() -> Path:
     return Path(os.environ.get(STORE_ENV) or Path.cwd() / ".sagepipe").absolute()
 
 
-class Session(JobRequests):
+class Session(JobRequests, EndpointRequests):
     """A local session: the store location, a default bucket and a region name.
 
     Args:

@@ -33,6 +33,10 @@ pub const KNOWN_STEP_TYPES: &[&str] = &[
     "Lineage",
     "EMRServerless",
     "NotebookJob",
+    "BedrockCustomModel",
+    "BedrockCustomModelDeployment",
+    "BedrockModelImport",
+    "BedrockProvisionedModelThroughput",
 ];
 
 const RETRY_EXCEPTION_TYPES: &[&str] = &[

@@ -285,6 +285,35 @@ impl PyStore {
         }))
     }
 
+    /// The versions of a pipeline, oldest first (JSON list of `[version, creation time]`).
+    fn pipeline_versions(&self, py: Python<'_>, name: String) -> PyResult<String> {
+        let s = self.inner.clone();
+        json(py.detach(move || s.pipeline_versions(&name)))
+    }
+
+    /// The triggers recorded for a pipeline (JSON object by trigger name).
+    fn pipeline_triggers(&self, py: Python<'_>, name: String) -> PyResult<String> {
+        let s = self.inner.clone();
+        json(py.detach(move || s.pipeline_triggers(&name)))
+    }
+
+    /// Record the triggers of `put` (JSON list) and remove those named in `delete`; returns the
+    /// removed names (JSON list).
+    fn update_pipeline_triggers(
+        &self,
+        py: Python<'_>,
+        name: String,
+        put: String,
+        delete: Vec<String>,
+    ) -> PyResult<String> {
+        let s = self.inner.clone();
+        json(py.detach(move || {
+            let put: Vec<Value> = serde_json::from_str(&put)
+                .map_err(|_| CoreError::Validation("put must be a JSON list of trigger objects".into()))?;
+            s.update_pipeline_triggers(&name, &put, &delete)
+        }))
+    }
+
     /// The plan of a start of a stored pipeline: selective when `config` (`SelectiveExecutionConfig`
     /// request JSON) is given; `parameters` are the start parameters (JSON object).
     #[pyo3(signature = (pipeline, config=None, parameters=None, version=None))]

@@ -6,9 +6,18 @@ This module holds the pure definition-building part: ``Pipeline.__init__``,
 """
 
 import json
+import logging
+import warnings
 from collections import defaultdict
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Sequence, Set, Union
 
+from sagepipe.workflow._event_bridge_client_helper import (
+    EXECUTION_TIME_PIPELINE_PARAMETER_FORMAT,
+    RESOURCE_NOT_FOUND_EXCEPTION,
+    EventBridgeSchedulerHelper,
+    LocalScheduleRecorder,
+)
 from sagepipe.workflow._execution import _PipelineExecution, _PipelineService  # noqa: F401
 from sagepipe.workflow._steps_compiler import StepsCompiler
 from sagepipe.workflow.callback_step import CallbackOutput, CallbackStep
@@ -23,7 +32,10 @@ from sagepipe.workflow.properties import Properties
 from sagepipe.workflow.step_collections import StepCollection
 from sagepipe.workflow.step_outputs import StepOutput
 from sagepipe.workflow.steps import Step
+from sagepipe.workflow.triggers import PipelineSchedule, Trigger, validate_default_parameters_for_schedules
 from sagepipe.workflow.utilities import list_to_request
+
+logger = logging.getLogger("sagemaker")
 
 _DEFAULT_EXPERIMENT_CFG = PipelineExperimentConfig(
     ExecutionVariables.PIPELINE_NAME, ExecutionVariables.PIPELINE_EXECUTION_ID
@@ -107,6 +119,133 @@ class Pipeline(_PipelineService):
 
     # Service-facing methods (create/update/upsert/start/describe/list_executions/delete/
     # build_parameters_from_execution, from_definition) come from _PipelineService.
+
+    # -- versions and triggers ------------------------------------------------------------------
+
+    def list_pipeline_versions(self, sort_order: str = None, max_results: int = None, next_token: str = None):
+        """``ListPipelineVersions``: the stored versions of this pipeline (newest first by default).
+
+        Each summary has ``PipelineArn``, ``PipelineVersionId``, ``CreationTime`` and
+        ``LastExecutionPipelineExecutionArn`` (the latest execution that ran the version, if any).
+        """
+        from sagepipe import _responses
+
+        _responses.check_choice("sortOrder", sort_order, ("Ascending", "Descending"))
+        store = self._store
+        arn = json.loads(store.load_pipeline(self.name))["PipelineArn"]
+        last_execution: Dict[int, Any] = {}
+        for rec in _responses.sorted_executions(json.loads(store.list_executions(self.name)), None, "Ascending"):
+            if rec.get("PipelineVersionId") is not None:
+                last_execution[rec["PipelineVersionId"]] = rec["PipelineExecutionArn"]
+        summaries = []
+        for version, created in json.loads(store.pipeline_versions(self.name)):
+            summary = {
+                "PipelineArn": arn,
+                "PipelineVersionId": version,
+                "CreationTime": _responses.to_datetime(created),
+            }
+            if version in last_execution:
+                summary["LastExecutionPipelineExecutionArn"] = last_execution[version]
+            summaries.append(summary)
+        if sort_order != "Ascending":
+            summaries.reverse()
+        return _responses.page(summaries, "PipelineVersionSummaries", max_results, next_token)
+
+    @property
+    def latest_pipeline_version_id(self):
+        """The id of the pipeline's latest stored version (None if it has none)."""
+        summaries = self.list_pipeline_versions(max_results=1)["PipelineVersionSummaries"]
+        return summaries[0].get("PipelineVersionId") if summaries else None
+
+    @property
+    def _event_bridge_scheduler_helper(self) -> EventBridgeSchedulerHelper:
+        """Schedules recorded with this pipeline in the store (there is no EventBridge locally)."""
+        return EventBridgeSchedulerHelper(LocalScheduleRecorder(self._store, self.name))
+
+    def put_triggers(self, triggers: List[Trigger], role_arn: str = None) -> List[str]:
+        """Attach triggers (``PipelineSchedule``) to the pipeline; returns their schedule ARNs.
+
+        Locally the schedules are validated as on SageMaker and recorded in the store
+        (``describe_trigger``, ``delete_triggers``), but nothing runs them: a ``UserWarning``
+        says so. Start executions yourself (or from cron with ``sagepipe run``) to run them.
+
+        Raises:
+            ValueError: No role, or a pipeline parameter without a default value.
+            TypeError: No triggers, a trigger that is not a ``PipelineSchedule``, or a schedule
+                with a wrong or ambiguous expression.
+            RuntimeError: The pipeline has not been created.
+        """
+        from sagepipe.exceptions import ResourceNotFoundError
+
+        if not role_arn:
+            raise ValueError("An AWS IAM role is required to create triggers for a pipeline.")
+        if not triggers:
+            raise TypeError("No Triggers provided. Please specify at least one to setup pipeline triggers.")
+        try:
+            pipeline_arn = self.describe()["PipelineArn"]
+        except ResourceNotFoundError:
+            raise RuntimeError(
+                f"Cannot create triggers for pipeline {self.name} that does not exist. "
+                f"Please create the pipeline before assigning triggers to it."
+            ) from None
+        validate_default_parameters_for_schedules(self.parameters)
+        helper = self._event_bridge_scheduler_helper
+        created = []
+        for trigger in triggers:
+            if not isinstance(trigger, PipelineSchedule):
+                raise TypeError(f"Unsupported TriggerType: {trigger.__class__.__name__}")
+            response = helper.upsert_schedule(
+                schedule_name=trigger.resolve_trigger_name(self.name),
+                pipeline_arn=pipeline_arn,
+                schedule_expression=trigger.resolve_schedule_expression(),
+                state=trigger.resolve_trigger_state(),
+                start_date=trigger.start_date or datetime.now(tz=timezone.utc),
+                role=role_arn,
+            )
+            if response["ScheduleArn"] not in created:
+                created.append(response["ScheduleArn"])
+            warnings.warn(
+                f"pipeline '{self.name}': schedule '{trigger.name}' ({trigger.resolve_schedule_expression()}) is "
+                "recorded in the store but does not fire locally (sagepipe has no EventBridge scheduler); "
+                "start executions yourself, e.g. `sagepipe run` from cron",
+                UserWarning,
+                stacklevel=2,
+            )
+        return created
+
+    def describe_trigger(self, trigger_name: str) -> Dict[str, Any]:
+        """The recorded trigger ``trigger_name``, with the SDK's keys (``Schedule_Arn``,
+        ``Schedule_Expression``, ``Schedule_State``, ``Schedule_Start_Date``, ``Schedule_Role``).
+
+        Raises:
+            TypeError: No trigger name.
+            ClientError: ``ResourceNotFoundException`` when there is no such trigger.
+        """
+        if not trigger_name:
+            raise TypeError("No trigger name provided. Please specify at least one to describe pipeline triggers.")
+        schedule = self._event_bridge_scheduler_helper.describe_schedule(schedule_name=trigger_name)
+        return dict(
+            Schedule_Arn=schedule["Arn"],
+            Schedule_Expression=schedule["ScheduleExpression"],
+            Schedule_State=schedule["State"],
+            Schedule_Start_Date=schedule["StartDate"].strftime(EXECUTION_TIME_PIPELINE_PARAMETER_FORMAT),
+            Schedule_Role=schedule["Target"]["RoleArn"],
+        )
+
+    def delete_triggers(self, trigger_names: List[str]):
+        """Delete the named triggers; a name with no trigger is logged and skipped (as the SDK does)."""
+        helper = self._event_bridge_scheduler_helper
+        for trigger_name in trigger_names:
+            try:
+                helper.delete_schedule(schedule_name=trigger_name)
+            except Exception as e:  # noqa: BLE001 - only "not found" is skipped
+                if getattr(e, "response", {}).get("Error", {}).get("Code") != RESOURCE_NOT_FOUND_EXCEPTION:
+                    raise
+                logger.warning(
+                    "Pipeline Schedule %s does not exist. The schedule could have been already deleted or never "
+                    "created in the first place.",
+                    trigger_name,
+                )
 
 
 def format_start_parameters(parameters: Dict[str, Any]) -> List[Dict[str, Any]]:

@@ -16,6 +16,7 @@ pipeline steps.
 
 import inspect
 import os
+import sys
 from functools import wraps
 from typing import Any, Callable, Dict, Optional
 
@@ -240,4 +241,7 @@ def retrieve_caller_name(job_instance) -> Optional[str]:
         return "transform"
     if isinstance(job_instance, HyperparameterTuner):
         return "create_tuning_job"
+    automl = sys.modules.get("sagepipe.automl.automl")  # not imported: not an AutoML object
+    if automl is not None and isinstance(job_instance, automl.AutoML):
+        return "auto_ml"
     return None

@@ -44,6 +44,10 @@ class StepTypeEnum(Enum, metaclass=DefaultEnumMeta):
     ENDPOINT = "Endpoint"
     INFERENCE_COMPONENT = "InferenceComponent"
     LINEAGE = "Lineage"
+    BEDROCK_CUSTOM_MODEL = "BedrockCustomModel"
+    BEDROCK_CUSTOM_MODEL_DEPLOYMENT = "BedrockCustomModelDeployment"
+    BEDROCK_MODEL_IMPORT = "BedrockModelImport"
+    BEDROCK_PROVISIONED_MODEL_THROUGHPUT = "BedrockProvisionedModelThroughput"
 
 
 class Step(Entity):

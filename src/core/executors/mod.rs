@@ -72,9 +72,31 @@ pub enum Outcome {
     Stopped(String),
 }
 
+/// The container entry point of SageMaker notebook jobs (`NotebookJobStep`).
+const NOTEBOOK_SCHEDULER: &str = "amazon_sagemaker_scheduler";
+
+/// The type a step is handled as: its definition type, except that a notebook job (a Training
+/// step in the definition, running the SageMaker scheduler image) is `NotebookJob`, so it gets
+/// its own handler and its own "cannot run locally" error instead of failing as a job.
+fn local_type(step: &FlatStep) -> &str {
+    let scheduler = step
+        .def
+        .arguments
+        .pointer("/AlgorithmSpecification/ContainerEntrypoint")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+        .and_then(Value::as_str)
+        == Some(NOTEBOOK_SCHEDULER);
+    if step.def.step_type == "Training" && scheduler {
+        "NotebookJob"
+    } else {
+        &step.def.step_type
+    }
+}
+
 /// Decide how `step` runs, or say why it cannot run locally.
 pub fn classify(step: &FlatStep, external_types: &[String]) -> Result<StepKind, String> {
-    let t = step.def.step_type.as_str();
+    let t = local_type(step);
     if external_types.iter().any(|e| e == t) {
         return Ok(StepKind::External);
     }
@@ -87,8 +109,23 @@ pub fn classify(step: &FlatStep, external_types: &[String]) -> Result<StepKind, 
         "Transform" => Ok(StepKind::Transform),
         "Model" => Ok(StepKind::Model),
         "RegisterModel" => Ok(StepKind::RegisterModel),
-        "Tuning" | "Lambda" | "Callback" | "EMR" | "EMRServerless" | "ClarifyCheck" | "QualityCheck" | "AutoML"
-        | "NotebookJob" | "EndpointConfig" | "Endpoint" | "InferenceComponent" | "Lineage" => Err(format!(
+        "Tuning"
+        | "Lambda"
+        | "Callback"
+        | "EMR"
+        | "EMRServerless"
+        | "ClarifyCheck"
+        | "QualityCheck"
+        | "AutoML"
+        | "NotebookJob"
+        | "EndpointConfig"
+        | "Endpoint"
+        | "InferenceComponent"
+        | "Lineage"
+        | "BedrockCustomModel"
+        | "BedrockCustomModelDeployment"
+        | "BedrockModelImport"
+        | "BedrockProvisionedModelThroughput" => Err(format!(
             "step '{}' of type {t} has no local meaning (it needs AWS services); register a local handler for \
              type {t} to run it locally",
             step.name()
@@ -179,7 +216,7 @@ fn external(step: &FlatStep, args: &Value, ctx: &StepContext) -> Outcome {
     let task = json!({
         "kind": "external",
         "step_name": step.name(),
-        "step_type": step.def.step_type,
+        "step_type": local_type(step),
         "arguments": args,
         "job_name": ctx.job_name,
         "execution_id": ctx.execution_id,
@@ -373,6 +410,30 @@ pub fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notebook_jobs_and_aws_steps_cannot_run_without_a_handler() {
+        let step = |step_type: &str, args: Value| FlatStep {
+            def: serde_json::from_value(json!({"Name": "S", "Type": step_type, "Arguments": args})).expect("def"),
+            parent: None,
+            loc: vec![],
+        };
+        let notebook = step(
+            "Training",
+            json!({"AlgorithmSpecification": {"TrainingImage": "i", "ContainerEntrypoint": [NOTEBOOK_SCHEDULER]}}),
+        );
+        let reason = classify(&notebook, &[]).expect_err("unsupported");
+        assert!(reason.contains("step 'S' of type NotebookJob"), "{reason}");
+        assert_eq!(classify(&notebook, &["NotebookJob".into()]), Ok(StepKind::External));
+        // A Training handler does not take notebook jobs, nor a NotebookJob handler other jobs.
+        assert!(classify(&notebook, &["Training".into()]).is_err());
+        let training = step("Training", json!({"AlgorithmSpecification": {"TrainingImage": "i"}}));
+        assert_eq!(classify(&training, &["NotebookJob".into()]), Ok(StepKind::Training));
+        let bedrock = step("BedrockModelImport", json!({}));
+        assert!(classify(&bedrock, &[])
+            .expect_err("unsupported")
+            .contains("has no local meaning"));
+    }
 
     #[test]
     fn answered_artifact_records_are_kept_only_while_the_file_matches() {

@@ -490,6 +490,60 @@ impl Store {
         Ok(())
     }
 
+    /// The pipeline's versions, oldest first, with their creation times. A version file is
+    /// written once (atomically) and never changed, so its modification time is its creation.
+    pub fn pipeline_versions(&self, name: &str) -> CoreResult<Vec<(u64, f64)>> {
+        let rec = self.load_pipeline(name)?;
+        let dir = self.pipeline_dir(name).join("versions");
+        let mut versions = Vec::new();
+        for v in 1..=rec.latest_version {
+            let path = dir.join(format!("{v}.json"));
+            match fs::metadata(&path) {
+                Ok(m) => {
+                    let created = m
+                        .modified()
+                        .ok()
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .map_or(rec.creation_time, |d| d.as_secs_f64());
+                    versions.push((v, created));
+                }
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(CoreError::store(&path, e)),
+            }
+        }
+        Ok(versions)
+    }
+
+    /// The triggers (schedules) recorded for a pipeline, by trigger name.
+    pub fn pipeline_triggers(&self, name: &str) -> CoreResult<serde_json::Map<String, Value>> {
+        self.load_pipeline(name)?;
+        Ok(read_json(&self.pipeline_dir(name).join("triggers.json"))?.unwrap_or_default())
+    }
+
+    /// Record the triggers `put` (objects with a `Name`, replacing one of the same name) and
+    /// remove the triggers named in `delete`, under the pipeline's lock. Returns the names that
+    /// were removed.
+    pub fn update_pipeline_triggers(&self, name: &str, put: &[Value], delete: &[String]) -> CoreResult<Vec<String>> {
+        self.load_pipeline(name)?;
+        let dir = self.pipeline_dir(name);
+        let _lock = FileLock::acquire(&dir.join(".lock"))?;
+        let path = dir.join("triggers.json");
+        let mut triggers: serde_json::Map<String, Value> = read_json(&path)?.unwrap_or_default();
+        for trigger in put {
+            let Some(trigger_name) = trigger.get("Name").and_then(Value::as_str) else {
+                return Err(CoreError::Validation("a trigger record needs a Name".into()));
+            };
+            triggers.insert(trigger_name.to_string(), trigger.clone());
+        }
+        let removed = delete
+            .iter()
+            .filter(|n| triggers.remove(n.as_str()).is_some())
+            .cloned()
+            .collect();
+        write_json(&path, &triggers)?;
+        Ok(removed)
+    }
+
     /// Delete a pipeline and everything it recorded. Refused while one of its executions runs
     /// (as the service refuses it), since its owner would go on writing the execution's records.
     /// An unreadable pipeline record does not prevent it: deleting is how it is repaired.
@@ -971,6 +1025,36 @@ mod tests {
         assert!(FileLock::try_acquire(&p).expect("io").is_none());
         drop(held);
         assert!(FileLock::try_acquire(&p).expect("io").is_some());
+    }
+
+    #[test]
+    fn triggers_are_upserted_and_removed_by_name_and_versions_listed() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        assert!(store.update_pipeline_triggers("p", &[], &[]).is_err()); // no such pipeline
+        store
+            .put_pipeline("p", "{}", "create", &serde_json::json!({}))
+            .expect("create");
+        store
+            .put_pipeline("p", "{\"v\": 2}", "update", &serde_json::json!({}))
+            .expect("update");
+        let versions = store.pipeline_versions("p").expect("versions");
+        assert_eq!(versions.iter().map(|v| v.0).collect::<Vec<_>>(), vec![1, 2]);
+        assert!(versions[0].1 <= versions[1].1);
+
+        let a = serde_json::json!({"Name": "a", "ScheduleExpression": "rate(1 hour)"});
+        let b = serde_json::json!({"Name": "b"});
+        store.update_pipeline_triggers("p", &[a, b], &[]).expect("put");
+        let a2 = serde_json::json!({"Name": "a", "ScheduleExpression": "rate(2 hours)"});
+        let removed = store
+            .update_pipeline_triggers("p", std::slice::from_ref(&a2), &["b".into(), "missing".into()])
+            .expect("update");
+        assert_eq!(removed, vec!["b".to_string()]);
+        let triggers = store.pipeline_triggers("p").expect("read");
+        assert_eq!(triggers.len(), 1);
+        assert_eq!(triggers["a"], a2);
+        let nameless = serde_json::json!({"ScheduleExpression": "x"});
+        assert!(store.update_pipeline_triggers("p", &[nameless], &[]).is_err());
     }
 
     /// A pipeline `p` with one execution record of `status`; returns the execution's directory.

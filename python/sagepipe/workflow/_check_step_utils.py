@@ -1,0 +1,28 @@
+"""What the QualityCheck and ClarifyCheck steps share: config value objects and the job request."""
+
+from sagepipe.workflow.steps import _finish_job_request
+
+
+class _ConfigValue:
+    """Value semantics for the check configs (the SDK's are ``attrs`` classes): equality and repr."""
+
+    def __eq__(self, other):
+        return type(self) is type(other) and vars(self) == vars(other)
+
+    __hash__ = None
+
+    def __repr__(self):
+        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({fields})"
+
+
+def _processing_request(processor, inputs, outputs) -> dict:
+    """The ``CreateProcessingJob`` request of a check job, shaped as a Processing step's arguments."""
+    from sagepipe.processing import ProcessingJob
+
+    normalized_inputs, normalized_outputs = processor._normalize_args(inputs=inputs, outputs=outputs)
+    process_args = ProcessingJob._get_process_args(
+        processor, normalized_inputs, normalized_outputs, experiment_config=dict()
+    )
+    request_dict = processor.sagemaker_session._get_process_request(**process_args)
+    return _finish_job_request(request_dict, "ProcessingJobName")
