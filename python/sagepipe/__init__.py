@@ -64,6 +64,9 @@ _SDK_TOP_LEVEL = {
     "pipeline_container_def": "sagepipe.session",
     "get_model_package_args": "sagepipe.session",
     "get_create_model_package_request": "sagepipe.session",
+    "AutoML": "sagepipe.automl.automl",
+    "AutoMLInput": "sagepipe.automl.automl",
+    "AutoMLJob": "sagepipe.automl.automl",
     # Built-in algorithms (sagepipe.amazon)
     "KMeans": "sagepipe.amazon.kmeans",
     "KMeansModel": "sagepipe.amazon.kmeans",
