@@ -2,7 +2,11 @@
 
 A session decides where sagepipe keeps its records and artifacts (the *store*): the ``store``
 argument, else the ``SAGEPIPE_STORE`` environment variable, else ``./.sagepipe`` in the current
-directory. AWS arguments (boto sessions, clients, configs) are accepted and ignored.
+directory. AWS arguments (boto sessions, clients) are accepted and ignored.
+
+The SDK's defaults file applies as in the SDK (``sagemaker_config``, else the ``config.yaml``
+files :func:`sagepipe.config.load_sagemaker_config` finds): ``DefaultS3Bucket`` and
+``DefaultS3ObjectKeyPrefix`` here, job and pipeline defaults where requests are built.
 
 S3 is the store: ``s3://bucket/key`` is the file ``<store>/s3/bucket/key``. The object methods
 the SDK's job classes call (``upload_data``, ``upload_string_as_file_body``, ``read_s3_file``,
@@ -47,10 +51,12 @@ class Session(JobRequests, EndpointRequests):
         sagemaker_featurestore_runtime_client: Accepted for compatibility; unused.
         default_bucket: Bucket name used for default ``s3://`` locations
             (``sagemaker-local-000000000000`` if not given). Buckets map to folders in the store.
-        settings: Accepted for compatibility; unused.
+        settings (SessionSettings): Session settings (default: ``SessionSettings()``).
         sagemaker_metrics_client: Accepted for compatibility; unused.
-        sagemaker_config: Accepted for compatibility; unused.
-        default_bucket_prefix: Prefix put in front of default ``s3://`` keys.
+        sagemaker_config (dict): The SDK defaults config; when not given, the ``config.yaml``
+            files at the SDK's locations (see :mod:`sagepipe.config`), if any.
+        default_bucket_prefix: Prefix put in front of default ``s3://`` keys (default: the
+            config's ``DefaultS3ObjectKeyPrefix``).
         store: Directory of the sagepipe store (see the module docstring).
     """
 
@@ -70,12 +76,27 @@ class Session(JobRequests, EndpointRequests):
         *,
         store: Union[str, os.PathLike, None] = None,
     ):
+        from sagepipe.config import (
+            SESSION_DEFAULT_S3_BUCKET_PATH,
+            SESSION_DEFAULT_S3_OBJECT_KEY_PREFIX_PATH,
+            load_sagemaker_config,
+            resolve_value_from_config,
+            validate_sagemaker_config,
+        )
+        from sagepipe.session_settings import SessionSettings
+
         self.boto_session = boto_session
         self.sagemaker_client = sagemaker_client
-        self.sagemaker_config = sagemaker_config
-        self.settings = settings
-        self._default_bucket = default_bucket
-        self.default_bucket_prefix = default_bucket_prefix
+        if sagemaker_config:
+            validate_sagemaker_config(sagemaker_config)
+            self.sagemaker_config = sagemaker_config
+        else:
+            self.sagemaker_config = load_sagemaker_config()
+        self.settings = settings if settings is not None else SessionSettings()
+        self._default_bucket = resolve_value_from_config(default_bucket, SESSION_DEFAULT_S3_BUCKET_PATH, None, self)
+        self.default_bucket_prefix = resolve_value_from_config(
+            default_bucket_prefix, SESSION_DEFAULT_S3_OBJECT_KEY_PREFIX_PATH, None, self
+        )
         self._store_root = Path(store).absolute() if store is not None else None
         self._store = None
 
@@ -108,7 +129,7 @@ class Session(JobRequests, EndpointRequests):
 
     @property
     def config(self) -> Optional[dict]:
-        """The SDK defaults config (``sagemaker_config``); sagepipe applies none."""
+        """The SDK defaults config (``sagemaker_config``)."""
         return self.sagemaker_config
 
     def expand_role(self, role: str) -> str:

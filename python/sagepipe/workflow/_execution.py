@@ -342,6 +342,7 @@ class _PipelineExecution:
         """
         import cloudpickle
 
+        from sagepipe.remote_function.core.serialization import CloudpickleSerializer
         from sagepipe.workflow._function_payload import EXCEPTION_FILE, RESULT_FILE
 
         self.wait()
@@ -370,7 +371,7 @@ class _PipelineExecution:
             detail = error.get("traceback") or rec.get("FailureReason")
             raise StepFailedError(f"step '{step_name}' {rec['StepStatus'].lower()}{what}: {detail}")
         with open(os.path.join(results_dir, RESULT_FILE), "rb") as f:
-            return cloudpickle.load(f)
+            return CloudpickleSerializer.deserialize(f"{uri.rstrip('/')}/{RESULT_FILE}", f.read())
 
     def logs(self, step_name: str) -> str:
         """What the step printed (stdout and stderr), from the store."""
@@ -438,6 +439,13 @@ class _PipelineService:
     def _put(
         self, mode: str, role_arn=None, description=None, tags=None, parallelism_config=None, definition=None
     ) -> Dict[str, Any]:
+        from sagepipe import config
+
+        # The SageMaker config's pipeline defaults, as the SDK applies them on create/update.
+        session = self._session()
+        role_arn = config.resolve_value_from_config(role_arn, config.PIPELINE_ROLE_ARN_PATH, None, session)
+        if mode != "update":
+            tags = config.append_config_tags(session, list(tags) if tags else None, config.PIPELINE_TAGS_PATH)
         fields = {
             "RoleArn": role_arn,
             "PipelineDescription": description,

@@ -6,20 +6,24 @@ arguments (parameters, execution variables, properties, outputs of other functio
 replaced by placeholders; their expressions go into the step's ``--property_references``, the
 engine evaluates them at run time, and the worker puts the values back in place.
 
-Functions pickled by value keep their source file names (see ``dumps``), so a step's
+Pickling is ``sagepipe.remote_function.core.serialization.CloudpickleSerializer`` (the SDK's
+serializer): functions pickled by value keep their source file names there, so a step's
 traceback, pdb and breakpoints set by file and line see the user's file.
 """
 
 import contextlib
-import functools
 import hashlib
-import io
 import json
 import os
 import threading
-import types
-from collections import ChainMap
 from typing import Any, Dict, List, Optional, Tuple
+
+# _Reduced and _with_file_name: payloads pickled before serialization moved name them here.
+from sagepipe.remote_function.core.serialization import (  # noqa: F401
+    CloudpickleSerializer,
+    _Reduced,
+    _with_file_name,
+)
 
 PAYLOAD_FILE = "function.pkl"
 RESULT_FILE = "payload.pkl"
@@ -64,7 +68,7 @@ def replace_pipeline_variables(obj: Any, refs: List[Tuple[str, Any]]) -> Any:
     if isinstance(obj, DelayedReturn):
         key = f"Steps.{obj._step.name}.OutputDataConfig.S3OutputPath"
         refs.append((key, {"Std:Join": {"On": "", "Values": [{"Get": key}]}}))
-        return _StepResultRef(key, tuple(obj._reference_path))
+        return _StepResultRef(key, tuple(item for _, item in obj._reference_path))
     if isinstance(obj, PipelineVariable):
         expr = obj.expr
         key = reference_key(expr)
@@ -114,7 +118,7 @@ def write_payload(
         "args": replace_pipeline_variables(tuple(args), refs),
         "kwargs": replace_pipeline_variables(dict(kwargs), refs),
     }
-    data = dumps(payload)
+    data = CloudpickleSerializer.serialize(payload)
     data_sha256 = hashlib.sha256(data).hexdigest()
     digest = data_sha256[:20]
     target = os.path.join(payload_root, digest)
@@ -148,66 +152,6 @@ def write_payload(
         write_atomic(path, data)
     WRITTEN_PAYLOADS.add(path, repr((content, file_version(path + SIDECAR_SUFFIX))))
     return digest, refs
-
-
-def dumps(obj: Any) -> bytes:
-    """``cloudpickle.dumps``, except that code pickled by value keeps its file name.
-
-    cloudpickle (3.0 and later) names every code object it pickles by value ``<dynamic-code>``,
-    so payloads do not depend on where the code lives. A ``@step`` function is always pickled by
-    value (its module attribute is the decorator's wrapper, not the function), so its copy would
-    name no file: tracebacks would show no file or source line, pdb no source, and breakpoints
-    set by file and line would never match. Signatures are unaffected: they hash sources by
-    project-relative path (``_code_signature``), never the pickle.
-    """
-    import cloudpickle
-
-    buffer = io.BytesIO()
-    _payload_pickler()(buffer, protocol=cloudpickle.DEFAULT_PROTOCOL).dump(obj)
-    return buffer.getvalue()
-
-
-@functools.cache
-def _payload_pickler():
-    import cloudpickle
-
-    reduce_code = cloudpickle.Pickler.dispatch_table.get(types.CodeType)
-    if reduce_code is None:  # a cloudpickle that reduces code objects some other way: as it does
-        return cloudpickle.Pickler
-
-    def reduce_code_keeping_file(code: types.CodeType):
-        return _with_file_name, (_Reduced(reduce_code(code)), _absolute_file_name(code.co_filename, os.getcwd()))
-
-    class PayloadPickler(cloudpickle.Pickler):
-        dispatch_table = ChainMap({types.CodeType: reduce_code_keeping_file}, cloudpickle.Pickler.dispatch_table)
-
-    return PayloadPickler
-
-
-class _Reduced:
-    """Pickles as the reduction it holds (how cloudpickle rebuilds a code object)."""
-
-    def __init__(self, reduced):
-        self._reduced = reduced
-
-    def __reduce__(self):
-        return self._reduced
-
-
-def _with_file_name(code: types.CodeType, file_name: str) -> types.CodeType:
-    """Unpickling: the rebuilt code object with its file name back."""
-    return code if code.co_filename == file_name else code.replace(co_filename=file_name)
-
-
-@functools.lru_cache(maxsize=256)
-def _absolute_file_name(file_name: str, cwd: str) -> str:
-    """The file name a step's code runs under: absolute when it names a file (a script run as
-    ``runpy.run_path("script.py")`` has a relative one; a worker may run elsewhere), else as is
-    (``<stdin>``, a notebook cell's)."""
-    if file_name.startswith("<") or os.path.isabs(file_name):
-        return file_name
-    path = os.path.join(cwd, file_name)
-    return os.path.normpath(path) if os.path.exists(path) else file_name
 
 
 class _WrittenPayloads:

@@ -301,8 +301,12 @@ class StepsCompiler:
             pipeline_build_time=self.pipeline_build_time,
             function_step_secret_token=self._function_step_secret_token,
         ) as context:
-            if _is_function_step(step) and not getattr(step, "_serialize_output_to_json", False):
-                self._function_steps_built_without_flag.add(step.name)
+            if _is_function_step(step):
+                # The flag is this pipeline's: the same step built for another pipeline where a
+                # step read its output must not carry that pipeline's flag here.
+                step._serialize_output_to_json = step.name in self._steps_need_json_serialization
+                if not step._serialize_output_to_json:
+                    self._function_steps_built_without_flag.add(step.name)
             request_dict = step.to_request()
 
             self.upload_runtime_scripts = context.upload_runtime_scripts

@@ -32,7 +32,6 @@ JOBS_CONTAINER_ENTRYPOINT = [
     "/bin/bash",
     "/opt/ml/input/data/sagemaker_remote_function_bootstrap/job_driver.sh",
 ]
-DEFAULT_IMAGE = "sagepipe-local/python:{major}.{minor}"
 SDK_VERSION_MIRRORED = "2.257.7"
 
 
@@ -53,17 +52,17 @@ class DelayedReturn(StepOutput):
         self._reference_path = tuple(reference_path)
 
     def __getitem__(self, key) -> "DelayedReturn":
-        return DelayedReturn(self._step, self._reference_path + (key,))
+        return DelayedReturn(self._step, self._reference_path + (("__getitem__", key),))
 
     def __iter__(self):
-        raise TypeError(f"'{type(self).__name__}' object is not iterable")
+        raise NotImplementedError("DelayedReturn object is not iterable.")
 
     def __deepcopy__(self, memodict=None):
         return self
 
     def _json_path(self) -> str:
         path = JSON_SERIALIZED_RESULT_KEY
-        for key in self._reference_path:
+        for _, key in self._reference_path:
             path += f"[{key}]" if isinstance(key, int) else f"['{key}']"
         return path
 
@@ -93,6 +92,11 @@ class DelayedReturn(StepOutput):
 class _DelayedSequence(DelayedReturn):
     """A ``DelayedReturn`` of a function annotated to return a tuple or list."""
 
+    def __getitem__(self, key) -> DelayedReturn:
+        if not isinstance(key, int):
+            raise TypeError(f"Expected an integer, got {key}")
+        return DelayedReturn(self._step, self._reference_path + (("__getitem__", key),))
+
 
 class _FunctionStep(ConfigurableRetryStep):
     """A step that runs a Python function (built by the ``@step`` decorator)."""
@@ -109,7 +113,7 @@ class _FunctionStep(ConfigurableRetryStep):
         func: Callable,
         func_args: tuple,
         func_kwargs: dict,
-        job_settings: Dict[str, Any],
+        **step_kwargs,
     ):
         super().__init__(
             name=name,
@@ -121,9 +125,44 @@ class _FunctionStep(ConfigurableRetryStep):
         )
         self.func = func
         self.func_args = func_args
-        self.func_kwargs = func_kwargs
-        self.job_settings = job_settings
+        self.func_kwargs = func_kwargs if func_kwargs is not None else {}
+        self._step_kwargs = step_kwargs
+        self.__job_settings = None
         self._serialize_output_to_json = False
+
+    @ConfigurableRetryStep.depends_on.setter
+    def depends_on(self, depends_on):
+        """Setting the dependencies of a function step is not allowed (its data dependencies
+        come from its arguments); ``add_depends_on`` extends them."""
+        raise ValueError("Cannot set depends_on for a _FunctionStep. Use add_depends_on instead to extend the list.")
+
+    @property
+    def _job_settings(self):
+        """The step's job settings (``_JobSettings``), resolved with the compiling pipeline's
+        session (its SageMaker config) and kept while that session stays the same."""
+        from sagepipe.remote_function.job import _JobSettings
+
+        config = utilities.load_step_compilation_context()
+        session = config.sagemaker_session if config else None
+        cached = self.__job_settings
+        if cached is not None and (config is None or cached.sagemaker_session is session):
+            return cached
+        self.__job_settings = _JobSettings(sagemaker_session=session, **self._step_kwargs)
+        return self.__job_settings
+
+    @property
+    def _serialized_data(self):
+        """The function and its arguments pickled as the step's payload carries them."""
+        from sagepipe.remote_function.core.serialization import CloudpickleSerializer
+        from sagepipe.remote_function.core.stored_function import _SerializedData
+        from sagepipe.workflow._function_payload import replace_pipeline_variables
+
+        refs: List[Tuple[str, Any]] = []
+        args = replace_pipeline_variables(tuple(self.func_args), refs)
+        kwargs = replace_pipeline_variables(dict(self.func_kwargs), refs)
+        return _SerializedData(
+            func=CloudpickleSerializer.serialize(self.func), args=CloudpickleSerializer.serialize((args, kwargs))
+        )
 
     @property
     def properties(self):
@@ -132,18 +171,12 @@ class _FunctionStep(ConfigurableRetryStep):
     @property
     def arguments(self) -> RequestType:
         """The CreateTrainingJob-shaped request, with the function pickled into the store."""
-        from sagepipe.session import Session
         from sagepipe.workflow._function_payload import write_payload
 
-        config = utilities._pipeline_config
-        pipeline_name = config.pipeline_name if config else "pipeline"
-        session = (config.sagemaker_session if config else None) or Session()
-        settings = self.job_settings
-        bucket = session.default_bucket()
-        prefix = (
-            f"{session.default_bucket_prefix.strip('/')}/" if getattr(session, "default_bucket_prefix", None) else ""
-        )
-        s3_base_uri = f"s3://{bucket}/{prefix}{pipeline_name}"
+        config = utilities.load_step_compilation_context()
+        settings = self._job_settings
+        session = settings.sagemaker_session
+        s3_base_uri = f"{settings.s3_root_uri.rstrip('/')}/{config.pipeline_name}" if config else settings.s3_root_uri
         scope = _CompilationScope.of(config)
         if scope is None:
             payload_root = str(session.store.uri_to_path(f"{s3_base_uri}/{self.name}"))
@@ -179,23 +212,29 @@ class _FunctionStep(ConfigurableRetryStep):
         if self._serialize_output_to_json:
             container_args.extend(["--serialize_output_to_json", "true"])
 
-        image = settings.get("image_uri") or DEFAULT_IMAGE.format(
-            major=sys.version_info.major, minor=sys.version_info.minor
-        )
         resource_config = {
-            "VolumeSizeInGB": settings.get("volume_size", 30),
-            "InstanceCount": settings.get("instance_count", 1),
-            "InstanceType": settings.get("instance_type") or "ml.m5.large",
+            "VolumeSizeInGB": settings.volume_size,
+            "InstanceCount": settings.instance_count,
+            "InstanceType": settings.instance_type,
         }
-        keep_alive = settings.get("keep_alive_period_in_seconds", 0)
-        if keep_alive is not None:
-            resource_config["KeepAlivePeriodInSeconds"] = keep_alive
-        environment = {"AWS_DEFAULT_REGION": session.boto_region_name}
-        environment.update(settings.get("environment_variables") or {})
+        if settings.volume_kms_key is not None:
+            resource_config["VolumeKmsKeyId"] = settings.volume_kms_key
+        if settings.keep_alive_period_in_seconds is not None:
+            resource_config["KeepAlivePeriodInSeconds"] = settings.keep_alive_period_in_seconds
+        stopping_condition = {"MaxRuntimeInSeconds": settings.max_runtime_in_seconds}
+        if settings.max_wait_time_in_seconds is not None:
+            stopping_condition["MaxWaitTimeInSeconds"] = settings.max_wait_time_in_seconds
+        output_config: Dict[str, Any] = {
+            "S3OutputPath": Join(
+                on="/", values=[s3_base_uri, ExecutionVariables.PIPELINE_EXECUTION_ID, self.name, "results"]
+            ).expr
+        }
+        if settings.s3_kms_key is not None:
+            output_config["KmsKeyId"] = settings.s3_kms_key
         request: Dict[str, Any] = {
-            "RoleArn": settings.get("role") or "arn:aws:iam::000000000000:role/sagepipe-local",
-            "StoppingCondition": {"MaxRuntimeInSeconds": settings.get("max_runtime_in_seconds", 86400)},
-            "RetryStrategy": {"MaximumRetryAttempts": settings.get("max_retry_attempts", 1)},
+            "RoleArn": settings.role,
+            "StoppingCondition": stopping_condition,
+            "RetryStrategy": {"MaximumRetryAttempts": settings.max_retry_attempts},
             "InputDataConfig": [
                 _channel("sagemaker_remote_function_bootstrap", f"{s3_base_uri}/sagemaker_remote_function_bootstrap"),
                 _channel(
@@ -203,25 +242,23 @@ class _FunctionStep(ConfigurableRetryStep):
                     f"{s3_base_uri}/{self.name}/{func_dir}/pre_exec_script_and_dependencies",
                 ),
             ],
-            "OutputDataConfig": {
-                "S3OutputPath": Join(
-                    on="/", values=[s3_base_uri, ExecutionVariables.PIPELINE_EXECUTION_ID, self.name, "results"]
-                ).expr
-            },
+            "OutputDataConfig": output_config,
             "AlgorithmSpecification": {
-                "TrainingImage": image,
+                "TrainingImage": settings.image_uri,
                 "TrainingInputMode": "File",
                 "ContainerEntrypoint": list(JOBS_CONTAINER_ENTRYPOINT),
                 "ContainerArguments": container_args,
             },
             "ResourceConfig": resource_config,
-            "EnableNetworkIsolation": False,
-            "EnableInterContainerTrafficEncryption": bool(settings.get("encrypt_inter_container_traffic") or False),
-            "EnableManagedSpotTraining": bool(settings.get("use_spot_instances", False)),
-            "Environment": environment,
+            "EnableNetworkIsolation": settings.enable_network_isolation,
+            "EnableInterContainerTrafficEncryption": bool(settings.encrypt_inter_container_traffic),
+            "EnableManagedSpotTraining": bool(settings.use_spot_instances),
+            "Environment": settings.environment_variables,
         }
-        if settings.get("tags"):
-            request["Tags"] = settings["tags"]
+        if settings.vpc_config:
+            request["VpcConfig"] = settings.vpc_config
+        if settings.tags:
+            request["Tags"] = settings.tags
         return request
 
 
@@ -280,12 +317,39 @@ def _channel(name: str, uri: str) -> Dict[str, Any]:
     return {"ChannelName": name, "DataSource": {"S3DataSource": {"S3Uri": uri, "S3DataType": "S3Prefix"}}}
 
 
-def _check_arguments(signature: inspect.Signature, args: tuple, kwargs: dict) -> None:
-    """Reject what the SDK rejects: wrong arity, and Join/JsonGet arguments."""
-    signature.bind(*args, **kwargs)
+def _check_arguments(func: Callable, args: tuple, kwargs: dict) -> None:
+    """Reject the calls the SDK's ``@step`` rejects, with its messages: wrong arity or keywords
+    (``TypeError``), and ``Join``/``JsonGet`` arguments (``ValueError``)."""
+    spec = inspect.getfullargspec(func)
+    name = func.__name__
+    positional = spec.args
+    if spec.varargs is None and len(args) > len(positional):
+        noun = "arguments" if len(positional) > 1 else "argument"
+        verb = "were" if len(args) > 1 else "was"
+        raise TypeError(f"{name}() takes {len(positional)} positional {noun} but {len(args)} {verb} given.")
+    required = len(positional) - len(spec.defaults or ())
+    missing = [arg for arg in positional[len(args) : required] if arg not in kwargs]
+    if missing:
+        raise TypeError(f"{name}() missing {_count_of(missing, 'required positional')}")
+    for key in kwargs:
+        if key in positional and positional.index(key) < len(args):
+            raise TypeError(f"{name}() got multiple values for argument '{key}'")
+        if key not in positional and key not in spec.kwonlyargs and spec.varkw is None:
+            raise TypeError(f"{name}() got an unexpected keyword argument '{key}'")
+    defaults = spec.kwonlydefaults or {}
+    missing = [arg for arg in spec.kwonlyargs if arg not in defaults and arg not in kwargs]
+    if missing:
+        raise TypeError(f"{name}() missing {_count_of(missing, 'required keyword-only')}")
     for value in list(args) + list(kwargs.values()):
         if isinstance(value, (Join, JsonGet)):
-            raise ValueError(f"{type(value).__name__} is not supported as an argument of a @step function.")
+            raise ValueError(f"{type(value)} is not supported for function arguments.")
+
+
+def _count_of(names: List[str], kind: str) -> str:
+    """``2 required positional arguments: 'a', and 'b'`` (the SDK's wording)."""
+    quoted = [f"'{n}'" for n in names]
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
+    return f"{len(names)} {kind} {'arguments' if len(names) > 1 else 'argument'}: {listed}"
 
 
 def _dependencies_in(values) -> List["_FunctionStep"]:
@@ -342,55 +406,56 @@ def step(
     function runs when the pipeline runs. Remote-job settings (instance type, image, role...)
     are accepted and recorded in the definition; locally they do not change how it runs.
     """
-    if dependencies == "auto_capture":
-        raise ValueError("Auto Capture of dependencies is not supported for pipeline steps.")
-    job_settings = {
+    step_kwargs = {
+        "dependencies": dependencies,
+        "pre_execution_commands": pre_execution_commands,
+        "pre_execution_script": pre_execution_script,
         "environment_variables": environment_variables,
         "image_uri": image_uri,
         "instance_count": instance_count,
         "instance_type": instance_type,
+        "job_conda_env": job_conda_env,
+        "job_name_prefix": job_name_prefix,
         "keep_alive_period_in_seconds": keep_alive_period_in_seconds,
         "max_retry_attempts": max_retry_attempts,
         "max_runtime_in_seconds": max_runtime_in_seconds,
         "role": role,
-        "tags": tags,
-        "volume_size": volume_size,
-        "encrypt_inter_container_traffic": encrypt_inter_container_traffic,
-        "use_spot_instances": use_spot_instances,
-        "dependencies": dependencies,
-        "pre_execution_commands": pre_execution_commands,
-        "pre_execution_script": pre_execution_script,
-        "job_conda_env": job_conda_env,
-        "job_name_prefix": job_name_prefix,
         "security_group_ids": security_group_ids,
         "subnets": subnets,
+        "tags": tags,
         "volume_kms_key": volume_kms_key,
+        "volume_size": volume_size,
+        "encrypt_inter_container_traffic": encrypt_inter_container_traffic,
         "spark_config": spark_config,
+        "use_spot_instances": use_spot_instances,
         "max_wait_time_in_seconds": max_wait_time_in_seconds,
     }
 
     def decorator(func: Callable):
+        if dependencies == "auto_capture":
+            raise ValueError("Auto Capture of dependencies is not supported for pipeline steps.")
         signature = inspect.signature(func)
 
         @wraps(func)
         def wrapper(*args, **kwargs) -> DelayedReturn:
-            _check_arguments(signature, args, kwargs)
+            _check_arguments(func, args, kwargs)
             if not name:
                 import uuid  # only for unnamed steps: it costs ~5 ms of import (platform)
 
-                step_name = f"{func.__name__}-{uuid.uuid4()}"[:63]
+                # The SDK's unique_name_from_base_uuid4: the base cut so the name fits 63 chars.
+                step_name = f"{func.__name__[: 63 - 37]}-{uuid.uuid4()}"
             else:
                 step_name = name
             function_step = _FunctionStep(
                 name=step_name,
-                display_name=display_name or f"{func.__module__}.{func.__qualname__}",
+                display_name=display_name or f"{func.__module__}.{func.__name__}",
                 description=description or func.__doc__ or func.__code__.co_filename,
                 retry_policies=retry_policies,
                 depends_on=_dependencies_in((args, kwargs)),
                 func=func,
                 func_args=args,
                 func_kwargs=kwargs,
-                job_settings=job_settings,
+                **step_kwargs,
             )
             annotation = signature.return_annotation
             origin = getattr(annotation, "__origin__", annotation)

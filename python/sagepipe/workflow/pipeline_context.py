@@ -26,6 +26,50 @@ from sagepipe.session import Session
 _MODES = ("worker", "in_process")
 
 
+class _PipelineConfig:
+    """What a step being compiled knows of its pipeline (the SDK's step compilation context).
+
+    ``sagepipe.workflow.utilities.step_compilation_context_manager`` sets one while a step's
+    arguments are built; job classes read it to name their uploads after the pipeline and step.
+
+    Args:
+        pipeline_name (str): pipeline name
+        step_name (str): step name
+        sagemaker_session: the session passed to the pipeline (may be None)
+        code_hash (str): a hash of the code artifact for the particular step
+        config_hash (str): a hash of the config artifact for the particular step (Processing)
+        pipeline_definition_config (PipelineDefinitionConfig): configurations for the definition
+        pipeline_build_time (str): timestamp of the pipeline build
+        upload_runtime_scripts (bool): whether runtime scripts still need to be uploaded
+        upload_workspace (bool): whether the workspace still needs to be uploaded
+        function_step_secret_token (str): secret token shared by the function steps of a build
+    """
+
+    def __init__(
+        self,
+        pipeline_name: str,
+        step_name: str,
+        sagemaker_session: Any = None,
+        code_hash: Optional[str] = None,
+        config_hash: Optional[str] = None,
+        pipeline_definition_config: Any = None,
+        pipeline_build_time: Optional[str] = None,
+        upload_runtime_scripts: bool = True,
+        upload_workspace: bool = True,
+        function_step_secret_token: Optional[str] = None,
+    ):
+        self.pipeline_name = pipeline_name
+        self.step_name = step_name
+        self.sagemaker_session = sagemaker_session
+        self.code_hash = code_hash
+        self.config_hash = config_hash
+        self.pipeline_definition_config = pipeline_definition_config
+        self.pipeline_build_time = pipeline_build_time
+        self.upload_runtime_scripts = upload_runtime_scripts
+        self.upload_workspace = upload_workspace
+        self.function_step_secret_token = function_step_secret_token
+
+
 class _StepArguments:
     """Step arguments entity for `Step`: a job function call deferred until definition time."""
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Union
 from urllib.parse import unquote, urlparse
 
 from sagepipe.workflow.entities import Entity, RequestType
+from sagepipe.workflow.pipeline_context import _PipelineConfig
 
 if TYPE_CHECKING:
     from sagepipe.workflow.pipeline_definition_config import PipelineDefinitionConfig
@@ -43,47 +44,6 @@ def log_warning_once(log: logging.Logger, message: str, *args) -> None:
             return
         _logged_once.add(key)
     log.warning(message, *args)
-
-
-class _PipelineConfig:
-    """Config object that associates a step with its containing pipeline during compilation.
-
-    Args:
-        pipeline_name (str): pipeline name
-        step_name (str): step name
-        sagemaker_session: the session passed to the pipeline (may be None)
-        code_hash (str): a hash of the code artifact for the particular step
-        config_hash (str): a hash of the config artifact for the particular step (Processing)
-        pipeline_definition_config (PipelineDefinitionConfig): configurations for the definition
-        upload_runtime_scripts (bool): whether runtime scripts still need to be uploaded
-        upload_workspace (bool): whether the workspace still needs to be uploaded
-        pipeline_build_time (str): timestamp of the pipeline build
-        function_step_secret_token (str): secret token shared by the function steps of a build
-    """
-
-    def __init__(
-        self,
-        pipeline_name: str,
-        step_name: str,
-        sagemaker_session: Any = None,
-        code_hash: Optional[str] = None,
-        config_hash: Optional[str] = None,
-        pipeline_definition_config: "PipelineDefinitionConfig" = None,
-        upload_runtime_scripts: bool = True,
-        upload_workspace: bool = True,
-        pipeline_build_time: Optional[str] = None,
-        function_step_secret_token: Optional[str] = None,
-    ):
-        self.pipeline_name = pipeline_name
-        self.step_name = step_name
-        self.sagemaker_session = sagemaker_session
-        self.code_hash = code_hash
-        self.config_hash = config_hash
-        self.pipeline_definition_config = pipeline_definition_config
-        self.upload_runtime_scripts = upload_runtime_scripts
-        self.upload_workspace = upload_workspace
-        self.pipeline_build_time = pipeline_build_time
-        self.function_step_secret_token = function_step_secret_token
 
 
 # Set while a step is being compiled (see ``step_compilation_context_manager``).

@@ -1,0 +1,1 @@
+"""Core of remote functions (mirror of ``sagemaker.remote_function.core``)."""
