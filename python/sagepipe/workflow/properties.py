@@ -1,12 +1,26 @@
 """Step properties for workflow expressions (mirror of ``sagemaker.workflow.properties``).
 
-Unlike the SDK, which builds attributes eagerly from the botocore service models, these classes
-are permissive: any public attribute access builds a child reference ``Steps.<name>.<path>``.
-``[int]`` appends ``[i]`` and ``[str]`` appends ``['k']``. Attribute names starting with ``_``
-raise ``AttributeError`` so that pickling, copying and introspection keep working.
+A step's ``properties`` are the fields of the service's Describe* response for its job
+(``DescribeProcessingJobResponse``, ...), as the SDK builds them from the service model. The
+shapes come from the public AWS service models (botocore's ``sagemaker`` and ``emr``
+``service-2.json``), extracted into ``sagepipe/data/property_shapes.json`` by
+``tests/fixtures/gen_property_shapes.py``. So ``step.properties.ProcessingJobStatuss`` raises
+``AttributeError`` (with the closest real names) where the pipeline is written, not after the
+upstream step has run.
+
+A property of a known shape has its members as attributes (the root's are built at once, nested
+ones on first use); lists are :class:`PropertiesList` (``[0]`` or ``['name']``), maps
+:class:`PropertiesMap` (``['key']``). A property without a known shape (a Lambda or callback
+output, a shape sagepipe has not extracted) accepts any public attribute or index. Attribute
+names starting with ``_`` raise ``AttributeError`` so that pickling, copying and introspection
+keep working.
 """
 
-from typing import TYPE_CHECKING, Any, Dict, List, Union
+import difflib
+import functools
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 from sagepipe.workflow.entities import Expression
 from sagepipe.workflow.step_outputs import StepOutput
@@ -14,9 +28,26 @@ from sagepipe.workflow.step_outputs import StepOutput
 if TYPE_CHECKING:
     from sagepipe.workflow.steps import Step
 
+_SHAPES_FILE = Path(__file__).resolve().parent.parent / "data" / "property_shapes.json"
+
+
+@functools.cache
+def _service_shapes(service_name: str) -> Dict[str, Any]:
+    """The shapes of a service (``{}`` for a service sagepipe has no shapes of)."""
+    with open(_SHAPES_FILE) as f:
+        return json.load(f)["shapes"].get(service_name, {})
+
 
 def _join_path(path, key):
     return ".".join(p for p in (path, key) if p)
+
+
+def _property_class(shape: Any) -> type:
+    if isinstance(shape, dict) and "list" in shape:
+        return PropertiesList
+    if isinstance(shape, dict) and "map" in shape:
+        return PropertiesMap
+    return Properties
 
 
 class Properties(StepOutput):
@@ -31,14 +62,14 @@ class Properties(StepOutput):
         service_name: str = "sagemaker",
         step: "Step" = None,
     ):
-        """Create a Properties instance.
+        """Create a Properties instance representing the given shape.
 
         Args:
             step_name (str): The name of the Step this Property belongs to.
             path (str): The relative path of this Property value.
-            shape_name (str): The botocore service model shape name (informational only).
-            shape_names (List[str]): A list of botocore shape names (informational only).
-            service_name (str): The botocore service name (informational only).
+            shape_name (str): The service model shape name.
+            shape_names (List[str]): A list of service model shape names (their members merge).
+            service_name (str): The service the shapes belong to (``sagemaker`` or ``emr``).
             step (Step): The Step object this Property belongs to.
         """
         super().__init__(step)
@@ -47,30 +78,84 @@ class Properties(StepOutput):
         shape_names = [] if shape_names is None else list(shape_names)
         self._shape_names = shape_names if shape_name is None else [shape_name] + shape_names
         self._service_name = service_name
+        self._members_built = False
+        if path is None:  # a step's root: its members at once, as the SDK has them
+            self._build_members()
+
+    def _known_shapes(self) -> Optional[List[Any]]:
+        """The shapes of this property, or None when any is unknown (then anything goes)."""
+        if not self._shape_names:
+            return None
+        shapes = _service_shapes(self._service_name)
+        found = [shapes.get(name) for name in self._shape_names]
+        return None if any(shape is None for shape in found) else found
+
+    def _members(self) -> Optional[Dict[str, str]]:
+        """``{member: shape}`` of this property; ``{}`` for a primitive; None when unknown."""
+        known = self._known_shapes()
+        if known is None:
+            return None
+        members: Dict[str, str] = {}
+        for shape in known:
+            if isinstance(shape, dict):
+                members.update(shape.get("members", {}))
+        return members
+
+    def _build_members(self) -> None:
+        self._members_built = True
+        members = self._members()
+        if not members:
+            return
+        shapes = _service_shapes(self._service_name)
+        for key, shape_name in members.items():
+            if key not in self.__dict__:
+                self.__dict__[key] = self._child(_property_class(shapes.get(shape_name)), key, shape_name)
+
+    def _child(self, cls: type, key: str, shape_name: Optional[str]) -> "Properties":
+        path = f"{self.path}{key}" if key.startswith("[") else _join_path(self.path, key)
+        shape_names = [shape_name] if shape_name else []
+        return _bare(cls, self.__dict__.get("_step"), self.step_name, path, shape_names, self._service_name)
 
     def __getattr__(self, name: str) -> "Properties":
         # Only called when normal lookup fails.
         if name.startswith("_"):
             raise AttributeError(name)
-        child = Properties(
-            step_name=self.step_name,
-            path=_join_path(self.path, name),
-            service_name=self._service_name,
-            step=self.__dict__.get("_step"),
-        )
+        if not self.__dict__.get("_members_built", True):
+            self._build_members()
+            if name in self.__dict__:
+                return self.__dict__[name]
+        members = self._members()
+        if members is not None:
+            raise AttributeError(self._no_member_message(name, members))
+        child = self._child(Properties, name, None)
         self.__dict__[name] = child
         return child
 
+    def _no_member_message(self, name: str, members: Dict[str, str]) -> str:
+        where = self.expr["Get"]
+        shape = " + ".join(self._shape_names)
+        if not members:
+            return f"{where} ({shape}) is a value and has no property '{name}'"
+        close = difflib.get_close_matches(name, members, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"{where} ({shape}) has no property '{name}'{hint}"
+
+    def __dir__(self):
+        if not self.__dict__.get("_members_built", True):
+            self._build_members()
+        return super().__dir__()
+
     def __getitem__(self, item: Union[int, str]) -> "Properties":
+        if self._members() is not None:
+            raise TypeError(f"{self.expr['Get']} ({' + '.join(self._shape_names)}) is not a list or map to index")
+        return self._item(item, None)
+
+    def _item(self, item: Union[int, str], shape_name: Optional[str]) -> "Properties":
         items = self.__dict__.setdefault("_items", {})
         if item not in items:
-            if isinstance(item, str):
-                path = f"{self.path}['{item}']"
-            else:
-                path = f"{self.path}[{item}]"
-            items[item] = Properties(
-                self.step_name, path, service_name=self._service_name, step=self.__dict__.get("_step")
-            )
+            key = f"['{item}']" if isinstance(item, str) else f"[{item}]"
+            cls = _property_class(_service_shapes(self._service_name).get(shape_name)) if shape_name else Properties
+            items[item] = self._child(cls, key, shape_name)
         return items[item]
 
     def __iter__(self):
@@ -92,11 +177,32 @@ class Properties(StepOutput):
 
     def __reduce__(self):
         """Pickle without the (unpicklable) step object, like the SDK."""
-        return self.__class__, (self.step_name, self.path, None, self._shape_names)
+        return _rebuild, (self.__class__, self.step_name, self.path, self._shape_names, self._service_name)
 
 
-class PropertiesList(Properties):
-    """PropertiesList for use in workflow expressions."""
+def _bare(cls: type, step: Any, step_name: str, path: Optional[str], shape_names: List[str], service_name: str):
+    """A property whose members are built on first use (nested ones, unpickled ones)."""
+    prop = cls.__new__(cls)
+    StepOutput.__init__(prop, step)
+    prop.step_name = step_name
+    prop.path = path
+    prop._shape_names = list(shape_names)
+    prop._service_name = service_name
+    prop._members_built = False
+    if issubclass(cls, _Collection):
+        prop.shape_name = shape_names[0] if shape_names else None
+        prop.service_name = service_name
+        prop._items = {}
+    return prop
+
+
+def _rebuild(cls: type, step_name: str, path: Optional[str], shape_names: List[str], service_name: str):
+    """Unpickle a property (at any depth), without its step as the SDK does."""
+    return _bare(cls, None, step_name, path, shape_names, service_name)
+
+
+class _Collection(Properties):
+    """What lists and maps share: indexing by the collection's member shape."""
 
     def __init__(
         self,
@@ -111,28 +217,32 @@ class PropertiesList(Properties):
         self.service_name = service_name
         self._items: Dict[Union[int, str], Properties] = dict()
 
-    def __reduce__(self):
-        return self.__class__, (self.step_name, self.path, self.shape_name, self.service_name)
+    _ITEM_KEY = ""
+
+    def _item_shape(self) -> Optional[str]:
+        known = self._known_shapes()
+        if not known or not isinstance(known[0], dict):
+            return None
+        return known[0].get(self._ITEM_KEY)
+
+    def __getitem__(self, item: Union[int, str]) -> Properties:
+        return self._item(item, self._item_shape())
+
+    def _members(self) -> Optional[Dict[str, str]]:
+        # A list or map has items, not attributes: known ones have none; unknown ones anything.
+        return None if self._known_shapes() is None else {}
 
 
-class PropertiesMap(Properties):
-    """PropertiesMap for use in workflow expressions."""
+class PropertiesList(_Collection):
+    """PropertiesList for use in workflow expressions: ``[i]`` or ``['name']``."""
 
-    def __init__(
-        self,
-        step_name: str,
-        path: str,
-        shape_name: str = None,
-        service_name: str = "sagemaker",
-        step: "Step" = None,
-    ):
-        super().__init__(step_name, path, shape_name, service_name=service_name, step=step)
-        self.shape_name = shape_name
-        self.service_name = service_name
-        self._items: Dict[Union[int, str], Properties] = dict()
+    _ITEM_KEY = "list"
 
-    def __reduce__(self):
-        return self.__class__, (self.step_name, self.path, self.shape_name, self.service_name)
+
+class PropertiesMap(_Collection):
+    """PropertiesMap for use in workflow expressions: ``['key']``."""
+
+    _ITEM_KEY = "map"
 
 
 class PropertyFile(Expression):
