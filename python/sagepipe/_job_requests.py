@@ -299,18 +299,32 @@ class JobRequests:
         tags=None,
         experiment_config=None,
     ):
-        """Build a ``CreateProcessingJob`` request (see ``_get_process_request``) and intercept it."""
+        """Build a ``CreateProcessingJob`` request (see ``_get_process_request``) and intercept it.
+
+        What the caller left out comes from the SageMaker config's ``SageMaker.ProcessingJob``
+        defaults (role, environment, network, output and volume KMS keys; config tags added).
+        """
+        from sagepipe import config
+
         request = self._get_process_request(
             inputs=inputs,
-            output_config=output_config,
+            output_config=config.update_nested_dictionary_with_values_from_config(
+                output_config, config.PROCESSING_OUTPUT_CONFIG_PATH, self
+            ),
             job_name=job_name,
-            resources=resources,
+            resources=config.update_nested_dictionary_with_values_from_config(
+                resources, config.PROCESSING_JOB_PROCESSING_RESOURCES_PATH, self
+            ),
             stopping_condition=stopping_condition,
             app_specification=app_specification,
-            environment=environment,
-            network_config=network_config,
-            role_arn=role_arn,
-            tags=tags,
+            environment=config.resolve_value_from_config(
+                environment, config.PROCESSING_JOB_ENVIRONMENT_PATH, None, self
+            ),
+            network_config=config.update_nested_dictionary_with_values_from_config(
+                network_config, config.PROCESSING_JOB_NETWORK_CONFIG_PATH, self
+            ),
+            role_arn=config.resolve_value_from_config(role_arn, config.PROCESSING_JOB_ROLE_ARN_PATH, None, self),
+            tags=config.append_config_tags(self, tags, config.PROCESSING_JOB_TAGS_PATH),
             experiment_config=experiment_config,
         )
         return self._intercept_create_request(request, None, "process")
@@ -355,8 +369,27 @@ class JobRequests:
     # -- training ------------------------------------------------------------------------------
 
     def train(self, **train_args):
-        """Build a ``CreateTrainingJob`` request (see ``_get_train_request``) and intercept it."""
-        return self._intercept_create_request(self._get_train_request(**train_args), None, "train")
+        """Build a ``CreateTrainingJob`` request (see ``_get_train_request``) and intercept it.
+
+        What the caller left out comes from the SageMaker config's ``SageMaker.TrainingJob``
+        defaults (role, environment, VPC, output and volume KMS keys, profiler; config tags added).
+        """
+        from sagepipe import config
+
+        args = dict(train_args)
+        args["tags"] = config.append_config_tags(self, args.get("tags"), config.TRAINING_JOB_TAGS_PATH)
+        args["role"] = config.resolve_value_from_config(args.get("role"), config.TRAINING_JOB_ROLE_ARN_PATH, None, self)
+        args["environment"] = config.resolve_value_from_config(
+            args.get("environment"), config.TRAINING_JOB_ENVIRONMENT_PATH, None, self
+        )
+        for key, path in (
+            ("vpc_config", config.TRAINING_JOB_VPC_CONFIG_PATH),
+            ("output_config", config.TRAINING_JOB_OUTPUT_DATA_CONFIG_PATH),
+            ("resource_config", config.TRAINING_JOB_RESOURCE_CONFIG_PATH),
+            ("profiler_config", config.TRAINING_JOB_PROFILE_CONFIG_PATH),
+        ):
+            args[key] = config.update_nested_dictionary_with_values_from_config(args.get(key), path, self)
+        return self._intercept_create_request(self._get_train_request(**args), None, "train")
 
     def _get_train_request(
         self,

@@ -183,7 +183,11 @@ class EstimatorBase(ABC):
         self.output_path = output_path
         self.latest_training_job = None
         self.jobs = []
-        self.role = role
+        from sagepipe import config  # the SageMaker config's role when none is given, as the SDK
+
+        self.role = config.resolve_value_from_config(
+            role, config.TRAINING_JOB_ROLE_ARN_PATH, None, self.sagemaker_session
+        )
         if not self.role:
             raise ValueError(
                 "An AWS IAM role is required to create an estimator. Please provide a valid `role` argument "

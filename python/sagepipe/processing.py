@@ -134,7 +134,11 @@ class Processor:
         self.output_kms_key = output_kms_key
         self.volume_kms_key = volume_kms_key
         self.network_config = network_config
-        self.role = role
+        from sagepipe import config  # the SageMaker config's role when none is given, as the SDK
+
+        self.role = config.resolve_value_from_config(
+            role, config.PROCESSING_JOB_ROLE_ARN_PATH, None, self.sagemaker_session
+        )
         if not self.role:
             raise ValueError("An AWS IAM role is required to create a Processing job.")
         self.env = env
