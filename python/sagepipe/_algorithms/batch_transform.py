@@ -4,7 +4,8 @@ The engine passes the job as JSON in ``SAGEPIPE_TRANSFORM``: ``mode`` (``xgboost
 built-in XGBoost algorithm's models, ``script`` for script-mode models), the model, code, input
 and output directories, ``content_type``, ``split_type`` (``Line`` or ``None``), ``accept``,
 ``assemble_with``, ``batch_strategy``, ``compression_type`` and ``join_source`` (``Input``:
-each CSV input line followed by its prediction). Each input file becomes
+each CSV input line followed by its prediction). Without a content type, XGBoost models read
+libsvm (the container's default) and script-mode models CSV. Each input file becomes
 ``<file>.out`` in the output directory, as the service writes.
 
 Script mode follows the SageMaker inference toolkits: the ``SAGEMAKER_PROGRAM`` module may
@@ -24,6 +25,7 @@ import sys
 from typing import Any, Callable, List, Optional, Tuple
 
 CSV = "text/csv"
+LIBSVM = "text/libsvm"
 JSON = "application/json"
 NPY = "application/x-npy"
 TEXT_TYPES = {CSV, JSON, "text/plain"}
@@ -156,7 +158,9 @@ def main() -> None:
         handle = _xgboost_handler(cfg["model_dir"])
     else:
         handle = _script_handler(cfg["code_dir"], cfg["program"], cfg["model_dir"])
-    content_type = cfg.get("content_type") or CSV
+    # A transform input without ContentType: the built-in XGBoost container reads libsvm (its
+    # documented default), the inference toolkits of script-mode models CSV.
+    content_type = cfg.get("content_type") or (LIBSVM if cfg["mode"] == "xgboost" else CSV)
     accept = cfg.get("accept") or content_type
     line_assembly = cfg.get("assemble_with") == "Line"
     for path, rel in _input_files(cfg["input_dir"]):
