@@ -215,3 +215,37 @@ def test_local_session_runs_a_pipeline(tmp_path):
     execution = pipeline.start()
     execution.wait()
     assert execution.result("Hello") == "hi"
+
+
+def test_remote_runs_the_function_in_a_job_process(tmp_path):
+    import os
+
+    from sagepipe.remote_function import remote
+
+    session = PipelineSession(store=tmp_path / "store", sagemaker_config=RF)
+
+    @remote(sagemaker_session=session, environment_variables={"GREETING": "hello"}, job_name_prefix="greet")
+    def greet(name, punctuation="!"):
+        return f"{os.environ['GREETING']} {name}{punctuation}", os.getpid()
+
+    text, pid = greet("world")
+    assert text == "hello world!" and pid != os.getpid()
+    jobs = list((tmp_path / "store" / "s3" / session.default_bucket()).iterdir())
+    assert len(jobs) == 1 and jobs[0].name.startswith("greet-")
+    assert {p.name for p in jobs[0].iterdir()} == {"function", "arguments", "results"}
+
+    @remote(sagemaker_session=session)
+    def fail(x):
+        raise KeyError(f"missing {x}")
+
+    with pytest.raises(KeyError, match="missing 3"):
+        fail(3)
+    with pytest.raises(TypeError, match=r"fail\(\) missing 1 required positional argument: 'x'"):
+        fail()
+
+    @remote(sagemaker_session=session, dependencies="requirements.txt")
+    def needs_packages():
+        return 1
+
+    with pytest.raises(ValueError, match="dependencies cannot be applied locally"):
+        needs_packages()

@@ -1,8 +1,12 @@
 """Remote functions (mirror of ``sagemaker.remote_function``).
 
-sagepipe runs ``@step`` functions (``sagepipe.workflow.function_step``) locally; this package
-holds what they share with the SDK's remote functions: the job settings
-(:class:`sagepipe.remote_function.job._JobSettings`) and the serializer
-(:mod:`sagepipe.remote_function.core.serialization`). The SDK's ``@remote`` decorator and
-``RemoteExecutor`` are not provided.
+:func:`remote` runs a decorated function as a local job process (see
+:mod:`sagepipe.remote_function.client`). ``@step`` functions (``sagepipe.workflow.function_step``)
+share its job settings (:class:`sagepipe.remote_function.job._JobSettings`) and serializer
+(:mod:`sagepipe.remote_function.core.serialization`). The SDK's ``RemoteExecutor`` and futures
+are not provided.
 """
+
+from sagepipe.remote_function.client import remote
+
+__all__ = ["remote"]
