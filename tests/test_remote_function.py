@@ -249,3 +249,20 @@ def test_remote_runs_the_function_in_a_job_process(tmp_path):
 
     with pytest.raises(ValueError, match="dependencies cannot be applied locally"):
         needs_packages()
+
+
+def test_collect_parameters_sets_every_argument():
+    from sagepipe.workflow.utilities import _collect_parameters
+
+    class Base:
+        def __init__(self, a):
+            self.a = a
+
+    class Collected(Base):
+        @_collect_parameters
+        def __init__(self, a, b, c="default", depends_on=None):
+            super().__init__(a * 10)
+
+    obj = Collected(1, b=2, depends_on=["x"])
+    assert (obj.a, obj.b, obj.c) == (10, 2, "default")  # the method ran after the collection
+    assert not hasattr(obj, "depends_on")

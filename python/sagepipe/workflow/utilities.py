@@ -305,3 +305,24 @@ def trim_request_dict(request_dict, job_key, config):
                 )
             request_dict[job_key] = base_from_name(request_dict[job_key])
     return request_dict
+
+
+def _collect_parameters(func):
+    """Decorator for a method (usually a step's ``__init__``): before it runs, every argument it
+    is called with, defaults included, becomes an attribute of the instance (except ``self`` and
+    ``depends_on``, which steps keep privately), overriding one set earlier."""
+    import functools
+    import inspect
+
+    signature = inspect.signature(func)
+
+    @functools.wraps(func)
+    def wrapper(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        for name, value in bound.arguments.items():
+            if name not in ("self", "depends_on"):
+                setattr(self, name, value)
+        func(self, *args, **kwargs)
+
+    return wrapper
