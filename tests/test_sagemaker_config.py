@@ -14,11 +14,14 @@ import pytest
 from sagepipe import config as sm_config
 from sagepipe.estimator import Estimator
 from sagepipe.inputs import TrainingInput
+from sagepipe.model import Model
 from sagepipe.processing import ProcessingOutput, ScriptProcessor
 from sagepipe.session import Session
+from sagepipe.transformer import Transformer
+from sagepipe.workflow.model_step import ModelStep
 from sagepipe.workflow.pipeline import Pipeline
 from sagepipe.workflow.pipeline_context import PipelineSession
-from sagepipe.workflow.steps import ProcessingStep, TrainingStep
+from sagepipe.workflow.steps import ProcessingStep, TrainingStep, TransformStep
 
 pytest.importorskip("yaml")
 
@@ -65,6 +68,25 @@ SageMaker:
       SecurityGroupIds: [sg-2]
     Tags:
       - Key: train
+        Value: cfg
+  TransformJob:
+    Environment:
+      TX_ENV: cfg
+    TransformOutput:
+      KmsKeyId: tx-out-kms
+    TransformResources:
+      VolumeKmsKeyId: tx-vol-kms
+    Tags:
+      - Key: tx
+        Value: cfg
+  Model:
+    ExecutionRoleArn: arn:aws:iam::111111111111:role/ModelRole
+    EnableNetworkIsolation: true
+    VpcConfig:
+      Subnets: [subnet-3]
+      SecurityGroupIds: [sg-3]
+    Tags:
+      - Key: model
         Value: cfg
 """
 
@@ -173,6 +195,35 @@ def test_job_and_pipeline_defaults_fill_what_the_caller_left_out(user_config, tm
     assert execution.describe()["PipelineExecutionStatus"] == "Succeeded", execution.list_steps()
     written = list((tmp_path / "store" / "s3" / "cfg-bucket" / "cfg-prefix").rglob("env.txt"))
     assert [w.read_text() for w in written] == ["from-config"]
+
+
+def test_model_and_transform_defaults(user_config, tmp_path):
+    session = PipelineSession(store=tmp_path / "store")
+    model = Model(image_uri="img", model_data="s3://b/model.tar.gz", sagemaker_session=session)
+    create = ModelStep(name="M", step_args=model.create(instance_type="ml.m5.large"))
+    transformer = Transformer(
+        model_name=create.properties.ModelName,
+        instance_type="ml.m5.large",
+        instance_count=1,
+        output_path="s3://b/out",
+        sagemaker_session=session,
+    )
+    transform = TransformStep(name="X", step_args=transformer.transform(data="s3://b/in"))
+    steps = _steps(Pipeline(name="cfgp2", steps=[create, transform], sagemaker_session=session))
+    m = steps["M-CreateModel"]
+    assert m["ExecutionRoleArn"] == "arn:aws:iam::111111111111:role/ModelRole"
+    assert m["Tags"] == [{"Key": "model", "Value": "cfg"}]
+    assert m["VpcConfig"] == {"Subnets": ["subnet-3"], "SecurityGroupIds": ["sg-3"]}
+    # Model.EnableNetworkIsolation is not applied yet: Model passes an explicit False.
+    x = steps["X"]
+    assert x["TransformOutput"] == {"S3OutputPath": "s3://b/out", "KmsKeyId": "tx-out-kms"}
+    assert x["TransformResources"] == {
+        "InstanceCount": 1,
+        "InstanceType": "ml.m5.large",
+        "VolumeKmsKeyId": "tx-vol-kms",
+    }
+    assert x["Environment"] == {"TX_ENV": "cfg"}
+    assert x["Tags"] == [{"Key": "tx", "Value": "cfg"}]
 
 
 def test_admin_and_user_files_merge(tmp_path, monkeypatch):

@@ -500,8 +500,25 @@ class JobRequests:
     # -- transform -----------------------------------------------------------------------------
 
     def transform(self, **transform_args):
-        """Build a ``CreateTransformJob`` request (see ``_get_transform_request``) and intercept it."""
-        return self._intercept_create_request(self._get_transform_request(**transform_args), None, "transform")
+        """Build a ``CreateTransformJob`` request (see ``_get_transform_request``) and intercept it.
+
+        What the caller left out comes from the SageMaker config's ``SageMaker.TransformJob``
+        defaults (environment, output and volume KMS keys; config tags added).
+        """
+        from sagepipe import config
+
+        args = dict(transform_args)
+        args["tags"] = config.append_config_tags(self, args.get("tags"), config.TRANSFORM_JOB_TAGS_PATH)
+        args["env"] = config.resolve_value_from_config(
+            args.get("env"), config.TRANSFORM_JOB_ENVIRONMENT_PATH, None, self
+        )
+        args["output_config"] = config.resolve_nested_dict_value_from_config(
+            args.get("output_config"), ["KmsKeyId"], config.TRANSFORM_OUTPUT_KMS_KEY_ID_PATH, self
+        )
+        args["resource_config"] = config.resolve_nested_dict_value_from_config(
+            args.get("resource_config"), ["VolumeKmsKeyId"], config.TRANSFORM_JOB_VOLUME_KMS_KEY_ID_PATH, self
+        )
+        return self._intercept_create_request(self._get_transform_request(**args), None, "transform")
 
     def _get_transform_request(
         self,
@@ -592,7 +609,19 @@ class JobRequests:
         primary_container=None,
         tags=None,
     ):
-        """Build a ``CreateModel`` request and intercept it; returns the model name."""
+        """Build a ``CreateModel`` request and intercept it; returns the model name.
+
+        What the caller left out comes from the SageMaker config's ``SageMaker.Model`` defaults
+        (execution role, VPC config, network isolation; config tags added).
+        """
+        from sagepipe import config
+
+        tags = config.append_config_tags(self, tags, config.MODEL_TAGS_PATH)
+        role = config.resolve_value_from_config(role, config.MODEL_EXECUTION_ROLE_ARN_PATH, None, self)
+        vpc_config = config.resolve_value_from_config(vpc_config, config.MODEL_VPC_CONFIG_PATH, None, self)
+        enable_network_isolation = config.resolve_value_from_config(
+            enable_network_isolation, config.MODEL_ENABLE_NETWORK_ISOLATION_PATH, False, self
+        )
         request = self._create_model_request(
             name=name,
             role=role,

@@ -49,6 +49,14 @@ TRAINING_JOB_TAGS_PATH = "SageMaker.TrainingJob.Tags"
 TRAINING_JOB_OUTPUT_DATA_CONFIG_PATH = "SageMaker.TrainingJob.OutputDataConfig"
 TRAINING_JOB_RESOURCE_CONFIG_PATH = "SageMaker.TrainingJob.ResourceConfig"
 TRAINING_JOB_PROFILE_CONFIG_PATH = "SageMaker.TrainingJob.ProfilerConfig"
+TRANSFORM_JOB_ENVIRONMENT_PATH = "SageMaker.TransformJob.Environment"
+TRANSFORM_OUTPUT_KMS_KEY_ID_PATH = "SageMaker.TransformJob.TransformOutput.KmsKeyId"
+TRANSFORM_JOB_VOLUME_KMS_KEY_ID_PATH = "SageMaker.TransformJob.TransformResources.VolumeKmsKeyId"
+TRANSFORM_JOB_TAGS_PATH = "SageMaker.TransformJob.Tags"
+MODEL_EXECUTION_ROLE_ARN_PATH = "SageMaker.Model.ExecutionRoleArn"
+MODEL_VPC_CONFIG_PATH = "SageMaker.Model.VpcConfig"
+MODEL_ENABLE_NETWORK_ISOLATION_PATH = "SageMaker.Model.EnableNetworkIsolation"
+MODEL_TAGS_PATH = "SageMaker.Model.Tags"
 _REMOTE_FUNCTION = "SageMaker.PythonSDK.Modules.RemoteFunction"
 REMOTE_FUNCTION_DEPENDENCIES = f"{_REMOTE_FUNCTION}.Dependencies"
 REMOTE_FUNCTION_PRE_EXECUTION_COMMANDS = f"{_REMOTE_FUNCTION}.PreExecutionCommands"
@@ -196,6 +204,26 @@ def append_config_tags(sagemaker_session: Any, tags: Optional[List[dict]], confi
         if not any(existing.get("Key") == tag.get("Key") for existing in merged):
             merged.append(tag)
     return merged
+
+
+def resolve_nested_dict_value_from_config(
+    dictionary: Optional[dict], nested_keys: List[str], config_path: str, sagemaker_session: Any = None
+) -> Optional[dict]:
+    """``dictionary`` with the value at ``nested_keys`` taken from the config when it has none."""
+    current: Any = dictionary
+    for key in nested_keys:
+        current = current.get(key) if isinstance(current, dict) else None
+    if current is not None:
+        return dictionary
+    value = get_sagemaker_config_value(sagemaker_session, config_path)
+    if value is None:
+        return dictionary
+    result = copy.deepcopy(dictionary) if dictionary is not None else {}
+    target = result
+    for key in nested_keys[:-1]:
+        target = target.setdefault(key, {})
+    target[nested_keys[-1]] = value
+    return result
 
 
 def update_nested_dictionary_with_values_from_config(
