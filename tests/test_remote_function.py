@@ -200,6 +200,9 @@ def test_pipeline_config_is_the_compilation_context():
 
 
 def test_local_session_runs_a_pipeline(tmp_path):
+    import sagepipe
+
+    assert sagepipe.LocalSession is LocalSession  # the SDK's top-level name
     session = LocalSession(store=tmp_path / "store", default_bucket="local-bucket")
     assert session.local_mode is True
     assert isinstance(session.settings, SessionSettings) and session.settings.encrypt_repacked_artifacts is True

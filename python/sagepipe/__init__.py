@@ -45,6 +45,7 @@ _SDK_TOP_LEVEL = {
     "Session": "sagepipe.session",
     "get_execution_role": "sagepipe.session",
     "LocalPipelineSession": "sagepipe.workflow.pipeline_context",
+    "LocalSession": "sagepipe.local",
     "Estimator": "sagepipe.estimator",
     "EstimatorBase": "sagepipe.estimator",
     "Framework": "sagepipe.estimator",
