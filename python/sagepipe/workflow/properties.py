@@ -8,8 +8,9 @@ shapes come from the public AWS service models (botocore's ``sagemaker`` and ``e
 ``AttributeError`` (with the closest real names) where the pipeline is written, not after the
 upstream step has run.
 
-A property of a known shape has its members as attributes (the root's are built at once, nested
-ones on first use); lists are :class:`PropertiesList` (``[0]`` or ``['name']``), maps
+A property of a known shape has its members as attributes, built on first use (an attribute,
+``dir()`` or ``__dict__``/``vars()``): the SDK builds the whole tree per step, megabytes for a
+large pipeline. Lists are :class:`PropertiesList` (``[0]`` or ``['name']``), maps
 :class:`PropertiesMap` (``['key']``). A property without a known shape (a Lambda or callback
 output, a shape sagepipe has not extracted) accepts any public attribute or index. Attribute
 names starting with ``_`` raise ``AttributeError`` so that pickling, copying and introspection
@@ -36,6 +37,18 @@ def _service_shapes(service_name: str) -> Dict[str, Any]:
     """The shapes of a service (``{}`` for a service sagepipe has no shapes of)."""
     with open(_SHAPES_FILE) as f:
         return json.load(f)["shapes"].get(service_name, {})
+
+
+def _real_dict_descriptor():
+    """The interpreter's ``__dict__`` descriptor of step outputs (``Properties`` overrides the name)."""
+    for klass in StepOutput.__mro__:
+        descriptor = klass.__dict__.get("__dict__")
+        if descriptor is not None:
+            return descriptor
+    raise TypeError("StepOutput instances have no __dict__")
+
+
+_attributes = _real_dict_descriptor().__get__
 
 
 def _join_path(path, key):
@@ -79,8 +92,14 @@ class Properties(StepOutput):
         self._shape_names = shape_names if shape_name is None else [shape_name] + shape_names
         self._service_name = service_name
         self._members_built = False
-        if path is None:  # a step's root: its members at once, as the SDK has them
+
+    @property
+    def __dict__(self):
+        """The instance's attributes, its members included (built now if they are not yet)."""
+        attributes = _attributes(self)
+        if not attributes.get("_members_built", True):
             self._build_members()
+        return attributes
 
     def _known_shapes(self) -> Optional[List[Any]]:
         """The shapes of this property, or None when any is unknown (then anything goes)."""
@@ -102,33 +121,35 @@ class Properties(StepOutput):
         return members
 
     def _build_members(self) -> None:
-        self._members_built = True
+        attributes = _attributes(self)
+        attributes["_members_built"] = True
         members = self._members()
         if not members:
             return
         shapes = _service_shapes(self._service_name)
         for key, shape_name in members.items():
-            if key not in self.__dict__:
-                self.__dict__[key] = self._child(_property_class(shapes.get(shape_name)), key, shape_name)
+            if key not in attributes:
+                attributes[key] = self._child(_property_class(shapes.get(shape_name)), key, shape_name)
 
     def _child(self, cls: type, key: str, shape_name: Optional[str]) -> "Properties":
         path = f"{self.path}{key}" if key.startswith("[") else _join_path(self.path, key)
         shape_names = [shape_name] if shape_name else []
-        return _bare(cls, self.__dict__.get("_step"), self.step_name, path, shape_names, self._service_name)
+        return _bare(cls, _attributes(self).get("_step"), self.step_name, path, shape_names, self._service_name)
 
     def __getattr__(self, name: str) -> "Properties":
         # Only called when normal lookup fails.
         if name.startswith("_"):
             raise AttributeError(name)
-        if not self.__dict__.get("_members_built", True):
+        attributes = _attributes(self)
+        if not attributes.get("_members_built", True):
             self._build_members()
-            if name in self.__dict__:
-                return self.__dict__[name]
+            if name in attributes:
+                return attributes[name]
         members = self._members()
         if members is not None:
             raise AttributeError(self._no_member_message(name, members))
         child = self._child(Properties, name, None)
-        self.__dict__[name] = child
+        attributes[name] = child
         return child
 
     def _no_member_message(self, name: str, members: Dict[str, str]) -> str:
@@ -141,7 +162,7 @@ class Properties(StepOutput):
         return f"{where} ({shape}) has no property '{name}'{hint}"
 
     def __dir__(self):
-        if not self.__dict__.get("_members_built", True):
+        if not _attributes(self).get("_members_built", True):
             self._build_members()
         return super().__dir__()
 
@@ -151,7 +172,7 @@ class Properties(StepOutput):
         return self._item(item, None)
 
     def _item(self, item: Union[int, str], shape_name: Optional[str]) -> "Properties":
-        items = self.__dict__.setdefault("_items", {})
+        items = _attributes(self).setdefault("_items", {})
         if item not in items:
             key = f"['{item}']" if isinstance(item, str) else f"[{item}]"
             cls = _property_class(_service_shapes(self._service_name).get(shape_name)) if shape_name else Properties
