@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Union
 from urllib.parse import unquote, urlparse
 
 from sagepipe.workflow.entities import Entity, RequestType
-from sagepipe.workflow.pipeline_context import _PipelineConfig
 
 if TYPE_CHECKING:
+    from sagepipe.workflow.pipeline_context import _PipelineConfig
     from sagepipe.workflow.pipeline_definition_config import PipelineDefinitionConfig
     from sagepipe.workflow.step_collections import StepCollection
 
@@ -47,7 +47,7 @@ def log_warning_once(log: logging.Logger, message: str, *args) -> None:
 
 
 # Set while a step is being compiled (see ``step_compilation_context_manager``).
-_pipeline_config: Optional[_PipelineConfig] = None
+_pipeline_config: Optional["_PipelineConfig"] = None
 
 
 def list_to_request(entities: Sequence[Union[Entity, "StepCollection"]]) -> List[RequestType]:
@@ -101,6 +101,9 @@ def step_compilation_context_manager(
         _PipelineConfig: the context of the step being compiled.
     """
     # pylint: disable=W0603
+    # The SDK's home of _PipelineConfig; imported here, not at the top: it imports the session.
+    from sagepipe.workflow.pipeline_context import _PipelineConfig
+
     global _pipeline_config
     _pipeline_config = _PipelineConfig(
         pipeline_name=pipeline_name,
@@ -120,7 +123,7 @@ def step_compilation_context_manager(
         _pipeline_config = None
 
 
-def load_step_compilation_context() -> Optional[_PipelineConfig]:
+def load_step_compilation_context() -> Optional["_PipelineConfig"]:
     """The context of the step being compiled (None outside a compilation)."""
     return _pipeline_config
 
