@@ -15,6 +15,7 @@ use crate::core::definition::FlatStep;
 use crate::core::engine::StepContext;
 use crate::core::expr::render_text;
 use crate::core::util;
+use crate::core::validate::CompiledPipeline;
 
 pub fn run(step: &FlatStep, args: &Value, ctx: &StepContext) -> Outcome {
     match run_job(step, args, ctx) {
@@ -45,6 +46,41 @@ fn check_data_processing(step: &str, args: &Value) -> Result<(), StepFailure> {
     Ok(())
 }
 
+/// How many containers a CreateModel request (or recorded model) lists in `Containers`.
+fn container_count(model: &Value) -> Option<usize> {
+    model.get("Containers").and_then(Value::as_array).map(Vec::len)
+}
+
+fn multi_container_reason(step: &str, model: &str, containers: usize) -> String {
+    format!(
+        "step '{step}': {model} is an inference pipeline of {containers} containers (PipelineModel); locally a \
+         transform serves a model of one container"
+    )
+}
+
+/// Before the run: a transform whose model comes from a CreateModel step of this pipeline with
+/// several containers cannot be served locally.
+pub fn check(step: &FlatStep, pipeline: &CompiledPipeline) -> Result<(), String> {
+    let Some(source) = step
+        .def
+        .arguments
+        .pointer("/ModelName/Get")
+        .and_then(Value::as_str)
+        .and_then(|g| g.strip_prefix("Steps."))
+        .and_then(|g| g.strip_suffix(".ModelName"))
+    else {
+        return Ok(());
+    };
+    match pipeline.step(source).and_then(|s| container_count(&s.def.arguments)) {
+        Some(n) if n > 1 => Err(multi_container_reason(
+            step.name(),
+            &format!("the model of step '{source}'"),
+            n,
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSuccess, StepFailure> {
     let name = step.name();
     check_data_processing(name, args)?;
@@ -55,6 +91,13 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
              records the models a TransformStep can serve"
         ))
     })?;
+    if let Some(n) = container_count(&model).filter(|n| *n > 1) {
+        return Err(permanent(multi_container_reason(
+            name,
+            &format!("model '{model_name}'"),
+            n,
+        )));
+    }
     let container = model
         .get("PrimaryContainer")
         .or_else(|| model.pointer("/Containers/0"))
