@@ -24,11 +24,13 @@ from sagepipe.pipeline import PipelineModel
 from sagepipe.pytorch import PyTorch, PyTorchModel
 from sagepipe.sklearn import SKLearnModel
 from sagepipe.sparkml import SparkMLModel
+from sagepipe.tensorflow import TensorFlowModel
 from sagepipe.transformer import Transformer
 from sagepipe.workflow.model_step import ModelStep
 from sagepipe.workflow.parameters import ParameterString
 from sagepipe.workflow.pipeline import Pipeline
 from sagepipe.workflow.pipeline_context import PipelineSession
+from sagepipe.workflow.step_collections import RegisterModel
 from sagepipe.workflow.steps import TrainingStep, TransformStep
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
@@ -427,3 +429,54 @@ def test_a_transform_of_a_multi_container_model_fails_before_running(sess, monke
         pipeline.start()
     assert "Both-CreateModel" in str(err.value)
     assert pipeline.list_executions()["PipelineExecutionSummaries"] == []
+
+
+def test_a_transform_of_a_tensorflow_serving_model_fails_before_running(sess):
+    """TensorFlow Serving is not a script-mode server: the run is refused before any step starts."""
+    model = TensorFlowModel(
+        model_data="s3://my-bucket/fw/tf/model.tar.gz", framework_version="2.13", role=ROLE, sagemaker_session=sess
+    )
+    create = ModelStep(name="TF", step_args=model.create(instance_type="ml.m5.xlarge"))
+    transformer = Transformer(
+        model_name=create.properties.ModelName,
+        instance_type="ml.m5.xlarge",
+        instance_count=1,
+        output_path="s3://my-bucket/fw/out",
+        sagemaker_session=sess,
+    )
+    batch = TransformStep(name="ScoreTF", step_args=transformer.transform(data="s3://my-bucket/fw/batch"))
+    pipeline = Pipeline(name="tf-serving", steps=[create, batch], sagemaker_session=sess)
+    pipeline.upsert(role_arn=ROLE)
+    with pytest.raises(Exception, match=r"step 'ScoreTF'.*tensorflow-inference:2.13-cpu.*cannot be served locally"):
+        pipeline.start()
+    assert pipeline.list_executions()["PipelineExecutionSummaries"] == []
+
+
+def test_register_model_of_a_framework_estimator_records_its_inference_image(sess, monkeypatch):
+    monkeypatch.chdir(lib.FRAMEWORKS_DIR)
+    est = PyTorch(
+        entry_point="train.py",
+        source_dir="code/train",
+        framework_version="2.1",
+        py_version="py310",
+        role=ROLE,
+        instance_type="ml.m5.xlarge",
+        instance_count=1,
+        sagemaker_session=sess,
+    )
+    register = RegisterModel(
+        name="Register",
+        estimator=est,
+        model_data="s3://my-bucket/fw/model.tar.gz",
+        content_types=["text/csv"],
+        response_types=["text/csv"],
+        inference_instances=["ml.c5.xlarge"],
+        transform_instances=["ml.c5.xlarge"],
+        model_package_group_name="torch",
+    )
+    (step,) = register.request_dicts()
+    (container,) = step["Arguments"]["InferenceSpecification"]["Containers"]
+    assert container == {
+        "Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.1-cpu-py310",
+        "ModelDataUrl": "s3://my-bucket/fw/model.tar.gz",
+    }
