@@ -51,6 +51,8 @@ _SDK_TOP_LEVEL = {
     "Framework": "sagepipe.estimator",
     "Model": "sagepipe.model",
     "ModelPackage": "sagepipe.model",
+    "FrameworkModel": "sagepipe.model",
+    "PipelineModel": "sagepipe.pipeline",
     "ModelMetrics": "sagepipe.model_metrics",
     "MetricsSource": "sagepipe.model_metrics",
     "FileSource": "sagepipe.model_metrics",

@@ -776,6 +776,15 @@ class Framework(EstimatorBase):
     """Base class for framework estimators (script mode: ``entry_point`` + optional ``source_dir``)."""
 
     _framework_name = None
+    LAUNCH_PT_XLA_ENV_NAME = "sagemaker_pytorch_xla_multi_worker_enabled"
+    LAUNCH_PS_ENV_NAME = "sagemaker_parameter_server_enabled"
+    LAUNCH_MPI_ENV_NAME = "sagemaker_mpi_enabled"
+    LAUNCH_SM_DDP_ENV_NAME = "sagemaker_distributed_dataparallel_enabled"
+    LAUNCH_MWMS_ENV_NAME = "sagemaker_multi_worker_mirrored_strategy_enabled"
+    INSTANCE_TYPE = "sagemaker_instance_type"
+    MPI_NUM_PROCESSES_PER_HOST = "sagemaker_mpi_num_of_processes_per_host"
+    MPI_CUSTOM_MPI_OPTIONS = "sagemaker_mpi_custom_mpi_options"
+    SM_DDP_CUSTOM_MPI_OPTIONS = "sagemaker_distributed_dataparallel_custom_mpi_options"
 
     def __init__(
         self,
@@ -878,17 +887,108 @@ class Framework(EstimatorBase):
             framework_version=getattr(self, "framework_version", None),
             py_version=getattr(self, "py_version", None),
             image_uri=self.image_uri,
+            distribution=getattr(self, "distribution", None),
+            compiler_config=getattr(self, "compiler_config", None),
+            tensorflow_version=getattr(self, "tensorflow_version", None),
+            pytorch_version=getattr(self, "pytorch_version", None),
             instance_type=self.instance_type,
         )
 
+    def _model_source_dir(self):
+        """The code a model of this estimator serves: the uploaded ``sourcedir.tar.gz`` (local dir in local mode)."""
+        if self.sagemaker_session.local_mode:
+            return self.source_dir
+        if self.uploaded_code is not None:
+            return self.uploaded_code.s3_prefix
+        return None
+
+    def _model_entry_point(self):
+        """The entry point a model of this estimator serves (the script's name inside the uploaded code)."""
+        if self.sagemaker_session.local_mode or self._model_source_dir() is None:
+            return self.entry_point
+        if self.uploaded_code is not None:
+            return self.uploaded_code.script_name
+        return None
+
+    def _distribution_configuration(self, distribution):
+        """The ``sagemaker_*`` hyperparameters that tell the framework container how to distribute training.
+
+        Locally a job runs on one host whatever the strategy; the hyperparameters are those the
+        service receives, and the script sees them as on SageMaker.
+        """
+        config = {}
+        distribution = distribution or {}
+        if "instance_groups" in distribution:
+            config["sagemaker_distribution_instance_groups"] = distribution["instance_groups"]
+        if "pytorchxla" in distribution:
+            config[self.LAUNCH_PT_XLA_ENV_NAME] = distribution["pytorchxla"].get("enabled", False)
+        if "parameter_server" in distribution:
+            config[self.LAUNCH_PS_ENV_NAME] = distribution["parameter_server"].get("enabled", False)
+        mpi_enabled = False
+        if "mpi" in distribution:
+            mpi = distribution["mpi"]
+            mpi_enabled = mpi.get("enabled", False)
+            config[self.LAUNCH_MPI_ENV_NAME] = mpi_enabled
+            if mpi.get("processes_per_host"):
+                config[self.MPI_NUM_PROCESSES_PER_HOST] = mpi.get("processes_per_host")
+            config[self.MPI_CUSTOM_MPI_OPTIONS] = mpi.get("custom_mpi_options", "")
+        smdataparallel_enabled = False
+        if "smdistributed" in distribution:
+            smdistributed = distribution["smdistributed"]
+            model_parallel = smdistributed.get("modelparallel", {})
+            if model_parallel.get("enabled", False) is True:
+                config["mp_parameters"] = model_parallel.get("parameters", {})
+            smdataparallel_enabled = smdistributed.get("dataparallel", {}).get("enabled", False)
+            config[self.LAUNCH_SM_DDP_ENV_NAME] = smdataparallel_enabled
+            config[self.INSTANCE_TYPE] = self.instance_type
+            if smdataparallel_enabled:
+                config[self.SM_DDP_CUSTOM_MPI_OPTIONS] = smdistributed["dataparallel"].get("custom_mpi_options", "")
+        if "multi_worker_mirrored_strategy" in distribution:
+            config[self.LAUNCH_MWMS_ENV_NAME] = distribution["multi_worker_mirrored_strategy"].get("enabled", False)
+        if not (mpi_enabled or smdataparallel_enabled) and config.get("sagemaker_distribution_instance_groups") not in [
+            None,
+            [],
+        ]:
+            raise ValueError("Don't set training instance groups while no distribution strategies enabled!")
+        return config
+
     def create_model(self, **kwargs):
-        """Not available for framework estimators in sagepipe: build a ``sagepipe.model.Model`` instead."""
-        raise _unsupported(
-            f"{type(self).__name__}.create_model()",
-            "Use sagepipe.model.Model(image_uri=..., model_data=step.properties.ModelArtifacts.S3ModelArtifacts, "
-            "entry_point=..., source_dir=...) with a ModelStep.",
+        """Create a model of the framework (each framework estimator defines it)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define create_model()")
+
+    def _create_framework_model(
+        self, model_cls, role, vpc_config_override, entry_point, source_dir, dependencies, **kwargs
+    ):
+        """The framework model of this estimator's model artifacts, code and settings (each ``create_model``).
+
+        ``source_dir``/``dependencies`` default to the estimator's uploaded code; ``kwargs`` are the
+        framework's own arguments (versions, ``model_server_workers``, ...).
+        """
+        kwargs["name"] = self._get_or_create_name(kwargs.get("name"))
+        if "image_uri" not in kwargs:
+            kwargs["image_uri"] = self.image_uri
+        return model_cls(
+            model_data=self.model_data,
+            role=role or self.role,
+            entry_point=entry_point,
+            source_dir=source_dir or self._model_source_dir(),
+            container_log_level=self.container_log_level,
+            code_location=self.code_location,
+            sagemaker_session=self.sagemaker_session,
+            vpc_config=self.get_vpc_config(vpc_config_override),
+            dependencies=dependencies or self.dependencies,
+            **kwargs,
         )
 
 
 # The SDK module exposes PipelineSession here too (``from sagemaker.estimator import ...``).
 __all__ += ["PipelineSession"]
+
+
+def _default_sagemaker_metrics(kwargs: Dict[str, Any], framework_version: Optional[str], lowest: str) -> None:
+    """Framework images from ``lowest`` on publish SageMaker metrics: the SDK turns them on by default."""
+    from sagepipe.fw_utils import version_tuple
+
+    if "enable_sagemaker_metrics" not in kwargs and framework_version:
+        if version_tuple(framework_version) >= version_tuple(lowest):
+            kwargs["enable_sagemaker_metrics"] = True

@@ -2,6 +2,7 @@
 
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections import namedtuple
@@ -115,3 +116,24 @@ def model_code_key_prefix(code_location_key_prefix, model_name, image) -> str:
     if not is_pipeline_variable(image):
         name_from = name_from_image(image)
     return s3_path_join(code_location_key_prefix, model_name or name_from)
+
+
+def version_tuple(version: str) -> tuple:
+    """A framework version as a comparable tuple (``"1.13.1"`` -> ``(1, 13, 1)``; ``"1.2-1"`` -> ``(1, 2, 1)``).
+
+    Non-numeric parts compare as 0, enough for the ``>=`` checks of framework versions.
+    """
+    return tuple(int(p) if p.isdigit() else 0 for p in re.split(r"[.\-]", str(version)))
+
+
+def validate_version_or_image_args(framework_version, py_version, image_uri) -> None:
+    """Checks that ``framework_version`` and ``py_version``, or ``image_uri``, are given.
+
+    Raises:
+        ValueError: Neither both versions nor ``image_uri``.
+    """
+    if (framework_version is None or py_version is None) and image_uri is None:
+        raise ValueError(
+            "framework_version or py_version was None, yet image_uri was also None. "
+            "Either specify both framework_version and py_version, or specify image_uri."
+        )

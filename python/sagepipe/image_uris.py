@@ -17,9 +17,15 @@ from sagepipe.workflow import is_pipeline_variable
 ECR_URI_TEMPLATE = "{registry}.dkr.{hostname}/{repository}"
 XGBOOST_FRAMEWORK = "xgboost"
 SKLEARN_FRAMEWORK = "sklearn"
+HUGGING_FACE_FRAMEWORK = "huggingface"
+TRAINIUM_ALLOWED_FRAMEWORKS = "pytorch"
+INFERENCE_GRAVITON = "inference_graviton"
+# Frameworks whose tag takes a caller's container_version though their table has none.
+FRAMEWORKS_WITH_CONTAINER_VERSION_SUFFIX = frozenset({HUGGING_FACE_FRAMEWORK, "pytorch-smp", "spark"})
 _TABLE = Path(__file__).parent / "data" / "image_uris.json"
-# Images for these instance families are ARM builds of xgboost/sklearn.
-GRAVITON_ALLOWED_TARGET_INSTANCE_FAMILY = ["c6g", "t4g", "r6g", "m6g", "c7g"]
+# Instance families served by ARM (Graviton) inference images, and the frameworks that have them.
+GRAVITON_ALLOWED_TARGET_INSTANCE_FAMILY = ["m6g", "m6gd", "c6g", "c6gd", "c6gn", "c7g", "r6g", "r6gd"]
+GRAVITON_ALLOWED_FRAMEWORKS = {"tensorflow", "pytorch", "xgboost", "sklearn"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -78,17 +84,21 @@ def _config_for_scope(config: dict, image_scope: Optional[str]) -> dict:
     return config if "scope" in config else config[image_scope]
 
 
-def _processor(instance_type, available_processors) -> Optional[str]:
+def _processor(instance_type, available_processors, serverless_inference_config=None) -> Optional[str]:
     if not available_processors:
         return None
     if len(available_processors) == 1 and not instance_type:
         return available_processors[0]
+    if serverless_inference_config is not None:
+        return "cpu"
     if not instance_type:
         raise ValueError(
             "Empty SageMaker instance type. For options, see: https://aws.amazon.com/sagemaker/pricing/instance-types"
         )
     if instance_type.startswith("local"):
         processor = "cpu" if instance_type == "local" else "gpu"
+    elif instance_type.startswith("neuron"):
+        processor = "neuron"
     else:
         family = _instance_type_family(instance_type)
         if not family:
@@ -129,17 +139,23 @@ def retrieve(
     """Retrieves the ECR URI for the Docker image matching the given arguments.
 
     Args:
-        framework (str): ``xgboost``, ``sklearn``, ``pytorch`` or ``tensorflow``.
+        framework (str): A framework or algorithm of the table (``pytorch``, ``tensorflow``,
+            ``huggingface``, ``mxnet``, ``chainer``, ``sklearn``, ``xgboost``, ...).
         region (str): The AWS region (default: the session region, ``us-east-1``).
         version (str): The framework or algorithm version.
         py_version (str): The Python version (``py3``, ``py310``, ...).
-        instance_type (str): The instance type; selects cpu or gpu images.
+        instance_type (str): The instance type; selects cpu, gpu, neuron or Graviton images.
         accelerator_type (str): Elastic Inference accelerator (``eia`` scope).
         image_scope (str): ``training``, ``inference`` or ``inference_graviton``.
-        container_version (str): Accepted for compatibility; the table decides.
-        distribution, base_framework_version, training_compiler_config, model_id, model_version,
-        sdk_version, inference_tool, serverless_inference_config: Accepted for compatibility;
-            only plain framework images are in sagepipe's table.
+        container_version (str): A tag suffix, for frameworks whose table has none.
+        distribution (dict): Recorded (the SDK picks CUDA-specific tags for a few p4d images).
+        base_framework_version (str): For ``huggingface``: ``pytorch<version>`` or
+            ``tensorflow<version>``.
+        training_compiler_config: Selects the ``<framework>-training-compiler`` images.
+        sdk_version (str): The Neuron SDK version of neuron images (default: the latest).
+        inference_tool (str): ``neuron``/``neuronx`` (default: from an inf/trn instance type).
+        serverless_inference_config: Selects CPU images.
+        model_id, model_version: JumpStart models are not available offline.
 
     Returns:
         str: The ECR URI of the image.
@@ -161,20 +177,47 @@ def retrieve(
 
         region = DEFAULT_REGION
     family = _instance_type_family(instance_type)
-    if framework in (XGBOOST_FRAMEWORK, SKLEARN_FRAMEWORK) and family in GRAVITON_ALLOWED_TARGET_INSTANCE_FAMILY:
-        image_scope = "inference_graviton"
-    elif image_scope is None and framework in (XGBOOST_FRAMEWORK, SKLEARN_FRAMEWORK):
-        image_scope = "training"
+    if training_compiler_config and framework in (HUGGING_FACE_FRAMEWORK, "pytorch"):
+        table_name = f"{framework}-training-compiler"
+    else:
+        table_name = framework
+        if framework in (HUGGING_FACE_FRAMEWORK, TRAINIUM_ALLOWED_FRAMEWORKS):
+            if not inference_tool and family.startswith(("inf", "trn")):
+                inference_tool = "neuron"
+            if inference_tool in ("neuron", "neuronx"):
+                table_name = f"{framework}-{inference_tool}"
+        if framework in GRAVITON_ALLOWED_FRAMEWORKS and family in GRAVITON_ALLOWED_TARGET_INSTANCE_FAMILY:
+            image_scope = INFERENCE_GRAVITON
+        elif image_scope is None and framework in (XGBOOST_FRAMEWORK, SKLEARN_FRAMEWORK):
+            image_scope = "training"
+        if instance_type and "trn" in instance_type and framework != TRAINIUM_ALLOWED_FRAMEWORKS:
+            raise ValueError(
+                f"Unsupported framework: {framework}. Supported framework(s) for Trainium instances: "
+                f"{TRAINIUM_ALLOWED_FRAMEWORKS}."
+            )
+        if family in GRAVITON_ALLOWED_TARGET_INSTANCE_FAMILY and framework not in GRAVITON_ALLOWED_FRAMEWORKS:
+            raise ValueError(
+                f"Unsupported framework: {framework}. Supported framework(s) for Graviton instances: "
+                f"{GRAVITON_ALLOWED_FRAMEWORKS}."
+            )
     if accelerator_type:
         image_scope = "eia"
-    config = _config_for_scope(config_for_framework(framework), image_scope)
+    config = _config_for_scope(config_for_framework(table_name), image_scope)
 
+    original_version = version
     available_versions = list(config["versions"])
     aliases = config.get("version_aliases", {})
     if len(available_versions) == 1 and version not in aliases:
         version = available_versions[0]
     _validate_arg(version, available_versions + list(aliases), f"{framework} version")
     version_config = config["versions"][aliases.get(version, version)]
+
+    if framework == HUGGING_FACE_FRAMEWORK:
+        # Each transformers version is built on PyTorch or TensorFlow versions, keyed like
+        # "pytorch1.13.1", with short aliases ("pytorch1.13").
+        base_key = version_config.get("version_aliases", {}).get(base_framework_version, base_framework_version)
+        _validate_arg(base_key, [k for k in version_config if k != "version_aliases"], "base framework")
+        version_config = version_config[base_key]
 
     if "repository" in version_config:
         available_py = version_config.get("py_versions")
@@ -191,25 +234,55 @@ def retrieve(
     registries = _table()["registries"][version_config["registries"]]
     _validate_arg(region, list(registries), "region")
     repo = version_config["repository"]
-    processor = _processor(instance_type, config.get("processors") or version_config.get("processors"))
+    processor = _processor(
+        instance_type, config.get("processors") or version_config.get("processors"), serverless_inference_config
+    )
+    requested_container_version = container_version
     if version_config.get("container_version"):
         container_version = version_config["container_version"][processor]
+    if "sdk_versions" in version_config and "neuron" in repo:
+        container_version = f"{sdk_version or _latest(version_config['sdk_versions'])}-{container_version}"
+    if framework == HUGGING_FACE_FRAMEWORK:
+        base_version = re.match(r"^(pytorch|tensorflow)(.*)$", base_framework_version or "")
+        if base_version is None:
+            raise ValueError(f"Unsupported base framework: {base_framework_version}.")
+        tag_version = version if repo.endswith("trcomp-training") else original_version
+        tag_prefix = f"{base_version.group(2)}-transformers{tag_version}"
     else:
-        container_version = None
-    tag_prefix = version_config.get("tag_prefix", version)
+        tag_prefix = version_config.get("tag_prefix", version)
     if repo == f"{framework}-inference-graviton":
         container_version = f"{container_version}-sagemaker"
-    if framework in (XGBOOST_FRAMEWORK, SKLEARN_FRAMEWORK) and image_scope == "inference_graviton":
+    if (
+        requested_container_version is not None
+        and not version_config.get("container_version")
+        and framework not in FRAMEWORKS_WITH_CONTAINER_VERSION_SUFFIX
+        and repo != f"{framework}-inference-graviton"
+        and "neuron" not in repo
+    ):
+        raise ValueError(
+            f"container_version '{requested_container_version}' is not supported for framework '{framework}' "
+            f"version '{version}': the image tag would not correspond to a published image."
+        )
+    if framework in (XGBOOST_FRAMEWORK, SKLEARN_FRAMEWORK) and (
+        family in GRAVITON_ALLOWED_TARGET_INSTANCE_FAMILY or image_scope == INFERENCE_GRAVITON
+    ):
         arm64_tags = {
             "xgboost": {"1.5-1": "1.5-1-arm64", "1.3-1": "1.3-1-arm64"},
             "sklearn": {"1.0-1": "1.0-1-arm64-cpu-py3"},
         }
         tag = arm64_tags[framework][version]
     else:
-        tag = "-".join(x for x in (tag_prefix, processor, py_version, container_version) if x)
+        parts = (tag_prefix, inference_tool or processor, py_version, container_version)
+        tag = "-".join(x for x in parts if x)
     if tag:
         repo += f":{tag}"
     return ECR_URI_TEMPLATE.format(registry=registries[region], hostname=_hostname(region), repository=repo)
+
+
+def _latest(versions) -> str:
+    from sagepipe.fw_utils import version_tuple
+
+    return max(versions, key=version_tuple)
 
 
 def get_training_image_uri(
@@ -224,9 +297,23 @@ def get_training_image_uri(
     pytorch_version=None,
     instance_type=None,
 ) -> str:
-    """The training image of a framework estimator: ``image_uri`` if given, else from the table."""
+    """The training image of a framework estimator: ``image_uri`` if given, else from the table.
+
+    ``tensorflow_version``/``pytorch_version`` are the base framework of a Hugging Face image;
+    ``compiler_config`` selects the Training Compiler images.
+    """
     if image_uri:
         return image_uri
+    base_framework_version = None
+    container_version = None
+    if tensorflow_version is not None or pytorch_version is not None:
+        # Hugging Face GPU training images without the compiler carry this tag suffix.
+        if _processor(instance_type, ["cpu", "gpu"]) == "gpu" and not compiler_config:
+            container_version = "cu110-ubuntu18.04"
+        if tensorflow_version is not None:
+            base_framework_version = f"tensorflow{tensorflow_version}"
+        else:
+            base_framework_version = f"pytorch{pytorch_version}"
     return retrieve(
         framework,
         region,
@@ -235,4 +322,7 @@ def get_training_image_uri(
         py_version=py_version,
         image_scope="training",
         distribution=distribution,
+        base_framework_version=base_framework_version,
+        container_version=container_version,
+        training_compiler_config=compiler_config,
     )

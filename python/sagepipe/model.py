@@ -17,7 +17,13 @@ from typing import Any, Callable, Dict, List, Optional, Union
 
 from sagepipe import s3
 from sagepipe._job_requests import container_def, get_model_package_args
-from sagepipe.fw_utils import UploadedCode, model_code_key_prefix, tar_and_upload_dir
+from sagepipe.fw_utils import (
+    UploadedCode,
+    model_code_key_prefix,
+    tar_and_upload_dir,
+    validate_version_or_image_args,
+    version_tuple,
+)
 from sagepipe.utils import base_name_from_image, to_string
 from sagepipe.workflow import is_pipeline_variable
 from sagepipe.workflow.entities import PipelineVariable
@@ -32,7 +38,7 @@ JOB_NAME_PARAM_NAME = "sagemaker_job_name"
 MODEL_SERVER_WORKERS_PARAM_NAME = "sagemaker_model_server_workers"
 SAGEMAKER_REGION_PARAM_NAME = "sagemaker_region"
 
-__all__ = ["Model", "update_container_with_inference_params"]
+__all__ = ["FrameworkModel", "Model", "ModelPackage", "update_container_with_inference_params"]
 
 
 def update_container_with_inference_params(
@@ -151,6 +157,14 @@ class Model:
         """Whether to enable network isolation when creating this Model."""
         return self._enable_network_isolation
 
+    def _registration_defaults(self, inference_instances, image_uri, framework, framework_version):
+        """The ``image_uri``, ``framework`` and ``framework_version`` a registration records.
+
+        A plain model records what it is given; framework models fill in their own (see
+        :class:`FrameworkModel`).
+        """
+        return image_uri, framework, framework_version
+
     def _init_sagemaker_session_if_does_not_exist(self, instance_type=None):
         if self.sagemaker_session:
             return
@@ -221,6 +235,9 @@ class Model:
         """
         if model_card is not None or model_type is not None or base_model is not None:
             raise NotImplementedError("model_card, model_type and base_model are not supported by sagepipe.")
+        image_uri, framework, framework_version = self._registration_defaults(
+            inference_instances, image_uri, framework, framework_version
+        )
         if content_types is not None:
             self.content_types = content_types
         if response_types is not None:
@@ -460,7 +477,10 @@ class Model:
                 if member.name == "code" or member.name.startswith(("code/", "./code/")):
                     continue
                 dst.addfile(member, src.extractfile(member) if member.isfile() else None)
-            dst.add(self.source_dir, arcname="code")
+            if self.source_dir:
+                dst.add(self.source_dir, arcname="code")
+            else:
+                dst.add(self.entry_point, arcname=f"code/{os.path.basename(self.entry_point)}")
             for dependency in self.dependencies:
                 dst.add(dependency, arcname=f"code/lib/{os.path.basename(dependency)}")
         out_bucket, out_key = s3.parse_s3_url(repacked_model_data)
@@ -514,4 +534,277 @@ class Model:
             vpc_config=self.vpc_config,
             enable_network_isolation=self._enable_network_isolation,
             tags=tags,
+        )
+
+
+class FrameworkModel(Model):
+    """A model served by a framework container in script mode (mirror of ``sagemaker.model.FrameworkModel``).
+
+    The inference code (``entry_point`` in ``source_dir``) is named by the container's
+    ``SAGEMAKER_PROGRAM`` / ``SAGEMAKER_SUBMIT_DIRECTORY``. Subclasses for a framework
+    (``PyTorchModel``, ``SKLearnModel``, ...) set ``_framework_name`` and get their serving image
+    from :mod:`sagepipe.image_uris` when no ``image_uri`` is given; locally, transform steps serve
+    them with the script's ``model_fn``/``input_fn``/``predict_fn``/``output_fn``.
+    """
+
+    _framework_name: Optional[str] = None
+    # Whether create() needs an instance type (or image) to choose a CPU/GPU image.
+    _instance_type_required = True
+    # Whether the container definition carries ``image_config`` (only Hugging Face models do).
+    _passes_image_config = False
+    # Whether a registration records the model's framework version when none is given.
+    _registers_framework_version = True
+    # The image scope asked of image_uris (None: the table's default, as for sklearn/xgboost).
+    _serving_image_scope: Optional[str] = "inference"
+
+    def __init__(
+        self,
+        model_data: Union[str, PipelineVariable, dict],
+        image_uri: Union[str, PipelineVariable],
+        role: Optional[str] = None,
+        entry_point: Optional[str] = None,
+        source_dir: Optional[str] = None,
+        predictor_cls: Optional[Callable] = None,
+        env: Optional[Dict[str, Union[str, PipelineVariable]]] = None,
+        name: Optional[str] = None,
+        container_log_level: Union[int, PipelineVariable] = logging.INFO,
+        code_location: Optional[str] = None,
+        sagemaker_session=None,
+        dependencies: Optional[List[str]] = None,
+        git_config: Optional[Dict[str, str]] = None,
+        **kwargs,
+    ):
+        """Initialize a ``FrameworkModel``.
+
+        Args:
+            model_data (str or PipelineVariable or dict): The S3 location of the model artifacts.
+            image_uri (str or PipelineVariable): The serving image (framework subclasses resolve
+                it from their version when None).
+            role (str): An IAM role ARN (recorded).
+            entry_point (str): The inference script (relative to ``source_dir`` if given).
+            source_dir (str): Directory (or S3 ``sourcedir.tar.gz``) with the inference code.
+            predictor_cls, env, name, container_log_level, code_location, sagemaker_session,
+            dependencies, git_config: As for :class:`Model`.
+            **kwargs: Other arguments of :class:`Model`.
+        """
+        super().__init__(
+            image_uri,
+            model_data,
+            role,
+            predictor_cls=predictor_cls,
+            env=env,
+            name=name,
+            sagemaker_session=sagemaker_session,
+            source_dir=source_dir,
+            code_location=code_location,
+            entry_point=entry_point,
+            container_log_level=container_log_level,
+            dependencies=dependencies,
+            git_config=git_config,
+            **kwargs,
+        )
+
+    def is_repack(self) -> bool:
+        """Whether the code is repacked into the model artifacts (not when a ``code_location`` is set)."""
+        if self.source_dir is None or self.entry_point is None:
+            return False
+        return bool(self.source_dir and self.entry_point and not (self.key_prefix or self.git_config))
+
+    def _repack_on_serving(self) -> bool:
+        """Whether this framework's container reads its code from inside the model artifacts."""
+        return self.is_repack()
+
+    def _image_uri_arguments(self) -> Dict[str, Any]:
+        """The version arguments of ``image_uris.retrieve`` for this framework's serving image."""
+        return {"version": self.framework_version, "py_version": self.py_version}
+
+    def serving_image_uri(
+        self, region_name, instance_type=None, accelerator_type=None, serverless_inference_config=None
+    ) -> str:
+        """The framework's inference image for ``instance_type`` in ``region_name``."""
+        from sagepipe import image_uris
+
+        return image_uris.retrieve(
+            self._framework_name,
+            region_name,
+            instance_type=instance_type,
+            accelerator_type=accelerator_type,
+            image_scope=self._serving_image_scope,
+            serverless_inference_config=serverless_inference_config,
+            **self._image_uri_arguments(),
+        )
+
+    def _registered_framework(self):
+        """The framework name and version a registration records by default."""
+        return self._framework_name, self.framework_version if self._registers_framework_version else None
+
+    def _registration_defaults(self, inference_instances, image_uri, framework, framework_version):
+        if self._framework_name is None:
+            return image_uri, framework, framework_version
+        instance_type = inference_instances[0] if inference_instances else None
+        self._init_sagemaker_session_if_does_not_exist(instance_type)
+        if image_uri:
+            self.image_uri = image_uri
+        if not self.image_uri:
+            self.image_uri = self.serving_image_uri(self.sagemaker_session.boto_region_name, instance_type)
+        default_framework, default_version = self._registered_framework()
+        if not is_pipeline_variable(framework):
+            framework = (framework or default_framework).upper()
+        return image_uri, framework, framework_version or default_version
+
+    def prepare_container_def(
+        self,
+        instance_type=None,
+        accelerator_type=None,
+        serverless_inference_config=None,
+        accept_eula=None,
+        model_reference_arn=None,
+    ):
+        """The container definition: the framework image, the code's ``SAGEMAKER_*`` environment, the model data."""
+        if self._framework_name is None:
+            return super().prepare_container_def(
+                instance_type, accelerator_type, serverless_inference_config, accept_eula, model_reference_arn
+            )
+        deploy_image = self.image_uri
+        if not deploy_image:
+            if self._instance_type_required and instance_type is None and serverless_inference_config is None:
+                raise ValueError("Must supply either an instance type (for choosing CPU vs GPU) or an image URI.")
+            self._init_sagemaker_session_if_does_not_exist(instance_type)
+            deploy_image = self.serving_image_uri(
+                self.sagemaker_session.boto_region_name,
+                instance_type,
+                accelerator_type=accelerator_type,
+                serverless_inference_config=serverless_inference_config,
+            )
+        deploy_key_prefix = model_code_key_prefix(self.key_prefix, self.name, deploy_image)
+        self._upload_code(deploy_key_prefix, repack=self._repack_on_serving())
+        deploy_env = dict(self.env)
+        deploy_env.update(self._script_mode_env_vars())
+        if getattr(self, "model_server_workers", None):
+            deploy_env[MODEL_SERVER_WORKERS_PARAM_NAME.upper()] = to_string(self.model_server_workers)
+        return container_def(
+            deploy_image,
+            self.repacked_model_data or self.model_data,
+            deploy_env,
+            image_config=self.image_config if self._passes_image_config else None,
+            accept_eula=accept_eula,
+            model_reference_arn=model_reference_arn,
+        )
+
+
+class _VersionedFrameworkModel(FrameworkModel):
+    """The shared constructor of the framework models with a ``framework_version`` and ``py_version``.
+
+    Not an SDK class: ``PyTorchModel``, ``MXNetModel``, ``ChainerModel``, ``SKLearnModel`` and
+    ``XGBoostModel`` differ only in defaults and in when their code is repacked.
+    """
+
+    def __init__(
+        self,
+        model_data: Union[str, PipelineVariable],
+        role: Optional[str] = None,
+        entry_point: Optional[str] = None,
+        framework_version: Optional[str] = None,
+        py_version: Optional[str] = None,
+        image_uri: Optional[Union[str, PipelineVariable]] = None,
+        predictor_cls: Optional[Callable] = None,
+        model_server_workers: Optional[Union[int, PipelineVariable]] = None,
+        **kwargs,
+    ):
+        self._validate_versions(framework_version, py_version, image_uri)
+        self.framework_version = framework_version
+        self.py_version = py_version
+        super().__init__(model_data, image_uri, role, entry_point, predictor_cls=predictor_cls, **kwargs)
+        self.model_server_workers = model_server_workers
+
+    def _validate_versions(self, framework_version, py_version, image_uri) -> None:
+        validate_version_or_image_args(framework_version, py_version, image_uri)
+
+    def _is_mms_version(self) -> bool:
+        """Whether the framework version is served by the Multi Model Server (code inside the model)."""
+        return version_tuple(self.framework_version) >= version_tuple(self._LOWEST_MMS_VERSION)
+
+
+MODEL_PACKAGE_ARN_PATTERN = r"arn:aws:sagemaker:(.*?):(.*?):model-package/(.*?)(?:/(\d+))?$"
+
+
+class ModelPackage(Model):
+    """A model created from a registered model package (mirror of ``sagemaker.model.ModelPackage``).
+
+    ``create()`` builds a ``CreateModel`` request whose container names the package
+    (``ModelPackageName``). Marketplace algorithms (``algorithm_arn``) only exist on AWS.
+    """
+
+    def __init__(self, role=None, model_data=None, algorithm_arn=None, model_package_arn=None, **kwargs):
+        """Initialize a ``ModelPackage``.
+
+        Args:
+            role (str): An IAM role ARN (recorded).
+            model_data (str): The model artifacts (with ``algorithm_arn``).
+            algorithm_arn (str): A marketplace algorithm; not available locally.
+            model_package_arn (str): The ARN (or name) of a model package.
+            **kwargs: Other arguments of :class:`Model`.
+
+        Raises:
+            ValueError: Both or neither of ``model_package_arn`` and ``algorithm_arn``, or
+                ``algorithm_arn`` without ``model_data``.
+        """
+        super().__init__(role=role, model_data=model_data, image_uri=None, **kwargs)
+        if model_package_arn and algorithm_arn:
+            raise ValueError(
+                "model_package_arn and algorithm_arn are mutually exclusive."
+                f"Both were provided: model_package_arn: {model_package_arn} algorithm_arn: {algorithm_arn}"
+            )
+        if model_package_arn is None and algorithm_arn is None:
+            raise ValueError("either model_package_arn or algorithm_arn is required. None was provided.")
+        if algorithm_arn is not None and model_data is None:
+            raise ValueError("model_data must be provided with algorithm_arn")
+        self.algorithm_arn = algorithm_arn
+        self.model_package_arn = model_package_arn
+
+    def _is_marketplace(self) -> bool:
+        return False
+
+    def enable_network_isolation(self):
+        """Whether network isolation is enabled (marketplace packages only, which need AWS)."""
+        return self._is_marketplace()
+
+    def _create_sagemaker_model(self, *args, **kwargs):
+        if self.algorithm_arn:
+            raise NotImplementedError(
+                "ModelPackage(algorithm_arn=...) creates a package from a marketplace algorithm, which only runs "
+                "on AWS; pass model_package_arn= of a registered package instead."
+            )
+        import re
+
+        from sagepipe.utils import format_tags, name_from_base
+
+        match = re.match(MODEL_PACKAGE_ARN_PATTERN, self.model_package_arn)
+        package_name = match.group(3) if match else self.model_package_arn
+        c_def = {"ModelPackageName": self.model_package_arn}
+        if self.env != {}:
+            c_def["Environment"] = self.env
+        self._base_name = self._base_name or package_name
+        self.name = self.name or name_from_base(self._base_name)
+        self._init_sagemaker_session_if_does_not_exist()
+        self.sagemaker_session.create_model(
+            self.name,
+            self.role,
+            c_def,
+            vpc_config=self.vpc_config,
+            enable_network_isolation=self.enable_network_isolation(),
+            tags=format_tags(kwargs.get("tags")),
+        )
+
+
+class _EndpointPredictor:
+    """Base of the framework ``*Predictor`` classes: they call SageMaker endpoints, which sagepipe does not deploy.
+
+    They exist so that ``predictor_cls=`` arguments and imports work; constructing one fails.
+    """
+
+    def __init__(self, endpoint_name, sagemaker_session=None, *args, **kwargs):
+        raise NotImplementedError(
+            f"{type(self).__name__} sends requests to the SageMaker endpoint {endpoint_name!r}; sagepipe runs "
+            "pipelines locally and deploys no endpoints. Use a TransformStep to run the model on data."
         )

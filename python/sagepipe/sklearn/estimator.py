@@ -5,6 +5,7 @@ from typing import Dict, Optional, Union
 from sagepipe import image_uris
 from sagepipe.estimator import Framework
 from sagepipe.sklearn.defaults import SKLEARN_NAME
+from sagepipe.sklearn.model import SKLearnModel
 from sagepipe.workflow import is_pipeline_variable
 from sagepipe.workflow.entities import PipelineVariable
 
@@ -87,3 +88,29 @@ class SKLearn(Framework):
                 py_version=self.py_version,
                 instance_type=instance_type,
             )
+
+    def create_model(
+        self,
+        model_server_workers=None,
+        role=None,
+        vpc_config_override="VPC_CONFIG_DEFAULT",
+        entry_point=None,
+        source_dir=None,
+        dependencies=None,
+        **kwargs,
+    ) -> SKLearnModel:
+        """A ``SKLearnModel`` serving this estimator's model artifacts with its code (or ``entry_point``)."""
+        if "enable_network_isolation" not in kwargs:
+            kwargs["enable_network_isolation"] = self.enable_network_isolation()
+        return self._create_framework_model(
+            SKLearnModel,
+            role,
+            vpc_config_override,
+            entry_point or self._model_entry_point(),
+            source_dir,
+            dependencies,
+            framework_version=self.framework_version,
+            py_version=self.py_version,
+            model_server_workers=model_server_workers,
+            **kwargs,
+        )

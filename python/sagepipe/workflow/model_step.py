@@ -146,15 +146,20 @@ class ModelStep(StepCollection):
                     logger, "The repack model step parameter - %s is not configurable. Ignoring it.", ignored_param
                 )
         security_group_ids, subnets = self._resolve_repack_model_step_vpc_configs()
-        for i, model in enumerate([self._model]):
+        from sagepipe.pipeline import PipelineModel
+
+        is_pipeline_model = isinstance(self._model, PipelineModel)
+        for i, model in enumerate(self._model.models if is_pipeline_model else [self._model]):
             if id(model) not in self._need_runtime_repack:
                 continue
             name_base = model.name or i
             settings = self._repack_model_step_settings
             repack_model_step = _RepackModelStep(
                 name=f"{self.name}-{_REPACK_MODEL_NAME_BASE}-{name_base}",
-                sagemaker_session=settings.pop("sagemaker_session", None) or model.sagemaker_session,
-                role=settings.pop("role", None) or model.role,
+                sagemaker_session=settings.pop("sagemaker_session", None)
+                or self._model.sagemaker_session
+                or model.sagemaker_session,
+                role=settings.pop("role", None) or self._model.role or model.role,
                 model_data=model.model_data,
                 entry_point=model.entry_point,
                 source_dir=model.source_dir,
@@ -171,7 +176,8 @@ class ModelStep(StepCollection):
             self.steps.append(repack_model_step)
             repacked_model_data = repack_model_step.properties.ModelArtifacts.S3ModelArtifacts
             if self._create_model_args:
-                container = self._create_model_args["PrimaryContainer"]
+                container = self._create_model_args["Containers" if is_pipeline_model else "PrimaryContainer"]
+                container = container[i] if is_pipeline_model else container
             else:
                 container = self._register_model_args["InferenceSpecification"]["Containers"][i]
             container["ModelDataUrl"] = repacked_model_data

@@ -154,36 +154,44 @@ class RegisterModel(StepCollection):
             model_data = repack_model_step.properties.ModelArtifacts.S3ModelArtifacts
             kwargs.pop("output_kms_key", None)
         elif model is not None:
-            if not isinstance(model, Model):
-                raise NotImplementedError(
-                    f"RegisterModel {name}: only sagepipe.model.Model is supported (no PipelineModel)."
-                )
-            self.model_list = [model]
-            if model.entry_point is not None:
+            from sagepipe.pipeline import PipelineModel
+
+            if isinstance(model, PipelineModel):
+                self.model_list = model.models
+            elif isinstance(model, Model):
+                self.model_list = [model]
+            else:
+                raise TypeError(f"RegisterModel {name}: model must be a sagepipe Model or PipelineModel.")
+            for model_entity in self.model_list:
+                if getattr(model_entity, "entry_point", None) is None:
+                    continue
                 repack_model = True
+                model_name = model_entity.name or getattr(model_entity, "_framework_name", None) or "Model"
                 repack_model_step = _RepackModelStep(
-                    name=f"{model.name or 'Model'}-{self._REPACK_MODEL_NAME_BASE}",
+                    name=f"{model_name}-{self._REPACK_MODEL_NAME_BASE}",
                     depends_on=depends_on,
                     retry_policies=repack_model_step_retry_policies,
-                    sagemaker_session=estimator.sagemaker_session if estimator else model.sagemaker_session,
-                    role=estimator.role if estimator else model.role,
-                    model_data=model.model_data,
-                    entry_point=model.entry_point,
-                    source_dir=model.source_dir,
-                    dependencies=model.dependencies,
+                    sagemaker_session=estimator.sagemaker_session if estimator else model_entity.sagemaker_session,
+                    role=estimator.role if estimator else model_entity.role,
+                    model_data=model_entity.model_data,
+                    entry_point=model_entity.entry_point,
+                    source_dir=model_entity.source_dir,
+                    dependencies=model_entity.dependencies,
                     tags=tags,
                     subnets=subnets,
                     security_group_ids=security_group_ids,
                     description=description,
                     display_name=display_name,
-                    output_kms_key=model.model_kms_key,
+                    output_kms_key=model_entity.model_kms_key,
                     **kwargs,
                 )
                 steps.append(repack_model_step)
-                model.model_data = repack_model_step.properties.ModelArtifacts.S3ModelArtifacts
-            self.container_def_list = [
-                model.prepare_container_def(inference_instances[0] if inference_instances else None)
-            ]
+                model_entity.model_data = repack_model_step.properties.ModelArtifacts.S3ModelArtifacts
+            instance_type = inference_instances[0] if inference_instances else None
+            if isinstance(model, PipelineModel):
+                self.container_def_list = model.pipeline_container_def(instance_type)
+            else:
+                self.container_def_list = [model.prepare_container_def(instance_type)]
             self.container_def_list = update_container_with_inference_params(
                 framework=framework,
                 framework_version=framework_version,

@@ -532,15 +532,23 @@ class CreateModelStep(ConfigurableRetryStep):
         if self.step_args:
             request_dict = self.step_args
         else:
+            from sagepipe.pipeline import PipelineModel
+
             self.model._init_sagemaker_session_if_does_not_exist()
+            if isinstance(self.model, PipelineModel):
+                container_defs = self.model.pipeline_container_def(self.inputs.instance_type)
+                network_isolation = self.model.enable_network_isolation
+            else:
+                container_defs = self.model.prepare_container_def(
+                    instance_type=self.inputs.instance_type, accelerator_type=self.inputs.accelerator_type
+                )
+                network_isolation = self.model.enable_network_isolation()
             request_dict = self.model.sagemaker_session._create_model_request(
                 name="",
                 role=self.model.role,
-                container_defs=self.model.prepare_container_def(
-                    instance_type=self.inputs.instance_type, accelerator_type=self.inputs.accelerator_type
-                ),
+                container_defs=container_defs,
                 vpc_config=self.model.vpc_config,
-                enable_network_isolation=self.model.enable_network_isolation(),
+                enable_network_isolation=network_isolation,
             )
         from sagepipe.workflow.utilities import _pipeline_config, trim_request_dict
 
@@ -878,6 +886,7 @@ _SDK_REEXPORTS = {
     "TrainingInput": "sagepipe.inputs",
     "TransformInput": "sagepipe.inputs",
     "Model": "sagepipe.model",
+    "PipelineModel": "sagepipe.pipeline",
     "ProcessingInput": "sagepipe.processing",
     "ProcessingJob": "sagepipe.processing",
     "ProcessingOutput": "sagepipe.processing",

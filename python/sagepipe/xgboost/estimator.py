@@ -6,6 +6,7 @@ from sagepipe import image_uris
 from sagepipe.estimator import Framework
 from sagepipe.workflow.entities import PipelineVariable
 from sagepipe.xgboost.defaults import XGBOOST_NAME, XGBOOST_UNSUPPORTED_VERSIONS
+from sagepipe.xgboost.model import XGBoostModel
 
 
 class XGBoost(Framework):
@@ -56,3 +57,27 @@ class XGBoost(Framework):
                 instance_type=kwargs.get("instance_type"),
                 image_scope="training",
             )
+
+    def create_model(
+        self,
+        model_server_workers=None,
+        role=None,
+        vpc_config_override="VPC_CONFIG_DEFAULT",
+        entry_point=None,
+        source_dir=None,
+        dependencies=None,
+        **kwargs,
+    ) -> XGBoostModel:
+        """A ``XGBoostModel`` serving this estimator's model artifacts with its code (or ``entry_point``)."""
+        return self._create_framework_model(
+            XGBoostModel,
+            role,
+            vpc_config_override,
+            entry_point or self._model_entry_point(),
+            source_dir,
+            dependencies,
+            framework_version=self.framework_version,
+            py_version=self.py_version,
+            model_server_workers=model_server_workers,
+            **kwargs,
+        )

@@ -294,7 +294,7 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
     for (i, s) in compiled.steps.iter().enumerate() {
         let runs = selective.as_ref().is_none_or(|s| s.plan.selected.contains(&i));
         match executors::classify(s, &config.external_types)
-            .and_then(|k| executors::check_runnable(s, &k, &config.jobs).map(|_| k))
+            .and_then(|k| executors::check_runnable(s, &k, &config.jobs, &compiled).map(|_| k))
         {
             Ok(k) => kinds.push(k),
             Err(reason) => {

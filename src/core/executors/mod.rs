@@ -21,6 +21,7 @@ use super::engine::StepContext;
 use super::expr::{evaluate_condition, render_text, Scope};
 use super::store::{files, ArtifactRecord, Store};
 use super::util;
+use super::validate::CompiledPipeline;
 
 /// How a step will be run, decided before the execution starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,11 +141,17 @@ pub fn classify(step: &FlatStep, external_types: &[String]) -> Result<StepKind, 
 }
 
 /// What can be checked about a job before the run starts: a container image with neither a
-/// script nor an entry point needs a local runner.
-pub fn check_runnable(step: &FlatStep, kind: &StepKind, jobs: &JobSettings) -> Result<(), String> {
+/// script nor an entry point needs a local runner; a transform needs a model of one container.
+pub fn check_runnable(
+    step: &FlatStep,
+    kind: &StepKind,
+    jobs: &JobSettings,
+    pipeline: &CompiledPipeline,
+) -> Result<(), String> {
     match kind {
         StepKind::Processing => processing::check(step, jobs),
         StepKind::Training => training::check(step, jobs),
+        StepKind::Transform => transform::check(step, pipeline),
         _ => Ok(()),
     }
 }

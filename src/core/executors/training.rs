@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use super::job::{self, dir_has_files, job_error, permanent, Job, JobSettings, XGBOOST_IMAGE_PATTERN};
@@ -104,11 +105,14 @@ pub fn run(step: &FlatStep, args: &Value, ctx: &StepContext) -> Outcome {
 /// Hyperparameters as the training toolkit reads them: every value JSON-decoded, or (if any
 /// value is not JSON) all kept as strings.
 fn decode_hyperparameters(raw: &Map<String, Value>) -> BTreeMap<String, Value> {
-    let decoded: Option<BTreeMap<String, Value>> = raw
-        .iter()
-        .map(|(k, v)| serde_json::from_str(&render_text(v)).ok().map(|d| (k.clone(), d)))
-        .collect();
-    decoded.unwrap_or_else(|| raw.iter().map(|(k, v)| (k.clone(), json!(render_text(v)))).collect())
+    // Each value on its own, as the training toolkit reads hyperparameters.json: a value that is
+    // not JSON (a model repack's `model_archive` S3 URI) stays the string it is.
+    raw.iter()
+        .map(|(k, v)| {
+            let text = render_text(v);
+            (k.clone(), serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        })
+        .collect()
 }
 
 /// Python's `str()` of a decoded hyperparameter, as the toolkit puts it on the command line.
@@ -133,6 +137,27 @@ fn env_value(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => canonical_json(other),
     }
+}
+
+/// The command of a script-mode entry point, as the training toolkit chooses it: a `.py` file runs
+/// with Python, anything else (the SDK's `_repack_script_launcher.sh`) as an executable through
+/// `/bin/sh`.
+fn script_command(script: &Path, program: &str, args: &[String]) -> Vec<String> {
+    if program.ends_with(".py") {
+        let mut argv = vec!["python3".to_string(), program.to_string()];
+        argv.extend(args.iter().cloned());
+        return argv;
+    }
+    if let Ok(meta) = fs::metadata(script) {
+        let mut perms = meta.permissions();
+        perms.set_mode(perms.mode() | 0o111);
+        let _ = fs::set_permissions(script, perms);
+    }
+    let quoted: Vec<String> = std::iter::once(format!("./{program}"))
+        .chain(args.iter().cloned())
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect();
+    vec!["/bin/sh".into(), "-c".into(), quoted.join(" ")]
 }
 
 /// `--name value` arguments for the user's hyperparameters, sorted by name.
@@ -333,10 +358,11 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
                     "step '{name}': the entry point '{program}' is not in the source directory {submit_dir}"
                 )));
             }
-            job.refuse_hardcoded_paths(&[script])?;
-            let mut argv = vec!["python3".to_string(), program.clone()];
-            argv.extend(user_args(&user));
-            (argv, "/opt/ml/code".to_string())
+            job.refuse_hardcoded_paths(std::slice::from_ref(&script))?;
+            (
+                script_command(&script, program, &user_args(&user)),
+                "/opt/ml/code".to_string(),
+            )
         }
         Mode::Entrypoint(e) => {
             let mut argv = e.clone();
@@ -653,10 +679,25 @@ mod tests {
             user_args(&user),
             ["--epochs", "10", "--flag", "True", "--lr", "0.1", "--name", "abc"]
         );
-        // One value that is not JSON: all stay strings.
-        let raw = json!({"a": "1", "b": "not json"});
+        // A value that is not JSON stays a string; the others are still decoded.
+        let raw = json!({"a": "1", "b": "s3://bucket/model.tar.gz", "c": "\"x\""});
         let d = decode_hyperparameters(raw.as_object().expect("obj"));
-        assert_eq!(d["a"], json!("1"));
+        assert_eq!(d["a"], json!(1));
+        assert_eq!(d["b"], json!("s3://bucket/model.tar.gz"));
+        assert_eq!(d["c"], json!("x"));
+    }
+
+    #[test]
+    fn script_entry_points_run_like_the_toolkit() {
+        let args = vec!["--a".to_string(), "it's".to_string()];
+        assert_eq!(
+            script_command(Path::new("/nonexistent/train.py"), "train.py", &args),
+            ["python3", "train.py", "--a", "it's"]
+        );
+        assert_eq!(
+            script_command(Path::new("/nonexistent/run.sh"), "run.sh", &args),
+            ["/bin/sh", "-c", "'./run.sh' '--a' 'it'\\''s'"]
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::core::definition::FlatStep;
 use crate::core::engine::StepContext;
 use crate::core::expr::render_text;
 use crate::core::util;
+use crate::core::validate::CompiledPipeline;
 
 pub fn run(step: &FlatStep, args: &Value, ctx: &StepContext) -> Outcome {
     match run_job(step, args, ctx) {
@@ -45,6 +46,72 @@ fn check_data_processing(step: &str, args: &Value) -> Result<(), StepFailure> {
     Ok(())
 }
 
+/// How many containers a CreateModel request (or recorded model) lists in `Containers`.
+fn container_count(model: &Value) -> Option<usize> {
+    model.get("Containers").and_then(Value::as_array).map(Vec::len)
+}
+
+fn multi_container_reason(step: &str, model: &str, containers: usize) -> String {
+    format!(
+        "step '{step}': {model} is an inference pipeline of {containers} containers (PipelineModel); locally a \
+         transform serves a model of one container"
+    )
+}
+
+/// The serving mode of a model container: `script` (SAGEMAKER_PROGRAM), `xgboost` (the
+/// built-in algorithm's image), or None when sagepipe cannot serve it.
+fn serving_mode(image: &str, has_program: bool) -> Option<&'static str> {
+    if has_program {
+        Some("script")
+    } else if Regex::new(XGBOOST_IMAGE_PATTERN).is_ok_and(|re| re.is_match(image)) {
+        Some("xgboost")
+    } else {
+        None
+    }
+}
+
+fn unservable_reason(step: &str, model: &str, image: &str) -> String {
+    format!(
+        "step '{step}': {model} (image '{image}') cannot be served locally: batch transform runs models of the \
+         built-in XGBoost algorithm and script-mode models (SAGEMAKER_PROGRAM with model_fn/input_fn/predict_fn/\
+         output_fn)"
+    )
+}
+
+/// Before the run: a transform whose model comes from a CreateModel step of this pipeline must be
+/// one sagepipe can serve (one container, script mode or the XGBoost algorithm). Containers whose
+/// image or environment are only known at run time are checked when the step runs.
+pub fn check(step: &FlatStep, pipeline: &CompiledPipeline) -> Result<(), String> {
+    let Some(source) = step
+        .def
+        .arguments
+        .pointer("/ModelName/Get")
+        .and_then(Value::as_str)
+        .and_then(|g| g.strip_prefix("Steps."))
+        .and_then(|g| g.strip_suffix(".ModelName"))
+    else {
+        return Ok(());
+    };
+    let Some(model) = pipeline.step(source).map(|s| &s.def.arguments) else {
+        return Ok(());
+    };
+    let described = format!("the model of step '{source}'");
+    if let Some(n) = container_count(model).filter(|n| *n > 1) {
+        return Err(multi_container_reason(step.name(), &described, n));
+    }
+    let container = model.get("PrimaryContainer").or_else(|| model.pointer("/Containers/0"));
+    let Some(Value::String(image)) = container.and_then(|c| c.get("Image")) else {
+        return Ok(());
+    };
+    let has_program = container
+        .and_then(|c| c.pointer("/Environment/SAGEMAKER_PROGRAM"))
+        .is_some_and(|p| p != &json!(""));
+    match serving_mode(image, has_program) {
+        Some(_) => Ok(()),
+        None => Err(unservable_reason(step.name(), &described, image)),
+    }
+}
+
 fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSuccess, StepFailure> {
     let name = step.name();
     check_data_processing(name, args)?;
@@ -55,6 +122,13 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
              records the models a TransformStep can serve"
         ))
     })?;
+    if let Some(n) = container_count(&model).filter(|n| *n > 1) {
+        return Err(permanent(multi_container_reason(
+            name,
+            &format!("model '{model_name}'"),
+            n,
+        )));
+    }
     let container = model
         .get("PrimaryContainer")
         .or_else(|| model.pointer("/Containers/0"))
@@ -64,17 +138,12 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
     let model_env = environment(container.get("Environment"));
     let env_of = |k: &str| model_env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let program = env_of("SAGEMAKER_PROGRAM").filter(|p| !p.is_empty());
-    let xgboost = Regex::new(XGBOOST_IMAGE_PATTERN).is_ok_and(|re| re.is_match(&image));
-    let mode = match (&program, xgboost) {
-        (Some(_), _) => "script",
-        (None, true) => "xgboost",
-        (None, false) => {
-            return Err(permanent(format!(
-                "step '{name}': model '{model_name}' (image '{image}') cannot be served locally: batch transform runs \
-                 models of the built-in XGBoost algorithm and script-mode models (SAGEMAKER_PROGRAM with model_fn/\
-                 input_fn/predict_fn/output_fn)"
-            )))
-        }
+    let Some(mode) = serving_mode(&image, program.is_some()) else {
+        return Err(permanent(unservable_reason(
+            name,
+            &format!("model '{model_name}'"),
+            &image,
+        )));
     };
 
     let job = Job::create(name, ctx, &ctx.jobs)?;
