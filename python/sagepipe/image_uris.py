@@ -17,6 +17,7 @@ from sagepipe.workflow import is_pipeline_variable
 ECR_URI_TEMPLATE = "{registry}.dkr.{hostname}/{repository}"
 XGBOOST_FRAMEWORK = "xgboost"
 SKLEARN_FRAMEWORK = "sklearn"
+SPARK_FRAMEWORK = "spark"
 _TABLE = Path(__file__).parent / "data" / "image_uris.json"
 # Images for these instance families are ARM builds of xgboost/sklearn.
 GRAVITON_ALLOWED_TARGET_INSTANCE_FAMILY = ["c6g", "t4g", "r6g", "m6g", "c7g"]
@@ -107,6 +108,33 @@ def _processor(instance_type, available_processors) -> Optional[str]:
     return processor
 
 
+def _latest_version(framework_config: dict, image_scope: Optional[str]) -> Optional[str]:
+    """The version the SDK takes when none is given (e.g. ``data-wrangler`` gives ``3.x``).
+
+    The scope's ``latest`` alias if it has one, else the newest version listed (the table's keys
+    are sorted, so newest is compared numerically, not taken by position).
+    """
+    scoped = framework_config.get(image_scope) if image_scope else None
+    if scoped and "latest" in scoped.get("version_aliases", {}):
+        return scoped["version_aliases"]["latest"]
+    if "versions" in framework_config:
+        versions = list(framework_config["versions"])
+        if "latest" in versions:
+            return None
+    elif scoped and "versions" in scoped:
+        versions = list(scoped["versions"])
+    elif "versions" in framework_config.get("processing", {}):
+        versions = list(framework_config["processing"]["versions"])
+    else:
+        return None
+    return max(versions, key=_version_key)
+
+
+def _version_key(version: str) -> tuple:
+    """Dotted versions compared numerically (``2.10`` after ``2.9``; ``3.x`` as ``3``)."""
+    return tuple(int(part) if part.isdigit() else -1 for part in re.split(r"[.-]", version))
+
+
 def retrieve(
     framework: str,
     region: Optional[str] = None,
@@ -173,6 +201,8 @@ def retrieve(
     aliases = config.get("version_aliases", {})
     if len(available_versions) == 1 and version not in aliases:
         version = available_versions[0]
+    elif not version:
+        version = _latest_version(config_for_framework(framework), image_scope)
     _validate_arg(version, available_versions + list(aliases), f"{framework} version")
     version_config = config["versions"][aliases.get(version, version)]
 
@@ -182,6 +212,8 @@ def retrieve(
         available_py = list(version_config)
     if not available_py:
         py_version = None
+    elif py_version is None and framework == SPARK_FRAMEWORK:
+        pass  # Spark processing tags carry no Python version unless one is asked for.
     elif py_version is None and len(available_py) == 1:
         py_version = available_py[0]
     else:
