@@ -797,6 +797,11 @@ class FrameworkProcessor(ScriptProcessor):
         self, code, source_dir, dependencies, git_config, job_name, inputs, kms_key=None, codeartifact_repo_arn=None
     ):
         """Pack and upload the code like an estimator, then upload ``runproc.sh``."""
+        if is_pipeline_variable(code):
+            # The code is packed when the definition is built, so it cannot wait for a run's value.
+            raise ValueError(
+                "code argument has to be a valid S3 URI or local file path rather than a pipeline variable"
+            )
         if code.startswith("s3://"):
             return code, inputs, job_name
         if job_name is None:
