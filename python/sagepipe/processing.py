@@ -18,7 +18,7 @@ from urllib.request import url2pathname
 
 from sagepipe import s3
 from sagepipe.network import NetworkConfig  # SDK path: sagemaker.processing.NetworkConfig
-from sagepipe.utils import base_name_from_image, name_from_base
+from sagepipe.utils import base_name_from_image, format_tags, name_from_base
 from sagepipe.workflow import is_pipeline_variable
 from sagepipe.workflow.entities import PipelineVariable, ValueObject
 from sagepipe.workflow.execution_variables import ExecutionVariables
@@ -121,7 +121,7 @@ class Processor:
         self.volume_size_in_gb = volume_size_in_gb
         self.max_runtime_in_seconds = max_runtime_in_seconds
         self.base_job_name = base_job_name
-        self.tags = tags
+        self.tags = format_tags(tags)
         self.jobs = []
         self.latest_job = None
         self._current_job_name = None
