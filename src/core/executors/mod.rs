@@ -103,7 +103,7 @@ pub fn classify(step: &FlatStep, external_types: &[String]) -> Result<StepKind, 
 }
 
 /// What can be checked about a job before the run starts: a container image with neither a
-/// script nor an entry point needs a local runner.
+/// script nor an entry point needs a local runner; an entry point program must exist here.
 pub fn check_runnable(step: &FlatStep, kind: &StepKind, jobs: &JobSettings) -> Result<(), String> {
     match kind {
         StepKind::Processing => processing::check(step, jobs),
