@@ -22,6 +22,7 @@ TRAINIUM_ALLOWED_FRAMEWORKS = "pytorch"
 INFERENCE_GRAVITON = "inference_graviton"
 # Frameworks whose tag takes a caller's container_version though their table has none.
 FRAMEWORKS_WITH_CONTAINER_VERSION_SUFFIX = frozenset({HUGGING_FACE_FRAMEWORK, "pytorch-smp", "spark"})
+SPARK_FRAMEWORK = "spark"
 _TABLE = Path(__file__).parent / "data" / "image_uris.json"
 # Instance families served by ARM (Graviton) inference images, and the frameworks that have them.
 GRAVITON_ALLOWED_TARGET_INSTANCE_FAMILY = ["m6g", "m6gd", "c6g", "c6gd", "c6gn", "c7g", "r6g", "r6gd"]
@@ -117,6 +118,28 @@ def _processor(instance_type, available_processors, serverless_inference_config=
     return processor
 
 
+def _latest_version(framework_config: dict, image_scope: Optional[str]) -> Optional[str]:
+    """The version the SDK takes when none is given (e.g. ``data-wrangler`` gives ``3.x``).
+
+    The scope's ``latest`` alias if it has one, else the newest version listed (the table's keys
+    are sorted, so newest is compared numerically, not taken by position).
+    """
+    scoped = framework_config.get(image_scope) if image_scope else None
+    if scoped and "latest" in scoped.get("version_aliases", {}):
+        return scoped["version_aliases"]["latest"]
+    if "versions" in framework_config:
+        versions = list(framework_config["versions"])
+        if "latest" in versions:
+            return None
+    elif scoped and "versions" in scoped:
+        versions = list(scoped["versions"])
+    elif "versions" in framework_config.get("processing", {}):
+        versions = list(framework_config["processing"]["versions"])
+    else:
+        return None
+    return _latest(versions)
+
+
 def retrieve(
     framework: str,
     region: Optional[str] = None,
@@ -209,6 +232,8 @@ def retrieve(
     aliases = config.get("version_aliases", {})
     if len(available_versions) == 1 and version not in aliases:
         version = available_versions[0]
+    elif not version:
+        version = _latest_version(config_for_framework(framework), image_scope)
     _validate_arg(version, available_versions + list(aliases), f"{framework} version")
     version_config = config["versions"][aliases.get(version, version)]
 
@@ -225,6 +250,8 @@ def retrieve(
         available_py = list(version_config)
     if not available_py:
         py_version = None
+    elif py_version is None and framework == SPARK_FRAMEWORK:
+        pass  # Spark processing tags carry no Python version unless one is asked for.
     elif py_version is None and len(available_py) == 1:
         py_version = available_py[0]
     else:

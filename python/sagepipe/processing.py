@@ -18,7 +18,7 @@ from urllib.request import url2pathname
 
 from sagepipe import s3
 from sagepipe.network import NetworkConfig  # SDK path: sagemaker.processing.NetworkConfig
-from sagepipe.utils import base_name_from_image, name_from_base
+from sagepipe.utils import base_name_from_image, format_tags, name_from_base
 from sagepipe.workflow import is_pipeline_variable
 from sagepipe.workflow.entities import PipelineVariable, ValueObject
 from sagepipe.workflow.execution_variables import ExecutionVariables
@@ -121,7 +121,7 @@ class Processor:
         self.volume_size_in_gb = volume_size_in_gb
         self.max_runtime_in_seconds = max_runtime_in_seconds
         self.base_job_name = base_job_name
-        self.tags = tags
+        self.tags = format_tags(tags)
         self.jobs = []
         self.latest_job = None
         self._current_job_name = None
@@ -801,6 +801,11 @@ class FrameworkProcessor(ScriptProcessor):
         self, code, source_dir, dependencies, git_config, job_name, inputs, kms_key=None, codeartifact_repo_arn=None
     ):
         """Pack and upload the code like an estimator, then upload ``runproc.sh``."""
+        if is_pipeline_variable(code):
+            # The code is packed when the definition is built, so it cannot wait for a run's value.
+            raise ValueError(
+                "code argument has to be a valid S3 URI or local file path rather than a pipeline variable"
+            )
         if code.startswith("s3://"):
             return code, inputs, job_name
         if job_name is None:

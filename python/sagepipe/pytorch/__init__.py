@@ -2,5 +2,6 @@
 
 from sagepipe.pytorch.estimator import PyTorch  # noqa: F401
 from sagepipe.pytorch.model import PyTorchModel, PyTorchPredictor  # noqa: F401
+from sagepipe.pytorch.processing import PyTorchProcessor  # noqa: F401
 
-__all__ = ["PyTorch", "PyTorchModel", "PyTorchPredictor"]
+__all__ = ["PyTorch", "PyTorchModel", "PyTorchPredictor", "PyTorchProcessor"]

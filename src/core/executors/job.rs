@@ -121,6 +121,26 @@ fn find_on_path(name: &str, first: Option<&Path>) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Checked before the run starts: an entry point named without a path must be `python` or a
+/// program on the PATH (a container's own launcher, such as Spark's, is not here).
+pub fn entrypoint_check(step: &str, argv0: &str) -> Result<(), String> {
+    if is_python_name(argv0) || argv0.contains('/') || find_on_path(argv0, None).is_some() {
+        return Ok(());
+    }
+    Err(not_on_path(step, argv0))
+}
+
+fn not_on_path(step: &str, argv0: &str) -> String {
+    let hint = if argv0 == "smspark-submit" {
+        "; smspark-submit is the launcher inside the SageMaker Spark image, and sagepipe runs no containers: put \
+         a program named smspark-submit on the PATH that runs the application (e.g. with your own \
+         spark-submit), or leave this step out of the run"
+    } else {
+        ""
+    };
+    format!("step '{step}': the container entry point '{argv0}' is not a program on this machine's PATH{hint}")
+}
+
 /// A failure of the job's own making (bad input, bad script): retried only by job policies.
 pub fn job_error(msg: impl Into<String>) -> StepFailure {
     StepFailure::new(msg, FailureKind::Job)
@@ -423,12 +443,7 @@ impl<'a> Job<'a> {
         if argv0.contains('/') {
             return Ok(PathBuf::from(self.job_path(argv0)));
         }
-        find_on_path(argv0, Some(&self.dirs.bin)).ok_or_else(|| {
-            permanent(format!(
-                "step '{}': the container entry point '{argv0}' is not a program on this machine's PATH",
-                self.step
-            ))
-        })
+        find_on_path(argv0, Some(&self.dirs.bin)).ok_or_else(|| permanent(not_on_path(&self.step, argv0)))
     }
 
     /// Without a private `/opt/ml`, a script that names `/opt/ml` itself would write to the
@@ -679,6 +694,23 @@ mod tests {
         assert!(is_python_name("python3.11"));
         assert!(!is_python_name("python3."));
         assert!(!is_python_name("pythonista"));
+    }
+
+    #[test]
+    fn entry_points_must_be_python_a_path_or_on_the_path() {
+        assert!(entrypoint_check("S", "python3").is_ok());
+        assert!(entrypoint_check("S", "/bin/bash").is_ok());
+        assert!(entrypoint_check("S", "sh").is_ok());
+        let err = entrypoint_check("Spark", "smspark-submit").expect_err("not on PATH");
+        assert!(
+            err.contains("step 'Spark'") && err.contains("SageMaker Spark image"),
+            "{err}"
+        );
+        let err = entrypoint_check("S", "no-such-launcher-here").expect_err("not on PATH");
+        assert!(
+            err.contains("'no-such-launcher-here' is not a program on this machine's PATH"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -141,7 +141,8 @@ pub fn classify(step: &FlatStep, external_types: &[String]) -> Result<StepKind, 
 }
 
 /// What can be checked about a job before the run starts: a container image with neither a
-/// script nor an entry point needs a local runner; a transform needs a model of one container.
+/// script nor an entry point needs a local runner; an entry point program must exist here; a
+/// transform needs a model of one container.
 pub fn check_runnable(
     step: &FlatStep,
     kind: &StepKind,

@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use std::fs;
 use std::path::PathBuf;
 
-use super::job::{permanent, Job, JobSettings};
+use super::job::{entrypoint_check, permanent, Job, JobSettings};
 use super::{artifact_record, Outcome, StepFailure, StepSuccess};
 use crate::core::definition::FlatStep;
 use crate::core::engine::StepContext;
@@ -21,12 +21,17 @@ const SCRIPT_EXTENSIONS: &[&str] = &["py", "sh", "bash", "r", "R", "pl", "rb", "
 
 pub fn check(step: &FlatStep, jobs: &JobSettings) -> Result<(), String> {
     let app = step.def.arguments.get("AppSpecification");
-    let has_entrypoint = app
+    let entrypoint = app
         .and_then(|a| a.get("ContainerEntrypoint"))
         .and_then(Value::as_array)
-        .is_some_and(|e| !e.is_empty());
-    match app.and_then(|a| a.get("ImageUri")) {
-        Some(Value::String(image)) if !has_entrypoint => image_check(step.name(), image, jobs),
+        .filter(|e| !e.is_empty());
+    match (entrypoint, app.and_then(|a| a.get("ImageUri"))) {
+        // Only a literal program name can be checked now; an expression is resolved at run time.
+        (Some(entrypoint), _) => match entrypoint.first() {
+            Some(Value::String(program)) => entrypoint_check(step.name(), program),
+            _ => Ok(()),
+        },
+        (None, Some(Value::String(image))) => image_check(step.name(), image, jobs),
         _ => Ok(()),
     }
 }

@@ -1,0 +1,3 @@
+"""Default constants of Spark processing (mirror of ``sagemaker.spark.defaults``)."""
+
+SPARK_NAME = "spark"

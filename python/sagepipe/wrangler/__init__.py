@@ -1,0 +1,1 @@
+"""Data Wrangler (mirror of ``sagemaker.wrangler``)."""
