@@ -71,7 +71,6 @@ def test_framework_wrangler_and_spark_definitions_match_the_sdk(tmp_path, monkey
 
 def test_deep_learning_processor_definitions_match_the_sdk(tmp_path, monkeypatch):
     # The framework estimators these processors pack their code with come with the estimator work.
-    pytest.importorskip("sagepipe.pytorch.estimator")
     expected = json.loads((lib.FIXTURES / "expected_deep_learning.json").read_text())
     assert _definition_steps(lib.build_deep_learning, tmp_path, monkeypatch) == expected
 
@@ -208,7 +207,6 @@ def test_s3_code_is_run_by_bash_as_the_sdk_runs_it(session, tmp_path):
 
 
 def test_a_missing_framework_fails_the_step_with_its_own_import_error(session, tmp_path, monkeypatch):
-    pytest.importorskip("sagepipe.pytorch.estimator")
     try:
         import torch  # noqa: F401
 

@@ -22,7 +22,6 @@ from typing import Any, Callable, Dict, Optional
 
 from sagepipe._job_requests import no_direct_jobs_error
 from sagepipe.session import Session
-from sagepipe.workflow.utilities import _PipelineConfig  # noqa: F401  (the SDK defines it here)
 
 _MODES = ("worker", "in_process")
 
