@@ -246,12 +246,18 @@ def test_remote_runs_the_function_in_a_job_process(tmp_path):
     with pytest.raises(TypeError, match=r"fail\(\) missing 1 required positional argument: 'x'"):
         fail()
 
-    @remote(sagemaker_session=session, dependencies="requirements.txt")
-    def needs_packages():
-        return 1
-
+    # Settings fail where the function is decorated, as in the SDK, not at its first call.
     with pytest.raises(ValueError, match="dependencies cannot be applied locally"):
-        needs_packages()
+
+        @remote(sagemaker_session=session, dependencies="requirements.txt")
+        def needs_packages():
+            return 1
+
+    with pytest.raises(TypeError, match="instnace_type"):
+
+        @remote(sagemaker_session=session, instnace_type="ml.m5.large")
+        def misspelt():
+            return 1
 
 
 def test_collect_parameters_sets_every_argument():

@@ -7,6 +7,7 @@ the execution starts unless a local handler is registered for the ``ClarifyCheck
 """
 
 import copy
+import json
 import re
 from enum import Enum
 from typing import Dict, List, Optional, Union
@@ -471,11 +472,11 @@ class ProcessingOutputHandler:
         return cls.S3UploadMode.ENDOFJOB.value
 
 
-def _upload_analysis_config(analysis_config_file, s3_output_path, sagemaker_session, kms_key):
-    """Upload the local ``analysis_config_file`` under the ``s3_output_path`` prefix; return its URI."""
-    return s3.S3Uploader.upload(
-        local_path=analysis_config_file,
-        desired_s3_uri=s3_output_path,
-        sagemaker_session=sagemaker_session,
+def _store_analysis_config(analysis_config: dict, s3_output_path, sagemaker_session, kms_key) -> str:
+    """Store ``analysis_config`` as ``analysis_config.json`` under the ``s3_output_path`` prefix; return its URI."""
+    return s3.S3Uploader.upload_string_as_file_body(
+        body=json.dumps(analysis_config),
+        desired_s3_uri=s3.s3_path_join(s3_output_path, "analysis_config.json"),
         kms_key=kms_key,
+        sagemaker_session=sagemaker_session,
     )

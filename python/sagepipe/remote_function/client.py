@@ -34,9 +34,15 @@ def remote(_func: Optional[Callable] = None, **job_settings: Any):
     """
 
     def decorator(func: Callable):
+        from sagepipe.remote_function.job import _JobSettings
+
+        # Resolved where the function is decorated, as the SDK does, so a misspelt or conflicting
+        # setting fails at the decorator rather than at the first call.
+        settings = _JobSettings(**job_settings)
+        _reject_environment_setup(func, settings)
+
         @wraps(func)
         def wrapper(*args, **kwargs):
-            from sagepipe.remote_function.job import _JobSettings
             from sagepipe.workflow.entities import PipelineVariable
             from sagepipe.workflow.function_step import _check_arguments
 
@@ -44,8 +50,6 @@ def remote(_func: Optional[Callable] = None, **job_settings: Any):
             for value in list(args) + list(kwargs.values()):
                 if isinstance(value, PipelineVariable):
                     raise ValueError(f"{type(value).__name__} is not supported as an argument of a @remote function.")
-            settings = _JobSettings(**job_settings)
-            _reject_environment_setup(func, settings)
             return _run(func, args, kwargs, settings)
 
         return wrapper

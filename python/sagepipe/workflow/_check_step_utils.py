@@ -26,3 +26,22 @@ def _processing_request(processor, inputs, outputs) -> dict:
     )
     request_dict = processor.sagemaker_session._get_process_request(**process_args)
     return _finish_job_request(request_dict, "ProcessingJobName")
+
+
+def _check_step_request(step, base_request: dict, check_type: str, supplied: dict) -> dict:
+    """A check step's definition entry: the base step entry, its cache config, then the check fields.
+
+    ``supplied`` holds the step type's own fields (supplied baselines, the checked model), added last.
+    """
+    request = dict(base_request)
+    if step.cache_config:
+        request.update(step.cache_config.config)
+    request.update(
+        CheckType=check_type,
+        ModelPackageGroupName=step.model_package_group_name,
+        SkipCheck=step.skip_check,
+        FailOnViolation=step.fail_on_violation,
+        RegisterNewBaseline=step.register_new_baseline,
+    )
+    request.update(supplied)
+    return request

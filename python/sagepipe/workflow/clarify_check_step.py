@@ -9,9 +9,7 @@ starts unless a handler is registered for the ``ClarifyCheck`` type
 """
 
 import copy
-import json
-import os
-import tempfile
+import functools
 from typing import List, Optional, Union
 
 from sagepipe import s3
@@ -24,7 +22,7 @@ from sagepipe.clarify import (
     SageMakerClarifyProcessor,
     SHAPConfig,
     _set,
-    _upload_analysis_config,
+    _store_analysis_config,
 )
 from sagepipe.model_monitor.clarify_model_monitoring import (
     BiasAnalysisConfig,
@@ -37,7 +35,7 @@ from sagepipe.model_monitor.model_monitoring import _MODEL_MONITOR_S3_PATH
 from sagepipe.processing import ProcessingInput, ProcessingOutput
 from sagepipe.utils import name_from_base
 from sagepipe.workflow import is_pipeline_variable
-from sagepipe.workflow._check_step_utils import _ConfigValue, _processing_request
+from sagepipe.workflow._check_step_utils import _check_step_request, _ConfigValue, _processing_request
 from sagepipe.workflow.check_job_config import CheckJobConfig
 from sagepipe.workflow.entities import PipelineVariable, RequestType
 from sagepipe.workflow.properties import Properties
@@ -220,25 +218,18 @@ class ClarifyCheckStep(Step):
         return self._properties
 
     def to_request(self) -> RequestType:
-        """Updates the dictionary with cache configuration etc."""
-        request_dict = super().to_request()
-        if self.cache_config:
-            request_dict.update(self.cache_config.config)
+        """The step's definition entry, with its cache configuration and check fields."""
         config = self.clarify_check_config
         if isinstance(config, DataBiasCheckConfig):
-            request_dict["CheckType"] = _DATA_BIAS_TYPE
+            check_type = _DATA_BIAS_TYPE
         elif isinstance(config, ModelBiasCheckConfig):
-            request_dict["CheckType"] = _MODEL_BIAS_TYPE
+            check_type = _MODEL_BIAS_TYPE
         else:
-            request_dict["CheckType"] = _MODEL_EXPLAINABILITY_TYPE
-        request_dict["ModelPackageGroupName"] = self.model_package_group_name
-        request_dict["SkipCheck"] = self.skip_check
-        request_dict["FailOnViolation"] = self.fail_on_violation
-        request_dict["RegisterNewBaseline"] = self.register_new_baseline
-        request_dict["SuppliedBaselineConstraints"] = self.supplied_baseline_constraints
+            check_type = _MODEL_EXPLAINABILITY_TYPE
+        supplied = {"SuppliedBaselineConstraints": self.supplied_baseline_constraints}
         if isinstance(config, (ModelBiasCheckConfig, ModelExplainabilityCheckConfig)):
-            request_dict["ModelName"] = config.model_config.get_predictor_config()["model_name"]
-        return request_dict
+            supplied["ModelName"] = config.model_config.get_predictor_config()["model_name"]
+        return _check_step_request(self, super().to_request(), check_type, supplied)
 
     def _generate_processing_job_analysis_config(self) -> dict:
         """The ``analysis_config.json`` of the Clarify job."""
@@ -269,43 +260,38 @@ class ClarifyCheckStep(Step):
         return analysis_config
 
     def _generate_processing_job_parameters(self, analysis_config: dict, baselining_processor) -> dict:
-        """Store the analysis config and build the job's config and data inputs and its output."""
-        data_config = self.clarify_check_config.data_config
+        """Store the analysis config; the job reads it and the dataset, and writes the analysis result."""
+        data = self.clarify_check_config.data_config
         analysis_config["methods"]["report"] = {"name": "report", "title": "Analysis Report"}
-        with tempfile.TemporaryDirectory() as tmpdirname:
-            analysis_config_file = os.path.join(tmpdirname, "analysis_config.json")
-            with open(analysis_config_file, "w") as f:
-                json.dump(analysis_config, f)
-            s3_analysis_config_file = _upload_analysis_config(
-                analysis_config_file,
-                data_config.s3_analysis_config_output_path or data_config.s3_output_path,
-                baselining_processor.sagemaker_session,
-                self.clarify_check_config.kms_key,
-            )
-        config_input = ProcessingInput(
-            input_name="analysis_config",
-            source=s3_analysis_config_file,
-            destination=SageMakerClarifyProcessor._CLARIFY_CONFIG_INPUT,
-            s3_data_type="S3Prefix",
-            s3_input_mode="File",
-            s3_compression_type="None",
+        config_uri = _store_analysis_config(
+            analysis_config,
+            data.s3_analysis_config_output_path or data.s3_output_path,
+            baselining_processor.sagemaker_session,
+            self.clarify_check_config.kms_key,
         )
-        data_input = ProcessingInput(
-            input_name="dataset",
-            source=data_config.s3_data_input_path,
-            destination=SageMakerClarifyProcessor._CLARIFY_DATA_INPUT,
-            s3_data_type="S3Prefix",
-            s3_input_mode="File",
-            s3_data_distribution_type=data_config.s3_data_distribution_type,
-            s3_compression_type=data_config.s3_compression_type,
-        )
-        result_output = ProcessingOutput(
-            source=SageMakerClarifyProcessor._CLARIFY_OUTPUT,
-            destination=data_config.s3_output_path,
-            output_name="analysis_result",
-            s3_upload_mode=ProcessingOutputHandler.get_s3_upload_mode(analysis_config),
-        )
-        return dict(config_input=config_input, data_input=data_input, result_output=result_output)
+        # Both inputs are whole S3 prefixes copied into the container before the job starts.
+        prefix_input = functools.partial(ProcessingInput, s3_data_type="S3Prefix", s3_input_mode="File")
+        return {
+            "config_input": prefix_input(
+                source=config_uri,
+                destination=SageMakerClarifyProcessor._CLARIFY_CONFIG_INPUT,
+                input_name="analysis_config",
+                s3_compression_type="None",
+            ),
+            "data_input": prefix_input(
+                source=data.s3_data_input_path,
+                destination=SageMakerClarifyProcessor._CLARIFY_DATA_INPUT,
+                input_name="dataset",
+                s3_data_distribution_type=data.s3_data_distribution_type,
+                s3_compression_type=data.s3_compression_type,
+            ),
+            "result_output": ProcessingOutput(
+                source=SageMakerClarifyProcessor._CLARIFY_OUTPUT,
+                destination=data.s3_output_path,
+                output_name="analysis_result",
+                s3_upload_mode=ProcessingOutputHandler.get_s3_upload_mode(analysis_config),
+            ),
+        }
 
     def _upload_monitoring_analysis_config(self) -> str:
         """Store the monitoring schedule's analysis config; return its S3 URI."""

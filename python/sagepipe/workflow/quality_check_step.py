@@ -42,7 +42,7 @@ from sagepipe.model_monitor.model_monitoring import (
 )
 from sagepipe.processing import ProcessingInput, ProcessingOutput
 from sagepipe.workflow import is_pipeline_variable
-from sagepipe.workflow._check_step_utils import _ConfigValue, _processing_request
+from sagepipe.workflow._check_step_utils import _check_step_request, _ConfigValue, _processing_request
 from sagepipe.workflow.check_job_config import CheckJobConfig
 from sagepipe.workflow.entities import PipelineVariable, RequestType
 from sagepipe.workflow.parameters import Parameter, ParameterString
@@ -230,21 +230,15 @@ class QualityCheckStep(Step):
         return self._properties
 
     def to_request(self) -> RequestType:
-        """Updates the dictionary with cache configuration etc."""
-        request_dict = super().to_request()
-        if self.cache_config:
-            request_dict.update(self.cache_config.config)
-        if isinstance(self.quality_check_config, DataQualityCheckConfig):
-            request_dict["CheckType"] = _DATA_QUALITY_TYPE
-        else:
-            request_dict["CheckType"] = _MODEL_QUALITY_TYPE
-        request_dict["ModelPackageGroupName"] = self.model_package_group_name
-        request_dict["SkipCheck"] = self.skip_check
-        request_dict["FailOnViolation"] = self.fail_on_violation
-        request_dict["RegisterNewBaseline"] = self.register_new_baseline
-        request_dict["SuppliedBaselineStatistics"] = self.supplied_baseline_statistics
-        request_dict["SuppliedBaselineConstraints"] = self.supplied_baseline_constraints
-        return request_dict
+        """The step's definition entry, with its cache configuration and check fields."""
+        is_data_check = isinstance(self.quality_check_config, DataQualityCheckConfig)
+        baselines = {
+            "SuppliedBaselineStatistics": self.supplied_baseline_statistics,
+            "SuppliedBaselineConstraints": self.supplied_baseline_constraints,
+        }
+        return _check_step_request(
+            self, super().to_request(), _DATA_QUALITY_TYPE if is_data_check else _MODEL_QUALITY_TYPE, baselines
+        )
 
     def _upload_as_input(self, source, destination, name):
         """A ProcessingInput for ``source``; a local file is first stored under the job's S3 input path."""
