@@ -1,0 +1,148 @@
+"""SDK conformance residue (issue 14): the RL estimator, framework transformers, model pipelines of
+framework models, repacks with an ``s3://`` source_dir and the Clarify processor's run methods.
+
+Expected values were observed with the real SDK v2 (image URIs from ``image_uris.retrieve``,
+hyperparameter names, argument shapes); the runs are real pipelines on a temp store.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+from sagepipe.rl import RLEstimator, RLFramework, RLToolkit
+from sagepipe.workflow.pipeline import Pipeline
+from sagepipe.workflow.pipeline_context import PipelineSession
+from sagepipe.workflow.steps import TrainingStep
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
+
+ROLE = "arn:aws:iam::111111111111:role/SageMakerRole"
+
+
+@pytest.fixture
+def sess(tmp_path):
+    return PipelineSession(default_bucket="my-bucket", store=tmp_path / "store")
+
+
+def _code_dir(tmp_path: Path, name: str, script: str) -> Path:
+    code = tmp_path / "code"
+    code.mkdir(exist_ok=True)
+    (code / name).write_text(script)
+    return code
+
+
+# -- RLEstimator ------------------------------------------------------------------------------------
+
+
+def _rl(sess, code, **kwargs):
+    args = dict(
+        entry_point="train.py",
+        source_dir=str(code),
+        role=ROLE,
+        instance_type="ml.m5.xlarge",
+        instance_count=1,
+        sagemaker_session=sess,
+    )
+    args.update(kwargs)
+    return RLEstimator(**args)
+
+
+def test_rl_estimator_records_the_toolkit_image_and_rl_hyperparameters(sess, tmp_path):
+    code = _code_dir(tmp_path, "train.py", "print('episode')\n")
+    est = _rl(
+        sess,
+        code,
+        toolkit=RLToolkit.RAY,
+        toolkit_version="0.8.5",
+        framework=RLFramework.TENSORFLOW,
+        hyperparameters={"episodes": 3},
+        output_path="s3://my-bucket/rl-out",
+    )
+    step = TrainingStep(name="TrainRL", step_args=est.fit())
+    args = json.loads(Pipeline(name="rl", steps=[step], sagemaker_session=sess).definition())["Steps"][0]["Arguments"]
+    spec = args["AlgorithmSpecification"]
+    assert (
+        spec["TrainingImage"]
+        == "462105765813.dkr.ecr.us-east-1.amazonaws.com/sagemaker-rl-ray-container:ray-0.8.5-tf-cpu-py36"
+    )
+    assert [m["Name"] for m in spec["MetricDefinitions"]] == ["episode_reward_mean", "episode_reward_max"]
+    hps = args["HyperParameters"]
+    assert hps["sagemaker_estimator"] == '"RLEstimator"'
+    assert hps["sagemaker_s3_output"] == '"s3://my-bucket/rl-out"'
+    assert hps["sagemaker_program"] == '"train.py"'
+    assert hps["episodes"] == "3"
+    assert est.framework_version == "2.1"
+
+
+def test_rl_estimator_images_for_coach_and_given_image(sess, tmp_path):
+    code = _code_dir(tmp_path, "train.py", "")
+    coach = _rl(sess, code, toolkit=RLToolkit.COACH, toolkit_version="0.11.0", framework=RLFramework.MXNET)
+    coach.instance_type = "ml.p3.2xlarge"
+    assert coach.training_image_uri("us-west-2") == (
+        "520713654638.dkr.ecr.us-west-2.amazonaws.com/sagemaker-rl-mxnet:coach0.11.0-gpu-py3"
+    )
+    assert [m["Name"] for m in coach.metric_definitions] == ["reward-training", "reward-testing"]
+    own = _rl(sess, code, image_uri="111111111111.dkr.ecr.us-east-1.amazonaws.com/my-rl:1")
+    assert own.training_image_uri() == "111111111111.dkr.ecr.us-east-1.amazonaws.com/my-rl:1"
+
+
+def test_rl_estimator_argument_errors_match_the_sdk(sess, tmp_path):
+    code = _code_dir(tmp_path, "train.py", "")
+    with pytest.raises(AttributeError, match="Please provide `toolkit_version`, `framework` or `image_uri`"):
+        _rl(sess, code, toolkit=RLToolkit.RAY)
+    with pytest.raises(AttributeError, match="`coach-0.11.1` and `mxnet` combination is not supported"):
+        _rl(sess, code, toolkit=RLToolkit.COACH, toolkit_version="0.11.1", framework=RLFramework.MXNET)
+    with pytest.raises(ValueError, match="valid RL toolkits"):
+        _rl(sess, code, toolkit="ray", toolkit_version="0.8.5", framework=RLFramework.TENSORFLOW)
+    ray = _rl(sess, code, toolkit=RLToolkit.RAY, toolkit_version="1.6.0", framework=RLFramework.PYTORCH)
+    _ = TrainingStep(name="Ray", step_args=ray.fit()).arguments  # fit() runs when the arguments are built
+    with pytest.raises(NotImplementedError, match="Ray models"):
+        ray.create_model()
+
+
+def test_rl_estimator_create_model_follows_the_backend(sess, tmp_path):
+    from sagepipe.model import FrameworkModel
+    from sagepipe.mxnet import MXNetModel
+    from sagepipe.tensorflow import TensorFlowModel
+
+    code = _code_dir(tmp_path, "train.py", "")
+    mx = _rl(sess, code, toolkit=RLToolkit.COACH, toolkit_version="0.11.0", framework=RLFramework.MXNET)
+    _ = TrainingStep(name="Mx", step_args=mx.fit()).arguments
+    model = mx.create_model()
+    assert type(model) is MXNetModel
+    assert (model.framework_version, model.py_version, model.entry_point) == ("1.3", "py3", "train.py")
+    assert model.model_data == mx.model_data
+    tf = _rl(sess, code, toolkit=RLToolkit.COACH, toolkit_version="0.11.1", framework=RLFramework.TENSORFLOW)
+    _ = TrainingStep(name="Tf", step_args=tf.fit()).arguments
+    assert type(tf.create_model()) is TensorFlowModel
+    own = _rl(sess, code, image_uri="111111111111.dkr.ecr.us-east-1.amazonaws.com/my-rl:1")
+    _ = TrainingStep(name="Own", step_args=own.fit()).arguments
+    assert type(own.create_model()) is FrameworkModel
+    with pytest.raises(AttributeError, match="provide an `entry_point`"):
+        own.create_model(source_dir=str(code))
+
+
+def test_rl_estimator_trains_locally_in_script_mode(sess, tmp_path):
+    script = (
+        "import json, os\n"
+        "hps = json.load(open('/opt/ml/input/config/hyperparameters.json'))\n"
+        "print('estimator', json.loads(hps['sagemaker_estimator']), 'episodes', hps['episodes'])\n"
+        "open(os.path.join(os.environ['SM_MODEL_DIR'], 'policy.txt'), 'w').write('learned')\n"
+    )
+    code = _code_dir(tmp_path, "train.py", script)
+    est = _rl(
+        sess,
+        code,
+        toolkit=RLToolkit.COACH,
+        toolkit_version="0.11.0",
+        framework=RLFramework.TENSORFLOW,
+        hyperparameters={"episodes": 2},
+    )
+    step = TrainingStep(name="TrainRL", step_args=est.fit())
+    pipeline = Pipeline(name="rl-run", steps=[step], sagemaker_session=sess)
+    pipeline.upsert(role_arn=ROLE)
+    execution = pipeline.start()
+    execution.wait()
+    steps = {s["StepName"]: s for s in execution.list_steps()}
+    assert execution.describe()["PipelineExecutionStatus"] == "Succeeded", steps["TrainRL"].get("FailureReason")
+    assert "estimator RLEstimator episodes 2" in execution.logs("TrainRL")
