@@ -146,3 +146,35 @@ def test_rl_estimator_trains_locally_in_script_mode(sess, tmp_path):
     steps = {s["StepName"]: s for s in execution.list_steps()}
     assert execution.describe()["PipelineExecutionStatus"] == "Succeeded", steps["TrainRL"].get("FailureReason")
     assert "estimator RLEstimator episodes 2" in execution.logs("TrainRL")
+
+
+# -- Framework.transformer --------------------------------------------------------------------------
+
+
+def test_framework_estimator_transformer_takes_the_sdk_framework_arguments(sess, tmp_path):
+    from sagepipe.pytorch import PyTorch
+
+    code = _code_dir(tmp_path, "train.py", "")
+    est = PyTorch(
+        entry_point="train.py",
+        source_dir=str(code),
+        framework_version="2.1",
+        py_version="py310",
+        role=ROLE,
+        instance_type="ml.m5.xlarge",
+        instance_count=1,
+        sagemaker_session=sess,
+    )
+    transformer = est.transformer(
+        1,
+        "ml.m5.xlarge",
+        model_server_workers=2,
+        entry_point="serve.py",
+        volume_kms_key="volume-key",
+        model_name="my-model",
+    )
+    assert transformer.model_name == "my-model"
+    assert transformer.env == {}  # the SDK's Framework.transformer default
+    assert transformer.volume_kms_key == "volume-key"
+    with pytest.raises(ValueError, match="needs model_name="):
+        est.transformer(1, "ml.m5.xlarge", model_server_workers=2)
