@@ -178,3 +178,46 @@ def test_framework_estimator_transformer_takes_the_sdk_framework_arguments(sess,
     assert transformer.volume_kms_key == "volume-key"
     with pytest.raises(ValueError, match="needs model_name="):
         est.transformer(1, "ml.m5.xlarge", model_server_workers=2)
+
+
+# -- PipelineModel of framework models under CreateModelStep ------------------------------------------
+
+
+def test_create_model_step_of_a_pipeline_model_uploads_each_framework_models_code(sess, tmp_path):
+    """The code of a framework model goes to ``<bucket>/<image name>-<time>/sourcedir.tar.gz`` in the store."""
+    import tarfile
+
+    from sagepipe.inputs import CreateModelInput
+    from sagepipe.model import FrameworkModel
+    from sagepipe.pipeline import PipelineModel
+    from sagepipe.sparkml import SparkMLModel
+    from sagepipe.workflow.steps import CreateModelStep
+
+    code = _code_dir(tmp_path, "serve.py", "def model_fn(d):\n    return None\n")
+    framework = FrameworkModel(
+        "s3://bucket/model_1.tar.gz", "mi-1", ROLE, str(code / "serve.py"), sagemaker_session=sess
+    )
+    sparkml = SparkMLModel(
+        model_data="s3://bucket/model_2.tar.gz",
+        role=ROLE,
+        sagemaker_session=sess,
+        env={"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv"},
+    )
+    model = PipelineModel(models=[framework, sparkml], role=ROLE, sagemaker_session=sess)
+    with pytest.warns(DeprecationWarning):
+        step = CreateModelStep(name="Both", model=model, inputs=CreateModelInput(instance_type="ml.c4.4xlarge"))
+    args = json.loads(Pipeline(name="pm", steps=[step], sagemaker_session=sess).definition())["Steps"][0]["Arguments"]
+    first, second = args["Containers"]
+    env = first["Environment"]
+    assert env["SAGEMAKER_PROGRAM"] == "serve.py"
+    assert env["SAGEMAKER_CONTAINER_LOG_LEVEL"] == "20" and env["SAGEMAKER_REGION"] == "us-east-1"
+    assert first["Image"] == "mi-1" and first["ModelDataUrl"] == "s3://bucket/model_1.tar.gz"
+    submit = env["SAGEMAKER_SUBMIT_DIRECTORY"]
+    assert submit.startswith("s3://my-bucket/mi-1-") and submit.endswith("/sourcedir.tar.gz")
+    with tarfile.open(sess.store.uri_to_path(submit)) as tar:
+        assert tar.getnames() == ["serve.py"]
+    assert second == {
+        "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-sparkml-serving:3.3",
+        "Environment": {"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv"},
+        "ModelDataUrl": "s3://bucket/model_2.tar.gz",
+    }
