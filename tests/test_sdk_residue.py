@@ -221,3 +221,120 @@ def test_create_model_step_of_a_pipeline_model_uploads_each_framework_models_cod
         "Environment": {"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv"},
         "ModelDataUrl": "s3://bucket/model_2.tar.gz",
     }
+
+
+# -- repack with an s3:// source_dir --------------------------------------------------------------------
+
+
+def _targz(path: Path, files: dict) -> bytes:
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_repack_with_an_s3_source_dir_reads_the_archive_from_the_store_and_runs(sess, tmp_path):
+    import tarfile
+
+    from sagepipe.pytorch import PyTorchModel
+    from sagepipe.workflow.model_step import ModelStep
+
+    code_uri = "s3://my-bucket/serving/sourcedir.tar.gz"
+    sess.upload_string_as_file_body(
+        body=_targz(tmp_path, {"inference.py": "def model_fn(d):\n    return d\n", "helpers/util.py": "X = 1\n"}),
+        bucket="my-bucket",
+        key="serving/sourcedir.tar.gz",
+    )
+    sess.upload_string_as_file_body(
+        body=_targz(tmp_path, {"model.pkl": "weights"}), bucket="my-bucket", key="models/model.tar.gz"
+    )
+    from sagepipe.workflow.parameters import ParameterString
+
+    # A pipeline variable as model_data: the repack runs as a step (a static one repacks at once).
+    model_data = ParameterString(name="ModelData", default_value="s3://my-bucket/models/model.tar.gz")
+    model = PyTorchModel(
+        model_data=model_data,
+        entry_point="inference.py",
+        source_dir=code_uri,
+        framework_version="2.1",
+        py_version="py310",
+        role=ROLE,
+        sagemaker_session=sess,
+    )
+    step = ModelStep(name="Served", step_args=model.create(instance_type="ml.m5.xlarge"))
+    pipeline = Pipeline(name="s3-code", parameters=[model_data], steps=[step], sagemaker_session=sess)
+    repack = next(s for s in json.loads(pipeline.definition())["Steps"] if s["Name"] == "Served-RepackModel-0")
+    hps = repack["Arguments"]["HyperParameters"]
+    assert hps["sagemaker_submit_directory"] == json.dumps(code_uri)  # the SDK's: the archive itself
+    assert hps["source_dir"] == json.dumps(code_uri)
+    with tarfile.open(sess.store.uri_to_path(code_uri)) as tar:
+        assert set(tar.getnames()) >= {
+            "inference.py",
+            "helpers/util.py",
+            "_repack_model.py",
+            "_repack_script_launcher.sh",
+        }
+    pipeline.upsert(role_arn=ROLE)
+    execution = pipeline.start()
+    execution.wait()
+    steps = {s["StepName"]: s for s in execution.list_steps()}
+    assert execution.describe()["PipelineExecutionStatus"] == "Succeeded", {
+        n: s.get("FailureReason") for n, s in steps.items()
+    }
+    records = {r["StepName"]: r for r in json.loads(sess.store.load_steps(execution.arn))}
+    repacked = records["Served-RepackModel-0"]["Properties"]["ModelArtifacts"]["S3ModelArtifacts"]
+    with tarfile.open(sess.store.uri_to_path(repacked)) as tar:
+        assert {"model.pkl", "code/inference.py", "code/helpers/util.py"} <= set(tar.getnames())
+
+
+def test_static_model_data_repacks_at_once_with_the_s3_source_dirs_files(sess, tmp_path):
+    import tarfile
+
+    from sagepipe.pytorch import PyTorchModel
+    from sagepipe.workflow.model_step import ModelStep
+
+    sess.upload_string_as_file_body(
+        body=_targz(tmp_path, {"inference.py": "def model_fn(d):\n    return d\n", "../evil.py": "no"}),
+        bucket="my-bucket",
+        key="serving/sourcedir.tar.gz",
+    )
+    sess.upload_string_as_file_body(
+        body=_targz(tmp_path, {"model.pkl": "weights"}), bucket="my-bucket", key="models/model.tar.gz"
+    )
+    model = PyTorchModel(
+        model_data="s3://my-bucket/models/model.tar.gz",
+        entry_point="inference.py",
+        source_dir="s3://my-bucket/serving/sourcedir.tar.gz",
+        framework_version="2.1",
+        py_version="py310",
+        role=ROLE,
+        sagemaker_session=sess,
+    )
+    step = ModelStep(name="Served", step_args=model.create(instance_type="ml.m5.xlarge"))
+    steps = json.loads(Pipeline(name="static", steps=[step], sagemaker_session=sess).definition())["Steps"]
+    container = [s for s in steps if s["Name"] == "Served-CreateModel"][0]["Arguments"]["PrimaryContainer"]
+    assert container["Environment"]["SAGEMAKER_SUBMIT_DIRECTORY"] == "/opt/ml/model/code"
+    with tarfile.open(sess.store.uri_to_path(container["ModelDataUrl"])) as tar:
+        assert sorted(tar.getnames()) == ["code/inference.py", "model.pkl"]  # nothing outside code/
+
+
+def test_repack_with_a_missing_s3_source_dir_fails_naming_the_step(sess):
+    from sagepipe.workflow._utils import _RepackModelStep
+
+    step = _RepackModelStep(
+        name="Repack",
+        sagemaker_session=sess,
+        role=ROLE,
+        model_data="s3://my-bucket/models/model.tar.gz",
+        entry_point="inference.py",
+        source_dir="s3://my-bucket/nowhere/sourcedir.tar.gz",
+    )
+    with pytest.raises(ValueError, match="Step Repack: the source_dir archive s3://my-bucket/nowhere/sourcedir.tar.gz"):
+        _ = step.arguments
