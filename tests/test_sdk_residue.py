@@ -338,3 +338,112 @@ def test_repack_with_a_missing_s3_source_dir_fails_naming_the_step(sess):
     )
     with pytest.raises(ValueError, match="Step Repack: the source_dir archive s3://my-bucket/nowhere/sourcedir.tar.gz"):
         _ = step.arguments
+
+
+# -- SageMakerClarifyProcessor.run_* ----------------------------------------------------------------------
+
+
+def _clarify(sess):
+    from sagepipe.clarify import BiasConfig, DataConfig, ModelConfig, SageMakerClarifyProcessor, SHAPConfig
+
+    data_config = DataConfig(
+        s3_data_input_path="s3://my-bucket/clarify/train.csv",
+        s3_output_path="s3://my-bucket/clarify/result",
+        label="Label",
+        headers=["Label", "F1", "F2"],
+        dataset_type="text/csv",
+    )
+    bias = BiasConfig(label_values_or_threshold=[1], facet_name="F1", facet_values_or_threshold=[0.5])
+    model = ModelConfig(model_name="my-model", instance_type="ml.c5.xlarge", instance_count=1, accept_type="text/csv")
+    shap = SHAPConfig(baseline=[[0.5, 0.5]], num_samples=2, agg_method="mean_abs", seed=1)
+    processor = SageMakerClarifyProcessor(
+        role=ROLE, instance_type="ml.c5.xlarge", instance_count=1, sagemaker_session=sess
+    )
+    return processor, data_config, bias, model, shap
+
+
+def _processing_args(sess, step_args):
+    from sagepipe.workflow.steps import ProcessingStep
+
+    step = ProcessingStep(name="Clarify", step_args=step_args)
+    return json.loads(Pipeline(name="clarify", steps=[step], sagemaker_session=sess).definition())["Steps"][0][
+        "Arguments"
+    ]
+
+
+def test_clarify_run_methods_build_processing_steps_with_the_stored_analysis_config(sess):
+    from sagepipe import image_uris
+    from sagepipe.clarify import ModelPredictedLabelConfig
+
+    processor, data_config, bias, model, shap = _clarify(sess)
+    runs = {
+        "bias": lambda: processor.run_bias(data_config=data_config, bias_config=bias, model_config=model),
+        "pre": lambda: processor.run_pre_training_bias(data_config=data_config, data_bias_config=bias, methods=["CI"]),
+        "post": lambda: processor.run_post_training_bias(
+            data_config=data_config,
+            data_bias_config=bias,
+            model_config=model,
+            model_predicted_label_config=ModelPredictedLabelConfig(probability_threshold=0.9),
+        ),
+        "explain": lambda: processor.run_explainability(
+            data_config=data_config, model_config=model, explainability_config=shap
+        ),
+    }
+    expected_methods = {
+        "bias": {"report", "pre_training_bias", "post_training_bias"},
+        "pre": {"report", "pre_training_bias"},
+        "post": {"report", "post_training_bias"},
+        "explain": {"report", "shap"},
+    }
+    for kind, run in runs.items():
+        args = _processing_args(sess, run())
+        assert args["AppSpecification"]["ImageUri"] == image_uris.retrieve("clarify", "us-east-1")
+        data, config = args["ProcessingInputs"]
+        assert (data["InputName"], config["InputName"]) == ("dataset", "analysis_config")
+        assert data["S3Input"]["S3Uri"] == "s3://my-bucket/clarify/train.csv"
+        assert data["S3Input"]["LocalPath"] == "/opt/ml/processing/input/data"
+        assert config["S3Input"]["S3Uri"] == "s3://my-bucket/clarify/result/analysis_config.json"
+        (output,) = args["ProcessingOutputConfig"]["Outputs"]
+        assert output["OutputName"] == "analysis_result"
+        assert output["S3Output"] == {
+            "S3Uri": "s3://my-bucket/clarify/result",
+            "LocalPath": "/opt/ml/processing/output",
+            "S3UploadMode": "EndOfJob",
+        }
+        # Each run stores its config when called (as the SDK uploads it), replacing the previous one.
+        stored = json.loads(sess.read_s3_file("my-bucket", "clarify/result/analysis_config.json"))
+        assert set(stored["methods"]) == expected_methods[kind], kind
+        assert stored["label"] == "Label"
+        assert ("facet" in stored) == (kind != "explain")
+    assert stored["predictor"]["model_name"] == "my-model"
+    assert stored["methods"]["shap"]["num_samples"] == 2
+
+
+def test_clarify_argument_errors_match_the_sdk(sess):
+    from sagepipe.clarify import PDPConfig
+
+    processor, data_config, bias, model, shap = _clarify(sess)
+    with pytest.raises(ValueError, match="model_config must be provided when `predicted_label_dataset_uri`"):
+        processor.run_post_training_bias(data_config=data_config, data_bias_config=bias)
+    with pytest.raises(ValueError, match="PDP features must be provided"):
+        processor.run_explainability(data_config=data_config, model_config=model, explainability_config=PDPConfig())
+    with pytest.raises(ValueError, match="Duplicate explainability configs"):
+        processor.run_explainability(data_config=data_config, model_config=model, explainability_config=[shap, shap])
+    with pytest.raises(NotImplementedError, match="run_pre_training_bias"):
+        processor.run()
+
+
+def test_a_clarify_processing_step_fails_before_running_naming_the_step_and_image(sess):
+    from sagepipe.exceptions import UnsupportedStepError
+    from sagepipe.workflow.steps import ProcessingStep
+
+    processor, data_config, bias, _, _ = _clarify(sess)
+    step = ProcessingStep(name="PreBias", step_args=processor.run_pre_training_bias(data_config, bias))
+    pipeline = Pipeline(name="clarify-run", steps=[step], sagemaker_session=sess)
+    pipeline.upsert(role_arn=ROLE)
+    with pytest.raises(UnsupportedStepError) as raised:
+        pipeline.start()
+    message = str(raised.value)
+    assert "step 'PreBias' runs image" in message and "sagemaker-clarify-processing:1.0" in message
+    assert "no local runner is registered for that image" in message
+    assert pipeline.list_executions()["PipelineExecutionSummaries"] == []

@@ -9,9 +9,6 @@ starts unless a handler is registered for the ``ClarifyCheck`` type
 """
 
 import copy
-import json
-import os
-import tempfile
 from typing import List, Optional, Union
 
 from sagepipe import s3
@@ -20,11 +17,10 @@ from sagepipe.clarify import (
     DataConfig,
     ModelConfig,
     ModelPredictedLabelConfig,
-    ProcessingOutputHandler,
     SageMakerClarifyProcessor,
     SHAPConfig,
+    _analysis_job_io,
     _set,
-    _upload_analysis_config,
 )
 from sagepipe.model_monitor.clarify_model_monitoring import (
     BiasAnalysisConfig,
@@ -34,7 +30,6 @@ from sagepipe.model_monitor.clarify_model_monitoring import (
     _upload_analysis_config as _upload_monitoring_config,
 )
 from sagepipe.model_monitor.model_monitoring import _MODEL_MONITOR_S3_PATH
-from sagepipe.processing import ProcessingInput, ProcessingOutput
 from sagepipe.utils import name_from_base
 from sagepipe.workflow import is_pipeline_variable
 from sagepipe.workflow._check_step_utils import _ConfigValue, _processing_request
@@ -270,40 +265,12 @@ class ClarifyCheckStep(Step):
 
     def _generate_processing_job_parameters(self, analysis_config: dict, baselining_processor) -> dict:
         """Store the analysis config and build the job's config and data inputs and its output."""
-        data_config = self.clarify_check_config.data_config
         analysis_config["methods"]["report"] = {"name": "report", "title": "Analysis Report"}
-        with tempfile.TemporaryDirectory() as tmpdirname:
-            analysis_config_file = os.path.join(tmpdirname, "analysis_config.json")
-            with open(analysis_config_file, "w") as f:
-                json.dump(analysis_config, f)
-            s3_analysis_config_file = _upload_analysis_config(
-                analysis_config_file,
-                data_config.s3_analysis_config_output_path or data_config.s3_output_path,
-                baselining_processor.sagemaker_session,
-                self.clarify_check_config.kms_key,
-            )
-        config_input = ProcessingInput(
-            input_name="analysis_config",
-            source=s3_analysis_config_file,
-            destination=SageMakerClarifyProcessor._CLARIFY_CONFIG_INPUT,
-            s3_data_type="S3Prefix",
-            s3_input_mode="File",
-            s3_compression_type="None",
-        )
-        data_input = ProcessingInput(
-            input_name="dataset",
-            source=data_config.s3_data_input_path,
-            destination=SageMakerClarifyProcessor._CLARIFY_DATA_INPUT,
-            s3_data_type="S3Prefix",
-            s3_input_mode="File",
-            s3_data_distribution_type=data_config.s3_data_distribution_type,
-            s3_compression_type=data_config.s3_compression_type,
-        )
-        result_output = ProcessingOutput(
-            source=SageMakerClarifyProcessor._CLARIFY_OUTPUT,
-            destination=data_config.s3_output_path,
-            output_name="analysis_result",
-            s3_upload_mode=ProcessingOutputHandler.get_s3_upload_mode(analysis_config),
+        data_input, config_input, result_output = _analysis_job_io(
+            self.clarify_check_config.data_config,
+            analysis_config,
+            baselining_processor.sagemaker_session,
+            self.clarify_check_config.kms_key,
         )
         return dict(config_input=config_input, data_input=data_input, result_output=result_output)
 
