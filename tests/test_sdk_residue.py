@@ -447,3 +447,60 @@ def test_a_clarify_processing_step_fails_before_running_naming_the_step_and_imag
     assert "step 'PreBias' runs image" in message and "sagemaker-clarify-processing:1.0" in message
     assert "no local runner is registered for that image" in message
     assert pipeline.list_executions()["PipelineExecutionSummaries"] == []
+
+
+# -- SageMaker config defaults for isolation and encryption ---------------------------------------------
+
+
+def _config_session(tmp_path, training: dict, model: dict):
+    config = {"SchemaVersion": "1.0", "SageMaker": {"TrainingJob": training, "Model": model}}
+    return PipelineSession(default_bucket="my-bucket", store=tmp_path / "store", sagemaker_config=config)
+
+
+def test_config_isolation_and_encryption_defaults_apply_unless_given(tmp_path):
+    from sagepipe.estimator import Estimator
+    from sagepipe.model import Model
+    from sagepipe.workflow.model_step import ModelStep
+
+    sess = _config_session(
+        tmp_path,
+        {"EnableNetworkIsolation": True, "EnableInterContainerTrafficEncryption": True},
+        {"EnableNetworkIsolation": True},
+    )
+
+    def estimator(**kwargs):
+        return Estimator(
+            image_uri="111111111111.dkr.ecr.us-east-1.amazonaws.com/algo:1",
+            role=ROLE,
+            instance_type="ml.m5.xlarge",
+            instance_count=1,
+            sagemaker_session=sess,
+            **kwargs,
+        )
+
+    defaulted = TrainingStep(name="Defaulted", step_args=estimator().fit("s3://my-bucket/train"))
+    explicit = TrainingStep(
+        name="Explicit",
+        step_args=estimator(enable_network_isolation=False, encrypt_inter_container_traffic=False).fit(
+            "s3://my-bucket/train"
+        ),
+    )
+    model = Model(image_uri="img", model_data="s3://my-bucket/model.tar.gz", role=ROLE, sagemaker_session=sess)
+    create = ModelStep(name="M", step_args=model.create(instance_type="ml.m5.large"))
+    own = Model(
+        image_uri="img",
+        model_data="s3://my-bucket/model.tar.gz",
+        role=ROLE,
+        sagemaker_session=sess,
+        enable_network_isolation=False,
+    )
+    create_own = ModelStep(name="Own", step_args=own.create(instance_type="ml.m5.large"))
+    pipeline = Pipeline(name="cfg", steps=[defaulted, explicit, create, create_own], sagemaker_session=sess)
+    steps = {s["Name"]: s["Arguments"] for s in json.loads(pipeline.definition())["Steps"]}
+    assert steps["Defaulted"]["EnableNetworkIsolation"] is True
+    assert steps["Defaulted"]["EnableInterContainerTrafficEncryption"] is True
+    assert "EnableNetworkIsolation" not in steps["Explicit"]
+    assert "EnableInterContainerTrafficEncryption" not in steps["Explicit"]
+    assert steps["M-CreateModel"]["EnableNetworkIsolation"] is True
+    assert "EnableNetworkIsolation" not in steps["Own-CreateModel"]
+    assert model.enable_network_isolation() is True and own.enable_network_isolation() is False

@@ -183,7 +183,7 @@ class EstimatorBase(ABC):
         self.output_path = output_path
         self.latest_training_job = None
         self.jobs = []
-        from sagepipe import config  # the SageMaker config's role when none is given, as the SDK
+        from sagepipe import config  # what the caller left out comes from the SageMaker config, as in the SDK
 
         self.role = config.resolve_value_from_config(
             role, config.TRAINING_JOB_ROLE_ARN_PATH, None, self.sagemaker_session
@@ -202,8 +202,11 @@ class EstimatorBase(ABC):
         self.enable_infra_check = enable_infra_check
         self.container_entry_point = container_entry_point
         self.container_arguments = container_arguments
-        self.encrypt_inter_container_traffic = (
-            encrypt_inter_container_traffic if encrypt_inter_container_traffic is not None else False
+        self.encrypt_inter_container_traffic = config.resolve_value_from_config(
+            encrypt_inter_container_traffic,
+            config.TRAINING_JOB_INTER_CONTAINER_ENCRYPTION_PATH,
+            False,
+            self.sagemaker_session,
         )
         self.use_spot_instances = use_spot_instances
         self.max_wait = max_wait
@@ -214,7 +217,9 @@ class EstimatorBase(ABC):
         self.tensorboard_output_config = tensorboard_output_config
         self.debugger_rule_configs, self.collection_configs = None, None
         self.enable_sagemaker_metrics = enable_sagemaker_metrics
-        self._enable_network_isolation = enable_network_isolation if enable_network_isolation is not None else False
+        self._enable_network_isolation = config.resolve_value_from_config(
+            enable_network_isolation, config.TRAINING_JOB_ENABLE_NETWORK_ISOLATION_PATH, False, self.sagemaker_session
+        )
         self.profiler_rule_configs, self.profiler_rules = None, None
         self.profiler_config = profiler_config
         self.disable_profiler = disable_profiler if disable_profiler is not None else False

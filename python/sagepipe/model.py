@@ -132,7 +132,11 @@ class Model:
         self.role = role
         self.vpc_config = vpc_config
         self.endpoint_name = None
-        self._enable_network_isolation = enable_network_isolation if enable_network_isolation is not None else False
+        from sagepipe import config  # the SageMaker config's default when not given, as in the SDK
+
+        self._enable_network_isolation = config.resolve_value_from_config(
+            enable_network_isolation, config.MODEL_ENABLE_NETWORK_ISOLATION_PATH, False, sagemaker_session
+        )
         self.env = env if env is not None else {}
         self.model_kms_key = model_kms_key
         self.image_config = image_config
