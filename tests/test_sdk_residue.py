@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sagepipe import image_uris
 from sagepipe.rl import RLEstimator, RLFramework, RLToolkit
 from sagepipe.workflow.pipeline import Pipeline
 from sagepipe.workflow.pipeline_context import PipelineSession
@@ -84,6 +85,10 @@ def test_rl_estimator_images_for_coach_and_given_image(sess, tmp_path):
     assert [m["Name"] for m in coach.metric_definitions] == ["reward-training", "reward-testing"]
     own = _rl(sess, code, image_uri="111111111111.dkr.ecr.us-east-1.amazonaws.com/my-rl:1")
     assert own.training_image_uri() == "111111111111.dkr.ecr.us-east-1.amazonaws.com/my-rl:1"
+    # Vowpal Wabbit has no RLToolkit; its image comes from the same table (image_uri= for RLEstimator).
+    assert image_uris.retrieve("vw", "us-west-2", version="8.7.0", instance_type="ml.m5.xlarge") == (
+        "462105765813.dkr.ecr.us-west-2.amazonaws.com/sagemaker-rl-vw-container:vw-8.7.0-cpu"
+    )
 
 
 def test_rl_estimator_argument_errors_match_the_sdk(sess, tmp_path):
@@ -372,7 +377,6 @@ def _processing_args(sess, step_args):
 
 
 def test_clarify_run_methods_build_processing_steps_with_the_stored_analysis_config(sess):
-    from sagepipe import image_uris
     from sagepipe.clarify import ModelPredictedLabelConfig
 
     processor, data_config, bias, model, shap = _clarify(sess)
