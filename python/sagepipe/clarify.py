@@ -1,20 +1,23 @@
 """SageMaker Clarify configuration (mirror of ``sagemaker.clarify``).
 
 These classes build the ``analysis_config.json`` a Clarify processing job reads; pipelines use
-them through ``ClarifyCheckStep``. The Clarify container is not available locally: a pipeline
-holding a ClarifyCheck step builds the SDK's definition, and running that step fails before
-the execution starts unless a local handler is registered for the ``ClarifyCheck`` type.
+them through ``ClarifyCheckStep`` or ``SageMakerClarifyProcessor.run_*`` (``ProcessingStep``
+arguments under a ``PipelineSession``). The Clarify container is not available locally: a
+pipeline holding such a step builds the SDK's definition, and running it fails before the
+execution starts unless a local runner is registered (for the ``ClarifyCheck`` type, or for the
+Clarify image of a processing step).
 """
 
 import copy
+import functools
 import json
 import re
 from enum import Enum
-from typing import Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
 from sagepipe import image_uris, s3
-from sagepipe.processing import Processor
-from sagepipe.utils import format_tags
+from sagepipe.processing import ProcessingInput, ProcessingOutput, Processor
+from sagepipe.utils import format_tags, name_from_base
 
 
 class DatasetType(Enum):
@@ -449,10 +452,257 @@ class SageMakerClarifyProcessor(Processor):
         )
 
     def run(self, **_):
-        """Clarify jobs are started with the ``run_*`` methods in the SDK; not available locally."""
+        """Clarify jobs are started with the ``run_*`` methods (as in the SDK)."""
         raise NotImplementedError(
             "Please choose a method of run_pre_training_bias, run_post_training_bias or run_explainability."
         )
+
+    def _run(self, data_config, analysis_config: Dict[str, Any], wait, logs, job_name, kms_key, experiment_config):
+        """Store ``analysis_config.json`` where the SDK uploads it and run the Clarify processing job.
+
+        Under a ``PipelineSession`` this returns the ``ProcessingStep`` arguments. The SDK first
+        validates the config against its JSON schema (unless ``skip_early_validation``); sagepipe
+        does not ship that schema, so the Clarify container is the judge.
+        """
+        self._last_analysis_config = analysis_config
+        data_input, config_input, result_output = _analysis_job_io(
+            data_config, analysis_config, self.sagemaker_session, kms_key
+        )
+        return super().run(
+            inputs=[data_input, config_input],
+            outputs=[result_output],
+            wait=wait,
+            logs=logs,
+            job_name=job_name,
+            kms_key=kms_key,
+            experiment_config=experiment_config,
+        )
+
+    def run_pre_training_bias(
+        self,
+        data_config: DataConfig,
+        data_bias_config: BiasConfig,
+        methods: Union[str, List[str]] = "all",
+        wait: bool = True,
+        logs: bool = True,
+        job_name: Optional[str] = None,
+        kms_key: Optional[str] = None,
+        experiment_config: Optional[Dict[str, str]] = None,
+    ):
+        """A Clarify job computing pre-training bias metrics (``methods``) of the dataset."""
+        analysis_config = _AnalysisConfigGenerator.bias_pre_training(data_config, data_bias_config, methods)
+        job_name = job_name or name_from_base(self.job_name_prefix or "Clarify-Pretraining-Bias")
+        return self._run(data_config, analysis_config, wait, logs, job_name, kms_key, experiment_config)
+
+    def run_post_training_bias(
+        self,
+        data_config: DataConfig,
+        data_bias_config: BiasConfig,
+        model_config: Optional[ModelConfig] = None,
+        model_predicted_label_config: Optional[ModelPredictedLabelConfig] = None,
+        methods: Union[str, List[str]] = "all",
+        wait: bool = True,
+        logs: bool = True,
+        job_name: Optional[str] = None,
+        kms_key: Optional[str] = None,
+        experiment_config: Optional[Dict[str, str]] = None,
+    ):
+        """A Clarify job computing post-training bias metrics of a model's predictions."""
+        analysis_config = _AnalysisConfigGenerator.bias_post_training(
+            data_config, data_bias_config, model_predicted_label_config, methods, model_config
+        )
+        job_name = job_name or name_from_base(self.job_name_prefix or "Clarify-Posttraining-Bias")
+        return self._run(data_config, analysis_config, wait, logs, job_name, kms_key, experiment_config)
+
+    def run_bias(
+        self,
+        data_config: DataConfig,
+        bias_config: BiasConfig,
+        model_config: Optional[ModelConfig] = None,
+        model_predicted_label_config: Optional[ModelPredictedLabelConfig] = None,
+        pre_training_methods: Union[str, List[str]] = "all",
+        post_training_methods: Union[str, List[str]] = "all",
+        wait: bool = True,
+        logs: bool = True,
+        job_name: Optional[str] = None,
+        kms_key: Optional[str] = None,
+        experiment_config: Optional[Dict[str, str]] = None,
+    ):
+        """A Clarify job computing pre- and post-training bias metrics."""
+        analysis_config = _AnalysisConfigGenerator.bias(
+            data_config,
+            bias_config,
+            model_config,
+            model_predicted_label_config,
+            pre_training_methods,
+            post_training_methods,
+        )
+        job_name = job_name or name_from_base(self.job_name_prefix or "Clarify-Bias")
+        return self._run(data_config, analysis_config, wait, logs, job_name, kms_key, experiment_config)
+
+    def run_explainability(
+        self,
+        data_config: DataConfig,
+        model_config: ModelConfig,
+        explainability_config: Union[ExplainabilityConfig, List],
+        model_scores: Optional[Union[int, str, ModelPredictedLabelConfig]] = None,
+        wait: bool = True,
+        logs: bool = True,
+        job_name: Optional[str] = None,
+        kms_key: Optional[str] = None,
+        experiment_config: Optional[Dict[str, str]] = None,
+    ):
+        """A Clarify job explaining a model's predictions (SHAP and/or PDP)."""
+        analysis_config = _AnalysisConfigGenerator.explainability(
+            data_config, model_config, model_scores, explainability_config
+        )
+        job_name = job_name or name_from_base(self.job_name_prefix or "Clarify-Explainability")
+        return self._run(data_config, analysis_config, wait, logs, job_name, kms_key, experiment_config)
+
+    def run_bias_and_explainability(
+        self,
+        data_config: DataConfig,
+        model_config: ModelConfig,
+        explainability_config: Union[ExplainabilityConfig, List[ExplainabilityConfig]],
+        bias_config: BiasConfig,
+        pre_training_methods: Union[str, List[str]] = "all",
+        post_training_methods: Union[str, List[str]] = "all",
+        model_predicted_label_config: ModelPredictedLabelConfig = None,
+        wait=True,
+        logs=True,
+        job_name=None,
+        kms_key=None,
+        experiment_config=None,
+    ):
+        """A Clarify job computing bias metrics and explanations in one analysis."""
+        analysis_config = _AnalysisConfigGenerator.bias_and_explainability(
+            data_config,
+            model_config,
+            model_predicted_label_config,
+            explainability_config,
+            bias_config,
+            pre_training_methods,
+            post_training_methods,
+        )
+        job_name = job_name or name_from_base(self.job_name_prefix or "Clarify-Bias-And-Explainability")
+        return self._run(data_config, analysis_config, wait, logs, job_name, kms_key, experiment_config)
+
+
+class _AnalysisConfigGenerator:
+    """Builds the ``analysis_config.json`` of each kind of Clarify job (the SDK's rules)."""
+
+    @classmethod
+    def bias_pre_training(cls, data_config, bias_config, methods):
+        analysis_config = {**data_config.get_config(), **bias_config.get_config()}
+        return cls._add_methods(analysis_config, pre_training_methods=methods)
+
+    @classmethod
+    def bias_post_training(cls, data_config, bias_config, model_predicted_label_config, methods, model_config):
+        analysis_config = {**data_config.get_config(), **bias_config.get_config()}
+        analysis_config = cls._add_methods(analysis_config, post_training_methods=methods)
+        return cls._add_predictor(analysis_config, model_config, model_predicted_label_config)
+
+    @classmethod
+    def bias(
+        cls,
+        data_config,
+        bias_config,
+        model_config,
+        model_predicted_label_config,
+        pre_training_methods="all",
+        post_training_methods="all",
+    ):
+        analysis_config = {**data_config.get_config(), **bias_config.get_config()}
+        analysis_config = cls._add_methods(
+            analysis_config, pre_training_methods=pre_training_methods, post_training_methods=post_training_methods
+        )
+        return cls._add_predictor(analysis_config, model_config, model_predicted_label_config)
+
+    @classmethod
+    def explainability(cls, data_config, model_config, model_predicted_label_config, explainability_config):
+        analysis_config = cls._add_predictor(data_config.get_config(), model_config, model_predicted_label_config)
+        return cls._add_methods(analysis_config, explainability_config=explainability_config)
+
+    @classmethod
+    def bias_and_explainability(
+        cls,
+        data_config,
+        model_config,
+        model_predicted_label_config,
+        explainability_config,
+        bias_config,
+        pre_training_methods="all",
+        post_training_methods="all",
+    ):
+        analysis_config = {**data_config.get_config(), **bias_config.get_config()}
+        analysis_config = cls._add_methods(
+            analysis_config,
+            pre_training_methods=pre_training_methods,
+            post_training_methods=post_training_methods,
+            explainability_config=explainability_config,
+        )
+        return cls._add_predictor(analysis_config, model_config, model_predicted_label_config)
+
+    @classmethod
+    def _add_predictor(cls, analysis_config, model_config, model_predicted_label_config):
+        analysis_config = {**analysis_config}
+        if isinstance(model_config, ModelConfig):
+            analysis_config["predictor"] = model_config.get_predictor_config()
+        else:
+            if "shap" in analysis_config["methods"] or "pdp" in analysis_config["methods"]:
+                raise ValueError("model_config must be provided when explainability methods are selected.")
+            if "predicted_label_dataset_uri" not in analysis_config and "predicted_label" not in analysis_config:
+                raise ValueError(
+                    "model_config must be provided when `predicted_label_dataset_uri` or `predicted_label` "
+                    "are not provided in data_config."
+                )
+        if isinstance(model_predicted_label_config, ModelPredictedLabelConfig):
+            probability_threshold, predictor_config = model_predicted_label_config.get_predictor_config()
+            if predictor_config and "predictor" in analysis_config:
+                analysis_config["predictor"].update(predictor_config)
+            _set(probability_threshold, "probability_threshold", analysis_config)
+        elif "predictor" in analysis_config:
+            _set(model_predicted_label_config, "label", analysis_config["predictor"])
+        return analysis_config
+
+    @classmethod
+    def _add_methods(
+        cls, analysis_config, pre_training_methods=None, post_training_methods=None, explainability_config=None
+    ):
+        if not any([pre_training_methods, post_training_methods, explainability_config]):
+            raise AttributeError(
+                "analysis_config must have at least one working method: One of the `pre_training_methods`, "
+                "`post_training_methods`, `explainability_config`."
+            )
+        analysis_config = {**analysis_config}
+        methods = dict(analysis_config.get("methods", {}))
+        methods["report"] = {"name": "report", "title": "Analysis Report"}
+        if pre_training_methods:
+            methods["pre_training_bias"] = {"methods": pre_training_methods}
+        if post_training_methods:
+            methods["post_training_bias"] = {"methods": post_training_methods}
+        if explainability_config is not None:
+            methods.update(cls._merge_explainability_configs(explainability_config))
+        analysis_config["methods"] = methods
+        return analysis_config
+
+    @classmethod
+    def _merge_explainability_configs(cls, explainability_config):
+        if not isinstance(explainability_config, list):
+            methods = explainability_config.get_explainability_config()
+            if isinstance(explainability_config, PDPConfig) and "features" not in methods["pdp"]:
+                raise ValueError("PDP features must be provided when ShapConfig is not provided")
+            return methods
+        if not explainability_config:
+            raise ValueError("Please provide at least one explainability config.")
+        methods = {}
+        for config in explainability_config:
+            methods.update(config.get_explainability_config())
+        if len(methods) != len(explainability_config):
+            raise ValueError("Duplicate explainability configs are provided")
+        if "shap" not in methods and "features" not in methods["pdp"]:
+            raise ValueError("PDP features must be provided when ShapConfig is not provided")
+        return methods
 
 
 class ProcessingOutputHandler:
@@ -480,3 +730,39 @@ def _store_analysis_config(analysis_config: dict, s3_output_path, sagemaker_sess
         kms_key=kms_key,
         sagemaker_session=sagemaker_session,
     )
+
+
+def _analysis_job_io(data_config, analysis_config: dict, sagemaker_session, kms_key):
+    """Store ``analysis_config.json`` and build the Clarify job's dataset input, config input and result output.
+
+    The config goes under ``s3_analysis_config_output_path`` (default ``s3_output_path``), where the
+    SDK uploads it. Returns ``(data_input, config_input, result_output)``.
+    """
+    config_uri = _store_analysis_config(
+        analysis_config,
+        data_config.s3_analysis_config_output_path or data_config.s3_output_path,
+        sagemaker_session,
+        kms_key,
+    )
+    # Both inputs are whole S3 prefixes copied into the container before the job starts.
+    prefix_input = functools.partial(ProcessingInput, s3_data_type="S3Prefix", s3_input_mode="File")
+    data_input = prefix_input(
+        source=data_config.s3_data_input_path,
+        destination=SageMakerClarifyProcessor._CLARIFY_DATA_INPUT,
+        input_name="dataset",
+        s3_data_distribution_type=data_config.s3_data_distribution_type,
+        s3_compression_type=data_config.s3_compression_type,
+    )
+    config_input = prefix_input(
+        source=config_uri,
+        destination=SageMakerClarifyProcessor._CLARIFY_CONFIG_INPUT,
+        input_name="analysis_config",
+        s3_compression_type="None",
+    )
+    result_output = ProcessingOutput(
+        source=SageMakerClarifyProcessor._CLARIFY_OUTPUT,
+        destination=data_config.s3_output_path,
+        output_name="analysis_result",
+        s3_upload_mode=ProcessingOutputHandler.get_s3_upload_mode(analysis_config),
+    )
+    return data_input, config_input, result_output

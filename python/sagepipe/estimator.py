@@ -183,7 +183,7 @@ class EstimatorBase(ABC):
         self.output_path = output_path
         self.latest_training_job = None
         self.jobs = []
-        from sagepipe import config  # the SageMaker config's role when none is given, as the SDK
+        from sagepipe import config  # what the caller left out comes from the SageMaker config, as in the SDK
 
         self.role = config.resolve_value_from_config(
             role, config.TRAINING_JOB_ROLE_ARN_PATH, None, self.sagemaker_session
@@ -202,8 +202,11 @@ class EstimatorBase(ABC):
         self.enable_infra_check = enable_infra_check
         self.container_entry_point = container_entry_point
         self.container_arguments = container_arguments
-        self.encrypt_inter_container_traffic = (
-            encrypt_inter_container_traffic if encrypt_inter_container_traffic is not None else False
+        self.encrypt_inter_container_traffic = config.resolve_value_from_config(
+            encrypt_inter_container_traffic,
+            config.TRAINING_JOB_INTER_CONTAINER_ENCRYPTION_PATH,
+            False,
+            self.sagemaker_session,
         )
         self.use_spot_instances = use_spot_instances
         self.max_wait = max_wait
@@ -214,7 +217,9 @@ class EstimatorBase(ABC):
         self.tensorboard_output_config = tensorboard_output_config
         self.debugger_rule_configs, self.collection_configs = None, None
         self.enable_sagemaker_metrics = enable_sagemaker_metrics
-        self._enable_network_isolation = enable_network_isolation if enable_network_isolation is not None else False
+        self._enable_network_isolation = config.resolve_value_from_config(
+            enable_network_isolation, config.TRAINING_JOB_ENABLE_NETWORK_ISOLATION_PATH, False, self.sagemaker_session
+        )
         self.profiler_rule_configs, self.profiler_rules = None, None
         self.profiler_config = profiler_config
         self.disable_profiler = disable_profiler if disable_profiler is not None else False
@@ -489,8 +494,7 @@ class EstimatorBase(ABC):
             accept=accept,
             max_concurrent_transforms=max_concurrent_transforms,
             max_payload=max_payload,
-            # The SDK's Framework.transformer() defaults env to {}; EstimatorBase's passes it as given.
-            env=(env or {}) if isinstance(self, Framework) else env,
+            env=env,
             tags=tags or self.tags,
             base_transform_job_name=self.base_job_name,
             volume_kms_key=volume_kms_key,
@@ -951,6 +955,54 @@ class Framework(EstimatorBase):
         ]:
             raise ValueError("Don't set training instance groups while no distribution strategies enabled!")
         return config
+
+    def transformer(
+        self,
+        instance_count: Union[int, PipelineVariable],
+        instance_type: Union[str, PipelineVariable],
+        strategy: Optional[Union[str, PipelineVariable]] = None,
+        assemble_with: Optional[Union[str, PipelineVariable]] = None,
+        output_path: Optional[Union[str, PipelineVariable]] = None,
+        output_kms_key: Optional[Union[str, PipelineVariable]] = None,
+        accept: Optional[Union[str, PipelineVariable]] = None,
+        env: Optional[Dict[str, Union[str, PipelineVariable]]] = None,
+        max_concurrent_transforms: Optional[Union[int, PipelineVariable]] = None,
+        max_payload: Optional[Union[int, PipelineVariable]] = None,
+        tags=None,
+        role: Optional[str] = None,
+        model_server_workers: Optional[Union[int, PipelineVariable]] = None,
+        volume_kms_key: Optional[Union[str, PipelineVariable]] = None,
+        entry_point: Optional[str] = None,
+        vpc_config_override="VPC_CONFIG_DEFAULT",
+        enable_network_isolation: Optional[bool] = None,
+        model_name: Optional[Union[str, PipelineVariable]] = None,
+    ):
+        """Return a ``Transformer`` for batch transform with a model of this estimator.
+
+        As :meth:`EstimatorBase.transformer`, with the framework model's settings of the SDK's
+        signature: ``model_server_workers`` and ``entry_point`` configure the model the SDK
+        creates from a finished training job; no model is created here (training jobs run only
+        as pipeline steps), so they are unused, as in the SDK's workflow case. ``env`` defaults
+        to ``{}`` as in the SDK.
+        """
+        return super().transformer(
+            instance_count,
+            instance_type,
+            strategy=strategy,
+            assemble_with=assemble_with,
+            output_path=output_path,
+            output_kms_key=output_kms_key,
+            accept=accept,
+            env=env or {},
+            max_concurrent_transforms=max_concurrent_transforms,
+            max_payload=max_payload,
+            tags=tags,
+            role=role,
+            volume_kms_key=volume_kms_key,
+            vpc_config_override=vpc_config_override,
+            enable_network_isolation=enable_network_isolation,
+            model_name=model_name,
+        )
 
     def create_model(self, **kwargs):
         """Create a model of the framework (each framework estimator defines it)."""

@@ -132,7 +132,11 @@ class Model:
         self.role = role
         self.vpc_config = vpc_config
         self.endpoint_name = None
-        self._enable_network_isolation = enable_network_isolation if enable_network_isolation is not None else False
+        from sagepipe import config  # the SageMaker config's default when not given, as in the SDK
+
+        self._enable_network_isolation = config.resolve_value_from_config(
+            enable_network_isolation, config.MODEL_ENABLE_NETWORK_ISOLATION_PATH, False, sagemaker_session
+        )
         self.env = env if env is not None else {}
         self.model_kms_key = model_kms_key
         self.image_config = image_config
@@ -477,7 +481,9 @@ class Model:
                 if member.name == "code" or member.name.startswith(("code/", "./code/")):
                     continue
                 dst.addfile(member, src.extractfile(member) if member.isfile() else None)
-            if self.source_dir:
+            if self.source_dir and str(self.source_dir).lower().startswith("s3://"):
+                self._add_s3_source_dir(dst)
+            elif self.source_dir:
                 dst.add(self.source_dir, arcname="code")
             else:
                 dst.add(self.entry_point, arcname=f"code/{os.path.basename(self.entry_point)}")
@@ -485,6 +491,25 @@ class Model:
                 dst.add(dependency, arcname=f"code/lib/{os.path.basename(dependency)}")
         out_bucket, out_key = s3.parse_s3_url(repacked_model_data)
         session.upload_string_as_file_body(body=out.getvalue(), bucket=out_bucket, key=out_key)
+
+    def _add_s3_source_dir(self, dst: tarfile.TarFile) -> None:
+        """Add the files of the ``sourcedir.tar.gz`` at the ``s3://`` source_dir (in the store) under ``code/``."""
+        bucket, key = s3.parse_s3_url(self.source_dir)
+        try:
+            archive = self.sagemaker_session.read_s3_bytes(bucket, key)
+        except FileNotFoundError as exc:
+            raise ValueError(
+                f"Cannot repack with source_dir {self.source_dir}: it is not in the sagepipe store. Upload the "
+                "sourcedir.tar.gz first (session.upload_data)."
+            ) from exc
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as code:
+            for member in code.getmembers():
+                name = os.path.normpath(member.name)
+                # Only plain files and directories inside the archive: nothing may land outside code/.
+                if name in (".", "") or name.startswith(("..", "/")) or not (member.isfile() or member.isdir()):
+                    continue
+                member.name = f"code/{name}"
+                dst.addfile(member, code.extractfile(member) if member.isfile() else None)
 
     def _script_mode_env_vars(self):
         """The ``SAGEMAKER_PROGRAM`` / ``SAGEMAKER_SUBMIT_DIRECTORY`` / ... environment of the container."""

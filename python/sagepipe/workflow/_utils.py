@@ -8,6 +8,7 @@ to a private copy that is packed into ``sourcedir.tar.gz``.
 
 import os
 import shutil
+import tarfile
 import tempfile
 from typing import TYPE_CHECKING, List, Optional, Union
 
@@ -65,21 +66,20 @@ class _RepackModelStep(TrainingStep):
             entry_point (str): The inference script (relative to ``source_dir`` if given).
             display_name (str): The display name of the step.
             description (str): The description of the step.
-            source_dir (str): A local directory with the inference code.
+            source_dir (str): A local directory with the inference code, or the ``s3://`` URI of
+                its ``sourcedir.tar.gz``.
             dependencies (list[str]): Extra code files or directories.
             depends_on (list): Explicit dependencies.
             retry_policies (list[RetryPolicy]): Retry policies.
             subnets, security_group_ids (list[str]): Recorded.
             **kwargs: More ``SKLearn`` estimator arguments (``output_path``, ``output_kms_key``, ...).
 
-        Raises:
-            NotImplementedError: An ``s3://`` source_dir.
+        An ``s3://`` ``source_dir`` names a ``sourcedir.tar.gz`` in the store: as the SDK does,
+        building the arguments adds the repack scripts to that archive in place.
         """
         from sagepipe.inputs import TrainingInput
         from sagepipe.sklearn.estimator import SKLearn
 
-        if source_dir is not None and str(source_dir).lower().startswith("s3://"):
-            raise NotImplementedError(f"Step {name}: repacking with an s3:// source_dir is not supported by sagepipe.")
         self._model_data = model_data
         self.sagemaker_session = sagemaker_session
         self.role = role
@@ -120,20 +120,66 @@ class _RepackModelStep(TrainingStep):
     @property
     def arguments(self) -> RequestType:
         """The training request of the repack job, packing a copy of the code plus the repack scripts."""
+        if self._source_dir is not None and str(self._source_dir).lower().startswith("s3://"):
+            self._inject_repack_scripts_into_s3_source_dir()
+            return super().arguments
         staging = tempfile.mkdtemp(prefix="sagepipe-repack-")
         try:
             if self._source_dir is None:
                 shutil.copy2(self._entry_point, os.path.join(staging, self._entry_point_basename))
             else:
                 shutil.copytree(self._source_dir, staging, dirs_exist_ok=True)
-            shutil.copy2(os.path.join(os.path.dirname(__file__), REPACK_SCRIPT), os.path.join(staging, REPACK_SCRIPT))
-            with open(os.path.join(staging, REPACK_SCRIPT_LAUNCHER), "w", newline="\n") as launcher:
-                launcher.write(LAUNCH_REPACK_SCRIPT_CMD)
+            self._write_repack_scripts(staging)
             self.estimator.source_dir = staging
             return super().arguments
         finally:
             self.estimator.source_dir = self._source_dir
             shutil.rmtree(staging, ignore_errors=True)
+
+    def _write_repack_scripts(self, directory: str) -> None:
+        shutil.copy2(os.path.join(os.path.dirname(__file__), REPACK_SCRIPT), os.path.join(directory, REPACK_SCRIPT))
+        # LF endings: the launcher runs under bash whatever host wrote it.
+        with open(os.path.join(directory, REPACK_SCRIPT_LAUNCHER), "w", newline="\n") as launcher:
+            launcher.write(LAUNCH_REPACK_SCRIPT_CMD)
+
+    def _inject_repack_scripts_into_s3_source_dir(self) -> None:
+        """Rewrite the ``sourcedir.tar.gz`` at the ``s3://`` source_dir with the repack scripts added.
+
+        The SDK overwrites that object in S3; here it lives in the session's store, so the repack
+        job reads the rewritten archive as its code.
+
+        Raises:
+            ValueError: The archive is not in the store (or is not a gzipped tar).
+        """
+        from sagepipe import s3
+        from sagepipe.workflow._repack_model import _extract
+
+        bucket, key = s3.parse_s3_url(self._source_dir)
+        try:
+            archive = self.sagemaker_session.read_s3_bytes(bucket, key)
+        except FileNotFoundError as error:
+            raise ValueError(
+                f"Step {self.name}: the source_dir archive {self._source_dir} is not in the store ({error})."
+            ) from error
+        with tempfile.TemporaryDirectory(prefix="sagepipe-repack-") as tmp:
+            contents = os.path.join(tmp, "extracted")
+            os.makedirs(contents)
+            old_archive = os.path.join(tmp, "old.tar.gz")
+            with open(old_archive, "wb") as f:
+                f.write(archive)
+            try:
+                _extract(old_archive, contents)
+            except tarfile.TarError as error:
+                raise ValueError(
+                    f"Step {self.name}: the source_dir {self._source_dir} is not a sourcedir.tar.gz archive ({error})."
+                ) from error
+            self._write_repack_scripts(contents)
+            new_archive = os.path.join(tmp, "new.tar.gz")
+            with tarfile.open(new_archive, "w:gz") as tar:
+                for name in sorted(os.listdir(contents)):
+                    tar.add(os.path.join(contents, name), arcname=name)
+            with open(new_archive, "rb") as f:
+                self.sagemaker_session.upload_string_as_file_body(body=f.read(), bucket=bucket, key=key)
 
     @property
     def properties(self):

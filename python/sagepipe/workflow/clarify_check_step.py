@@ -9,7 +9,6 @@ starts unless a handler is registered for the ``ClarifyCheck`` type
 """
 
 import copy
-import functools
 from typing import List, Optional, Union
 
 from sagepipe import s3
@@ -18,11 +17,10 @@ from sagepipe.clarify import (
     DataConfig,
     ModelConfig,
     ModelPredictedLabelConfig,
-    ProcessingOutputHandler,
     SageMakerClarifyProcessor,
     SHAPConfig,
+    _analysis_job_io,
     _set,
-    _store_analysis_config,
 )
 from sagepipe.model_monitor.clarify_model_monitoring import (
     BiasAnalysisConfig,
@@ -32,7 +30,6 @@ from sagepipe.model_monitor.clarify_model_monitoring import (
     _upload_analysis_config as _upload_monitoring_config,
 )
 from sagepipe.model_monitor.model_monitoring import _MODEL_MONITOR_S3_PATH
-from sagepipe.processing import ProcessingInput, ProcessingOutput
 from sagepipe.utils import name_from_base
 from sagepipe.workflow import is_pipeline_variable
 from sagepipe.workflow._check_step_utils import _check_step_request, _ConfigValue, _processing_request
@@ -260,38 +257,15 @@ class ClarifyCheckStep(Step):
         return analysis_config
 
     def _generate_processing_job_parameters(self, analysis_config: dict, baselining_processor) -> dict:
-        """Store the analysis config; the job reads it and the dataset, and writes the analysis result."""
-        data = self.clarify_check_config.data_config
+        """Store the analysis config and build the job's config and data inputs and its output."""
         analysis_config["methods"]["report"] = {"name": "report", "title": "Analysis Report"}
-        config_uri = _store_analysis_config(
+        data_input, config_input, result_output = _analysis_job_io(
+            self.clarify_check_config.data_config,
             analysis_config,
-            data.s3_analysis_config_output_path or data.s3_output_path,
             baselining_processor.sagemaker_session,
             self.clarify_check_config.kms_key,
         )
-        # Both inputs are whole S3 prefixes copied into the container before the job starts.
-        prefix_input = functools.partial(ProcessingInput, s3_data_type="S3Prefix", s3_input_mode="File")
-        return {
-            "config_input": prefix_input(
-                source=config_uri,
-                destination=SageMakerClarifyProcessor._CLARIFY_CONFIG_INPUT,
-                input_name="analysis_config",
-                s3_compression_type="None",
-            ),
-            "data_input": prefix_input(
-                source=data.s3_data_input_path,
-                destination=SageMakerClarifyProcessor._CLARIFY_DATA_INPUT,
-                input_name="dataset",
-                s3_data_distribution_type=data.s3_data_distribution_type,
-                s3_compression_type=data.s3_compression_type,
-            ),
-            "result_output": ProcessingOutput(
-                source=SageMakerClarifyProcessor._CLARIFY_OUTPUT,
-                destination=data.s3_output_path,
-                output_name="analysis_result",
-                s3_upload_mode=ProcessingOutputHandler.get_s3_upload_mode(analysis_config),
-            ),
-        }
+        return dict(config_input=config_input, data_input=data_input, result_output=result_output)
 
     def _upload_monitoring_analysis_config(self) -> str:
         """Store the monitoring schedule's analysis config; return its S3 URI."""
