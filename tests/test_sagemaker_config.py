@@ -214,7 +214,7 @@ def test_model_and_transform_defaults(user_config, tmp_path):
     assert m["ExecutionRoleArn"] == "arn:aws:iam::111111111111:role/ModelRole"
     assert m["Tags"] == [{"Key": "model", "Value": "cfg"}]
     assert m["VpcConfig"] == {"Subnets": ["subnet-3"], "SecurityGroupIds": ["sg-3"]}
-    # Model.EnableNetworkIsolation is not applied yet: Model passes an explicit False.
+    assert m["EnableNetworkIsolation"] is True
     x = steps["X"]
     assert x["TransformOutput"] == {"S3OutputPath": "s3://b/out", "KmsKeyId": "tx-out-kms"}
     assert x["TransformResources"] == {
