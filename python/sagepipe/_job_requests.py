@@ -301,29 +301,21 @@ class JobRequests:
     ):
         """Build a ``CreateProcessingJob`` request (see ``_get_process_request``) and intercept it.
 
-        What the caller left out comes from the SageMaker config's ``SageMaker.ProcessingJob``
-        defaults (role, environment, network, output and volume KMS keys; config tags added).
+        The SageMaker config's ``SageMaker.ProcessingJob`` tags are added here, at request time
+        (as the SDK); its other defaults were applied when the ``Processor`` was made.
         """
         from sagepipe import config
 
         request = self._get_process_request(
             inputs=inputs,
-            output_config=config.update_nested_dictionary_with_values_from_config(
-                output_config, config.PROCESSING_OUTPUT_CONFIG_PATH, self
-            ),
+            output_config=output_config,
             job_name=job_name,
-            resources=config.update_nested_dictionary_with_values_from_config(
-                resources, config.PROCESSING_JOB_PROCESSING_RESOURCES_PATH, self
-            ),
+            resources=resources,
             stopping_condition=stopping_condition,
             app_specification=app_specification,
-            environment=config.resolve_value_from_config(
-                environment, config.PROCESSING_JOB_ENVIRONMENT_PATH, None, self
-            ),
-            network_config=config.update_nested_dictionary_with_values_from_config(
-                network_config, config.PROCESSING_JOB_NETWORK_CONFIG_PATH, self
-            ),
-            role_arn=config.resolve_value_from_config(role_arn, config.PROCESSING_JOB_ROLE_ARN_PATH, None, self),
+            environment=environment,
+            network_config=network_config,
+            role_arn=role_arn,
             tags=config.append_config_tags(self, tags, config.PROCESSING_JOB_TAGS_PATH),
             experiment_config=experiment_config,
         )
@@ -371,24 +363,21 @@ class JobRequests:
     def train(self, **train_args):
         """Build a ``CreateTrainingJob`` request (see ``_get_train_request``) and intercept it.
 
-        What the caller left out comes from the SageMaker config's ``SageMaker.TrainingJob``
-        defaults (role, environment, VPC, output and volume KMS keys, profiler; config tags added).
+        The SageMaker config's ``SageMaker.TrainingJob`` tags are added here, at request time
+        (as the SDK); its other defaults were applied when the estimator was made. Estimators
+        leave a False inter-container encryption out of the request, so the config's value
+        fills it here, as in the SDK.
         """
         from sagepipe import config
 
         args = dict(train_args)
         args["tags"] = config.append_config_tags(self, args.get("tags"), config.TRAINING_JOB_TAGS_PATH)
-        args["role"] = config.resolve_value_from_config(args.get("role"), config.TRAINING_JOB_ROLE_ARN_PATH, None, self)
-        args["environment"] = config.resolve_value_from_config(
-            args.get("environment"), config.TRAINING_JOB_ENVIRONMENT_PATH, None, self
+        args["encrypt_inter_container_traffic"] = config.resolve_value_from_config(
+            args.get("encrypt_inter_container_traffic"),
+            config.TRAINING_JOB_INTER_CONTAINER_ENCRYPTION_PATH,
+            False,
+            self,
         )
-        for key, path in (
-            ("vpc_config", config.TRAINING_JOB_VPC_CONFIG_PATH),
-            ("output_config", config.TRAINING_JOB_OUTPUT_DATA_CONFIG_PATH),
-            ("resource_config", config.TRAINING_JOB_RESOURCE_CONFIG_PATH),
-            ("profiler_config", config.TRAINING_JOB_PROFILE_CONFIG_PATH),
-        ):
-            args[key] = config.update_nested_dictionary_with_values_from_config(args.get(key), path, self)
         return self._intercept_create_request(self._get_train_request(**args), None, "train")
 
     def _get_train_request(
@@ -502,22 +491,13 @@ class JobRequests:
     def transform(self, **transform_args):
         """Build a ``CreateTransformJob`` request (see ``_get_transform_request``) and intercept it.
 
-        What the caller left out comes from the SageMaker config's ``SageMaker.TransformJob``
-        defaults (environment, output and volume KMS keys; config tags added).
+        The SageMaker config's ``SageMaker.TransformJob`` tags are added here, at request time
+        (as the SDK); its other defaults were applied when the ``Transformer`` was made.
         """
         from sagepipe import config
 
         args = dict(transform_args)
         args["tags"] = config.append_config_tags(self, args.get("tags"), config.TRANSFORM_JOB_TAGS_PATH)
-        args["env"] = config.resolve_value_from_config(
-            args.get("env"), config.TRANSFORM_JOB_ENVIRONMENT_PATH, None, self
-        )
-        args["output_config"] = config.resolve_nested_dict_value_from_config(
-            args.get("output_config"), ["KmsKeyId"], config.TRANSFORM_OUTPUT_KMS_KEY_ID_PATH, self
-        )
-        args["resource_config"] = config.resolve_nested_dict_value_from_config(
-            args.get("resource_config"), ["VolumeKmsKeyId"], config.TRANSFORM_JOB_VOLUME_KMS_KEY_ID_PATH, self
-        )
         return self._intercept_create_request(self._get_transform_request(**args), None, "transform")
 
     def _get_transform_request(
@@ -739,6 +719,10 @@ class JobRequests:
             request["TrainingJobDefinitions"] = [self._map_training_config(**cfg) for cfg in training_config_list]
         if warm_start_config is not None:
             request["WarmStartConfig"] = warm_start_config
+        # The config's training-job tags join here, so both TuningStep forms carry them (as the SDK).
+        from sagepipe import config
+
+        tags = config.append_config_tags(self, tags, config.TRAINING_JOB_TAGS_PATH)
         if tags is not None:
             request["Tags"] = tags
         return request

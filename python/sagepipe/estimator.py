@@ -183,30 +183,38 @@ class EstimatorBase(ABC):
         self.output_path = output_path
         self.latest_training_job = None
         self.jobs = []
-        from sagepipe import config  # what the caller left out comes from the SageMaker config, as in the SDK
+        # What the caller left out comes from the SageMaker config here, when the estimator is
+        # made (as the SDK), so every form (fit under a PipelineSession, TrainingStep(estimator=),
+        # tuners) carries the defaults.
+        from sagepipe import config
 
-        self.role = config.resolve_value_from_config(
-            role, config.TRAINING_JOB_ROLE_ARN_PATH, None, self.sagemaker_session
-        )
+        session = self.sagemaker_session
+        self.role = config.resolve_value_from_config(role, config.TRAINING_JOB_ROLE_ARN_PATH, None, session)
         if not self.role:
             raise ValueError(
                 "An AWS IAM role is required to create an estimator. Please provide a valid `role` argument "
                 "(any ARN: it is recorded, never used locally)."
             )
-        self.output_kms_key = output_kms_key
-        self.volume_kms_key = volume_kms_key
-        self.subnets = subnets
-        self.security_group_ids = security_group_ids
+        self.output_kms_key = config.resolve_value_from_config(
+            output_kms_key, config.TRAINING_JOB_KMS_KEY_ID_PATH, None, session
+        )
+        # The config's volume key only where a KMS key can be attached to the instance volume.
+        self.volume_kms_key = (
+            config.resolve_value_from_config(volume_kms_key, config.TRAINING_JOB_VOLUME_KMS_KEY_ID_PATH, None, session)
+            if instance_type is not None and _instance_supports_kms(instance_type)
+            else volume_kms_key
+        )
+        self.subnets = config.resolve_value_from_config(subnets, config.TRAINING_JOB_SUBNETS_PATH, None, session)
+        self.security_group_ids = config.resolve_value_from_config(
+            security_group_ids, config.TRAINING_JOB_SECURITY_GROUP_IDS_PATH, None, session
+        )
         self.training_repository_access_mode = training_repository_access_mode
         self.training_repository_credentials_provider_arn = training_repository_credentials_provider_arn
         self.enable_infra_check = enable_infra_check
         self.container_entry_point = container_entry_point
         self.container_arguments = container_arguments
         self.encrypt_inter_container_traffic = config.resolve_value_from_config(
-            encrypt_inter_container_traffic,
-            config.TRAINING_JOB_INTER_CONTAINER_ENCRYPTION_PATH,
-            False,
-            self.sagemaker_session,
+            encrypt_inter_container_traffic, config.TRAINING_JOB_INTER_CONTAINER_ENCRYPTION_PATH, False, session
         )
         self.use_spot_instances = use_spot_instances
         self.max_wait = max_wait
@@ -218,12 +226,16 @@ class EstimatorBase(ABC):
         self.debugger_rule_configs, self.collection_configs = None, None
         self.enable_sagemaker_metrics = enable_sagemaker_metrics
         self._enable_network_isolation = config.resolve_value_from_config(
-            enable_network_isolation, config.TRAINING_JOB_ENABLE_NETWORK_ISOLATION_PATH, False, self.sagemaker_session
+            enable_network_isolation, config.TRAINING_JOB_ENABLE_NETWORK_ISOLATION_PATH, False, session
         )
         self.profiler_rule_configs, self.profiler_rules = None, None
         self.profiler_config = profiler_config
-        self.disable_profiler = disable_profiler if disable_profiler is not None else False
-        self.environment = environment
+        self.disable_profiler = config.resolve_value_from_config(
+            disable_profiler, config.TRAINING_JOB_DISABLE_PROFILER_PATH, False, session
+        )
+        self.environment = config.resolve_value_from_config(
+            environment, config.TRAINING_JOB_ENVIRONMENT_PATH, None, session
+        )
         self.max_retry_attempts = max_retry_attempts
         region = self.sagemaker_session.boto_region_name
         if region.lower() in PROFILER_UNSUPPORTED_REGIONS or _instance_type_is_trainium(self.instance_type):
@@ -511,6 +523,20 @@ class EstimatorBase(ABC):
 
 def _instance_type_is_trainium(instance_type) -> bool:
     return _instance_type_family(instance_type).startswith("trn")
+
+
+def _instance_supports_kms(instance_type) -> bool:
+    """Whether a KMS key can be attached to the instance's volume (as the SDK decides it).
+
+    Instances with local NVMe storage (a ``d`` in the family, g5, g6, p5, trn1) and local mode
+    have no attachable volume; an instance type given as a pipeline variable is assumed to.
+    """
+    if is_pipeline_variable(instance_type):
+        return True
+    family = _instance_type_family(instance_type)
+    if not family:
+        return False
+    return "d" not in family and not family.startswith(("g5", "g6", "p5", "trn1"))
 
 
 class _TrainingJob:

@@ -129,13 +129,24 @@ class Model:
         self.sagemaker_session = sagemaker_session
         self.algorithm_arn = None
         self.model_package_arn = None
-        self.role = role
-        self.vpc_config = vpc_config
-        self.endpoint_name = None
-        from sagepipe import config  # the SageMaker config's default when not given, as in the SDK
+        # What the caller left out comes from the SageMaker config when the model is made (as the
+        # SDK); without a session yet, from the config files directly.
+        from sagepipe import config
 
+        sagemaker_config = config.load_sagemaker_config() if sagemaker_session is None else None
+        self.role = config.resolve_value_from_config(
+            role, config.MODEL_EXECUTION_ROLE_ARN_PATH, None, sagemaker_session, sagemaker_config
+        )
+        self.vpc_config = config.resolve_value_from_config(
+            vpc_config, config.MODEL_VPC_CONFIG_PATH, None, sagemaker_session, sagemaker_config
+        )
+        self.endpoint_name = None
         self._enable_network_isolation = config.resolve_value_from_config(
-            enable_network_isolation, config.MODEL_ENABLE_NETWORK_ISOLATION_PATH, False, sagemaker_session
+            enable_network_isolation,
+            config.MODEL_ENABLE_NETWORK_ISOLATION_PATH,
+            False,
+            sagemaker_session,
+            sagemaker_config,
         )
         self.env = env if env is not None else {}
         self.model_kms_key = model_kms_key

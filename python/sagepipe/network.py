@@ -17,7 +17,7 @@ class NetworkConfig:
 
     def __init__(
         self,
-        enable_network_isolation: Union[bool, PipelineVariable] = False,
+        enable_network_isolation: Optional[Union[bool, PipelineVariable]] = None,
         security_group_ids: Optional[List[Union[str, PipelineVariable]]] = None,
         subnets: Optional[List[Union[str, PipelineVariable]]] = None,
         encrypt_inter_container_traffic: Optional[Union[bool, PipelineVariable]] = None,
@@ -26,20 +26,22 @@ class NetworkConfig:
 
         Args:
             enable_network_isolation (bool or PipelineVariable): Whether the job's containers
-                may make network calls (default: False).
+                may make network calls (unset: the SageMaker config's, else False).
             security_group_ids (list[str or PipelineVariable]): VPC security group IDs.
             subnets (list[str or PipelineVariable]): VPC subnet IDs.
             encrypt_inter_container_traffic (bool or PipelineVariable): Whether traffic between
                 the job's instances is encrypted.
         """
-        self.enable_network_isolation = False if enable_network_isolation is None else enable_network_isolation
+        # None (not False) until the request, so a Processor can fill it from the SageMaker config.
+        self.enable_network_isolation = enable_network_isolation
         self.security_group_ids = security_group_ids
         self.subnets = subnets
         self.encrypt_inter_container_traffic = encrypt_inter_container_traffic
 
     def _to_request_dict(self) -> dict:
         """The service's ``NetworkConfig`` request structure."""
-        request = {"EnableNetworkIsolation": self.enable_network_isolation}
+        isolation = False if self.enable_network_isolation is None else self.enable_network_isolation
+        request = {"EnableNetworkIsolation": isolation}
         if self.encrypt_inter_container_traffic is not None:
             request["EnableInterContainerTrafficEncryption"] = self.encrypt_inter_container_traffic
         if self.security_group_ids is not None or self.subnets is not None:

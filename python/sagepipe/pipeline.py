@@ -49,9 +49,24 @@ class PipelineModel:
         self.name = name
         self.endpoint_name = None
         self.sagemaker_session = sagemaker_session
-        self.role = role
-        self.vpc_config = vpc_config
-        self.enable_network_isolation = enable_network_isolation if enable_network_isolation is not None else False
+        # What the caller left out comes from the SageMaker config's Model defaults (as the SDK);
+        # without a session yet, from the config files directly.
+        from sagepipe import config
+
+        sagemaker_config = config.load_sagemaker_config() if sagemaker_session is None else None
+        self.role = config.resolve_value_from_config(
+            role, config.MODEL_EXECUTION_ROLE_ARN_PATH, None, sagemaker_session, sagemaker_config
+        )
+        self.vpc_config = config.resolve_value_from_config(
+            vpc_config, config.MODEL_VPC_CONFIG_PATH, None, sagemaker_session, sagemaker_config
+        )
+        self.enable_network_isolation = config.resolve_value_from_config(
+            enable_network_isolation,
+            config.MODEL_ENABLE_NETWORK_ISOLATION_PATH,
+            False,
+            sagemaker_session,
+            sagemaker_config,
+        )
         if not self.role:
             raise ValueError("An AWS IAM role is required to create a Pipeline Model.")
 

@@ -131,17 +131,32 @@ class Processor:
 
             sagemaker_session = Session()
         self.sagemaker_session = sagemaker_session
-        self.output_kms_key = output_kms_key
-        self.volume_kms_key = volume_kms_key
-        self.network_config = network_config
-        from sagepipe import config  # the SageMaker config's role when none is given, as the SDK
+        # What the caller left out comes from the SageMaker config here, when the processor is
+        # made (as the SDK), so every step form (step_args or processor=) carries the defaults.
+        from sagepipe import config
+        from sagepipe.network import NetworkConfig
 
-        self.role = config.resolve_value_from_config(
-            role, config.PROCESSING_JOB_ROLE_ARN_PATH, None, self.sagemaker_session
+        session = self.sagemaker_session
+        self.output_kms_key = config.resolve_value_from_config(
+            output_kms_key, config.PROCESSING_JOB_KMS_KEY_ID_PATH, None, session
         )
+        self.volume_kms_key = config.resolve_value_from_config(
+            volume_kms_key, config.PROCESSING_JOB_VOLUME_KMS_KEY_ID_PATH, None, session
+        )
+        for attribute, path in (
+            ("subnets", config.PROCESSING_JOB_SUBNETS_PATH),
+            ("security_group_ids", config.PROCESSING_JOB_SECURITY_GROUP_IDS_PATH),
+            ("enable_network_isolation", config.PROCESSING_JOB_ENABLE_NETWORK_ISOLATION_PATH),
+            ("encrypt_inter_container_traffic", config.PROCESSING_JOB_INTER_CONTAINER_ENCRYPTION_PATH),
+        ):
+            network_config = config.resolve_class_attribute_from_config(
+                NetworkConfig, network_config, attribute, path, sagemaker_session=session
+            )
+        self.network_config = network_config
+        self.role = config.resolve_value_from_config(role, config.PROCESSING_JOB_ROLE_ARN_PATH, None, session)
         if not self.role:
             raise ValueError("An AWS IAM role is required to create a Processing job.")
-        self.env = env
+        self.env = config.resolve_value_from_config(env, config.PROCESSING_JOB_ENVIRONMENT_PATH, None, session)
 
     @runnable_by_pipeline
     def run(

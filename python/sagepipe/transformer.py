@@ -83,9 +83,17 @@ class Transformer:
 
             sagemaker_session = Session()
         self.sagemaker_session = sagemaker_session
-        self.volume_kms_key = volume_kms_key
-        self.output_kms_key = output_kms_key
-        self.env = env
+        # What the caller left out comes from the SageMaker config here, when the transformer is
+        # made (as the SDK), so both TransformStep forms carry the defaults.
+        from sagepipe import config
+
+        self.volume_kms_key = config.resolve_value_from_config(
+            volume_kms_key, config.TRANSFORM_JOB_VOLUME_KMS_KEY_ID_PATH, None, sagemaker_session
+        )
+        self.output_kms_key = config.resolve_value_from_config(
+            output_kms_key, config.TRANSFORM_OUTPUT_KMS_KEY_ID_PATH, None, sagemaker_session
+        )
+        self.env = config.resolve_value_from_config(env, config.TRANSFORM_JOB_ENVIRONMENT_PATH, None, sagemaker_session)
 
     @runnable_by_pipeline
     def transform(

@@ -34,22 +34,27 @@ PIPELINE_TAGS_PATH = "SageMaker.Pipeline.Tags"
 PROCESSING_JOB_ROLE_ARN_PATH = "SageMaker.ProcessingJob.RoleArn"
 PROCESSING_JOB_ENVIRONMENT_PATH = "SageMaker.ProcessingJob.Environment"
 PROCESSING_JOB_NETWORK_CONFIG_PATH = "SageMaker.ProcessingJob.NetworkConfig"
+PROCESSING_JOB_ENABLE_NETWORK_ISOLATION_PATH = f"{PROCESSING_JOB_NETWORK_CONFIG_PATH}.EnableNetworkIsolation"
+PROCESSING_JOB_INTER_CONTAINER_ENCRYPTION_PATH = (
+    f"{PROCESSING_JOB_NETWORK_CONFIG_PATH}.EnableInterContainerTrafficEncryption"
+)
+PROCESSING_JOB_SUBNETS_PATH = f"{PROCESSING_JOB_NETWORK_CONFIG_PATH}.VpcConfig.Subnets"
+PROCESSING_JOB_SECURITY_GROUP_IDS_PATH = f"{PROCESSING_JOB_NETWORK_CONFIG_PATH}.VpcConfig.SecurityGroupIds"
 PROCESSING_JOB_VOLUME_KMS_KEY_ID_PATH = "SageMaker.ProcessingJob.ProcessingResources.ClusterConfig.VolumeKmsKeyId"
 PROCESSING_JOB_KMS_KEY_ID_PATH = "SageMaker.ProcessingJob.ProcessingOutputConfig.KmsKeyId"
 PROCESSING_JOB_TAGS_PATH = "SageMaker.ProcessingJob.Tags"
-PROCESSING_OUTPUT_CONFIG_PATH = "SageMaker.ProcessingJob.ProcessingOutputConfig"
-PROCESSING_JOB_PROCESSING_RESOURCES_PATH = "SageMaker.ProcessingJob.ProcessingResources"
 TRAINING_JOB_ROLE_ARN_PATH = "SageMaker.TrainingJob.RoleArn"
 TRAINING_JOB_ENVIRONMENT_PATH = "SageMaker.TrainingJob.Environment"
 TRAINING_JOB_VPC_CONFIG_PATH = "SageMaker.TrainingJob.VpcConfig"
+TRAINING_JOB_SUBNETS_PATH = f"{TRAINING_JOB_VPC_CONFIG_PATH}.Subnets"
+TRAINING_JOB_SECURITY_GROUP_IDS_PATH = f"{TRAINING_JOB_VPC_CONFIG_PATH}.SecurityGroupIds"
 TRAINING_JOB_ENABLE_NETWORK_ISOLATION_PATH = "SageMaker.TrainingJob.EnableNetworkIsolation"
 TRAINING_JOB_INTER_CONTAINER_ENCRYPTION_PATH = "SageMaker.TrainingJob.EnableInterContainerTrafficEncryption"
 TRAINING_JOB_VOLUME_KMS_KEY_ID_PATH = "SageMaker.TrainingJob.ResourceConfig.VolumeKmsKeyId"
 TRAINING_JOB_KMS_KEY_ID_PATH = "SageMaker.TrainingJob.OutputDataConfig.KmsKeyId"
 TRAINING_JOB_TAGS_PATH = "SageMaker.TrainingJob.Tags"
-TRAINING_JOB_OUTPUT_DATA_CONFIG_PATH = "SageMaker.TrainingJob.OutputDataConfig"
-TRAINING_JOB_RESOURCE_CONFIG_PATH = "SageMaker.TrainingJob.ResourceConfig"
 TRAINING_JOB_PROFILE_CONFIG_PATH = "SageMaker.TrainingJob.ProfilerConfig"
+TRAINING_JOB_DISABLE_PROFILER_PATH = f"{TRAINING_JOB_PROFILE_CONFIG_PATH}.DisableProfiler"
 TRANSFORM_JOB_ENVIRONMENT_PATH = "SageMaker.TransformJob.Environment"
 TRANSFORM_OUTPUT_KMS_KEY_ID_PATH = "SageMaker.TransformJob.TransformOutput.KmsKeyId"
 TRANSFORM_JOB_VOLUME_KMS_KEY_ID_PATH = "SageMaker.TransformJob.TransformResources.VolumeKmsKeyId"
@@ -195,6 +200,33 @@ def resolve_value_from_config(
     return value if value is not None else default_value
 
 
+def resolve_class_attribute_from_config(
+    clazz: Optional[type],
+    instance: Any,
+    attribute: str,
+    config_path: str,
+    default_value: Any = None,
+    sagemaker_session: Any = None,
+) -> Any:
+    """``instance`` with ``attribute`` taken from the config (else ``default_value``) when unset.
+
+    A missing ``instance`` is created as ``clazz()`` only when there is a value to set, so a
+    config without the key leaves a caller's ``None`` alone.
+    """
+    value = get_sagemaker_config_value(sagemaker_session, config_path)
+    if value is None:
+        value = default_value
+    if value is None:
+        return instance
+    if instance is None:
+        if clazz is None:
+            return None
+        instance = clazz()
+    if getattr(instance, attribute) is None:
+        setattr(instance, attribute, value)
+    return instance
+
+
 def append_config_tags(sagemaker_session: Any, tags: Optional[List[dict]], config_path: str) -> Optional[List[dict]]:
     """``tags`` plus the config's tags at ``config_path`` whose keys the caller did not set."""
     config_tags = get_sagemaker_config_value(sagemaker_session, config_path)
@@ -204,38 +236,4 @@ def append_config_tags(sagemaker_session: Any, tags: Optional[List[dict]], confi
     for tag in config_tags:
         if not any(existing.get("Key") == tag.get("Key") for existing in merged):
             merged.append(tag)
-    return merged
-
-
-def resolve_nested_dict_value_from_config(
-    dictionary: Optional[dict], nested_keys: List[str], config_path: str, sagemaker_session: Any = None
-) -> Optional[dict]:
-    """``dictionary`` with the value at ``nested_keys`` taken from the config when it has none."""
-    current: Any = dictionary
-    for key in nested_keys:
-        current = current.get(key) if isinstance(current, dict) else None
-    if current is not None:
-        return dictionary
-    value = get_sagemaker_config_value(sagemaker_session, config_path)
-    if value is None:
-        return dictionary
-    result = copy.deepcopy(dictionary) if dictionary is not None else {}
-    target = result
-    for key in nested_keys[:-1]:
-        target = target.setdefault(key, {})
-    target[nested_keys[-1]] = value
-    return result
-
-
-def update_nested_dictionary_with_values_from_config(
-    source_dict: Optional[dict], config_key_path: str, sagemaker_session: Any = None
-) -> Optional[dict]:
-    """``source_dict`` with the keys it lacks filled from the config mapping at ``config_key_path``."""
-    config_value = get_sagemaker_config_value(sagemaker_session, config_key_path)
-    if not isinstance(config_value, dict):
-        return source_dict
-    if source_dict is None:
-        return config_value
-    merged = copy.deepcopy(config_value)
-    _merge(merged, source_dict)
     return merged
