@@ -87,8 +87,11 @@ class Store:
         config: Optional[str] = None,
         parameters: Optional[str] = None,
         version: Optional[int] = None,
+        external_types: List[str] = ...,
+        image_runners: str = "[]",
     ) -> str:
-        """What a start would do per step (JSON); selective when ``config`` is given."""
+        """What a start would do per step (JSON); selective when ``config`` is given. A step a
+        start with these ``external_types`` and ``image_runners`` would refuse is ``refused``."""
     def resume_selection(self, arn: str) -> List[str]: ...
     def prewarm_workers(
         self,

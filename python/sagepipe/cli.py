@@ -416,7 +416,14 @@ def cmd_plan(args) -> int:
     config, parameters = _config_and_parameters(args, pipeline, session)
     plan = pipeline.plan(selective_execution_config=config, parameters=parameters or None)
     if args.json:
-        _emit_json({"Pipeline": plan.pipeline, "ReferenceExecutionArn": plan.reference_arn, "Steps": plan.entries})
+        _emit_json(
+            {
+                "Pipeline": plan.pipeline,
+                "ReferenceExecutionArn": plan.reference_arn,
+                "Steps": plan.entries,
+                "Refused": plan.refused,
+            }
+        )
     else:
         print(plan)
     return EXIT_OK
@@ -713,7 +720,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-parallel", type=int, metavar="N", help="MaxParallelExecutionSteps")
     p.add_argument("--in-process", action="store_true", help="run @step functions in this process (debuggers work)")
 
-    p = add("plan", cmd_plan, "what a run would do per step (run / reuse / not-selected), without running", [target])
+    p = add(
+        "plan",
+        cmd_plan,
+        "what a run would do per step (run / reuse / not-selected / refused), without running",
+        [target],
+    )
     p.add_argument("target", metavar="TARGET|PIPELINE")
 
     p = add("show", cmd_show, "the DAG as text (a TARGET, a stored pipeline name, or an execution with states)")

@@ -8,8 +8,9 @@ and boxes coloured by state. The DAG comes from the engine's own graph
 
 States: ``succeeded``, ``failed``, ``running``, ``stopped``, ``reused`` (Selective Execution),
 ``cache-hit``, ``not-selected`` (left out of a Selective Execution), ``not-run`` (other branch, or
-not reached), ``pending`` (not started yet), ``planned`` (a plan's ``run``) and ``defined`` (a
-pipeline with no execution).
+not reached), ``pending`` (not started yet), ``planned`` (a plan's ``run``), ``refused`` (a plan's
+step that cannot run locally, so the start would be refused) and ``defined`` (a pipeline with no
+execution).
 """
 
 import html
@@ -47,6 +48,7 @@ STATE_COLOURS = {
     "not-run": "#9e9e9e",
     "pending": "#bdbdbd",
     "planned": "#ef6c00",
+    "refused": "#ad1457",
     "defined": "#546e7a",
 }
 
@@ -166,8 +168,15 @@ def _upstream(dag: Dict[str, Any], steps) -> set:
 
 
 def plan_states(plan) -> Dict[str, Dict[str, Any]]:
-    """States of a plan's entries: ``run`` is planned, ``reuse`` reused, ``cache-hit`` a cache hit, the rest not run."""
-    action_state = {"run": "planned", "reuse": "reused", "cache-hit": "cache-hit", "not-selected": "not-selected"}
+    """States of a plan's entries: ``run`` is planned, ``reuse`` reused, ``cache-hit`` a cache hit,
+    ``refused`` refused, the rest not run."""
+    action_state = {
+        "run": "planned",
+        "reuse": "reused",
+        "cache-hit": "cache-hit",
+        "not-selected": "not-selected",
+        "refused": "refused",
+    }
     return {e["step"]: {"state": action_state.get(e["action"], "pending"), "entry": e} for e in plan.entries}
 
 
@@ -537,6 +546,9 @@ def plan_html(plan) -> str:
     )
     table = f'<table class="sagepipe-plan"><tr><th>step</th><th>action</th><th>reason</th></tr>{reasons}</table>'
     title = f"Plan for {plan.pipeline}" + (f" (reference {plan.reference_arn})" if plan.reference_arn else "")
+    if plan.refused:
+        refusal = html.escape(plan.refused).replace("\n", "<br>")
+        table += f'<p class="sagepipe-refused">this run would be refused before anything runs: {refusal}</p>'
     return _figure(title, dag, states, table, default="not-run")
 
 

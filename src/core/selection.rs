@@ -43,6 +43,8 @@ pub enum Action {
     CacheHit,
     NotSelected,
     ConditionDependent,
+    /// Would run but cannot run locally: the start is refused (the reason says why).
+    Refused,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,6 +65,9 @@ pub struct Plan {
     pub reused: BTreeSet<usize>,
     pub reference_arn: Option<String>,
     pub entries: Vec<PlanEntry>,
+    /// The error a start would be refused with (steps that would run but cannot run locally).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
 }
 
 /// Options beyond the service's rules.
@@ -277,6 +282,7 @@ pub fn plan(
         reused,
         reference_arn,
         entries,
+        refused: None,
     })
 }
 

@@ -315,8 +315,12 @@ impl PyStore {
     }
 
     /// The plan of a start of a stored pipeline: selective when `config` (`SelectiveExecutionConfig`
-    /// request JSON) is given; `parameters` are the start parameters (JSON object).
-    #[pyo3(signature = (pipeline, config=None, parameters=None, version=None))]
+    /// request JSON) is given; `parameters` are the start parameters (JSON object);
+    /// `external_types` and `image_runners` as `start` would have them, so a step the start would
+    /// refuse is planned as refused.
+    #[pyo3(signature = (pipeline, config=None, parameters=None, version=None, external_types=Vec::new(),
+                        image_runners=String::from("[]")))]
+    #[allow(clippy::too_many_arguments)]
     fn plan(
         &self,
         py: Python<'_>,
@@ -324,8 +328,11 @@ impl PyStore {
         config: Option<String>,
         parameters: Option<String>,
         version: Option<u64>,
+        external_types: Vec<String>,
+        image_runners: String,
     ) -> PyResult<String> {
         let s = self.inner.clone();
+        let jobs = job_settings(None, &image_runners).map_err(to_py)?;
         json(py.detach(move || {
             let cfg = config
                 .map(|c| parse_object(&c, "config").map(Value::Object))
@@ -334,7 +341,7 @@ impl PyStore {
                 Some(p) => parse_object(&p, "parameters")?,
                 None => Map::new(),
             };
-            engine::plan::plan_request(&s, &pipeline, cfg.as_ref(), &params, version)
+            engine::plan::plan_request(&s, &pipeline, cfg.as_ref(), &params, version, &external_types, &jobs)
         }))
     }
 

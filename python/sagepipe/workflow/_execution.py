@@ -625,10 +625,15 @@ class _PipelineService:
         """What a (selective) start would do per step, without running anything (sagepipe extension).
 
         Each entry says ``run``, ``reuse`` (with the source execution and the artifact URIs),
-        ``cache-hit`` (with the run it reuses), ``not-selected`` or ``condition-dependent``, with a
-        one-line reason (for changed-step selection: what changed; for caching: why it misses).
-        The same checks as ``start()`` run first, so an invalid selection raises here too.
+        ``cache-hit`` (with the run it reuses), ``not-selected``, ``condition-dependent`` or
+        ``refused``, with a one-line reason (for changed-step selection: what changed; for caching:
+        why it misses; for ``refused``: why the step cannot run locally, as ``start()`` says it).
+        The same checks as ``start()`` run first, so an invalid selection raises here too; a step
+        that would run but cannot run locally (with the handlers and image runners registered now)
+        is ``refused``, and ``plan.refused`` is the error ``start()`` would raise.
         """
+        from sagepipe import _runtime, local_runners
+
         store = self._store
         definition = None
         version = None
@@ -650,11 +655,15 @@ class _PipelineService:
                 None if request is None else json.dumps(request),
                 json.dumps(_plain_parameters(parameters or {})),
                 version,
+                external_types=sorted(_runtime.STEP_HANDLERS),
+                image_runners=json.dumps(local_runners.IMAGE_RUNNERS),
             )
         )
         if definition is None:
             definition = store.definition_text(self.name)
-        return ExecutionPlan(self.name, plan.get("reference_arn"), plan["entries"], definition=definition)
+        return ExecutionPlan(
+            self.name, plan.get("reference_arn"), plan["entries"], definition=definition, refused=plan.get("refused")
+        )
 
     @classmethod
     def from_definition(cls, definition: Union[str, Dict[str, Any]], name: str, sagemaker_session=None):
@@ -670,7 +679,11 @@ class _PipelineService:
 
 
 class ExecutionPlan:
-    """What a start would do, per step: a plain data structure (``entries``) that prints readably."""
+    """What a start would do, per step: a plain data structure (``entries``) that prints readably.
+
+    ``refused`` is ``None``, or the error message ``start()`` would raise (``UnsupportedStepError``)
+    because steps that would run cannot run locally; those entries have the action ``refused``.
+    """
 
     def __init__(
         self,
@@ -678,11 +691,13 @@ class ExecutionPlan:
         reference_arn: Optional[str],
         entries: List[Dict[str, Any]],
         definition: Optional[str] = None,
+        refused: Optional[str] = None,
     ):
         self.pipeline = pipeline
         self.reference_arn = reference_arn
         self.entries = entries
         self.definition = definition
+        self.refused = refused
 
     def _repr_html_(self) -> Optional[str]:
         """Jupyter view: the DAG coloured by what the run would do (``sagepipe.display``)."""
@@ -710,6 +725,13 @@ class ExecutionPlan:
             lines.append(f"  {e['step']:<{width}}  {e['action']:<20} {e['reason']}")
             for uri in e.get("artifacts", []):
                 lines.append(f"  {'':<{width}}  {'':<20} reuses {uri}")
+        if self.refused:
+            # The reasons are on the entries above; the summary names the steps.
+            refused = [e["step"] for e in self.entries if e["action"] == "refused"]
+            lines.append(
+                f"this run would be refused before anything runs: {len(refused)} step"
+                f"{'' if len(refused) == 1 else 's'} cannot run locally ({', '.join(refused)})"
+            )
         return "\n".join(lines)
 
     __repr__ = __str__

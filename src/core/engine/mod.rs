@@ -273,6 +273,31 @@ fn parse_answer(text: &str) -> Result<Value, StepFailure> {
     })
 }
 
+/// How each step runs locally (`Unsupported` for one that cannot), and the refusals: one problem
+/// (with the step's index) per step that `runs` but cannot run locally. A start with any refusal
+/// is refused before anything runs; a plan shows them (`plan::plan_request`).
+pub fn local_kinds(
+    compiled: &validate::CompiledPipeline,
+    external_types: &[String],
+    jobs: &executors::JobSettings,
+    runs: impl Fn(usize) -> bool,
+) -> (Vec<StepKind>, Vec<(usize, Problem)>) {
+    let mut kinds = Vec::with_capacity(compiled.steps.len());
+    let mut refused = Vec::new();
+    for (i, s) in compiled.steps.iter().enumerate() {
+        match executors::local_kind(s, external_types, jobs, compiled) {
+            Ok(k) => kinds.push(k),
+            Err(reason) => {
+                if runs(i) {
+                    refused.push((i, Problem::new("unsupported_step", s.loc.clone(), reason)));
+                }
+                kinds.push(StepKind::Unsupported);
+            }
+        }
+    }
+    (kinds, refused)
+}
+
 /// Validate a start request and start the execution on engine threads. Everything that can be
 /// checked before a step runs is checked here, and reported all at once.
 pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<ExecutionHandle> {
@@ -289,24 +314,13 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
         Some(cfg) => Some(plan::plan_selective(store, &compiled, cfg, &parameters)?),
         None => None,
     };
-    let mut kinds = Vec::with_capacity(compiled.steps.len());
-    let mut unsupported = Vec::new();
-    for (i, s) in compiled.steps.iter().enumerate() {
-        let runs = selective.as_ref().is_none_or(|s| s.plan.selected.contains(&i));
-        match executors::classify(s, &config.external_types)
-            .and_then(|k| executors::check_runnable(s, &k, &config.jobs, &compiled).map(|_| k))
-        {
-            Ok(k) => kinds.push(k),
-            Err(reason) => {
-                if runs {
-                    unsupported.push(Problem::new("unsupported_step", s.loc.clone(), reason));
-                }
-                kinds.push(StepKind::Unsupported);
-            }
-        }
-    }
-    if !unsupported.is_empty() {
-        return Err(CoreError::Unsupported { problems: unsupported });
+    let (kinds, refused) = local_kinds(&compiled, &config.external_types, &config.jobs, |i| {
+        selective.as_ref().is_none_or(|s| s.plan.selected.contains(&i))
+    });
+    if !refused.is_empty() {
+        return Err(CoreError::Unsupported {
+            problems: refused.into_iter().map(|(_, p)| p).collect(),
+        });
     }
     let max_parallel = req
         .max_parallel

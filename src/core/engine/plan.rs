@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::cache;
 use super::scope::PlanScope;
 use crate::core::error::{CoreError, CoreResult, Problem};
+use crate::core::executors::JobSettings;
 use crate::core::expr::{parse_get, Reference};
 use crate::core::selection::{self, Action, Plan, PlanEntry, ReferenceRun, Strictness};
 use crate::core::signature::{self, Signature};
@@ -146,13 +147,18 @@ pub fn plan_selective(
 }
 
 /// The plan of a start of the stored pipeline (selective when `cfg` is given), without
-/// running anything; cache hits that can be known before the run are marked.
+/// running anything; cache hits that can be known before the run are marked. A step that would
+/// run but cannot run locally (with the handlers of `external_types` and the image runners of
+/// `jobs`, as the start would have them) is `Refused` with the start's reason, and the plan
+/// carries the error the start would be refused with.
 pub fn plan_request(
     store: &Store,
     pipeline: &str,
     cfg: Option<&Value>,
     given_parameters: &Map<String, Value>,
     version: Option<u64>,
+    external_types: &[String],
+    jobs: &JobSettings,
 ) -> CoreResult<Plan> {
     let text = store.definition_text(pipeline, version)?;
     let compiled = crate::core::validate::compile(&text, pipeline)?;
@@ -164,8 +170,30 @@ pub fn plan_request(
         }
         None => (full_plan(&compiled), None),
     };
+    mark_refused(&compiled, &mut plan, external_types, jobs);
     predict_cache(store, &compiled, &mut plan, reference.as_deref(), &parameters);
     Ok(plan)
+}
+
+/// Mark the steps a start would refuse (the same check, `super::local_kinds`), before cache
+/// prediction: a refused step is refused even where it would be a cache hit.
+fn mark_refused(c: &CompiledPipeline, plan: &mut Plan, external_types: &[String], jobs: &JobSettings) {
+    let (_, refused) = super::local_kinds(c, external_types, jobs, |i| plan.selected.contains(&i));
+    if refused.is_empty() {
+        return;
+    }
+    for (i, problem) in &refused {
+        if let Some(e) = plan.entries.iter_mut().find(|e| e.step == c.name_of(*i)) {
+            e.action = Action::Refused;
+            e.reason.clone_from(&problem.msg);
+        }
+    }
+    plan.refused = Some(
+        CoreError::Unsupported {
+            problems: refused.into_iter().map(|(_, p)| p).collect(),
+        }
+        .to_string(),
+    );
 }
 
 fn full_plan(c: &CompiledPipeline) -> Plan {
@@ -194,6 +222,7 @@ fn full_plan(c: &CompiledPipeline) -> Plan {
         reused: BTreeSet::new(),
         reference_arn: None,
         entries,
+        refused: None,
     }
 }
 
@@ -398,5 +427,75 @@ fn parameters_read(v: &Value, out: &mut BTreeSet<String>) {
         }
         Value::Array(a) => a.iter().for_each(|x| parameters_read(x, out)),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::executors::ImageRunner;
+    use crate::core::validate::compile;
+
+    /// P (Lambda) -> C (if: Q, a QualityCheck; else: F), and G (a Training job of the built-in
+    /// k-means image) after P.
+    fn pipeline() -> CompiledPipeline {
+        let text = r#"{"Steps":[
+          {"Name":"P","Type":"Lambda","Arguments":{}},
+          {"Name":"G","Type":"Training","Arguments":{"AlgorithmSpecification":{"TrainingImage":"1.dkr.ecr.us-west-2.amazonaws.com/kmeans:1"}},"DependsOn":["P"]},
+          {"Name":"C","Type":"Condition","Arguments":{"Conditions":[{"Type":"Equals","LeftValue":{"Get":"Steps.P.OutputParameters[0].OutputValue"},"RightValue":1}],
+             "IfSteps":[{"Name":"Q","Type":"QualityCheck","Arguments":{}}],"ElseSteps":[{"Name":"F","Type":"Fail","Arguments":{}}]}}]}"#;
+        compile(text, "p").expect("compiles")
+    }
+
+    fn actions(plan: &Plan) -> Vec<(String, Action)> {
+        plan.entries.iter().map(|e| (e.step.clone(), e.action)).collect()
+    }
+
+    #[test]
+    fn steps_that_would_run_but_cannot_are_refused_with_the_starts_reasons() {
+        let c = pipeline();
+        let jobs = JobSettings::default();
+        let mut plan = full_plan(&c);
+        mark_refused(&c, &mut plan, &[], &jobs);
+        let refused: Vec<&str> = plan
+            .entries
+            .iter()
+            .filter(|e| e.action == Action::Refused)
+            .map(|e| e.step.as_str())
+            .collect();
+        // A step on a condition branch is refused too: the start refuses it.
+        assert_eq!(refused, ["P", "G", "Q"]);
+        let (_, problems) = super::super::local_kinds(&c, &[], &jobs, |_| true);
+        let start_error = CoreError::Unsupported {
+            problems: problems.into_iter().map(|(_, p)| p).collect(),
+        }
+        .to_string();
+        assert_eq!(plan.refused.as_deref(), Some(start_error.as_str()));
+        for e in plan.entries.iter().filter(|e| e.action == Action::Refused) {
+            assert!(e.reason.starts_with(&format!("step '{}'", e.step)), "{}", e.reason);
+            assert!(start_error.contains(&e.reason));
+        }
+
+        // With handlers for the AWS-side types and a runner for the image nothing is refused.
+        let handled = ["Lambda".to_string(), "QualityCheck".to_string()];
+        let kmeans = ImageRunner::new("/kmeans:", vec!["python3".into(), "train.py".into()]).expect("runner");
+        let with_runner = JobSettings::new(None, vec![kmeans]);
+        let mut plan = full_plan(&c);
+        mark_refused(&c, &mut plan, &handled, &with_runner);
+        assert!(plan.refused.is_none());
+        assert!(actions(&plan)
+            .iter()
+            .all(|(_, a)| matches!(a, Action::Run | Action::ConditionDependent)));
+    }
+
+    #[test]
+    fn steps_that_do_not_run_are_not_refused() {
+        let c = pipeline();
+        let mut plan = full_plan(&c);
+        // Only F is selected (as a selective run with a reference would have it).
+        plan.selected = [c.index["F"]].into_iter().collect();
+        mark_refused(&c, &mut plan, &[], &JobSettings::default());
+        assert!(plan.refused.is_none());
+        assert!(plan.entries.iter().all(|e| e.action != Action::Refused));
     }
 }

@@ -140,6 +140,18 @@ pub fn classify(step: &FlatStep, external_types: &[String]) -> Result<StepKind, 
     }
 }
 
+/// How `step` runs locally, or why it cannot (a reason naming the step): its kind, then what can
+/// be checked of its job before the run. The one check both a start (for the steps that run) and
+/// a plan apply.
+pub fn local_kind(
+    step: &FlatStep,
+    external_types: &[String],
+    jobs: &JobSettings,
+    pipeline: &CompiledPipeline,
+) -> Result<StepKind, String> {
+    classify(step, external_types).and_then(|k| check_runnable(step, &k, jobs, pipeline).map(|_| k))
+}
+
 /// What can be checked about a job before the run starts: a container image with neither a
 /// script nor an entry point needs a local runner; an entry point program must exist here; a
 /// transform needs a model of one container.
