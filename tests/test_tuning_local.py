@@ -483,3 +483,50 @@ def test_the_objective_value_can_feed_later_steps(project, tmp_path):
         n: r.get("FailureReason") for n, r in rec.items()
     }
     assert rec["Good"]["Metadata"]["Condition"]["Outcome"] == "True"
+
+
+SLOW = """
+import os, sys, time
+with open(os.path.join(os.environ["PID_DIR"], f"{os.getpid()}.pid"), "w") as f:
+    f.write("running")
+time.sleep(120)
+print("r2=1.0")
+"""
+
+
+def test_stopping_the_execution_kills_every_running_training_job(project, tmp_path):
+    import os
+    import time
+
+    (project / "src" / "train.py").write_text(SLOW)
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    session = PipelineSession(default_bucket="bucket", store=tmp_path / "store")
+    tuner = HyperparameterTuner(
+        estimator(project, session, environment={"PID_DIR": str(pids)}),
+        objective_metric_name="r2",
+        hyperparameter_ranges={"alpha": ContinuousParameter(0.1, 1.0)},
+        metric_definitions=METRICS,
+        strategy="Random",
+        max_jobs=4,
+        max_parallel_jobs=2,
+    )
+    pipeline = tuning_pipeline(project, session, tuner, name="stopped")
+    pipeline.upsert(role_arn=ROLE)
+    started = time.monotonic()
+    execution = pipeline.start()
+    while len(list(pids.glob("*.pid"))) < 2 and time.monotonic() - started < 60:
+        time.sleep(0.1)
+    running = [int(p.stem) for p in pids.glob("*.pid")]
+    assert len(running) == 2
+    execution.stop()
+    execution.wait(progress=False)
+    assert time.monotonic() - started < 60
+    assert execution.describe()["PipelineExecutionStatus"] == "Stopped"
+    steps = {s["StepName"]: s for s in execution.list_steps()}
+    assert steps["Tune"]["StepStatus"] == "Stopped"
+    # Both jobs were killed, and no further job started after the stop.
+    assert len(list(pids.glob("*.pid"))) == 2
+    for pid in running:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
