@@ -530,3 +530,93 @@ def test_stopping_the_execution_kills_every_running_training_job(project, tmp_pa
     for pid in running:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_builtin_xgboost_tuning_reads_the_algorithms_own_metrics(project, tmp_path):
+    pytest.importorskip("xgboost")
+    from sagepipe import image_uris
+
+    session = PipelineSession(default_bucket="bucket", store=tmp_path / "store")
+    xgb = Estimator(
+        image_uri=image_uris.retrieve("xgboost", "us-east-1", "1.7-1"),
+        role=ROLE,
+        instance_count=1,
+        instance_type="ml.m5.large",
+        output_path="s3://bucket/tuning",
+        sagemaker_session=session,
+        hyperparameters={"objective": "reg:squarederror", "num_round": 5},
+    )
+    # No MetricDefinitions: the algorithm's own validation:rmse is the objective, as on SageMaker.
+    tuner = HyperparameterTuner(
+        xgb,
+        objective_metric_name="validation:rmse",
+        hyperparameter_ranges={"eta": ContinuousParameter(0.1, 0.5), "max_depth": IntegerParameter(2, 5)},
+        objective_type="Minimize",
+        strategy="Random",
+        max_jobs=3,
+        max_parallel_jobs=2,
+        random_seed=1,
+    )
+    data = str(project / "data")
+    tune = TuningStep(
+        name="Tune",
+        step_args=tuner.fit(
+            inputs={
+                "train": TrainingInput(data, content_type="text/csv"),
+                "validation": TrainingInput(data, content_type="text/csv"),
+            }
+        ),
+    )
+    execution, rec = run(Pipeline(name="xgb", steps=[tune], sagemaker_session=session))
+    assert execution.describe()["PipelineExecutionStatus"] == "Succeeded", rec["Tune"].get("FailureReason")
+    summaries = rec["Tune"]["Properties"]["TrainingJobSummaries"]
+    assert len(summaries) == 3
+    values = [s["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] for s in summaries]
+    assert values == sorted(values) and values[0] > 0
+    assert "TrainingJobDefinitionName" not in summaries[0]
+    best = rec["Tune"]["Properties"]["BestTrainingJob"]["TrainingJobName"]
+    assert Path(session.store.uri_to_path(f"s3://bucket/tuning/{best}/output/model.tar.gz")).is_file()
+
+
+def test_a_multi_algorithm_tuner_runs_each_definition(project, tmp_path):
+    session = PipelineSession(default_bucket="bucket", store=tmp_path / "store")
+    tuner = HyperparameterTuner.create(
+        estimator_dict={
+            "svd": estimator(project, session, hyperparameters={"solver": "svd"}),
+            "cholesky": estimator(project, session, hyperparameters={"solver": "cholesky"}),
+        },
+        objective_metric_name_dict={"svd": "r2", "cholesky": "r2"},
+        hyperparameter_ranges_dict={
+            "svd": {"alpha": ContinuousParameter(0.01, 1.0)},
+            "cholesky": {"alpha": ContinuousParameter(100.0, 1000.0)},
+        },
+        metric_definitions_dict={"svd": METRICS, "cholesky": METRICS},
+        strategy="Random",
+        objective_type="Maximize",
+        max_jobs=4,
+        max_parallel_jobs=2,
+        random_seed=2,
+    )
+    data = TrainingInput(str(project / "data"))
+    tune = TuningStep(
+        name="Tune",
+        step_args=tuner.fit(
+            inputs={"svd": {"train": data}, "cholesky": {"train": data}}, include_cls_metadata={"svd": False}
+        ),
+    )
+    execution, rec = run(Pipeline(name="multi", steps=[tune], sagemaker_session=session))
+    assert execution.describe()["PipelineExecutionStatus"] == "Succeeded", rec["Tune"].get("FailureReason")
+    summaries = rec["Tune"]["Properties"]["TrainingJobSummaries"]
+    by_definition = {}
+    for s in summaries:
+        by_definition.setdefault(s["TrainingJobDefinitionName"], []).append(alpha_of(s))
+    # Definitions are taken in turn (sorted by name, as the SDK lists them), each with its own ranges.
+    assert sorted(by_definition) == ["cholesky", "svd"] and all(len(v) == 2 for v in by_definition.values())
+    assert all(0.01 <= a <= 1.0 for a in by_definition["svd"])
+    assert all(100.0 <= a <= 1000.0 for a in by_definition["cholesky"])
+    # The smallest alphas fit best: the svd definition's jobs come first.
+    assert [s["TrainingJobDefinitionName"] for s in summaries[:2]] == ["svd", "svd"]
+    best = rec["Tune"]["Properties"]["BestTrainingJob"]
+    assert (
+        model_in_store(session, f"s3://bucket/tuning/{best['TrainingJobName']}/output/model.tar.gz")["solver"] == "svd"
+    )
