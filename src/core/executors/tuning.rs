@@ -590,6 +590,18 @@ pub fn check(step: &FlatStep, jobs: &JobSettings) -> Result<(), String> {
             step.name()
         ));
     }
+    let has_objective = |o: Option<&Value>| o.and_then(|o| o.get("MetricName")).is_some();
+    if !has_objective(config.get("HyperParameterTuningJobObjective"))
+        && !definitions_of(args)
+            .iter()
+            .all(|d| has_objective(d.get("TuningObjective")))
+    {
+        return Err(format!(
+            "step '{}': the tuning job has no objective metric (HyperParameterTuningJobObjective) to judge its \
+             training jobs by",
+            step.name()
+        ));
+    }
     let grid_search = config.get("Strategy").and_then(Value::as_str) == Some("Grid");
     let multi = args.get("TrainingJobDefinitions").is_some();
     for d in definitions_of(args) {
@@ -1134,6 +1146,40 @@ mod tests {
         assert!(parse("T", &no_objective).expect_err("objective").contains("objective"));
         let bad = json!({"HyperParameterTuningJobConfig": {"Strategy": "Genetic"}, "TrainingJobDefinition": {}});
         assert!(parse("T", &bad).expect_err("strategy").contains("Genetic"));
+    }
+
+    #[test]
+    fn check_refuses_what_cannot_run_before_the_run() {
+        let step = |args: Value| FlatStep {
+            def: serde_json::from_value(json!({"Name": "T", "Type": "Tuning", "Arguments": args})).expect("def"),
+            parent: None,
+            loc: vec![],
+        };
+        let definition = json!({"StaticHyperParameters": {"sagemaker_program": "\"t.py\""},
+            "AlgorithmSpecification": {"TrainingImage": "x/other:1"}});
+        let objective = json!({"Type": "Maximize", "MetricName": "acc"});
+        let jobs = JobSettings::default();
+        let ok = json!({"HyperParameterTuningJobConfig": {"Strategy": "Grid", "HyperParameterTuningJobObjective": objective,
+            "ParameterRanges": {"CategoricalParameterRanges": [{"Name": "c", "Values": ["a"]}]}},
+            "TrainingJobDefinition": definition});
+        assert!(check(&step(ok.clone()), &jobs).is_ok());
+        // Ranges given by pipeline variables are left to the run.
+        let mut by_variable = ok.clone();
+        by_variable["HyperParameterTuningJobConfig"]["ParameterRanges"] = json!({"ContinuousParameterRanges": [{"Name": "x", "MinValue": {"Get": "Parameters.Min"}, "MaxValue": "1"}]});
+        by_variable["HyperParameterTuningJobConfig"]["Strategy"] = json!("Random");
+        assert!(check(&step(by_variable), &jobs).is_ok());
+        let mut no_objective = ok.clone();
+        no_objective["HyperParameterTuningJobConfig"]
+            .as_object_mut()
+            .expect("config")
+            .remove("HyperParameterTuningJobObjective");
+        assert!(check(&step(no_objective), &jobs)
+            .expect_err("objective")
+            .contains("objective"));
+        let mut image_only = ok;
+        image_only["TrainingJobDefinition"]["StaticHyperParameters"] = json!({});
+        let err = check(&step(image_only), &jobs).expect_err("image");
+        assert!(err.contains("'T'") && err.contains("x/other:1"), "{err}");
     }
 
     #[test]
