@@ -222,6 +222,19 @@ fn code_refs(step_type: &str, args: &Value, locate: &dyn Fn(&str) -> Option<Path
                 add(kind, &uri, &digest, locate(&uri));
             }
         }
+        "Tuning" => {
+            // Each training job definition's script-mode source, as for a training step.
+            let definitions = match args.get("TrainingJobDefinitions").and_then(Value::as_array) {
+                Some(list) => list.iter().collect(),
+                None => args.get("TrainingJobDefinition").into_iter().collect::<Vec<_>>(),
+            };
+            for d in definitions {
+                if let Some(dir) = d.pointer("/StaticHyperParameters/sagemaker_submit_directory") {
+                    let uri = dir.as_str().unwrap_or("").trim_matches('"');
+                    add("source", uri, uri, locate(uri));
+                }
+            }
+        }
         _ => {}
     }
     refs

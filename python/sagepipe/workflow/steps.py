@@ -832,6 +832,11 @@ class TuningStep(ConfigurableRetryStep):
         if self.step_args:
             request_dict = _job_step_request(self.step_args, "create_tuning_job", self._STEP_ARGS_ERROR)
         else:
+            estimators = (
+                [self.tuner.estimator] if self.tuner.estimator is not None else self.tuner.estimator_dict.values()
+            )
+            for estimator in estimators:
+                estimator._prepare_for_training()
             self.tuner._prepare_for_tuning()
             request_dict = self.tuner.sagemaker_session._get_tuning_request(**self.tuner._tuner_args(self.inputs))
         from sagepipe.workflow.utilities import _pipeline_config, trim_request_dict

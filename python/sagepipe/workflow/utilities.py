@@ -78,7 +78,9 @@ def sagemaker_timestamp() -> str:
 
 def base_from_name(name: str) -> str:
     """Extract the base name of a resource name (strip the trailing timestamp suffix)."""
-    m = re.match(r"^(.+)-(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-\d{3}|\d{10}-[a-z0-9]{4})$", name)
+    # The long timestamp, the generated suffix, or the short one (``name_from_base(short=True)``,
+    # as tuning job names use).
+    m = re.match(r"^(.+)-(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-\d{3}|\d{10}-[a-z0-9]{4}|\d{6}-\d{4})$", name)
     return m.group(1) if m else name
 
 

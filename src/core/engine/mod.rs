@@ -73,7 +73,9 @@ pub struct Shared {
     stop: AtomicBool,
     done: Mutex<bool>,
     done_cv: Condvar,
-    pids: Mutex<HashMap<usize, i32>>,
+    /// Job and worker process groups, by (step index, job slot within the step): a tuning
+    /// step runs several training jobs at once, each in its own slot.
+    pids: Mutex<HashMap<(usize, usize), i32>>,
     /// Threads running a step through the host (in-process), by step index.
     host_threads: Mutex<HashMap<usize, u64>>,
     host: Option<Arc<dyn Host>>,
@@ -192,6 +194,8 @@ pub struct StepContext {
     pub job_name: String,
     pub log_path: PathBuf,
     pub step_index: usize,
+    /// Which of the step's concurrent jobs this context runs (0: the step itself).
+    job_slot: usize,
     shared: Arc<Shared>,
     pool: Option<Arc<WorkerPool>>,
     host: Option<Arc<dyn Host>>,
@@ -202,7 +206,7 @@ impl StepContext {
     /// Track a job's process group so that stopping the execution kills it.
     pub fn track_process(&self, pid: i32) {
         if let Ok(mut p) = self.shared.pids.lock() {
-            p.insert(self.step_index, pid);
+            p.insert((self.step_index, self.job_slot), pid);
         }
         if self.stopping() {
             self.shared.kill_all();
@@ -211,7 +215,25 @@ impl StepContext {
 
     pub fn untrack_process(&self) {
         if let Ok(mut p) = self.shared.pids.lock() {
-            p.remove(&self.step_index);
+            p.remove(&(self.step_index, self.job_slot));
+        }
+    }
+
+    /// The context of one of several jobs this step runs at once (a tuning step's training
+    /// jobs): its own job name and log, and its own slot, so stopping the execution kills
+    /// every one of them. `slot` must be unique among the step's concurrent jobs and not 0.
+    pub fn for_job(&self, job_name: String, log_path: PathBuf, slot: usize) -> StepContext {
+        StepContext {
+            store: self.store.clone(),
+            execution_id: self.execution_id.clone(),
+            job_name,
+            log_path,
+            step_index: self.step_index,
+            job_slot: slot,
+            shared: Arc::clone(&self.shared),
+            pool: self.pool.clone(),
+            host: self.host.clone(),
+            jobs: Arc::clone(&self.jobs),
         }
     }
 

@@ -516,6 +516,7 @@ impl Run {
             job_name: job_name.clone(),
             log_path: self.store.log_path(&self.compiled.name, &exec_id, step.name()),
             step_index: i,
+            job_slot: 0,
             shared: Arc::clone(&self.shared),
             pool: self.pool.clone(),
             host: self.host.clone(),
@@ -640,7 +641,7 @@ impl Run {
         // The step's process, if it had one, is no longer ours to kill on a stop: its pid may
         // be reused by then.
         if let Ok(mut p) = self.shared.pids.lock() {
-            p.remove(&i);
+            p.retain(|(step, _), _| *step != i);
         }
         let now = util::now();
         let rec = StepRecord {

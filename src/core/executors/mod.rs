@@ -8,6 +8,7 @@ mod model;
 mod processing;
 mod training;
 mod transform;
+mod tuning;
 
 pub use function::is_function_step;
 pub use job::{sweep_jobs, ImageRunner, JobSettings};
@@ -36,6 +37,8 @@ pub enum StepKind {
     Processing,
     Training,
     Transform,
+    /// A hyperparameter tuning job: its training jobs run as Training steps do (`tuning`).
+    Tuning,
     /// CreateModel and CreateModelPackage: records in the store.
     Model,
     RegisterModel,
@@ -108,10 +111,10 @@ pub fn classify(step: &FlatStep, external_types: &[String]) -> Result<StepKind, 
         "Processing" => Ok(StepKind::Processing),
         "Training" => Ok(StepKind::Training),
         "Transform" => Ok(StepKind::Transform),
+        "Tuning" => Ok(StepKind::Tuning),
         "Model" => Ok(StepKind::Model),
         "RegisterModel" => Ok(StepKind::RegisterModel),
-        "Tuning"
-        | "Lambda"
+        "Lambda"
         | "Callback"
         | "EMR"
         | "EMRServerless"
@@ -165,6 +168,7 @@ pub fn check_runnable(
         StepKind::Processing => processing::check(step, jobs),
         StepKind::Training => training::check(step, jobs),
         StepKind::Transform => transform::check(step, pipeline),
+        StepKind::Tuning => tuning::check(step, jobs),
         _ => Ok(()),
     }
 }
@@ -179,6 +183,7 @@ pub fn execute(kind: &StepKind, step: &FlatStep, args: &Value, ctx: &StepContext
         StepKind::Processing => processing::run(step, args, ctx),
         StepKind::Training => training::run(step, args, ctx),
         StepKind::Transform => transform::run(step, args, ctx),
+        StepKind::Tuning => tuning::run(step, args, ctx),
         StepKind::Model => model::create_model(step, args, ctx),
         StepKind::RegisterModel => model::register_model(step, args, ctx),
         StepKind::Unsupported => Outcome::Failed(StepFailure::new(

@@ -30,7 +30,12 @@ const INSTANCE_GROUP: &str = "homogeneousCluster";
 const MAX_FAILURE_FILE: u64 = 64 * 1024;
 
 pub fn check(step: &FlatStep, jobs: &JobSettings) -> Result<(), String> {
-    let args = &step.def.arguments;
+    check_request(step.name(), &step.def.arguments, jobs)
+}
+
+/// What can be checked before the run about a CreateTrainingJob request of step `name` (its own,
+/// or one a tuning step derives): a container image needs a script, an entry point or a runner.
+pub(super) fn check_request(name: &str, args: &Value, jobs: &JobSettings) -> Result<(), String> {
     if is_function_step(args) || args.pointer("/HyperParameters/sagemaker_program").is_some() {
         return Ok(());
     }
@@ -44,12 +49,11 @@ pub fn check(step: &FlatStep, jobs: &JobSettings) -> Result<(), String> {
     }
     if let Some(algorithm) = spec.and_then(|s| s.get("AlgorithmName")).and_then(Value::as_str) {
         return Err(format!(
-            "step '{}' uses the marketplace algorithm '{algorithm}', which only runs on AWS",
-            step.name()
+            "step '{name}' uses the marketplace algorithm '{algorithm}', which only runs on AWS"
         ));
     }
     match spec.and_then(|s| s.get("TrainingImage")) {
-        Some(Value::String(image)) => training_image_check(step.name(), image, jobs),
+        Some(Value::String(image)) => training_image_check(name, image, jobs),
         _ => Ok(()),
     }
 }
@@ -96,7 +100,7 @@ fn training_image_check(step: &str, image: &str, jobs: &JobSettings) -> Result<(
 }
 
 pub fn run(step: &FlatStep, args: &Value, ctx: &StepContext) -> Outcome {
-    match run_job(step, args, ctx) {
+    match run_job(step.name(), args, ctx) {
         Ok(s) => Outcome::Succeeded(s),
         Err(f) => Outcome::Failed(f),
     }
@@ -243,8 +247,9 @@ enum Mode {
     },
 }
 
-fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSuccess, StepFailure> {
-    let name = step.name();
+/// Run the training job `ctx.job_name` of step `name` from its resolved CreateTrainingJob
+/// request; the properties are its DescribeTrainingJob. Tuning steps run theirs through here too.
+pub(super) fn run_job(name: &str, args: &Value, ctx: &StepContext) -> Result<StepSuccess, StepFailure> {
     let job = Job::create(name, ctx, &ctx.jobs)?;
     let created = util::now();
     let ml = job.ml_root();
