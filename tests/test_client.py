@@ -168,9 +168,10 @@ def test_listing_sorts_and_paginates(pipeline, sm, session):
     after_naive = sm.list_pipeline_executions(PipelineName="selective-demo", CreatedAfter=naive)
     assert after_naive["PipelineExecutionSummaries"] == after["PipelineExecutionSummaries"]
     future = datetime.now(timezone.utc) + timedelta(days=1)
-    assert sm.list_pipeline_executions(PipelineName="selective-demo", CreatedAfter=future)[
-        "PipelineExecutionSummaries"
-    ] == []
+    assert (
+        sm.list_pipeline_executions(PipelineName="selective-demo", CreatedAfter=future)["PipelineExecutionSummaries"]
+        == []
+    )
     pages = list(
         sm.get_paginator("list_pipeline_executions").paginate(
             PipelineName="selective-demo", PaginationConfig={"PageSize": 2}

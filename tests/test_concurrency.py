@@ -30,8 +30,15 @@ SIZE = 4096  # the Size parameter the children start with
 def spawn(store: Path, go: Path, mode: str, per_process: int) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]))
     return subprocess.Popen(
-        [sys.executable, "-c", "import crash_lib; crash_lib.concurrent_child()", str(store), str(per_process),
-         str(go), mode],
+        [
+            sys.executable,
+            "-c",
+            "import crash_lib; crash_lib.concurrent_child()",
+            str(store),
+            str(per_process),
+            str(go),
+            mode,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -139,5 +146,13 @@ def test_processes_start_executions_at_once(tmp_path, processes, mode, per_proce
     for path in store.rglob("*.json"):
         if not path.name.startswith("."):
             json.loads(path.read_bytes())
-    print(json.dumps({"processes": processes, "mode": mode, "executions_recorded": len(listed),
-                      "listings_read_while_running": len(seen_counts)}))
+    print(
+        json.dumps(
+            {
+                "processes": processes,
+                "mode": mode,
+                "executions_recorded": len(listed),
+                "listings_read_while_running": len(seen_counts),
+            }
+        )
+    )

@@ -92,8 +92,15 @@ def kill_point(store: Path, name: str, eid: str) -> str:
             phases.append("output being written")
         else:
             phases.append("step running (function)")
-    return min(phases, key=["output written, step record not yet", "output being written",
-                            "condition step running", "step running (function)"].index)
+    return min(
+        phases,
+        key=[
+            "output written, step record not yet",
+            "output being written",
+            "condition step running",
+            "step running (function)",
+        ].index,
+    )
 
 
 def assert_store_records_intact(store: Path) -> None:
@@ -210,8 +217,13 @@ def test_sigkill_at_random_moments(tmp_path):
         if new and (store / "pipelines" / crash_lib.PIPELINE / "executions" / new[0] / "execution.json").is_file():
             endings[check_after_kill(session, crash_lib.PIPELINE, new[0])] += 1
         assert_store_records_intact(store)
-    report = {"seed": SEED, "kills": KILLS, "kill_points": dict(sorted(tally.items())),
-              "recorded_endings": dict(endings), "calibration_seconds": duration}
+    report = {
+        "seed": SEED,
+        "kills": KILLS,
+        "kill_points": dict(sorted(tally.items())),
+        "recorded_endings": dict(endings),
+        "calibration_seconds": duration,
+    }
     print(json.dumps(report, indent=2))
     if os.environ.get("SAGEPIPE_CRASH_REPORT"):
         Path(os.environ["SAGEPIPE_CRASH_REPORT"]).write_text(json.dumps(report, indent=2))

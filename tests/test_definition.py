@@ -157,9 +157,7 @@ class FakeDelayedReturn(StepOutput):
 
     @property
     def expr(self):
-        s3 = Join(
-            on="/", values=[Properties(self._step.name, "OutputDataConfig.S3OutputPath"), "results.json"]
-        )
+        s3 = Join(on="/", values=[Properties(self._step.name, "OutputDataConfig.S3OutputPath"), "results.json"])
         return {"Std:JsonGet": {"S3Uri": s3.expr, "Path": self._path}}
 
     @property
@@ -359,9 +357,7 @@ def test_json_get_property_file_form():
     report = PropertyFile(name="Metrics", output_name="metrics", path="metrics.json")
     assert report.expr == {"PropertyFileName": "Metrics", "OutputName": "metrics", "FilePath": "metrics.json"}
     jg = JsonGet(step_name="Prep", property_file=report, json_path="loss")
-    assert jg.expr == {
-        "Std:JsonGet": {"PropertyFile": {"Get": "Steps.Prep.PropertyFiles.Metrics"}, "Path": "loss"}
-    }
+    assert jg.expr == {"Std:JsonGet": {"PropertyFile": {"Get": "Steps.Prep.PropertyFiles.Metrics"}, "Path": "loss"}}
     jg2 = JsonGet(step_name="Prep", property_file="Metrics", json_path="a.b[0]")
     assert jg2.expr["Std:JsonGet"]["PropertyFile"] == {"Get": "Steps.Prep.PropertyFiles.Metrics"}
     assert jg2._referenced_steps == ["Prep"]
@@ -407,9 +403,7 @@ def test_properties_paths():
     step = CustomStep("Train")
     props = step.properties
     assert props.expr == {"Get": "Steps.Train"}
-    assert props.ModelArtifacts.S3ModelArtifacts.expr == {
-        "Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"
-    }
+    assert props.ModelArtifacts.S3ModelArtifacts.expr == {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}
     assert props.FinalMetricDataList["val:acc"].Value.expr == {
         "Get": "Steps.Train.FinalMetricDataList['val:acc'].Value"
     }
@@ -454,9 +448,7 @@ def test_condition_step_properties_outcome():
 
 
 def test_pipeline_experiment_config_properties():
-    assert PipelineExperimentConfigProperties.EXPERIMENT_NAME.expr == {
-        "Get": "PipelineExperimentConfig.ExperimentName"
-    }
+    assert PipelineExperimentConfigProperties.EXPERIMENT_NAME.expr == {"Get": "PipelineExperimentConfig.ExperimentName"}
     assert PipelineExperimentConfigProperties.TRIAL_NAME.expr == {"Get": "PipelineExperimentConfig.TrialName"}
     cfg = PipelineExperimentConfig("Exp", ExecutionVariables.PIPELINE_EXECUTION_ID)
     assert expr(cfg.to_request()) == {
@@ -621,9 +613,7 @@ def test_selective_execution_config_to_request():
 
 
 def test_misc_configs_and_helpers():
-    assert ParallelismConfiguration(max_parallel_execution_steps=5).to_request() == {
-        "MaxParallelExecutionSteps": 5
-    }
+    assert ParallelismConfiguration(max_parallel_execution_steps=5).to_request() == {"MaxParallelExecutionSteps": 5}
     assert PipelineDefinitionConfig(use_custom_job_prefix=True).use_custom_job_prefix is True
     assert format_start_parameters(None) is None
     assert format_start_parameters({"A": 1, "B": True, "C": 0.5, "D": "x"}) == [
@@ -1042,9 +1032,7 @@ def test_pipeline_defaults_and_top_level_order():
     }
     no_exp = json.loads(Pipeline(name="P", pipeline_experiment_config=None).definition())
     assert no_exp["PipelineExperimentConfig"] is None
-    assert (
-        '"PipelineExperimentConfig": null' in Pipeline(name="P", pipeline_experiment_config=None).definition()
-    )
+    assert '"PipelineExperimentConfig": null' in Pipeline(name="P", pipeline_experiment_config=None).definition()
     session = object()
     assert Pipeline(name="P", sagemaker_session=session).sagemaker_session is session
     assert Pipeline(name="P").pipeline_definition_config.use_custom_job_prefix is False
@@ -1118,9 +1106,7 @@ def test_pipeline_graph_cycle_and_errors():
     with pytest.raises(ValueError, match="duplicate names"):
         PipelineGraph([CustomStep("A"), CustomStep("A")])
     # Pipeline.definition() itself does not detect cycles (like the SDK)
-    Pipeline(
-        name="p", steps=[CustomStep("A", depends_on=["B"]), CustomStep("B", depends_on=["A"])]
-    ).definition()
+    Pipeline(name="p", steps=[CustomStep("A", depends_on=["B"]), CustomStep("B", depends_on=["A"])]).definition()
 
 
 def test_pipeline_graph_from_pipeline_and_json_get_validation():
@@ -1221,9 +1207,7 @@ def test_golden_lambda_callback_emr_condition():
         parameters=[p_n, p_s],
         steps=[lam, cb, cond],
         sagemaker_session=None,
-        pipeline_experiment_config=PipelineExperimentConfig(
-            "MyExperiment", ExecutionVariables.PIPELINE_EXECUTION_ID
-        ),
+        pipeline_experiment_config=PipelineExperimentConfig("MyExperiment", ExecutionVariables.PIPELINE_EXECUTION_ID),
     )
     actual = json.loads(pipe.definition())
     assert_same_definition(actual, load_fixture("lambda_callback_emr_condition.json"))
@@ -1256,9 +1240,7 @@ def _minimal_pipeline():
     train = CustomStep(
         "Train",
         arguments=train_args,
-        retry_policies=[
-            StepRetryPolicy(exception_types=[StepExceptionTypeEnum.SERVICE_FAULT], max_attempts=2)
-        ],
+        retry_policies=[StepRetryPolicy(exception_types=[StepExceptionTypeEnum.SERVICE_FAULT], max_attempts=2)],
     )
 
     fail = FailStep(name="LossTooHigh", error_message=Join(on=" ", values=["loss above", threshold]))
@@ -1342,29 +1324,21 @@ def test_golden_abalone_parameters_conditions_fail():
         step_process.properties.ProcessingOutputConfig.Outputs["train"].S3Output.S3Uri
     )
     assert_no_raw_expressions(train_args)
-    step_train = CustomStep(
-        "AbaloneTrain", arguments=train_args, cache_config=CacheConfig(enable_caching=False)
-    )
+    step_train = CustomStep("AbaloneTrain", arguments=train_args, cache_config=CacheConfig(enable_caching=False))
 
     eval_report = PropertyFile(name="EvaluationReport", output_name="evaluation", path="evaluation.json")
     eval_args = copy.deepcopy(fixture["Steps"][2]["Arguments"])
-    eval_args["ProcessingInputs"][0]["S3Input"]["S3Uri"] = (
-        step_train.properties.ModelArtifacts.S3ModelArtifacts
-    )
-    eval_args["ProcessingInputs"][1]["S3Input"]["S3Uri"] = (
-        step_process.properties.ProcessingOutputConfig.Outputs["test"].S3Output.S3Uri
-    )
-    eval_args["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] = default_output(
-        "AbaloneEval", "evaluation"
-    )
+    eval_args["ProcessingInputs"][0]["S3Input"]["S3Uri"] = step_train.properties.ModelArtifacts.S3ModelArtifacts
+    eval_args["ProcessingInputs"][1]["S3Input"]["S3Uri"] = step_process.properties.ProcessingOutputConfig.Outputs[
+        "test"
+    ].S3Output.S3Uri
+    eval_args["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] = default_output("AbaloneEval", "evaluation")
     assert_no_raw_expressions(eval_args)
     step_eval = CustomStep(
         "AbaloneEval", arguments=eval_args, step_type=StepTypeEnum.PROCESSING, property_files=[eval_report]
     )
 
-    mse = JsonGet(
-        step_name=step_eval.name, property_file=eval_report, json_path="regression_metrics.mse.value"
-    )
+    mse = JsonGet(step_name=step_eval.name, property_file=eval_report, json_path="regression_metrics.mse.value")
     step_fail = FailStep(
         name="AbaloneMSEFail",
         error_message=Join(on=" ", values=["Execution failed due to MSE >", mse_threshold]),

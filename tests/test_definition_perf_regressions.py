@@ -23,18 +23,18 @@ from sagepipe.workflow.pipeline import Pipeline, _map_callback_outputs, _map_lam
 from sagepipe.workflow.steps import Step
 from sagepipe.workflow.utilities import list_to_request
 
-MODULE = '''
+MODULE = """
 import perf_helpers
 
 
 def work(x):
     return perf_helpers.double(x) + 1
-'''
+"""
 
-HELPERS = '''
+HELPERS = """
 def double(x):
     return 2 * x
-'''
+"""
 
 
 @pytest.fixture

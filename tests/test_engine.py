@@ -392,4 +392,3 @@ def test_unknown_pipeline_and_execution_are_typed_errors(session):
         Pipeline(name="nope", sagemaker_session=session).start()
     with pytest.raises(ResourceNotFoundError):
         _PipelineExecution("arn:aws:sagemaker:local:000000000000:pipeline/demo/execution/zzz", session).describe()
-

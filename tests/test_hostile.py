@@ -61,8 +61,11 @@ def _raised(fn: Callable[[], Any]) -> Optional[BaseException]:
 
 def _snapshot(root: Path) -> Dict[str, int]:
     """Every file under ``root`` with its size (lock files are created by readers too)."""
-    return {str(p.relative_to(root)): p.stat().st_size for p in root.rglob("*")
-            if p.is_file() and p.name not in ("lock", ".lock")}
+    return {
+        str(p.relative_to(root)): p.stat().st_size
+        for p in root.rglob("*")
+        if p.is_file() and p.name not in ("lock", ".lock")
+    }
 
 
 def _records_whole(root: Path) -> None:
@@ -118,8 +121,9 @@ class Refused:
 
 
 def _selective(selected, arn=None):
-    return SelectiveExecutionConfig(selected_steps=selected, source_pipeline_execution_arn=arn,
-                                     reference_latest_execution=False)
+    return SelectiveExecutionConfig(
+        selected_steps=selected, source_pipeline_execution_arn=arn, reference_latest_execution=False
+    )
 
 
 def _start(w: World, **kw):
@@ -132,67 +136,166 @@ def _deleted_execution_arn(w: World) -> str:
 
 REFUSED = [
     # --- S3 URIs that try to leave the store ----------------------------------------------------
-    *[Refused(f"uri-{name}", (lambda u: lambda w: w.session.store.uri_to_path(u))(uri), ValidationError, culprit)
-      for name, uri, culprit in [
-          ("dotdot", "s3://b/../../etc", "s3://b/../../etc"),
-          ("dotdot-deep", "s3://b/a/b/../../../../etc/passwd", "../../../../etc"),
-          ("bucket-dotdot", "s3://../x", "s3://../x"),
-          ("bucket-dot", "s3://./x", "s3://./x"),
-          ("empty-bucket", "s3:///etc/passwd", "s3:///etc/passwd"),
-          ("double-slash-dotdot", "s3://b//..//..//x", "s3://b//..//..//x"),
-          ("nul-key", "s3://b/a\x00b", "s3://b/a"),
-          ("nul-bucket", "s3://b\x00/k", "s3://b"),
-          ("backslash-bucket", "s3://b\\..\\../k", "s3://b"),
-          ("dot-key", "s3://b/./k", "s3://b/./k"),
-          ("other-scheme", "gs://b/k", "gs://b/k"),
-          ("http", "https://example.com/x", "https://example.com/x"),
-      ]],
+    *[
+        Refused(f"uri-{name}", (lambda u: lambda w: w.session.store.uri_to_path(u))(uri), ValidationError, culprit)
+        for name, uri, culprit in [
+            ("dotdot", "s3://b/../../etc", "s3://b/../../etc"),
+            ("dotdot-deep", "s3://b/a/b/../../../../etc/passwd", "../../../../etc"),
+            ("bucket-dotdot", "s3://../x", "s3://../x"),
+            ("bucket-dot", "s3://./x", "s3://./x"),
+            ("empty-bucket", "s3:///etc/passwd", "s3:///etc/passwd"),
+            ("double-slash-dotdot", "s3://b//..//..//x", "s3://b//..//..//x"),
+            ("nul-key", "s3://b/a\x00b", "s3://b/a"),
+            ("nul-bucket", "s3://b\x00/k", "s3://b"),
+            ("backslash-bucket", "s3://b\\..\\../k", "s3://b"),
+            ("dot-key", "s3://b/./k", "s3://b/./k"),
+            ("other-scheme", "gs://b/k", "gs://b/k"),
+            ("http", "https://example.com/x", "https://example.com/x"),
+        ]
+    ],
     # --- parameter values of the wrong type ------------------------------------------------------
     # Values no JSON parameter can be are refused in Python (ValidationError), the rest by the core.
-    *[Refused(f"param-{name}", (lambda v: lambda w: _start(w, parameters={"Size": v}))(value),
-              (ParameterError, ValidationError), "Size")
-      for name, value in [("dict", {"a": 1}), ("list", [1, 2]), ("none", None), ("nan", float("nan")),
-                          ("inf", float("inf")), ("huge-int", 2**70), ("fraction", 0.5), ("words", "ten"),
-                          ("long-string", "9" * 100_000), ("bool", True), ("nul", "1\x00")]],
-    Refused("param-unknown-hostile-name", lambda w: _start(w, parameters={"../../etc/\x00": 1}), ParameterError,
-            "../../etc/", "unknown_parameter"),
+    *[
+        Refused(
+            f"param-{name}",
+            (lambda v: lambda w: _start(w, parameters={"Size": v}))(value),
+            (ParameterError, ValidationError),
+            "Size",
+        )
+        for name, value in [
+            ("dict", {"a": 1}),
+            ("list", [1, 2]),
+            ("none", None),
+            ("nan", float("nan")),
+            ("inf", float("inf")),
+            ("huge-int", 2**70),
+            ("fraction", 0.5),
+            ("words", "ten"),
+            ("long-string", "9" * 100_000),
+            ("bool", True),
+            ("nul", "1\x00"),
+        ]
+    ],
+    Refused(
+        "param-unknown-hostile-name",
+        lambda w: _start(w, parameters={"../../etc/\x00": 1}),
+        ParameterError,
+        "../../etc/",
+        "unknown_parameter",
+    ),
     # --- selective configs that point elsewhere ------------------------------------------------
-    Refused("select-step-of-another-pipeline", lambda w: _start(w, selective_execution_config=_selective(
-        ["Solo"], w.arn)), SelectionError, "Solo", "unknown_step"),
-    Refused("reference-of-another-pipeline", lambda w: _start(w, selective_execution_config=_selective(
-        ["Join"], w.other_arn)), ReferenceExecutionError, "other", "reference_other_pipeline"),
-    Refused("reference-deleted-execution", lambda w: _start(w, selective_execution_config=_selective(
-        ["Join"], _deleted_execution_arn(w))), ReferenceExecutionError, "deleted00000", "reference_not_found"),
-    Refused("reference-not-an-arn", lambda w: _start(w, selective_execution_config=_selective(
-        ["Join"], "arn:aws:sagemaker:local:0:pipeline/../../x/execution/abc")), ReferenceExecutionError,
-        "SourcePipelineExecutionArn", "reference_not_found"),
-    Refused("reference-garbage", lambda w: _start(w, selective_execution_config=_selective(["Join"], "garbage")),
-            ReferenceExecutionError, "garbage", "reference_not_found"),
-    Refused("select-hostile-name", lambda w: _start(w, selective_execution_config=_selective(
-        ["../../Join\x00"], w.arn)), SelectionError, "../../Join", "unknown_step"),
-    Refused("select-nothing", lambda w: _start(w, selective_execution_config=_selective([], w.arn)),
-            SelectionError, "SelectedSteps", "empty_selection"),
-    Refused("select-not-path-closed", lambda w: _start(w, selective_execution_config=_selective(
-        ["Gen", "Join"], w.arn)), SelectionError, "Left", "selection_not_path_closed"),
-    Refused("plan-step-of-another-pipeline", lambda w: Pipeline(name=crash_lib.PIPELINE, sagemaker_session=w.session)
-            .plan(_selective(["Solo"], w.arn)),
-            SelectionError, "Solo", "unknown_step"),
-    Refused("resume-other-pipeline-deleted", lambda w: SelectiveExecutionConfig.from_failed_execution(
-        _deleted_execution_arn(w), sagemaker_session=w.session), ReferenceExecutionError, "deleted00000"),
+    Refused(
+        "select-step-of-another-pipeline",
+        lambda w: _start(w, selective_execution_config=_selective(["Solo"], w.arn)),
+        SelectionError,
+        "Solo",
+        "unknown_step",
+    ),
+    Refused(
+        "reference-of-another-pipeline",
+        lambda w: _start(w, selective_execution_config=_selective(["Join"], w.other_arn)),
+        ReferenceExecutionError,
+        "other",
+        "reference_other_pipeline",
+    ),
+    Refused(
+        "reference-deleted-execution",
+        lambda w: _start(w, selective_execution_config=_selective(["Join"], _deleted_execution_arn(w))),
+        ReferenceExecutionError,
+        "deleted00000",
+        "reference_not_found",
+    ),
+    Refused(
+        "reference-not-an-arn",
+        lambda w: _start(
+            w,
+            selective_execution_config=_selective(["Join"], "arn:aws:sagemaker:local:0:pipeline/../../x/execution/abc"),
+        ),
+        ReferenceExecutionError,
+        "SourcePipelineExecutionArn",
+        "reference_not_found",
+    ),
+    Refused(
+        "reference-garbage",
+        lambda w: _start(w, selective_execution_config=_selective(["Join"], "garbage")),
+        ReferenceExecutionError,
+        "garbage",
+        "reference_not_found",
+    ),
+    Refused(
+        "select-hostile-name",
+        lambda w: _start(w, selective_execution_config=_selective(["../../Join\x00"], w.arn)),
+        SelectionError,
+        "../../Join",
+        "unknown_step",
+    ),
+    Refused(
+        "select-nothing",
+        lambda w: _start(w, selective_execution_config=_selective([], w.arn)),
+        SelectionError,
+        "SelectedSteps",
+        "empty_selection",
+    ),
+    Refused(
+        "select-not-path-closed",
+        lambda w: _start(w, selective_execution_config=_selective(["Gen", "Join"], w.arn)),
+        SelectionError,
+        "Left",
+        "selection_not_path_closed",
+    ),
+    Refused(
+        "plan-step-of-another-pipeline",
+        lambda w: Pipeline(name=crash_lib.PIPELINE, sagemaker_session=w.session).plan(_selective(["Solo"], w.arn)),
+        SelectionError,
+        "Solo",
+        "unknown_step",
+    ),
+    Refused(
+        "resume-other-pipeline-deleted",
+        lambda w: SelectiveExecutionConfig.from_failed_execution(
+            _deleted_execution_arn(w), sagemaker_session=w.session
+        ),
+        ReferenceExecutionError,
+        "deleted00000",
+    ),
     # --- the execution API with hostile names ----------------------------------------------------
-    Refused("execution-arn-traversal", lambda w: _PipelineExecution(
-        "arn:aws:sagemaker:local:0:pipeline/../../etc/execution/passwd", w.session).describe(),
-        ResourceNotFoundError, "../../etc"),
+    Refused(
+        "execution-arn-traversal",
+        lambda w: _PipelineExecution(
+            "arn:aws:sagemaker:local:0:pipeline/../../etc/execution/passwd", w.session
+        ).describe(),
+        ResourceNotFoundError,
+        "../../etc",
+    ),
     Refused("execution-arn-garbage", lambda w: _PipelineExecution("x", w.session).describe(), ValidationError, "x"),
-    Refused("result-of-unknown-step", lambda w: _PipelineExecution(w.arn, w.session).result("../../Gen"),
-            ValueError, "../../Gen"),
-    Refused("logs-traversal", lambda w: _PipelineExecution(w.arn, w.session).logs("../../../../../../etc/passwd"),
-            ValueError, "../../../../../../etc/passwd"),
-    Refused("pipeline-name-traversal", lambda w: Pipeline(name="../other", sagemaker_session=w.session).describe(),
-            ValidationError, "../other"),
-    Refused("non-utf8-definition-bytes", lambda w: Pipeline.from_definition(
-        b'{"Steps": [{"Name": "\xff\xfe", "Type": "Fail"}]}'.decode("utf-8", "surrogateescape"), name="bytes",
-        sagemaker_session=w.session), SagePipeError, "not valid Unicode"),
+    Refused(
+        "result-of-unknown-step",
+        lambda w: _PipelineExecution(w.arn, w.session).result("../../Gen"),
+        ValueError,
+        "../../Gen",
+    ),
+    Refused(
+        "logs-traversal",
+        lambda w: _PipelineExecution(w.arn, w.session).logs("../../../../../../etc/passwd"),
+        ValueError,
+        "../../../../../../etc/passwd",
+    ),
+    Refused(
+        "pipeline-name-traversal",
+        lambda w: Pipeline(name="../other", sagemaker_session=w.session).describe(),
+        ValidationError,
+        "../other",
+    ),
+    Refused(
+        "non-utf8-definition-bytes",
+        lambda w: Pipeline.from_definition(
+            b'{"Steps": [{"Name": "\xff\xfe", "Type": "Fail"}]}'.decode("utf-8", "surrogateescape"),
+            name="bytes",
+            sagemaker_session=w.session,
+        ),
+        SagePipeError,
+        "not valid Unicode",
+    ),
 ]
 
 
@@ -205,8 +308,9 @@ def test_refused_requests(world: World, case: Refused):
     assert isinstance(exc, case.error), f"expected {case.error}, got {type(exc).__name__}: {exc}"
     assert isinstance(exc, SagePipeError) or case.error is ValueError, f"{type(exc).__name__}: {exc}"
     text = str(exc)
-    named = case.culprit in text or any(case.culprit in " ".join([e["msg"], *e["loc"]]) for e in
-                                         getattr(exc, "errors", lambda: [])())
+    named = case.culprit in text or any(
+        case.culprit in " ".join([e["msg"], *e["loc"]]) for e in getattr(exc, "errors", lambda: [])()
+    )
     assert named, f"{case.culprit!r} not named in: {text[:500]}"
     assert len(text) < 5_000, "the message should shorten what it quotes"
     if case.kind:
@@ -261,30 +365,70 @@ class RunFailure:
 BIG = "x" * (65 * 1024 * 1024)
 
 RUN_FAILURES = [
-    RunFailure("jsonget-missing-key", lambda: _emit_and_check(lambda o: ConditionEquals(o["nokey"], 1), {"a": 1}),
-               culprit="nokey"),
-    RunFailure("jsonget-missing-nested", lambda: _emit_and_check(
-        lambda o: ConditionEquals(o["a"]["b"]["c"], 1), {"a": {"b": {}}}), culprit="c"),
-    RunFailure("jsonget-index-out-of-range", lambda: _emit_and_check(
-        lambda o: ConditionEquals(o["items"][7], 1), {"items": [1, 2, 3]}), culprit="[7]"),
-    RunFailure("jsonget-key-into-number", lambda: _emit_and_check(
-        lambda o: ConditionEquals(o["n"]["deeper"], 1), {"n": 5}), culprit="deeper"),
-    RunFailure("jsonget-string-vs-number", lambda: _emit_and_check(
-        lambda o: ConditionGreaterThan(o["name"], 3), {"name": "abc"}), culprit="abc"),
-    RunFailure("jsonget-null-vs-number", lambda: _emit_and_check(
-        lambda o: ConditionGreaterThan(o["v"], 3), {"v": None}), culprit="null"),
-    RunFailure("jsonget-result-not-json", lambda: _emit_and_check(
-        lambda o: ConditionEquals(o["a"], 1), {1, 2}), culprit="results.json"),
-    RunFailure("jsonget-huge-file", lambda: _emit_and_check(lambda o: ConditionEquals(o["n"], 1), {"n": 1, "big": BIG}),
-               culprit="at most"),
-    RunFailure("output-path-escapes", definition=_mutated_function_step(
-        "S3OutputPath", f"s3://{BUCKET}/../../../escape"), failed_step="Emit", culprit="../../../escape"),
-    RunFailure("payload-base-escapes", definition=_mutated_function_step(
-        "--s3_base_uri", f"s3://{BUCKET}/../../escape"), failed_step="Emit", culprit="../../escape"),
-    RunFailure("payload-dir-missing", definition=_mutated_function_step("--func_step_s3_dir", "nonexistent"),
-               failed_step="Emit", culprit="nonexistent"),
-    RunFailure("output-path-other-scheme", definition=_mutated_function_step("S3OutputPath", "ftp://h/x"),
-               failed_step="Emit", culprit="ftp://h/x"),
+    RunFailure(
+        "jsonget-missing-key",
+        lambda: _emit_and_check(lambda o: ConditionEquals(o["nokey"], 1), {"a": 1}),
+        culprit="nokey",
+    ),
+    RunFailure(
+        "jsonget-missing-nested",
+        lambda: _emit_and_check(lambda o: ConditionEquals(o["a"]["b"]["c"], 1), {"a": {"b": {}}}),
+        culprit="c",
+    ),
+    RunFailure(
+        "jsonget-index-out-of-range",
+        lambda: _emit_and_check(lambda o: ConditionEquals(o["items"][7], 1), {"items": [1, 2, 3]}),
+        culprit="[7]",
+    ),
+    RunFailure(
+        "jsonget-key-into-number",
+        lambda: _emit_and_check(lambda o: ConditionEquals(o["n"]["deeper"], 1), {"n": 5}),
+        culprit="deeper",
+    ),
+    RunFailure(
+        "jsonget-string-vs-number",
+        lambda: _emit_and_check(lambda o: ConditionGreaterThan(o["name"], 3), {"name": "abc"}),
+        culprit="abc",
+    ),
+    RunFailure(
+        "jsonget-null-vs-number",
+        lambda: _emit_and_check(lambda o: ConditionGreaterThan(o["v"], 3), {"v": None}),
+        culprit="null",
+    ),
+    RunFailure(
+        "jsonget-result-not-json",
+        lambda: _emit_and_check(lambda o: ConditionEquals(o["a"], 1), {1, 2}),
+        culprit="results.json",
+    ),
+    RunFailure(
+        "jsonget-huge-file",
+        lambda: _emit_and_check(lambda o: ConditionEquals(o["n"], 1), {"n": 1, "big": BIG}),
+        culprit="at most",
+    ),
+    RunFailure(
+        "output-path-escapes",
+        definition=_mutated_function_step("S3OutputPath", f"s3://{BUCKET}/../../../escape"),
+        failed_step="Emit",
+        culprit="../../../escape",
+    ),
+    RunFailure(
+        "payload-base-escapes",
+        definition=_mutated_function_step("--s3_base_uri", f"s3://{BUCKET}/../../escape"),
+        failed_step="Emit",
+        culprit="../../escape",
+    ),
+    RunFailure(
+        "payload-dir-missing",
+        definition=_mutated_function_step("--func_step_s3_dir", "nonexistent"),
+        failed_step="Emit",
+        culprit="nonexistent",
+    ),
+    RunFailure(
+        "output-path-other-scheme",
+        definition=_mutated_function_step("S3OutputPath", "ftp://h/x"),
+        failed_step="Emit",
+        culprit="ftp://h/x",
+    ),
 ]
 
 
@@ -313,12 +457,24 @@ def test_run_failures(tmp_path, case: RunFailure):
 
 
 def _chain(n: int) -> Dict[str, Any]:
-    steps = [{"Name": f"S{i}", "Type": "Condition", "DependsOn": [f"S{i - 1}"] if i else [],
-              "Arguments": {"Conditions": [{"Type": "Equals", "LeftValue": {"Get": "Parameters.One"},
-                                            "RightValue": 1}], "IfSteps": [], "ElseSteps": []}}
-             for i in range(n)]
-    return {"Version": "2020-12-01", "Parameters": [{"Name": "One", "Type": "Integer", "DefaultValue": 1}],
-            "Steps": steps}
+    steps = [
+        {
+            "Name": f"S{i}",
+            "Type": "Condition",
+            "DependsOn": [f"S{i - 1}"] if i else [],
+            "Arguments": {
+                "Conditions": [{"Type": "Equals", "LeftValue": {"Get": "Parameters.One"}, "RightValue": 1}],
+                "IfSteps": [],
+                "ElseSteps": [],
+            },
+        }
+        for i in range(n)
+    ]
+    return {
+        "Version": "2020-12-01",
+        "Parameters": [{"Name": "One", "Type": "Integer", "DefaultValue": 1}],
+        "Steps": steps,
+    }
 
 
 def test_thousand_deep_chain_validates_plans_runs_and_resumes(tmp_path):

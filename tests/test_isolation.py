@@ -177,8 +177,9 @@ def test_memory_exhaustion_fails_the_step_and_the_limit_ends_with_it(session):
             return "caught"
 
     # Next runs after Hog on the one worker of this run.
-    ex, steps = _run(session, "hog-recover", [next_(hog_then_recover())],
-                     parallelism_config=ParallelismConfiguration(1))
+    ex, steps = _run(
+        session, "hog-recover", [next_(hog_then_recover())], parallelism_config=ParallelismConfiguration(1)
+    )
     assert steps["Hog"]["StepStatus"] == "Succeeded"
     assert ex.result("Next") == resource.getrlimit(resource.RLIMIT_AS)[0]
 
@@ -256,8 +257,12 @@ def test_secret_parameters_are_not_logged_by_sagepipe(session, tmp_path, mode, c
     def fail_with_key(k, n):
         raise RuntimeError("upstream said no")  # the message does not carry the key
 
-    pipeline = Pipeline(name=f"secret-{mode.replace('_', '-')}", parameters=[key],
-                        steps=[fail_with_key(key, use_key(key))], sagemaker_session=session)
+    pipeline = Pipeline(
+        name=f"secret-{mode.replace('_', '-')}",
+        parameters=[key],
+        steps=[fail_with_key(key, use_key(key))],
+        sagemaker_session=session,
+    )
     ex = pipeline.start(parameters={"ApiKey": secret})
     ex.wait(delay=1, max_attempts=120)
     assert ex.result("UseKey") == len(secret)
@@ -322,7 +327,8 @@ BINDING_CALLS = {
     "load-pipeline-traversal": lambda s: s.load_pipeline("../../etc"),
     "load-execution-garbage-arn": lambda s: s.load_execution("not an arn"),
     "load-execution-traversal-arn": lambda s: s.load_execution(
-        "arn:aws:sagemaker:local:0:pipeline/../../x/execution/abc"),
+        "arn:aws:sagemaker:local:0:pipeline/../../x/execution/abc"
+    ),
     "load-steps-unknown": lambda s: s.load_steps("arn:aws:sagemaker:local:0:pipeline/p/execution/zzzzzzzzzzzz"),
     "definition-unknown-version": lambda s: s.definition_text("nope", 2**63),
     "uri-escape": lambda s: s.uri_to_path("s3://b/../../etc/passwd"),
@@ -338,7 +344,8 @@ BINDING_CALLS = {
     "plan-config-not-object": lambda s: s.plan("p", "7"),
     "plan-unknown-pipeline": lambda s: s.plan("ghost", '{"SelectedSteps": [{"StepName": "A"}]}'),
     "resume-unknown-execution": lambda s: s.resume_selection(
-        "arn:aws:sagemaker:local:0:pipeline/p/execution/zzzzzzzzzzzz"),
+        "arn:aws:sagemaker:local:0:pipeline/p/execution/zzzzzzzzzzzz"
+    ),
     "delete-unknown": lambda s: s.delete_pipeline("ghost"),
 }
 

@@ -511,7 +511,8 @@ def test_archive_members_escaping_the_job_fail_the_step_and_write_nothing(sessio
     climb = "../" * 40 + marker
     model = _hostile_archive(root, f"s3://{BUCKET}/hostile/model.tar.gz", [("ok.txt", "fine"), (climb, "out")])
     source = _hostile_archive(
-        root, f"s3://{BUCKET}/hostile/sourcedir.tar.gz",
+        root,
+        f"s3://{BUCKET}/hostile/sourcedir.tar.gz",
         [("train.py", "print('never runs')"), ("up", "->" + "../" * 40 + "tmp"), (f"up/{marker}", "out")],
     )
     put_in_store(root, f"s3://{BUCKET}/hostile/data/train/data.csv", _script(tmp_path, "data.csv", "1\n"))
@@ -519,14 +520,20 @@ def test_archive_members_escaping_the_job_fail_the_step_and_write_nothing(sessio
     image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
     scoring = [
         model_step("HostileModel", image, model, {"SAGEMAKER_PROGRAM": "inference.py"}),
-        transform_step("Score", get("Steps.HostileModel.ModelName"), f"s3://{BUCKET}/hostile/batch",
-                       f"s3://{BUCKET}/hostile/scored"),
+        transform_step(
+            "Score",
+            get("Steps.HostileModel.ModelName"),
+            f"s3://{BUCKET}/hostile/batch",
+            f"s3://{BUCKET}/hostile/scored",
+        ),
     ]
     training = [
         training_step(
-            "Train", image,
+            "Train",
+            image,
             {"sagemaker_program": '"train.py"', "sagemaker_submit_directory": f'"{source}"'},
-            [channel("train", f"s3://{BUCKET}/hostile/data/train")], f"s3://{BUCKET}/hostile/model-out",
+            [channel("train", f"s3://{BUCKET}/hostile/data/train")],
+            f"s3://{BUCKET}/hostile/model-out",
         ),
     ]
     # Two executions: in one, a failed Train keeps Score from ever starting when it fails

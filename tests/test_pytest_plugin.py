@@ -44,7 +44,7 @@ def build():
     return Pipeline(name="model", parameters=[scale], steps=[gate])
 '''
 
-SAMPLE_SUITE = '''
+SAMPLE_SUITE = """
 import os
 
 import pytest
@@ -96,7 +96,7 @@ def test_no_runs_leak_between_tests(sagepipe_client, sagepipe_store):
 def test_a_failing_assertion_explains_itself(run_pipeline):
     execution = run_pipeline(build(), Scale=2.0)
     assert_steps(execution, skipped=["Publish"])
-'''
+"""
 
 
 def _plugin_args():

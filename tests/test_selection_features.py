@@ -159,7 +159,7 @@ def test_a_failed_step_in_the_reference_counts_as_changed(pipeline, wd):
     assert plan.actions()["Train"] == "reuse"
 
 
-MODULE = '''
+MODULE = """
 import helpers
 import selective_lib
 
@@ -171,12 +171,12 @@ def prepare(wd):
 def fit(data, wd):
     selective_lib.act(wd, "Fit")
     return helpers.bump(data)
-'''
+"""
 
-HELPERS = '''
+HELPERS = """
 def bump(x):
     return x + 1
-'''
+"""
 
 
 @pytest.fixture

@@ -32,8 +32,6 @@ def pipeline(session, wd):
     return lib.build(session, wd)
 
 
-
-
 def run(pipeline, parameters=None, selected=None, ref=None, latest=True):
     cfg = None
     if selected is not None:

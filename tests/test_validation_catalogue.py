@@ -139,113 +139,258 @@ DEFINITION_CASES = [
     Case("steps_object", lambda d: d.update(Steps={}), ["invalid_shape"], "Steps"),
     Case("steps_null", '{"Steps": null}', ["invalid_shape"], "Steps"),
     Case("parameters_not_list", '{"Parameters": {"A": 1}}', ["invalid_shape"], "Parameters"),
-    Case("parameter_bad_type", lambda d: d["Parameters"][0].update(Type="Double"), ["invalid_shape"], "MaxLoss",
-         loc_contains=("Parameters",)),
+    Case(
+        "parameter_bad_type",
+        lambda d: d["Parameters"][0].update(Type="Double"),
+        ["invalid_shape"],
+        "MaxLoss",
+        loc_contains=("Parameters",),
+    ),
     Case("step_missing_type", lambda d: _step(d, "Train").pop("Type"), ["invalid_shape"], "Train"),
     Case("step_is_a_list", '{"Steps": [[1]]}', ["invalid_shape"], "Steps"),
-    Case("branch_not_list", lambda d: _step(d, "CheckLoss")["Arguments"].update(ElseSteps="x"), ["invalid_shape"],
-         "ElseSteps", loc_contains=("CheckLoss",)),
+    Case(
+        "branch_not_list",
+        lambda d: _step(d, "CheckLoss")["Arguments"].update(ElseSteps="x"),
+        ["invalid_shape"],
+        "ElseSteps",
+        loc_contains=("CheckLoss",),
+    ),
     Case("step_empty_type", lambda d: _step(d, "Train").update(Type=""), ["missing_step_type"], "Train"),
     Case("unsupported_version", lambda d: d.update(Version="2021-01-01"), ["unsupported_version"], "2021-01-01"),
     # --- names ----------------------------------------------------------------------------------
     Case("duplicate_step", lambda d: _step(d, "Train").update(Name="Prep"), ["duplicate_step_name"], "Prep"),
-    Case("duplicate_step_in_branch",
-         lambda d: _step(d, "CheckLoss")["Arguments"]["ElseSteps"][0].update(Name="Train"),
-         ["duplicate_step_name"], "Train", loc_contains=("ElseSteps",)),
-    Case("invalid_step_name_space", lambda d: d["Steps"].append({"Name": "Pre p", "Type": "Fail"}),
-         ["invalid_step_name"], "Pre p"),
-    Case("invalid_step_name_65", lambda d: d["Steps"].append({"Name": "x" * 65, "Type": "Fail"}),
-         ["invalid_step_name"], "x" * 65),
-    Case("duplicate_parameter", lambda d: d["Parameters"].append({"Name": "MaxLoss", "Type": "Float"}),
-         ["duplicate_parameter"], "MaxLoss"),
-    Case("invalid_parameter_name", lambda d: d["Parameters"].append({"Name": "Max Loss", "Type": "Float"}),
-         ["invalid_parameter_name"], "Max Loss"),
+    Case(
+        "duplicate_step_in_branch",
+        lambda d: _step(d, "CheckLoss")["Arguments"]["ElseSteps"][0].update(Name="Train"),
+        ["duplicate_step_name"],
+        "Train",
+        loc_contains=("ElseSteps",),
+    ),
+    Case(
+        "invalid_step_name_space",
+        lambda d: d["Steps"].append({"Name": "Pre p", "Type": "Fail"}),
+        ["invalid_step_name"],
+        "Pre p",
+    ),
+    Case(
+        "invalid_step_name_65",
+        lambda d: d["Steps"].append({"Name": "x" * 65, "Type": "Fail"}),
+        ["invalid_step_name"],
+        "x" * 65,
+    ),
+    Case(
+        "duplicate_parameter",
+        lambda d: d["Parameters"].append({"Name": "MaxLoss", "Type": "Float"}),
+        ["duplicate_parameter"],
+        "MaxLoss",
+    ),
+    Case(
+        "invalid_parameter_name",
+        lambda d: d["Parameters"].append({"Name": "Max Loss", "Type": "Float"}),
+        ["invalid_parameter_name"],
+        "Max Loss",
+    ),
     # --- parameters -----------------------------------------------------------------------------
-    Case("default_wrong_type", lambda d: d["Parameters"][0].update(DefaultValue="abc"), ["invalid_default_value"],
-         "MaxLoss"),
-    Case("default_not_in_enum", lambda d: d["Parameters"][0].update(EnumValues=[0.1, 0.2]),
-         ["invalid_default_value"], "MaxLoss"),
-    Case("enum_value_wrong_type", lambda d: d["Parameters"][0].update(EnumValues=[0.5, "x"]),
-         ["invalid_enum_value"], "MaxLoss"),
-    Case("integer_default_float",
-         lambda d: d["Parameters"].append({"Name": "N", "Type": "Integer", "DefaultValue": 1.5}),
-         ["invalid_default_value"], "N"),
+    Case(
+        "default_wrong_type",
+        lambda d: d["Parameters"][0].update(DefaultValue="abc"),
+        ["invalid_default_value"],
+        "MaxLoss",
+    ),
+    Case(
+        "default_not_in_enum",
+        lambda d: d["Parameters"][0].update(EnumValues=[0.1, 0.2]),
+        ["invalid_default_value"],
+        "MaxLoss",
+    ),
+    Case(
+        "enum_value_wrong_type",
+        lambda d: d["Parameters"][0].update(EnumValues=[0.5, "x"]),
+        ["invalid_enum_value"],
+        "MaxLoss",
+    ),
+    Case(
+        "integer_default_float",
+        lambda d: d["Parameters"].append({"Name": "N", "Type": "Integer", "DefaultValue": 1.5}),
+        ["invalid_default_value"],
+        "N",
+    ),
     # --- references -----------------------------------------------------------------------------
-    Case("depends_on_unknown", lambda d: _step(d, "Train").update(DependsOn=["Prepp"]), ["unknown_step"], "Prepp",
-         suggestion="Prep", loc_contains=("Train", "DependsOn")),
-    Case("get_unknown_step",
-         _set_train_arg({"Get": "Steps.Trian.ModelArtifacts.S3ModelArtifacts"}), ["unknown_step"], "Trian",
-         suggestion="Train"),
-    Case("unknown_parameter", lambda d: _step(d, "Prep")["Arguments"]["AppSpecification"]["ContainerArguments"]
-         .__setitem__(1, {"Get": "Parameters.RawDat"}), ["unknown_parameter"], "RawDat", suggestion="RawData",
-         loc_contains=("Prep", "ContainerArguments")),
-    Case("unknown_parameter_in_condition", lambda d: _cond(d).update(RightValue={"Get": "Parameters.MaxLos"}),
-         ["unknown_parameter"], "MaxLos", suggestion="MaxLoss", loc_contains=("CheckLoss",)),
-    Case("unknown_execution_variable", _set_train_arg({"Get": "Execution.PipelineExecutionID"}),
-         ["unknown_execution_variable"], "PipelineExecutionID", suggestion="PipelineExecutionId"),
+    Case(
+        "depends_on_unknown",
+        lambda d: _step(d, "Train").update(DependsOn=["Prepp"]),
+        ["unknown_step"],
+        "Prepp",
+        suggestion="Prep",
+        loc_contains=("Train", "DependsOn"),
+    ),
+    Case(
+        "get_unknown_step",
+        _set_train_arg({"Get": "Steps.Trian.ModelArtifacts.S3ModelArtifacts"}),
+        ["unknown_step"],
+        "Trian",
+        suggestion="Train",
+    ),
+    Case(
+        "unknown_parameter",
+        lambda d: _step(d, "Prep")["Arguments"]["AppSpecification"]["ContainerArguments"].__setitem__(
+            1, {"Get": "Parameters.RawDat"}
+        ),
+        ["unknown_parameter"],
+        "RawDat",
+        suggestion="RawData",
+        loc_contains=("Prep", "ContainerArguments"),
+    ),
+    Case(
+        "unknown_parameter_in_condition",
+        lambda d: _cond(d).update(RightValue={"Get": "Parameters.MaxLos"}),
+        ["unknown_parameter"],
+        "MaxLos",
+        suggestion="MaxLoss",
+        loc_contains=("CheckLoss",),
+    ),
+    Case(
+        "unknown_execution_variable",
+        _set_train_arg({"Get": "Execution.PipelineExecutionID"}),
+        ["unknown_execution_variable"],
+        "PipelineExecutionID",
+        suggestion="PipelineExecutionId",
+    ),
     Case("invalid_reference_root", _set_train_arg({"Get": "Bogus.x"}), ["invalid_reference"], "Bogus.x"),
     Case("invalid_reference_path", _set_train_arg({"Get": "Steps.Prep.Outputs[abc]"}), ["invalid_reference"], "[abc]"),
-    Case("invalid_experiment_field", _set_train_arg({"Get": "PipelineExperimentConfig.Trial"}),
-         ["invalid_reference"], "Trial"),
+    Case(
+        "invalid_experiment_field",
+        _set_train_arg({"Get": "PipelineExperimentConfig.Trial"}),
+        ["invalid_reference"],
+        "Trial",
+    ),
     Case("self_dependency", lambda d: _step(d, "Train").update(DependsOn=["Train"]), ["self_dependency"], "Train"),
-    Case("self_reference", _set_train_arg({"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}),
-         ["self_dependency"], "Train"),
+    Case(
+        "self_reference",
+        _set_train_arg({"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}),
+        ["self_dependency"],
+        "Train",
+    ),
     Case("cycle", lambda d: _step(d, "Prep").update(DependsOn=["CheckLoss"]), ["cycle"], "Prep"),
-    Case("depends_on_fail_step", lambda d: d["Steps"].append({"Name": "After", "Type": "Fail",
-                                                              "DependsOn": ["LossTooHigh"]}),
-         ["depends_on_fail_step"], "LossTooHigh", loc_contains=("After", "DependsOn")),
-    Case("reference_to_fail_step", _set_train_arg({"Get": "Steps.LossTooHigh.Foo"}), ["depends_on_fail_step"],
-         "LossTooHigh"),
+    Case(
+        "depends_on_fail_step",
+        lambda d: d["Steps"].append({"Name": "After", "Type": "Fail", "DependsOn": ["LossTooHigh"]}),
+        ["depends_on_fail_step"],
+        "LossTooHigh",
+        loc_contains=("After", "DependsOn"),
+    ),
+    Case(
+        "reference_to_fail_step",
+        _set_train_arg({"Get": "Steps.LossTooHigh.Foo"}),
+        ["depends_on_fail_step"],
+        "LossTooHigh",
+    ),
     # --- property files -------------------------------------------------------------------------
-    Case("unknown_property_file",
-         lambda d: _cond(d)["LeftValue"]["Std:JsonGet"]["PropertyFile"].update(Get="Steps.Prep.PropertyFiles.Metric"),
-         ["unknown_property_file"], "Metric", suggestion="Metrics"),
-    Case("property_file_on_step_without_any",
-         lambda d: _cond(d)["LeftValue"]["Std:JsonGet"]["PropertyFile"].update(Get="Steps.Train.PropertyFiles.Metrics"),
-         ["unknown_property_file"], "Train"),
-    Case("property_file_unknown_output", lambda d: _step(d, "Prep")["PropertyFiles"][0].update(OutputName="metric"),
-         ["unknown_output"], "metric", suggestion="metrics", loc_contains=("Prep", "PropertyFiles")),
-    Case("property_file_on_training_step",
-         lambda d: (_step(d, "Train").update(PropertyFiles=[{"PropertyFileName": "Eval", "OutputName": "o",
-                                                              "FilePath": "e.json"}]),
-                    _cond(d)["LeftValue"]["Std:JsonGet"]["PropertyFile"].update(Get="Steps.Train.PropertyFiles.Eval")),
-         ["invalid_property_file"], "Eval"),
+    Case(
+        "unknown_property_file",
+        lambda d: _cond(d)["LeftValue"]["Std:JsonGet"]["PropertyFile"].update(Get="Steps.Prep.PropertyFiles.Metric"),
+        ["unknown_property_file"],
+        "Metric",
+        suggestion="Metrics",
+    ),
+    Case(
+        "property_file_on_step_without_any",
+        lambda d: _cond(d)["LeftValue"]["Std:JsonGet"]["PropertyFile"].update(Get="Steps.Train.PropertyFiles.Metrics"),
+        ["unknown_property_file"],
+        "Train",
+    ),
+    Case(
+        "property_file_unknown_output",
+        lambda d: _step(d, "Prep")["PropertyFiles"][0].update(OutputName="metric"),
+        ["unknown_output"],
+        "metric",
+        suggestion="metrics",
+        loc_contains=("Prep", "PropertyFiles"),
+    ),
+    Case(
+        "property_file_on_training_step",
+        lambda d: (
+            _step(d, "Train").update(
+                PropertyFiles=[{"PropertyFileName": "Eval", "OutputName": "o", "FilePath": "e.json"}]
+            ),
+            _cond(d)["LeftValue"]["Std:JsonGet"]["PropertyFile"].update(Get="Steps.Train.PropertyFiles.Eval"),
+        ),
+        ["invalid_property_file"],
+        "Eval",
+    ),
     # --- retry / cache --------------------------------------------------------------------------
-    Case("retry_max_attempts_zero", _retry(MaxAttempts=0), ["invalid_retry_policy"], "MaxAttempts",
-         loc_contains=("Train", "RetryPolicies")),
+    Case(
+        "retry_max_attempts_zero",
+        _retry(MaxAttempts=0),
+        ["invalid_retry_policy"],
+        "MaxAttempts",
+        loc_contains=("Train", "RetryPolicies"),
+    ),
     Case("retry_max_attempts_21", _retry(MaxAttempts=21), ["invalid_retry_policy"], "21"),
     Case("retry_expire_after_min", _retry(ExpireAfterMin=14401), ["invalid_retry_policy"], "ExpireAfterMin"),
     Case("retry_negative_backoff", _retry(BackoffRate=-1), ["invalid_retry_policy"], "BackoffRate"),
-    Case("retry_unknown_exception_type", _retry(ExceptionType=["Step.SERVICE_FAULTS"]), ["invalid_retry_policy"],
-         "Step.SERVICE_FAULTS", suggestion="Step.SERVICE_FAULT"),
-    Case("cache_bad_duration", lambda d: _step(d, "Prep")["CacheConfig"].update(ExpireAfter="12 hours"),
-         ["invalid_cache_config"], "12 hours", loc_contains=("Prep", "CacheConfig")),
+    Case(
+        "retry_unknown_exception_type",
+        _retry(ExceptionType=["Step.SERVICE_FAULTS"]),
+        ["invalid_retry_policy"],
+        "Step.SERVICE_FAULTS",
+        suggestion="Step.SERVICE_FAULT",
+    ),
+    Case(
+        "cache_bad_duration",
+        lambda d: _step(d, "Prep")["CacheConfig"].update(ExpireAfter="12 hours"),
+        ["invalid_cache_config"],
+        "12 hours",
+        loc_contains=("Prep", "CacheConfig"),
+    ),
     # --- conditions -----------------------------------------------------------------------------
-    Case("condition_unknown_type", lambda d: _cond(d).update(Type="Equal"), ["invalid_condition"], "Equal",
-         suggestion="Equals"),
+    Case(
+        "condition_unknown_type",
+        lambda d: _cond(d).update(Type="Equal"),
+        ["invalid_condition"],
+        "Equal",
+        suggestion="Equals",
+    ),
     Case("condition_missing_right", lambda d: _cond(d).pop("RightValue"), ["invalid_condition"], "RightValue"),
     Case("conditions_not_list", _set_conditions({"Type": "Equals"}), ["invalid_condition"], "list"),
-    Case("condition_or_without_list", _set_conditions([{"Type": "Or", "Conditions": "x"}]), ["invalid_condition"],
-         "Or"),
-    Case("condition_in_without_values", _set_conditions([{"Type": "In", "QueryValue": 1, "Values": 1}]),
-         ["invalid_condition"], "In"),
-    Case("condition_not_nested_unknown", _set_conditions([{"Type": "Not", "Condition": {"Type": "Nope"}}]),
-         ["invalid_condition"], "Nope", loc_contains=("Condition",)),
+    Case(
+        "condition_or_without_list", _set_conditions([{"Type": "Or", "Conditions": "x"}]), ["invalid_condition"], "Or"
+    ),
+    Case(
+        "condition_in_without_values",
+        _set_conditions([{"Type": "In", "QueryValue": 1, "Values": 1}]),
+        ["invalid_condition"],
+        "In",
+    ),
+    Case(
+        "condition_not_nested_unknown",
+        _set_conditions([{"Type": "Not", "Condition": {"Type": "Nope"}}]),
+        ["invalid_condition"],
+        "Nope",
+        loc_contains=("Condition",),
+    ),
     # --- regressions: each was a bug found by this catalogue and fixed -------------------------------
-    Case("condition_arguments_not_object", '{"Steps":[{"Name":"C","Type":"Condition","Arguments":"x"}]}',
-         ["invalid_condition"], "C"),
-    Case("jsonget_property_file_as_string",
-         lambda d: _cond(d)["LeftValue"]["Std:JsonGet"].update(PropertyFile="Metrics"),
-         ["invalid_reference"], "Metrics"),
-    Case("shape_error_names_field", lambda d: _step(d, "Train").update(DependsOn="Prep"), ["invalid_shape"],
-         "DependsOn"),
+    Case(
+        "condition_arguments_not_object",
+        '{"Steps":[{"Name":"C","Type":"Condition","Arguments":"x"}]}',
+        ["invalid_condition"],
+        "C",
+    ),
+    Case(
+        "jsonget_property_file_as_string",
+        lambda d: _cond(d)["LeftValue"]["Std:JsonGet"].update(PropertyFile="Metrics"),
+        ["invalid_reference"],
+        "Metrics",
+    ),
+    Case(
+        "shape_error_names_field", lambda d: _step(d, "Train").update(DependsOn="Prep"), ["invalid_shape"], "DependsOn"
+    ),
 ]
 
 
 def _params(cases):
     return [
-        pytest.param(c, id=c.id, marks=pytest.mark.xfail(strict=True, reason=c.xfail) if c.xfail else ())
-        for c in cases
+        pytest.param(c, id=c.id, marks=pytest.mark.xfail(strict=True, reason=c.xfail) if c.xfail else ()) for c in cases
     ]
 
 
@@ -292,15 +437,24 @@ def test_many_problems_are_reported_together():
         _step(d, "Prep")["CacheConfig"]["ExpireAfter"] = "soon"
         _cond(d)["Type"] = "LessThanOrEqual"
         d["Steps"].append({"Name": "Prep", "Type": "Fail"})
-        d["Steps"].append({"Name": "bad name", "Type": "Fail",
-                           "Arguments": {"ErrorMessage": {"Get": "Parameters.MaxLos"}}})
+        d["Steps"].append(
+            {"Name": "bad name", "Type": "Fail", "Arguments": {"ErrorMessage": {"Get": "Parameters.MaxLos"}}}
+        )
 
     exc = _expect(DefinitionError, lambda: _compile(_mutated(mutate)))
     kinds = {e["type"] for e in exc.errors()}
     expected = {
-        "unsupported_version", "invalid_default_value", "duplicate_parameter", "unknown_step", "self_dependency",
-        "invalid_retry_policy", "invalid_cache_config", "invalid_condition", "duplicate_step_name",
-        "invalid_step_name", "unknown_parameter",
+        "unsupported_version",
+        "invalid_default_value",
+        "duplicate_parameter",
+        "unknown_step",
+        "self_dependency",
+        "invalid_retry_policy",
+        "invalid_cache_config",
+        "invalid_condition",
+        "duplicate_step_name",
+        "invalid_step_name",
+        "unknown_parameter",
     }
     assert expected <= kinds, f"missing {expected - kinds}"
     assert exc.error_count() >= len(expected)
@@ -311,8 +465,16 @@ def test_many_problems_are_reported_together():
 
 
 def test_several_broken_steps_are_all_reported():
-    text = json.dumps({"Steps": [{"Name": "A"}, {"Type": "Fail"}, {"Name": "C", "Type": "Fail", "DependsOn": "A"},
-                                 {"Name": "D", "Type": "Fail"}]})
+    text = json.dumps(
+        {
+            "Steps": [
+                {"Name": "A"},
+                {"Type": "Fail"},
+                {"Name": "C", "Type": "Fail", "DependsOn": "A"},
+                {"Name": "D", "Type": "Fail"},
+            ]
+        }
+    )
     exc = _expect(DefinitionError, lambda: _compile(text))
     shape = [e for e in exc.errors() if e["type"] == "invalid_shape"]
     assert len(shape) == 3, exc.errors()
@@ -395,9 +557,13 @@ START_CASES = [
     StartCase(
         "all_at_once",
         {"Cuont": 1, "Count": "abc", "Mode": "medium", "Flag": "maybe"},
-        [("unknown_parameter", "Cuont"), ("invalid_parameter_value", "Count"),
-         ("invalid_parameter_value", "medium"), ("invalid_parameter_value", "Flag"),
-         ("missing_parameter", "Region")],
+        [
+            ("unknown_parameter", "Cuont"),
+            ("invalid_parameter_value", "Count"),
+            ("invalid_parameter_value", "medium"),
+            ("invalid_parameter_value", "Flag"),
+            ("missing_parameter", "Region"),
+        ],
         "Count",
     ),
 ]
@@ -429,8 +595,14 @@ def test_start_parameter_catalogue(tmp_path, case: StartCase):
         ({"Region": "x", "Count": "5", "Rate": "0.5", "Flag": "false"}, "Failed"),
         ({"Region": "x", "Count": 5.0, "Rate": 0, "Flag": True}, "Succeeded"),
     ],
-    ids=["strings-true", "strings-spaced", "int-string-false", "float-string-false", "bool-string-false",
-         "integral-float-and-int"],
+    ids=[
+        "strings-true",
+        "strings-spaced",
+        "int-string-false",
+        "float-string-false",
+        "bool-string-false",
+        "integral-float-and-int",
+    ],
 )
 def test_string_values_are_accepted_like_the_service(tmp_path, parameters, status):
     pipeline = _pipeline(tmp_path, _condition_definition(TYPED_PARAMETERS, TYPED_CONDITIONS))
@@ -448,12 +620,26 @@ def test_string_values_are_accepted_like_the_service(tmp_path, parameters, statu
 @pytest.mark.parametrize(
     "steps, culprits",
     [
-        ([{"Name": "MyLambda", "Type": "Lambda", "Arguments": {},
-           "FunctionArn": "arn:aws:lambda:us-east-1:1:function:f"}], ["MyLambda"]),
+        (
+            [
+                {
+                    "Name": "MyLambda",
+                    "Type": "Lambda",
+                    "Arguments": {},
+                    "FunctionArn": "arn:aws:lambda:us-east-1:1:function:f",
+                }
+            ],
+            ["MyLambda"],
+        ),
         ([{"Name": "Cluster", "Type": "EMR", "Arguments": {}}], ["Cluster"]),
         ([{"Name": "Frob", "Type": "Frobnicate", "Arguments": {}}], ["Frob", "Frobnicate"]),
-        ([{"Name": "Cluster", "Type": "EMR", "Arguments": {}}, {"Name": "Frob", "Type": "Frobnicate", "Arguments": {}}],
-         ["Cluster", "Frob"]),
+        (
+            [
+                {"Name": "Cluster", "Type": "EMR", "Arguments": {}},
+                {"Name": "Frob", "Type": "Frobnicate", "Arguments": {}},
+            ],
+            ["Cluster", "Frob"],
+        ),
     ],
     ids=["lambda", "emr", "unknown-type", "two-at-once"],
 )
@@ -500,14 +686,20 @@ def test_hostile_step_names(name):
 
 @pytest.mark.parametrize("name", list(HOSTILE_NAMES.values()), ids=list(HOSTILE_NAMES))
 def test_hostile_names_in_references(name):
-    text = json.dumps({
-        "Version": "2020-12-01",
-        "Parameters": [{"Name": "Good", "Type": "String", "DefaultValue": "x"}],
-        "Steps": [
-            {"Name": "A", "Type": "Fail", "DependsOn": [name],
-             "Arguments": {"ErrorMessage": {"Get": f"Parameters.{name}"}}},
-        ],
-    })
+    text = json.dumps(
+        {
+            "Version": "2020-12-01",
+            "Parameters": [{"Name": "Good", "Type": "String", "DefaultValue": "x"}],
+            "Steps": [
+                {
+                    "Name": "A",
+                    "Type": "Fail",
+                    "DependsOn": [name],
+                    "Arguments": {"ErrorMessage": {"Get": f"Parameters.{name}"}},
+                },
+            ],
+        }
+    )
     exc = _expect(DefinitionError, lambda: _compile(text))
     kinds = {e["type"] for e in exc.errors()}
     assert "unknown_step" in kinds
@@ -541,8 +733,12 @@ def test_hostile_parameter_names(name):
 def test_deeply_nested_json_is_a_definition_error(tmp_path, text):
     exc = _expect(DefinitionError, lambda: _compile(text))
     assert exc.errors()[0]["type"] == "malformed_json"
-    exc = _expect(DefinitionError, lambda: Pipeline.from_definition(
-        text, name="deep", sagemaker_session=PipelineSession(store=tmp_path / "store")))
+    exc = _expect(
+        DefinitionError,
+        lambda: Pipeline.from_definition(
+            text, name="deep", sagemaker_session=PipelineSession(store=tmp_path / "store")
+        ),
+    )
     assert exc.errors()[0]["type"] == "malformed_json"
 
 
@@ -584,8 +780,11 @@ def test_thousand_deep_chain_compiles_and_runs(tmp_path):
 def test_thousand_deep_data_chain_compiles():
     steps = [{"Name": "S0", "Type": "Training", "Arguments": {}}]
     steps += [
-        {"Name": f"S{i}", "Type": "Training",
-         "Arguments": {"In": {"Get": f"Steps.S{i - 1}.ModelArtifacts.S3ModelArtifacts"}}}
+        {
+            "Name": f"S{i}",
+            "Type": "Training",
+            "Arguments": {"In": {"Get": f"Steps.S{i - 1}.ModelArtifacts.S3ModelArtifacts"}},
+        }
         for i in range(1, 1_000)
     ]
     assert _raised(lambda: _compile(json.dumps({"Version": "2020-12-01", "Steps": steps}))) is None
@@ -615,8 +814,11 @@ BAD_PIPELINE_NAMES = {
 def test_bad_pipeline_names_are_refused_and_write_nothing(tmp_path, name):
     store = tmp_path / "store"
     definition = _condition_definition([], [{"Type": "Equals", "LeftValue": 1, "RightValue": 1}])
-    exc = _raised(lambda: Pipeline.from_definition(json.dumps(definition), name=name,
-                                                   sagemaker_session=PipelineSession(store=store)).start())
+    exc = _raised(
+        lambda: Pipeline.from_definition(
+            json.dumps(definition), name=name, sagemaker_session=PipelineSession(store=store)
+        ).start()
+    )
     assert exc is not None
     assert isinstance(exc, (ValidationError, DefinitionError)), f"{type(exc).__name__}: {exc}"
     assert len(str(exc)) < 1_000

@@ -188,10 +188,12 @@ def test_user_module_file_written_by_a_test_helper_is_picked_up(own_workers, tmp
     assert old == "old"
     # Unchanged, the worker that imported it is reused: so a new pid below means "changed".
     assert _run(session, "helper", [build()]).result("ask") == ("old", first_pid)
-    (lib / "reuse_helper.py").write_text(textwrap.dedent("""
+    (lib / "reuse_helper.py").write_text(
+        textwrap.dedent("""
         def answer():
             return 'new'
-    """))
+    """)
+    )
     answer, pid = _run(session, "helper", [build()]).result("ask")
     assert answer == "new" and pid != first_pid
 

@@ -157,7 +157,7 @@ def _pipeline_name(name_or_arn: Any) -> str:
 
 def _required(value: Any, field: str) -> Any:
     if value is None:
-        raise ValidationError(f"Missing required parameter in input: \"{field}\"")
+        raise ValidationError(f'Missing required parameter in input: "{field}"')
     return value
 
 

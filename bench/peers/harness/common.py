@@ -3,6 +3,7 @@
 All workload scripts import this module (it is stdlib-only) so that the work
 each step does is byte-for-byte the same whichever tool orchestrates it.
 """
+
 import json
 import os
 import random
@@ -11,7 +12,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)                      # .../bench/peers
+ROOT = os.path.dirname(HERE)  # .../bench/peers
 RUNS = os.environ.get("BENCH_RUNS_DIR", os.path.join(ROOT, "runs"))
 
 # W2: iterations of the pure-Python loop; about 0.5 s on the 2-core reference
@@ -33,10 +34,16 @@ def burn(i=0, mode=None):
     mode = mode or os.environ.get("BURN_MODE", "inproc")
     if mode == "subproc":
         out = subprocess.run(
-            [sys.executable, "-c",
-             # same loop inside a function (fast locals), as in the in-process branch
-             f"def f():\n s=0\n for k in range({BURN_ITERS}): s+=k*k\n return s\nprint(f())"],
-            check=True, capture_output=True, text=True).stdout
+            [
+                sys.executable,
+                "-c",
+                # same loop inside a function (fast locals), as in the in-process branch
+                f"def f():\n s=0\n for k in range({BURN_ITERS}): s+=k*k\n return s\nprint(f())",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         return int(out) + i
     s = 0
     for k in range(BURN_ITERS):

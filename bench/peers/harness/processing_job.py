@@ -1,6 +1,7 @@
 """W6: the processing script every job runs, written for the SageMaker container contract:
 it reads /opt/ml/processing/input/data.txt and writes /opt/ml/processing/output/result.txt.
 BENCH_OPT_ML relocates /opt/ml for the plain-subprocess baseline (which has no sandbox)."""
+
 import os
 
 root = os.environ.get("BENCH_OPT_ML", "/opt/ml")

@@ -284,8 +284,14 @@ def ratio_rows(rows):
             note="skipped: " + sp6["skipped"],
         )
     elif sp6 and not sp6["k"]:
-        add("W6", "extra ms per processing job vs plain child", "ms", None, target="<= 20 ms",
-            note=f"all runs failed: {sp6['error']}")
+        add(
+            "W6",
+            "extra ms per processing job vs plain child",
+            "ms",
+            None,
+            target="<= 20 ms",
+            note=f"all runs failed: {sp6['error']}",
+        )
     elif sp6 and base6:
         extra = sp6["extra"]["ms_per_job"] - base6["extra"]["ms_per_job"]
         add(

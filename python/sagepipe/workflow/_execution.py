@@ -151,8 +151,7 @@ def _drain_live_executions() -> None:
     arns = [arn for arn in _core.live_executions() if arn not in _interrupted]
     if arns:
         print(
-            f"sagepipe: waiting for {len(arns)} unfinished execution(s) to end (Ctrl-C stops them): "
-            + ", ".join(arns),
+            f"sagepipe: waiting for {len(arns)} unfinished execution(s) to end (Ctrl-C stops them): " + ", ".join(arns),
             file=sys.stderr,
             flush=True,
         )

@@ -189,9 +189,7 @@ class StepsCompiler:
             if isinstance(step, StepCollection):
                 StepsCompiler._generate_step_map(step.steps, step_map)
 
-    def _simplify_step_list(
-        self, step_list: List[Union[str, Step, StepCollection, StepOutput]]
-    ) -> List[Step]:
+    def _simplify_step_list(self, step_list: List[Union[str, Step, StepCollection, StepOutput]]) -> List[Step]:
         """Simplify an input step list containing strings, StepCollections and StepOutputs."""
         if not step_list:
             return []

@@ -42,26 +42,17 @@ INSTANCES = "Instances"
 INSTANCEGROUPS = "InstanceGroups"
 INSTANCEFLEETS = "InstanceFleets"
 ERR_STR_WITH_NAME_AUTO_TERMINATION_OR_STEPS = (
-    "In EMRStep {step_name}, cluster_config should not contain any of the Name, "
-    "AutoTerminationPolicy and/or Steps."
+    "In EMRStep {step_name}, cluster_config should not contain any of the Name, AutoTerminationPolicy and/or Steps."
 )
 
 ERR_STR_WITHOUT_INSTANCE = "In EMRStep {step_name}, cluster_config must contain " + INSTANCES + "."
 
 ERR_STR_WITH_KEEPJOBFLOW_OR_TERMINATIONPROTECTED = (
-    "In EMRStep {step_name}, " + INSTANCES + " should not contain "
-    "KeepJobFlowAliveWhenNoSteps or "
-    "TerminationProtected."
+    "In EMRStep {step_name}, " + INSTANCES + " should not contain KeepJobFlowAliveWhenNoSteps or TerminationProtected."
 )
 
 ERR_STR_BOTH_OR_NONE_INSTANCEGROUPS_OR_INSTANCEFLEETS = (
-    "In EMRStep {step_name}, "
-    + INSTANCES
-    + " should contain either "
-    + INSTANCEGROUPS
-    + " or "
-    + INSTANCEFLEETS
-    + "."
+    "In EMRStep {step_name}, " + INSTANCES + " should contain either " + INSTANCEGROUPS + " or " + INSTANCEFLEETS + "."
 )
 
 ERR_STR_WITH_BOTH_CLUSTER_ID_AND_CLUSTER_CFG = (
@@ -80,9 +71,7 @@ ERR_STR_WITH_EXEC_ROLE_ARN_AND_WITHOUT_CLUSTER_ID = (
     "must not be None."
 )
 
-ERR_STR_WITHOUT_CLUSTER_ID_AND_CLUSTER_CFG = (
-    "EMRStep {step_name} must have either cluster_id or cluster_config"
-)
+ERR_STR_WITHOUT_CLUSTER_ID_AND_CLUSTER_CFG = "EMRStep {step_name} must have either cluster_id or cluster_config"
 
 
 class EMRStep(ConfigurableRetryStep):
@@ -103,12 +92,9 @@ class EMRStep(ConfigurableRetryStep):
             raise ValueError(ERR_STR_WITH_KEEPJOBFLOW_OR_TERMINATIONPROTECTED.format(step_name=step_name))
 
         if (INSTANCEGROUPS in cluster_config[INSTANCES] and INSTANCEFLEETS in cluster_config[INSTANCES]) or (
-            INSTANCEGROUPS not in cluster_config[INSTANCES]
-            and INSTANCEFLEETS not in cluster_config[INSTANCES]
+            INSTANCEGROUPS not in cluster_config[INSTANCES] and INSTANCEFLEETS not in cluster_config[INSTANCES]
         ):
-            raise ValueError(
-                ERR_STR_BOTH_OR_NONE_INSTANCEGROUPS_OR_INSTANCEFLEETS.format(step_name=step_name)
-            )
+            raise ValueError(ERR_STR_BOTH_OR_NONE_INSTANCEGROUPS_OR_INSTANCEFLEETS.format(step_name=step_name))
 
     def __init__(
         self,

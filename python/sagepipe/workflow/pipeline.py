@@ -103,9 +103,7 @@ class Pipeline(_PipelineService):
             "Metadata": self._metadata,
             "Parameters": list_to_request(self.parameters),
             "PipelineExperimentConfig": (
-                self.pipeline_experiment_config.to_request()
-                if self.pipeline_experiment_config is not None
-                else None
+                self.pipeline_experiment_config.to_request() if self.pipeline_experiment_config is not None else None
             ),
             "Steps": list_to_request(compiled_steps),
         }

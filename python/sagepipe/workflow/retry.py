@@ -65,9 +65,7 @@ class RetryPolicy(ValueObject, Entity):
     def validate_max_attempts(self, _, value):
         """Validate the input max attempts."""
         if value:
-            assert MAX_ATTEMPTS_CAP >= value >= 1, (
-                f"max_attempts must in range of (0, {MAX_ATTEMPTS_CAP}] attempts"
-            )
+            assert MAX_ATTEMPTS_CAP >= value >= 1, f"max_attempts must in range of (0, {MAX_ATTEMPTS_CAP}] attempts"
 
     def validate_expire_after_mins(self, _, value):
         """Validate expire after mins."""

@@ -1,6 +1,7 @@
 """W1 baseline: plain Python, a chain of N no-op function calls (mode 'call'),
 or N sequential `python -c pass` children (mode 'proc': the floor for any
 process-per-step design)."""
+
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from common import Timer, emit
 
 def step(x):
     return x + 1
+
 
 if __name__ == "__main__":
     n = int(sys.argv[1])

@@ -1,4 +1,5 @@
 """W2 baseline: 8 x burn() then a join, sequential or multiprocessing.Pool(2) (fork)."""
+
 import multiprocessing as mp
 import os
 import sys

@@ -1,5 +1,6 @@
 """W3 baseline: plain Python with a file hand-off. 'full' runs all 4 steps;
 'rerun' runs train+evaluate reading the file preprocess wrote (referenced)."""
+
 import os
 import sys
 import time
@@ -10,23 +11,28 @@ from common import SLEEP_EVAL, SLEEP_PRE, SLEEP_TRAIN, Timer, dir_bytes, emit, m
 STORE = store_dir("baseline")
 PRE = os.path.join(STORE, "pre.bin")
 
+
 def preprocess():
     time.sleep(SLEEP_PRE)
     with open(PRE, "wb") as f:
         f.write(make_payload())
     return PRE
 
+
 def train(path):
     time.sleep(SLEEP_TRAIN)
     with open(path, "rb") as f:
         return len(f.read())
 
+
 def evaluate(model):
     time.sleep(SLEEP_EVAL)
     return model > 0
 
+
 def check(ok):
     assert ok
+
 
 if __name__ == "__main__":
     phase = sys.argv[1]

@@ -1,5 +1,6 @@
 """W6 baseline: the processing script run JOBS times as a plain `python` child, each with
 its own input/output directories (what a job costs without any sandbox or records)."""
+
 import os
 import shutil
 import subprocess
@@ -19,8 +20,9 @@ if __name__ == "__main__":
                 os.makedirs(os.path.join(opt_ml, "processing", "input"))
                 with open(os.path.join(opt_ml, "processing", "input", "data.txt"), "w") as f:
                     f.write(str(i))
-                subprocess.run([sys.executable, PROCESSING_SCRIPT], check=True,
-                               env=dict(os.environ, BENCH_OPT_ML=opt_ml))
+                subprocess.run(
+                    [sys.executable, PROCESSING_SCRIPT], check=True, env=dict(os.environ, BENCH_OPT_ML=opt_ml)
+                )
                 with open(os.path.join(opt_ml, "processing", "output", "result.txt")) as f:
                     assert int(f.read()) == i + 1
     finally:

@@ -1,6 +1,7 @@
 """W2 dagster: 8 independent burn ops + a join op.
 seq: execute_in_process (in-process executor); par: execute_job on the
 multiprocess executor, max_concurrent=2 (spawned child per op)."""
+
 import os
 import sys
 import time
@@ -14,24 +15,29 @@ from dagster import build_reconstructable_job, execute_job, in_process_executor,
 
 T_IMPORT = time.perf_counter() - T0
 
+
 def _work_op(i):
     def work():
         return burn(i)
+
     return op(name=f"w{i}")(work)
+
 
 def _join(p0, p1, p2, p3, p4, p5, p6, p7):
     return p0 + p1 + p2 + p3 + p4 + p5 + p6 + p7
 
+
 def build_job(mode):
     works = [_work_op(i) for i in range(FANOUT)]
     join = op(name="join")(_join)
-    ex = (in_process_executor if mode == "seq"
-          else multiprocess_executor.configured({"max_concurrent": 2}))
+    ex = in_process_executor if mode == "seq" else multiprocess_executor.configured({"max_concurrent": 2})
 
     @job(name="fan", executor_def=ex)
     def fan():
         join(*[w() for w in works])
+
     return fan
+
 
 if __name__ == "__main__":
     mode = sys.argv[1]
@@ -41,6 +47,7 @@ if __name__ == "__main__":
             assert j.execute_in_process().success
     else:
         from _dg import instance
+
         inst = instance()
         recon = build_reconstructable_job("w2_fanout", "build_job", (mode,))
         with Timer() as t:

@@ -3,6 +3,7 @@
 instance. 'full': execute_job; 'rerun': execute_job with
 ReexecutionOptions(parent_run_id=<last full run>, step_selection=[train, evaluate]):
 train loads preprocess's output from the parent run's directory."""
+
 import os
 import sys
 import time
@@ -17,32 +18,38 @@ from dagster import FilesystemIOManager, ReexecutionOptions, execute_job, in_pro
 T_IMPORT = time.perf_counter() - T0
 STORE = os.path.join(RUNS, "dagster")
 
+
 @op
 def preprocess():
     time.sleep(SLEEP_PRE)
     return make_payload()
+
 
 @op
 def train(data):
     time.sleep(SLEEP_TRAIN)
     return len(data)
 
+
 @op
 def evaluate(model):
     time.sleep(SLEEP_EVAL)
     return model > 0
 
+
 @op
 def check(ok):
     assert ok
 
-@job(executor_def=in_process_executor,
-     resource_defs={"io_manager": FilesystemIOManager(base_dir=STORE)})
+
+@job(executor_def=in_process_executor, resource_defs={"io_manager": FilesystemIOManager(base_dir=STORE)})
 def pipeline():
     check(evaluate(train(preprocess())))
 
+
 if __name__ == "__main__":
     from _dg import instance
+
     phase = sys.argv[1]
     os.makedirs(STORE, exist_ok=True)
     inst = instance()
@@ -55,8 +62,7 @@ if __name__ == "__main__":
                 assert res.success
                 run_id = res.run_id
         else:
-            opts = ReexecutionOptions(parent_run_id=open(last).read().strip(),
-                                      step_selection=["train", "evaluate"])
+            opts = ReexecutionOptions(parent_run_id=open(last).read().strip(), step_selection=["train", "evaluate"])
             with execute_job(recon, instance=inst, reexecution_options=opts) as res:
                 assert res.success
     if phase == "full":

@@ -2,6 +2,7 @@
 of aliased ops (one op definition per parent count; the @job decorator builds and validates
 the dependency graph), then plan the selective re-run: job.get_subset(op_selection=["<mid>*"])
 (the op and everything downstream)."""
+
 import os
 import sys
 import time
@@ -51,11 +52,19 @@ if __name__ == "__main__":
             outs = {}
             for name, parents in dag:
                 outs[name] = ops[len(parents)].alias(name)(**{f"p{i}": outs[p] for i, p in enumerate(parents)})
+
     with Timer() as tv:
         snapshot_nodes = len(big.graph.node_dict)
     with Timer() as tp:
         sub = big.get_subset(op_selection=[f"{start}*"])
         planned = len(sub.graph.node_dict)
     assert snapshot_nodes == len(dag) and planned == len(selected), (snapshot_nodes, planned)
-    emit(t_run=tb.s + tv.s + tp.s, t_build=tb.s, t_validate=tv.s, t_plan=tp.s,
-         steps=len(dag), selected=planned, t_import=T_IMPORT)
+    emit(
+        t_run=tb.s + tv.s + tp.s,
+        t_build=tb.s,
+        t_validate=tv.s,
+        t_plan=tp.s,
+        steps=len(dag),
+        selected=planned,
+        t_import=T_IMPORT,
+    )

@@ -2,6 +2,7 @@
 persisted PickleDataset (a file). 'rerun' = the programmatic form of
 `kedro run --nodes train,evaluate`: Pipeline.only_nodes(...), loading the
 persisted preprocess output from the full run's file."""
+
 import os
 import sys
 import time
@@ -18,28 +19,37 @@ from kedro_datasets.pickle import PickleDataset
 T_IMPORT = time.perf_counter() - T0
 STORE = os.path.join(RUNS, "kedro")
 
+
 def preprocess():
     time.sleep(SLEEP_PRE)
     return make_payload()
+
 
 def train(data):
     time.sleep(SLEEP_TRAIN)
     return len(data)
 
+
 def evaluate(model):
     time.sleep(SLEEP_EVAL)
     return model > 0
 
+
 def check(ok):
     assert ok
+
 
 if __name__ == "__main__":
     phase = sys.argv[1]
     os.makedirs(STORE, exist_ok=True)
-    pipe = Pipeline([node(preprocess, None, "pre_out", name="preprocess"),
-                     node(train, "pre_out", "model", name="train"),
-                     node(evaluate, "model", "ok", name="evaluate"),
-                     node(check, "ok", None, name="check")])
+    pipe = Pipeline(
+        [
+            node(preprocess, None, "pre_out", name="preprocess"),
+            node(train, "pre_out", "model", name="train"),
+            node(evaluate, "model", "ok", name="evaluate"),
+            node(check, "ok", None, name="check"),
+        ]
+    )
     catalog = DataCatalog({"pre_out": PickleDataset(filepath=os.path.join(STORE, "pre_out.pkl"))})
     if phase == "rerun":
         pipe = pipe.only_nodes("train", "evaluate")

@@ -1,6 +1,7 @@
 """W5 kedro: build + validate the 5,000-step layered DAG (common.layered_dag) as a
 Pipeline of nodes (the constructor checks names, outputs and cycles while sorting), then
 plan the selective re-run: Pipeline.from_nodes(<mid step>) (= `kedro run --from-nodes`)."""
+
 import os
 import sys
 import time
@@ -30,5 +31,12 @@ if __name__ == "__main__":
         sub = pipe.from_nodes(start)
         planned = len(sub.nodes)
     assert len(order) == len(dag) and planned == len(selected), (len(order), planned)
-    emit(t_run=tb.s + tv.s + tp.s, t_build=tb.s, t_validate=tv.s, t_plan=tp.s,
-         steps=len(dag), selected=planned, t_import=T_IMPORT)
+    emit(
+        t_run=tb.s + tv.s + tp.s,
+        t_build=tb.s,
+        t_validate=tv.s,
+        t_plan=tp.s,
+        steps=len(dag),
+        selected=planned,
+        t_import=T_IMPORT,
+    )

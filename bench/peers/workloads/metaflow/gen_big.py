@@ -4,6 +4,7 @@ so this is the nearest shape it accepts with the same step count and the same 4-
 joins: start, then blocks of a 4-way static split whose branches one join step closes, then
 linear steps up to N, then end. `python gen/big<N>.py --no-pylint check` builds and validates
 the graph (parse + lint); that is the W5 case."""
+
 import os
 import sys
 

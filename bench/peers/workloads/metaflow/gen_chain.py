@@ -1,6 +1,7 @@
 """Write gen/chain<N>.py: a metaflow flow of N linear steps (start, s1..s<N-2>,
 end), each adding 1 to an artifact. Metaflow reads a flow's graph from the
 class source, so an N-step chain has to be generated as source."""
+
 import os
 import sys
 

@@ -1,6 +1,7 @@
 """W2 metaflow: start -> foreach work (8 tasks, burn) -> join -> end (end is
 required by metaflow). Sequential vs parallel = `run --max-workers 1|2`:
 the local runtime runs every task as its own `python flow.py step` child."""
+
 import os
 import sys
 
@@ -28,6 +29,7 @@ class Fan(FlowSpec):
     @step
     def end(self):
         pass
+
 
 if __name__ == "__main__":
     Fan()

@@ -2,6 +2,7 @@
 100 MiB payload is an artifact (self.data) in the local content-addressed
 datastore. 'full' = `run`; 'rerun' = `resume train` (clones start from the
 origin run, re-executes train, evaluate and end)."""
+
 import os
 import sys
 import time
@@ -33,6 +34,7 @@ class Rerun(FlowSpec):
     @step
     def end(self):
         assert self.ok
+
 
 if __name__ == "__main__":
     Rerun()

@@ -1,6 +1,7 @@
 """W1 prefect: a flow calling N no-op tasks in sequence (each task run is
 tracked by the API: by default an ephemeral local server that prefect starts
 and stops itself when PREFECT_API_URL is unset)."""
+
 import os
 import sys
 import time
@@ -19,12 +20,14 @@ from _pf import start_ephemeral_server
 def step(x):
     return x + 1
 
+
 @flow
 def chain(n: int):
     x = 0
     for _ in range(n):
         x = step(x)
     return x
+
 
 if __name__ == "__main__":
     n = int(sys.argv[1])

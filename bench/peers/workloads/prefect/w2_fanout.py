@@ -2,6 +2,7 @@
 mode seq: tasks called directly (sequential); thread: .submit() on
 ThreadPoolTaskRunner(max_workers=2) (prefect's default runner kind);
 proc: .submit() on ProcessPoolTaskRunner(max_workers=2)."""
+
 import os
 import sys
 import time
@@ -21,14 +22,18 @@ from _pf import start_ephemeral_server
 def work(i):
     return burn(i)
 
+
 @task
 def join(parts):
     return sum(parts)
 
+
 def make(mode):
-    runner = {"seq": ThreadPoolTaskRunner(max_workers=1),
-              "thread": ThreadPoolTaskRunner(max_workers=2),
-              "proc": ProcessPoolTaskRunner(max_workers=2)}[mode]
+    runner = {
+        "seq": ThreadPoolTaskRunner(max_workers=1),
+        "thread": ThreadPoolTaskRunner(max_workers=2),
+        "proc": ProcessPoolTaskRunner(max_workers=2),
+    }[mode]
 
     @flow(task_runner=runner)
     def fan():
@@ -37,7 +42,9 @@ def make(mode):
         else:
             parts = [f.result() for f in [work.submit(i) for i in range(FANOUT)]]
         return join(parts)
+
     return fan
+
 
 if __name__ == "__main__":
     fan = make(sys.argv[1])

@@ -4,6 +4,7 @@ into local result storage under $PREFECT_HOME/storage. 'full' refreshes the
 cache (preprocess executes); 'rerun' runs the same flow: preprocess is a cache
 hit (its persisted result is loaded), train/evaluate (NO_CACHE) execute again,
 as does the trivial check (a flow always runs top to bottom)."""
+
 import os
 import sys
 import time
@@ -24,24 +25,29 @@ def preprocess(seed: int):
     time.sleep(SLEEP_PRE)
     return make_payload()
 
+
 @task(cache_policy=NO_CACHE)
 def train(data):
     time.sleep(SLEEP_TRAIN)
     return len(data)
+
 
 @task(cache_policy=NO_CACHE)
 def evaluate(model):
     time.sleep(SLEEP_EVAL)
     return model > 0
 
+
 @task(cache_policy=NO_CACHE)
 def check(ok):
     assert ok
+
 
 @flow
 def pipeline(refresh: bool):
     data = preprocess.with_options(refresh_cache=refresh)(0)
     check(evaluate(train(data)))
+
 
 if __name__ == "__main__":
     phase = sys.argv[1]
@@ -52,5 +58,4 @@ if __name__ == "__main__":
     with Timer() as t:
         pipeline(refresh=(phase == "full"))
     sleeps = SLEEP_PRE + SLEEP_TRAIN + SLEEP_EVAL if phase == "full" else SLEEP_TRAIN + SLEEP_EVAL
-    emit(t_run=t.s, overhead=t.s - sleeps, store_delta=dir_bytes(store) - before,
-         t_import=T_IMPORT, t_server=t_server)
+    emit(t_run=t.s, overhead=t.s - sleeps, store_delta=dir_bytes(store) - before, t_import=T_IMPORT, t_server=t_server)

@@ -2,6 +2,7 @@
 (common.layered_dag) as LambdaSteps wired by depends_on, then Pipeline.definition() (the
 SDK compiles the steps, checks names and builds the JSON; it has no local plan of a selective
 run, the service does that). The same definition as sagepipe's `w5_big.py lambda`."""
+
 import os
 import sys
 import time
@@ -26,5 +27,12 @@ if __name__ == "__main__":
     with Timer() as tv:
         definition = pipe.definition()
     assert f'"{dag[-1][0]}"' in definition
-    emit(t_run=tb.s + tv.s, t_build=tb.s, t_validate=tv.s, t_plan=0.0, steps=len(dag),
-         definition_mb=len(definition) / 2**20, t_import=T_IMPORT)
+    emit(
+        t_run=tb.s + tv.s,
+        t_build=tb.s,
+        t_validate=tv.s,
+        t_plan=0.0,
+        steps=len(dag),
+        definition_mb=len(definition) / 2**20,
+        t_import=T_IMPORT,
+    )

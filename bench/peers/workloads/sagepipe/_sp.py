@@ -1,4 +1,5 @@
 """Shared set-up of sagepipe's workload scripts: a session on a store under runs/."""
+
 import os
 
 from sagepipe.workflow.pipeline_context import PipelineSession
@@ -26,6 +27,7 @@ def succeeded(execution):
     """Raise with the failed steps' reasons unless the execution succeeded."""
     status = execution.describe()["PipelineExecutionStatus"]
     if status != "Succeeded":
-        failed = [(s["StepName"], s.get("FailureReason")) for s in execution.list_steps()
-                  if s["StepStatus"] != "Succeeded"]
+        failed = [
+            (s["StepName"], s.get("FailureReason")) for s in execution.list_steps() if s["StepStatus"] != "Succeeded"
+        ]
         raise SystemExit(f"execution {execution.arn} ended {status}: {failed}")

@@ -1,6 +1,7 @@
 """W1 sagepipe: a chain of N no-op @step functions, each passing int + 1 to the next.
 argv: N [in_process|worker] (default worker: every step in a warm worker process).
 t_run = pipeline.start() + wait() (start() also re-serializes the definition, as a user pays)."""
+
 import os
 import sys
 import time

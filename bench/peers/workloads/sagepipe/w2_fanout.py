@@ -2,6 +2,7 @@
 argv: seq|par [worker|in_process]; seq = MaxParallelExecutionSteps 1, par = 2
 (ParallelismConfiguration). Default function-step mode: worker (each step in a warm worker
 process, so CPU-bound steps run in parallel); in_process holds the GIL for BURN_MODE=inproc."""
+
 import os
 import sys
 import time

@@ -3,6 +3,7 @@
 argv: full|rerun [worker|in_process]. 'full' runs everything and records its ARN; 'rerun' is
 Selective Execution of train+evaluate (SelectiveExecutionConfig) with that full run as the
 reference, so preprocess's stored output is reused by reference."""
+
 import os
 import sys
 import time
@@ -54,14 +55,14 @@ if __name__ == "__main__":
     store = store_for(mode)
     os.makedirs(store, exist_ok=True)
     last_full = os.path.join(store, "last_full_execution_arn")
-    pipe = Pipeline(name="rerun", steps=[check(evaluate(train(preprocess())))],
-                    sagemaker_session=session(store, mode))
+    pipe = Pipeline(name="rerun", steps=[check(evaluate(train(preprocess())))], sagemaker_session=session(store, mode))
     pipe.upsert()
     config = None
     if phase == "rerun":
         with open(last_full) as f:
-            config = SelectiveExecutionConfig(selected_steps=["train", "evaluate"],
-                                              source_pipeline_execution_arn=f.read().strip())
+            config = SelectiveExecutionConfig(
+                selected_steps=["train", "evaluate"], source_pipeline_execution_arn=f.read().strip()
+            )
     before = dir_bytes(store)
     with Timer() as t:
         execution = pipe.start(selective_execution_config=config)

@@ -9,6 +9,7 @@ argv: step|lambda [prepare].
   lambda: LambdaSteps wired by depends_on: the same definition the real SDK builds
           (../sagemaker2/w5_big.py), so t_build + t_validate compare 1:1 with the SDK's
           definition(). No plan (a reference run would need Lambda)."""
+
 import os
 import sys
 import time
@@ -81,5 +82,13 @@ if __name__ == "__main__":
         actions = plan.actions()
         planned = sum(1 for a in actions.values() if a == "run")
         assert planned == len(selected), (planned, len(selected))
-    emit(t_run=tb.s + tv.s + t_plan, t_build=tb.s, t_validate=tv.s, t_plan=t_plan,
-         steps=len(dag), selected=planned, definition_mb=len(definition) / 2**20, t_import=T_IMPORT)
+    emit(
+        t_run=tb.s + tv.s + t_plan,
+        t_build=tb.s,
+        t_validate=tv.s,
+        t_plan=t_plan,
+        steps=len(dag),
+        selected=planned,
+        definition_mb=len(definition) / 2**20,
+        t_import=T_IMPORT,
+    )

@@ -5,6 +5,7 @@ same script run as plain children (../baseline/w6_processing.py): the difference
 what the job sandbox and its records cost.
 Skips (exit 77, message on stderr) while sagepipe.processing / ProcessingStep are missing or
 the engine has no local runner for Processing steps yet."""
+
 import os
 import sys
 import time
@@ -18,8 +19,11 @@ try:
     from sagepipe.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
     from sagepipe.workflow.steps import ProcessingStep
 except ImportError as e:
-    print(f"W6 skipped: sagepipe has no processing jobs yet ({e}); "
-          "merge the `jobs` branch, then run bench/run.sh --groups W6", file=sys.stderr)
+    print(
+        f"W6 skipped: sagepipe has no processing jobs yet ({e}); "
+        "merge the `jobs` branch, then run bench/run.sh --groups W6",
+        file=sys.stderr,
+    )
     sys.exit(77)
 from sagepipe.exceptions import SagePipeError
 from sagepipe.workflow.parallelism_config import ParallelismConfiguration
@@ -38,15 +42,22 @@ def build(sess):
         os.makedirs(input_dir, exist_ok=True)
         with open(os.path.join(input_dir, "data.txt"), "w") as f:
             f.write(str(i))
-        processor = ScriptProcessor(role="arn:aws:iam::000000000000:role/bench", image_uri=IMAGE,
-                                    command=["python3"], instance_count=1,
-                                    instance_type="ml.m5.large", sagemaker_session=sess)
+        processor = ScriptProcessor(
+            role="arn:aws:iam::000000000000:role/bench",
+            image_uri=IMAGE,
+            command=["python3"],
+            instance_count=1,
+            instance_type="ml.m5.large",
+            sagemaker_session=sess,
+        )
         args = processor.run(
             code=PROCESSING_SCRIPT,
-            inputs=[ProcessingInput(source=f"s3://bench-w6/input/job{i}",
-                                    destination="/opt/ml/processing/input")],
-            outputs=[ProcessingOutput(output_name="result", source="/opt/ml/processing/output",
-                                      destination=f"s3://bench-w6/output/job{i}")],
+            inputs=[ProcessingInput(source=f"s3://bench-w6/input/job{i}", destination="/opt/ml/processing/input")],
+            outputs=[
+                ProcessingOutput(
+                    output_name="result", source="/opt/ml/processing/output", destination=f"s3://bench-w6/output/job{i}"
+                )
+            ],
         )
         steps.append(ProcessingStep(name=f"job{i}", step_args=args))
     return Pipeline(name="jobs", steps=steps, sagemaker_session=sess)
@@ -63,9 +74,11 @@ if __name__ == "__main__":
     except SagePipeError as e:
         if "needs a local job runner" not in str(e):
             raise
-        print(f"W6 skipped: sagepipe has the processing API but no local runner for Processing steps yet "
-              f"({str(e).splitlines()[-1].strip()}); merge the `jobs` branch, then run bench/run.sh --groups W6",
-              file=sys.stderr)
+        print(
+            f"W6 skipped: sagepipe has the processing API but no local runner for Processing steps yet "
+            f"({str(e).splitlines()[-1].strip()}); merge the `jobs` branch, then run bench/run.sh --groups W6",
+            file=sys.stderr,
+        )
         sys.exit(77)
     succeeded(execution)
     for i in range(JOBS):
