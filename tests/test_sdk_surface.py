@@ -297,3 +297,17 @@ def test_custom_job_prefix_with_an_unnamed_model_is_a_value_error(tmp_path):
     )
     with pytest.raises(ValueError, match=r"use_custom_job_prefix flag is set but the name field \[ModelName\]"):
         pipeline.definition()
+
+
+def test_predictors_import_and_say_there_are_no_endpoints():
+    """`sagemaker.predictor.Predictor` (and every framework predictor deriving from it) imports, as
+    `predictor_cls=` arguments need; constructing one names the endpoint and what to use instead."""
+    import sagepipe
+    from sagepipe.predictor import Predictor
+    from sagepipe.pytorch import PyTorchPredictor
+    from sagepipe.sklearn.model import SKLearnPredictor
+
+    assert sagepipe.Predictor is Predictor
+    assert issubclass(PyTorchPredictor, Predictor) and issubclass(SKLearnPredictor, Predictor)
+    with pytest.raises(NotImplementedError, match=r"endpoint 'my-endpoint'.*TransformStep"):
+        PyTorchPredictor("my-endpoint")

@@ -67,6 +67,7 @@ _SDK_TOP_LEVEL = {
     "pipeline_container_def": "sagepipe.session",
     "get_model_package_args": "sagepipe.session",
     "get_create_model_package_request": "sagepipe.session",
+    "Predictor": "sagepipe.predictor",
     "AutoML": "sagepipe.automl.automl",
     "AutoMLInput": "sagepipe.automl.automl",
     "AutoMLJob": "sagepipe.automl.automl",

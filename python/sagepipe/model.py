@@ -831,16 +831,3 @@ class ModelPackage(Model):
             enable_network_isolation=self.enable_network_isolation(),
             tags=format_tags(kwargs.get("tags")),
         )
-
-
-class _EndpointPredictor:
-    """Base of the framework ``*Predictor`` classes: they call SageMaker endpoints, which sagepipe does not deploy.
-
-    They exist so that ``predictor_cls=`` arguments and imports work; constructing one fails.
-    """
-
-    def __init__(self, endpoint_name, sagemaker_session=None, *args, **kwargs):
-        raise NotImplementedError(
-            f"{type(self).__name__} sends requests to the SageMaker endpoint {endpoint_name!r}; sagepipe runs "
-            "pipelines locally and deploys no endpoints. Use a TransformStep to run the model on data."
-        )

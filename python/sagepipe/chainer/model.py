@@ -1,9 +1,10 @@
 """The Chainer model (mirror of ``sagemaker.chainer.model``)."""
 
-from sagepipe.model import _EndpointPredictor, _VersionedFrameworkModel
+from sagepipe.model import _VersionedFrameworkModel
+from sagepipe.predictor import Predictor
 
 
-class ChainerPredictor(_EndpointPredictor):
+class ChainerPredictor(Predictor):
     """A predictor of a Chainer endpoint (endpoints are not deployed by sagepipe)."""
 
 

@@ -1,9 +1,10 @@
 """The Hugging Face model (mirror of ``sagemaker.huggingface.model``)."""
 
-from sagepipe.model import FrameworkModel, _EndpointPredictor
+from sagepipe.model import FrameworkModel
+from sagepipe.predictor import Predictor
 
 
-class HuggingFacePredictor(_EndpointPredictor):
+class HuggingFacePredictor(Predictor):
     """A predictor of a Hugging Face endpoint (endpoints are not deployed by sagepipe)."""
 
 

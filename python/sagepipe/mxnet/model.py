@@ -1,9 +1,10 @@
 """The MXNet model (mirror of ``sagemaker.mxnet.model``)."""
 
-from sagepipe.model import _EndpointPredictor, _VersionedFrameworkModel
+from sagepipe.model import _VersionedFrameworkModel
+from sagepipe.predictor import Predictor
 
 
-class MXNetPredictor(_EndpointPredictor):
+class MXNetPredictor(Predictor):
     """A predictor of an MXNet endpoint (endpoints are not deployed by sagepipe)."""
 
 

@@ -1,9 +1,10 @@
 """The PyTorch model (mirror of ``sagemaker.pytorch.model``)."""
 
-from sagepipe.model import _EndpointPredictor, _VersionedFrameworkModel
+from sagepipe.model import _VersionedFrameworkModel
+from sagepipe.predictor import Predictor
 
 
-class PyTorchPredictor(_EndpointPredictor):
+class PyTorchPredictor(Predictor):
     """A predictor of a PyTorch endpoint (endpoints are not deployed by sagepipe)."""
 
 

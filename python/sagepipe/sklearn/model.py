@@ -1,10 +1,11 @@
 """The Scikit-learn model (mirror of ``sagemaker.sklearn.model``)."""
 
-from sagepipe.model import _EndpointPredictor, _VersionedFrameworkModel
+from sagepipe.model import _VersionedFrameworkModel
+from sagepipe.predictor import Predictor
 from sagepipe.sklearn.defaults import SKLEARN_NAME
 
 
-class SKLearnPredictor(_EndpointPredictor):
+class SKLearnPredictor(Predictor):
     """A predictor of a Scikit-learn endpoint (endpoints are not deployed by sagepipe)."""
 
 

@@ -8,7 +8,8 @@ import logging
 from typing import Optional, Union
 
 from sagepipe import image_uris
-from sagepipe.model import Model, _EndpointPredictor
+from sagepipe.model import Model
+from sagepipe.predictor import Predictor
 from sagepipe.workflow.entities import PipelineVariable
 
 logger = logging.getLogger(__name__)
@@ -16,7 +17,7 @@ logger = logging.getLogger(__name__)
 framework_name = "sparkml-serving"
 
 
-class SparkMLPredictor(_EndpointPredictor):
+class SparkMLPredictor(Predictor):
     """A predictor of a SparkML Serving endpoint (endpoints are not deployed by sagepipe)."""
 
 

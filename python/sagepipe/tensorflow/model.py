@@ -10,14 +10,15 @@ import logging
 from sagepipe import s3
 from sagepipe._job_requests import container_def
 from sagepipe.fw_utils import model_code_key_prefix
-from sagepipe.model import FrameworkModel, _EndpointPredictor
+from sagepipe.model import FrameworkModel
+from sagepipe.predictor import Predictor
 from sagepipe.workflow import is_pipeline_variable
 from sagepipe.workflow.pipeline_context import PipelineSession
 
 logger = logging.getLogger(__name__)
 
 
-class TensorFlowPredictor(_EndpointPredictor):
+class TensorFlowPredictor(Predictor):
     """A predictor of a TensorFlow Serving endpoint (endpoints are not deployed by sagepipe)."""
 
 

@@ -1,10 +1,11 @@
 """The XGBoost script-mode model (mirror of ``sagemaker.xgboost.model``)."""
 
-from sagepipe.model import _EndpointPredictor, _VersionedFrameworkModel
+from sagepipe.model import _VersionedFrameworkModel
+from sagepipe.predictor import Predictor
 from sagepipe.xgboost.defaults import XGBOOST_NAME, XGBOOST_UNSUPPORTED_VERSIONS
 
 
-class XGBoostPredictor(_EndpointPredictor):
+class XGBoostPredictor(Predictor):
     """A predictor of an XGBoost endpoint (endpoints are not deployed by sagepipe)."""
 
 
