@@ -923,3 +923,57 @@ class FrameworkProcessor(ScriptProcessor):
         return s3.S3Uploader.upload_string_as_file_body(
             runproc_file_str, desired_s3_uri=s3_uri, kms_key=kms_key, sagemaker_session=self.sagemaker_session
         )
+
+
+class _SingleFrameworkProcessor(FrameworkProcessor):
+    """Base of the processors of one framework (``PyTorchProcessor``, ...): ``estimator_cls`` is fixed by the
+    subclass, the constructor takes the SDK's arguments of those processors."""
+
+    estimator_cls: type
+
+    def __init__(
+        self,
+        framework_version: str,
+        role: Optional[Union[str, PipelineVariable]] = None,
+        instance_count: Union[int, PipelineVariable] = None,
+        instance_type: Union[str, PipelineVariable] = None,
+        py_version: str = "py3",
+        image_uri: Optional[Union[str, PipelineVariable]] = None,
+        command: Optional[List[str]] = None,
+        volume_size_in_gb: Union[int, PipelineVariable] = 30,
+        volume_kms_key: Optional[Union[str, PipelineVariable]] = None,
+        output_kms_key: Optional[Union[str, PipelineVariable]] = None,
+        code_location: Optional[str] = None,
+        max_runtime_in_seconds: Optional[Union[int, PipelineVariable]] = None,
+        base_job_name: Optional[str] = None,
+        sagemaker_session=None,
+        env: Optional[Dict[str, Union[str, PipelineVariable]]] = None,
+        tags=None,
+        network_config: Optional[NetworkConfig] = None,
+    ):
+        """Runs a Python script (``code``, with its ``source_dir``) in the framework's environment.
+
+        Unless ``image_uri`` is given, the image is the framework's training image of
+        ``framework_version`` and ``py_version``. The arguments mean what they mean for
+        :class:`FrameworkProcessor`.
+        """
+        super().__init__(
+            estimator_cls=self.estimator_cls,
+            framework_version=framework_version,
+            role=role,
+            instance_count=instance_count,
+            instance_type=instance_type,
+            py_version=py_version,
+            image_uri=image_uri,
+            command=command,
+            volume_size_in_gb=volume_size_in_gb,
+            volume_kms_key=volume_kms_key,
+            output_kms_key=output_kms_key,
+            code_location=code_location,
+            max_runtime_in_seconds=max_runtime_in_seconds,
+            base_job_name=base_job_name,
+            sagemaker_session=sagemaker_session,
+            env=env,
+            tags=tags,
+            network_config=network_config,
+        )
