@@ -19,7 +19,6 @@ from typing import Dict, List, Optional, Union
 from urllib.parse import urlparse
 
 from sagepipe import image_uris, s3
-from sagepipe.network import NetworkConfig
 from sagepipe.processing import ProcessingInput, ProcessingOutput, RunArgs, ScriptProcessor
 from sagepipe.spark.defaults import SPARK_NAME
 from sagepipe.workflow import is_pipeline_variable
@@ -308,49 +307,6 @@ class _SparkProcessorBase(ScriptProcessor):
 class PySparkProcessor(_SparkProcessorBase):
     """Handles Amazon SageMaker processing tasks for jobs using PySpark."""
 
-    def __init__(
-        self,
-        role: str = None,
-        instance_type: Union[str, PipelineVariable] = None,
-        instance_count: Union[int, PipelineVariable] = None,
-        framework_version: Optional[str] = None,
-        py_version: Optional[str] = None,
-        container_version: Optional[str] = None,
-        image_uri: Optional[Union[str, PipelineVariable]] = None,
-        volume_size_in_gb: Union[int, PipelineVariable] = 30,
-        volume_kms_key: Optional[Union[str, PipelineVariable]] = None,
-        output_kms_key: Optional[Union[str, PipelineVariable]] = None,
-        configuration_location: Optional[str] = None,
-        dependency_location: Optional[str] = None,
-        max_runtime_in_seconds: Optional[Union[int, PipelineVariable]] = None,
-        base_job_name: Optional[str] = None,
-        sagemaker_session=None,
-        env: Optional[Dict[str, Union[str, PipelineVariable]]] = None,
-        tags=None,
-        network_config: Optional[NetworkConfig] = None,
-    ):
-        """Initializes a ``PySparkProcessor``; the arguments are those of the Spark processor base."""
-        super().__init__(
-            role=role,
-            instance_count=instance_count,
-            instance_type=instance_type,
-            framework_version=framework_version,
-            py_version=py_version,
-            container_version=container_version,
-            image_uri=image_uri,
-            volume_size_in_gb=volume_size_in_gb,
-            volume_kms_key=volume_kms_key,
-            output_kms_key=output_kms_key,
-            configuration_location=configuration_location,
-            dependency_location=dependency_location,
-            max_runtime_in_seconds=max_runtime_in_seconds,
-            base_job_name=base_job_name,
-            sagemaker_session=sagemaker_session,
-            env=env,
-            tags=tags,
-            network_config=network_config,
-        )
-
     def get_run_args(
         self,
         submit_app,
@@ -446,49 +402,6 @@ class PySparkProcessor(_SparkProcessorBase):
 
 class SparkJarProcessor(_SparkProcessorBase):
     """Handles Amazon SageMaker processing tasks for jobs using Spark with Java or Scala jars."""
-
-    def __init__(
-        self,
-        role: str = None,
-        instance_type: Union[str, PipelineVariable] = None,
-        instance_count: Union[int, PipelineVariable] = None,
-        framework_version: Optional[str] = None,
-        py_version: Optional[str] = None,
-        container_version: Optional[str] = None,
-        image_uri: Optional[Union[str, PipelineVariable]] = None,
-        volume_size_in_gb: Union[int, PipelineVariable] = 30,
-        volume_kms_key: Optional[Union[str, PipelineVariable]] = None,
-        output_kms_key: Optional[Union[str, PipelineVariable]] = None,
-        configuration_location: Optional[str] = None,
-        dependency_location: Optional[str] = None,
-        max_runtime_in_seconds: Optional[Union[int, PipelineVariable]] = None,
-        base_job_name: Optional[str] = None,
-        sagemaker_session=None,
-        env: Optional[Dict[str, Union[str, PipelineVariable]]] = None,
-        tags=None,
-        network_config: Optional[NetworkConfig] = None,
-    ):
-        """Initializes a ``SparkJarProcessor``; the arguments are those of the Spark processor base."""
-        super().__init__(
-            role=role,
-            instance_count=instance_count,
-            instance_type=instance_type,
-            framework_version=framework_version,
-            py_version=py_version,
-            container_version=container_version,
-            image_uri=image_uri,
-            volume_size_in_gb=volume_size_in_gb,
-            volume_kms_key=volume_kms_key,
-            output_kms_key=output_kms_key,
-            configuration_location=configuration_location,
-            dependency_location=dependency_location,
-            max_runtime_in_seconds=max_runtime_in_seconds,
-            base_job_name=base_job_name,
-            sagemaker_session=sagemaker_session,
-            env=env,
-            tags=tags,
-            network_config=network_config,
-        )
 
     def get_run_args(
         self,
