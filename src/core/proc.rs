@@ -13,6 +13,7 @@ use std::fs::File;
 use std::io;
 use std::mem::ManuallyDrop;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Mutex, Once};
 
@@ -212,6 +213,25 @@ impl Watched {
 
 static WATCHED: Mutex<Watched> = Mutex::new(Watched::new());
 
+/// Held across each fork of ours (job and worker spawns, the watchdog's start). glibc (2.34+) runs
+/// concurrent forks' `pthread_atfork` prepare handlers concurrently, and a library's handler may
+/// not survive that: OpenBLAS's joins its worker threads, and two at once join the same thread
+/// twice and hang for ever (seen with numpy/scipy loaded and parallel jobs). `FORK_GATE` does not
+/// serialize them: handlers run in reverse order of registration, so a library loaded after ours
+/// runs its handler before ours closes the gate.
+static FORKING: Mutex<()> = Mutex::new(());
+
+/// Start `cmd` as the leader of its own process group (the caller sets `process_group(0)`), one
+/// fork of ours at a time, and have that group watched (see `watch_group`).
+pub fn spawn_watched(cmd: &mut Command) -> io::Result<Child> {
+    let child = {
+        let _one_fork_at_a_time = FORKING.lock().unwrap_or_else(|p| p.into_inner());
+        cmd.spawn()?
+    };
+    watch_group(child.id() as i32);
+    Ok(child)
+}
+
 /// Have the process group `pgid` killed if this process dies before `forget_group(pgid)`.
 /// Best effort: if no watchdog can be started, the group is killed only by the usual means.
 pub fn watch_group(pgid: i32) {
@@ -252,8 +272,10 @@ fn start_watchdog() -> Option<Watchdog> {
     // SAFETY: fds[1] was just created; the parent closes its copy below.
     let theirs = unsafe { OwnedFd::from_raw_fd(fds[1]) };
     let null = DEV_NULL.load(Ordering::Relaxed);
+    let one_fork_at_a_time = FORKING.lock().unwrap_or_else(|p| p.into_inner());
     // SAFETY: the child only makes async-signal-safe calls and leaves with `_exit`.
     let pid = unsafe { libc::fork() };
+    drop(one_fork_at_a_time);
     if pid < 0 {
         return None;
     }

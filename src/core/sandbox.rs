@@ -257,9 +257,7 @@ pub fn spawn(dirs: &JobDirs, namespace: bool, launch: &Launch, stdout: Stdio, st
             cmd.pre_exec(move || die_with_parent(parent));
         }
     }
-    let child = cmd.spawn()?;
-    super::proc::watch_group(child.id() as i32);
-    Ok(child)
+    super::proc::spawn_watched(&mut cmd)
 }
 
 /// In a job between fork and exec: SIGKILL when the spawning thread (which waits for the job)

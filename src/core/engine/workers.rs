@@ -127,12 +127,10 @@ impl SharedWorkers {
         }
         // Its own process group, so stopping a step can kill the worker and its children.
         cmd.process_group(0);
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| WorkerFailure::Spawn(format!("cannot start {}: {e}", spec.python.display())))?;
         // Killed with its children if this process dies while it runs a step (a worker that is
         // idle also ends on its own when its stdin closes).
-        proc::watch_group(child.id() as i32);
+        let mut child = proc::spawn_watched(&mut cmd)
+            .map_err(|e| WorkerFailure::Spawn(format!("cannot start {}: {e}", spec.python.display())))?;
         let stdin = child
             .stdin
             .take()
