@@ -145,6 +145,31 @@ class _SparkProcessorBase(ScriptProcessor):
             )
         return super().run(submit_app, inputs, outputs, arguments, wait, logs, job_name, experiment_config, kms_key)
 
+    def _spark_channels(self, job_name, inputs, outputs, **spark_args):
+        """Name the job, then return ``inputs``/``outputs`` extended with what the Spark arguments need."""
+        self._current_job_name = self._generate_current_job_name(job_name=job_name)
+        return self._extend_processing_args(inputs=inputs, outputs=outputs, **spark_args)
+
+    def _submit(
+        self, submit_app, inputs, outputs, arguments, wait, logs, job_name, experiment_config, kms_key, **spark_args
+    ):
+        """The ``run()`` of both Spark processors: their Spark arguments become channels and options."""
+        if not submit_app:
+            raise ValueError("submit_app is required")
+        extended_inputs, extended_outputs = self._spark_channels(job_name, inputs, outputs, **spark_args)
+        return _SparkProcessorBase.run(
+            self,
+            submit_app=submit_app,
+            inputs=extended_inputs,
+            outputs=extended_outputs,
+            arguments=arguments,
+            wait=wait,
+            logs=logs,
+            job_name=self._current_job_name,
+            experiment_config=experiment_config,
+            kms_key=kms_key,
+        )
+
     def start_history_server(self, spark_event_logs_s3_uri=None):
         """The Spark history server runs the Spark image in Docker, which sagepipe does not use.
 
@@ -321,10 +346,10 @@ class PySparkProcessor(_SparkProcessorBase):
         spark_event_logs_s3_uri=None,
     ):
         """Returns a RunArgs object (deprecated in the SDK; use ``run()`` under a PipelineSession)."""
-        self._current_job_name = self._generate_current_job_name(job_name=job_name)
-        extended_inputs, extended_outputs = self._extend_processing_args(
-            inputs=inputs,
-            outputs=outputs,
+        extended_inputs, extended_outputs = self._spark_channels(
+            job_name,
+            inputs,
+            outputs,
             submit_py_files=submit_py_files,
             submit_jars=submit_jars,
             submit_files=submit_files,
@@ -364,28 +389,21 @@ class PySparkProcessor(_SparkProcessorBase):
             spark_event_logs_s3_uri (str or PipelineVariable): Where the Spark event logs go.
             Other arguments: see :meth:`sagepipe.processing.ScriptProcessor.run`.
         """
-        self._current_job_name = self._generate_current_job_name(job_name=job_name)
-        if not submit_app:
-            raise ValueError("submit_app is required")
-        extended_inputs, extended_outputs = self._extend_processing_args(
-            inputs=inputs,
-            outputs=outputs,
+        return self._submit(
+            submit_app,
+            inputs,
+            outputs,
+            arguments,
+            wait,
+            logs,
+            job_name,
+            experiment_config,
+            kms_key,
             submit_py_files=submit_py_files,
             submit_jars=submit_jars,
             submit_files=submit_files,
             configuration=configuration,
             spark_event_logs_s3_uri=spark_event_logs_s3_uri,
-        )
-        return super().run(
-            submit_app=submit_app,
-            inputs=extended_inputs,
-            outputs=extended_outputs,
-            arguments=arguments,
-            wait=wait,
-            logs=logs,
-            job_name=self._current_job_name,
-            experiment_config=experiment_config,
-            kms_key=kms_key,
         )
 
     def _extend_processing_args(self, inputs, outputs, **kwargs):
@@ -417,10 +435,10 @@ class SparkJarProcessor(_SparkProcessorBase):
         spark_event_logs_s3_uri=None,
     ):
         """Returns a RunArgs object (deprecated in the SDK; use ``run()`` under a PipelineSession)."""
-        self._current_job_name = self._generate_current_job_name(job_name=job_name)
-        extended_inputs, extended_outputs = self._extend_processing_args(
-            inputs=inputs,
-            outputs=outputs,
+        extended_inputs, extended_outputs = self._spark_channels(
+            job_name,
+            inputs,
+            outputs,
             submit_class=submit_class,
             submit_jars=submit_jars,
             submit_files=submit_files,
@@ -456,28 +474,21 @@ class SparkJarProcessor(_SparkProcessorBase):
                 :meth:`PySparkProcessor.run`.
             Other arguments: see :meth:`sagepipe.processing.ScriptProcessor.run`.
         """
-        self._current_job_name = self._generate_current_job_name(job_name=job_name)
-        if not submit_app:
-            raise ValueError("submit_app is required")
-        extended_inputs, extended_outputs = self._extend_processing_args(
-            inputs=inputs,
-            outputs=outputs,
+        return self._submit(
+            submit_app,
+            inputs,
+            outputs,
+            arguments,
+            wait,
+            logs,
+            job_name,
+            experiment_config,
+            kms_key,
             submit_class=submit_class,
             submit_jars=submit_jars,
             submit_files=submit_files,
             configuration=configuration,
             spark_event_logs_s3_uri=spark_event_logs_s3_uri,
-        )
-        return super().run(
-            submit_app=submit_app,
-            inputs=extended_inputs,
-            outputs=extended_outputs,
-            arguments=arguments,
-            wait=wait,
-            logs=logs,
-            job_name=self._current_job_name,
-            experiment_config=experiment_config,
-            kms_key=kms_key,
         )
 
     def _extend_processing_args(self, inputs, outputs, **kwargs):
