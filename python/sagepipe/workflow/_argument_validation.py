@@ -14,8 +14,14 @@ _SHAPES = Path(__file__).resolve().parent.parent / "data" / "step_argument_shape
 
 
 @cache
+def _operation_members() -> Dict[str, Any]:
+    """The shipped input shapes, read once."""
+    return json.loads(_SHAPES.read_text())
+
+
+@cache
 def _allowed_top_level_keys(operation: str, pascal_case: bool) -> FrozenSet[str]:
-    members = json.loads(_SHAPES.read_text())[operation]
+    members = _operation_members()[operation]
     if pascal_case:  # Bedrock's API members are camelCase; pipeline Arguments are PascalCase
         members = [m[0].upper() + m[1:] for m in members]
     return frozenset(members)

@@ -33,10 +33,15 @@ _SHAPES_FILE = Path(__file__).resolve().parent.parent / "data" / "property_shape
 
 
 @functools.cache
+def _all_shapes() -> Dict[str, Any]:
+    """The shipped shapes of every service, read once."""
+    with open(_SHAPES_FILE) as f:
+        return json.load(f)["shapes"]
+
+
 def _service_shapes(service_name: str) -> Dict[str, Any]:
     """The shapes of a service (``{}`` for a service sagepipe has no shapes of)."""
-    with open(_SHAPES_FILE) as f:
-        return json.load(f)["shapes"].get(service_name, {})
+    return _all_shapes().get(service_name, {})
 
 
 def _real_dict_descriptor():
