@@ -17,6 +17,11 @@ def sagemaker_short_timestamp() -> str:
     return time.strftime("%y%m%d-%H%M")
 
 
+def _job_name_prefix(name: str) -> str:
+    """``name`` as a job name prefix: leading symbols dropped, other symbols as hyphens."""
+    return re.sub(r"[^a-zA-Z0-9-]", "-", re.sub(r"^[^a-zA-Z0-9]+", "", name))
+
+
 def name_from_base(base: str, max_length: int = 63, short: bool = False) -> str:
     """Append a timestamp to ``base``, trimming ``base`` so the result fits ``max_length``."""
     timestamp = sagemaker_short_timestamp() if short else sagemaker_timestamp()

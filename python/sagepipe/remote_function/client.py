@@ -11,7 +11,6 @@ installed into this environment, so they fail before anything runs.
 """
 
 import os
-import re
 import subprocess
 import sys
 from functools import wraps
@@ -68,12 +67,9 @@ def _reject_environment_setup(func: Callable, settings) -> None:
 
 
 def _job_name(func: Callable, settings) -> str:
-    from sagepipe.utils import name_from_base
+    from sagepipe.utils import _job_name_prefix, name_from_base
 
-    prefix = settings.job_name_prefix
-    if not prefix:
-        prefix = re.sub(r"[^a-zA-Z0-9-]", "-", re.sub(r"^[^a-zA-Z0-9]+", "", func.__name__))
-    return name_from_base(prefix)
+    return name_from_base(settings.job_name_prefix or _job_name_prefix(func.__name__))
 
 
 def _run(func: Callable, args: tuple, kwargs: dict, settings) -> Any:

@@ -1,5 +1,7 @@
 """What the QualityCheck and ClarifyCheck steps share: config value objects and the job request."""
 
+from sagepipe import s3
+from sagepipe.model_monitor.model_monitoring import _MODEL_MONITOR_S3_PATH
 from sagepipe.workflow.steps import _finish_job_request
 
 
@@ -45,3 +47,10 @@ def _check_step_request(step, base_request: dict, check_type: str, supplied: dic
     )
     request.update(supplied)
     return request
+
+
+def _model_monitor_uri(session, *parts) -> str:
+    """``s3://<default bucket>/<default prefix>/model-monitor/<parts...>``, where the check jobs keep their files."""
+    return s3.s3_path_join(
+        "s3://", session.default_bucket(), session.default_bucket_prefix, _MODEL_MONITOR_S3_PATH, *parts
+    )

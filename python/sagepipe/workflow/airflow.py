@@ -11,6 +11,7 @@ import os
 import re
 
 from sagepipe import s3, utils
+from sagepipe._endpoint_requests import production_variant
 from sagepipe._job_requests import _expand_container_def, container_def
 from sagepipe.amazon.amazon_estimator import AmazonAlgorithmEstimatorBase, RecordSet
 from sagepipe.estimator import Estimator, EstimatorBase, Framework, _load_config
@@ -555,17 +556,6 @@ def transform_config_from_estimator(
     return {"Model": model_base_config, "Transform": transform_base_config}
 
 
-def _production_variant(model_name, instance_type, initial_instance_count):
-    """The endpoint config's single production variant taking all traffic."""
-    return {
-        "ModelName": model_name,
-        "InstanceType": instance_type,
-        "InitialInstanceCount": initial_instance_count,
-        "VariantName": "AllTraffic",
-        "InitialVariantWeight": 1,
-    }
-
-
 def deploy_config(model, initial_instance_count, instance_type, endpoint_name=None, tags=None):
     """The config of an Airflow ``SageMakerEndpointOperator``: model, endpoint config and endpoint.
 
@@ -580,7 +570,7 @@ def deploy_config(model, initial_instance_count, instance_type, endpoint_name=No
     name = model.name
     config_options = {
         "EndpointConfigName": name,
-        "ProductionVariants": [_production_variant(name, instance_type, initial_instance_count)],
+        "ProductionVariants": [production_variant(name, instance_type, initial_instance_count)],
     }
     if tags is not None:
         config_options["Tags"] = tags

@@ -29,10 +29,14 @@ from sagepipe.model_monitor.clarify_model_monitoring import (
 from sagepipe.model_monitor.clarify_model_monitoring import (
     _upload_analysis_config as _upload_monitoring_config,
 )
-from sagepipe.model_monitor.model_monitoring import _MODEL_MONITOR_S3_PATH
 from sagepipe.utils import name_from_base
 from sagepipe.workflow import is_pipeline_variable
-from sagepipe.workflow._check_step_utils import _check_step_request, _ConfigValue, _processing_request
+from sagepipe.workflow._check_step_utils import (
+    _check_step_request,
+    _ConfigValue,
+    _model_monitor_uri,
+    _processing_request,
+)
 from sagepipe.workflow.check_job_config import CheckJobConfig
 from sagepipe.workflow.entities import PipelineVariable, RequestType
 from sagepipe.workflow.properties import Properties
@@ -304,10 +308,4 @@ class ClarifyCheckStep(Step):
             base_name = f"{_EXPLAINABILITY_MONITORING_CFG_BASE_NAME}-configuration"
         if config.data_config.s3_analysis_config_output_path:
             return s3.s3_path_join(config.data_config.s3_analysis_config_output_path, base_name)
-        return s3.s3_path_join(
-            "s3://",
-            self._session.default_bucket(),
-            self._session.default_bucket_prefix,
-            _MODEL_MONITOR_S3_PATH,
-            base_name,
-        )
+        return _model_monitor_uri(self._session, base_name)

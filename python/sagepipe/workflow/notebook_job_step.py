@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Union
 
 from sagepipe.s3 import S3Uploader, s3_path_join
 from sagepipe.session import get_execution_role
-from sagepipe.utils import format_tags, name_from_base
+from sagepipe.utils import _job_name_prefix, format_tags, name_from_base
 from sagepipe.workflow.entities import PipelineVariable, RequestType
 from sagepipe.workflow.execution_variables import ExecutionVariables
 from sagepipe.workflow.functions import Join
@@ -292,8 +292,7 @@ class NotebookJobStep(ConfigurableRetryStep):
 
     def _get_job_name_prefix(self, notebook_job_name):
         """The training job prefix: the name without leading symbols, other symbols as hyphens."""
-        job_name = re.sub(r"^[^a-zA-Z0-9]+", "", notebook_job_name)
-        return re.sub(r"[^a-zA-Z0-9-]", "-", job_name)
+        return _job_name_prefix(notebook_job_name)
 
     def _upload_job_files(self, s3_base_uri, paths_to_upload, kms_key, sagemaker_session):
         """Store the notebook job files and folders under ``s3_base_uri``."""

@@ -17,6 +17,7 @@ from sagepipe.workflow._event_bridge_client_helper import (
     RESOURCE_NOT_FOUND_EXCEPTION,
     EventBridgeSchedulerHelper,
     LocalScheduleRecorder,
+    _error_code,
 )
 from sagepipe.workflow._execution import _PipelineExecution, _PipelineService  # noqa: F401
 from sagepipe.workflow._steps_compiler import StepsCompiler
@@ -192,10 +193,11 @@ class Pipeline(_PipelineService):
         for trigger in triggers:
             if not isinstance(trigger, PipelineSchedule):
                 raise TypeError(f"Unsupported TriggerType: {trigger.__class__.__name__}")
+            schedule_expression = trigger.resolve_schedule_expression()
             response = helper.upsert_schedule(
                 schedule_name=trigger.resolve_trigger_name(self.name),
                 pipeline_arn=pipeline_arn,
-                schedule_expression=trigger.resolve_schedule_expression(),
+                schedule_expression=schedule_expression,
                 state=trigger.resolve_trigger_state(),
                 start_date=trigger.start_date or datetime.now(tz=timezone.utc),
                 role=role_arn,
@@ -203,7 +205,7 @@ class Pipeline(_PipelineService):
             if response["ScheduleArn"] not in created:
                 created.append(response["ScheduleArn"])
             warnings.warn(
-                f"pipeline '{self.name}': schedule '{trigger.name}' ({trigger.resolve_schedule_expression()}) is "
+                f"pipeline '{self.name}': schedule '{trigger.name}' ({schedule_expression}) is "
                 "recorded in the store but does not fire locally (sagepipe has no EventBridge scheduler); "
                 "start executions yourself, e.g. `sagepipe run` from cron",
                 UserWarning,
@@ -237,7 +239,7 @@ class Pipeline(_PipelineService):
             try:
                 helper.delete_schedule(schedule_name=trigger_name)
             except Exception as e:  # noqa: BLE001 - only "not found" is skipped
-                if getattr(e, "response", {}).get("Error", {}).get("Code") != RESOURCE_NOT_FOUND_EXCEPTION:
+                if _error_code(e) != RESOURCE_NOT_FOUND_EXCEPTION:
                     raise
                 logger.warning(
                     "Pipeline Schedule %s does not exist. The schedule could have been already deleted or never "

@@ -28,7 +28,6 @@ from sagepipe.model_monitor.model_monitoring import (
     _GROUND_TRUTH_ATTRIBUTE_ENV_NAME,
     _INFERENCE_ATTRIBUTE_ENV_NAME,
     _INPUT_S3_PATH,
-    _MODEL_MONITOR_S3_PATH,
     _OUTPUT_PATH_ENV_NAME,
     _POST_ANALYTICS_PROCESSOR_SCRIPT_ENV_NAME,
     _POST_ANALYTICS_PROCESSOR_SCRIPT_INPUT_NAME,
@@ -42,7 +41,12 @@ from sagepipe.model_monitor.model_monitoring import (
 )
 from sagepipe.processing import ProcessingInput, ProcessingOutput
 from sagepipe.workflow import is_pipeline_variable
-from sagepipe.workflow._check_step_utils import _check_step_request, _ConfigValue, _processing_request
+from sagepipe.workflow._check_step_utils import (
+    _check_step_request,
+    _ConfigValue,
+    _model_monitor_uri,
+    _processing_request,
+)
 from sagepipe.workflow.check_job_config import CheckJobConfig
 from sagepipe.workflow.entities import PipelineVariable, RequestType
 from sagepipe.workflow.parameters import Parameter, ParameterString
@@ -245,11 +249,8 @@ class QualityCheckStep(Step):
         if source is None:
             return None
         if urlparse(source).scheme != "s3":
-            s3_uri = s3.s3_path_join(
-                "s3://",
-                self._session.default_bucket(),
-                self._session.default_bucket_prefix,
-                _MODEL_MONITOR_S3_PATH,
+            s3_uri = _model_monitor_uri(
+                self._session,
                 _BASELINING_S3_PATH,
                 self._baselining_job_name,
                 _INPUT_S3_PATH,
@@ -293,11 +294,8 @@ class QualityCheckStep(Step):
 
     def _generate_baseline_output(self):
         """The output holding the statistics and constraints files."""
-        s3_uri = self.quality_check_config.output_s3_uri or s3.s3_path_join(
-            "s3://",
-            self._session.default_bucket(),
-            self._session.default_bucket_prefix,
-            _MODEL_MONITOR_S3_PATH,
+        s3_uri = self.quality_check_config.output_s3_uri or _model_monitor_uri(
+            self._session,
             _BASELINING_S3_PATH,
             self._baselining_job_name,
             _RESULTS_S3_PATH,
