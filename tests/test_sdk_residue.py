@@ -510,3 +510,37 @@ def test_config_isolation_and_encryption_defaults_apply_unless_given(tmp_path):
     assert steps["M-CreateModel"]["EnableNetworkIsolation"] is True
     assert "EnableNetworkIsolation" not in steps["Own-CreateModel"]
     assert model.enable_network_isolation() is True and own.enable_network_isolation() is False
+
+
+def test_register_model_of_a_hugging_face_estimator_records_its_inference_image(tmp_path):
+    """Regression: the registration looked the image up without the model's base framework
+    (``ValueError: Unsupported base framework: None``; SDK 2.257.7 fails the same way). It now asks
+    the model for its serving image, as a ModelStep of the same model does."""
+    from sagepipe.huggingface import HuggingFace
+    from sagepipe.workflow.step_collections import RegisterModel
+
+    session = PipelineSession(store=tmp_path / "store")
+    estimator = HuggingFace(
+        entry_point="train.py",
+        transformers_version="4.26.0",
+        pytorch_version="1.13.1",
+        py_version="py39",
+        role="arn:aws:iam::111111111111:role/R",
+        instance_type="ml.p3.2xlarge",
+        instance_count=1,
+        sagemaker_session=session,
+    )
+    register = RegisterModel(
+        name="Register",
+        estimator=estimator,
+        model_data="s3://my-bucket/model.tar.gz",
+        content_types=["application/json"],
+        response_types=["application/json"],
+        inference_instances=["ml.p3.2xlarge"],
+        transform_instances=["ml.p3.2xlarge"],
+        model_package_group_name="group",
+    )
+    (container,) = register.steps[0].arguments["InferenceSpecification"]["Containers"]
+    assert container["Image"].endswith(
+        "/huggingface-pytorch-inference:1.13.1-transformers4.26.0-gpu-py39-cu117-ubuntu20.04"
+    )

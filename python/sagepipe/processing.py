@@ -134,7 +134,6 @@ class Processor:
         # What the caller left out comes from the SageMaker config here, when the processor is
         # made (as the SDK), so every step form (step_args or processor=) carries the defaults.
         from sagepipe import config
-        from sagepipe.network import NetworkConfig
 
         session = self.sagemaker_session
         self.output_kms_key = config.resolve_value_from_config(

@@ -283,16 +283,10 @@ class _RegisterModelStep(ConfigurableRetryStep):
                 self.estimator.output_path = output_path
                 if self.image_uri is None:
                     # A framework model without an image: the framework's inference image.
-                    from sagepipe import image_uris
-
-                    self.image_uri = image_uris.retrieve(
-                        model._framework_name,
+                    self.image_uri = model.serving_image_uri(
                         self.estimator.sagemaker_session.boto_region_name,
-                        version=model.framework_version,
-                        py_version=getattr(model, "py_version", None),
                         instance_type=self.kwargs.get("instance_type", self.estimator.instance_type),
                         accelerator_type=self.kwargs.get("accelerator_type"),
-                        image_scope="inference",
                     )
             model_package_args = get_model_package_args(
                 content_types=self.content_types,
