@@ -354,3 +354,25 @@ def test_fit_takes_one_record_set_per_channel(algo_session):
         _training_step_definition_for(algo_session, pca, [train, train])
     with pytest.raises(ValueError, match="Must provide train channel"):
         _training_step_definition_for(algo_session, pca, [test])
+
+
+def test_a_manifest_with_an_empty_key_fails_the_step(algo_session, tmp_path):
+    """Regression: an empty key passed the containment check and staged the whole prefix."""
+    pipeline = _kmeans_pipeline(algo_session, tmp_path / "marker")
+    definition = json.loads(pipeline.definition())
+    cluster = next(s for s in definition["Steps"] if s["Name"] == "Cluster")
+    manifest_uri = cluster["Arguments"]["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"]
+    manifest = Path(algo_session.store.uri_to_path(manifest_uri))
+    entries = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps(entries[:1] + [""]))
+    runner = tmp_path / "kmeans_runner.py"
+    runner.write_text(textwrap.dedent(RUNNER))
+    local_runners.register_image(r"/kmeans:", command=["python3", str(runner)])
+    try:
+        execution = pipeline.start()
+        execution.wait()
+    finally:
+        local_runners.unregister_image(r"/kmeans:")
+    steps = {s["StepName"]: s for s in execution.list_steps()}
+    assert steps["Cluster"]["StepStatus"] == "Failed"
+    assert 'lists the key ""' in steps["Cluster"]["FailureReason"]

@@ -214,7 +214,7 @@ fn write_wrapper(path: &Path, text: &str) -> io::Result<()> {
     fs::rename(&tmp, path)
 }
 
-fn shell_quote(s: &str) -> String {
+pub(crate) fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 

@@ -759,10 +759,7 @@ fn cap_reason(reason: &str) -> String {
 }
 
 fn append_log(path: &std::path::Path, text: &str) {
-    use std::io::Write;
-    if let Ok(mut f) = store::open_append(path) {
-        let _ = f.write_all(text.as_bytes());
-    }
+    store::append_text(path, text);
 }
 
 fn sleep_unless_stopped(ctx: &StepContext, seconds: f64) -> bool {

@@ -159,7 +159,7 @@ fn script_command(script: &Path, program: &str, args: &[String]) -> Vec<String> 
     }
     let quoted: Vec<String> = std::iter::once(format!("./{program}"))
         .chain(args.iter().cloned())
-        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .map(|a| crate::core::sandbox::shell_quote(&a))
         .collect();
     vec!["/bin/sh".into(), "-c".into(), quoted.join(" ")]
 }
@@ -584,9 +584,11 @@ fn stage_manifest(job: &Job, channel: &Channel, host: &Path) -> Result<(), StepF
             .as_str()
             .ok_or_else(|| bad(format!("lists {entry}, not a key relative to the prefix")))?;
         let relative = Path::new(key);
-        if !relative
-            .components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)))
+        // An empty key would stage the whole prefix; `..`, `/` or `.` would leave the directory.
+        if key.is_empty()
+            || !relative
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)))
         {
             return Err(bad(format!(
                 "lists the key {key:?}, which leaves the channel directory"

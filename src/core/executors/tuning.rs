@@ -667,15 +667,17 @@ fn tuning_job_name(execution_id: &str, step: &str) -> String {
     name.chars().take(MAX_TUNING_NAME).collect()
 }
 
-fn append(path: &Path, text: &str) {
-    if let Ok(mut f) = store::open_append(path) {
-        let _ = f.write_all(text.as_bytes());
-    }
+/// The name of the tuning job's `index`-th training job (from 0): `<tuning job>-NNN-<8 random>`.
+fn training_job_name(tuning_name: &str, index: usize) -> String {
+    format!("{tuning_name}-{:03}-{}", index + 1, &util::new_id()[..8])
 }
 
 /// Copy a finished training job's log into the step's log as one block, so the step log
 /// reads job by job even when jobs ran at the same time.
 fn append_job_log(step_log: &Path, job_log: &Path, header: &str) {
+    // A job log is capped like a step log before it is copied, so a job that prints without end
+    // costs the cap twice at most, not the disk.
+    let _ = store::cap_log(job_log, &store::STEP_LOG_CAP);
     let Ok(mut out) = store::open_append(step_log) else {
         return;
     };
@@ -693,7 +695,7 @@ fn run_tuning(name: &str, args: &Value, ctx: &StepContext) -> Result<StepSuccess
     let tuning_name = tuning_job_name(&ctx.execution_id, name);
     let tuning_arn = util::job_arn("hyper-parameter-tuning-job", &tuning_name);
     let job_logs: PathBuf = ctx.log_path.with_extension("");
-    append(
+    store::append_text(
         &ctx.log_path,
         &format!(
             "[sagepipe] tuning job {tuning_name}: {how}; {} training jobs, at most {} at a time; objective: {} {}\n\
@@ -705,8 +707,9 @@ fn run_tuning(name: &str, args: &Value, ctx: &StepContext) -> Result<StepSuccess
             job_logs.display()
         ),
     );
+    let _ = fs::create_dir_all(&job_logs);
     let names: Vec<String> = (0..candidates.len())
-        .map(|i| format!("{tuning_name}-{:03}-{}", i + 1, &util::new_id()[..8]))
+        .map(|i| training_job_name(&tuning_name, i))
         .collect();
     let deadline = tuning
         .max_runtime
@@ -744,8 +747,7 @@ fn run_tuning(name: &str, args: &Value, ctx: &StepContext) -> Result<StepSuccess
         request.insert("TrainingJobName".into(), json!(job_name));
         let tuned_text: Vec<String> = candidate.tuned.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let job_log = job_logs.join(format!("{job_name}.log"));
-        let _ = fs::create_dir_all(&job_logs);
-        append(
+        store::append_text(
             &job_log,
             &format!(
                 "[sagepipe] training job {job_name} of tuning job {tuning_name}{}: {}\n",
@@ -784,7 +786,7 @@ fn run_tuning(name: &str, args: &Value, ctx: &StepContext) -> Result<StepSuccess
                 &job_log,
                 &format!("training job {job_name} ({})", tuned_text.join(" ")),
             );
-            append(
+            store::append_text(
                 &ctx.log_path,
                 &format!("[sagepipe] training job {job_name}: {status}\n"),
             );
@@ -844,7 +846,7 @@ fn run_tuning(name: &str, args: &Value, ctx: &StepContext) -> Result<StepSuccess
     }
     let progress = progress.into_inner().unwrap_or_else(|p| p.into_inner());
     if let Some(why) = &progress.done {
-        append(
+        store::append_text(
             &ctx.log_path,
             &format!("[sagepipe] tuning job {tuning_name} completed early: {why}\n"),
         );
@@ -972,7 +974,7 @@ fn run_tuning(name: &str, args: &Value, ctx: &StepContext) -> Result<StepSuccess
         json!({"RuntimeInSeconds": (ended - created).max(0.0).ceil() as u64}),
     );
     props.insert("TrainingJobSummaries".into(), Value::Array(summaries));
-    append(
+    store::append_text(
         &ctx.log_path,
         &format!(
             "[sagepipe] tuning job {tuning_name} Completed: {completed} training jobs completed, {failed} failed{}; \
@@ -1188,7 +1190,12 @@ mod tests {
         assert!(name.len() <= MAX_TUNING_NAME, "{name}");
         assert!(name.starts_with("abcdefghijkl-MyTuni"), "{name}");
         assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
-        // Training job names of the tuning job stay within 63.
-        assert!(format!("{name}-001-abcdefgh").len() <= 63);
+        // The training jobs' names match the service's pattern, up to the last of a large tuning job.
+        for index in [0, 499] {
+            let job = training_job_name(&name, index);
+            assert!(job.len() <= 63 && job.starts_with(&name), "{job}");
+            assert!(job.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'), "{job}");
+            assert!(!job.contains("--") && !job.ends_with('-'), "{job}");
+        }
     }
 }

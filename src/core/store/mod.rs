@@ -164,6 +164,14 @@ pub fn open_append(path: &Path) -> std::io::Result<File> {
     open_in_dir(path, OpenOptions::new().create(true).append(true))
 }
 
+/// Append `text` to a log, best effort (a log line that cannot be written is not worth failing a step).
+pub fn append_text(path: &Path, text: &str) {
+    use std::io::Write;
+    if let Ok(mut f) = open_append(path) {
+        let _ = f.write_all(text.as_bytes());
+    }
+}
+
 /// Where an execution (its directory) keeps a step's record.
 pub fn step_path(execution_dir: &Path, step: &str) -> PathBuf {
     execution_dir.join("steps").join(format!("{step}.json"))
