@@ -268,3 +268,69 @@ def test_an_execution_started_after_a_caught_ctrl_c_is_waited_for_at_exit(env, t
     assert executions[second] == "Succeeded", (executions, err)
     first = out.split("STARTED ", 1)[1].split()[0]
     assert executions[first] == "Stopped", executions
+
+
+LOST_INTERRUPT_SCRIPT = """
+import os
+import signal
+import sys
+
+import sigint_lib
+
+WORKDIR = os.environ["SIGINT_WORKDIR"]
+
+
+class InterruptsInDel:
+    # Python ignores an exception raised in __del__ (it prints "Exception ignored"), so the
+    # KeyboardInterrupt of a Ctrl-C that arrives here never reaches the script.
+    def __del__(self):
+        signal.raise_signal(signal.SIGINT)
+
+
+class Stderr:
+    # The progress view flushes stderr on every tick of wait(): once both slow steps run, the
+    # Ctrl-C arrives there, inside a __del__.
+    def __init__(self, real):
+        self.real, self.sent = real, False
+
+    def write(self, text):
+        return self.real.write(text)
+
+    def isatty(self):
+        return False
+
+    def flush(self):
+        started = all(os.path.exists(os.path.join(WORKDIR, n)) for n in ("Slow.started", "Job.started"))
+        if started and not self.sent:
+            self.sent = True
+            InterruptsInDel()
+        self.real.flush()
+
+
+execution = sigint_lib.pipeline().start()
+print("STARTED", execution.arn, flush=True)
+sys.stderr = Stderr(sys.stderr)
+execution.wait(progress=True)
+print("STATUS", execution.describe()["PipelineExecutionStatus"], flush=True)
+"""
+
+
+@pytest.mark.parametrize("mode", ["worker", "in_process_blocked"])
+def test_a_ctrl_c_whose_interrupt_python_lost_still_ends_the_wait(env, tmp_path, mode):
+    """Regression: the KeyboardInterrupt raised by the Ctrl-C handler was lost when the handler ran
+    inside a callback whose exceptions Python ignores (it happened in CI inside importlib's
+    module-lock weakref callback); wait() went on, for ever when a step was blocked in C."""
+    env["SIGINT_MODE"] = mode
+    script = tmp_path / "lost.py"
+    script.write_text(LOST_INTERRUPT_SCRIPT)
+    proc = start([sys.executable, str(script)], env, str(tmp_path))
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"still waiting 60 s after the lost Ctrl-C\nstdout:\n{out}\nstderr:\n{err}")
+    assert "Exception ignored" in err and "KeyboardInterrupt" in err, err  # the interrupt was lost
+    assert "STATUS" not in out, out  # and yet the script did not go on after wait()
+    assert len([line for line in err.splitlines() if line.startswith("sagepipe: Ctrl-C stopped")]) == 1, err
+    assert_stopped(env, env["SIGINT_WORKDIR"])

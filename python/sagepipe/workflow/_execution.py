@@ -41,6 +41,9 @@ STOP_GRACE = 3.0  # seconds a Ctrl-C waits for stopped executions to end before 
 _interrupted: Dict[str, str] = {}  # executions stopped because of Ctrl-C -> their store root
 _store_roots: Dict[str, str] = {}  # executions this process started -> their store root
 _reported = False  # whether the Ctrl-C summary line was printed
+# Ctrl-Cs seen by _on_sigint. Its KeyboardInterrupt can be lost (raised inside a weakref callback
+# or __del__, Python only prints "Exception ignored"), so loops that wait raise it again.
+_sigint_count = 0
 
 
 def interactive() -> bool:
@@ -64,8 +67,16 @@ def _stop_live_executions() -> None:
 
 def _on_sigint(signum, frame) -> None:
     """Ctrl-C in a script stops the executions it runs, then interrupts it as usual."""
+    global _sigint_count
+    _sigint_count += 1
     _stop_live_executions()
     raise KeyboardInterrupt
+
+
+def _raise_if_interrupted_since(count: int) -> None:
+    """Raise the KeyboardInterrupt of a Ctrl-C seen after ``count`` if Python lost it."""
+    if _sigint_count != count:
+        raise KeyboardInterrupt
 
 
 def _quiet_interrupt_hook(hook):
@@ -155,11 +166,12 @@ def _drain_live_executions() -> None:
             file=sys.stderr,
             flush=True,
         )
+    seen = _sigint_count
     try:
         for arn in arns:
             handle = _core.live_execution(arn)
-            if handle is not None:
-                handle.wait()
+            while handle is not None and not handle.wait(_TICK):
+                _raise_if_interrupted_since(seen)
     except KeyboardInterrupt:
         pass
     if _interrupted or _core.live_executions():
@@ -299,7 +311,9 @@ class _PipelineExecution:
 
         handle = _core.live_execution(self.arn)
         deadline = time.monotonic() + limit
+        seen = _sigint_count
         while True:
+            _raise_if_interrupted_since(seen)
             remaining = max(deadline - time.monotonic(), 0.0)
             if handle is not None:
                 finished = handle.wait(min(_TICK, remaining))
