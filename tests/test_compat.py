@@ -52,7 +52,7 @@ def test_install_aliases_modules_and_boto3_then_uninstall_restores(fake_sdk):
         import sagemaker as real
         import sagemaker.workflow.pipeline as real_pipeline
         import sagepipe
-        sagepipe.install()
+        sagepipe.install(sdk="mirror")  # auto would keep this (fake) real SDK
 
         import sagemaker
         from sagemaker.workflow.pipeline import Pipeline
@@ -124,3 +124,55 @@ def test_sdk_top_level_names_resolve_lazily():
         """
     )
     assert "has no attribute 'NoSuchName'" in out
+
+
+def test_auto_keeps_an_installed_sdk_and_answers_its_aws_calls(fake_sdk, tmp_path):
+    """``auto`` picks the real SDK when one is installed: its modules stay, and botocore clients
+    of SageMaker, S3 and STS answer from the store until ``uninstall``."""
+    out = run_python(
+        f"""
+        import os
+        os.environ["SAGEPIPE_STORE"] = {str(tmp_path / "store")!r}
+        import sagepipe, sagepipe.compat
+        sagepipe.install()
+        assert sagepipe.compat.mode() == "real"
+        import sagemaker, boto3
+        assert sagemaker.REAL
+        sm = boto3.client("sagemaker")
+        assert type(sm).__name__ == "SageMaker"  # botocore's own client, answered locally
+        assert sm.list_pipelines()["PipelineSummaries"] == []
+        assert boto3.client("sts").get_caller_identity()["Account"] == "000000000000"
+        sagepipe.install(sdk="mirror")  # switching front ends
+        assert sagepipe.compat.mode() == "mirror" and sagemaker is not __import__("sagemaker")
+        sagepipe.uninstall()
+        assert sagepipe.compat.mode() is None and __import__("sagemaker").REAL
+        print("ok")
+        """,
+        fake_sdk,
+    )
+    assert out.strip() == "ok"
+
+
+def test_auto_without_a_real_sdk_is_the_mirror():
+    out = run_python(
+        """
+        import sagepipe, sagepipe.compat
+        sagepipe.install(boto3=False)
+        import sagemaker
+        print(sagepipe.compat.mode(), sagemaker is sagepipe)
+        """
+    )
+    assert out.split() == ["mirror", "True"]
+
+
+def test_real_without_an_sdk_says_how_to_get_one():
+    out = run_python(
+        """
+        import sagepipe
+        try:
+            sagepipe.install(sdk="real")
+        except ModuleNotFoundError as e:
+            print(e)
+        """
+    )
+    assert "needs the SageMaker SDK installed (pip install 'sagemaker<3' or 'sagemaker>=3')" in out

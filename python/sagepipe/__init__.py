@@ -21,15 +21,17 @@ from sagepipe.exceptions import SagePipeError  # noqa: E402
 __all__ = ["SagePipeError", "__version__", "client", "install", "uninstall"]
 
 
-def install(boto3: bool = True) -> None:
-    """Make ``import sagemaker...`` resolve to sagepipe (see :mod:`sagepipe.compat`).
+def install(boto3: bool = True, *, sdk: str = "auto") -> None:
+    """Run SageMaker SDK code on sagepipe (see :mod:`sagepipe.compat`).
 
     Args:
-        boto3: Also make ``boto3.client("sagemaker")`` return the local client.
+        boto3: Answer boto3 clients of SageMaker, S3 and STS from the local store.
+        sdk: ``mirror`` (``sagemaker.X`` is ``sagepipe.X``), ``real`` (the installed SDK, v2 or v3,
+            its AWS calls answered locally) or ``auto`` (``real`` when a real SDK is installed).
     """
     from sagepipe.compat import install as _install
 
-    _install(boto3=boto3)
+    _install(boto3=boto3, sdk=sdk)
 
 
 def uninstall() -> None:

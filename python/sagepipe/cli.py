@@ -105,8 +105,12 @@ def _pipeline_name_from(path: str) -> str:
     return name or "pipeline"
 
 
-def load_pipeline(target: str, session, name: Optional[str] = None):
-    """The pipeline a TARGET names (``module:attr``, ``file.py:attr`` or a definition JSON file)."""
+def load_pipeline(target: str, session, name: Optional[str] = None, sdk: str = "auto"):
+    """The pipeline a TARGET names (``module:attr``, ``file.py:attr`` or a definition JSON file).
+
+    A pipeline object the real SageMaker SDK built (``sdk`` real, or auto with the SDK installed)
+    becomes a sagepipe pipeline of its definition, the one contract both front ends share.
+    """
     from sagepipe import compat
     from sagepipe.workflow.pipeline import Pipeline
 
@@ -122,7 +126,7 @@ def load_pipeline(target: str, session, name: Optional[str] = None):
             "(a bare script can only be run: `sagepipe run script.py`)"
         )
     module_part, attr = target.rsplit(":", 1)
-    compat.install()  # pipeline modules written for the SageMaker SDK import `sagemaker`
+    compat.install(sdk=sdk)  # pipeline modules written for the SageMaker SDK import `sagemaker`
     try:
         if module_part.endswith(".py"):
             if not os.path.isfile(module_part):
@@ -150,6 +154,8 @@ def load_pipeline(target: str, session, name: Optional[str] = None):
         obj = obj()
     if not _is_pipeline(obj):
         raise UsageError(f"'{target}' is a {type(obj).__name__}, not a Pipeline (or a function returning one)")
+    if not isinstance(obj, Pipeline):  # the real SDK's: its definition() uploads into the store
+        return Pipeline.from_definition(obj.definition(), name or obj.name, sagemaker_session=session)
     if name:
         obj.name = name
     obj.sagemaker_session = session
@@ -294,7 +300,7 @@ def cmd_run(args) -> int:
         return _run_script(args, session)
     if args.script_args:
         raise UsageError(f"extra arguments {args.script_args} only apply to a script TARGET")
-    pipeline = load_pipeline(args.target, session, args.name)
+    pipeline = load_pipeline(args.target, session, args.name, args.sdk)
     config, parameters = _config_and_parameters(args, pipeline, session)
     parallelism = {"MaxParallelExecutionSteps": args.max_parallel} if args.max_parallel else None
     execution = pipeline.start(
@@ -360,7 +366,7 @@ def _run_script(args, session) -> int:
     before = _all_execution_arns(store)
     sys.path.insert(0, os.path.dirname(os.path.abspath(args.target)))
     try:
-        compat.run_script(args.target, args.script_args)
+        compat.run_script(args.target, args.script_args, sdk=args.sdk)
     except ImportError as exc:
         raise _import_failure(args.target, exc) from None
     from sagepipe.workflow import _execution
@@ -390,12 +396,12 @@ def _all_execution_arns(store) -> set:
     return arns
 
 
-def _target_or_stored(target: str, session, name: Optional[str] = None):
+def _target_or_stored(target: str, session, name: Optional[str] = None, sdk: str = "auto"):
     """A TARGET (``module:attr``, ``file.py:attr``, ``.json``) or, by name, a stored pipeline."""
     from sagepipe.workflow.pipeline import Pipeline
 
     if ":" in target or target.endswith(".json"):
-        return load_pipeline(target, session, name)
+        return load_pipeline(target, session, name, sdk)
     if target.endswith(".py"):
         raise UsageError(
             f"'{target}' is a script: it can only be run (`sagepipe run {target}`); name its pipeline object "
@@ -412,7 +418,7 @@ def _target_or_stored(target: str, session, name: Optional[str] = None):
 
 def cmd_plan(args) -> int:
     session = _session(args)
-    pipeline = _target_or_stored(args.target, session, args.name)
+    pipeline = _target_or_stored(args.target, session, args.name, args.sdk)
     config, parameters = _config_and_parameters(args, pipeline, session)
     plan = pipeline.plan(selective_execution_config=config, parameters=parameters or None)
     if args.json:
@@ -443,7 +449,7 @@ def cmd_show(args) -> int:
         html = display.execution_html(execution) if args.html else None
         title = arn
     else:
-        pipeline = _target_or_stored(args.target, session)
+        pipeline = _target_or_stored(args.target, session, sdk=getattr(args, "sdk", "auto"))
         dag = display.dag_of_definition(pipeline.definition(), pipeline.name)
         html = display.pipeline_html(pipeline) if args.html else None
         title = f"pipeline {pipeline.name}"
@@ -691,6 +697,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--changed", action="store_true", help="select the steps that changed since the reference, and downstream"
     )
     target.add_argument("--name", help="pipeline name (default: the object's, or the JSON file's stem)")
+    target.add_argument(
+        "--sdk",
+        choices=["auto", "mirror", "real"],
+        default="auto",
+        help="the SageMaker SDK the TARGET is written for: mirror (sagemaker.X is sagepipe.X), real (the installed "
+        "SDK, v2 or v3, its AWS calls answered locally) or auto (real when a real sagemaker is installed)",
+    )
 
     parser = argparse.ArgumentParser(
         prog="sagepipe",

@@ -1,20 +1,26 @@
-"""Run unchanged SageMaker SDK scripts on sagepipe: ``sagepipe.install()``.
+"""Run unchanged SageMaker SDK scripts on sagepipe: ``sagepipe.install(sdk=...)``.
 
-After :func:`install`, ``import sagemaker`` and every ``sagemaker.X`` for which ``sagepipe.X``
-exists (``sagemaker.workflow.pipeline``, ``sagemaker.session``, ``sagemaker.processing``, ...)
-resolve to the sagepipe modules themselves: the same module objects, so ``isinstance`` checks
-and class identity hold across both names. A ``sagemaker.X`` with no local counterpart fails at
-import with a ``ModuleNotFoundError`` that says so. With ``boto3=True`` (the default),
-``boto3.client("sagemaker")`` and ``boto3.Session().client("sagemaker")`` return the local
-client (:func:`sagepipe.client`); other services are untouched.
+Two front ends, chosen by ``sdk``:
 
-Nothing changes until :func:`install` is called, so a real ``sagemaker`` package in the same
-environment keeps working for code that does not opt in; :func:`uninstall` restores it
-(including ``sagemaker`` modules imported before :func:`install`).
+- ``mirror``: ``import sagemaker`` and every ``sagemaker.X`` for which ``sagepipe.X`` exists
+  resolve to the sagepipe modules themselves (the same module objects, so ``isinstance`` checks
+  and class identity hold across both names). A ``sagemaker.X`` with no local counterpart fails
+  at import with a ``ModuleNotFoundError`` that says so. ``boto3.client("sagemaker")`` returns
+  the local client (:func:`sagepipe.client`).
+- ``real``: the installed SageMaker SDK (v2 or v3) is used as it is; the AWS calls it makes
+  (SageMaker, S3, STS) are answered from the local store (:mod:`sagepipe._service`), so its
+  ``pipeline.upsert()`` and ``start()`` run the pipeline here.
+- ``auto`` (default): ``real`` when a real ``sagemaker`` package is installed, else ``mirror``.
 
-Run a script with the shim installed::
+In both, botocore clients of S3 and STS answer from the store (with ``boto3=True``), and the jobs
+sagepipe starts inherit that. Nothing changes until :func:`install` is called, so a real
+``sagemaker`` package keeps working for code that does not opt in; :func:`uninstall` restores
+everything (including ``sagemaker`` modules imported before :func:`install`).
 
-    python -m sagepipe.compat my_pipeline.py [args...]     # or: sagepipe run my_pipeline.py
+Run a script with it installed::
+
+    python -m sagepipe.compat [--sdk auto|mirror|real] my_pipeline.py [args...]
+    sagepipe run [--sdk auto|mirror|real] my_pipeline.py
 """
 
 import importlib
@@ -27,7 +33,7 @@ import threading
 from types import ModuleType
 from typing import Any, Dict, List, Optional, Sequence
 
-__all__ = ["install", "uninstall", "installed", "run_script"]
+__all__ = ["install", "uninstall", "installed", "mode", "real_sdk_installed", "run_script"]
 
 SDK_PACKAGE = "sagemaker"
 LOCAL_PACKAGE = "sagepipe"
@@ -84,41 +90,105 @@ class SageMakerAliasFinder(importlib.abc.MetaPathFinder):
 _finder = SageMakerAliasFinder()
 
 
+_mode: Optional[str] = None  # "mirror" or "real" while installed
+SDK_CHOICES = ("auto", "mirror", "real")
+
+
 def installed() -> bool:
-    """Whether :func:`install` is in effect."""
-    return _finder in sys.meta_path
+    """Whether :func:`install` is in effect (either way)."""
+    return _mode is not None
 
 
-def install(boto3: bool = True) -> None:
-    """Make ``sagemaker`` imports (and optionally ``boto3.client("sagemaker")``) local.
+def mode() -> Optional[str]:
+    """``"mirror"`` or ``"real"`` while :func:`install` is in effect, else None."""
+    return _mode
 
-    Idempotent. ``sagemaker`` modules already imported (e.g. the real SDK) are set aside and
-    come back on :func:`uninstall`.
+
+def real_sdk_installed() -> bool:
+    """Whether a real ``sagemaker`` package (v2 or v3) is importable in this environment."""
+    try:
+        spec = importlib.machinery.PathFinder.find_spec(SDK_PACKAGE)
+    except (ImportError, ValueError):
+        return False
+    return spec is not None
+
+
+def resolve_sdk(sdk: str) -> str:
+    """The front end ``sdk`` means: ``auto`` is ``real`` when a real SDK is installed."""
+    if sdk not in SDK_CHOICES:
+        raise ValueError(f"sdk must be one of {list(SDK_CHOICES)}, not {sdk!r}")
+    if sdk == "auto":
+        return "real" if real_sdk_installed() else "mirror"
+    return sdk
+
+
+def install(boto3: bool = True, *, sdk: str = "auto") -> None:
+    """Run SageMaker SDK code on sagepipe, with the SDK's mirror or with the real SDK.
+
+    Idempotent; calling it with the other ``sdk`` switches. ``sagemaker`` modules already
+    imported are set aside by the mirror and come back on :func:`uninstall`.
 
     Args:
-        boto3: Also route ``boto3.client("sagemaker")`` to :func:`sagepipe.client` (only when
-            boto3 is installed).
+        boto3: Answer boto3/botocore clients of SageMaker, S3 and STS locally (only when boto3 is
+            installed). With the real SDK this is how it reaches sagepipe, so it is always on.
+        sdk: ``mirror``: ``sagemaker.X`` resolves to ``sagepipe.X``. ``real``: the installed
+            SageMaker SDK (v2 or v3) stays, and the AWS calls it makes are answered by the local
+            store. ``auto`` (default): ``real`` when a real ``sagemaker`` is installed, else
+            ``mirror``.
     """
+    global _mode
+    chosen = resolve_sdk(sdk)
+    if chosen == "real" and not real_sdk_installed():
+        raise ModuleNotFoundError(
+            "sagepipe.install(sdk='real') needs the SageMaker SDK installed (pip install 'sagemaker<3' or "
+            "'sagemaker>=3'); sdk='mirror' runs SDK v2 code without it",
+            name=SDK_PACKAGE,
+        )
     with _lock:
-        if not installed():
-            for name in [n for n in sys.modules if n == SDK_PACKAGE or n.startswith(SDK_PACKAGE + ".")]:
-                _stashed_modules[name] = sys.modules.pop(name)
-            sys.meta_path.insert(0, _finder)
-        if boto3:
-            _patch_boto3()
+        if chosen != _mode:
+            _remove()
+        if chosen == "mirror":
+            if _finder not in sys.meta_path:
+                for name in [n for n in sys.modules if n == SDK_PACKAGE or n.startswith(SDK_PACKAGE + ".")]:
+                    _stashed_modules[name] = sys.modules.pop(name)
+                sys.meta_path.insert(0, _finder)
+            if boto3:
+                _patch_boto3()
+                _route_aws(("s3", "sts"))
+        else:
+            _route_aws(("sagemaker", "s3", "sts"))
+        _mode = chosen
 
 
 def uninstall() -> None:
-    """Undo :func:`install`: forget the aliases, restore set-aside modules and boto3."""
+    """Undo :func:`install`: forget the aliases, restore set-aside modules, send AWS calls to AWS."""
+    global _mode
     with _lock:
-        if _finder in sys.meta_path:
-            sys.meta_path.remove(_finder)
-        for name in [n for n in sys.modules if n == SDK_PACKAGE or n.startswith(SDK_PACKAGE + ".")]:
-            if sys.modules[name].__name__.startswith(LOCAL_PACKAGE):
-                del sys.modules[name]
-        sys.modules.update(_stashed_modules)
-        _stashed_modules.clear()
-        _unpatch_boto3()
+        _remove()
+        _mode = None
+
+
+def _remove() -> None:
+    if _finder in sys.meta_path:
+        sys.meta_path.remove(_finder)
+    for name in [n for n in sys.modules if n == SDK_PACKAGE or n.startswith(SDK_PACKAGE + ".")]:
+        if sys.modules[name].__name__.startswith(LOCAL_PACKAGE):
+            del sys.modules[name]
+    sys.modules.update(_stashed_modules)
+    _stashed_modules.clear()
+    _unpatch_boto3()
+    if importlib.util.find_spec("botocore") is not None:
+        from sagepipe import _service
+
+        _service.unroute()
+
+
+def _route_aws(services) -> None:
+    if importlib.util.find_spec("botocore") is None:
+        return
+    from sagepipe import _service
+
+    _service.route(services)
 
 
 def _patch_boto3() -> None:
@@ -152,18 +222,19 @@ def _unpatch_boto3() -> None:
     _original_boto3_client = None
 
 
-def run_script(path: str, argv: Sequence[str] = (), boto3: bool = True) -> Dict[str, Any]:
-    """Run a Python script as ``__main__`` with the shim installed (it stays installed).
+def run_script(path: str, argv: Sequence[str] = (), boto3: bool = True, sdk: str = "auto") -> Dict[str, Any]:
+    """Run a Python script as ``__main__`` with :func:`install` in effect (it stays installed).
 
     Args:
         path: The script.
         argv: Its arguments (``sys.argv[1:]`` as the script sees it).
-        boto3: Route ``boto3.client("sagemaker")`` to the local client too.
+        boto3: Answer boto3 clients of SageMaker, S3 and STS locally too.
+        sdk: ``auto``, ``mirror`` or ``real`` (see :func:`install`).
 
     Returns:
         The script's globals.
     """
-    install(boto3=boto3)
+    install(boto3=boto3, sdk=sdk)
     saved_argv = sys.argv
     sys.argv = [path, *argv]
     try:
@@ -175,11 +246,17 @@ def run_script(path: str, argv: Sequence[str] = (), boto3: bool = True) -> Dict[
 def main(argv: Optional[List[str]] = None) -> int:
     """``python -m sagepipe.compat SCRIPT [ARGS...]``."""
     args = list(sys.argv[1:] if argv is None else argv)
+    sdk = "auto"
+    if args[:1] == ["--sdk"] and len(args) > 1:
+        sdk, args = args[1], args[2:]
     if not args or args[0] in ("-h", "--help"):
-        print("usage: python -m sagepipe.compat SCRIPT [ARGS...]\n\nRun a SageMaker SDK script unchanged on sagepipe.")
+        print(
+            "usage: python -m sagepipe.compat [--sdk auto|mirror|real] SCRIPT [ARGS...]\n\n"
+            "Run a SageMaker SDK script unchanged on sagepipe."
+        )
         return 0 if args else 2
     # Through the imported module, not this __main__ copy, so there is one finder and one state.
-    importlib.import_module("sagepipe.compat").run_script(args[0], args[1:])
+    importlib.import_module("sagepipe.compat").run_script(args[0], args[1:], sdk=sdk)
     return 0
 
 

@@ -21,7 +21,7 @@ import shutil
 from pathlib import Path
 from typing import Any, List, Optional, Union
 
-from sagepipe._code_hash import SIDECAR_SUFFIX, needs_sidecar, write_sidecar
+from sagepipe import _s3_objects
 from sagepipe._endpoint_requests import EndpointRequests, production_variant  # noqa: F401
 from sagepipe._job_requests import (  # noqa: F401  (SDK module path: sagemaker.session.*)
     JobRequests,
@@ -141,15 +141,7 @@ class Session(JobRequests, EndpointRequests):
     # -- S3 objects: files under <store>/s3 ----------------------------------------------------
 
     def _object_path(self, bucket: str, key: str = "") -> Path:
-        return Path(self.store.uri_to_path(f"s3://{bucket}/{key}"))
-
-    def _put_object(self, target: Path, write) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        write(tmp)
-        tmp.replace(target)
-        if needs_sidecar(target):
-            write_sidecar(target)
+        return _s3_objects.object_path(self.store, bucket, key)
 
     def upload_data(self, path, bucket=None, key_prefix="data", callback=None, extra_args=None) -> str:
         """Upload a local file or directory to S3 (the store).
@@ -183,14 +175,16 @@ class Session(JobRequests, EndpointRequests):
             files.append((path, f"{key_prefix}/{name}"))
             key_suffix = name
         for local_path, key in files:
-            self._put_object(self._object_path(bucket, key), lambda tmp, src=local_path: shutil.copyfile(src, tmp))
+            _s3_objects.put_object(
+                self._object_path(bucket, key), lambda tmp, src=local_path: shutil.copyfile(src, tmp)
+            )
         s3_uri = f"s3://{bucket}/{key_prefix}"
         return f"{s3_uri}/{key_suffix}" if key_suffix else s3_uri
 
     def upload_string_as_file_body(self, body, bucket, key, kms_key=None) -> str:
         """Store ``body`` (str or bytes) as the object ``s3://bucket/key`` and return that URI."""
         data = body.encode() if isinstance(body, str) else bytes(body)
-        self._put_object(self._object_path(bucket, key), lambda tmp: tmp.write_bytes(data))
+        _s3_objects.put_object(self._object_path(bucket, key), lambda tmp: tmp.write_bytes(data))
         return f"s3://{bucket}/{key}"
 
     def read_s3_bytes(self, bucket: str, key: str) -> bytes:
@@ -206,16 +200,7 @@ class Session(JobRequests, EndpointRequests):
 
     def list_s3_files(self, bucket: str, key_prefix: str) -> List[str]:
         """The keys (sorted) of the objects whose key starts with ``key_prefix``; sidecars excluded."""
-        root = self._object_path(bucket)
-        if not root.is_dir():
-            return []
-        keys = []
-        for dirpath, _, filenames in os.walk(root):
-            for name in filenames:
-                key = os.path.relpath(os.path.join(dirpath, name), root).replace(os.sep, "/")
-                if key.startswith(key_prefix) and not name.endswith(SIDECAR_SUFFIX) and not name.endswith(".tmp"):
-                    keys.append(key)
-        return sorted(keys)
+        return sorted(key for key, path in _s3_objects.iter_objects(self.store, bucket, key_prefix) if path.is_file())
 
     def download_data(self, path, bucket, key_prefix="", extra_args=None) -> List[str]:
         """Copy the objects under ``s3://bucket/key_prefix`` into the local directory ``path``.

@@ -1,0 +1,61 @@
+"""S3 objects as files under the store: ``s3://bucket/key`` is ``<store>/s3/bucket/key``.
+
+The one home of the rules both the mirror's ``Session`` and the local S3 service follow: an
+object is written to a temporary name and renamed (a reader never sees half an object), uploaded
+code gets its content-hash sidecar, and listings hide sidecars and temporary files.
+"""
+
+import os
+from pathlib import Path
+from typing import Callable, Iterator, Tuple
+
+from sagepipe._code_hash import SIDECAR_SUFFIX, needs_sidecar, write_sidecar
+
+_TMP_SUFFIX = ".tmp"
+
+
+def object_path(store, bucket: str, key: str = "") -> Path:
+    """The file (or, for a prefix, the directory) of ``s3://bucket/key`` in ``store``."""
+    return Path(store.uri_to_path(f"s3://{bucket}/{key}"))
+
+
+def put_object(target: Path, write: Callable[[Path], None]) -> None:
+    """Write an object atomically: ``write(tmp)`` fills a temporary file that replaces ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}{_TMP_SUFFIX}")
+    try:
+        write(tmp)
+        tmp.replace(target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    if needs_sidecar(target):
+        write_sidecar(target)
+
+
+def is_hidden(name: str) -> bool:
+    """Store bookkeeping next to objects (code sidecars, half-written temporaries), not objects."""
+    return name.endswith(SIDECAR_SUFFIX) or (name.startswith(".") and name.endswith(_TMP_SUFFIX))
+
+
+def iter_objects(store, bucket: str, prefix: str = "") -> Iterator[Tuple[str, Path]]:
+    """``(key, path)`` of every object of ``bucket`` whose key starts with ``prefix``, unsorted.
+
+    Only the directory the prefix's last complete folder names is walked. Folders are not
+    objects (an empty one is what a job left without output).
+    """
+    root = object_path(store, bucket)
+    folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+    try:
+        start = object_path(store, bucket, folder)
+    except Exception:  # noqa: BLE001 - a prefix no key can have ('..' parts) lists nothing
+        return
+    if not start.is_dir():
+        return
+    for dirpath, _, filenames in os.walk(start):
+        relative = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        base = "" if relative == "." else relative + "/"
+        for name in filenames:
+            key = base + name
+            if key.startswith(prefix) and not is_hidden(name):
+                yield key, Path(dirpath) / name
