@@ -547,6 +547,36 @@ class LocalSageMakerClient:
 
         return model_registry.describe_model(_required(ModelName, "ModelName"), self.sagemaker_session)
 
+    # ---- jobs the steps ran ----
+
+    def _job_properties(self, kind: str, name: Any, field: str) -> Dict[str, Any]:
+        """The Describe*Job record of the job ``name`` a step of a local execution ran: the
+        step's recorded properties (newest execution first)."""
+        _required(name, field)
+        suffix = f":{kind}/{name}"
+        for pipeline in json.loads(self._store.list_pipelines()):
+            for execution in json.loads(self._store.list_executions(pipeline["PipelineName"])):
+                for record in json.loads(self._store.load_steps(execution["PipelineExecutionArn"])):
+                    for entry in (record.get("Metadata") or {}).values():
+                        if isinstance(entry, dict) and str(entry.get("Arn", "")).endswith(suffix):
+                            return _with_times(dict(record.get("Properties") or {}))
+        raise ResourceNotFoundError(f"Could not find {kind.replace('-', ' ')} '{name}' in the local store")
+
+    @_operation("DescribeTrainingJob")
+    def describe_training_job(self, TrainingJobName: str = None) -> Dict[str, Any]:  # noqa: N803
+        """``DescribeTrainingJob`` of a training job a step ran (``@step`` functions included)."""
+        return self._job_properties("training-job", TrainingJobName, "TrainingJobName")
+
+    @_operation("DescribeProcessingJob")
+    def describe_processing_job(self, ProcessingJobName: str = None) -> Dict[str, Any]:  # noqa: N803
+        """``DescribeProcessingJob`` of a processing job a step ran."""
+        return self._job_properties("processing-job", ProcessingJobName, "ProcessingJobName")
+
+    @_operation("DescribeTransformJob")
+    def describe_transform_job(self, TransformJobName: str = None) -> Dict[str, Any]:  # noqa: N803
+        """``DescribeTransformJob`` of a transform job a step ran."""
+        return self._job_properties("transform-job", TransformJobName, "TransformJobName")
+
     def can_paginate(self, operation_name: str) -> bool:
         """Whether :meth:`get_paginator` serves this operation."""
         return operation_name in self._PAGINATED
@@ -558,6 +588,17 @@ class LocalSageMakerClient:
                 f"the local client paginates {sorted(self._PAGINATED)}; '{operation_name}' is not one of them"
             )
         return _Paginator(getattr(self, operation_name), self._PAGINATED[operation_name])
+
+
+def _with_times(properties: Dict[str, Any]) -> Dict[str, Any]:
+    """Recorded ISO-8601 times (``...Time`` fields) as the datetimes botocore returns."""
+    for key, value in properties.items():
+        if key.endswith("Time") and isinstance(value, str):
+            try:
+                properties[key] = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                pass
+    return properties
 
 
 def _parameter_values(pairs: Optional[List[Dict[str, Any]]]) -> Dict[str, str]:

@@ -157,6 +157,7 @@ def install(boto3: bool = True, *, sdk: str = "auto") -> None:
                 _route_aws(("s3", "sts"))
         else:
             _route_aws(("sagemaker", "s3", "sts"))
+            _silence_sdk_telemetry()
         _mode = chosen
 
 
@@ -177,10 +178,71 @@ def _remove() -> None:
     sys.modules.update(_stashed_modules)
     _stashed_modules.clear()
     _unpatch_boto3()
+    if _telemetry_finder in sys.meta_path:
+        sys.meta_path.remove(_telemetry_finder)
+    for (module, name), function in _silenced.items():
+        setattr(module, name, function)
+    _silenced.clear()
     if importlib.util.find_spec("botocore") is not None:
         from sagepipe import _service
 
         _service.unroute()
+
+
+# The SDK's telemetry GETs an AWS URL per call (named after the account). Locally there is no
+# account to report, and without network each attempt logs a traceback, so sagepipe drops them.
+_SDK_TELEMETRY_MODULES = ("sagemaker.telemetry.telemetry_logging", "sagemaker.core.telemetry.telemetry_logging")
+
+
+def _no_telemetry(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+_silenced: Dict[Any, Any] = {}  # (module, function name) -> the SDK's function, for uninstall
+
+
+def _silence_telemetry(module: ModuleType) -> None:
+    # v3 sends on a thread through the _sync function; v2 sends directly.
+    for name in ("_send_telemetry_request_sync", "_send_telemetry_request"):
+        if hasattr(module, name):
+            _silenced.setdefault((module, name), getattr(module, name))
+            setattr(module, name, _no_telemetry)
+            return
+
+
+class _TelemetryLoader(importlib.abc.Loader):
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self.loader.exec_module(module)
+        _silence_telemetry(module)
+
+
+class _TelemetryFinder(importlib.abc.MetaPathFinder):
+    """Silences the SDK's telemetry module when it is imported (it may be imported later)."""
+
+    def find_spec(self, fullname: str, path=None, target=None):
+        if fullname not in _SDK_TELEMETRY_MODULES:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _TelemetryLoader(spec.loader)
+        return spec
+
+
+_telemetry_finder = _TelemetryFinder()
+
+
+def _silence_sdk_telemetry() -> None:
+    if _telemetry_finder not in sys.meta_path:
+        sys.meta_path.insert(0, _telemetry_finder)
+    for name in _SDK_TELEMETRY_MODULES:
+        if name in sys.modules:
+            _silence_telemetry(sys.modules[name])
 
 
 def _route_aws(services) -> None:

@@ -104,6 +104,9 @@ pub fn run(step: &FlatStep, args: &Value, ctx: &StepContext) -> Outcome {
         (Ok(p), Ok(r)) => (p, r),
         (Err(e), _) | (_, Err(e)) => return Outcome::Failed(StepFailure::new(e.to_string(), FailureKind::Permanent)),
     };
+    if payload_dir.join(SDK_FUNCTION_METADATA).is_file() {
+        return run_sdk_job(step, args, ctx);
+    }
     if !payload_dir.is_dir() {
         return Outcome::Failed(StepFailure::new(
             format!(
@@ -142,6 +145,31 @@ pub fn run(step: &FlatStep, args: &Value, ctx: &StepContext) -> Outcome {
             Outcome::Succeeded(s)
         }
         other => other,
+    }
+}
+
+/// The SageMaker SDK's own serialized function (its `@step` payload layout), as opposed to
+/// sagepipe's: such a step runs the SDK's job driver, as its container would.
+const SDK_FUNCTION_METADATA: &str = "function/metadata.json";
+
+/// A `@step` the real SageMaker SDK built: a training job that runs the request's own entry point
+/// (the SDK's `job_driver.sh`, its runtime bootstrap, then its `invoke_function`) on the SDK's
+/// payload, with the job's boto3 answered from the store (the routing this process exports).
+/// The bootstrap `pip install -U`s the step's requirements; pip may not reach an index, so what
+/// the environment already satisfies installs nothing and anything else fails the step, naming
+/// the requirement.
+fn run_sdk_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Outcome {
+    let mut request = args.clone();
+    if let Some(map) = request.as_object_mut() {
+        let env = map.entry("Environment").or_insert_with(|| json!({}));
+        if let Some(env) = env.as_object_mut() {
+            env.insert("PIP_NO_INDEX".into(), json!("1"));
+            env.insert("PIP_DISABLE_PIP_VERSION_CHECK".into(), json!("1"));
+        }
+    }
+    match super::training::run_job(step.name(), &request, ctx) {
+        Ok(success) => Outcome::Succeeded(success),
+        Err(failure) => Outcome::Failed(failure),
     }
 }
 
