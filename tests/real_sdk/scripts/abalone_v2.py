@@ -10,7 +10,6 @@ those steps whose reference is the latest execution), waits, and prints one line
 import argparse
 import json
 
-import sagemaker
 from sagemaker import image_uris
 from sagemaker.estimator import Estimator
 from sagemaker.inputs import TrainingInput
@@ -158,7 +157,9 @@ def main():
     args = parser.parse_args()
 
     session = PipelineSession()
-    input_uri = S3Uploader.upload(args.data, f"s3://{session.default_bucket()}/abalone/input", sagemaker_session=session)
+    input_uri = S3Uploader.upload(
+        args.data, f"s3://{session.default_bucket()}/abalone/input", sagemaker_session=session
+    )
     pipeline = build(session, input_uri, args.code_dir)
     pipeline.upsert(role_arn=ROLE)
     parameters = {"Eta": args.eta} if args.eta is not None else {}

@@ -1,0 +1,110 @@
+"""SDK v2 pipelines, unchanged, on sagepipe: the real ``sagemaker`` package (v2) builds and starts
+them; its AWS calls are answered by the local store. Each script runs in its own process, as a
+user runs it: ``sagepipe run --sdk real script.py`` or with ``sagepipe.install(sdk="real")``.
+"""
+
+import ast
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+sagemaker = pytest.importorskip("sagemaker")
+if int(sagemaker.__version__.split(".")[0]) != 2:  # pragma: no cover - the conftest picks files by line
+    pytest.skip("SDK v2 tests", allow_module_level=True)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCRIPTS = os.path.join(HERE, "scripts")
+PACKAGE = os.path.dirname(os.path.abspath(__import__("sagepipe").__file__))
+DATA = os.path.join(PACKAGE, "data", "abalone.csv")
+CODE = os.path.join(PACKAGE, "demo_code")
+
+
+def run(store, *command, timeout=600):
+    env = dict(os.environ, SAGEPIPE_STORE=str(store), SAGEMAKER_SUPPRESS_V2_WARNING="1")
+    env.pop("AWS_DEFAULT_REGION", None)  # no region, no credentials: none is needed
+    env.pop("AWS_PROFILE", None)
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-6000:]
+    return result.stdout
+
+
+def sagepipe_run(store, script, *args):
+    return run(store, sys.executable, "-m", "sagepipe.cli", "run", "--sdk", "real", "-q", script, "--", *args)
+
+
+def steps_of(out):
+    return {s["name"]: s for s in (json.loads(line[5:]) for line in out.splitlines() if line.startswith("STEP "))}
+
+
+def execution_of(out):
+    line = next(line for line in out.splitlines() if line.startswith("EXECUTION "))
+    _, arn, status = line.split()
+    return arn, status
+
+
+def test_the_scripts_do_not_refer_to_sagepipe():
+    """The same files run on SageMaker when sagepipe is not installed."""
+    for name in ("abalone_v2.py", "step_v2.py"):
+        with open(os.path.join(SCRIPTS, name)) as f:
+            tree = ast.parse(f.read())
+        imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                    for alias in node.names}  # fmt: skip
+        imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert "sagemaker" in imported and "sagepipe" not in imported, (name, imported)
+        assert "sagepipe" not in {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)}
+
+
+def test_abalone_runs_then_a_selective_run_reuses_and_a_rerun_hits_the_cache(tmp_path):
+    script = os.path.join(SCRIPTS, "abalone_v2.py")
+    first = sagepipe_run(tmp_path, script, DATA, CODE)
+    first_arn, status = execution_of(first)
+    assert status == "Succeeded", first
+    steps = steps_of(first)
+    assert {n: s["status"] for n, s in steps.items()} == {
+        "Preprocess": "Succeeded", "Train": "Succeeded", "Evaluate": "Succeeded", "CheckMse": "Succeeded",
+        "Register-RegisterModel": "Succeeded", "CreateModel-CreateModel": "Succeeded", "Transform": "Succeeded",
+    }  # fmt: skip
+
+    # The SDK's SelectiveExecutionConfig, through StartPipelineExecution: Preprocess is reused.
+    selective = sagepipe_run(tmp_path, script, DATA, CODE, "--select", "Train,Evaluate,CheckMse", "--eta", "0.3")
+    assert execution_of(selective)[1] == "Succeeded", selective
+    steps = steps_of(selective)
+    assert steps["Preprocess"]["reused"] == first_arn
+    assert all(steps[n]["reused"] is None for n in ("Train", "Evaluate", "CheckMse"))
+    assert "Register-RegisterModel" not in steps  # not selected, downstream: not run, not listed
+
+    # The same definition again: the cached steps hit the first run.
+    again = sagepipe_run(tmp_path, script, DATA, CODE)
+    steps = steps_of(again)
+    assert steps["Preprocess"]["cached"] == first_arn and steps["Train"]["cached"] == first_arn, again
+
+    # What the SDK built is stored like any pipeline: sagepipe's own commands read it.
+    plan = json.loads(
+        run(
+            tmp_path, sys.executable, "-m", "sagepipe.cli", "plan", "abalone-real-sdk", "--select", "Evaluate", "--json"
+        )
+    )
+    actions = {row["step"]: row["action"] for row in plan["Steps"]}
+    assert actions["Preprocess"] == actions["Train"] == "reuse" and actions["Evaluate"] == "run", plan
+
+
+def test_a_step_pipeline_runs_the_sdks_own_job_driver(tmp_path):
+    out = run(
+        tmp_path, sys.executable, "-m", "sagepipe.compat", "--sdk", "real", os.path.join(SCRIPTS, "step_v2.py"),
+        "--select",
+    )  # fmt: skip
+    executions = [line.split() for line in out.splitlines() if line.startswith("EXECUTION ")]
+    assert [status for _, _, status in executions] == ["Succeeded", "Succeeded"], out
+    results = [line.split(" ", 2)[1:] for line in out.splitlines() if line.startswith("RESULT ")]
+    assert results == [
+        ["Prepare", json.dumps(list(range(10)))],
+        ["Train", json.dumps({"score": 4.5, "n": 10})],
+        ["Report", json.dumps("score=4.5")],
+        # Selective: Train ran again with Size=20, on the Prepare output it reused (10 items).
+        ["Train", json.dumps({"score": 4.5, "n": 10})],
+    ], out
+    second = [line.split() for line in out.splitlines() if line.startswith("STEP ")][-2:]
+    assert sorted(second) == [["STEP", "Prepare", "Succeeded", executions[0][1]], ["STEP", "Train", "Succeeded", "-"]]
