@@ -165,6 +165,9 @@ fn run_sdk_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Outcome {
         if let Some(env) = env.as_object_mut() {
             env.insert("PIP_NO_INDEX".into(), json!("1"));
             env.insert("PIP_DISABLE_PIP_VERSION_CHECK".into(), json!("1"));
+            // For a user other than root the bootstrap runs `sudo chmod -R 777` on the job's
+            // directories and /tmp. Here they already belong to the user, and /tmp is the host's.
+            env.insert("LOGNAME".into(), json!("root"));
         }
     }
     match super::training::run_job(step.name(), &request, ctx) {
