@@ -127,7 +127,9 @@ def _existing_clients():
 
     from botocore.client import BaseClient
 
-    return [obj for obj in gc.get_objects() if isinstance(obj, BaseClient)]
+    # type(), not isinstance(): a weakref.proxy to a client passes isinstance() (botocore's S3
+    # region redirector holds one per S3 client) and cannot itself be held in a WeakSet.
+    return [obj for obj in gc.get_objects() if issubclass(type(obj), BaseClient)]
 
 
 def _create_client(self, service_name, *args, **kwargs):
