@@ -409,3 +409,19 @@ def test_store_option_is_the_default_store_of_the_target(cli, tmp_path):
     listed = json.loads(ok(cli("executions", "store-option", "--json")).stdout)
     assert [e["PipelineExecutionStatus"] for e in listed] == ["Succeeded"]
     assert not (tmp_path / ".sagepipe").exists()
+
+
+def test_run_takes_a_stored_pipelines_name(cli):
+    """A pipeline stored by either SDK (here the mirror's upsert through the CLI's first run) runs
+    by name, selectively too: what `sagepipe run --sdk real` users have for SDK-built pipelines."""
+    first = json.loads(ok(cli("run", "cli_lib:pipeline", "--json")).stdout)
+    assert first["PipelineExecutionStatus"] == "Succeeded"
+    name = first["PipelineExecutionArn"].split(":pipeline/")[1].split("/")[0]
+    again = json.loads(ok(cli("run", name, "--json")).stdout)
+    assert again["PipelineExecutionStatus"] == "Succeeded"
+    selective = json.loads(ok(cli("run", name, "--select", "Train", "--json")).stdout)
+    steps = {s["StepName"]: s for s in selective["PipelineExecutionSteps"]}
+    assert "SelectiveExecutionResult" not in steps["Train"]
+    assert all("SelectiveExecutionResult" in s for n, s in steps.items() if n != "Train"), steps
+    unknown = ok(cli("run", "no-such-pipeline"), 3).stderr
+    assert "pipeline 'no-such-pipeline' does not exist; a TARGET is a stored pipeline's name" in unknown

@@ -300,7 +300,7 @@ def cmd_run(args) -> int:
         return _run_script(args, session)
     if args.script_args:
         raise UsageError(f"extra arguments {args.script_args} only apply to a script TARGET")
-    pipeline = load_pipeline(args.target, session, args.name, args.sdk)
+    pipeline = _target_or_stored(args.target, session, args.name, args.sdk)
     config, parameters = _config_and_parameters(args, pipeline, session)
     parallelism = {"MaxParallelExecutionSteps": args.max_parallel} if args.max_parallel else None
     execution = pipeline.start(
@@ -722,7 +722,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(
         "run",
         cmd_run,
-        "run a pipeline: a script (run unchanged), module:pipeline, file.py:pipeline or a definition .json",
+        "run a pipeline: a script (run unchanged), module:pipeline, file.py:pipeline, a definition .json or a stored "
+        "pipeline's name (whichever SDK created it)",
         [target],
     )
     p.add_argument("target", metavar="TARGET")

@@ -9,12 +9,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
-sagemaker = pytest.importorskip("sagemaker")
-if int(sagemaker.__version__.split(".")[0]) != 2:  # pragma: no cover - the conftest picks files by line
-    pytest.skip("SDK v2 tests", allow_module_level=True)
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = os.path.join(HERE, "scripts")
 PACKAGE = os.path.dirname(os.path.abspath(__import__("sagepipe").__file__))
