@@ -127,7 +127,9 @@ def _existing_clients():
 
     from botocore.client import BaseClient
 
-    return [obj for obj in gc.get_objects() if isinstance(obj, BaseClient)]
+    # By type, not isinstance: botocore keeps weakref proxies of clients (S3's region
+    # redirector), which pass isinstance but are not the client.
+    return [obj for obj in gc.get_objects() if issubclass(type(obj), BaseClient)]
 
 
 def _create_client(self, service_name, *args, **kwargs):
