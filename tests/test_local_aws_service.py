@@ -8,14 +8,16 @@ in-process through the ``aws`` fixture, which always unroutes.
 """
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
 from sagepipe import _service
 
 MiB = 1024 * 1024
@@ -362,6 +364,69 @@ def test_caller_identity(aws):
     assert identity["Arn"].startswith("arn:aws:iam::000000000000:")
 
 
+DEFINITION = {
+    "Version": "2020-12-01",
+    "Metadata": {},
+    "Parameters": [{"Name": "Mode", "Type": "String", "DefaultValue": "go"}],
+    "PipelineExperimentConfig": None,
+    "Steps": [
+        {
+            "Name": "Check",
+            "Type": "Condition",
+            "Arguments": {
+                "Conditions": [{"Type": "Equals", "LeftValue": {"Get": "Parameters.Mode"}, "RightValue": "go"}],
+                "IfSteps": [],
+                "ElseSteps": [{"Name": "Stop", "Type": "Fail", "Arguments": {"ErrorMessage": "mode is not go"}}],
+            },
+        }
+    ],
+}
+
+
+def completion_waiter(client, delay=30, max_attempts=60):
+    """``PipelineExecutionComplete`` the way the SDK builds it (botocore has no such waiter)."""
+    import botocore.waiter
+
+    acceptors = [
+        {"expected": "Succeeded", "matcher": "path", "state": "success", "argument": "PipelineExecutionStatus"},
+        {"expected": "Failed", "matcher": "path", "state": "failure", "argument": "PipelineExecutionStatus"},
+    ]
+    config = {"delay": delay, "maxAttempts": max_attempts, "operation": "DescribePipelineExecution"}
+    model = botocore.waiter.WaiterModel(
+        {"version": 2, "waiters": {"PipelineExecutionComplete": {**config, "acceptors": acceptors}}}
+    )
+    return botocore.waiter.create_waiter_with_client("PipelineExecutionComplete", model, client)
+
+
+def test_pipeline_create_describe_start_and_wait(aws):
+    sm = aws.sm
+    assert sm.list_pipelines()["PipelineSummaries"] == []
+    arn = sm.create_pipeline(
+        PipelineName="gate", PipelineDefinition=json.dumps(DEFINITION), RoleArn="arn:aws:iam::000000000000:role/r"
+    )["PipelineArn"]
+    described = sm.describe_pipeline(PipelineName="gate")
+    assert (described["PipelineArn"], described["PipelineName"]) == (arn, "gate")
+    assert json.loads(described["PipelineDefinition"]) == DEFINITION
+    assert [p["PipelineName"] for p in sm.list_pipelines()["PipelineSummaries"]] == ["gate"]
+
+    execution = sm.start_pipeline_execution(PipelineName="gate")["PipelineExecutionArn"]
+    started = time.monotonic()
+    completion_waiter(sm).wait(PipelineExecutionArn=execution)
+    assert time.monotonic() - started < 10  # the waiter's delay is 30 s: it did not sleep between polls
+    assert sm.describe_pipeline_execution(PipelineExecutionArn=execution)["PipelineExecutionStatus"] == "Succeeded"
+
+    failing = sm.start_pipeline_execution(PipelineName="gate", PipelineParameters=[{"Name": "Mode", "Value": "halt"}])
+    started = time.monotonic()
+    with pytest.raises(WaiterError) as excinfo:
+        completion_waiter(sm).wait(PipelineExecutionArn=failing["PipelineExecutionArn"])
+    assert time.monotonic() - started < 10
+    assert excinfo.value.last_response["PipelineExecutionStatus"] == "Failed"
+    assert "terminal failure state" in str(excinfo.value)
+    steps = sm.list_pipeline_execution_steps(PipelineExecutionArn=failing["PipelineExecutionArn"])
+    stop = [s for s in steps["PipelineExecutionSteps"] if s["StepName"] == "Stop"]
+    assert stop[0]["StepStatus"] == "Failed" and "mode is not go" in stop[0]["FailureReason"]
+
+
 def test_unknown_pipeline_and_execution(aws):
     with pytest.raises(aws.sm.exceptions.ResourceNotFound) as pipeline_error:
         aws.sm.describe_pipeline(PipelineName="nothing-here")
@@ -456,6 +521,7 @@ def test_clients_made_before_route_are_routed_until_unroute(clean_env):
         """
         import os
         import boto3
+        import botocore.session, botocore.waiter
         from botocore.config import Config
         from botocore.exceptions import NoCredentialsError
         import sagepipe._service as service
@@ -478,6 +544,8 @@ def test_clients_made_before_route_are_routed_until_unroute(clean_env):
         print("after:", probe(s3, "list_buckets"), probe(sts, "get_caller_identity"), probe(make("s3"), "list_buckets"))
         print("env:", os.environ.get("AWS_DEFAULT_REGION"), os.environ.get("SAGEPIPE_ROUTE_AWS"),
               "startup" in os.environ.get("PYTHONPATH", ""), service.routed_services())
+        print("patches:", [f.__module__ for f in (botocore.session.Session.create_client,
+                                                   botocore.waiter.create_waiter_with_client)])
         """,
         clean_env,
     )
@@ -487,6 +555,7 @@ def test_clients_made_before_route_are_routed_until_unroute(clean_env):
         "region: us-east-1 | sagemaker,s3,sts",
         "after: NoCredentialsError NoCredentialsError NoCredentialsError",
         "env: None None False ()",
+        "patches: ['botocore.session', 'botocore.waiter']",
     ]
     with open(os.path.join(clean_env["SAGEPIPE_STORE"], "s3", "b", "k")) as f:
         assert f.read() == "v"
