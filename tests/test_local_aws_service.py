@@ -239,8 +239,54 @@ def test_list_v1_pagination_with_markers(aws):
         "logs/run1/",
         "logs/run2/",
     ]
+    assert delimited[1]["NextMarker"] == "logs/run0/"  # S3's marker after a common prefix is the prefix
     after = aws.s3.list_objects(Bucket="data", Marker="logs/run2/0.txt")
     assert [o["Key"] for o in after["Contents"]] == ["logs/run2/1.txt", "other/x.txt"]
+
+
+SPECIAL_KEYS = [
+    "odd/with space.txt",
+    "odd/percent%41%2F.txt",
+    "odd/plus+sign.txt",
+    "odd/ünïcødé/数据.csv",
+    "odd/query?a=b&c=d#frag.txt",
+    "odd/tilde~and'quote\".txt",
+]
+
+
+@pytest.mark.parametrize("operation", ["list_objects", "list_objects_v2"])
+def test_listed_keys_come_back_exactly(aws, operation):
+    """botocore asks for URL-encoded keys (EncodingType=url) and decodes them, '+' as a space."""
+    _put_all(aws, SPECIAL_KEYS)
+    list_objects = getattr(aws.s3, operation)
+    assert [o["Key"] for o in list_objects(Bucket="data", Prefix="odd/")["Contents"]] == sorted(SPECIAL_KEYS)
+    flat = sorted(k for k in SPECIAL_KEYS if k.count("/") == 1)
+    delimited = list_objects(Bucket="data", Prefix="odd/", Delimiter="/")
+    assert [o["Key"] for o in delimited["Contents"]] == flat
+    assert [c["Prefix"] for c in delimited["CommonPrefixes"]] == ["odd/ünïcødé/"]
+    pages = aws.s3.get_paginator(operation).paginate(
+        Bucket="data", Delimiter="/", Prefix="odd/", PaginationConfig={"PageSize": 1}
+    )
+    assert [o["Key"] for p in pages for o in p.get("Contents", [])] == flat
+    for key in SPECIAL_KEYS:
+        assert aws.s3.get_object(Bucket="data", Key=key)["Body"].read() == key.encode()
+
+
+def test_key_fields_of_listings_are_not_mangled(aws):
+    """Prefix, StartAfter and markers hold keys too: S3 sends them URL-encoded and botocore
+    decodes them ('+' as a space), so a '+' in them must survive (a paginator looped on it)."""
+    _put_all(aws, ["a+b/1.txt", "a+b/c+d/2.txt", "a+b/c+d/3.txt", "a b/4.txt", "z/5.txt"])
+    listed = aws.s3.list_objects_v2(Bucket="data", Prefix="a+b/", Delimiter="/", StartAfter="a+b/0")
+    assert (listed["Prefix"], listed["StartAfter"]) == ("a+b/", "a+b/0")
+    assert [o["Key"] for o in listed["Contents"]] == ["a+b/1.txt"]
+    assert [c["Prefix"] for c in listed["CommonPrefixes"]] == ["a+b/c+d/"]
+    marker = aws.s3.list_objects(Bucket="data", Marker="a+b/1.txt")
+    assert marker["Marker"] == "a+b/1.txt"
+    assert [o["Key"] for o in marker["Contents"]] == ["a+b/c+d/2.txt", "a+b/c+d/3.txt", "z/5.txt"]
+    pages = aws.s3.get_paginator("list_objects").paginate(
+        Bucket="data", Delimiter="/", PaginationConfig={"PageSize": 1}
+    )
+    assert [c["Prefix"] for p in pages for c in p.get("CommonPrefixes", [])] == ["a b/", "a+b/", "z/"]
 
 
 # ---- copy, bulk delete, buckets ----

@@ -317,7 +317,7 @@ class LocalS3(LocalService):
                 response[field] = params[field]
         if page["IsTruncated"]:
             response["NextContinuationToken"] = _encode_token(page["Last"])
-        return _with_listing(response, page, params)
+        return _with_listing(response, page, params, ("Delimiter", "Prefix", "StartAfter"))
 
     def list_objects(self, params, context):
         page = self._list(params, params.get("Marker", ""))
@@ -333,7 +333,7 @@ class LocalS3(LocalService):
                 response[field] = params[field]
         if page["IsTruncated"] and params.get("Delimiter"):
             response["NextMarker"] = page["Last"]
-        return _with_listing(response, page, params)
+        return _with_listing(response, page, params, ("Delimiter", "Marker", "Prefix", "NextMarker"))
 
     def _list(self, params, start_after: str) -> Dict[str, Any]:
         prefix = params.get("Prefix", "") or ""
@@ -352,7 +352,7 @@ class LocalS3(LocalService):
                     common = key[: cut + len(delimiter)]
                     if prefixes and prefixes[-1] == common:
                         continue
-                    if common <= start_after:
+                    if common <= start_after:  # a marker naming a common prefix skips all its keys
                         continue
                     if len(contents) + len(prefixes) >= limit:
                         truncated = True
@@ -374,9 +374,6 @@ class LocalS3(LocalService):
                 }
             )
             last = key
-        # A common prefix stands for all its keys: resume after the last of them.
-        if truncated and prefixes and last == prefixes[-1]:
-            last = last + "\U0010ffff"
         return {"Contents": contents, "CommonPrefixes": prefixes, "IsTruncated": truncated, "Last": last}
 
     # ---- multipart uploads ----
@@ -429,9 +426,15 @@ class LocalS3(LocalService):
         return {}
 
 
-def _with_listing(response: Dict[str, Any], page: Dict[str, Any], params: Dict[str, Any]) -> Dict[str, Any]:
-    # With EncodingType=url (botocore sets it and decodes the answer) keys travel URL-encoded.
+def _with_listing(
+    response: Dict[str, Any], page: Dict[str, Any], params: Dict[str, Any], encoded_fields: Tuple[str, ...]
+) -> Dict[str, Any]:
+    # With EncodingType=url (botocore sets it and decodes the answer) keys, and the fields that
+    # hold keys, travel URL-encoded as S3 sends them; botocore decodes '+' as a space.
     encode = (lambda k: urllib.parse.quote(k, safe="/")) if params.get("EncodingType") == "url" else (lambda k: k)
+    for field in encoded_fields:
+        if response.get(field):
+            response[field] = encode(response[field])
     if page["Contents"]:
         response["Contents"] = [dict(item, Key=encode(item["Key"])) for item in page["Contents"]]
     if page["CommonPrefixes"]:
