@@ -343,6 +343,21 @@ def test_a_key_that_is_also_a_prefix_of_other_keys(aws):
     assert aws.s3.get_object(Bucket="data", Key="model/part-1")["Body"].read() == b"1"
 
 
+def test_a_key_under_an_existing_object(aws):
+    """The other way round: ``a/b`` where ``a`` is an object (was a raw FileExistsError)."""
+    aws.s3.put_object(Bucket="data", Key="report", Body=b"r")
+    for store_it in (
+        lambda: aws.s3.put_object(Bucket="data", Key="report/extra.txt", Body=b"x"),
+        lambda: aws.s3.copy_object(Bucket="data", Key="report/deeper/copy", CopySource="data/report"),
+        lambda: aws.s3.create_multipart_upload(Bucket="data", Key="report/multi"),
+    ):
+        with pytest.raises(ClientError) as excinfo:
+            store_it()
+        assert error_of(excinfo) == ("InvalidArgument", 409)
+        assert "s3://data/report is an object" in str(excinfo.value)
+    assert aws.s3.get_object(Bucket="data", Key="report")["Body"].read() == b"r"
+
+
 @pytest.mark.parametrize("key", ["../escape.txt", "a/../../escape.txt", "a/./b", "a/.."])
 def test_keys_that_leave_the_bucket_are_refused(aws, key):
     with pytest.raises(ClientError) as excinfo:
@@ -352,6 +367,17 @@ def test_keys_that_leave_the_bucket_are_refused(aws, key):
     with pytest.raises(ClientError):
         aws.s3.get_object(Bucket="data", Key=key)
     assert not list(aws.store.rglob("escape.txt"))
+
+
+def test_bucket_names_that_leave_the_store_are_refused(aws):
+    for call in (
+        lambda: aws.s3.create_bucket(Bucket=".."),
+        lambda: aws.s3.list_objects_v2(Bucket=".."),  # was a raw sagepipe ValidationError
+        lambda: aws.s3.list_objects(Bucket=".."),
+    ):
+        with pytest.raises(ClientError) as excinfo:
+            call()
+        assert error_of(excinfo) == ("InvalidArgument", 400)
 
 
 # ---- boto3's resource API, code sidecars, the mirror's Session ----

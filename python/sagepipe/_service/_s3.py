@@ -167,6 +167,18 @@ class LocalS3(LocalService):
                 "keeps objects as files in folders, so a key cannot also be a folder",
                 409,
             )
+        bucket_root = self._path(bucket)
+        for folder in path.parents:
+            if folder == bucket_root or bucket_root not in folder.parents:
+                break
+            if folder.is_file():
+                prefix = folder.relative_to(bucket_root).as_posix()
+                raise ServiceError(
+                    "InvalidArgument",
+                    f"s3://{bucket}/{key} cannot be stored: s3://{bucket}/{prefix} is an object, and the local "
+                    "store keeps objects as files in folders, so a key cannot also be a folder",
+                    409,
+                )
         return path
 
     def _uploads(self) -> Path:
@@ -336,6 +348,7 @@ class LocalS3(LocalService):
         return _with_listing(response, page, params, ("Delimiter", "Marker", "Prefix", "NextMarker"))
 
     def _list(self, params, start_after: str) -> Dict[str, Any]:
+        self._path(params["Bucket"])  # refuses bucket names that leave the store's s3 area
         prefix = params.get("Prefix", "") or ""
         delimiter = params.get("Delimiter") or ""
         limit = params.get("MaxKeys", 1000)
