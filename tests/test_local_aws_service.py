@@ -169,6 +169,26 @@ def test_large_file_upload_and_download_use_multipart_and_ranged_gets(aws, tmp_p
     assert sorted(g["Range"] for g in gets) == ["bytes=0-8388607", "bytes=16777216-", "bytes=8388608-16777215"]
 
 
+def test_conditional_gets(aws):
+    """s3transfer names the ETag of the object it started downloading: a replaced object fails
+    the remaining parts instead of mixing two versions."""
+    aws.s3.put_object(Bucket="data", Key="k", Body=b"first")
+    etag = aws.s3.head_object(Bucket="data", Key="k")["ETag"]
+    assert aws.s3.get_object(Bucket="data", Key="k", IfMatch=etag)["Body"].read() == b"first"
+    aws.s3.put_object(Bucket="data", Key="k", Body=b"second")
+    with pytest.raises(ClientError) as get_error:
+        aws.s3.get_object(Bucket="data", Key="k", IfMatch=etag, Range="bytes=0-2")
+    assert error_of(get_error) == ("PreconditionFailed", 412)
+    with pytest.raises(ClientError) as head_error:
+        aws.s3.head_object(Bucket="data", Key="k", IfMatch=etag)
+    assert error_of(head_error) == ("412", 412)
+    current = aws.s3.head_object(Bucket="data", Key="k")["ETag"]
+    with pytest.raises(ClientError) as not_modified:
+        aws.s3.get_object(Bucket="data", Key="k", IfNoneMatch=current)
+    assert error_of(not_modified) == ("304", 304)
+    assert aws.s3.get_object(Bucket="data", Key="k", IfNoneMatch=etag)["Body"].read() == b"second"
+
+
 # ---- listings ----
 
 KEYS = [f"logs/{i:02d}.txt" for i in range(5)] + [f"logs/run{r}/{i}.txt" for r in range(3) for i in range(2)]
