@@ -149,7 +149,9 @@ def test_large_file_upload_and_download_use_multipart_and_ranged_gets(aws, tmp_p
     aws.s3.meta.events.register(
         "before-parameter-build.s3", lambda model, params, **_: calls.append((model.name, dict(params)))
     )
-    aws.s3.upload_file(str(source), "data", "big/file.bin")
+    uploaded = []
+    aws.s3.upload_file(str(source), "data", "big/file.bin", Callback=uploaded.append)
+    assert sum(uploaded) == len(data)  # progress callbacks count, as over HTTP
     uploads = [name for name, _ in calls]
     assert uploads.count("CreateMultipartUpload") == 1 and uploads.count("CompleteMultipartUpload") == 1
     assert uploads.count("UploadPart") == 3
@@ -167,6 +169,15 @@ def test_large_file_upload_and_download_use_multipart_and_ranged_gets(aws, tmp_p
     assert len(gets) == 3
     assert {g["IfMatch"] for g in gets} == {etag}  # every part is of the same object version
     assert sorted(g["Range"] for g in gets) == ["bytes=0-8388607", "bytes=16777216-", "bytes=8388608-16777215"]
+
+
+def test_small_upload_file_reports_progress(aws, tmp_path):
+    source = tmp_path / "small.csv"
+    source.write_bytes(b"a,b\n" * 1000)
+    progress = []
+    aws.s3.upload_file(str(source), "data", "small.csv", Callback=progress.append)
+    assert sum(progress) == 4000
+    assert aws.object_file("data", "small.csv").read_bytes() == source.read_bytes()
 
 
 def test_conditional_gets(aws):

@@ -64,6 +64,10 @@ def _copy_body(body: Any, tmp: Path) -> None:
         if body is None or isinstance(body, (bytes, bytearray, memoryview, str)):
             out.write(_body_bytes(body))
         else:
+            # s3transfer counts upload progress only once it sees the HTTP request go out
+            # ('request-created'), which a local answer never makes: start the count here.
+            if hasattr(body, "signal_transferring"):
+                body.signal_transferring()
             shutil.copyfileobj(body, out, 1 << 20)
 
 
