@@ -171,6 +171,28 @@ def test_large_file_upload_and_download_use_multipart_and_ranged_gets(aws, tmp_p
     assert sorted(g["Range"] for g in gets) == ["bytes=0-8388607", "bytes=16777216-", "bytes=8388608-16777215"]
 
 
+def test_managed_copy_of_a_large_object(aws):
+    """client.copy / Bucket.copy copy objects over 8 MiB part by part (UploadPartCopy)."""
+    data = os.urandom(8 * MiB + 4321)
+    aws.s3.put_object(Bucket="data", Key="src/model.tar.gz", Body=data)
+    aws.s3.copy({"Bucket": "data", "Key": "src/model.tar.gz"}, "other", "dst/model.tar.gz")
+    assert aws.object_file("other", "dst/model.tar.gz").read_bytes() == data
+    aws.s3r.Bucket("third").copy({"Bucket": "data", "Key": "src/model.tar.gz"}, "model.tar.gz")
+    assert aws.s3.get_object(Bucket="third", Key="model.tar.gz")["Body"].read() == data
+
+    upload = aws.s3.create_multipart_upload(Bucket="data", Key="reversed")["UploadId"]
+    halves = [("bytes=4194304-", 1), ("bytes=0-4194303", 2)]
+    parts = [
+        {"PartNumber": n, "ETag": aws.s3.upload_part_copy(
+            Bucket="data", Key="reversed", UploadId=upload, PartNumber=n,
+            CopySource="data/src/model.tar.gz", CopySourceRange=byte_range,
+        )["CopyPartResult"]["ETag"]}
+        for byte_range, n in halves
+    ]  # fmt: skip
+    aws.s3.complete_multipart_upload(Bucket="data", Key="reversed", UploadId=upload, MultipartUpload={"Parts": parts})
+    assert aws.object_file("data", "reversed").read_bytes() == data[4 * MiB :] + data[: 4 * MiB]
+
+
 def test_small_upload_file_reports_progress(aws, tmp_path):
     source = tmp_path / "small.csv"
     source.write_bytes(b"a,b\n" * 1000)

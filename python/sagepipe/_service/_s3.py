@@ -134,6 +134,7 @@ class LocalS3(LocalService):
         "ListObjectsV2",
         "CreateMultipartUpload",
         "UploadPart",
+        "UploadPartCopy",
         "CompleteMultipartUpload",
         "AbortMultipartUpload",
     )
@@ -307,14 +308,17 @@ class LocalS3(LocalService):
                 break
             parent = parent.parent
 
-    def copy_object(self, params, context):
-        source = params["CopySource"]
+    def _copy_source(self, source: Any) -> Tuple[Path, os.stat_result]:
+        """The object a ``CopySource`` names (botocore sends it as ``bucket/url-quoted-key``)."""
         if isinstance(source, str):
             source = urllib.parse.unquote(source.split("?", 1)[0].lstrip("/"))
             source_bucket, _, source_key = source.partition("/")
         else:
             source_bucket, source_key = source["Bucket"], source["Key"]
-        source_path, _ = self._object(source_bucket, source_key)
+        return self._object(source_bucket, source_key)
+
+    def copy_object(self, params, context):
+        source_path, _ = self._copy_source(params["CopySource"])
         target = self._object_target(params["Bucket"], params["Key"])
         _s3_objects.put_object(target, lambda tmp: shutil.copyfile(source_path, tmp))
         stat = target.stat()
@@ -421,6 +425,21 @@ class LocalS3(LocalService):
         _copy_body(params.get("Body"), tmp)
         tmp.replace(part)
         return {"ETag": _etag(part, part.stat())}
+
+    def upload_part_copy(self, params, context):
+        # s3transfer's managed copy (client.copy, Bucket.copy) copies objects over 8 MiB this way.
+        folder = self._upload_dir(params["UploadId"])
+        source_path, stat = self._copy_source(params["CopySource"])
+        span = _byte_range(params.get("CopySourceRange"), stat.st_size) if stat.st_size else None
+        start, end = span if span else (0, stat.st_size - 1)
+        part = folder / f"{int(params['PartNumber']):05d}"
+        tmp = folder / f".{part.name}.tmp"
+        with open(source_path, "rb") as source, open(tmp, "wb") as out:
+            source.seek(start)
+            shutil.copyfileobj(_Slice(source, end - start + 1), out, 1 << 20)
+        tmp.replace(part)
+        stat = part.stat()
+        return {"CopyPartResult": {"ETag": _etag(part, stat), "LastModified": _modified(stat)}}
 
     def complete_multipart_upload(self, params, context):
         folder = self._upload_dir(params["UploadId"])
