@@ -24,6 +24,11 @@ MD5_ETAG_LIMIT = 8 * 1024 * 1024
 _etag_cache: Dict[Tuple[str, int, int], str] = {}
 
 
+def _no_content() -> Dict[str, Any]:
+    """S3's answer to a deletion: 204 No Content (scripts check for it)."""
+    return {"ResponseMetadata": {"HTTPStatusCode": 204}}
+
+
 def _not_found(bucket: str, key: str) -> ServiceError:
     return ServiceError("NoSuchKey", f"The specified key does not exist: s3://{bucket}/{key}", 404)
 
@@ -214,7 +219,7 @@ class LocalS3(LocalService):
             raise ServiceError("BucketNotEmpty", f"The bucket {params['Bucket']} is not empty", 409)
         if path.is_dir():
             shutil.rmtree(path)
-        return {}
+        return _no_content()
 
     def get_bucket_location(self, params, context):
         self._path(params["Bucket"])
@@ -280,7 +285,7 @@ class LocalS3(LocalService):
 
     def delete_object(self, params, context):
         self._delete(params["Bucket"], params["Key"])
-        return {}
+        return _no_content()
 
     def delete_objects(self, params, context):
         deleted = []
@@ -466,7 +471,7 @@ class LocalS3(LocalService):
 
     def abort_multipart_upload(self, params, context):
         shutil.rmtree(self._upload_dir(params["UploadId"]), ignore_errors=True)
-        return {}
+        return _no_content()
 
 
 def _check_preconditions(params: Dict[str, Any], etag: str) -> None:
