@@ -96,7 +96,8 @@ def test_put_get_head_delete(aws):
     assert (head["ContentLength"], head["ETag"]) == (len(body), md5)
     assert head["LastModified"].tzinfo is not None
 
-    aws.s3.delete_object(Bucket="data", Key="folder/sub/greeting.txt")
+    deleted = aws.s3.delete_object(Bucket="data", Key="folder/sub/greeting.txt")
+    assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 204  # S3's No Content, which scripts check
     assert not aws.object_file("data", "folder").exists()  # no empty folders left behind
     with pytest.raises(aws.s3.exceptions.NoSuchKey):
         aws.s3.get_object(Bucket="data", Key="folder/sub/greeting.txt")
@@ -378,7 +379,7 @@ def test_bucket_lifecycle(aws):
         aws.s3.delete_bucket(Bucket="fresh")
     assert error_of(excinfo) == ("BucketNotEmpty", 409)
     aws.s3.delete_object(Bucket="fresh", Key="deep/inside")
-    aws.s3.delete_bucket(Bucket="fresh")
+    assert aws.s3.delete_bucket(Bucket="fresh")["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert "fresh" not in [b["Name"] for b in aws.s3.list_buckets()["Buckets"]]
     assert not aws.object_file("fresh").exists()
 
@@ -466,6 +467,17 @@ def test_code_sidecars_are_never_listed(aws, tmp_path):
     assert [o.key for o in aws.s3r.Bucket("code").objects.all()] == listed
     aws.s3.delete_object(Bucket="code", Key="src/train.py")
     assert not aws.object_file("code", "src/train.py.sagepipe-code.json").exists()
+
+
+def test_keys_that_look_like_store_bookkeeping_are_still_objects(aws):
+    """Only the store's own temporaries are hidden, not every dot-file ending in '.tmp'."""
+    keys = [".cache.tmp", "work/.partial.tmp", "work/.profile", "work/report.tmp"]
+    _put_all(aws, keys)
+    assert [o["Key"] for o in aws.s3.list_objects_v2(Bucket="data")["Contents"]] == sorted(keys)
+    (aws.object_file("data", "work") / ".half-written.csv.4242.tmp").write_bytes(b"partial")
+    assert [o["Key"] for o in aws.s3.list_objects_v2(Bucket="data", Prefix="work/")["Contents"]] == sorted(
+        k for k in keys if k.startswith("work/")
+    )
 
 
 def test_objects_are_shared_with_the_mirror_session(aws):

@@ -6,12 +6,15 @@ code gets its content-hash sidecar, and listings hide sidecars and temporary fil
 """
 
 import os
+import re
 from pathlib import Path
 from typing import Callable, Iterator, Tuple
 
 from sagepipe._code_hash import SIDECAR_SUFFIX, needs_sidecar, write_sidecar
 
 _TMP_SUFFIX = ".tmp"
+# put_object's temporaries, ".<name>.<pid>.tmp" (an object key like ".cache.tmp" stays listed)
+_TMP_NAME = re.compile(r"\..+\.[0-9]+" + re.escape(_TMP_SUFFIX))
 
 
 def object_path(store, bucket: str, key: str = "") -> Path:
@@ -35,7 +38,7 @@ def put_object(target: Path, write: Callable[[Path], None]) -> None:
 
 def is_hidden(name: str) -> bool:
     """Store bookkeeping next to objects (code sidecars, half-written temporaries), not objects."""
-    return name.endswith(SIDECAR_SUFFIX) or (name.startswith(".") and name.endswith(_TMP_SUFFIX))
+    return name.endswith(SIDECAR_SUFFIX) or _TMP_NAME.fullmatch(name) is not None
 
 
 def iter_objects(store, bucket: str, prefix: str = "") -> Iterator[Tuple[str, Path]]:
