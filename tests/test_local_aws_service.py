@@ -474,10 +474,23 @@ def test_keys_that_look_like_store_bookkeeping_are_still_objects(aws):
     keys = [".cache.tmp", "work/.partial.tmp", "work/.profile", "work/report.tmp"]
     _put_all(aws, keys)
     assert [o["Key"] for o in aws.s3.list_objects_v2(Bucket="data")["Contents"]] == sorted(keys)
-    (aws.object_file("data", "work") / ".half-written.csv.4242.tmp").write_bytes(b"partial")
+    (aws.object_file("data", "work") / ".half-written.csv.4242-139871.tmp").write_bytes(b"partial")
     assert [o["Key"] for o in aws.s3.list_objects_v2(Bucket="data", Prefix="work/")["Contents"]] == sorted(
         k for k in keys if k.startswith("work/")
     )
+
+
+def test_concurrent_puts_of_one_key(aws):
+    """Threads writing the same key each replace it whole (they shared one temporary file, and
+    some failed with FileNotFoundError)."""
+    import concurrent.futures
+
+    bodies = [bytes([65 + i]) * MiB for i in range(6)]
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        for done in [pool.submit(aws.s3.put_object, Bucket="data", Key="same", Body=b) for b in bodies * 3]:
+            done.result()
+    assert aws.s3.get_object(Bucket="data", Key="same")["Body"].read() in bodies
+    assert sorted(p.name for p in aws.object_file("data").iterdir()) == ["same"]
 
 
 def test_objects_are_shared_with_the_mirror_session(aws):
