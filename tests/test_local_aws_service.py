@@ -732,6 +732,33 @@ def test_child_processes_inherit_routing(clean_env):
     assert out.strip() == "from the parent, seen by the child"
 
 
+def test_children_load_botocore_only_when_they_use_it(clean_env, tmp_path):
+    """Routing in a child waits for ``import boto3``/``botocore`` (importing botocore and
+    sagepipe at every Python start-up cost ~0.4 s per job), and a ``sitecustomize`` of the
+    user's that the routing one shadows still runs."""
+    own = tmp_path / "own-site"
+    own.mkdir()
+    (own / "sitecustomize.py").write_text("import os\nos.environ['USER_SITECUSTOMIZE'] = 'ran'\n")
+    clean_env["PYTHONPATH"] = str(own)
+    out = run_python(
+        """
+        import subprocess, sys
+        import sagepipe._service as service
+        service.route(["s3"])
+        idle = "import os, sys; print(os.environ.get('USER_SITECUSTOMIZE'), 'botocore' in sys.modules)"
+        busy = (
+            "import botocore.session, sys; print('sagepipe._service' in sys.modules); "
+            "s3 = botocore.session.get_session().create_client('s3'); "
+            "print(s3.list_objects_v2(Bucket='b')['KeyCount'])"
+        )
+        for code in (idle, busy):
+            print(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
+        """,
+        clean_env,
+    )
+    assert out.split() == ["ran", "False", "True", "0"]
+
+
 JOB_SCRIPT = """\
 import os
 import boto3
