@@ -412,6 +412,36 @@ def test_a_key_under_an_existing_object(aws):
     assert aws.s3.get_object(Bucket="data", Key="report")["Body"].read() == b"r"
 
 
+def test_keys_ending_in_a_slash(aws):
+    """'a/' and 'a' are the same path in the store: 'a/' must not read, replace or delete the
+    object 'a' (a delete of 'a/' removed it), and a folder marker cannot hold content (it was
+    dropped silently)."""
+    aws.s3.put_object(Bucket="data", Key="a", Body=b"object a")
+    with pytest.raises(aws.s3.exceptions.NoSuchKey):
+        aws.s3.get_object(Bucket="data", Key="a/")
+    with pytest.raises(ClientError) as head_error:
+        aws.s3.head_object(Bucket="data", Key="a/")
+    assert error_of(head_error) == ("404", 404)
+    with pytest.raises(ClientError) as put_error:  # was a raw FileExistsError
+        aws.s3.put_object(Bucket="data", Key="a/", Body=b"")
+    assert error_of(put_error) == ("InvalidArgument", 409) and "s3://data/a is an object" in str(put_error.value)
+    aws.s3.delete_object(Bucket="data", Key="a/")
+    assert aws.s3.get_object(Bucket="data", Key="a")["Body"].read() == b"object a"
+
+    aws.s3.put_object(Bucket="data", Key="empty-folder/", Body=b"")
+    assert aws.object_file("data", "empty-folder").is_dir()
+    assert aws.s3.head_object(Bucket="data", Key="empty-folder/")["ContentLength"] == 0
+    for store_content in (
+        lambda: aws.s3.put_object(Bucket="data", Key="full-folder/", Body=b"content"),
+        lambda: aws.s3.copy_object(Bucket="data", Key="full-folder/", CopySource="data/a"),
+    ):
+        with pytest.raises(ClientError) as excinfo:
+            store_content()
+        assert error_of(excinfo) == ("InvalidArgument", 400)
+        assert "cannot hold content" in str(excinfo.value)
+    assert not aws.object_file("data", "full-folder").exists()
+
+
 @pytest.mark.parametrize("key", ["../escape.txt", "a/../../escape.txt", "a/./b", "a/.."])
 def test_keys_that_leave_the_bucket_are_refused(aws, key):
     with pytest.raises(ClientError) as excinfo:

@@ -164,12 +164,27 @@ class LocalS3(LocalService):
             stat = path.stat()
         except OSError:
             raise _not_found(bucket, key) from None
-        if path.is_dir() and not key.endswith("/"):  # a prefix, not an object
+        # A folder is a prefix, not an object; 'a/' is not the object 'a' (the paths are the same).
+        if path.is_dir() != key.endswith("/"):
             raise _not_found(bucket, key)
         return path, stat
 
-    def _object_target(self, bucket: str, key: str) -> Path:
+    def _object_target(self, bucket: str, key: str, folder_marker: bool = False) -> Path:
         path = self._path(bucket, key)
+        if key.endswith("/") and not folder_marker:
+            raise ServiceError(
+                "InvalidArgument",
+                f"s3://{bucket}/{key} cannot hold content: the local store keeps a key ending in '/' as a "
+                "folder (an empty folder-marker object is fine)",
+                400,
+            )
+        if key.endswith("/") and path.is_file():
+            raise ServiceError(
+                "InvalidArgument",
+                f"s3://{bucket}/{key} cannot be stored: s3://{bucket}/{key[:-1]} is an object, and the local "
+                "store keeps objects as files in folders, so a key cannot also be a folder",
+                409,
+            )
         if path.is_dir() and not key.endswith("/"):
             raise ServiceError(
                 "InvalidArgument",
@@ -229,8 +244,9 @@ class LocalS3(LocalService):
 
     def put_object(self, params, context):
         bucket, key = params["Bucket"], params["Key"]
-        target = self._object_target(bucket, key)
-        if key.endswith("/"):  # a folder marker
+        folder_marker = key.endswith("/") and not _body_bytes(params.get("Body"))
+        target = self._object_target(bucket, key, folder_marker)
+        if folder_marker:
             target.mkdir(parents=True, exist_ok=True)
             return {"ETag": f'"{hashlib.md5(b"", usedforsecurity=False).hexdigest()}"'}
         _s3_objects.put_object(target, lambda tmp: _copy_body(params.get("Body"), tmp))
@@ -296,7 +312,7 @@ class LocalS3(LocalService):
 
     def _delete(self, bucket: str, key: str) -> None:
         path = self._path(bucket, key)
-        if path.is_file():
+        if path.is_file() and not key.endswith("/"):
             path.unlink()
             sidecar = path.with_name(path.name + _s3_objects.SIDECAR_SUFFIX)
             if sidecar.exists():
