@@ -441,6 +441,19 @@ def test_keys_ending_in_a_slash(aws):
         assert "cannot hold content" in str(excinfo.value)
     assert not aws.object_file("data", "full-folder").exists()
 
+    # A folder marker copies as the empty object it is (copyfile of its folder raised).
+    aws.s3.copy_object(Bucket="data", Key="copied-folder/", CopySource="data/empty-folder/")
+    assert aws.object_file("data", "copied-folder").is_dir()
+    aws.s3.copy_object(Bucket="data", Key="empty-file", CopySource={"Bucket": "data", "Key": "empty-folder/"})
+    assert aws.s3.get_object(Bucket="data", Key="empty-file")["Body"].read() == b""
+    upload = aws.s3.create_multipart_upload(Bucket="data", Key="empty-too")["UploadId"]
+    part = aws.s3.upload_part_copy(
+        Bucket="data", Key="empty-too", UploadId=upload, PartNumber=1, CopySource="data/empty-folder/"
+    )
+    parts = [{"PartNumber": 1, "ETag": part["CopyPartResult"]["ETag"]}]
+    aws.s3.complete_multipart_upload(Bucket="data", Key="empty-too", UploadId=upload, MultipartUpload={"Parts": parts})
+    assert aws.object_file("data", "empty-too").read_bytes() == b""
+
 
 @pytest.mark.parametrize("key", ["../escape.txt", "a/../../escape.txt", "a/./b", "a/.."])
 def test_keys_that_leave_the_bucket_are_refused(aws, key):

@@ -340,10 +340,17 @@ class LocalS3(LocalService):
 
     def copy_object(self, params, context):
         source_path, _ = self._copy_source(params["CopySource"])
-        target = self._object_target(params["Bucket"], params["Key"])
-        _s3_objects.put_object(target, lambda tmp: shutil.copyfile(source_path, tmp))
+        key = params["Key"]
+        marker = source_path.is_dir()  # a folder marker: an empty object
+        target = self._object_target(params["Bucket"], key, folder_marker=marker and key.endswith("/"))
+        if marker and key.endswith("/"):
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            _s3_objects.put_object(
+                target, lambda tmp: tmp.write_bytes(b"") if marker else shutil.copyfile(source_path, tmp)
+            )
         stat = target.stat()
-        return {"CopyObjectResult": {"ETag": _etag(target, stat), "LastModified": _modified(stat)}}
+        return {"CopyObjectResult": {"ETag": self._head(target, stat)["ETag"], "LastModified": _modified(stat)}}
 
     # ---- listing ----
 
@@ -451,13 +458,16 @@ class LocalS3(LocalService):
         # s3transfer's managed copy (client.copy, Bucket.copy) copies objects over 8 MiB this way.
         folder = self._upload_dir(params["UploadId"])
         source_path, stat = self._copy_source(params["CopySource"])
-        span = _byte_range(params.get("CopySourceRange"), stat.st_size) if stat.st_size else None
-        start, end = span if span else (0, stat.st_size - 1)
+        size = 0 if source_path.is_dir() else stat.st_size  # a folder marker is empty
+        span = _byte_range(params.get("CopySourceRange"), size) if size else None
+        start, end = span if span else (0, size - 1)
         part = folder / f"{int(params['PartNumber']):05d}"
         tmp = folder / f".{part.name}.tmp"
-        with open(source_path, "rb") as source, open(tmp, "wb") as out:
-            source.seek(start)
-            shutil.copyfileobj(_Slice(source, end - start + 1), out, 1 << 20)
+        with open(tmp, "wb") as out:
+            if size:
+                with open(source_path, "rb") as source:
+                    source.seek(start)
+                    shutil.copyfileobj(_Slice(source, end - start + 1), out, 1 << 20)
         tmp.replace(part)
         stat = part.stat()
         return {"CopyPartResult": {"ETag": _etag(part, stat), "LastModified": _modified(stat)}}
