@@ -366,6 +366,11 @@ def test_delete_objects(aws):
     assert [o["Key"] for o in aws.s3.list_objects_v2(Bucket="data")["Contents"]] == ["d/3", "keep"]
     quiet = aws.s3.delete_objects(Bucket="data", Delete={"Objects": [{"Key": "d/3"}], "Quiet": True})
     assert "Deleted" not in quiet
+    # A key the store refuses is reported on its own; the rest of the batch is deleted.
+    _put_all(aws, ["e/1"])
+    mixed = aws.s3.delete_objects(Bucket="data", Delete={"Objects": [{"Key": "../x"}, {"Key": "e/1"}]})
+    assert [d["Key"] for d in mixed["Deleted"]] == ["e/1"]
+    assert [(e["Key"], e["Code"]) for e in mixed["Errors"]] == [("../x", "InvalidArgument")]
     assert not aws.object_file("data", "d").exists()
 
 

@@ -304,11 +304,19 @@ class LocalS3(LocalService):
         return _no_content()
 
     def delete_objects(self, params, context):
-        deleted = []
+        # As S3: one key that cannot be deleted is reported in Errors, the others are deleted.
+        deleted, errors = [], []
         for item in params["Delete"]["Objects"]:
-            self._delete(params["Bucket"], item["Key"])
-            deleted.append({"Key": item["Key"]})
-        return {} if params["Delete"].get("Quiet") else {"Deleted": deleted}
+            try:
+                self._delete(params["Bucket"], item["Key"])
+            except ServiceError as error:
+                errors.append({"Key": item["Key"], "Code": error.code, "Message": error.message})
+            else:
+                deleted.append({"Key": item["Key"]})
+        response: Dict[str, Any] = {} if params["Delete"].get("Quiet") else {"Deleted": deleted}
+        if errors:
+            response["Errors"] = errors
+        return response
 
     def _delete(self, bucket: str, key: str) -> None:
         path = self._path(bucket, key)
