@@ -6,12 +6,16 @@ code gets its content-hash sidecar, and listings hide sidecars and temporary fil
 """
 
 import os
+import re
+import threading
 from pathlib import Path
 from typing import Callable, Iterator, Tuple
 
 from sagepipe._code_hash import SIDECAR_SUFFIX, needs_sidecar, write_sidecar
 
 _TMP_SUFFIX = ".tmp"
+# put_object's temporaries, ".<name>.<pid>-<thread>.tmp" (a key like ".cache.tmp" stays listed)
+_TMP_NAME = re.compile(r"\..+\.[0-9]+-[0-9]+" + re.escape(_TMP_SUFFIX))
 
 
 def object_path(store, bucket: str, key: str = "") -> Path:
@@ -22,7 +26,8 @@ def object_path(store, bucket: str, key: str = "") -> Path:
 def put_object(target: Path, write: Callable[[Path], None]) -> None:
     """Write an object atomically: ``write(tmp)`` fills a temporary file that replaces ``target``."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}{_TMP_SUFFIX}")
+    # One temporary per writer: threads writing the same key must not share (and truncate) one.
+    tmp = target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident()}{_TMP_SUFFIX}")
     try:
         write(tmp)
         tmp.replace(target)
@@ -35,7 +40,7 @@ def put_object(target: Path, write: Callable[[Path], None]) -> None:
 
 def is_hidden(name: str) -> bool:
     """Store bookkeeping next to objects (code sidecars, half-written temporaries), not objects."""
-    return name.endswith(SIDECAR_SUFFIX) or (name.startswith(".") and name.endswith(_TMP_SUFFIX))
+    return name.endswith(SIDECAR_SUFFIX) or _TMP_NAME.fullmatch(name) is not None
 
 
 def iter_objects(store, bucket: str, prefix: str = "") -> Iterator[Tuple[str, Path]]:

@@ -34,6 +34,7 @@ _lock = threading.RLock()
 _services: Dict[str, Any] = {}  # routed service name -> its local service
 _clients: "weakref.WeakSet[Any]" = weakref.WeakSet()  # clients answered locally
 _original_create_client: Optional[Any] = None
+_original_create_waiter: Optional[Any] = None
 _environment_before: Dict[str, Optional[str]] = {}
 _PARAMS = "sagepipe_api_params"
 
@@ -51,6 +52,7 @@ def route(services: Iterable[str] = tuple(SERVED), store: Optional[str] = None) 
         store: The store directory (default ``$SAGEPIPE_STORE`` or ``./.sagepipe``).
     """
     import botocore.session
+    import botocore.waiter
 
     wanted = list(services)
     unknown = [s for s in wanted if s not in SERVED]
@@ -60,10 +62,13 @@ def route(services: Iterable[str] = tuple(SERVED), store: Optional[str] = None) 
         root = os.path.abspath(store or os.environ.get("SAGEPIPE_STORE") or ".sagepipe")
         for name in wanted:
             _services[name] = SERVED[name](root)
-        global _original_create_client
+        global _original_create_client, _original_create_waiter
         if _original_create_client is None:
             _original_create_client = botocore.session.Session.create_client
             botocore.session.Session.create_client = _create_client
+        if _original_create_waiter is None:
+            _original_create_waiter = botocore.waiter.create_waiter_with_client
+            botocore.waiter.create_waiter_with_client = _create_waiter
         _export_environment(root)
         for client in _existing_clients():
             _attach(client)
@@ -71,13 +76,18 @@ def route(services: Iterable[str] = tuple(SERVED), store: Optional[str] = None) 
 
 def unroute() -> None:
     """Undo :func:`route`: clients answered locally go back to AWS, and so do new ones."""
-    global _original_create_client
+    global _original_create_client, _original_create_waiter
     with _lock:
         if _original_create_client is not None:
             import botocore.session
 
             botocore.session.Session.create_client = _original_create_client
             _original_create_client = None
+        if _original_create_waiter is not None:
+            import botocore.waiter
+
+            botocore.waiter.create_waiter_with_client = _original_create_waiter
+            _original_create_waiter = None
         for client in list(_clients):
             _detach(client)
         _services.clear()
@@ -136,6 +146,21 @@ def _create_client(self, service_name, *args, **kwargs):
     client = _original_create_client(self, service_name, *args, **kwargs)
     _attach(client)
     return client
+
+
+def _create_waiter(waiter_name, waiter_model, client):
+    # botocore has no PipelineExecutionComplete waiter: the SDK builds its own model and creates
+    # it here, so this (not client.get_waiter) is where the local one, which does not sleep
+    # 30 s between polls, takes its place.
+    waiter = _original_create_waiter(waiter_name, waiter_model, client)
+    if (
+        waiter_name == _sagemaker.WAITER
+        and client in _clients
+        and client.meta.service_model.service_name == "sagemaker"
+        and waiter.config.operation == "DescribePipelineExecution"
+    ):
+        return _sagemaker._ExecutionWaiter(client, waiter)
+    return waiter
 
 
 def _attach(client) -> None:

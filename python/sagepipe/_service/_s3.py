@@ -24,6 +24,11 @@ MD5_ETAG_LIMIT = 8 * 1024 * 1024
 _etag_cache: Dict[Tuple[str, int, int], str] = {}
 
 
+def _no_content() -> Dict[str, Any]:
+    """S3's answer to a deletion: 204 No Content (scripts check for it)."""
+    return {"ResponseMetadata": {"HTTPStatusCode": 204}}
+
+
 def _not_found(bucket: str, key: str) -> ServiceError:
     return ServiceError("NoSuchKey", f"The specified key does not exist: s3://{bucket}/{key}", 404)
 
@@ -64,6 +69,10 @@ def _copy_body(body: Any, tmp: Path) -> None:
         if body is None or isinstance(body, (bytes, bytearray, memoryview, str)):
             out.write(_body_bytes(body))
         else:
+            # s3transfer counts upload progress only once it sees the HTTP request go out
+            # ('request-created'), which a local answer never makes: start the count here.
+            if hasattr(body, "signal_transferring"):
+                body.signal_transferring()
             shutil.copyfileobj(body, out, 1 << 20)
 
 
@@ -130,6 +139,7 @@ class LocalS3(LocalService):
         "ListObjectsV2",
         "CreateMultipartUpload",
         "UploadPart",
+        "UploadPartCopy",
         "CompleteMultipartUpload",
         "AbortMultipartUpload",
     )
@@ -154,12 +164,27 @@ class LocalS3(LocalService):
             stat = path.stat()
         except OSError:
             raise _not_found(bucket, key) from None
-        if path.is_dir() and not key.endswith("/"):  # a prefix, not an object
+        # A folder is a prefix, not an object; 'a/' is not the object 'a' (the paths are the same).
+        if path.is_dir() != key.endswith("/"):
             raise _not_found(bucket, key)
         return path, stat
 
-    def _object_target(self, bucket: str, key: str) -> Path:
+    def _object_target(self, bucket: str, key: str, folder_marker: bool = False) -> Path:
         path = self._path(bucket, key)
+        if key.endswith("/") and not folder_marker:
+            raise ServiceError(
+                "InvalidArgument",
+                f"s3://{bucket}/{key} cannot hold content: the local store keeps a key ending in '/' as a "
+                "folder (an empty folder-marker object is fine)",
+                400,
+            )
+        if key.endswith("/") and path.is_file():
+            raise ServiceError(
+                "InvalidArgument",
+                f"s3://{bucket}/{key} cannot be stored: s3://{bucket}/{key[:-1]} is an object, and the local "
+                "store keeps objects as files in folders, so a key cannot also be a folder",
+                409,
+            )
         if path.is_dir() and not key.endswith("/"):
             raise ServiceError(
                 "InvalidArgument",
@@ -167,6 +192,18 @@ class LocalS3(LocalService):
                 "keeps objects as files in folders, so a key cannot also be a folder",
                 409,
             )
+        bucket_root = self._path(bucket)
+        for folder in path.parents:
+            if folder == bucket_root or bucket_root not in folder.parents:
+                break
+            if folder.is_file():
+                prefix = folder.relative_to(bucket_root).as_posix()
+                raise ServiceError(
+                    "InvalidArgument",
+                    f"s3://{bucket}/{key} cannot be stored: s3://{bucket}/{prefix} is an object, and the local "
+                    "store keeps objects as files in folders, so a key cannot also be a folder",
+                    409,
+                )
         return path
 
     def _uploads(self) -> Path:
@@ -197,7 +234,7 @@ class LocalS3(LocalService):
             raise ServiceError("BucketNotEmpty", f"The bucket {params['Bucket']} is not empty", 409)
         if path.is_dir():
             shutil.rmtree(path)
-        return {}
+        return _no_content()
 
     def get_bucket_location(self, params, context):
         self._path(params["Bucket"])
@@ -207,8 +244,9 @@ class LocalS3(LocalService):
 
     def put_object(self, params, context):
         bucket, key = params["Bucket"], params["Key"]
-        target = self._object_target(bucket, key)
-        if key.endswith("/"):  # a folder marker
+        folder_marker = key.endswith("/") and not _body_bytes(params.get("Body"))
+        target = self._object_target(bucket, key, folder_marker)
+        if folder_marker:
             target.mkdir(parents=True, exist_ok=True)
             return {"ETag": f'"{hashlib.md5(b"", usedforsecurity=False).hexdigest()}"'}
         _s3_objects.put_object(target, lambda tmp: _copy_body(params.get("Body"), tmp))
@@ -230,13 +268,20 @@ class LocalS3(LocalService):
             path, stat = self._object(params["Bucket"], params["Key"])
         except ServiceError as error:
             raise ServiceError("404", "Not Found", 404) from error
-        return self._head(path, stat)
+        response = self._head(path, stat)
+        try:
+            _check_preconditions(params, response["ETag"])
+        except ServiceError as error:  # a HEAD response has no body: botocore sees the status only
+            raise ServiceError(str(error.status), error.message, error.status) from error
+        return response
 
     def get_object(self, params, context):
         from botocore.response import StreamingBody
 
         path, stat = self._object(params["Bucket"], params["Key"])
         response = self._head(path, stat)
+        # s3transfer's ranged parts of one download name the ETag: a replaced object fails them.
+        _check_preconditions(params, response["ETag"])
         size = response["ContentLength"]
         span = _byte_range(params.get("Range"), size) if size else None
         if path.is_dir():
@@ -256,18 +301,26 @@ class LocalS3(LocalService):
 
     def delete_object(self, params, context):
         self._delete(params["Bucket"], params["Key"])
-        return {}
+        return _no_content()
 
     def delete_objects(self, params, context):
-        deleted = []
+        # As S3: one key that cannot be deleted is reported in Errors, the others are deleted.
+        deleted, errors = [], []
         for item in params["Delete"]["Objects"]:
-            self._delete(params["Bucket"], item["Key"])
-            deleted.append({"Key": item["Key"]})
-        return {} if params["Delete"].get("Quiet") else {"Deleted": deleted}
+            try:
+                self._delete(params["Bucket"], item["Key"])
+            except ServiceError as error:
+                errors.append({"Key": item["Key"], "Code": error.code, "Message": error.message})
+            else:
+                deleted.append({"Key": item["Key"]})
+        response: Dict[str, Any] = {} if params["Delete"].get("Quiet") else {"Deleted": deleted}
+        if errors:
+            response["Errors"] = errors
+        return response
 
     def _delete(self, bucket: str, key: str) -> None:
         path = self._path(bucket, key)
-        if path.is_file():
+        if path.is_file() and not key.endswith("/"):
             path.unlink()
             sidecar = path.with_name(path.name + _s3_objects.SIDECAR_SUFFIX)
             if sidecar.exists():
@@ -284,18 +337,28 @@ class LocalS3(LocalService):
                 break
             parent = parent.parent
 
-    def copy_object(self, params, context):
-        source = params["CopySource"]
+    def _copy_source(self, source: Any) -> Tuple[Path, os.stat_result]:
+        """The object a ``CopySource`` names (botocore sends it as ``bucket/url-quoted-key``)."""
         if isinstance(source, str):
             source = urllib.parse.unquote(source.split("?", 1)[0].lstrip("/"))
             source_bucket, _, source_key = source.partition("/")
         else:
             source_bucket, source_key = source["Bucket"], source["Key"]
-        source_path, _ = self._object(source_bucket, source_key)
-        target = self._object_target(params["Bucket"], params["Key"])
-        _s3_objects.put_object(target, lambda tmp: shutil.copyfile(source_path, tmp))
+        return self._object(source_bucket, source_key)
+
+    def copy_object(self, params, context):
+        source_path, _ = self._copy_source(params["CopySource"])
+        key = params["Key"]
+        marker = source_path.is_dir()  # a folder marker: an empty object
+        target = self._object_target(params["Bucket"], key, folder_marker=marker and key.endswith("/"))
+        if marker and key.endswith("/"):
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            _s3_objects.put_object(
+                target, lambda tmp: tmp.write_bytes(b"") if marker else shutil.copyfile(source_path, tmp)
+            )
         stat = target.stat()
-        return {"CopyObjectResult": {"ETag": _etag(target, stat), "LastModified": _modified(stat)}}
+        return {"CopyObjectResult": {"ETag": self._head(target, stat)["ETag"], "LastModified": _modified(stat)}}
 
     # ---- listing ----
 
@@ -317,7 +380,7 @@ class LocalS3(LocalService):
                 response[field] = params[field]
         if page["IsTruncated"]:
             response["NextContinuationToken"] = _encode_token(page["Last"])
-        return _with_listing(response, page, params)
+        return _with_listing(response, page, params, ("Delimiter", "Prefix", "StartAfter"))
 
     def list_objects(self, params, context):
         page = self._list(params, params.get("Marker", ""))
@@ -333,9 +396,10 @@ class LocalS3(LocalService):
                 response[field] = params[field]
         if page["IsTruncated"] and params.get("Delimiter"):
             response["NextMarker"] = page["Last"]
-        return _with_listing(response, page, params)
+        return _with_listing(response, page, params, ("Delimiter", "Marker", "Prefix", "NextMarker"))
 
     def _list(self, params, start_after: str) -> Dict[str, Any]:
+        self._path(params["Bucket"])  # refuses bucket names that leave the store's s3 area
         prefix = params.get("Prefix", "") or ""
         delimiter = params.get("Delimiter") or ""
         limit = params.get("MaxKeys", 1000)
@@ -352,7 +416,7 @@ class LocalS3(LocalService):
                     common = key[: cut + len(delimiter)]
                     if prefixes and prefixes[-1] == common:
                         continue
-                    if common <= start_after:
+                    if common <= start_after:  # a marker naming a common prefix skips all its keys
                         continue
                     if len(contents) + len(prefixes) >= limit:
                         truncated = True
@@ -374,9 +438,6 @@ class LocalS3(LocalService):
                 }
             )
             last = key
-        # A common prefix stands for all its keys: resume after the last of them.
-        if truncated and prefixes and last == prefixes[-1]:
-            last = last + "\U0010ffff"
         return {"Contents": contents, "CommonPrefixes": prefixes, "IsTruncated": truncated, "Last": last}
 
     # ---- multipart uploads ----
@@ -400,6 +461,24 @@ class LocalS3(LocalService):
         _copy_body(params.get("Body"), tmp)
         tmp.replace(part)
         return {"ETag": _etag(part, part.stat())}
+
+    def upload_part_copy(self, params, context):
+        # s3transfer's managed copy (client.copy, Bucket.copy) copies objects over 8 MiB this way.
+        folder = self._upload_dir(params["UploadId"])
+        source_path, stat = self._copy_source(params["CopySource"])
+        size = 0 if source_path.is_dir() else stat.st_size  # a folder marker is empty
+        span = _byte_range(params.get("CopySourceRange"), size) if size else None
+        start, end = span if span else (0, size - 1)
+        part = folder / f"{int(params['PartNumber']):05d}"
+        tmp = folder / f".{part.name}.tmp"
+        with open(tmp, "wb") as out:
+            if size:
+                with open(source_path, "rb") as source:
+                    source.seek(start)
+                    shutil.copyfileobj(_Slice(source, end - start + 1), out, 1 << 20)
+        tmp.replace(part)
+        stat = part.stat()
+        return {"CopyPartResult": {"ETag": _etag(part, stat), "LastModified": _modified(stat)}}
 
     def complete_multipart_upload(self, params, context):
         folder = self._upload_dir(params["UploadId"])
@@ -426,12 +505,27 @@ class LocalS3(LocalService):
 
     def abort_multipart_upload(self, params, context):
         shutil.rmtree(self._upload_dir(params["UploadId"]), ignore_errors=True)
-        return {}
+        return _no_content()
 
 
-def _with_listing(response: Dict[str, Any], page: Dict[str, Any], params: Dict[str, Any]) -> Dict[str, Any]:
-    # With EncodingType=url (botocore sets it and decodes the answer) keys travel URL-encoded.
+def _check_preconditions(params: Dict[str, Any], etag: str) -> None:
+    """``IfMatch``/``IfNoneMatch`` of GetObject and HeadObject against the object's ETag."""
+    if_match, if_none_match = params.get("IfMatch"), params.get("IfNoneMatch")
+    if if_match is not None and if_match != "*" and if_match.strip('"') != etag.strip('"'):
+        raise ServiceError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412)
+    if if_none_match is not None and (if_none_match == "*" or if_none_match.strip('"') == etag.strip('"')):
+        raise ServiceError("304", "Not Modified", 304)
+
+
+def _with_listing(
+    response: Dict[str, Any], page: Dict[str, Any], params: Dict[str, Any], encoded_fields: Tuple[str, ...]
+) -> Dict[str, Any]:
+    # With EncodingType=url (botocore sets it and decodes the answer) keys, and the fields that
+    # hold keys, travel URL-encoded as S3 sends them; botocore decodes '+' as a space.
     encode = (lambda k: urllib.parse.quote(k, safe="/")) if params.get("EncodingType") == "url" else (lambda k: k)
+    for field in encoded_fields:
+        if response.get(field):
+            response[field] = encode(response[field])
     if page["Contents"]:
         response["Contents"] = [dict(item, Key=encode(item["Key"])) for item in page["Contents"]]
     if page["CommonPrefixes"]:
