@@ -12,7 +12,6 @@ workers): ``SAGEPIPE_ROUTE_AWS`` names the services and ``startup/sitecustomize.
 and writes the same store.
 """
 
-import functools
 import os
 import threading
 import weakref
@@ -34,6 +33,7 @@ _lock = threading.RLock()
 _services: Dict[str, Any] = {}  # routed service name -> its local service
 _clients: "weakref.WeakSet[Any]" = weakref.WeakSet()  # clients answered locally
 _original_create_client: Optional[Any] = None
+_original_create_waiter: Optional[Any] = None
 _environment_before: Dict[str, Optional[str]] = {}
 _PARAMS = "sagepipe_api_params"
 
@@ -60,10 +60,14 @@ def route(services: Iterable[str] = tuple(SERVED), store: Optional[str] = None) 
         root = os.path.abspath(store or os.environ.get("SAGEPIPE_STORE") or ".sagepipe")
         for name in wanted:
             _services[name] = SERVED[name](root)
-        global _original_create_client
+        global _original_create_client, _original_create_waiter
         if _original_create_client is None:
+            import botocore.waiter
+
             _original_create_client = botocore.session.Session.create_client
             botocore.session.Session.create_client = _create_client
+            _original_create_waiter = botocore.waiter.create_waiter_with_client
+            botocore.waiter.create_waiter_with_client = _create_waiter_with_client
         _export_environment(root)
         for client in _existing_clients():
             _attach(client)
@@ -71,13 +75,16 @@ def route(services: Iterable[str] = tuple(SERVED), store: Optional[str] = None) 
 
 def unroute() -> None:
     """Undo :func:`route`: clients answered locally go back to AWS, and so do new ones."""
-    global _original_create_client
+    global _original_create_client, _original_create_waiter
     with _lock:
         if _original_create_client is not None:
             import botocore.session
+            import botocore.waiter
 
             botocore.session.Session.create_client = _original_create_client
             _original_create_client = None
+            botocore.waiter.create_waiter_with_client = _original_create_waiter
+            _original_create_waiter = None
         for client in list(_clients):
             _detach(client)
         _services.clear()
@@ -138,6 +145,10 @@ def _create_client(self, service_name, *args, **kwargs):
     return client
 
 
+def _create_waiter_with_client(waiter_name, waiter_model, client):
+    return _sagemaker.create_waiter_with_client(_original_create_waiter, waiter_name, waiter_model, client)
+
+
 def _attach(client) -> None:
     name = client.meta.service_model.service_name
     if name not in _services or client in _clients:
@@ -146,8 +157,6 @@ def _attach(client) -> None:
     events = client.meta.events
     events.register(f"before-parameter-build.{service_id}", _keep_params, unique_id="sagepipe-params")
     events.register(f"before-call.{service_id}", _answer, unique_id="sagepipe-answer")
-    if name == "sagemaker":
-        client.get_waiter = functools.partial(_sagemaker.get_waiter, client, client.get_waiter)
     _clients.add(client)
 
 
@@ -155,7 +164,6 @@ def _detach(client) -> None:
     service_id = client.meta.service_model.service_id.hyphenize()
     client.meta.events.unregister(f"before-parameter-build.{service_id}", unique_id="sagepipe-params")
     client.meta.events.unregister(f"before-call.{service_id}", unique_id="sagepipe-answer")
-    client.__dict__.pop("get_waiter", None)
     _clients.discard(client)
 
 
