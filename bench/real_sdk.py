@@ -22,6 +22,8 @@ Prints each table as it is measured, then all of them again as markdown.
 """
 
 import argparse
+import compileall
+import importlib
 import os
 import statistics
 import subprocess
@@ -86,6 +88,7 @@ def fresh_import(setup: str, stmt: str, repeats: int) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SAGEPIPE_ROUTE", "SAGEMAKER_"))}
     env["SAGEMAKER_SUPPRESS_V2_WARNING"] = "1"
     env["SAGEPIPE_STORE"] = tempfile.mkdtemp(prefix="sagepipe-bench-import-")
+    env.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # SDK v3 makes a client at import, which needs one
     code = (setup + "\n" if setup else "") + IMPORT_TIMER.format(stmt=stmt)
     times = []
     for _ in range(repeats):
@@ -145,7 +148,7 @@ def build_chain(script_processor, processing_step, pipeline, session, n: int, na
     return pipeline(name=name, steps=steps, sagemaker_session=session)
 
 
-def bench_calls(repeats: int, inner: int) -> None:
+def bench_calls(major: int, repeats: int, inner: int) -> None:
     import boto3
     import sagepipe
     from sagepipe.workflow.pipeline_context import PipelineSession as MirrorSession
@@ -207,7 +210,8 @@ def bench_calls(repeats: int, inner: int) -> None:
         t_local_client = median_time(lambda: sagepipe.client(store=store), repeats, 20)
         t_routed_client = median_time(lambda: boto3.client("sagemaker"), repeats, 20)
         rows.append(call_row("create SageMaker client", t_local_client, t_routed_client))
-        from sagemaker.workflow.pipeline_context import PipelineSession as RealSession
+        context = "sagemaker.workflow.pipeline_context" if major < 3 else "sagemaker.core.workflow.pipeline_context"
+        RealSession = importlib.import_module(context).PipelineSession  # noqa: N806 - the SDK's class name
 
         t_mirror_session = median_time(lambda: MirrorSession(store=store), repeats, 5)
         t_real_session = median_time(RealSession, repeats, 5)
@@ -389,6 +393,9 @@ def main() -> None:
 
     import sagepipe
 
+    # As bench/run.sh does: the SDK is pip-installed with its .pyc; an editable sagepipe under
+    # PYTHONDONTWRITEBYTECODE=1 would compile its modules from source in every fresh interpreter.
+    compileall.compile_dir(os.path.dirname(sagepipe.__file__), quiet=1)
     print(
         f"sagepipe {sagepipe.__version__} ({os.path.dirname(sagepipe.__file__)}), SageMaker SDK {version}, "
         f"Python {platform.python_version()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
@@ -398,7 +405,7 @@ def main() -> None:
         f.write(SCRIPT)
     t0 = time.perf_counter()
     bench_imports(major, 1 if args.quick else 5)
-    bench_calls(3 if args.quick else 7, 20 if args.quick else 200)
+    bench_calls(major, 3 if args.quick else 7, 20 if args.quick else 200)
     if major < 3:
         bench_steps(sizes, repeats)
     else:
