@@ -12,7 +12,6 @@ workers): ``SAGEPIPE_ROUTE_AWS`` names the services and ``startup/sitecustomize.
 and writes the same store.
 """
 
-import functools
 import os
 import threading
 import weakref
@@ -64,11 +63,12 @@ def route(services: Iterable[str] = tuple(SERVED), store: Optional[str] = None) 
             _services[name] = SERVED[name](root)
         global _original_create_client, _original_create_waiter
         if _original_create_client is None:
+            import botocore.waiter
+
             _original_create_client = botocore.session.Session.create_client
             botocore.session.Session.create_client = _create_client
-        if _original_create_waiter is None:
             _original_create_waiter = botocore.waiter.create_waiter_with_client
-            botocore.waiter.create_waiter_with_client = _create_waiter
+            botocore.waiter.create_waiter_with_client = _create_waiter_with_client
         _export_environment(root)
         for client in _existing_clients():
             _attach(client)
@@ -80,12 +80,10 @@ def unroute() -> None:
     with _lock:
         if _original_create_client is not None:
             import botocore.session
+            import botocore.waiter
 
             botocore.session.Session.create_client = _original_create_client
             _original_create_client = None
-        if _original_create_waiter is not None:
-            import botocore.waiter
-
             botocore.waiter.create_waiter_with_client = _original_create_waiter
             _original_create_waiter = None
         for client in list(_clients):
@@ -148,19 +146,8 @@ def _create_client(self, service_name, *args, **kwargs):
     return client
 
 
-def _create_waiter(waiter_name, waiter_model, client):
-    # botocore has no PipelineExecutionComplete waiter: the SDK builds its own model and creates
-    # it here, so this (not client.get_waiter) is where the local one, which does not sleep
-    # 30 s between polls, takes its place.
-    waiter = _original_create_waiter(waiter_name, waiter_model, client)
-    if (
-        waiter_name == _sagemaker.WAITER
-        and client in _clients
-        and client.meta.service_model.service_name == "sagemaker"
-        and waiter.config.operation == "DescribePipelineExecution"
-    ):
-        return _sagemaker._ExecutionWaiter(client, waiter)
-    return waiter
+def _create_waiter_with_client(waiter_name, waiter_model, client):
+    return _sagemaker.create_waiter_with_client(_original_create_waiter, waiter_name, waiter_model, client)
 
 
 def _attach(client) -> None:
@@ -171,8 +158,6 @@ def _attach(client) -> None:
     events = client.meta.events
     events.register(f"before-parameter-build.{service_id}", _keep_params, unique_id="sagepipe-params")
     events.register(f"before-call.{service_id}", _answer, unique_id="sagepipe-answer")
-    if name == "sagemaker":
-        client.get_waiter = functools.partial(_sagemaker.get_waiter, client, client.get_waiter)
     _clients.add(client)
 
 
@@ -180,7 +165,6 @@ def _detach(client) -> None:
     service_id = client.meta.service_model.service_id.hyphenize()
     client.meta.events.unregister(f"before-parameter-build.{service_id}", unique_id="sagepipe-params")
     client.meta.events.unregister(f"before-call.{service_id}", unique_id="sagepipe-answer")
-    client.__dict__.pop("get_waiter", None)
     _clients.discard(client)
 
 

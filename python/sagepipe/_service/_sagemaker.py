@@ -52,9 +52,11 @@ class LocalSageMaker(LocalService):
 
 
 class _ExecutionWaiter:
-    """``PipelineExecutionComplete`` for a local execution: the same outcome as botocore's waiter
-    (returns on Succeeded, ``WaiterError`` on Failed or Stopped or when attempts run out) without
-    sleeping ``Delay`` seconds between polls."""
+    """A ``PipelineExecutionComplete`` waiter on a local execution: blocks until the execution ends
+    instead of sleeping ``delay`` seconds between polls, then decides as botocore's waiter would on
+    the final status, with the waiter's own acceptors (the SDK builds the waiter itself, since
+    botocore has none for pipelines; v2's has no acceptor for Stopped, which then ends as botocore's
+    would, with "Max attempts exceeded", only without waiting for it)."""
 
     name = WAITER
 
@@ -72,26 +74,30 @@ class _ExecutionWaiter:
         from sagepipe.workflow._execution import _PipelineExecution
 
         config = kwargs.pop("WaiterConfig", None) or {}
-        limit = float(config.get("Delay", 30)) * float(config.get("MaxAttempts", 60))
+        own = self._original.config
+        limit = float(config.get("Delay", own.delay)) * float(config.get("MaxAttempts", own.max_attempts))
         local = _services.get("sagemaker")
         if local is None:  # no longer routed: AWS's own waiter
             return self._original.wait(WaiterConfig=config, **kwargs) if config else self._original.wait(**kwargs)
         execution = _PipelineExecution(kwargs.get("PipelineExecutionArn", ""), local.client.sagemaker_session)
         finished = execution._wait_until_done(limit)
         response = self._client.describe_pipeline_execution(**kwargs)
-        status = response.get("PipelineExecutionStatus")
-        if status == "Succeeded":
-            return None
-        if not finished:
-            raise WaiterError(name=WAITER, reason="Max attempts exceeded", last_response=response)
-        reason = (
-            "Waiter encountered a terminal failure state: "
-            f'For expression "PipelineExecutionStatus" we matched expected path: "{status}"'
-        )
-        raise WaiterError(name=WAITER, reason=reason, last_response=response)
+        if finished:
+            for acceptor in own.acceptors:
+                if acceptor.matcher_func(response) and acceptor.state == "success":
+                    return None
+                if acceptor.matcher_func(response) and acceptor.state == "failure":
+                    reason = f"Waiter encountered a terminal failure state: {acceptor.explanation}"
+                    raise WaiterError(name=self.name, reason=reason, last_response=response)
+        raise WaiterError(name=self.name, reason="Max attempts exceeded", last_response=response)
 
 
-def get_waiter(client, original_get_waiter, waiter_name: str):
-    """``client.get_waiter`` of a routed SageMaker client."""
-    waiter = original_get_waiter(waiter_name)
-    return _ExecutionWaiter(client, waiter) if waiter_name == WAITER else waiter
+def create_waiter_with_client(original_create, waiter_name: str, waiter_model, client):
+    """``botocore.waiter.create_waiter_with_client`` while SageMaker is routed: the SDK's
+    ``PipelineExecution.wait()`` builds its waiter with it (``client.get_waiter`` does too)."""
+    from sagepipe._service import _clients
+
+    waiter = original_create(waiter_name, waiter_model, client)
+    if waiter_name == WAITER and client in _clients and client.meta.service_model.service_name == "sagemaker":
+        return _ExecutionWaiter(client, waiter)
+    return waiter
