@@ -852,3 +852,25 @@ def test_a_processing_job_reads_and_writes_the_store_with_boto3(clean_env, tmp_p
         timeout=300,
     )
     assert out.strip().splitlines()[-2:] == ["Succeeded", "HELLO FROM THE PARENT (job saw s3,sts)"]
+
+
+def test_a_parameter_sagepipe_does_not_serve_is_named_not_a_type_error(aws):
+    with pytest.raises(ClientError) as excinfo:
+        aws.sm.list_model_package_groups(MaxResults=5)
+    assert excinfo.value.response["Error"]["Code"] == "NotServedLocally"
+    assert "parameter(s) MaxResults of the SageMaker operation ListModelPackageGroups" in str(excinfo.value)
+
+
+def test_a_definition_location_that_does_not_exist_is_a_validation_error(aws):
+    location = {"Bucket": "definitions", "ObjectKey": "missing.json"}
+    with pytest.raises(ClientError) as excinfo:
+        aws.sm.create_pipeline(PipelineName="p", PipelineDefinitionS3Location=location, RoleArn="arn:aws:iam::0:role/r")
+    assert excinfo.value.response["Error"]["Code"] == "ValidationException"
+    assert "s3://definitions/missing.json cannot be read" in str(excinfo.value)
+
+
+def test_waiting_on_an_execution_that_does_not_exist_is_a_waiter_error(aws):
+    missing = "arn:aws:sagemaker:local:000000000000:pipeline/gate/execution/abcdefabcdef"
+    with pytest.raises(WaiterError) as excinfo:
+        completion_waiter(aws.sm, delay=1, max_attempts=2).wait(PipelineExecutionArn=missing)
+    assert "does not exist" in str(excinfo.value)

@@ -279,9 +279,12 @@ class LocalSageMakerClient:
         name = _pipeline_name(name)
         if definition is None and s3_location is not None:
             key = s3_location.get("ObjectKey", "")
-            path = self._store.uri_to_path(f"s3://{s3_location.get('Bucket', '')}/{key}")
-            with open(path) as f:
-                definition = f.read()
+            uri = f"s3://{s3_location.get('Bucket', '')}/{key}"
+            try:
+                with open(self._store.uri_to_path(uri)) as f:
+                    definition = f.read()
+            except OSError as exc:
+                raise ValidationError(f"PipelineDefinitionS3Location {uri} cannot be read: {exc.strerror}") from None
         if not isinstance(definition, str):
             raise ValidationError("PipelineDefinition (a JSON string) or PipelineDefinitionS3Location is required")
         from sagepipe import _core

@@ -5,6 +5,7 @@ the same name and turns its ``ClientError`` into the error response botocore par
 ``PipelineExecutionComplete`` waiter blocks on the execution instead of polling every 30 s.
 """
 
+import inspect
 from typing import Any, Dict
 
 from sagepipe._service._errors import LocalService, ServiceError
@@ -42,8 +43,18 @@ class LocalSageMaker(LocalService):
 
         if operation not in _served_operations():
             return super().call(operation, params, context)  # raises NotServed
+        method = getattr(self.client, xform_name(operation))
+        accepted = inspect.signature(method).parameters
+        unknown = sorted(p for p in params if p not in accepted)
+        if unknown:  # botocore validated them: they are the service's, not yet sagepipe's
+            raise ServiceError(
+                "NotServedLocally",
+                f"sagepipe does not serve the parameter(s) {', '.join(unknown)} of the SageMaker operation "
+                f"{operation} locally (it serves {', '.join(sorted(accepted))})",
+                501,
+            )
         try:
-            response = getattr(self.client, xform_name(operation))(**params)
+            response = method(**params)
         except ClientError as error:
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
             raise ServiceError(error.response["Error"]["Code"], error.response["Error"]["Message"], status) from error
@@ -68,9 +79,10 @@ class _ExecutionWaiter:
         return getattr(self._original, name)
 
     def wait(self, **kwargs) -> None:
-        from botocore.exceptions import WaiterError
+        from botocore.exceptions import ClientError, WaiterError
 
         from sagepipe._service import _services
+        from sagepipe.exceptions import SagePipeError
         from sagepipe.workflow._execution import _PipelineExecution
 
         config = kwargs.pop("WaiterConfig", None) or {}
@@ -79,9 +91,12 @@ class _ExecutionWaiter:
         local = _services.get("sagemaker")
         if local is None:  # no longer routed: AWS's own waiter
             return self._original.wait(WaiterConfig=config, **kwargs) if config else self._original.wait(**kwargs)
-        execution = _PipelineExecution(kwargs.get("PipelineExecutionArn", ""), local.client.sagemaker_session)
-        finished = execution._wait_until_done(limit)
-        response = self._client.describe_pipeline_execution(**kwargs)
+        try:
+            execution = _PipelineExecution(kwargs.get("PipelineExecutionArn", ""), local.client.sagemaker_session)
+            finished = execution._wait_until_done(limit)
+            response = self._client.describe_pipeline_execution(**kwargs)
+        except (SagePipeError, ClientError) as error:  # e.g. no such execution: as botocore's waiter
+            raise WaiterError(name=self.name, reason=f"An error occurred: {error}", last_response={}) from error
         if finished:
             for acceptor in own.acceptors:
                 if acceptor.matcher_func(response) and acceptor.state == "success":
