@@ -9,6 +9,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = os.path.join(HERE, "scripts")
 PACKAGE = os.path.dirname(os.path.abspath(__import__("sagepipe").__file__))
@@ -16,17 +18,18 @@ DATA = os.path.join(PACKAGE, "data", "abalone.csv")
 CODE = os.path.join(PACKAGE, "demo_code")
 
 
-def run(store, *command, timeout=600):
+def run(store, *command, timeout=600, expect=0):
     env = dict(os.environ, SAGEPIPE_STORE=str(store), SAGEMAKER_SUPPRESS_V2_WARNING="1")
     env.pop("AWS_DEFAULT_REGION", None)  # no region, no credentials: none is needed
     env.pop("AWS_PROFILE", None)
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-6000:]
+    assert result.returncode == expect, result.stdout[-4000:] + result.stderr[-6000:]
     return result.stdout
 
 
-def sagepipe_run(store, script, *args):
-    return run(store, sys.executable, "-m", "sagepipe.cli", "run", "--sdk", "real", "-q", script, "--", *args)
+def sagepipe_run(store, script, *args, expect=0):
+    command = [sys.executable, "-m", "sagepipe.cli", "run", "--sdk", "real", "-q", script, "--", *args]
+    return run(store, *command, expect=expect)
 
 
 def steps_of(out):
@@ -102,3 +105,49 @@ def test_a_step_pipeline_runs_the_sdks_own_job_driver(tmp_path):
     ], out
     second = [line.split() for line in out.splitlines() if line.startswith("STEP ")][-2:]
     assert sorted(second) == [["STEP", "Prepare", "Succeeded", executions[0][1]], ["STEP", "Train", "Succeeded", "-"]]
+
+
+REQUIREMENTS_SCRIPT = """
+import sys
+
+from sagemaker.workflow.function_step import step
+from sagemaker.workflow.pipeline import Pipeline
+from sagemaker.workflow.pipeline_context import PipelineSession
+
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/python-311:latest"
+ROLE = "arn:aws:iam::123456789012:role/SageMakerPipelines"
+
+
+@step(name="Needs", image_uri=IMAGE, role=ROLE, instance_type="ml.m5.large", dependencies=sys.argv[1])
+def needs():
+    import cloudpickle
+
+    return cloudpickle.__name__
+
+
+pipeline = Pipeline(name="requirements-" + sys.argv[2], steps=[needs()], sagemaker_session=PipelineSession())
+pipeline.upsert(role_arn=ROLE)
+execution = pipeline.start()
+execution.wait(delay=1, max_attempts=600) if sys.argv[2] == "met" else None
+for listed in execution.list_steps():
+    print("STEP", listed["StepName"], listed["StepStatus"], (listed.get("FailureReason") or "").replace(chr(10), " "))
+"""
+
+
+@pytest.mark.parametrize("case", ["met", "unmet"])
+def test_a_steps_requirements_install_nothing_when_met_and_fail_the_step_when_not(tmp_path, case):
+    """The SDK's bootstrap pip-installs a @step's requirements (and always adds the SDK itself);
+    locally pip may not reach an index: met requirements install nothing, others fail the step."""
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("cloudpickle\n" if case == "met" else "no-such-package-sagepipe-test==1.0\n")
+    script = tmp_path / "needs.py"
+    script.write_text(REQUIREMENTS_SCRIPT)
+    freeze = [sys.executable, "-m", "pip", "freeze"]
+    before = subprocess.run(freeze, capture_output=True, text=True, check=True).stdout
+    out = sagepipe_run(tmp_path, str(script), str(requirements), case, expect=0 if case == "met" else 1)
+    if case == "met":
+        assert "STEP Needs Succeeded" in out, out
+    else:
+        log = run(tmp_path, sys.executable, "-m", "sagepipe.cli", "logs", "latest", "Needs")
+        assert "No matching distribution found for no-such-package-sagepipe-test==1.0" in log, log
+    assert subprocess.run(freeze, capture_output=True, text=True, check=True).stdout == before  # nothing installed
