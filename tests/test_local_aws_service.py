@@ -874,3 +874,20 @@ def test_waiting_on_an_execution_that_does_not_exist_is_a_waiter_error(aws):
     with pytest.raises(WaiterError) as excinfo:
         completion_waiter(aws.sm, delay=1, max_attempts=2).wait(PipelineExecutionArn=missing)
     assert "does not exist" in str(excinfo.value)
+
+
+def test_pipeline_tags_are_listed_and_added(aws):
+    sm = aws.sm
+    arn = sm.create_pipeline(
+        PipelineName="tagged", PipelineDefinition=json.dumps(DEFINITION), RoleArn="arn:aws:iam::0:role/r",
+        Tags=[{"Key": "team", "Value": "ml"}, {"Key": "stage", "Value": "dev"}],
+    )["PipelineArn"]  # fmt: skip
+    assert sm.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "ml"}, {"Key": "stage", "Value": "dev"}]
+    sm.add_tags(ResourceArn=arn, Tags=[{"Key": "stage", "Value": "prod"}, {"Key": "cost", "Value": "7"}])
+    tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=arn)["Tags"]}
+    assert tags == {"team": "ml", "stage": "prod", "cost": "7"}
+    assert sm.describe_pipeline(PipelineName="tagged")["PipelineArn"] == arn
+    with pytest.raises(ClientError) as excinfo:
+        sm.list_tags(ResourceArn=arn + "/execution/abcdefabcdef")
+    assert excinfo.value.response["Error"]["Code"] == "ValidationException"
+    assert "keeps the tags of pipelines only" in str(excinfo.value)

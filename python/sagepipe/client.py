@@ -550,6 +550,31 @@ class LocalSageMakerClient:
 
         return model_registry.describe_model(_required(ModelName, "ModelName"), self.sagemaker_session)
 
+    # ---- tags (of pipelines: what the SDK's upsert(tags=...) reads and writes) ----
+
+    def _tagged_pipeline(self, arn: Any) -> str:
+        arn = str(_required(arn, "ResourceArn"))
+        if _PIPELINE_ARN_MARK not in arn or "/execution/" in arn:
+            raise ValidationError(f"sagepipe keeps the tags of pipelines only; '{arn}' is not a pipeline ARN")
+        name = _pipeline_name(arn)
+        self._store.load_pipeline(name)  # ResourceNotFound for a pipeline that does not exist
+        return name
+
+    @_operation("AddTags")
+    def add_tags(self, ResourceArn: str = None, Tags: List[Dict[str, str]] = None) -> Dict[str, Any]:  # noqa: N803
+        """``AddTags`` to a pipeline: a tag with a key the pipeline has replaces it."""
+        name = self._tagged_pipeline(ResourceArn)
+        tags = list(Tags or [])
+        self._store.put_pipeline(name, self._store.definition_text(name, None), "update", json.dumps({"Tags": tags}))
+        return _with_metadata({"Tags": tags})
+
+    @_operation("ListTags")
+    def list_tags(self, ResourceArn: str = None, NextToken: str = None, MaxResults: int = None) -> Dict[str, Any]:  # noqa: N803
+        """``ListTags`` of a pipeline."""
+        tags = json.loads(self._store.load_pipeline(self._tagged_pipeline(ResourceArn))).get("Tags") or []
+        out = _responses.page(tags, "Tags", MaxResults, NextToken)
+        return _with_metadata(out)
+
     # ---- jobs the steps ran ----
 
     def _job_properties(self, kind: str, name: Any, field: str) -> Dict[str, Any]:

@@ -161,7 +161,7 @@ def main():
         args.data, f"s3://{session.default_bucket()}/abalone/input", sagemaker_session=session
     )
     pipeline = build(session, input_uri, args.code_dir)
-    pipeline.upsert(role_arn=ROLE)
+    pipeline.upsert(role_arn=ROLE, tags=[{"Key": "project", "Value": "abalone"}])
     parameters = {"Eta": args.eta} if args.eta is not None else {}
     if args.select:
         config = SelectiveExecutionConfig(selected_steps=args.select.split(","), reference_latest_execution=True)
