@@ -749,8 +749,8 @@ def test_clients_made_before_route_are_routed_until_unroute(clean_env):
     )
     assert out.splitlines() == [
         "before: NoCredentialsError NoCredentialsError",
-        "routed: dict 000000000000 ('sagemaker', 's3', 'sts')",
-        "region: us-east-1 | sagemaker,s3,sts",
+        "routed: dict 000000000000 ('sagemaker', 's3', 'sts', 'iam')",
+        "region: us-east-1 | sagemaker,s3,sts,iam",
         "after: NoCredentialsError NoCredentialsError NoCredentialsError",
         "env: None None False ()",
         "patches: ['botocore.session', 'botocore.waiter']",

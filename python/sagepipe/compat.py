@@ -8,8 +8,8 @@ Two front ends, chosen by ``sdk``:
   at import with a ``ModuleNotFoundError`` that says so. ``boto3.client("sagemaker")`` returns
   the local client (:func:`sagepipe.client`).
 - ``real``: the installed SageMaker SDK (v2 or v3) is used as it is; the AWS calls it makes
-  (SageMaker, S3, STS) are answered from the local store (:mod:`sagepipe._service`), so its
-  ``pipeline.upsert()`` and ``start()`` run the pipeline here.
+  (SageMaker, S3, STS, and the IAM role checks of SDK v3) are answered from the local store
+  (:mod:`sagepipe._service`), so its ``pipeline.upsert()`` and ``start()`` run the pipeline here.
 - ``auto`` (default): ``real`` when a real ``sagemaker`` package is installed, else ``mirror``.
 
 In both, botocore clients of S3 and STS answer from the store (with ``boto3=True``), and the jobs
@@ -156,7 +156,7 @@ def install(boto3: bool = True, *, sdk: str = "auto") -> None:
                 _patch_boto3()
                 _route_aws(("s3", "sts"))
         else:
-            _route_aws(("sagemaker", "s3", "sts"))
+            _route_aws(("sagemaker", "s3", "sts", "iam"))
             _silence_sdk_telemetry()
         _mode = chosen
 

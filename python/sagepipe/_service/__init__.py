@@ -17,7 +17,7 @@ import threading
 import weakref
 from typing import Any, Dict, Iterable, Optional, Tuple
 
-from sagepipe._service import _s3, _sagemaker, _sts
+from sagepipe._service import _iam, _s3, _sagemaker, _sts
 from sagepipe._service._errors import NotServed, ServiceError
 
 __all__ = ["SERVED", "route", "unroute", "routed_services", "route_from_environment"]
@@ -27,7 +27,7 @@ STARTUP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "startup"
 DEFAULT_REGION = "us-east-1"
 
 # botocore service name -> the local service's class
-SERVED = {"sagemaker": _sagemaker.LocalSageMaker, "s3": _s3.LocalS3, "sts": _sts.LocalSts}
+SERVED = {"sagemaker": _sagemaker.LocalSageMaker, "s3": _s3.LocalS3, "sts": _sts.LocalSts, "iam": _iam.LocalIam}
 
 _lock = threading.RLock()
 _services: Dict[str, Any] = {}  # routed service name -> its local service
