@@ -26,9 +26,10 @@ SCRIPT_FILES = ("abalone_v3.py", "step_v3.py", os.path.join("abalone_v3_ridge", 
 
 
 def run(store, *command, timeout=900, **environment):
-    env = dict(os.environ, SAGEPIPE_STORE=str(store), **environment)
+    env = dict(os.environ, SAGEPIPE_STORE=str(store))
     env.pop("AWS_DEFAULT_REGION", None)  # no region, no credentials: none is needed
     env.pop("AWS_PROFILE", None)
+    env.update(environment)
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-6000:]
     return result.stdout
@@ -120,3 +121,28 @@ def test_a_step_pipeline_runs_the_sdks_own_job_driver(tmp_path):
     ], out
     second = [line.split() for line in out.splitlines() if line.startswith("STEP ")][-2:]
     assert sorted(second) == [["STEP", "Prepare", "Succeeded", executions[0][1]], ["STEP", "Train", "Succeeded", "-"]]
+
+
+INSTALL_AFTER_IMPORT = """
+import json, runpy, sys
+script = runpy.run_path(sys.argv[1], run_name="step_v3")  # imports the SDK (which makes clients)
+from sagemaker.core.workflow.pipeline_context import PipelineSession
+session = PipelineSession()  # and its session's clients, all before install
+import sagepipe
+sagepipe.install(sdk="real")
+pipeline = script["build"](session)
+pipeline.upsert(role_arn=script["ROLE"])
+execution = pipeline.start()
+execution.wait()
+print("RESULT", json.dumps(execution.result("Train")))
+"""
+
+
+def test_install_after_the_sdk_made_its_clients(tmp_path):
+    """A notebook's order: the SDK imported and the session built first, then sagepipe.install().
+    SDK v3 creates clients while importing, so it needs a region then (a configured one here)."""
+    out = run(
+        tmp_path, sys.executable, "-c", INSTALL_AFTER_IMPORT, os.path.join(SCRIPTS, "step_v3.py"),
+        AWS_DEFAULT_REGION="us-east-1",
+    )  # fmt: skip
+    assert out.splitlines()[-1] == "RESULT " + json.dumps({"score": 4.5, "n": 10}), out
