@@ -25,18 +25,19 @@ CODE = os.path.join(PACKAGE, "demo_code")
 SCRIPT_FILES = ("abalone_v3.py", "step_v3.py", os.path.join("abalone_v3_ridge", "train.py"))
 
 
-def run(store, *command, timeout=900, **environment):
+def run(store, *command, timeout=900, exit_code=0, **environment):
     env = dict(os.environ, SAGEPIPE_STORE=str(store))
     env.pop("AWS_DEFAULT_REGION", None)  # no region, no credentials: none is needed
     env.pop("AWS_PROFILE", None)
     env.update(environment)
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-6000:]
+    assert result.returncode == exit_code, result.stdout[-4000:] + result.stderr[-6000:]
     return result.stdout
 
 
-def sagepipe_run(store, script, *args):
-    return run(store, sys.executable, "-m", "sagepipe.cli", "run", "--sdk", "real", "-q", script, "--", *args)
+def sagepipe_run(store, script, *args, exit_code=0):
+    command = (sys.executable, "-m", "sagepipe.cli", "run", "--sdk", "real", "-q", script, "--", *args)
+    return run(store, *command, exit_code=exit_code)
 
 
 def steps_of(out):
@@ -85,11 +86,15 @@ def test_abalone_runs_then_a_selective_run_reuses_and_a_rerun_hits_the_cache(tmp
     assert "Register" not in steps and "TrainRidge" not in steps  # not selected: not run, not listed
 
     # The script again: the SDK builds the same processing and built-in XGBoost requests (content-
-    # hashed code keys, fixed output paths), so those cached steps hit the first run.
-    again = sagepipe_run(tmp_path, script, DATA, CODE)
-    assert execution_of(again)[1] == "Succeeded", again
+    # hashed code keys, fixed output paths), so those cached steps hit the first run. A threshold
+    # below the MSE takes the condition's else branch: the FailStep fails the execution.
+    again = sagepipe_run(tmp_path, script, DATA, CODE, "--mse-threshold", "0.5", exit_code=1)  # a run failed
+    assert execution_of(again)[1] == "Failed", again
     steps = steps_of(again)
     assert steps["Preprocess"]["cached"] == first_arn and steps["Train"]["cached"] == first_arn, again
+    assert steps["CheckMse"]["status"] == "Succeeded" and "Register" not in steps
+    assert steps["MseTooHigh"]["status"] == "Failed"
+    assert steps["MseTooHigh"]["reason"] == "Execution failed due to MSE > 0.5", again
 
     # What SDK v3 built is stored like any pipeline: sagepipe's own commands read it.
     plan = json.loads(

@@ -1,7 +1,7 @@
 """The SageMaker Abalone walkthrough pipeline, written for the SageMaker Python SDK v3 as users
 write it: nothing here refers to sagepipe, so the same file runs on SageMaker.
 
-    python abalone_v3.py DATA_CSV CODE_DIR [--select Train,Evaluate] [--eta 0.3]
+    python abalone_v3.py DATA_CSV CODE_DIR [--select Train,Evaluate] [--eta 0.3] [--mse-threshold 0.5]
 
 Uploads DATA_CSV, upserts the pipeline and starts it (with ``--select``: a Selective Execution of
 those steps whose reference is the latest execution), waits, and prints one line per step.
@@ -192,6 +192,7 @@ def main():
     parser.add_argument("code_dir")
     parser.add_argument("--select")
     parser.add_argument("--eta", type=float)
+    parser.add_argument("--mse-threshold", type=float)
     args = parser.parse_args()
 
     session = PipelineSession()
@@ -200,7 +201,8 @@ def main():
     )
     pipeline = build(session, input_uri, args.code_dir)
     pipeline.upsert(role_arn=ROLE)
-    parameters = {"Eta": args.eta} if args.eta is not None else {}
+    parameters = {"Eta": args.eta, "MseThreshold": args.mse_threshold}
+    parameters = {name: value for name, value in parameters.items() if value is not None}
     if args.select:
         config = SelectiveExecutionConfig(selected_steps=args.select.split(","), reference_latest_execution=True)
         execution = pipeline.start(parameters=parameters, selective_execution_config=config)
