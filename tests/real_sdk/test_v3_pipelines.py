@@ -2,20 +2,14 @@
 ``sagemaker.train``, ``sagemaker.mlops``) builds and starts them; its AWS calls (SageMaker, S3,
 STS and IAM's role checks) are answered by the local store. Each script runs in its own process,
 as a user runs it: ``sagepipe run --sdk real script.py`` or ``python -m sagepipe.compat``.
+The conftest collects this file only where SDK v3 is installed.
 """
 
 import ast
-import importlib.metadata
 import json
 import os
 import subprocess
 import sys
-
-import pytest
-
-pytest.importorskip("sagemaker")
-if int(importlib.metadata.version("sagemaker").split(".")[0]) < 3:  # pragma: no cover - the conftest picks by line
-    pytest.skip("SDK v3 tests", allow_module_level=True)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = os.path.join(HERE, "scripts")
