@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = os.path.join(HERE, "scripts")
 PACKAGE = os.path.dirname(os.path.abspath(__import__("sagepipe").__file__))
@@ -145,3 +147,53 @@ def test_install_after_the_sdk_made_its_clients(tmp_path):
         AWS_DEFAULT_REGION="us-east-1",
     )  # fmt: skip
     assert out.splitlines()[-1] == "RESULT " + json.dumps({"score": 4.5, "n": 10}), out
+
+
+REQUIREMENTS_SCRIPT = """
+import sys
+
+from sagemaker.core.workflow.pipeline_context import PipelineSession
+from sagemaker.mlops.workflow.function_step import step
+from sagemaker.mlops.workflow.pipeline import Pipeline
+
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/python-311:latest"
+ROLE = "arn:aws:iam::123456789012:role/SageMakerPipelines"
+
+
+@step(name="Needs", image_uri=IMAGE, role=ROLE, instance_type="ml.m5.large", dependencies=sys.argv[1])
+def needs():
+    import cloudpickle
+
+    return cloudpickle.__name__
+
+
+pipeline = Pipeline(name="requirements-" + sys.argv[2], steps=[needs()], sagemaker_session=PipelineSession())
+pipeline.upsert(role_arn=ROLE)
+execution = pipeline.start()
+try:
+    execution.wait(delay=1, max_attempts=600)
+except Exception:  # the waiter raises for a failed execution; the step says why
+    pass
+for listed in execution.list_steps():
+    print("STEP", listed["StepName"], listed["StepStatus"])
+"""
+
+
+@pytest.mark.parametrize("case", ["met", "unmet"])
+def test_a_steps_requirements_install_nothing_when_met_and_fail_the_step_when_not(tmp_path, case):
+    """v3's bootstrap pip-installs a @step's ``dependencies`` file; locally pip may not reach an
+    index: met requirements install nothing, others fail the step naming the requirement."""
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("cloudpickle\n" if case == "met" else "no-such-package-sagepipe-test==1.0\n")
+    script = tmp_path / "needs.py"
+    script.write_text(REQUIREMENTS_SCRIPT)
+    freeze = [sys.executable, "-m", "pip", "freeze"]
+    before = subprocess.run(freeze, capture_output=True, text=True, check=True).stdout
+    out = sagepipe_run(tmp_path, str(script), str(requirements), case, exit_code=0 if case == "met" else 1)
+    if case == "met":
+        assert "STEP Needs Succeeded" in out, out
+    else:
+        assert "STEP Needs Failed" in out, out
+        log = run(tmp_path, sys.executable, "-m", "sagepipe.cli", "logs", "latest", "Needs")
+        assert "No matching distribution found for no-such-package-sagepipe-test==1.0" in log, log
+    assert subprocess.run(freeze, capture_output=True, text=True, check=True).stdout == before  # nothing installed
