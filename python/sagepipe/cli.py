@@ -25,6 +25,7 @@ exist; 130 interrupted (Ctrl-C stops the executions the command runs).
 
 import argparse
 import codecs
+import contextlib
 import inspect
 import json
 import os
@@ -303,17 +304,41 @@ def cmd_run(args) -> int:
     pipeline = _target_or_stored(args.target, session, args.name, args.sdk)
     config, parameters = _config_and_parameters(args, pipeline, session)
     parallelism = {"MaxParallelExecutionSteps": args.max_parallel} if args.max_parallel else None
-    execution = pipeline.start(
-        parameters=parameters,
-        execution_display_name=args.display_name,
-        execution_description=args.description,
-        parallelism_config=parallelism,
-        selective_execution_config=config,
-    )
-    if not (args.json or args.quiet):
-        print(f"started {execution.arn}", file=sys.stderr)
-    execution.wait(delay=1, max_attempts=10**9, progress=False if args.quiet else True)
+    with _jobs_reach_the_store(session):
+        execution = pipeline.start(
+            parameters=parameters,
+            execution_display_name=args.display_name,
+            execution_description=args.description,
+            parallelism_config=parallelism,
+            selective_execution_config=config,
+        )
+        if not (args.json or args.quiet):
+            print(f"started {execution.arn}", file=sys.stderr)
+        execution.wait(delay=1, max_attempts=10**9, progress=False if args.quiet else True)
     return _report_execution(args, execution)
+
+
+@contextlib.contextmanager
+def _jobs_reach_the_store(session):
+    """The jobs of a run read and write the store's S3 through boto3, as under ``sagepipe run
+    script.py``: a @step the real SDK built reads its pickled function there, so a stored pipeline
+    of it could not run otherwise (its job found no AWS credentials). Routing already in effect
+    (``sagepipe.install()``) stays as it is."""
+    import importlib.util
+
+    if importlib.util.find_spec("botocore") is None:
+        yield
+        return
+    from sagepipe import _service
+
+    if _service.routed_services():
+        yield
+        return
+    _service.route(("s3", "sts"), store=str(session.store_root))
+    try:
+        yield
+    finally:
+        _service.unroute()
 
 
 def _report_execution(args, execution) -> int:

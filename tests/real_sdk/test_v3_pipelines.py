@@ -123,6 +123,14 @@ def test_a_step_pipeline_runs_the_sdks_own_job_driver(tmp_path):
     second = [line.split() for line in out.splitlines() if line.startswith("STEP ")][-2:]
     assert sorted(second) == [["STEP", "Prepare", "Succeeded", executions[0][1]], ["STEP", "Train", "Succeeded", "-"]]
 
+    # The stored pipeline again, from sagepipe's own command: its jobs read the SDK's payloads
+    # from the store and the condition reads Train's results there.
+    rerun = json.loads(run(tmp_path, sys.executable, "-m", "sagepipe.cli", "run", "step-real-sdk-v3", "--json"))
+    assert rerun["PipelineExecutionStatus"] == "Succeeded", rerun
+    assert {s["StepName"]: s["StepStatus"] for s in rerun["PipelineExecutionSteps"]} == {
+        "Prepare": "Succeeded", "Train": "Succeeded", "GoodEnough": "Succeeded", "Report": "Succeeded",
+    }  # fmt: skip
+
 
 INSTALL_AFTER_IMPORT = """
 import json, runpy, sys
