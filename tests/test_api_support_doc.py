@@ -6,7 +6,7 @@ from pathlib import Path
 from sagepipe._service import SERVED
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "sagemaker-api-support.md"
-SECTIONS = {"sagemaker": "### SageMaker", "s3": "### S3", "sts": "### STS"}
+SECTIONS = {"sagemaker": "### SageMaker", "s3": "### S3", "sts": "### STS", "iam": "### IAM"}
 
 
 def section(title: str) -> str:
@@ -25,6 +25,7 @@ def documented_as_served(text: str) -> set:
 
 
 def test_every_served_operation_is_documented_and_nothing_else():
+    assert set(SECTIONS) == set(SERVED)
     for service, title in SECTIONS.items():
         served = set(SERVED[service].operations())
         assert served, service

@@ -559,7 +559,7 @@ def test_objects_are_shared_with_the_mirror_session(aws):
 def test_caller_identity(aws):
     identity = aws.sts.get_caller_identity()
     assert identity["Account"] == "000000000000"
-    assert identity["Arn"].startswith("arn:aws:iam::000000000000:")
+    assert identity["Arn"] == "arn:aws:sts::000000000000:assumed-role/SageMakerExecutionRole/sagepipe"
 
 
 DEFINITION = {

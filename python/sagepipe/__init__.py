@@ -25,7 +25,8 @@ def install(boto3: bool = True, *, sdk: str = "auto") -> None:
     """Run SageMaker SDK code on sagepipe (see :mod:`sagepipe.compat`).
 
     Args:
-        boto3: Answer boto3 clients of SageMaker, S3 and STS from the local store.
+        boto3: Answer boto3 clients of SageMaker, S3 and STS (and, with the real SDK, its IAM
+            role checks) from the local store.
         sdk: ``mirror`` (``sagemaker.X`` is ``sagepipe.X``), ``real`` (the installed SDK, v2 or v3,
             its AWS calls answered locally) or ``auto`` (``real`` when a real SDK is installed).
     """

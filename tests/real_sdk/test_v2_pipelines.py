@@ -151,3 +151,11 @@ def test_a_steps_requirements_install_nothing_when_met_and_fail_the_step_when_no
         log = run(tmp_path, sys.executable, "-m", "sagepipe.cli", "logs", "latest", "Needs")
         assert "No matching distribution found for no-such-package-sagepipe-test==1.0" in log, log
     assert subprocess.run(freeze, capture_output=True, text=True, check=True).stdout == before  # nothing installed
+
+
+def test_get_execution_role_is_the_local_role(tmp_path):
+    """Scripts written for notebooks start with sagemaker.get_execution_role(): the SDK derives
+    the role from STS's assumed-role identity and reads it back with IAM, both answered here."""
+    code = "import sagepipe; sagepipe.install(sdk='real'); import sagemaker; print(sagemaker.get_execution_role())"
+    out = run(tmp_path, sys.executable, "-c", code)
+    assert out.strip().splitlines()[-1] == "arn:aws:iam::000000000000:role/SageMakerExecutionRole"

@@ -1,6 +1,6 @@
 """The local AWS service the real SageMaker SDK talks to: botocore clients answered by sagepipe.
 
-:func:`route` makes every botocore client of a served service (SageMaker, S3, STS) that this
+:func:`route` makes every botocore client of a served service (SageMaker, S3, STS, IAM) that this
 process creates, or already created, answer locally: the client stays botocore's own (its
 parameter validation, paginators, modeled exceptions and events all run), but its
 ``before-call`` event returns sagepipe's response, so no request is signed or sent, and neither
