@@ -159,3 +159,56 @@ def test_get_execution_role_is_the_local_role(tmp_path):
     code = "import sagepipe; sagepipe.install(sdk='real'); import sagemaker; print(sagemaker.get_execution_role())"
     out = run(tmp_path, sys.executable, "-c", code)
     assert out.strip().splitlines()[-1] == "arn:aws:iam::000000000000:role/SageMakerExecutionRole"
+
+
+FLAKY_SCRIPT = """
+import os
+import sys
+
+from sagemaker.workflow.function_step import step
+from sagemaker.workflow.pipeline import Pipeline
+from sagemaker.workflow.pipeline_context import PipelineSession
+
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/python-311:latest"
+ROLE = "arn:aws:iam::123456789012:role/SageMakerPipelines"
+MARKER = sys.argv[1]
+
+
+@step(name="Prepare", image_uri=IMAGE, role=ROLE, instance_type="ml.m5.large")
+def prepare():
+    with open(MARKER + ".prepared", "a") as f:
+        f.write("ran\\n")
+    return 20
+
+
+@step(name="Flaky", image_uri=IMAGE, role=ROLE, instance_type="ml.m5.large")
+def flaky(value):
+    if not os.path.exists(MARKER):
+        raise RuntimeError("the marker file is not there yet")
+    return value + 1
+
+
+pipeline = Pipeline(name="flaky-real-sdk", steps=[flaky(prepare())], sagemaker_session=PipelineSession())
+pipeline.upsert(role_arn=ROLE)
+pipeline.start()
+"""
+
+
+def test_a_failed_run_of_an_sdk_pipeline_resumes_by_name(tmp_path):
+    """sagepipe's resume works on what the real SDK built: the failed step and what follows run
+    again, the steps that succeeded are reused."""
+    marker = tmp_path / "marker"
+    script = tmp_path / "flaky.py"
+    script.write_text(FLAKY_SCRIPT)
+    sagepipe_run(tmp_path, str(script), str(marker), expect=1)
+    failed = json.loads(run(tmp_path, sys.executable, "-m", "sagepipe.cli", "steps", "latest", "--json"))
+    reasons = {s["StepName"]: (s["StepStatus"], s.get("FailureReason") or "") for s in failed}
+    assert reasons["Prepare"][0] == "Succeeded" and reasons["Flaky"][0] == "Failed", reasons
+    marker.write_text("now")
+    resumed = json.loads(
+        run(tmp_path, sys.executable, "-m", "sagepipe.cli", "run", "flaky-real-sdk", "--resume", "latest", "--json")
+    )
+    assert resumed["PipelineExecutionStatus"] == "Succeeded", resumed
+    steps = {s["StepName"]: s for s in resumed["PipelineExecutionSteps"]}
+    assert "SelectiveExecutionResult" in steps["Prepare"] and "SelectiveExecutionResult" not in steps["Flaky"]
+    assert (tmp_path / "marker.prepared").read_text() == "ran\n"  # Prepare ran once, in the failed run
