@@ -129,8 +129,9 @@ def install(boto3: bool = True, *, sdk: str = "auto") -> None:
     imported are set aside by the mirror and come back on :func:`uninstall`.
 
     Args:
-        boto3: Answer boto3/botocore clients of SageMaker, S3 and STS (and IAM with the real SDK) locally (when boto3 is
-            installed). With the real SDK this is how it reaches sagepipe, so it is always on.
+        boto3: Answer boto3/botocore clients of SageMaker, S3 and STS locally (when boto3 is
+            installed). With the real SDK this is how it reaches sagepipe, so it is always on,
+            and IAM's role checks are answered too.
         sdk: ``mirror``: ``sagemaker.X`` resolves to ``sagepipe.X``. ``real``: the installed
             SageMaker SDK (v2 or v3) stays, and the AWS calls it makes are answered by the local
             store. ``auto`` (default): ``real`` when a real ``sagemaker`` is installed, else
