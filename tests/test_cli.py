@@ -425,3 +425,12 @@ def test_run_takes_a_stored_pipelines_name(cli):
     assert all("SelectiveExecutionResult" in s for n, s in steps.items() if n != "Train"), steps
     unknown = ok(cli("run", "no-such-pipeline"), 3).stderr
     assert "pipeline 'no-such-pipeline' does not exist; a TARGET is a stored pipeline's name" in unknown
+
+
+def test_sdk_real_without_the_sdk_is_a_usage_error(cli, tmp_path):
+    script = tmp_path / "plain.py"
+    script.write_text("print('ran')\n")
+    for target in (str(script), f"{script}:pipeline"):
+        result = ok(cli("run", "--sdk", "real", target), 2)
+        assert "ran" not in result.stdout
+        assert "--sdk real: sagepipe.install(sdk='real') needs the SageMaker SDK installed" in result.stderr

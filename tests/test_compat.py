@@ -176,3 +176,17 @@ def test_real_without_an_sdk_says_how_to_get_one():
         """
     )
     assert "needs the SageMaker SDK installed (pip install 'sagemaker<3' or 'sagemaker>=3')" in out
+
+
+def test_a_directory_named_sagemaker_is_not_a_real_sdk(tmp_path):
+    """Regression: the SDK leaves a /tmp/sagemaker directory; as a namespace package on sys.path it
+    made auto pick the real SDK (and --sdk real run without one)."""
+    (tmp_path / "sagemaker" / "model-builder").mkdir(parents=True)
+    out = run_python(
+        """
+        import sagepipe.compat
+        print(sagepipe.compat.real_sdk_installed(), sagepipe.compat.resolve_sdk("auto"))
+        """,
+        tmp_path,
+    )
+    assert out.split() == ["False", "mirror"]

@@ -112,7 +112,6 @@ def load_pipeline(target: str, session, name: Optional[str] = None, sdk: str = "
     A pipeline object the real SageMaker SDK built (``sdk`` real, or auto with the SDK installed)
     becomes a sagepipe pipeline of its definition, the one contract both front ends share.
     """
-    from sagepipe import compat
     from sagepipe.workflow.pipeline import Pipeline
 
     if target.endswith(".json"):
@@ -127,7 +126,7 @@ def load_pipeline(target: str, session, name: Optional[str] = None, sdk: str = "
             "(a bare script can only be run: `sagepipe run script.py`)"
         )
     module_part, attr = target.rsplit(":", 1)
-    compat.install(sdk=sdk)  # pipeline modules written for the SageMaker SDK import `sagemaker`
+    _install(sdk)  # pipeline modules written for the SageMaker SDK import `sagemaker`
     try:
         if module_part.endswith(".py"):
             if not os.path.isfile(module_part):
@@ -161,6 +160,18 @@ def load_pipeline(target: str, session, name: Optional[str] = None, sdk: str = "
         obj.name = name
     obj.sagemaker_session = session
     return obj
+
+
+def _install(sdk: str) -> None:
+    """``compat.install`` for a TARGET; asking for the real SDK where none is installed is a usage error."""
+    from sagepipe import compat
+
+    try:
+        compat.install(sdk=sdk)
+    except ModuleNotFoundError as exc:
+        if exc.name != compat.SDK_PACKAGE:
+            raise
+        raise UsageError(f"--sdk {sdk}: {exc}") from None
 
 
 def _required_parameters(func) -> List[str]:
@@ -390,6 +401,7 @@ def _run_script(args, session) -> int:
     store = session.store
     before = _all_execution_arns(store)
     sys.path.insert(0, os.path.dirname(os.path.abspath(args.target)))
+    _install(args.sdk)
     try:
         compat.run_script(args.target, args.script_args, sdk=args.sdk)
     except ImportError as exc:

@@ -105,12 +105,13 @@ def mode() -> Optional[str]:
 
 
 def real_sdk_installed() -> bool:
-    """Whether a real ``sagemaker`` package (v2 or v3) is importable in this environment."""
+    """Whether a real ``sagemaker`` package (v2 or v3) is importable in this environment (a
+    directory that merely is named ``sagemaker``, a namespace package, is not one)."""
     try:
         spec = importlib.machinery.PathFinder.find_spec(SDK_PACKAGE)
     except (ImportError, ValueError):
         return False
-    return spec is not None
+    return spec is not None and spec.loader is not None and spec.origin not in (None, "namespace")
 
 
 def resolve_sdk(sdk: str) -> str:

@@ -3,55 +3,21 @@ them; its AWS calls are answered by the local store. Each script runs in its own
 user runs it: ``sagepipe run --sdk real script.py`` or with ``sagepipe.install(sdk="real")``.
 """
 
-import ast
 import json
 import os
 import subprocess
 import sys
 
 import pytest
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-SCRIPTS = os.path.join(HERE, "scripts")
-PACKAGE = os.path.dirname(os.path.abspath(__import__("sagepipe").__file__))
-DATA = os.path.join(PACKAGE, "data", "abalone.csv")
-CODE = os.path.join(PACKAGE, "demo_code")
-
-
-def run(store, *command, timeout=600, expect=0):
-    env = dict(os.environ, SAGEPIPE_STORE=str(store), SAGEMAKER_SUPPRESS_V2_WARNING="1")
-    env.pop("AWS_DEFAULT_REGION", None)  # no region, no credentials: none is needed
-    env.pop("AWS_PROFILE", None)
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == expect, result.stdout[-4000:] + result.stderr[-6000:]
-    return result.stdout
-
-
-def sagepipe_run(store, script, *args, expect=0):
-    command = [sys.executable, "-m", "sagepipe.cli", "run", "--sdk", "real", "-q", script, "--", *args]
-    return run(store, *command, expect=expect)
-
-
-def steps_of(out):
-    return {s["name"]: s for s in (json.loads(line[5:]) for line in out.splitlines() if line.startswith("STEP "))}
-
-
-def execution_of(out):
-    line = next(line for line in out.splitlines() if line.startswith("EXECUTION "))
-    _, arn, status = line.split()
-    return arn, status
+from sdk_lib import CODE, DATA, SCRIPTS, execution_of, modules_used, run, sagepipe_run, steps_of
 
 
 def test_the_scripts_do_not_refer_to_sagepipe():
     """The same files run on SageMaker when sagepipe is not installed."""
     for name in ("abalone_v2.py", "step_v2.py"):
-        with open(os.path.join(SCRIPTS, name)) as f:
-            tree = ast.parse(f.read())
-        imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                    for alias in node.names}  # fmt: skip
-        imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported, constants = modules_used(os.path.join(SCRIPTS, name))
         assert "sagemaker" in imported and "sagepipe" not in imported, (name, imported)
-        assert "sagepipe" not in {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)}
+        assert "sagepipe" not in constants
 
 
 def test_abalone_runs_then_a_selective_run_reuses_and_a_rerun_hits_the_cache(tmp_path):
@@ -144,7 +110,7 @@ def test_a_steps_requirements_install_nothing_when_met_and_fail_the_step_when_no
     script.write_text(REQUIREMENTS_SCRIPT)
     freeze = [sys.executable, "-m", "pip", "freeze"]
     before = subprocess.run(freeze, capture_output=True, text=True, check=True).stdout
-    out = sagepipe_run(tmp_path, str(script), str(requirements), case, expect=0 if case == "met" else 1)
+    out = sagepipe_run(tmp_path, str(script), str(requirements), case, exit_code=0 if case == "met" else 1)
     if case == "met":
         assert "STEP Needs Succeeded" in out, out
     else:
@@ -200,7 +166,7 @@ def test_a_failed_run_of_an_sdk_pipeline_resumes_by_name(tmp_path):
     marker = tmp_path / "marker"
     script = tmp_path / "flaky.py"
     script.write_text(FLAKY_SCRIPT)
-    sagepipe_run(tmp_path, str(script), str(marker), expect=1)
+    sagepipe_run(tmp_path, str(script), str(marker), exit_code=1)
     failed = json.loads(run(tmp_path, sys.executable, "-m", "sagepipe.cli", "steps", "latest", "--json"))
     reasons = {s["StepName"]: (s["StepStatus"], s.get("FailureReason") or "") for s in failed}
     assert reasons["Prepare"][0] == "Succeeded" and reasons["Flaky"][0] == "Failed", reasons

@@ -5,57 +5,23 @@ as a user runs it: ``sagepipe run --sdk real script.py`` or ``python -m sagepipe
 The conftest collects this file only where SDK v3 is installed.
 """
 
-import ast
 import json
 import os
 import subprocess
 import sys
 
 import pytest
+from sdk_lib import CODE, DATA, SCRIPTS, execution_of, modules_used, run, sagepipe_run, steps_of
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SCRIPTS = os.path.join(HERE, "scripts")
-PACKAGE = os.path.dirname(os.path.abspath(__import__("sagepipe").__file__))
-DATA = os.path.join(PACKAGE, "data", "abalone.csv")
-CODE = os.path.join(PACKAGE, "demo_code")
 SCRIPT_FILES = ("abalone_v3.py", "step_v3.py", os.path.join("abalone_v3_ridge", "train.py"))
-
-
-def run(store, *command, timeout=900, exit_code=0, **environment):
-    env = dict(os.environ, SAGEPIPE_STORE=str(store))
-    env.pop("AWS_DEFAULT_REGION", None)  # no region, no credentials: none is needed
-    env.pop("AWS_PROFILE", None)
-    env.update(environment)
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == exit_code, result.stdout[-4000:] + result.stderr[-6000:]
-    return result.stdout
-
-
-def sagepipe_run(store, script, *args, exit_code=0):
-    command = (sys.executable, "-m", "sagepipe.cli", "run", "--sdk", "real", "-q", script, "--", *args)
-    return run(store, *command, exit_code=exit_code)
-
-
-def steps_of(out):
-    return {s["name"]: s for s in (json.loads(line[5:]) for line in out.splitlines() if line.startswith("STEP "))}
-
-
-def execution_of(out):
-    line = next(line for line in out.splitlines() if line.startswith("EXECUTION "))
-    _, arn, status = line.split()
-    return arn, status
 
 
 def test_the_scripts_do_not_refer_to_sagepipe():
     """The same files run on SageMaker when sagepipe is not installed."""
     for name in SCRIPT_FILES:
-        with open(os.path.join(SCRIPTS, name)) as f:
-            tree = ast.parse(f.read())
-        imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                    for alias in node.names}  # fmt: skip
-        imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported, constants = modules_used(os.path.join(SCRIPTS, name))
         assert "sagepipe" not in imported, (name, imported)
-        assert "sagepipe" not in {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)}
+        assert "sagepipe" not in constants
     for name in SCRIPT_FILES[:2]:
         with open(os.path.join(SCRIPTS, name)) as f:
             assert "from sagemaker.mlops.workflow" in f.read(), name  # the v3 module paths
