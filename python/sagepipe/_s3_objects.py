@@ -38,6 +38,14 @@ def put_object(target: Path, write: Callable[[Path], None]) -> None:
         write_sidecar(target)
 
 
+def delete_object(path: Path) -> None:
+    """Delete an object's file and the sidecar ``put_object`` gave it."""
+    path.unlink()
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    if sidecar.exists():
+        sidecar.unlink()
+
+
 def is_hidden(name: str) -> bool:
     """Store bookkeeping next to objects (code sidecars, half-written temporaries), not objects."""
     return name.endswith(SIDECAR_SUFFIX) or _TMP_NAME.fullmatch(name) is not None

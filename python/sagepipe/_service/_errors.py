@@ -1,6 +1,6 @@
 """Error responses of the local AWS service, in the shape botocore parses from AWS."""
 
-from typing import Any, Dict
+from typing import Any, Dict, Sequence
 
 DOCS = "docs/sagemaker-api-support.md"
 
@@ -25,15 +25,16 @@ class ServiceError(Exception):
 
 
 class NotServed(ServiceError):
-    """An operation sagepipe does not answer locally (never sent to AWS instead)."""
+    """An operation (or parameters of one) sagepipe does not answer locally; never sent to AWS."""
 
-    def __init__(self, service: str, operation: str):
-        super().__init__(
-            "NotServedLocally",
-            f"sagepipe does not serve the {service} operation {operation} locally (this process routes "
-            f"{service} calls to the local store; see {DOCS} for the operations served)",
-            501,
-        )
+    def __init__(self, service: str, operation: str, parameters: Sequence[str] = (), served: Sequence[str] = ()):
+        if parameters:
+            what = f"the parameter(s) {', '.join(parameters)} of the {service} operation {operation}"
+            where = f"it serves {', '.join(served)}"
+        else:
+            what = f"the {service} operation {operation}"
+            where = f"this process routes {service} calls to the local store; see {DOCS} for the operations served"
+        super().__init__("NotServedLocally", f"sagepipe does not serve {what} locally ({where})", 501)
 
 
 class LocalService:
@@ -47,10 +48,9 @@ class LocalService:
     def call(self, operation: str, params: Dict[str, Any], context: Dict[str, Any]) -> Dict[str, Any]:
         from botocore import xform_name
 
-        method = getattr(self, xform_name(operation), None)
-        if method is None or operation not in self.operations():
+        if operation not in getattr(self, "OPERATIONS", ()):
             raise NotServed(self.service, operation)
-        return method(params, context)
+        return getattr(self, xform_name(operation))(params, context)
 
     @classmethod
     def operations(cls):

@@ -321,10 +321,7 @@ class LocalS3(LocalService):
     def _delete(self, bucket: str, key: str) -> None:
         path = self._path(bucket, key)
         if path.is_file() and not key.endswith("/"):
-            path.unlink()
-            sidecar = path.with_name(path.name + _s3_objects.SIDECAR_SUFFIX)
-            if sidecar.exists():
-                sidecar.unlink()
+            _s3_objects.delete_object(path)
         elif path.is_dir() and key.endswith("/") and not any(path.iterdir()):
             path.rmdir()
         # S3 has no folders: remove the ones this deletion left empty, up to the bucket.

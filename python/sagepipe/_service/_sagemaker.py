@@ -5,22 +5,25 @@ the same name and turns its ``ClientError`` into the error response botocore par
 ``PipelineExecutionComplete`` waiter blocks on the execution instead of polling every 30 s.
 """
 
+import functools
 import inspect
-from typing import Any, Dict
+from typing import Any, Dict, FrozenSet, Tuple
 
-from sagepipe._service._errors import LocalService, ServiceError
+from sagepipe._service._errors import LocalService, NotServed, ServiceError
 
 WAITER = "PipelineExecutionComplete"
 
 
-def _served_operations():
+@functools.cache
+def _served() -> Dict[str, Tuple[str, FrozenSet[str]]]:
+    """Operation name -> (the local client's method, the parameters it takes), read once."""
     from sagepipe.client import LocalSageMakerClient
 
-    return tuple(
-        member.operation_name
-        for member in vars(LocalSageMakerClient).values()
+    return {
+        member.operation_name: (name, frozenset(list(inspect.signature(member).parameters)[1:]))
+        for name, member in vars(LocalSageMakerClient).items()
         if getattr(member, "operation_name", None)
-    )
+    }
 
 
 class LocalSageMaker(LocalService):
@@ -34,27 +37,19 @@ class LocalSageMaker(LocalService):
 
     @classmethod
     def operations(cls):
-        return sorted(_served_operations())
+        return sorted(_served())
 
     def call(self, operation: str, params: Dict[str, Any], context: Dict[str, Any]) -> Dict[str, Any]:
-        from botocore import xform_name
-
         from sagepipe.client import ClientError
 
-        if operation not in _served_operations():
-            return super().call(operation, params, context)  # raises NotServed
-        method = getattr(self.client, xform_name(operation))
-        accepted = inspect.signature(method).parameters
+        if operation not in _served():
+            raise NotServed(self.service, operation)
+        method, accepted = _served()[operation]
         unknown = sorted(p for p in params if p not in accepted)
         if unknown:  # botocore validated them: they are the service's, not yet sagepipe's
-            raise ServiceError(
-                "NotServedLocally",
-                f"sagepipe does not serve the parameter(s) {', '.join(unknown)} of the SageMaker operation "
-                f"{operation} locally (it serves {', '.join(sorted(accepted))})",
-                501,
-            )
+            raise NotServed(self.service, operation, unknown, sorted(accepted))
         try:
-            response = method(**params)
+            response = getattr(self.client, method)(**params)
         except ClientError as error:
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
             raise ServiceError(error.response["Error"]["Code"], error.response["Error"]["Message"], status) from error
