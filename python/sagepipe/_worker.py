@@ -111,6 +111,11 @@ def main() -> None:
 
     import cloudpickle  # noqa: F401 - every task needs it; loaded while the worker waits
 
+    if os.environ.get("SAGEPIPE_ROUTE_AWS"):  # boto3 in a function answers from the store, too
+        from sagepipe._service import route_from_environment
+
+        route_from_environment()
+
     from sagepipe._runtime import _fd_capture, run_task
 
     state = _ProcessState()

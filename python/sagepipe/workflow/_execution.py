@@ -475,13 +475,9 @@ class _PipelineService:
         this process's import path and working directory (no ``python``: steps run in-process)."""
         in_process = getattr(self._session(), "function_step_mode", "worker") == "in_process"
         cwd = os.getcwd()
-        # $PYTHONPATH first, as a job inherits it: what was set since start-up (sagepipe.install()'s
-        # routing of boto3 to the store) reaches workers too.
-        inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-        path = [p or cwd for p in sys.path if isinstance(p, str)]
         return {
             "python": None if in_process else sys.executable,
-            "python_path": list(dict.fromkeys(inherited + path)),
+            "python_path": [p or cwd for p in sys.path if isinstance(p, str)],
             "cwd": cwd,
         }
 
