@@ -1,7 +1,6 @@
-//! sagepipe: run SageMaker Pipelines locally. `core` is the engine (no Python in it); `py` is
-//! the thin PyO3 binding that exposes it as `sagepipe._core`.
+//! sagepipe's Python binding: the thin PyO3 layer that exposes the engine (the `sagepipe-core`
+//! crate, which has no Python in it) as `sagepipe._core`.
 
-pub mod core;
 mod py;
 
 pub use py::_core;

@@ -2,7 +2,7 @@
 ``test_validation_catalogue.py``): store URIs that try to escape, run-time ``Std:JsonGet``
 failures, parameter values of odd types, selective configs that point elsewhere, hostile
 arguments to the execution API, and very large or deep pipelines. Archive members that try
-to leave their extraction directory are rows of ``src/core/executors/archive.rs``'s unit test
+to leave their extraction directory are rows of ``crates/sagepipe-core/src/executors/archive.rs``'s unit test
 (ten member shapes) and run end to end in
 ``test_jobs.py::test_archive_members_escaping_the_job_fail_the_step_and_write_nothing``.
 

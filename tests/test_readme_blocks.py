@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 SETUP_COMMANDS = [
     "pip install '.[demo]' && python -m sagepipe.demo",
-    "pip install -e '.[test]' && cargo test && pytest",
+    "pip install -e '.[test]' && cargo test --workspace && pytest",
 ]
 
 

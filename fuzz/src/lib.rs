@@ -2,11 +2,11 @@
 //! and the stable mutation driver (`src/bin/stable_fuzz.rs`). A target panics only when the
 //! core panics or breaks one of the invariants checked here.
 
-use sagepipe::core::error::CoreError;
-use sagepipe::core::expr::{self, Scope};
-use sagepipe::core::selection::{self, ReferenceRun, Strictness};
-use sagepipe::core::store::{ExecutionRecord, StepRecord};
-use sagepipe::core::validate::{self, CompiledPipeline};
+use sagepipe_core::error::CoreError;
+use sagepipe_core::expr::{self, Scope};
+use sagepipe_core::selection::{self, ReferenceRun, Strictness};
+use sagepipe_core::store::{ExecutionRecord, StepRecord};
+use sagepipe_core::validate::{self, CompiledPipeline};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeSet, HashMap};
 

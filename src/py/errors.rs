@@ -4,7 +4,7 @@
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
-use crate::core::error::CoreError;
+use sagepipe_core::error::CoreError;
 
 fn class_name(e: &CoreError) -> &'static str {
     match e {

@@ -3,7 +3,7 @@
 use pyo3::prelude::*;
 use std::time::Duration;
 
-use crate::core::engine::ExecutionHandle;
+use sagepipe_core::engine::ExecutionHandle;
 
 #[pyclass(frozen, name = "Execution", module = "sagepipe._core")]
 pub struct PyExecution {

@@ -3,7 +3,7 @@
 
 use pyo3::prelude::*;
 
-use crate::core::engine::Host;
+use sagepipe_core::engine::Host;
 
 pub struct PyHost {
     callback: Py<PyAny>,

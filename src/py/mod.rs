@@ -30,12 +30,12 @@ pub mod _core {
         let (definition, pipeline) = match (definition.extract::<String>(), pipeline.extract::<String>()) {
             (Ok(d), Ok(p)) => (d, p),
             _ => {
-                return Err(errors::to_py(crate::core::error::CoreError::Definition {
+                return Err(errors::to_py(sagepipe_core::error::CoreError::Definition {
                     pipeline: pipeline
                         .str()
                         .map(|s| s.to_string_lossy().into_owned())
                         .unwrap_or_default(),
-                    problems: vec![crate::core::error::Problem::new(
+                    problems: vec![sagepipe_core::error::Problem::new(
                         "invalid_text",
                         vec![],
                         "the definition or pipeline name is not valid Unicode text (it holds a lone surrogate, \
@@ -45,26 +45,29 @@ pub mod _core {
             }
         };
         let summary =
-            py.detach(move || crate::core::validate::compile(&definition, &pipeline).map(|c| graph_summary(&c)));
+            py.detach(move || sagepipe_core::validate::compile(&definition, &pipeline).map(|c| graph_summary(&c)));
         summary.map_err(errors::to_py)
     }
 
     /// The handle of an execution this process is running, if any.
     #[pyfunction]
     fn live_execution(arn: &str) -> Option<PyExecution> {
-        crate::core::engine::live_handle(arn).map(PyExecution::from)
+        sagepipe_core::engine::live_handle(arn).map(PyExecution::from)
     }
 
     /// The candidate closest to `name` ("did you mean"), if one is reasonably close.
     #[pyfunction]
     fn suggest(name: &str, candidates: Vec<String>) -> Option<String> {
-        crate::core::error::suggest(name, candidates.iter().map(String::as_str))
+        sagepipe_core::error::suggest(name, candidates.iter().map(String::as_str))
     }
 
     /// ARNs of the executions this process is still running.
     #[pyfunction]
     fn live_executions() -> Vec<String> {
-        crate::core::engine::live_handles().into_iter().map(|h| h.arn).collect()
+        sagepipe_core::engine::live_handles()
+            .into_iter()
+            .map(|h| h.arn)
+            .collect()
     }
 
     #[pymodule_init]
@@ -73,8 +76,8 @@ pub mod _core {
     }
 }
 
-fn graph_summary(c: &crate::core::validate::CompiledPipeline) -> String {
-    use crate::core::dag::EdgeKind;
+fn graph_summary(c: &sagepipe_core::validate::CompiledPipeline) -> String {
+    use sagepipe_core::dag::EdgeKind;
     let steps: Vec<serde_json::Value> = c
         .steps
         .iter()
@@ -96,8 +99,8 @@ fn graph_summary(c: &crate::core::validate::CompiledPipeline) -> String {
             let kind = match c.dag.graph[e] {
                 EdgeKind::DependsOn => "DependsOn",
                 EdgeKind::Data => "Data",
-                EdgeKind::Branch(crate::core::definition::Branch::If) => "If",
-                EdgeKind::Branch(crate::core::definition::Branch::Else) => "Else",
+                EdgeKind::Branch(sagepipe_core::definition::Branch::If) => "If",
+                EdgeKind::Branch(sagepipe_core::definition::Branch::Else) => "Else",
             };
             Some(serde_json::json!([c.name_of(a.index()), c.name_of(b.index()), kind]))
         })

@@ -9,11 +9,11 @@ use std::sync::{Arc, Mutex};
 use super::errors::to_py;
 use super::execution::PyExecution;
 use super::host::PyHost;
-use crate::core::engine::{self, workers::WorkerSpec, Host, RunConfig, StartRequest};
-use crate::core::error::{CoreError, CoreResult};
-use crate::core::executors::{ImageRunner, JobSettings};
-use crate::core::store::{FileLock, Store, UnreadableRecord};
-use crate::core::validate;
+use sagepipe_core::engine::{self, workers::WorkerSpec, Host, RunConfig, StartRequest};
+use sagepipe_core::error::{CoreError, CoreResult};
+use sagepipe_core::executors::{ImageRunner, JobSettings};
+use sagepipe_core::store::{FileLock, Store, UnreadableRecord};
+use sagepipe_core::validate;
 
 #[pyclass(frozen, name = "Store", module = "sagepipe._core")]
 pub struct PyStore {
@@ -231,7 +231,7 @@ impl PyStore {
     fn log_path(&self, arn: &str, step: &str) -> PyResult<PathBuf> {
         let (name, id) = self.inner.resolve_arn(arn).map_err(to_py)?;
         // A step name comes from the caller here, not from a validated definition.
-        if !crate::core::validate::valid_step_name(step) {
+        if !sagepipe_core::validate::valid_step_name(step) {
             return Err(to_py(CoreError::Validation(format!(
                 "{:?} is not a step name: expected 1 to 64 characters from [A-Za-z0-9-_]",
                 step.chars().take(80).collect::<String>()

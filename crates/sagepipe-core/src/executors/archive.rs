@@ -19,7 +19,7 @@ use std::path::{Component, Path, PathBuf};
 
 use tar::EntryType;
 
-use crate::core::store::files;
+use crate::store::files;
 
 /// Overrides the most bytes of member data one archive may unpack to.
 pub const MAX_BYTES_ENV: &str = "SAGEPIPE_MAX_UNPACK_BYTES";

@@ -8,14 +8,14 @@ use std::sync::Arc;
 
 use super::cache;
 use super::scope::PlanScope;
-use crate::core::error::{CoreError, CoreResult, Problem};
-use crate::core::executors::JobSettings;
-use crate::core::expr::{parse_get, Reference};
-use crate::core::selection::{self, Action, Plan, PlanEntry, ReferenceRun, Strictness};
-use crate::core::signature::{self, Signature};
-use crate::core::store::Store;
-use crate::core::util;
-use crate::core::validate::CompiledPipeline;
+use crate::error::{CoreError, CoreResult, Problem};
+use crate::executors::JobSettings;
+use crate::expr::{parse_get, Reference};
+use crate::selection::{self, Action, Plan, PlanEntry, ReferenceRun, Strictness};
+use crate::signature::{self, Signature};
+use crate::store::Store;
+use crate::util;
+use crate::validate::CompiledPipeline;
 
 /// sagepipe's keys in a `SelectiveExecutionConfig` request beyond the service's.
 pub const SELECT_CHANGED_KEY: &str = "SelectChangedSteps";
@@ -161,8 +161,8 @@ pub fn plan_request(
     jobs: &JobSettings,
 ) -> CoreResult<Plan> {
     let text = store.definition_text(pipeline, version)?;
-    let compiled = crate::core::validate::compile(&text, pipeline)?;
-    let parameters = crate::core::params::resolve(pipeline, &compiled.definition.parameters, given_parameters)?;
+    let compiled = crate::validate::compile(&text, pipeline)?;
+    let parameters = crate::params::resolve(pipeline, &compiled.definition.parameters, given_parameters)?;
     let (mut plan, reference) = match cfg {
         Some(cfg) => {
             let s = plan_selective(store, &compiled, cfg, &parameters)?;
@@ -404,7 +404,7 @@ fn change_reason(
     for p in read {
         let (a, b) = (old_parameters.get(&p), new_parameters.get(&p));
         if a != b {
-            let show = |v: Option<&Value>| v.map(crate::core::expr::render_text).unwrap_or("(unset)".into());
+            let show = |v: Option<&Value>| v.map(crate::expr::render_text).unwrap_or("(unset)".into());
             reasons.push(format!("parameter {p} changed {} -> {}", show(a), show(b)));
         }
     }
@@ -433,8 +433,8 @@ fn parameters_read(v: &Value, out: &mut BTreeSet<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::executors::ImageRunner;
-    use crate::core::validate::compile;
+    use crate::executors::ImageRunner;
+    use crate::validate::compile;
 
     /// P (Lambda) -> C (if: Q, a QualityCheck; else: F), and G (a Training job of the built-in
     /// k-means image) after P.

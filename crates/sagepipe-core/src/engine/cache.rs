@@ -9,13 +9,13 @@
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-use crate::core::definition::FlatStep;
-use crate::core::duration::parse_duration;
-use crate::core::error::CoreResult;
-use crate::core::selection;
-use crate::core::signature::{self, Signature};
-use crate::core::store::{self, FileLock, StepRecord, Store};
-use crate::core::util;
+use crate::definition::FlatStep;
+use crate::duration::parse_duration;
+use crate::error::CoreResult;
+use crate::selection;
+use crate::signature::{self, Signature};
+use crate::store::{self, FileLock, StepRecord, Store};
+use crate::util;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -14,14 +14,14 @@ use super::retry::next_delay;
 use super::scope::RunScope;
 use super::workers::WorkerPool;
 use super::{Event, Host, Shared, StepContext};
-use crate::core::dag::EdgeKind;
-use crate::core::executors::{self, Outcome, StepKind};
-use crate::core::expr::evaluate;
-use crate::core::selection::{Plan, ReferenceRun};
-use crate::core::signature;
-use crate::core::store::{self, ExecutionRecord, StepRecord, Store};
-use crate::core::util;
-use crate::core::validate::CompiledPipeline;
+use crate::dag::EdgeKind;
+use crate::executors::{self, Outcome, StepKind};
+use crate::expr::evaluate;
+use crate::selection::{Plan, ReferenceRun};
+use crate::signature;
+use crate::store::{self, ExecutionRecord, StepRecord, Store};
+use crate::util;
+use crate::validate::CompiledPipeline;
 
 /// SageMaker's execution failure reason when a step (not a FailStep) failed.
 pub const STEP_FAILURE_REASON: &str = "Step failure: One or multiple steps failed.";
@@ -174,7 +174,7 @@ impl Run {
 
     /// A record write failed: remember the first failure (the execution will end Failed with
     /// it; its failure records are written into the space set aside, see `store::RESERVE_DIR`).
-    fn note_store_error(&self, e: &crate::core::error::CoreError) {
+    fn note_store_error(&self, e: &crate::error::CoreError) {
         let mut first = self.store_error.lock().unwrap_or_else(|p| p.into_inner());
         if first.is_none() {
             *first = Some(format!("sagepipe could not write a record of this execution: {e}"));
@@ -185,7 +185,7 @@ impl Run {
         self.dir.join(store::RESERVE_DIR)
     }
 
-    fn noted(&self, written: crate::core::error::CoreResult<()>) -> bool {
+    fn noted(&self, written: crate::error::CoreResult<()>) -> bool {
         match written {
             Ok(()) => true,
             Err(e) => {

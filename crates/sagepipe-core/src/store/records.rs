@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::core::util;
+use crate::util;
 
 /// Record times are seconds since 1970: a value outside the years 1970 to 9999 (that no date
 /// type can show) makes the record damaged, reported as such instead of crashing its readers.
@@ -187,7 +187,7 @@ pub struct StepRecord {
     pub seq: u64,
     /// The step's inputs, normalised: compared by the cache and by changed-step selection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signature: Option<crate::core::signature::Signature>,
+    pub signature: Option<crate::signature::Signature>,
     /// Why caching did not reuse an earlier run, when caching was on and missed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_miss_reason: Option<String>,

@@ -8,10 +8,10 @@ use std::path::PathBuf;
 
 use super::job::{entrypoint_check, permanent, Job, JobSettings};
 use super::{artifact_record, Outcome, StepFailure, StepSuccess};
-use crate::core::definition::FlatStep;
-use crate::core::engine::StepContext;
-use crate::core::expr::render_text;
-use crate::core::util;
+use crate::definition::FlatStep;
+use crate::engine::StepContext;
+use crate::expr::render_text;
+use crate::util;
 
 /// Where the service writes the processing job's configuration inside the container.
 const CONFIG_DIR: &str = "/opt/ml/config";

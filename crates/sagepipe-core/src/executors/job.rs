@@ -13,11 +13,11 @@ use std::sync::{mpsc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::StepFailure;
-use crate::core::engine::retry::FailureKind;
-use crate::core::engine::StepContext;
-use crate::core::sandbox::{self, Isolation, JobDirs, Launch};
-use crate::core::store::{self, files, FileLock, Store};
-use crate::core::util;
+use crate::engine::retry::FailureKind;
+use crate::engine::StepContext;
+use crate::sandbox::{self, Isolation, JobDirs, Launch};
+use crate::store::{self, files, FileLock, Store};
+use crate::util;
 
 /// Images the SageMaker XGBoost algorithm container is published under (`image_uris` "xgboost").
 pub const XGBOOST_IMAGE_PATTERN: &str = r"(^|/)(sagemaker-)?xgboost:";
@@ -505,7 +505,7 @@ impl<'a> Job<'a> {
             },
         };
         let log_path = &self.ctx.log_path;
-        let mut log = crate::core::store::open_append(log_path)
+        let mut log = crate::store::open_append(log_path)
             .map_err(|e| StepFailure::new(format!("cannot open the step log: {e}"), FailureKind::Service))?;
         let start_offset = store::logical_len(log_path, &store::STEP_LOG_CAP);
         let (out, err) = match (log.try_clone(), log.try_clone()) {
@@ -532,7 +532,7 @@ impl<'a> Job<'a> {
             .and_then(|s| Duration::try_from_secs_f64(s).ok())
             .and_then(|d| started.checked_add(d));
         let (status, timed_out) = wait_with_deadline(child, deadline);
-        crate::core::proc::forget_group(pid);
+        crate::proc::forget_group(pid);
         self.ctx.untrack_process();
         let seconds = started.elapsed().as_secs_f64();
         let status = status.map_err(|e| job_error(format!("step '{}': lost the job process: {e}", self.step)))?;

@@ -5,12 +5,12 @@
 use serde_json::{json, Map, Value};
 
 use super::{Outcome, StepFailure, StepSuccess};
-use crate::core::definition::FlatStep;
-use crate::core::engine::retry::FailureKind;
-use crate::core::engine::StepContext;
-use crate::core::error::CoreError;
-use crate::core::store::model_arn;
-use crate::core::util;
+use crate::definition::FlatStep;
+use crate::engine::retry::FailureKind;
+use crate::engine::StepContext;
+use crate::error::CoreError;
+use crate::store::model_arn;
+use crate::util;
 
 /// Request fields a DescribeModel response repeats.
 const MODEL_FIELDS: &[&str] = &[

@@ -627,7 +627,7 @@ fn artifact_problem(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::validate::compile;
+    use crate::validate::compile;
 
     fn chain() -> CompiledPipeline {
         // P -> T -> E -> C(if: R, else: F)
@@ -700,7 +700,7 @@ mod tests {
         let out = dir.path().join("out");
         std::fs::create_dir_all(out.join("sub")).expect("mkdir");
         std::fs::write(out.join("sub/blob.bin"), vec![7u8; 4096]).expect("write");
-        let (size, mtime_ns, sha256) = crate::core::executors::fingerprint(&out).expect("fingerprint");
+        let (size, mtime_ns, sha256) = crate::executors::fingerprint(&out).expect("fingerprint");
         let a = ArtifactRecord {
             uri: "s3://b/out".into(),
             size,
@@ -710,7 +710,7 @@ mod tests {
         let reads = std::cell::Cell::new(0);
         let counting = |p: &std::path::Path| {
             reads.set(reads.get() + 1);
-            crate::core::executors::fingerprint(p)
+            crate::executors::fingerprint(p)
         };
         let locate = |_: &str| Some(out.clone());
         assert!(artifact_problem("P", &a, &locate, &counting).is_none());
@@ -730,7 +730,7 @@ mod tests {
         let out = dir.path().join("out");
         std::fs::create_dir_all(out.join("sub")).expect("mkdir");
         std::fs::write(out.join("sub/a.bin"), b"same bytes").expect("write");
-        let (size, mtime_ns, sha256) = crate::core::executors::fingerprint(&out).expect("fingerprint");
+        let (size, mtime_ns, sha256) = crate::executors::fingerprint(&out).expect("fingerprint");
         let a = ArtifactRecord {
             uri: "s3://b/out".into(),
             size,
@@ -738,7 +738,7 @@ mod tests {
             sha256,
         };
         let locate = |_: &str| Some(out.clone());
-        let hash = |p: &std::path::Path| crate::core::executors::fingerprint(p);
+        let hash = |p: &std::path::Path| crate::executors::fingerprint(p);
         assert!(artifact_problem("P", &a, &locate, &hash).is_none());
         std::thread::sleep(std::time::Duration::from_millis(20)); // let the coarse mtime clock tick
         std::fs::rename(out.join("sub/a.bin"), out.join("sub/b.bin")).expect("rename");
@@ -752,14 +752,14 @@ mod tests {
         std::fs::create_dir_all(out.join("sub")).expect("mkdir");
         std::fs::write(out.join("sub/a.bin"), b"bytes").expect("write");
         std::fs::write(dir.path().join("host.txt"), b"host").expect("write");
-        let (size, mtime_ns, sha256) = crate::core::executors::fingerprint(&out).expect("fingerprint");
+        let (size, mtime_ns, sha256) = crate::executors::fingerprint(&out).expect("fingerprint");
         let a = ArtifactRecord {
             uri: "s3://b/out".into(),
             size,
             mtime_ns,
             sha256,
         };
-        let hash = |p: &std::path::Path| crate::core::executors::fingerprint(p);
+        let hash = |p: &std::path::Path| crate::executors::fingerprint(p);
         std::os::unix::fs::symlink(dir.path().join("host.txt"), out.join("sub/link")).expect("symlink");
         // The link is part of the fingerprint (never its target), so the hash moves too.
         assert_ne!(hash(&out).expect("fingerprint").2, a.sha256);

@@ -7,8 +7,8 @@ use std::fs;
 use std::path::PathBuf;
 
 use super::{read_json, write_json, FileLock, Store};
-use crate::core::error::{CoreError, CoreResult};
-use crate::core::util::{self, ACCOUNT, REGION};
+use crate::error::{CoreError, CoreResult};
+use crate::util::{self, ACCOUNT, REGION};
 
 /// The service's approval statuses.
 pub const APPROVAL_STATUSES: &[&str] = &["Approved", "Rejected", "PendingManualApproval"];
@@ -230,7 +230,7 @@ impl Store {
         Err(CoreError::NotFound {
             kind: "model package group",
             name: group.to_string(),
-            suggestion: crate::core::error::suggest(group, names.iter().map(String::as_str)),
+            suggestion: crate::error::suggest(group, names.iter().map(String::as_str)),
         })
     }
 

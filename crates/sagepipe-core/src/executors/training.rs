@@ -17,12 +17,12 @@ use std::path::Path;
 use super::job::{self, dir_has_files, job_error, permanent, Job, JobSettings, XGBOOST_IMAGE_PATTERN};
 use super::processing::{environment, image_check, max_runtime, required, scripts_in};
 use super::{artifact_record, is_function_step, Outcome, StepFailure, StepSuccess};
-use crate::core::definition::FlatStep;
-use crate::core::engine::StepContext;
-use crate::core::expr::render_text;
-use crate::core::signature::canonical_json;
-use crate::core::store::files;
-use crate::core::util;
+use crate::definition::FlatStep;
+use crate::engine::StepContext;
+use crate::expr::render_text;
+use crate::signature::canonical_json;
+use crate::store::files;
+use crate::util;
 
 const HOST: &str = "algo-1";
 const INSTANCE_GROUP: &str = "homogeneousCluster";
@@ -159,7 +159,7 @@ fn script_command(script: &Path, program: &str, args: &[String]) -> Vec<String> 
     }
     let quoted: Vec<String> = std::iter::once(format!("./{program}"))
         .chain(args.iter().cloned())
-        .map(|a| crate::core::sandbox::shell_quote(&a))
+        .map(|a| crate::sandbox::shell_quote(&a))
         .collect();
     vec!["/bin/sh".into(), "-c".into(), quoted.join(" ")]
 }

@@ -11,11 +11,11 @@ use std::fs;
 use super::job::{self, job_error, permanent, Job, XGBOOST_IMAGE_PATTERN};
 use super::processing::{environment, required};
 use super::{artifact_record, Outcome, StepFailure, StepSuccess};
-use crate::core::definition::FlatStep;
-use crate::core::engine::StepContext;
-use crate::core::expr::render_text;
-use crate::core::util;
-use crate::core::validate::CompiledPipeline;
+use crate::definition::FlatStep;
+use crate::engine::StepContext;
+use crate::expr::render_text;
+use crate::util;
+use crate::validate::CompiledPipeline;
 
 pub fn run(step: &FlatStep, args: &Value, ctx: &StepContext) -> Outcome {
     match run_job(step, args, ctx) {

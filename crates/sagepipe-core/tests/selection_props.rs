@@ -2,11 +2,11 @@
 //! is path-closed, every rejected one comes with a real witness path, and planning is
 //! deterministic (the same plan or error for the same selection in any order).
 
-use _core::core::error::CoreError;
-use _core::core::selection::{self, ReferenceRun, Strictness};
-use _core::core::store::{ExecutionRecord, StepRecord};
-use _core::core::validate::{self, CompiledPipeline};
 use proptest::prelude::*;
+use sagepipe_core::error::CoreError;
+use sagepipe_core::selection::{self, ReferenceRun, Strictness};
+use sagepipe_core::store::{ExecutionRecord, StepRecord};
+use sagepipe_core::validate::{self, CompiledPipeline};
 use serde_json::{json, Map};
 use std::collections::{BTreeSet, HashMap};
 

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use super::scheduler::Run;
-use crate::core::expr::{navigate, parse_path, render_text, Scope};
-use crate::core::store::{files, Store};
-use crate::core::util;
-use crate::core::validate::CompiledPipeline;
+use crate::expr::{navigate, parse_path, render_text, Scope};
+use crate::store::{files, Store};
+use crate::util;
+use crate::validate::CompiledPipeline;
 
 /// Largest JSON document `Std:JsonGet` will read (property files are small reports).
 const MAX_JSON_BYTES: u64 = 64 * 1024 * 1024;
@@ -40,7 +40,7 @@ impl Scope for RunScope<'_> {
     fn experiment_config(&self, field: &str) -> Option<Value> {
         let cfg = self.run.compiled().definition.pipeline_experiment_config.clone()?;
         let v = cfg.get(field)?.clone();
-        crate::core::expr::evaluate(&v, self).ok()
+        crate::expr::evaluate(&v, self).ok()
     }
 
     fn step_properties(&self, step: &str) -> Result<Value, String> {
@@ -139,7 +139,7 @@ impl Scope for PlanScope<'_> {
 
     fn experiment_config(&self, field: &str) -> Option<Value> {
         let cfg = self.compiled.definition.pipeline_experiment_config.clone()?;
-        crate::core::expr::evaluate(cfg.get(field)?, self).ok()
+        crate::expr::evaluate(cfg.get(field)?, self).ok()
     }
 
     fn step_properties(&self, step: &str) -> Result<Value, String> {

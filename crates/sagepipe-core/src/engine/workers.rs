@@ -20,7 +20,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
-use crate::core::proc;
+use crate::proc;
 
 /// How to start a worker.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]

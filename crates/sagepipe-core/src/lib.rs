@@ -1,4 +1,4 @@
-//! The sagepipe engine, free of Python: definitions, the step graph, validation, expressions,
+//! The sagepipe engine, free of Python (this crate has no pyo3 dependency): definitions, the step graph, validation, expressions,
 //! the scheduler, executors and the store.
 
 pub mod dag;

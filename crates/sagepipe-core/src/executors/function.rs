@@ -5,11 +5,11 @@
 use serde_json::{json, Map, Value};
 
 use super::{from_answer, Outcome, StepFailure};
-use crate::core::definition::FlatStep;
-use crate::core::engine::retry::FailureKind;
-use crate::core::engine::StepContext;
-use crate::core::expr::render_text;
-use crate::core::util;
+use crate::definition::FlatStep;
+use crate::engine::retry::FailureKind;
+use crate::engine::StepContext;
+use crate::expr::render_text;
+use crate::util;
 
 /// The SDK's remote-function entry point ends with this script.
 const JOB_DRIVER: &str = "job_driver.sh";

@@ -1,6 +1,6 @@
 //! Step retry policies (`RetryPolicies`): which failures they cover and when to try again.
 
-use crate::core::definition::RetryPolicyDef;
+use crate::definition::RetryPolicyDef;
 
 /// How a failed attempt is classified for retry policies. Locally there are no service faults
 /// or throttling; a failure of the step's own code (non-zero exit, raised exception, killed

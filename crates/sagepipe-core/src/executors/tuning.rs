@@ -20,12 +20,12 @@ use std::time::{Duration, Instant};
 
 use super::job::{job_error, permanent, JobSettings};
 use super::{training, Outcome, StepFailure, StepSuccess};
-use crate::core::definition::FlatStep;
-use crate::core::engine::retry::FailureKind;
-use crate::core::engine::StepContext;
-use crate::core::expr::render_text;
-use crate::core::store;
-use crate::core::util;
+use crate::definition::FlatStep;
+use crate::engine::retry::FailureKind;
+use crate::engine::StepContext;
+use crate::expr::render_text;
+use crate::store;
+use crate::util;
 
 /// The service keeps the top 50 training jobs of a tuning step as `TrainingJobSummaries`.
 const MAX_SUMMARIES: usize = 50;
