@@ -12,8 +12,7 @@ use super::host::PyHost;
 use sagepipe_core::engine::{self, workers::WorkerSpec, Host, RunConfig, StartRequest};
 use sagepipe_core::error::{CoreError, CoreResult};
 use sagepipe_core::executors::{ImageRunner, JobSettings};
-use sagepipe_core::store::{FileLock, Store, UnreadableRecord};
-use sagepipe_core::validate;
+use sagepipe_core::store::{self, FileLock, Store, UnreadableRecord};
 
 #[pyclass(frozen, name = "Store", module = "sagepipe._core")]
 pub struct PyStore {
@@ -191,7 +190,7 @@ impl PyStore {
     /// Ask the process running an execution to stop it; returns the execution record (JSON).
     fn request_stop(&self, py: Python<'_>, arn: String) -> PyResult<String> {
         let s = self.inner.clone();
-        json(py.detach(move || s.request_stop(&arn)))
+        json(py.detach(move || engine::request_stop(&s, &arn)))
     }
 
     #[pyo3(signature = (name, version=None))]
@@ -204,19 +203,21 @@ impl PyStore {
     /// is a `StoreWarning`.
     fn list_executions(&self, py: Python<'_>, name: String) -> PyResult<String> {
         let s = self.inner.clone();
-        let (records, unreadable) = py.detach(move || s.list_executions_checked(&name)).map_err(to_py)?;
+        let (records, unreadable) = py
+            .detach(move || engine::recovery::list_executions_checked(&s, &name))
+            .map_err(to_py)?;
         warn_unreadable(py, &unreadable)?;
         json(Ok(records))
     }
 
     fn load_execution(&self, py: Python<'_>, arn: String) -> PyResult<String> {
         let s = self.inner.clone();
-        json(py.detach(move || s.load_execution(&arn)))
+        json(py.detach(move || engine::recovery::load_execution(&s, &arn)))
     }
 
     fn load_steps(&self, py: Python<'_>, arn: String) -> PyResult<String> {
         let s = self.inner.clone();
-        json(py.detach(move || s.load_steps(&arn)))
+        json(py.detach(move || engine::recovery::load_steps(&s, &arn)))
     }
 
     fn execution_definition(&self, py: Python<'_>, arn: String) -> PyResult<String> {
@@ -410,7 +411,7 @@ impl PyStore {
                 max_parallel: r
                     .get("ParallelismConfiguration")
                     .filter(|v| !v.is_null())
-                    .map(validate::max_parallel_execution_steps)
+                    .map(store::max_parallel_execution_steps)
                     .transpose()?,
                 selective_execution_config: r.get("SelectiveExecutionConfig").filter(|v| !v.is_null()).cloned(),
                 pipeline_version_id: r.get("PipelineVersionId").and_then(Value::as_u64),

@@ -559,7 +559,7 @@ pub fn artifact_problems(
 ) -> Vec<Problem> {
     artifacts
         .iter()
-        .filter_map(|a| artifact_problem(step, a, &locate, &super::executors::fingerprint))
+        .filter_map(|a| artifact_problem(step, a, &locate, &super::store::fingerprint::fingerprint))
         .collect()
 }
 
@@ -590,7 +590,7 @@ fn artifact_problem(
     }
     // Staging never follows a link out of an artifact: one found here (however it got there)
     // makes the artifact unusable, whatever its size and mtimes say.
-    if let Some((rel, kind)) = super::executors::special_entry(&path) {
+    if let Some((rel, kind)) = super::store::fingerprint::special_entry(&path) {
         let what = if rel.as_os_str().is_empty() {
             format!("is {kind}")
         } else {
@@ -607,7 +607,7 @@ fn artifact_problem(
         ));
     }
     // Unchanged size and mtimes (of a file, or of every file of a directory): no need to read it.
-    if super::executors::quick_stat(&path) == Some((a.size, a.mtime_ns)) {
+    if super::store::fingerprint::quick_stat(&path) == Some((a.size, a.mtime_ns)) {
         return None;
     }
     match fingerprint(&path) {
@@ -700,7 +700,7 @@ mod tests {
         let out = dir.path().join("out");
         std::fs::create_dir_all(out.join("sub")).expect("mkdir");
         std::fs::write(out.join("sub/blob.bin"), vec![7u8; 4096]).expect("write");
-        let (size, mtime_ns, sha256) = crate::executors::fingerprint(&out).expect("fingerprint");
+        let (size, mtime_ns, sha256) = crate::store::fingerprint::fingerprint(&out).expect("fingerprint");
         let a = ArtifactRecord {
             uri: "s3://b/out".into(),
             size,
@@ -710,7 +710,7 @@ mod tests {
         let reads = std::cell::Cell::new(0);
         let counting = |p: &std::path::Path| {
             reads.set(reads.get() + 1);
-            crate::executors::fingerprint(p)
+            crate::store::fingerprint::fingerprint(p)
         };
         let locate = |_: &str| Some(out.clone());
         assert!(artifact_problem("P", &a, &locate, &counting).is_none());
@@ -730,7 +730,7 @@ mod tests {
         let out = dir.path().join("out");
         std::fs::create_dir_all(out.join("sub")).expect("mkdir");
         std::fs::write(out.join("sub/a.bin"), b"same bytes").expect("write");
-        let (size, mtime_ns, sha256) = crate::executors::fingerprint(&out).expect("fingerprint");
+        let (size, mtime_ns, sha256) = crate::store::fingerprint::fingerprint(&out).expect("fingerprint");
         let a = ArtifactRecord {
             uri: "s3://b/out".into(),
             size,
@@ -738,7 +738,7 @@ mod tests {
             sha256,
         };
         let locate = |_: &str| Some(out.clone());
-        let hash = |p: &std::path::Path| crate::executors::fingerprint(p);
+        let hash = |p: &std::path::Path| crate::store::fingerprint::fingerprint(p);
         assert!(artifact_problem("P", &a, &locate, &hash).is_none());
         std::thread::sleep(std::time::Duration::from_millis(20)); // let the coarse mtime clock tick
         std::fs::rename(out.join("sub/a.bin"), out.join("sub/b.bin")).expect("rename");
@@ -752,14 +752,14 @@ mod tests {
         std::fs::create_dir_all(out.join("sub")).expect("mkdir");
         std::fs::write(out.join("sub/a.bin"), b"bytes").expect("write");
         std::fs::write(dir.path().join("host.txt"), b"host").expect("write");
-        let (size, mtime_ns, sha256) = crate::executors::fingerprint(&out).expect("fingerprint");
+        let (size, mtime_ns, sha256) = crate::store::fingerprint::fingerprint(&out).expect("fingerprint");
         let a = ArtifactRecord {
             uri: "s3://b/out".into(),
             size,
             mtime_ns,
             sha256,
         };
-        let hash = |p: &std::path::Path| crate::executors::fingerprint(p);
+        let hash = |p: &std::path::Path| crate::store::fingerprint::fingerprint(p);
         std::os::unix::fs::symlink(dir.path().join("host.txt"), out.join("sub/link")).expect("symlink");
         // The link is part of the fingerprint (never its target), so the hash moves too.
         assert_ne!(hash(&out).expect("fingerprint").2, a.sha256);

@@ -9,13 +9,13 @@
 //! or change while only a comment did. Ids that reach a step through an upstream step's
 //! properties are kept: they say which run produced the input.
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::definition::FlatStep;
 use super::expr::{evaluate, Scope};
+use super::store::Signature;
 use super::util;
 
 /// Stands for the running execution's id inside a signature.
@@ -24,18 +24,6 @@ pub const EXECUTION_ID: &str = "{PipelineExecutionId}";
 pub const JOB_NAME: &str = "{JobName}";
 /// Written next to an uploaded code artifact by the Python side: its normalised content hash.
 pub const CODE_SIDECAR_SUFFIX: &str = ".sagepipe-code.json";
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Signature {
-    /// The resolved arguments, normalised (see the module docs).
-    pub arguments: Value,
-    /// What each code artifact is ("script preprocess.py") and its content hash.
-    #[serde(default)]
-    pub code: BTreeMap<String, String>,
-    /// SHA-256 of the step type's cache-key fields of `arguments`.
-    pub cache_key: String,
-}
 
 /// A scope in which the execution's own identity reads as placeholders.
 pub struct NormalizingScope<'a> {
@@ -276,7 +264,7 @@ fn content_hash(path: Option<&Path>, uri: &str) -> (String, Option<String>) {
             return (h.to_string(), name);
         }
     }
-    match super::executors::fingerprint(path) {
+    match super::store::fingerprint::fingerprint(path) {
         Some((_, _, sha)) => (sha, None),
         None => (format!("missing:{uri}"), None),
     }

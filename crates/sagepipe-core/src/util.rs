@@ -54,6 +54,16 @@ pub fn execution_arn(name: &str, id: &str) -> String {
     format!("{}/execution/{id}", pipeline_arn(name))
 }
 
+/// Whether `name` fits the pipeline-name pattern `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}`.
+pub fn valid_pipeline_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.len() <= 255
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+}
+
 /// `(pipeline name, execution id)` from an execution ARN of any region/account.
 pub fn parse_execution_arn(arn: &str) -> Option<(String, String)> {
     let rest = arn.strip_prefix("arn:")?;
@@ -92,6 +102,16 @@ pub fn job_name(execution_id: &str, step: &str, random: &str) -> String {
 
 pub fn job_arn(kind: &str, name: &str) -> String {
     format!("arn:aws:sagemaker:{REGION}:{ACCOUNT}:{kind}/{}", name.to_lowercase())
+}
+
+/// `s` with control and non-ASCII characters escaped, cut to 80 characters: safe to quote in a message.
+pub fn shorten(s: &str) -> String {
+    let esc: String = s.chars().flat_map(char::escape_default).collect();
+    if esc.chars().count() > 80 {
+        format!("{}...", esc.chars().take(80).collect::<String>())
+    } else {
+        esc
+    }
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

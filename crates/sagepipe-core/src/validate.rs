@@ -10,6 +10,7 @@ use super::duration::parse_duration;
 use super::error::{did_you_mean, CoreError, CoreResult, Problem};
 use super::expr::{collect_references, Reference, EXECUTION_VARIABLES};
 use super::params;
+use super::util;
 
 /// Step types the SDK can emit; others parse fine but are reported as unknown at run time.
 pub const KNOWN_STEP_TYPES: &[&str] = &[
@@ -81,38 +82,6 @@ pub fn valid_step_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Whether `name` fits the pipeline-name pattern `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}`.
-pub fn valid_pipeline_name(name: &str) -> bool {
-    let b = name.as_bytes();
-    !b.is_empty()
-        && b.len() <= 255
-        && b[0].is_ascii_alphanumeric()
-        && b[b.len() - 1].is_ascii_alphanumeric()
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
-}
-
-/// `MaxParallelExecutionSteps` of a `ParallelismConfiguration` as the service accepts it: an
-/// object `{"MaxParallelExecutionSteps": n}` with an integer n of at least 1.
-pub fn max_parallel_execution_steps(config: &Value) -> CoreResult<u64> {
-    let steps = config.as_object().and_then(|c| c.get("MaxParallelExecutionSteps"));
-    match steps.and_then(Value::as_u64) {
-        Some(n) if n >= 1 => Ok(n),
-        _ => Err(CoreError::Validation(format!(
-            "ParallelismConfiguration: expected {{\"MaxParallelExecutionSteps\": an integer of at least 1}}, found {}",
-            shorten(&config.to_string())
-        ))),
-    }
-}
-
-fn shorten(s: &str) -> String {
-    let esc: String = s.chars().flat_map(char::escape_default).collect();
-    if esc.chars().count() > 80 {
-        format!("{}...", esc.chars().take(80).collect::<String>())
-    } else {
-        esc
-    }
-}
-
 /// Parse and check definition text.
 pub fn compile(text: &str, pipeline: &str) -> CoreResult<CompiledPipeline> {
     let def = definition::parse(text, pipeline)?;
@@ -126,7 +95,7 @@ pub fn compile_definition(mut def: Definition, pipeline: &str) -> CoreResult<Com
             problems.push(Problem::new(
                 "unsupported_version",
                 vec!["Version".into()],
-                format!("expected \"{DEFINITION_VERSION}\", found \"{}\"", shorten(v)),
+                format!("expected \"{DEFINITION_VERSION}\", found \"{}\"", util::shorten(v)),
             ));
         }
     }
@@ -144,7 +113,7 @@ pub fn compile_definition(mut def: Definition, pipeline: &str) -> CoreResult<Com
             } else {
                 format!(
                     "step name \"{}\" is not valid: expected 1 to 64 characters from [A-Za-z0-9-_]",
-                    shorten(name)
+                    util::shorten(name)
                 )
             };
             problems.push(Problem::new("invalid_step_name", s.loc.clone(), msg));
@@ -205,7 +174,7 @@ pub fn compile_definition(mut def: Definition, pipeline: &str) -> CoreResult<Com
                     loc,
                     format!(
                         "DependsOn names step '{}', which is not in the pipeline{}",
-                        shorten(dep),
+                        util::shorten(dep),
                         did_you_mean(dep, index.keys().map(String::as_str))
                     ),
                 )),
@@ -270,7 +239,7 @@ fn check_parameters(def: &Definition, problems: &mut Vec<Problem>) {
                 loc.clone(),
                 format!(
                     "parameter name \"{}\" is not valid: expected 1 to 256 characters from [A-Za-z0-9-_]",
-                    shorten(&p.name)
+                    util::shorten(&p.name)
                 ),
             ));
         }
@@ -341,7 +310,7 @@ fn check_references(
                 loc,
                 format!(
                     "reference to parameter '{}', which is not declared{}",
-                    shorten(p),
+                    util::shorten(p),
                     did_you_mean(p, params.iter().copied())
                 ),
             )),
@@ -350,7 +319,7 @@ fn check_references(
                 loc,
                 format!(
                     "unknown execution variable '{}': expected one of {}{}",
-                    shorten(v),
+                    util::shorten(v),
                     EXECUTION_VARIABLES.join(", "),
                     did_you_mean(v, EXECUTION_VARIABLES.iter().copied())
                 ),
@@ -360,7 +329,7 @@ fn check_references(
                 loc,
                 format!(
                     "PipelineExperimentConfig has ExperimentName and TrialName, not '{}'",
-                    shorten(f)
+                    util::shorten(f)
                 ),
             )),
             Reference::Step { step, .. } | Reference::PropertyFile { step, .. } => {
@@ -370,7 +339,7 @@ fn check_references(
                         loc,
                         format!(
                             "reference to step '{}', which is not in the pipeline{}",
-                            shorten(step),
+                            util::shorten(step),
                             did_you_mean(step, index.keys().map(String::as_str))
                         ),
                     ));
@@ -417,7 +386,7 @@ fn check_property_file(target: &FlatStep, file: &str, loc: &[String], problems: 
                 loc.to_vec(),
                 format!(
                     "step '{step}' declares no property file '{}' (it declares [{}]){}",
-                    shorten(file),
+                    util::shorten(file),
                     names.join(", "),
                     did_you_mean(file, names.iter().copied())
                 ),
@@ -503,7 +472,7 @@ fn check_step_config(s: &FlatStep, problems: &mut Vec<Problem>) {
                     loc.clone(),
                     format!(
                         "unknown ExceptionType '{}': expected one of {}{}",
-                        shorten(t),
+                        util::shorten(t),
                         RETRY_EXCEPTION_TYPES.join(", "),
                         did_you_mean(t, RETRY_EXCEPTION_TYPES.iter().copied())
                     ),
@@ -583,7 +552,7 @@ fn check_json_gets(value: &Value, loc: &mut Vec<String>, problems: &mut Vec<Prob
                         loc.clone(),
                         format!(
                             "Std:JsonGet needs PropertyFile {{\"Get\": \"Steps.<step>.PropertyFiles.<name>\"}} or an S3Uri, found {}",
-                            shorten(&spec.get("PropertyFile").map(Value::to_string).unwrap_or_else(|| "neither".into()))
+                            util::shorten(&spec.get("PropertyFile").map(Value::to_string).unwrap_or_else(|| "neither".into()))
                         ),
                     ));
                 }
@@ -632,7 +601,7 @@ fn check_condition(c: &Value, loc: Vec<String>, problems: &mut Vec<Problem>) {
             loc.clone(),
             format!(
                 "unknown condition Type '{}': expected one of {}{}",
-                shorten(t),
+                util::shorten(t),
                 CONDITION_TYPES.join(", "),
                 did_you_mean(t, CONDITION_TYPES.iter().copied())
             ),

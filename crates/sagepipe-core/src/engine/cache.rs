@@ -13,8 +13,8 @@ use crate::definition::FlatStep;
 use crate::duration::parse_duration;
 use crate::error::CoreResult;
 use crate::selection;
-use crate::signature::{self, Signature};
-use crate::store::{self, FileLock, StepRecord, Store};
+use crate::signature;
+use crate::store::{self, FileLock, Signature, StepRecord, Store};
 use crate::util;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -3,6 +3,7 @@
 
 mod cache;
 pub mod plan;
+pub mod recovery;
 pub mod retry;
 mod scheduler;
 mod scope;
@@ -10,19 +11,17 @@ pub mod workers;
 
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::error::{CoreError, CoreResult, Problem};
-use super::executors::{self, StepFailure, StepKind};
+use super::executors::{self, FailureKind, StepFailure, StepKind, StepServices};
 use super::selection;
 use super::store::{self, ExecutionRecord, FileLock, Store};
 use super::util;
 use super::validate;
-use retry::FailureKind;
 use workers::{WorkerFailure, WorkerPool, WorkerSpec};
 
 pub const DEFAULT_MAX_PARALLEL: usize = 50;
@@ -187,66 +186,44 @@ pub fn live_handles() -> Vec<ExecutionHandle> {
     live().lock().map(|m| m.values().cloned().collect()).unwrap_or_default()
 }
 
-/// Everything one step attempt needs besides its definition.
-pub struct StepContext {
-    pub store: Store,
-    pub execution_id: String,
-    pub job_name: String,
-    pub log_path: PathBuf,
-    pub step_index: usize,
-    /// Which of the step's concurrent jobs this context runs (0: the step itself).
-    job_slot: usize,
+/// The engine's services to one running step (`executors::StepServices`): its processes are
+/// tracked by (step index, job slot) so that stopping the execution kills them.
+struct StepLink {
+    step_index: usize,
     shared: Arc<Shared>,
     pool: Option<Arc<WorkerPool>>,
     host: Option<Arc<dyn Host>>,
-    pub jobs: Arc<executors::JobSettings>,
 }
 
-impl StepContext {
-    /// Track a job's process group so that stopping the execution kills it.
-    pub fn track_process(&self, pid: i32) {
+impl StepServices for StepLink {
+    fn track_process(&self, slot: usize, pid: i32) {
         if let Ok(mut p) = self.shared.pids.lock() {
-            p.insert((self.step_index, self.job_slot), pid);
+            p.insert((self.step_index, slot), pid);
         }
         if self.stopping() {
             self.shared.kill_all();
         }
     }
 
-    pub fn untrack_process(&self) {
+    fn untrack_process(&self, slot: usize) {
         if let Ok(mut p) = self.shared.pids.lock() {
-            p.remove(&(self.step_index, self.job_slot));
+            p.remove(&(self.step_index, slot));
         }
     }
 
-    /// The context of one of several jobs this step runs at once (a tuning step's training
-    /// jobs): its own job name and log, and its own slot, so stopping the execution kills
-    /// every one of them. `slot` must be unique among the step's concurrent jobs and not 0.
-    pub fn for_job(&self, job_name: String, log_path: PathBuf, slot: usize) -> StepContext {
-        StepContext {
-            store: self.store.clone(),
-            execution_id: self.execution_id.clone(),
-            job_name,
-            log_path,
-            step_index: self.step_index,
-            job_slot: slot,
-            shared: Arc::clone(&self.shared),
-            pool: self.pool.clone(),
-            host: self.host.clone(),
-            jobs: Arc::clone(&self.jobs),
-        }
-    }
-
-    pub fn stopping(&self) -> bool {
+    fn stopping(&self) -> bool {
         self.shared.stop.load(Ordering::SeqCst)
     }
 
-    /// Run a function-step task in a worker process, or in-process through the host.
-    pub fn run_function(&self, task: &Value) -> Result<Value, StepFailure> {
+    fn run_function(&self, slot: usize, task: &Value) -> Result<Value, StepFailure> {
         match &self.pool {
             Some(pool) => {
                 let text = task.to_string();
-                let result = pool.run(&text, |pid| self.track_process(pid), || self.untrack_process());
+                let result = pool.run(
+                    &text,
+                    |pid| self.track_process(slot, pid),
+                    || self.untrack_process(slot),
+                );
                 match result {
                     Ok(answer) => parse_answer(&answer),
                     Err(WorkerFailure::Spawn(e)) => Err(StepFailure::new(e, FailureKind::Service)),
@@ -257,8 +234,7 @@ impl StepContext {
         }
     }
 
-    /// Run a task through the Python host.
-    pub fn host_call(&self, task: &Value) -> Result<Value, StepFailure> {
+    fn host_call(&self, task: &Value) -> Result<Value, StepFailure> {
         let Some(host) = &self.host else {
             return Err(StepFailure::new(
                 "no Python host is available to run this step",
@@ -445,6 +421,16 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
         })
         .map_err(|e| CoreError::store(store.root(), e))?;
     Ok(handle)
+}
+
+/// Ask whichever process runs an execution to stop it; its scheduler notices within a
+/// fraction of a second. Returns the execution's record (unchanged if it already ended).
+pub fn request_stop(store: &Store, arn: &str) -> CoreResult<ExecutionRecord> {
+    let rec = recovery::load_execution(store, arn)?;
+    if !store::TERMINAL_STATUSES.contains(&rec.pipeline_execution_status.as_str()) {
+        store.write_stop_request(&rec.pipeline_name, &rec.execution_id)?;
+    }
+    Ok(rec)
 }
 
 /// The steps a "resume from failure" run of `arn` selects (see `selection::resume_selection`).

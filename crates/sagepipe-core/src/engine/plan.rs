@@ -7,13 +7,14 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use super::cache;
+use super::recovery;
 use super::scope::PlanScope;
 use crate::error::{CoreError, CoreResult, Problem};
 use crate::executors::JobSettings;
 use crate::expr::{parse_get, Reference};
 use crate::selection::{self, Action, Plan, PlanEntry, ReferenceRun, Strictness};
-use crate::signature::{self, Signature};
-use crate::store::Store;
+use crate::signature;
+use crate::store::{Signature, Store};
 use crate::util;
 use crate::validate::CompiledPipeline;
 
@@ -23,7 +24,7 @@ pub const STRICT_KEY: &str = "Strict";
 
 /// Load an execution and its step records as a reference for a selective run.
 pub fn load_reference(store: &Store, arn: &str) -> CoreResult<ReferenceRun> {
-    let record = store.load_execution(arn).map_err(|e| match e {
+    let record = recovery::load_execution(store, arn).map_err(|e| match e {
         CoreError::NotFound { .. } | CoreError::Validation(_) => CoreError::ReferenceExecution {
             pipeline: util::parse_execution_arn(arn).map(|(n, _)| n).unwrap_or_default(),
             problems: vec![Problem::new(
@@ -34,8 +35,7 @@ pub fn load_reference(store: &Store, arn: &str) -> CoreResult<ReferenceRun> {
         },
         other => other,
     })?;
-    let steps = store
-        .load_steps(arn)?
+    let steps = recovery::load_steps(store, arn)?
         .into_iter()
         .map(|s| (s.step_name.clone(), s))
         .collect();

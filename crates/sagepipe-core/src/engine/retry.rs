@@ -1,36 +1,25 @@
 //! Step retry policies (`RetryPolicies`): which failures they cover and when to try again.
 
 use crate::definition::RetryPolicyDef;
+use crate::executors::FailureKind;
 
-/// How a failed attempt is classified for retry policies. Locally there are no service faults
+/// The retry policies' exception type a failure counts as. Locally there are no service faults
 /// or throttling; a failure of the step's own code (non-zero exit, raised exception, killed
 /// worker) counts as `SageMaker.JOB_INTERNAL_ERROR`, the nearest local analogue of a job that
 /// failed and may succeed when started again; problems of the runner itself (spawning a worker,
-/// writing the store) count as `Step.SERVICE_FAULT`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureKind {
-    /// The step's own code failed.
-    Job,
-    /// The local runner failed around the step.
-    Service,
-    /// The step cannot succeed as defined (bad arguments, missing inputs): never retried.
-    Permanent,
-}
-
-impl FailureKind {
-    pub fn exception_type(self) -> Option<&'static str> {
-        match self {
-            FailureKind::Job => Some("SageMaker.JOB_INTERNAL_ERROR"),
-            FailureKind::Service => Some("Step.SERVICE_FAULT"),
-            FailureKind::Permanent => None,
-        }
+/// writing the store) count as `Step.SERVICE_FAULT`; a permanent failure as none (never retried).
+pub fn exception_type(kind: FailureKind) -> Option<&'static str> {
+    match kind {
+        FailureKind::Job => Some("SageMaker.JOB_INTERNAL_ERROR"),
+        FailureKind::Service => Some("Step.SERVICE_FAULT"),
+        FailureKind::Permanent => None,
     }
 }
 
 /// Seconds to wait before attempt `attempt + 1`, or `None` if no policy allows another attempt.
 /// `attempt` counts from 1; `elapsed_min` is the time since the first attempt started.
 pub fn next_delay(policies: &[RetryPolicyDef], kind: FailureKind, attempt: u32, elapsed_min: f64) -> Option<f64> {
-    let ty = kind.exception_type()?;
+    let ty = exception_type(kind)?;
     let policy = policies.iter().find(|p| p.exception_type.iter().any(|t| t == ty))?;
     let within_attempts = policy.max_attempts.is_none_or(|m| i64::from(attempt) < m);
     let within_time = policy.expire_after_min.is_none_or(|m| elapsed_min < m as f64);

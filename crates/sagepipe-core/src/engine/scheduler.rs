@@ -13,9 +13,9 @@ use super::cache;
 use super::retry::next_delay;
 use super::scope::RunScope;
 use super::workers::WorkerPool;
-use super::{Event, Host, Shared, StepContext};
+use super::{Event, Host, Shared, StepLink};
 use crate::dag::EdgeKind;
-use crate::executors::{self, Outcome, StepKind};
+use crate::executors::{self, FailureKind, Outcome, StepContext, StepKind};
 use crate::expr::evaluate;
 use crate::selection::{Plan, ReferenceRun};
 use crate::signature;
@@ -510,18 +510,19 @@ impl Run {
             signature: None,
             cache_miss_reason: None,
         };
-        let ctx = StepContext {
-            store: self.store.clone(),
-            execution_id: exec_id.clone(),
-            job_name: job_name.clone(),
-            log_path: self.store.log_path(&self.compiled.name, &exec_id, step.name()),
-            step_index: i,
-            job_slot: 0,
-            shared: Arc::clone(&self.shared),
-            pool: self.pool.clone(),
-            host: self.host.clone(),
-            jobs: Arc::clone(&self.jobs),
-        };
+        let ctx = StepContext::new(
+            self.store.clone(),
+            exec_id.clone(),
+            job_name.clone(),
+            self.store.log_path(&self.compiled.name, &exec_id, step.name()),
+            Arc::clone(&self.jobs),
+            Arc::new(StepLink {
+                step_index: i,
+                shared: Arc::clone(&self.shared),
+                pool: self.pool.clone(),
+                host: self.host.clone(),
+            }),
+        );
         let scope = RunScope {
             run: self,
             job_name: &job_name,
@@ -556,7 +557,7 @@ impl Run {
                     Ok(args) => executors::execute(kind, step, &args, &ctx, &scope),
                     Err(e) => Outcome::Failed(executors::StepFailure::new(
                         format!("cannot resolve the arguments of step '{}': {e}", step.name()),
-                        super::retry::FailureKind::Permanent,
+                        FailureKind::Permanent,
                     )),
                 },
             };

@@ -4,10 +4,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{from_answer, Outcome, StepFailure};
+use super::{from_answer, FailureKind, Outcome, StepContext, StepFailure};
 use crate::definition::FlatStep;
-use crate::engine::retry::FailureKind;
-use crate::engine::StepContext;
 use crate::expr::render_text;
 use crate::util;
 

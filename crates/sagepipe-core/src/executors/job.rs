@@ -12,9 +12,7 @@ use std::process::{Child, ExitStatus, Stdio};
 use std::sync::{mpsc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use super::StepFailure;
-use crate::engine::retry::FailureKind;
-use crate::engine::StepContext;
+use super::{FailureKind, StepContext, StepFailure};
 use crate::sandbox::{self, Isolation, JobDirs, Launch};
 use crate::store::{self, files, FileLock, Store};
 use crate::util;

@@ -4,10 +4,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{Outcome, StepFailure, StepSuccess};
+use super::{FailureKind, Outcome, StepContext, StepFailure, StepSuccess};
 use crate::definition::FlatStep;
-use crate::engine::retry::FailureKind;
-use crate::engine::StepContext;
 use crate::error::CoreError;
 use crate::store::model_arn;
 use crate::util;

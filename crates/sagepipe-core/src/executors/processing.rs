@@ -7,9 +7,8 @@ use std::fs;
 use std::path::PathBuf;
 
 use super::job::{entrypoint_check, permanent, Job, JobSettings};
-use super::{artifact_record, Outcome, StepFailure, StepSuccess};
+use super::{artifact_record, Outcome, StepContext, StepFailure, StepSuccess};
 use crate::definition::FlatStep;
-use crate::engine::StepContext;
 use crate::expr::render_text;
 use crate::util;
 

@@ -16,9 +16,8 @@ use std::path::Path;
 
 use super::job::{self, dir_has_files, job_error, permanent, Job, JobSettings, XGBOOST_IMAGE_PATTERN};
 use super::processing::{environment, image_check, max_runtime, required, scripts_in};
-use super::{artifact_record, is_function_step, Outcome, StepFailure, StepSuccess};
+use super::{artifact_record, is_function_step, Outcome, StepContext, StepFailure, StepSuccess};
 use crate::definition::FlatStep;
-use crate::engine::StepContext;
 use crate::expr::render_text;
 use crate::signature::canonical_json;
 use crate::store::files;

@@ -10,9 +10,8 @@ use std::fs;
 
 use super::job::{self, job_error, permanent, Job, XGBOOST_IMAGE_PATTERN};
 use super::processing::{environment, required};
-use super::{artifact_record, Outcome, StepFailure, StepSuccess};
+use super::{artifact_record, Outcome, StepContext, StepFailure, StepSuccess};
 use crate::definition::FlatStep;
-use crate::engine::StepContext;
 use crate::expr::render_text;
 use crate::util;
 use crate::validate::CompiledPipeline;

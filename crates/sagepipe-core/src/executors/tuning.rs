@@ -19,10 +19,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::job::{job_error, permanent, JobSettings};
-use super::{training, Outcome, StepFailure, StepSuccess};
+use super::{training, FailureKind, Outcome, StepContext, StepFailure, StepSuccess};
 use crate::definition::FlatStep;
-use crate::engine::retry::FailureKind;
-use crate::engine::StepContext;
 use crate::expr::render_text;
 use crate::store;
 use crate::util;

@@ -7,12 +7,15 @@
 //! kernel when that process dies), so a reader that can take the lock knows the owner is gone.
 
 pub mod files;
+pub mod fingerprint;
 mod logs;
 mod records;
 mod registry;
 
 pub use logs::{cap_log, logical_len, physical_offset, LogCap, STEP_LOG_CAP};
-pub use records::{ArtifactRecord, ExecutionRecord, PipelineRecord, StepRecord};
+pub use records::{
+    max_parallel_execution_steps, ArtifactRecord, ExecutionRecord, PipelineRecord, Signature, StepRecord,
+};
 pub use registry::{model_arn, model_package_arn, APPROVAL_STATUSES};
 
 use serde::de::DeserializeOwned;
@@ -26,13 +29,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::error::{CoreError, CoreResult};
 use super::proc::Guarded;
-use super::selection;
 use super::util;
-use super::validate::{self, valid_pipeline_name};
 
 pub const TERMINAL_STATUSES: &[&str] = &["Succeeded", "Failed", "Stopped", "CompletedWithFailures"];
 
-/// The file whose presence asks an execution's owner to stop it (see `request_stop`).
+/// The file whose presence asks an execution's owner to stop it (see `write_stop_request`).
 const STOP_REQUEST_FILE: &str = "stop-requested";
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -273,7 +274,7 @@ pub struct UnreadableRecord {
 
 impl UnreadableRecord {
     /// The record behind a `CorruptRecord` error (other errors are passed on).
-    fn from_error(error: CoreError, execution_arn: Option<String>) -> CoreResult<UnreadableRecord> {
+    pub fn from_error(error: CoreError, execution_arn: Option<String>) -> CoreResult<UnreadableRecord> {
         match error {
             CoreError::CorruptRecord { path, msg } => Ok(UnreadableRecord {
                 text: String::from_utf8_lossy(&fs::read(&path).unwrap_or_default()).into_owned(),
@@ -355,7 +356,7 @@ impl Store {
     }
 
     fn check_pipeline_name(name: &str) -> CoreResult<()> {
-        if valid_pipeline_name(name) {
+        if util::valid_pipeline_name(name) {
             Ok(())
         } else {
             Err(CoreError::Validation(format!(
@@ -435,7 +436,7 @@ impl Store {
     pub fn put_pipeline(&self, name: &str, definition: &str, mode: &str, fields: &Value) -> CoreResult<PipelineRecord> {
         Self::check_pipeline_name(name)?;
         if let Some(config) = fields.get("ParallelismConfiguration").filter(|v| !v.is_null()) {
-            validate::max_parallel_execution_steps(config)?;
+            records::max_parallel_execution_steps(config)?;
         }
         let dir = self.pipeline_dir(name);
         let _lock = FileLock::acquire(&dir.join(".lock"))?;
@@ -585,15 +586,17 @@ impl Store {
         Ok(rec)
     }
 
-    /// Whether an execution still runs: its record says so and its owner lives (a dead owner's
-    /// run is settled Failed by loading it), or its record cannot be read while its lock is held.
+    /// Whether an execution still runs: its record says so and its owner lives (holds its lock),
+    /// or its record cannot be read while its lock is held. A dead owner's run does not (what
+    /// it ended as is decided above the store: `engine::recovery`).
     fn execution_running(&self, pipeline: &str, id: &str) -> CoreResult<bool> {
-        match self.load_execution_by_id(pipeline, id) {
-            Ok(rec) => Ok(!TERMINAL_STATUSES.contains(&rec.pipeline_execution_status.as_str())),
+        let owner_lives = || -> CoreResult<bool> {
+            Ok(FileLock::try_acquire(&self.execution_dir(pipeline, id).join("lock"))?.is_none())
+        };
+        match self.read_execution_by_id(pipeline, id) {
+            Ok(rec) if TERMINAL_STATUSES.contains(&rec.pipeline_execution_status.as_str()) => Ok(false),
+            Ok(_) | Err(CoreError::CorruptRecord { .. }) => owner_lives(),
             Err(CoreError::NotFound { .. }) => Ok(false),
-            Err(CoreError::CorruptRecord { .. }) => {
-                Ok(FileLock::try_acquire(&self.execution_dir(pipeline, id).join("lock"))?.is_none())
-            }
             Err(e) => Err(e),
         }
     }
@@ -617,7 +620,7 @@ impl Store {
                 "'{arn}' is not a pipeline execution ARN: expected arn:aws:sagemaker:<region>:<account>:pipeline/<name>/execution/<id>"
             ))
         })?;
-        if !valid_pipeline_name(&name) || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if !util::valid_pipeline_name(&name) || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(CoreError::NotFound {
                 kind: "pipeline execution",
                 name: arn.to_string(),
@@ -627,120 +630,60 @@ impl Store {
         Ok((name, id))
     }
 
-    /// Load an execution record. If it claims to be running but its owning process is gone,
-    /// it is marked Failed (and its running steps too) before it is returned.
-    pub fn load_execution(&self, arn: &str) -> CoreResult<ExecutionRecord> {
+    /// An execution record as its owner last wrote it: one that claims to be running may have
+    /// lost its owner (`claim_abandoned`); readers settle that through `engine::recovery`.
+    pub fn read_execution(&self, arn: &str) -> CoreResult<ExecutionRecord> {
         let (name, id) = self.resolve_arn(arn)?;
-        self.load_execution_by_id(&name, &id)
+        self.read_execution_by_id(&name, &id)
     }
 
-    pub fn load_execution_by_id(&self, pipeline: &str, id: &str) -> CoreResult<ExecutionRecord> {
-        let dir = self.execution_dir(pipeline, id);
-        let rec: ExecutionRecord = read_json(&dir.join("execution.json"))?.ok_or_else(|| CoreError::NotFound {
+    pub fn read_execution_by_id(&self, pipeline: &str, id: &str) -> CoreResult<ExecutionRecord> {
+        read_json(&self.execution_dir(pipeline, id).join("execution.json"))?.ok_or_else(|| CoreError::NotFound {
             kind: "pipeline execution",
             name: util::execution_arn(pipeline, id),
             suggestion: None,
-        })?;
-        if TERMINAL_STATUSES.contains(&rec.pipeline_execution_status.as_str()) {
-            return Ok(rec);
-        }
-        match FileLock::try_acquire(&dir.join("lock"))? {
-            None => Ok(rec), // the owner is alive
-            Some(_lock) => self.mark_interrupted(&dir),
-        }
+        })
     }
 
-    /// Mark a dead owner's execution Failed. Called with its lock held.
-    fn mark_interrupted(&self, dir: &Path) -> CoreResult<ExecutionRecord> {
-        // Its space set aside is no longer needed, and freeing it first lets the records fit.
-        let _ = fs::remove_dir_all(dir.join(RESERVE_DIR));
-        // Re-read under the lock: the owner may have finished just before it exited.
-        let mut rec: ExecutionRecord =
-            read_json(&dir.join("execution.json"))?.ok_or_else(|| CoreError::CorruptRecord {
-                path: dir.join("execution.json"),
-                msg: "vanished".into(),
-            })?;
-        if TERMINAL_STATUSES.contains(&rec.pipeline_execution_status.as_str()) {
-            return Ok(rec);
-        }
-        let steps = self.load_steps_in(dir)?;
-        if rec.pipeline_execution_status == "Executing" && self.work_completed(dir, &rec, &steps) {
-            // The owner died after its last step ended but before it wrote the final record:
-            // nothing is left to run, so the execution ends as the owner would have ended it.
-            rec.pipeline_execution_status = "Succeeded".into();
-            rec.failure_reason = None;
-            rec.end_time = steps
-                .iter()
-                .filter_map(|s| s.end_time)
-                .reduce(f64::max)
-                .or(Some(util::now()));
-            rec.last_modified_time = util::now();
-            write_json(&dir.join("execution.json"), &rec)?;
-            return Ok(rec);
-        }
-        let t = util::now();
-        // Asked to stop (e.g. Ctrl-C) and the process exited before its steps ended: the
-        // execution was stopped as requested, not interrupted.
-        let stopping = rec.pipeline_execution_status == "Stopping" || dir.join(STOP_REQUEST_FILE).exists();
-        let (status, step_reason, reason) = if stopping {
-            (
-                "Stopped",
-                Some(format!(
-                    "Stopped by request; the process that ran it (pid {}) exited before this step ended.",
-                    rec.owner_pid
-                )),
-                None,
-            )
-        } else {
-            let reason = format!(
-                "Execution interrupted: the process that ran it (pid {}) exited before the execution finished.",
-                rec.owner_pid
-            );
-            ("Failed", Some(reason.clone()), Some(reason))
-        };
-        for mut step in steps {
-            if !TERMINAL_STATUSES.contains(&step.step_status.as_str()) {
-                step.step_status = status.into();
-                step.failure_reason = step_reason.clone();
-                step.end_time = Some(t);
-                write_json(&step_path(dir, &step.step_name), &step)?;
-            }
-        }
-        rec.pipeline_execution_status = status.into();
-        rec.failure_reason = reason;
-        rec.last_modified_time = t;
-        rec.end_time = Some(t);
-        write_json(&dir.join("execution.json"), &rec)?;
-        Ok(rec)
+    /// The lock of an execution whose owner is gone (it is free), held for whoever settles
+    /// what the owner left; None while the owner lives.
+    pub fn claim_abandoned(&self, pipeline: &str, id: &str) -> CoreResult<Option<FileLock>> {
+        FileLock::try_acquire(&self.execution_dir(pipeline, id).join("lock"))
     }
 
-    /// Whether a dead owner's execution had done all its work (see `ReferenceRun::work_completed`).
-    /// A definition that no longer compiles counts as not done: the execution is then marked Failed.
-    fn work_completed(&self, dir: &Path, rec: &ExecutionRecord, steps: &[StepRecord]) -> bool {
-        let Ok(text) = fs::read_to_string(dir.join("definition.json")) else {
-            return false;
-        };
-        let Ok(compiled) = validate::compile(&text, &rec.pipeline_name) else {
-            return false;
-        };
-        let run = selection::ReferenceRun {
-            record: rec.clone(),
-            steps: steps.iter().map(|s| (s.step_name.clone(), s.clone())).collect(),
-        };
-        run.work_completed(&compiled)
+    /// Give back the space a running execution set aside (`RESERVE_DIR`), once no record of it
+    /// needs it any more.
+    pub fn release_reserve(&self, pipeline: &str, id: &str) {
+        let _ = fs::remove_dir_all(self.execution_dir(pipeline, id).join(RESERVE_DIR));
     }
 
-    pub fn list_executions(&self, pipeline: &str) -> CoreResult<Vec<ExecutionRecord>> {
-        Ok(self.list_executions_checked(pipeline)?.0)
+    /// Whether another process asked the owner of an execution to stop it (`write_stop_request`).
+    pub fn stop_requested(&self, pipeline: &str, id: &str) -> bool {
+        self.stop_request_path(pipeline, id).exists()
     }
 
-    /// A pipeline's readable executions, newest first, and the execution records that cannot
-    /// be read (one bad record does not hide the others).
-    pub fn list_executions_checked(&self, pipeline: &str) -> CoreResult<(Vec<ExecutionRecord>, Vec<UnreadableRecord>)> {
+    /// Replace an execution's record.
+    pub fn write_execution(&self, rec: &ExecutionRecord) -> CoreResult<()> {
+        write_json(
+            &self
+                .execution_dir(&rec.pipeline_name, &rec.execution_id)
+                .join("execution.json"),
+            rec,
+        )
+    }
+
+    /// Replace one step's record of an execution.
+    pub fn write_step(&self, pipeline: &str, id: &str, step: &StepRecord) -> CoreResult<()> {
+        write_json(&step_path(&self.execution_dir(pipeline, id), &step.step_name), step)
+    }
+
+    /// A pipeline's readable execution records as written (see `read_execution`), newest
+    /// first, and those that cannot be read (one bad record does not hide the others).
+    pub fn list_execution_records(&self, pipeline: &str) -> CoreResult<(Vec<ExecutionRecord>, Vec<UnreadableRecord>)> {
         self.load_pipeline(pipeline)?;
         let (mut out, mut unreadable) = (Vec::new(), Vec::new());
         for id in self.execution_ids(pipeline) {
-            match self.load_execution_by_id(pipeline, &id) {
+            match self.read_execution_by_id(pipeline, &id) {
                 Ok(r) => out.push(r),
                 Err(CoreError::NotFound { .. }) => {} // deleted meanwhile
                 Err(e) => unreadable.push(UnreadableRecord::from_error(
@@ -820,17 +763,16 @@ impl Store {
         Ok(steps)
     }
 
-    /// One step's record of an execution, if it has one. Unlike `load_steps` this does not
-    /// settle a dead owner: callers want a finished (Succeeded) record.
+    /// One step's record of an execution, if it has one, as written (a dead owner's run is not
+    /// settled: callers want a finished, Succeeded record).
     pub fn load_step(&self, arn: &str, step: &str) -> CoreResult<Option<StepRecord>> {
         let (name, id) = self.resolve_arn(arn)?;
         read_json(&step_path(&self.execution_dir(&name, &id), step))
     }
 
-    /// Step records of an execution in the order the steps started.
-    pub fn load_steps(&self, arn: &str) -> CoreResult<Vec<StepRecord>> {
-        let rec = self.load_execution(arn)?; // also settles a dead owner
-        self.load_steps_in(&self.execution_dir(&rec.pipeline_name, &rec.execution_id))
+    /// Step records of an execution as written, in the order the steps started.
+    pub fn read_steps_by_id(&self, pipeline: &str, id: &str) -> CoreResult<Vec<StepRecord>> {
+        self.load_steps_in(&self.execution_dir(pipeline, id))
     }
 
     pub fn execution_definition(&self, arn: &str) -> CoreResult<String> {
@@ -898,7 +840,7 @@ impl Store {
     /// Delete an execution's records and logs. Refused while it runs. An unreadable record is
     /// deleted too once no process owns the execution: deleting is how it is repaired.
     pub fn delete_execution(&self, arn: &str) -> CoreResult<()> {
-        // Loading settles a dead owner (Failed); a live owner writes the terminal record last,
+        // A dead owner's run is not running; a live owner writes the terminal record last,
         // so a terminal record means nothing more will be written, even if its lock is still
         // held for a moment.
         let (name, id) = self.resolve_arn(arn)?;
@@ -955,16 +897,12 @@ impl Store {
     }
 
     /// Ask whichever process runs an execution to stop it; its scheduler notices within a
-    /// fraction of a second. Returns the execution's record (unchanged if it already ended).
-    pub fn request_stop(&self, arn: &str) -> CoreResult<ExecutionRecord> {
-        let rec = self.load_execution(arn)?;
-        if !TERMINAL_STATUSES.contains(&rec.pipeline_execution_status.as_str()) {
-            write_atomic(
-                &self.stop_request_path(&rec.pipeline_name, &rec.execution_id),
-                std::process::id().to_string().as_bytes(),
-            )?;
-        }
-        Ok(rec)
+    /// fraction of a second (see `engine::request_stop`).
+    pub fn write_stop_request(&self, pipeline: &str, id: &str) -> CoreResult<()> {
+        write_atomic(
+            &self.stop_request_path(pipeline, id),
+            std::process::id().to_string().as_bytes(),
+        )
     }
 
     /// Whether `path` is inside the store's artifact area (used to keep writes contained).
@@ -1094,7 +1032,7 @@ mod tests {
         assert!(matches!(err, CoreError::Conflict(_)), "{err}");
         assert!(err.to_string().contains("execution/aaaaaaaaaaaa"), "{err}");
         assert!(store.load_pipeline("p").is_ok(), "nothing was deleted");
-        drop(owner); // the owner died: its execution is settled Failed, and the pipeline can go
+        drop(owner); // the owner died: its execution no longer runs, and the pipeline can go
         store.delete_pipeline("p").expect("deleted");
         assert!(!store.pipeline_dir("p").exists());
     }
@@ -1106,7 +1044,7 @@ mod tests {
         let broken = pipeline_with_execution(&store, "aaaaaaaaaaaa", "Succeeded");
         pipeline_with_execution(&store, "bbbbbbbbbbbb", "Succeeded");
         fs::write(broken.join("execution.json"), b"{\"PipelineName\": \"p").expect("truncate");
-        let (listed, unreadable) = store.list_executions_checked("p").expect("listing still works");
+        let (listed, unreadable) = store.list_execution_records("p").expect("listing still works");
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].execution_id, "bbbbbbbbbbbb");
         assert_eq!(unreadable.len(), 1);
@@ -1240,8 +1178,11 @@ mod tests {
         assert!(store.list_pipelines().expect("list").is_empty());
         assert!(store.executions_with_id("abcd").is_empty());
         let arn = util::execution_arn("p", "abcdefabcdef");
-        assert!(matches!(store.load_execution(&arn), Err(CoreError::NotFound { .. })));
-        assert!(matches!(store.list_executions("p"), Err(CoreError::NotFound { .. })));
+        assert!(matches!(store.read_execution(&arn), Err(CoreError::NotFound { .. })));
+        assert!(matches!(
+            store.list_execution_records("p"),
+            Err(CoreError::NotFound { .. })
+        ));
         assert!(!root.exists(), "a read created the store");
         store
             .put_pipeline("p", "{}", "create", &serde_json::json!({}))
@@ -1249,64 +1190,5 @@ mod tests {
         assert!(store.exists());
         fs::write(dir.path().join("file"), "x").expect("write");
         assert!(Store::open(dir.path().join("file")).is_err());
-    }
-
-    /// An execution of `p` whose owner is gone (no lock held), with one step still Executing.
-    fn orphan(store: &Store, id: &str, status: &str) -> String {
-        let dir = store.execution_dir("p", id);
-        let arn = util::execution_arn("p", id);
-        let rec = ExecutionRecord {
-            pipeline_name: "p".into(),
-            pipeline_execution_arn: arn.clone(),
-            execution_id: id.into(),
-            pipeline_execution_status: status.into(),
-            owner_pid: 1,
-            ..ExecutionRecord::default()
-        };
-        write_json(&dir.join("execution.json"), &rec).expect("record");
-        let step = StepRecord {
-            step_name: "Train".into(),
-            step_status: "Executing".into(),
-            ..StepRecord::default()
-        };
-        write_json(&step_path(&dir, "Train"), &step).expect("step");
-        arn
-    }
-
-    #[test]
-    fn a_dead_owner_that_was_stopping_leaves_its_execution_stopped() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let store = Store::open(dir.path()).expect("open");
-        store
-            .put_pipeline("p", "{}", "create", &serde_json::json!({}))
-            .expect("create");
-        let stopping = orphan(&store, "stopping0001", "Stopping");
-        let running = orphan(&store, "running00001", "Executing");
-        let requested = orphan(&store, "requested001", "Executing");
-        // Asked to stop from another process (`request_stop`) just before the owner died.
-        write_atomic(&store.stop_request_path("p", "requested001"), b"1").expect("stop file");
-        for arn in [&stopping, &requested] {
-            assert_eq!(
-                store.load_execution(arn).expect("load").pipeline_execution_status,
-                "Stopped"
-            );
-            let steps = store.load_steps(arn).expect("steps");
-            assert_eq!(steps[0].step_status, "Stopped");
-            assert!(steps[0]
-                .failure_reason
-                .as_deref()
-                .unwrap_or("")
-                .contains("exited before this step ended"));
-        }
-        // Not asked to stop: the execution was interrupted, which is a failure.
-        assert_eq!(
-            store.load_execution(&running).expect("load").pipeline_execution_status,
-            "Failed"
-        );
-        assert_eq!(
-            store.executions_with_id("stop"),
-            vec![stopping.clone()],
-            "found by the start of its id"
-        );
     }
 }

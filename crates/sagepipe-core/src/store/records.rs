@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
+use crate::error::{CoreError, CoreResult};
 use crate::util;
 
 /// Record times are seconds since 1970: a value outside the years 1970 to 9999 (that no date
@@ -151,6 +153,19 @@ pub struct ArtifactRecord {
     pub sha256: String,
 }
 
+/// A step's inputs in a form two runs can compare (computed by `signature`; see there).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Signature {
+    /// The resolved arguments, normalised (see the module docs).
+    pub arguments: Value,
+    /// What each code artifact is ("script preprocess.py") and its content hash.
+    #[serde(default)]
+    pub code: BTreeMap<String, String>,
+    /// SHA-256 of the step type's cache-key fields of `arguments`.
+    pub cache_key: String,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct StepRecord {
@@ -187,7 +202,7 @@ pub struct StepRecord {
     pub seq: u64,
     /// The step's inputs, normalised: compared by the cache and by changed-step selection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signature: Option<crate::signature::Signature>,
+    pub signature: Option<Signature>,
     /// Why caching did not reuse an earlier run, when caching was on and missed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_miss_reason: Option<String>,
@@ -197,6 +212,19 @@ impl StepRecord {
     /// A ConditionStep's recorded outcome.
     pub fn outcome(&self) -> Option<bool> {
         self.properties.as_ref()?.get("Outcome")?.as_bool()
+    }
+}
+
+/// `MaxParallelExecutionSteps` of a `ParallelismConfiguration` as the service accepts it: an
+/// object `{"MaxParallelExecutionSteps": n}` with an integer n of at least 1.
+pub fn max_parallel_execution_steps(config: &Value) -> CoreResult<u64> {
+    let steps = config.as_object().and_then(|c| c.get("MaxParallelExecutionSteps"));
+    match steps.and_then(Value::as_u64) {
+        Some(n) if n >= 1 => Ok(n),
+        _ => Err(CoreError::Validation(format!(
+            "ParallelismConfiguration: expected {{\"MaxParallelExecutionSteps\": an integer of at least 1}}, found {}",
+            util::shorten(&config.to_string())
+        ))),
     }
 }
 

@@ -1,0 +1,216 @@
+//! What an execution ends as when the process that ran it is gone: the one place that decides
+//! the status of a dead owner's run and of its unfinished steps. Every read that shows an
+//! execution goes through here, so a run whose owner died is settled the first time anyone
+//! looks (the store offers the primitives: the record as written, the abandoned lock, writes).
+
+use crate::error::{CoreError, CoreResult};
+use crate::selection::ReferenceRun;
+use crate::store::{ExecutionRecord, StepRecord, Store, UnreadableRecord, TERMINAL_STATUSES};
+use crate::util;
+use crate::validate;
+
+fn is_terminal(status: &str) -> bool {
+    TERMINAL_STATUSES.contains(&status)
+}
+
+/// Load an execution record. If it claims to be running but its owning process is gone, it is
+/// settled (see `settle_abandoned`) before it is returned.
+pub fn load_execution(store: &Store, arn: &str) -> CoreResult<ExecutionRecord> {
+    let (name, id) = store.resolve_arn(arn)?;
+    load_execution_by_id(store, &name, &id)
+}
+
+pub fn load_execution_by_id(store: &Store, pipeline: &str, id: &str) -> CoreResult<ExecutionRecord> {
+    let rec = store.read_execution_by_id(pipeline, id)?;
+    settled(store, rec)
+}
+
+/// `rec` as it stands once a dead owner's run is settled.
+fn settled(store: &Store, rec: ExecutionRecord) -> CoreResult<ExecutionRecord> {
+    if is_terminal(&rec.pipeline_execution_status) {
+        return Ok(rec);
+    }
+    match store.claim_abandoned(&rec.pipeline_name, &rec.execution_id)? {
+        None => Ok(rec), // the owner is alive
+        Some(_lock) => settle_abandoned(store, &rec.pipeline_name, &rec.execution_id),
+    }
+}
+
+/// Step records of an execution in the order the steps started (a dead owner's run settled).
+pub fn load_steps(store: &Store, arn: &str) -> CoreResult<Vec<StepRecord>> {
+    let rec = load_execution(store, arn)?;
+    store.read_steps_by_id(&rec.pipeline_name, &rec.execution_id)
+}
+
+pub fn list_executions(store: &Store, pipeline: &str) -> CoreResult<Vec<ExecutionRecord>> {
+    Ok(list_executions_checked(store, pipeline)?.0)
+}
+
+/// A pipeline's readable executions, newest first (dead owners' runs settled), and the
+/// execution records that cannot be read (one bad record does not hide the others).
+pub fn list_executions_checked(
+    store: &Store,
+    pipeline: &str,
+) -> CoreResult<(Vec<ExecutionRecord>, Vec<UnreadableRecord>)> {
+    let (records, mut unreadable) = store.list_execution_records(pipeline)?;
+    let mut out = Vec::with_capacity(records.len());
+    for rec in records {
+        let arn = util::execution_arn(pipeline, &rec.execution_id);
+        match settled(store, rec) {
+            Ok(r) => out.push(r),
+            Err(CoreError::NotFound { .. }) => {} // deleted meanwhile
+            Err(e) => unreadable.push(UnreadableRecord::from_error(e, Some(arn))?),
+        }
+    }
+    Ok((out, unreadable))
+}
+
+/// Settle the run of an owner that died. Called with the execution's lock held. Its steps
+/// still running end as the execution does: Stopped if it was asked to stop, else Failed; an
+/// execution whose work was all done (the owner died before writing the final record) ends
+/// Succeeded, as the owner would have ended it.
+fn settle_abandoned(store: &Store, pipeline: &str, id: &str) -> CoreResult<ExecutionRecord> {
+    // Its space set aside is no longer needed, and freeing it first lets the records fit.
+    store.release_reserve(pipeline, id);
+    // Re-read under the lock: the owner may have finished just before it exited.
+    let mut rec = store.read_execution_by_id(pipeline, id).map_err(|e| match e {
+        CoreError::NotFound { .. } => CoreError::CorruptRecord {
+            path: store.execution_dir(pipeline, id).join("execution.json"),
+            msg: "vanished".into(),
+        },
+        other => other,
+    })?;
+    if is_terminal(&rec.pipeline_execution_status) {
+        return Ok(rec);
+    }
+    let steps = store.read_steps_by_id(pipeline, id)?;
+    if rec.pipeline_execution_status == "Executing" && work_completed(store, &rec, &steps) {
+        rec.pipeline_execution_status = "Succeeded".into();
+        rec.failure_reason = None;
+        rec.end_time = steps
+            .iter()
+            .filter_map(|s| s.end_time)
+            .reduce(f64::max)
+            .or(Some(util::now()));
+        rec.last_modified_time = util::now();
+        store.write_execution(&rec)?;
+        return Ok(rec);
+    }
+    let t = util::now();
+    // Asked to stop (e.g. Ctrl-C) and the process exited before its steps ended: the
+    // execution was stopped as requested, not interrupted.
+    let stopping = rec.pipeline_execution_status == "Stopping" || store.stop_requested(pipeline, id);
+    let (status, step_reason, reason) = if stopping {
+        (
+            "Stopped",
+            Some(format!(
+                "Stopped by request; the process that ran it (pid {}) exited before this step ended.",
+                rec.owner_pid
+            )),
+            None,
+        )
+    } else {
+        let reason = format!(
+            "Execution interrupted: the process that ran it (pid {}) exited before the execution finished.",
+            rec.owner_pid
+        );
+        ("Failed", Some(reason.clone()), Some(reason))
+    };
+    for mut step in steps {
+        if !is_terminal(&step.step_status) {
+            step.step_status = status.into();
+            step.failure_reason = step_reason.clone();
+            step.end_time = Some(t);
+            store.write_step(pipeline, id, &step)?;
+        }
+    }
+    rec.pipeline_execution_status = status.into();
+    rec.failure_reason = reason;
+    rec.last_modified_time = t;
+    rec.end_time = Some(t);
+    store.write_execution(&rec)?;
+    Ok(rec)
+}
+
+/// Whether a dead owner's execution had done all its work (see `ReferenceRun::work_completed`).
+/// A definition that no longer compiles counts as not done: the execution is then marked Failed.
+fn work_completed(store: &Store, rec: &ExecutionRecord, steps: &[StepRecord]) -> bool {
+    let Ok(text) = store.execution_definition(&util::execution_arn(&rec.pipeline_name, &rec.execution_id)) else {
+        return false;
+    };
+    let Ok(compiled) = validate::compile(&text, &rec.pipeline_name) else {
+        return false;
+    };
+    let run = ReferenceRun {
+        record: rec.clone(),
+        steps: steps.iter().map(|s| (s.step_name.clone(), s.clone())).collect(),
+    };
+    run.work_completed(&compiled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{step_path, write_atomic, write_json};
+
+    /// An execution of `p` whose owner is gone (no lock held), with one step still Executing.
+    fn orphan(store: &Store, id: &str, status: &str) -> String {
+        let dir = store.execution_dir("p", id);
+        let arn = util::execution_arn("p", id);
+        let rec = ExecutionRecord {
+            pipeline_name: "p".into(),
+            pipeline_execution_arn: arn.clone(),
+            execution_id: id.into(),
+            pipeline_execution_status: status.into(),
+            owner_pid: 1,
+            ..ExecutionRecord::default()
+        };
+        write_json(&dir.join("execution.json"), &rec).expect("record");
+        let step = StepRecord {
+            step_name: "Train".into(),
+            step_status: "Executing".into(),
+            ..StepRecord::default()
+        };
+        write_json(&step_path(&dir, "Train"), &step).expect("step");
+        arn
+    }
+
+    #[test]
+    fn a_dead_owner_that_was_stopping_leaves_its_execution_stopped() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        store
+            .put_pipeline("p", "{}", "create", &serde_json::json!({}))
+            .expect("create");
+        let stopping = orphan(&store, "stopping0001", "Stopping");
+        let running = orphan(&store, "running00001", "Executing");
+        let requested = orphan(&store, "requested001", "Executing");
+        // Asked to stop from another process (`request_stop`) just before the owner died.
+        write_atomic(&store.stop_request_path("p", "requested001"), b"1").expect("stop file");
+        for arn in [&stopping, &requested] {
+            assert_eq!(
+                load_execution(&store, arn).expect("load").pipeline_execution_status,
+                "Stopped"
+            );
+            let steps = load_steps(&store, arn).expect("steps");
+            assert_eq!(steps[0].step_status, "Stopped");
+            assert!(steps[0]
+                .failure_reason
+                .as_deref()
+                .unwrap_or("")
+                .contains("exited before this step ended"));
+        }
+        // Not asked to stop: the execution was interrupted, which is a failure.
+        assert_eq!(
+            load_execution(&store, &running)
+                .expect("load")
+                .pipeline_execution_status,
+            "Failed"
+        );
+        assert_eq!(
+            store.executions_with_id("stop"),
+            vec![stopping.clone()],
+            "found by the start of its id"
+        );
+    }
+}
