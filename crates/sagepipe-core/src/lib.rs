@@ -1,5 +1,9 @@
 //! The sagepipe engine, free of Python (this crate has no pyo3 dependency): definitions, the step graph, validation, expressions,
 //! the scheduler, executors and the store.
+//!
+//! Each layer uses only its own and those below it (checked by `scripts/check_layers.py`):
+//! `error`, `util`, `duration`, `proc` (the floor) → `store`, `sandbox` → `definition`, `dag`,
+//! `expr`, `params`, `validate` → `selection`, `signature` → `executors` → `engine`.
 
 pub mod dag;
 pub mod definition;
