@@ -11,7 +11,7 @@ use super::execution::PyExecution;
 use super::host::PyHost;
 use sagepipe_core::engine::{self, workers::WorkerSpec, Host, RunConfig, StartRequest};
 use sagepipe_core::error::{CoreError, CoreResult};
-use sagepipe_core::executors::{ImageRunner, JobSettings};
+use sagepipe_core::executors::{ImageRunner, JobSettings, RuntimeModules};
 use sagepipe_core::store::{self, FileLock, Store, UnreadableRecord};
 
 #[pyclass(frozen, name = "Store", module = "sagepipe._core")]
@@ -70,6 +70,15 @@ impl PyStoreLock {
     }
 }
 
+/// The modules of this package's Python runtime that the engine starts (the core names none).
+fn runtime_modules() -> RuntimeModules {
+    RuntimeModules {
+        worker: "sagepipe._worker".into(),
+        xgboost_train: "sagepipe._algorithms.xgboost_train".into(),
+        batch_transform: "sagepipe._algorithms.batch_transform".into(),
+    }
+}
+
 /// Job settings from the binding's arguments.
 fn job_settings(interpreter: Option<PathBuf>, image_runners: &str) -> CoreResult<JobSettings> {
     let items: Vec<Value> = serde_json::from_str(image_runners)
@@ -84,7 +93,7 @@ fn job_settings(interpreter: Option<PathBuf>, image_runners: &str) -> CoreResult
             .unwrap_or_default();
         runners.push(ImageRunner::new(pattern, command).map_err(CoreError::Validation)?);
     }
-    Ok(JobSettings::new(interpreter, runners))
+    Ok(JobSettings::new(interpreter, runners).with_runtime(&runtime_modules()))
 }
 
 #[pymethods]
@@ -358,6 +367,7 @@ impl PyStore {
     fn prewarm_workers(&self, python: PathBuf, python_path: Vec<String>, cwd: Option<PathBuf>) {
         engine::workers::WorkerPool::new(WorkerSpec {
             python,
+            module: runtime_modules().worker,
             python_path,
             cwd,
         })
@@ -389,6 +399,7 @@ impl PyStore {
         let config = RunConfig {
             workers: python.map(|python| WorkerSpec {
                 python,
+                module: runtime_modules().worker,
                 python_path,
                 cwd,
             }),

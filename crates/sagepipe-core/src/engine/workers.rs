@@ -8,7 +8,7 @@
 //! interpreter. Workers are started lazily, one per step that runs while none is idle, so a
 //! chain of steps uses one worker. Before a worker serves another execution than its last one it
 //! is asked whether it is still fresh: a worker that imported a module whose file changed since
-//! it started, or that could not undo what a step changed, is replaced (see `_worker.py`).
+//! it started, or that could not undo what a step changed, is replaced (see the worker module).
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -26,6 +26,8 @@ use crate::proc;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct WorkerSpec {
     pub python: PathBuf,
+    /// The runtime's worker module, run with `python -m` (`executors::RuntimeModules::worker`).
+    pub module: String,
     pub python_path: Vec<String>,
     pub cwd: Option<PathBuf>,
 }
@@ -115,7 +117,7 @@ impl SharedWorkers {
     fn spawn(&self) -> Result<Worker, WorkerFailure> {
         let spec = &self.spec;
         let mut cmd = Command::new(&spec.python);
-        cmd.args(["-u", "-m", "sagepipe._worker"])
+        cmd.args(["-u", "-m", &spec.module])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -322,11 +324,8 @@ mod tests {
 
     /// A stand-in worker: answers every line with the freshness it is told, else echoes.
     fn fake_spec(dir: &std::path::Path, fresh: bool) -> WorkerSpec {
-        let module = dir.join("sagepipe");
-        std::fs::create_dir_all(&module).expect("mkdir");
-        std::fs::write(module.join("__init__.py"), "").expect("init");
         std::fs::write(
-            module.join("_worker.py"),
+            dir.join("fake_worker.py"),
             format!(
                 "import json, os, sys\nfor line in sys.stdin:\n    t = json.loads(line)\n    if t.get('kind') == \
                  'check_fresh':\n        print(json.dumps({{'fresh': {}}}), flush=True)\n    else:\n        \
@@ -337,6 +336,7 @@ mod tests {
         .expect("worker");
         WorkerSpec {
             python: PathBuf::from("python3"),
+            module: "fake_worker".into(),
             python_path: vec![dir.to_string_lossy().into_owned()],
             cwd: Some(dir.to_path_buf()),
         }

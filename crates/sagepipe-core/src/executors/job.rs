@@ -12,7 +12,7 @@ use std::process::{Child, ExitStatus, Stdio};
 use std::sync::{mpsc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use super::{FailureKind, StepContext, StepFailure};
+use super::{FailureKind, RuntimeModules, StepContext, StepFailure};
 use crate::sandbox::{self, Isolation, JobDirs, Launch};
 use crate::store::{self, files, FileLock, Store};
 use crate::util;
@@ -49,27 +49,27 @@ impl ImageRunner {
         })
     }
 
-    /// The built-in runners: the SageMaker XGBoost algorithm on the `xgboost` Python package.
-    pub fn builtins() -> Vec<ImageRunner> {
+    /// The built-in runners: the SageMaker XGBoost algorithm on the `xgboost` Python package
+    /// (the runtime's `xgboost_train` module).
+    pub fn builtins(runtime: &RuntimeModules) -> Vec<ImageRunner> {
         ImageRunner::new(
             XGBOOST_IMAGE_PATTERN,
-            vec![
-                "python3".into(),
-                "-m".into(),
-                "sagepipe._algorithms.xgboost_train".into(),
-            ],
+            vec!["python3".into(), "-m".into(), runtime.xgboost_train.clone()],
         )
         .into_iter()
         .collect()
     }
 }
 
-/// How this process runs jobs: the interpreter `python`/`python3` stand for, and the image
-/// runners (registered ones first, then the built-ins).
+/// How this process runs jobs: the interpreter `python`/`python3` stand for, the image runners
+/// (registered ones first, then the built-ins), and the runtime module that serves batch
+/// transforms. Without the Python runtime (`with_runtime`) there are no built-in runners and
+/// transform steps cannot run.
 #[derive(Debug, Clone)]
 pub struct JobSettings {
     pub interpreter: Option<PathBuf>,
     pub image_runners: Vec<ImageRunner>,
+    pub batch_transform: Option<String>,
 }
 
 impl Default for JobSettings {
@@ -80,12 +80,19 @@ impl Default for JobSettings {
 
 impl JobSettings {
     pub fn new(interpreter: Option<PathBuf>, registered: Vec<ImageRunner>) -> JobSettings {
-        let mut image_runners = registered;
-        image_runners.extend(ImageRunner::builtins());
         JobSettings {
             interpreter,
-            image_runners,
+            image_runners: registered,
+            batch_transform: None,
         }
+    }
+
+    /// These settings with the Python runtime's modules: its built-in image runners after the
+    /// registered ones, and its batch-transform module.
+    pub fn with_runtime(mut self, runtime: &RuntimeModules) -> JobSettings {
+        self.image_runners.extend(ImageRunner::builtins(runtime));
+        self.batch_transform = Some(runtime.batch_transform.clone());
+        self
     }
 
     pub fn runner_for(&self, image: &str) -> Option<&ImageRunner> {
@@ -713,12 +720,16 @@ mod tests {
 
     #[test]
     fn builtin_runner_matches_xgboost_images_only() {
-        let s = JobSettings::default();
+        let runtime = RuntimeModules::for_tests();
+        let s = JobSettings::default().with_runtime(&runtime);
         for image in [
             "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
             "811284229777.dkr.ecr.us-east-1.amazonaws.com/xgboost:1",
         ] {
-            assert!(s.runner_for(image).is_some(), "{image}");
+            let runner = s.runner_for(image).expect(image);
+            assert_eq!(runner.command, ["python3", "-m", runtime.xgboost_train.as_str()]);
+            // Without the Python runtime there is no built-in runner.
+            assert!(JobSettings::default().runner_for(image).is_none(), "{image}");
         }
         assert!(s
             .runner_for("123456789012.dkr.ecr.us-east-1.amazonaws.com/my-image:latest")

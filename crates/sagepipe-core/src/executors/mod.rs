@@ -7,6 +7,7 @@ mod function;
 mod job;
 mod model;
 mod processing;
+mod runtime;
 mod training;
 mod transform;
 mod tuning;
@@ -14,6 +15,7 @@ mod tuning;
 pub use context::{StepContext, StepServices};
 pub use function::is_function_step;
 pub use job::{sweep_jobs, ImageRunner, JobSettings};
+pub use runtime::RuntimeModules;
 
 use serde_json::{json, Map, Value};
 
@@ -178,7 +180,7 @@ pub fn check_runnable(
     match kind {
         StepKind::Processing => processing::check(step, jobs),
         StepKind::Training => training::check(step, jobs),
-        StepKind::Transform => transform::check(step, pipeline),
+        StepKind::Transform => transform::check(step, jobs, pipeline),
         StepKind::Tuning => tuning::check(step, jobs),
         _ => Ok(()),
     }

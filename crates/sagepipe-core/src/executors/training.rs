@@ -738,7 +738,7 @@ mod tests {
             parent: None,
             loc: vec![],
         };
-        let jobs = JobSettings::default();
+        let jobs = JobSettings::default().with_runtime(&crate::executors::RuntimeModules::for_tests());
         assert!(check(
             &step(json!({"AlgorithmSpecification": {"TrainingImage": "x/sagemaker-xgboost:1.7-1"}})),
             &jobs

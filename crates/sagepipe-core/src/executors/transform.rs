@@ -2,13 +2,13 @@
 //! recorded by a CreateModel step, written as `<input file>.out` under
 //! `TransformOutput.S3OutputPath`. Models it can serve: the built-in XGBoost algorithm's, and
 //! script-mode models (`SAGEMAKER_PROGRAM` with `model_fn`/`input_fn`/`predict_fn`/`output_fn`).
-//! The serving itself is `sagepipe._algorithms.batch_transform`, run as a job.
+//! The serving itself is the Python runtime's batch-transform module (`RuntimeModules`), run as a job.
 
 use regex::Regex;
 use serde_json::{json, Map, Value};
 use std::fs;
 
-use super::job::{self, job_error, permanent, Job, XGBOOST_IMAGE_PATTERN};
+use super::job::{self, job_error, permanent, Job, JobSettings, XGBOOST_IMAGE_PATTERN};
 use super::processing::{environment, required};
 use super::{artifact_record, Outcome, StepContext, StepFailure, StepSuccess};
 use crate::definition::FlatStep;
@@ -69,6 +69,13 @@ fn serving_mode(image: &str, has_program: bool) -> Option<&'static str> {
     }
 }
 
+/// The runtime module that serves batch transforms.
+fn serving_module<'a>(step: &str, jobs: &'a JobSettings) -> Result<&'a str, String> {
+    jobs.batch_transform.as_deref().ok_or_else(|| {
+        format!("step '{step}': transform jobs are served by the Python runtime, which this engine was not given")
+    })
+}
+
 fn unservable_reason(step: &str, model: &str, image: &str) -> String {
     format!(
         "step '{step}': {model} (image '{image}') cannot be served locally: batch transform runs models of the \
@@ -77,10 +84,12 @@ fn unservable_reason(step: &str, model: &str, image: &str) -> String {
     )
 }
 
-/// Before the run: a transform whose model comes from a CreateModel step of this pipeline must be
-/// one sagepipe can serve (one container, script mode or the XGBoost algorithm). Containers whose
-/// image or environment are only known at run time are checked when the step runs.
-pub fn check(step: &FlatStep, pipeline: &CompiledPipeline) -> Result<(), String> {
+/// Before the run: transforms need the runtime's batch-transform module, and a transform whose
+/// model comes from a CreateModel step of this pipeline must be one sagepipe can serve (one
+/// container, script mode or the XGBoost algorithm). Containers whose image or environment are
+/// only known at run time are checked when the step runs.
+pub fn check(step: &FlatStep, jobs: &JobSettings, pipeline: &CompiledPipeline) -> Result<(), String> {
+    serving_module(step.name(), jobs)?;
     let Some(source) = step
         .def
         .arguments
@@ -199,9 +208,8 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
     env.push(("SAGEPIPE_TRANSFORM".into(), config.to_string()));
     env.push(("SM_MODEL_DIR".into(), ml.join("model").to_string_lossy().into_owned()));
     env.push(("SAGEPIPE_IMAGE_URI".into(), image));
-    let argv: Vec<String> = ["python3", "-m", "sagepipe._algorithms.batch_transform"]
-        .map(String::from)
-        .to_vec();
+    let module = serving_module(name, &ctx.jobs).map_err(permanent)?;
+    let argv: Vec<String> = vec!["python3".into(), "-m".into(), module.to_string()];
     let started = util::now();
     job.run(&argv, &env, &job.dirs.work.to_string_lossy(), None)?;
     job.collect("transform output", &output_dir, &output_uri)?;
@@ -222,4 +230,26 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
         metadata,
         artifacts: artifact_record(ctx, &output_uri).into_iter().collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::executors::RuntimeModules;
+
+    #[test]
+    fn transforms_need_the_runtimes_serving_module() {
+        let c = crate::validate::compile(
+            r#"{"Version": "2020-12-01", "Steps": [{"Name": "T", "Type": "Transform",
+                "Arguments": {"ModelName": "m", "TransformInput": {}, "TransformOutput": {}}}]}"#,
+            "p",
+        )
+        .expect("compile");
+        let step = c.step("T").expect("step");
+        let err = check(step, &JobSettings::default(), &c).expect_err("no runtime");
+        assert!(err.contains("step 'T'") && err.contains("Python runtime"), "{err}");
+        let jobs = JobSettings::default().with_runtime(&RuntimeModules::for_tests());
+        assert_eq!(check(step, &jobs, &c), Ok(()));
+        assert_eq!(serving_module("T", &jobs), Ok("runtime_under_test.batch_transform"));
+    }
 }
