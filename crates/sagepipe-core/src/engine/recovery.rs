@@ -42,10 +42,6 @@ pub fn load_steps(store: &Store, arn: &str) -> CoreResult<Vec<StepRecord>> {
     store.read_steps_by_id(&rec.pipeline_name, &rec.execution_id)
 }
 
-pub fn list_executions(store: &Store, pipeline: &str) -> CoreResult<Vec<ExecutionRecord>> {
-    Ok(list_executions_checked(store, pipeline)?.0)
-}
-
 /// A pipeline's readable executions, newest first (dead owners' runs settled), and the
 /// execution records that cannot be read (one bad record does not hide the others).
 pub fn list_executions_checked(

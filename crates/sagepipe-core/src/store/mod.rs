@@ -632,11 +632,6 @@ impl Store {
 
     /// An execution record as its owner last wrote it: one that claims to be running may have
     /// lost its owner (`claim_abandoned`); readers settle that through `engine::recovery`.
-    pub fn read_execution(&self, arn: &str) -> CoreResult<ExecutionRecord> {
-        let (name, id) = self.resolve_arn(arn)?;
-        self.read_execution_by_id(&name, &id)
-    }
-
     pub fn read_execution_by_id(&self, pipeline: &str, id: &str) -> CoreResult<ExecutionRecord> {
         read_json(&self.execution_dir(pipeline, id).join("execution.json"))?.ok_or_else(|| CoreError::NotFound {
             kind: "pipeline execution",
@@ -1177,8 +1172,10 @@ mod tests {
         assert!(!store.exists());
         assert!(store.list_pipelines().expect("list").is_empty());
         assert!(store.executions_with_id("abcd").is_empty());
-        let arn = util::execution_arn("p", "abcdefabcdef");
-        assert!(matches!(store.read_execution(&arn), Err(CoreError::NotFound { .. })));
+        assert!(matches!(
+            store.read_execution_by_id("p", "abcdefabcdef"),
+            Err(CoreError::NotFound { .. })
+        ));
         assert!(matches!(
             store.list_execution_records("p"),
             Err(CoreError::NotFound { .. })
