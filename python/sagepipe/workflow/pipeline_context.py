@@ -276,7 +276,8 @@ def runnable_by_pipeline(run_func):
         if not override_logs and "logs" in run_func_params:
             kwargs["logs"] = False
 
-        warnings.warn(PIPELINE_SESSION_NOTICE, UserWarning)
+        # stacklevel 1, as the SDK: one location, so Python's default filter shows it once per process.
+        warnings.warn(PIPELINE_SESSION_NOTICE, UserWarning, stacklevel=1)
         if run_func.__name__ in ("register", "create"):
             session.init_model_step_arguments(self_instance)
             run_func(*args, **kwargs)
