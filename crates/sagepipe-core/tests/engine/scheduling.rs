@@ -3,7 +3,9 @@
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-use super::common::{ok, request, Fixture};
+use super::common::{ok, request, with, Fixture, TIMEOUT};
+use sagepipe_core::engine::{self, RunConfig};
+use sagepipe_core::error::CoreError;
 
 /// Six independent function steps with `MaxParallelExecutionSteps` 2. Each call waits (a few
 /// seconds at most) for a second call to be in progress, or for the last step to start, and
@@ -52,7 +54,7 @@ fn independent_steps_run_in_parallel_up_to_the_limit() {
 fn the_pipelines_parallelism_applies_when_the_start_gives_none() {
     let fx = Fixture::new();
     let steps: Vec<_> = ["A", "B", "C"].iter().map(|n| fx.function_step(n, n)).collect();
-    let c = super::common::with(steps[2].clone(), "DependsOn", json!(["A"]));
+    let c = with(steps[2].clone(), "DependsOn", json!(["A"]));
     let definition = json!({"Version": "2020-12-01", "Steps": [steps[0], steps[1], c]});
     fx.store
         .put_pipeline(
@@ -88,4 +90,89 @@ fn the_pipelines_parallelism_applies_when_the_start_gives_none() {
         spans.windows(2).all(|w| w[0].1 <= w[1].0),
         "overlapping steps: {spans:?}"
     );
+}
+
+/// A ConditionStep on a parameter runs one branch: the branch not taken is never started. On
+/// the else branch a FailStep ends the execution Failed with its (resolved) message.
+#[test]
+fn a_condition_runs_one_branch_and_a_fail_step_fails_the_execution_with_its_message() {
+    let fx = Fixture::new();
+    let big = fx.function_step("Big", "big");
+    let too_small = json!({
+        "Name": "TooSmall",
+        "Type": "Fail",
+        "Arguments": {"ErrorMessage": {"Std:Join": {"On": "", "Values": ["X is too small: ", {"Get": "Parameters.X"}]}}},
+    });
+    let is_big = json!({
+        "Name": "IsBig",
+        "Type": "Condition",
+        "Arguments": {
+            "Conditions": [{"Type": "GreaterThan", "LeftValue": {"Get": "Parameters.X"}, "RightValue": 1}],
+            "IfSteps": [big],
+            "ElseSteps": [too_small],
+        },
+    });
+    let parameters = [json!({"Name": "X", "Type": "Integer", "DefaultValue": 3})];
+    fx.put_pipeline_with("branching", &parameters, &[is_big]);
+
+    let taken = fx.run(request("branching"));
+    assert_eq!(taken.status(), "Succeeded");
+    assert_eq!(taken.step("IsBig").properties, Some(json!({"Outcome": true})));
+    assert_eq!(taken.step("Big").step_status, "Succeeded");
+    assert!(!taken.steps.contains_key("TooSmall"), "{:?}", taken.statuses());
+
+    let mut req = request("branching");
+    req.parameters.insert("X".into(), json!(0));
+    let failed = fx.run(req);
+    assert_eq!(failed.status(), "Failed");
+    assert_eq!(failed.record.failure_reason.as_deref(), Some("X is too small: 0"));
+    assert_eq!(failed.step("IsBig").properties, Some(json!({"Outcome": false})));
+    let fail = failed.step("TooSmall");
+    assert_eq!(fail.step_status, "Failed");
+    assert_eq!(fail.failure_reason.as_deref(), Some("X is too small: 0"));
+    assert!(!failed.steps.contains_key("Big"), "{:?}", failed.statuses());
+    assert_eq!(fx.host.calls_of("Big"), 1, "only the first run took the if branch");
+}
+
+/// A step that cannot run here (a Lambda step, with no handler for its type) refuses the whole
+/// start before anything runs or is recorded; with a handler registered for the type, the host
+/// runs it (an `external` task) and the execution succeeds.
+#[test]
+fn a_step_without_a_local_meaning_refuses_the_start_until_a_handler_takes_its_type() {
+    let fx = Fixture::new();
+    let lambda = json!({"Name": "Notify", "Type": "Lambda", "FunctionArn": "arn:aws:lambda:us-east-1:1:function:f",
+                        "Arguments": {"message": "done"}});
+    let train = fx.function_step("Train", "train");
+    fx.put_pipeline("aws-side", &[train, with(lambda, "DependsOn", json!(["Train"]))]);
+
+    let refused = engine::start(&fx.store, request("aws-side"), fx.config());
+    let Err(CoreError::Unsupported { problems }) = refused else {
+        panic!("expected the start to be refused as unsupported");
+    };
+    assert_eq!(problems.len(), 1);
+    assert!(
+        problems[0].msg.contains("step 'Notify' of type Lambda"),
+        "{}",
+        problems[0].msg
+    );
+    assert!(
+        fx.store.execution_ids("aws-side").is_empty(),
+        "a refused start records nothing"
+    );
+    assert!(fx.host.calls().is_empty());
+
+    let config = RunConfig {
+        external_types: vec!["Lambda".into()],
+        ..fx.config()
+    };
+    let handle = engine::start(&fx.store, request("aws-side"), config).expect("start");
+    assert!(handle.wait(Some(TIMEOUT)));
+    let run = fx.load(&handle.arn);
+    assert_eq!(run.status(), "Succeeded");
+    assert_eq!(run.step("Notify").step_status, "Succeeded");
+    let task = fx.host.last_task("Notify").expect("the handler ran");
+    assert_eq!(task["kind"], "external");
+    assert_eq!(task["step_type"], "Lambda");
+    assert_eq!(task["arguments"], json!({"message": "done"}));
+    assert_eq!(fx.host.calls(), ["Train", "Notify"]);
 }
