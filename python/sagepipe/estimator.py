@@ -291,12 +291,7 @@ class EstimatorBase(ABC):
         """Set the job name, default output path, packed code and debugger/profiler configs."""
         self._current_job_name = self._get_or_create_name(job_name)
         if self.output_path is None:
-            self.output_path = s3.s3_path_join(
-                "s3://",
-                self.sagemaker_session.default_bucket(),
-                self.sagemaker_session.default_bucket_prefix,
-                with_end_slash=True,
-            )
+            self.output_path = s3.default_bucket_uri(self.sagemaker_session, with_end_slash=True)
             self._is_output_path_set_from_default_bucket_and_prefix = True
         if self.source_dir or self.entry_point or (self.dependencies and len(self.dependencies) > 0):
             if (

@@ -21,8 +21,6 @@ from sagepipe.network import NetworkConfig  # SDK path: sagemaker.processing.Net
 from sagepipe.utils import base_name_from_image, format_tags, name_from_base
 from sagepipe.workflow import is_pipeline_variable
 from sagepipe.workflow.entities import PipelineVariable, ValueObject
-from sagepipe.workflow.execution_variables import ExecutionVariables
-from sagepipe.workflow.functions import Join
 from sagepipe.workflow.pipeline_context import runnable_by_pipeline
 
 logger = logging.getLogger(__name__)
@@ -241,14 +239,7 @@ class Processor:
                     prefix = (_pipeline_config.pipeline_name, _pipeline_config.step_name)
                 else:
                     prefix = (self._current_job_name,)
-                desired_s3_uri = s3.s3_path_join(
-                    "s3://",
-                    session.default_bucket(),
-                    session.default_bucket_prefix,
-                    *prefix,
-                    "input",
-                    file_input.input_name,
-                )
+                desired_s3_uri = s3.default_bucket_uri(session, *prefix, "input", file_input.input_name)
                 local_path = file_input.s3_input.s3_uri
                 if local_path.startswith("file://"):
                     local_path = url2pathname(urlparse(local_path).path)
@@ -276,27 +267,16 @@ class Processor:
             if urlparse(output.destination).scheme != "s3":
                 session = self.sagemaker_session
                 if _pipeline_config:
-                    output.destination = Join(
-                        on="/",
-                        values=[
-                            "s3:/",
-                            session.default_bucket(),
-                            *([session.default_bucket_prefix] if session.default_bucket_prefix else []),
-                            _pipeline_config.pipeline_name,
-                            ExecutionVariables.PIPELINE_EXECUTION_ID,
-                            _pipeline_config.step_name,
-                            "output",
-                            output.output_name,
-                        ],
-                    )
-                else:
-                    output.destination = s3.s3_path_join(
-                        "s3://",
-                        session.default_bucket(),
-                        session.default_bucket_prefix,
-                        self._current_job_name,
+                    output.destination = s3.pipeline_execution_uri(
+                        session,
+                        _pipeline_config.pipeline_name,
+                        _pipeline_config.step_name,
                         "output",
                         output.output_name,
+                    )
+                else:
+                    output.destination = s3.default_bucket_uri(
+                        session, self._current_job_name, "output", output.output_name
                     )
             normalized_outputs.append(output)
         return normalized_outputs
@@ -419,22 +399,12 @@ class ScriptProcessor(Processor):
 
         session = self.sagemaker_session
         if _pipeline_config and _pipeline_config.code_hash:
-            desired_s3_uri = s3.s3_path_join(
-                "s3://",
-                session.default_bucket(),
-                session.default_bucket_prefix,
-                _pipeline_config.pipeline_name,
-                self._CODE_CONTAINER_INPUT_NAME,
-                _pipeline_config.code_hash,
+            desired_s3_uri = s3.default_bucket_uri(
+                session, _pipeline_config.pipeline_name, self._CODE_CONTAINER_INPUT_NAME, _pipeline_config.code_hash
             )
         else:
-            desired_s3_uri = s3.s3_path_join(
-                "s3://",
-                session.default_bucket(),
-                session.default_bucket_prefix,
-                self._current_job_name,
-                "input",
-                self._CODE_CONTAINER_INPUT_NAME,
+            desired_s3_uri = s3.default_bucket_uri(
+                session, self._current_job_name, "input", self._CODE_CONTAINER_INPUT_NAME
             )
         return s3.S3Uploader.upload(local_path=code, desired_s3_uri=desired_s3_uri, sagemaker_session=session)
 
@@ -907,11 +877,8 @@ class FrameworkProcessor(ScriptProcessor):
 
         runproc_file_str = self._generate_framework_script(user_script, codeartifact_repo_arn)
         if _pipeline_config and _pipeline_config.pipeline_name:
-            session = self.sagemaker_session
-            s3_uri = s3.s3_path_join(
-                "s3://",
-                session.default_bucket(),
-                session.default_bucket_prefix,
+            s3_uri = s3.default_bucket_uri(
+                self.sagemaker_session,
                 _pipeline_config.pipeline_name,
                 "code",
                 hash_object(runproc_file_str),

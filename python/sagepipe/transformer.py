@@ -12,8 +12,6 @@ from sagepipe import s3
 from sagepipe.utils import name_from_base
 from sagepipe.workflow import is_pipeline_variable
 from sagepipe.workflow.entities import PipelineVariable
-from sagepipe.workflow.execution_variables import ExecutionVariables
-from sagepipe.workflow.functions import Join
 from sagepipe.workflow.pipeline_context import runnable_by_pipeline
 
 __all__ = ["Transformer"]
@@ -147,21 +145,11 @@ class Transformer:
         if self.output_path is None or self._reset_output_path is True:
             session = self.sagemaker_session
             if _pipeline_config:
-                self.output_path = Join(
-                    on="/",
-                    values=[
-                        "s3:/",
-                        session.default_bucket(),
-                        *([session.default_bucket_prefix] if session.default_bucket_prefix else []),
-                        _pipeline_config.pipeline_name,
-                        ExecutionVariables.PIPELINE_EXECUTION_ID,
-                        _pipeline_config.step_name,
-                    ],
+                self.output_path = s3.pipeline_execution_uri(
+                    session, _pipeline_config.pipeline_name, _pipeline_config.step_name
                 )
             else:
-                self.output_path = s3.s3_path_join(
-                    "s3://", session.default_bucket(), session.default_bucket_prefix, self._current_job_name
-                )
+                self.output_path = s3.default_bucket_uri(session, self._current_job_name)
             self._reset_output_path = True
         self.latest_transform_job = _TransformJob.start_new(
             self,

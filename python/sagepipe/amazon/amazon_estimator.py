@@ -76,12 +76,8 @@ class AmazonAlgorithmEstimatorBase(EstimatorBase):
         super().__init__(
             role, instance_count, instance_type, enable_network_isolation=enable_network_isolation, **kwargs
         )
-        self._data_location = data_location or s3.s3_path_join(
-            "s3://",
-            self.sagemaker_session.default_bucket(),
-            self.sagemaker_session.default_bucket_prefix,
-            "sagemaker-record-sets",
-            with_end_slash=True,
+        self._data_location = data_location or s3.default_bucket_uri(
+            self.sagemaker_session, "sagemaker-record-sets", with_end_slash=True
         )
 
     def _set_hyperparameters_from(self, arguments: Dict) -> None:

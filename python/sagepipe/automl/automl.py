@@ -173,12 +173,7 @@ class AutoML:
         else:
             self.current_job_name = name_from_base(self.base_job_name or "automl", max_length=32)
         if self.output_path is None:
-            self.output_path = s3.s3_path_join(
-                "s3://",
-                self.sagemaker_session.default_bucket(),
-                self.sagemaker_session.default_bucket_prefix,
-                with_end_slash=True,
-            )
+            self.output_path = s3.default_bucket_uri(self.sagemaker_session, with_end_slash=True)
 
 
 class AutoMLJob:

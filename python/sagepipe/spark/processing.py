@@ -226,8 +226,7 @@ class _SparkProcessorBase(ScriptProcessor):
         """``location`` without a trailing slash, else ``s3://<default bucket>[/<prefix>]``."""
         if location:
             return location[:-1] if location.endswith("/") else location
-        session = self.sagemaker_session
-        return s3.s3_path_join("s3://", session.default_bucket(), session.default_bucket_prefix)
+        return s3.default_bucket_uri(self.sagemaker_session)
 
     def _stage_configuration(self, configuration):
         """Uploads the configuration as JSON; returns the ``conf`` input that brings it to the job."""
