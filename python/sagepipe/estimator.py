@@ -1053,6 +1053,33 @@ class Framework(EstimatorBase):
             **kwargs,
         )
 
+    def _create_script_mode_model(
+        self,
+        model_cls,
+        model_server_workers,
+        role,
+        vpc_config_override,
+        entry_point,
+        source_dir,
+        dependencies,
+        **kwargs,
+    ):
+        """A ``model_cls`` of this estimator's framework and Python versions, serving ``entry_point`` (default: the
+        training script) with ``model_server_workers``: the ``create_model`` of Chainer, PyTorch, Scikit-learn and
+        XGBoost estimators."""
+        return self._create_framework_model(
+            model_cls,
+            role,
+            vpc_config_override,
+            entry_point or self._model_entry_point(),
+            source_dir,
+            dependencies,
+            framework_version=self.framework_version,
+            py_version=self.py_version,
+            model_server_workers=model_server_workers,
+            **kwargs,
+        )
+
 
 # The SDK module exposes PipelineSession here too (``from sagemaker.estimator import ...``).
 __all__ += ["PipelineSession"]
