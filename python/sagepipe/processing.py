@@ -702,6 +702,17 @@ class FrameworkProcessor(ScriptProcessor):
         """Instantiate the framework estimator that packs the code."""
         return self.estimator_cls(
             framework_version=self.framework_version,
+            instance_count=1,
+            output_kms_key=self.output_kms_key,
+            **self._code_packing_estimator_args(entry_point, source_dir, dependencies, git_config),
+        )
+
+    def _code_packing_estimator_args(self, entry_point, source_dir, dependencies, git_config):
+        """The arguments of the estimator that packs the code, apart from its framework's versions.
+
+        It packs and stages the code only: no network isolation, debugger or profiler.
+        """
+        return dict(
             py_version=self.py_version,
             entry_point=entry_point,
             source_dir=source_dir,
@@ -711,12 +722,10 @@ class FrameworkProcessor(ScriptProcessor):
             enable_network_isolation=False,
             image_uri=self.image_uri,
             role=self.role,
-            instance_count=1,
             instance_type=self.instance_type,
             sagemaker_session=self.sagemaker_session,
             debugger_hook_config=False,
             disable_profiler=True,
-            output_kms_key=self.output_kms_key,
         )
 
     def get_run_args(
