@@ -99,7 +99,7 @@ def _expand_container_def(c_def):
     return c_def
 
 
-def _put_present(request: Dict[str, Any], fields) -> None:
+def put_present(request: Dict[str, Any], fields) -> None:
     """Set each ``(key, value)`` of ``fields`` whose value is not ``None``, in order.
 
     The SDK leaves a request field out when its argument is ``None``; the key order is the SDK's.
@@ -261,7 +261,7 @@ def get_create_model_package_request(
     if all([model_package_name, source_uri]):
         raise ValueError("Un-versioned SageMaker Model Package currently cannot be created with source_uri.")
     request_dict = {}
-    _put_present(
+    put_present(
         request_dict,
         (
             ("ModelPackageName", model_package_name),
@@ -281,7 +281,7 @@ def get_create_model_package_request(
         request_dict["CustomerMetadataProperties"] = customer_metadata_properties
     if validation_specification:
         request_dict["ValidationSpecification"] = validation_specification
-    _put_present(
+    put_present(
         request_dict,
         (("Domain", domain), ("SamplePayloadUrl", sample_payload_url), ("Task", task), ("SourceUri", source_uri)),
     )
@@ -308,7 +308,7 @@ def get_create_model_package_request(
     request_dict["CertifyForMarketplace"] = marketplace_cert
     request_dict["ModelApprovalStatus"] = approval_status
     request_dict["SkipModelValidation"] = skip_model_validation
-    _put_present(
+    put_present(
         request_dict,
         (
             ("ModelCard", model_card),
@@ -392,7 +392,7 @@ class JobRequests:
             request["ProcessingInputs"] = inputs
         if output_config["Outputs"]:
             request["ProcessingOutputConfig"] = output_config
-        _put_present(
+        put_present(
             request,
             (
                 ("Environment", environment),
@@ -516,7 +516,7 @@ class JobRequests:
             checkpoint_s3_uri,
             checkpoint_local_path,
         )
-        _put_present(
+        put_present(
             request,
             (
                 ("DebugRuleConfigurations", debugger_rule_configs),
@@ -570,7 +570,7 @@ class JobRequests:
             "TransformOutput": output_config,
             "TransformResources": resource_config,
         }
-        _put_present(
+        put_present(
             request,
             (
                 ("BatchStrategy", strategy),
