@@ -688,6 +688,24 @@ class FrameworkModel(Model):
             framework = (framework or default_framework).upper()
         return image_uri, framework, framework_version or default_version
 
+    def _serving_image(self, instance_type, accelerator_type, serverless_inference_config):
+        """The image the container definition names: ``image_uri``, else the framework's serving image.
+
+        Choosing the serving image needs an instance type (CPU or GPU) unless the model is serverless
+        or its framework has one image for both.
+        """
+        if self.image_uri:
+            return self.image_uri
+        if self._instance_type_required and instance_type is None and serverless_inference_config is None:
+            raise ValueError("Must supply either an instance type (for choosing CPU vs GPU) or an image URI.")
+        self._init_sagemaker_session_if_does_not_exist(instance_type)
+        return self.serving_image_uri(
+            self.sagemaker_session.boto_region_name,
+            instance_type,
+            accelerator_type=accelerator_type,
+            serverless_inference_config=serverless_inference_config,
+        )
+
     def prepare_container_def(
         self,
         instance_type=None,
@@ -701,17 +719,7 @@ class FrameworkModel(Model):
             return super().prepare_container_def(
                 instance_type, accelerator_type, serverless_inference_config, accept_eula, model_reference_arn
             )
-        deploy_image = self.image_uri
-        if not deploy_image:
-            if self._instance_type_required and instance_type is None and serverless_inference_config is None:
-                raise ValueError("Must supply either an instance type (for choosing CPU vs GPU) or an image URI.")
-            self._init_sagemaker_session_if_does_not_exist(instance_type)
-            deploy_image = self.serving_image_uri(
-                self.sagemaker_session.boto_region_name,
-                instance_type,
-                accelerator_type=accelerator_type,
-                serverless_inference_config=serverless_inference_config,
-            )
+        deploy_image = self._serving_image(instance_type, accelerator_type, serverless_inference_config)
         deploy_key_prefix = model_code_key_prefix(self.key_prefix, self.name, deploy_image)
         self._upload_code(deploy_key_prefix, repack=self._repack_on_serving())
         deploy_env = dict(self.env)
