@@ -150,6 +150,11 @@ class _SparkProcessorBase(ScriptProcessor):
         self._current_job_name = self._generate_current_job_name(job_name=job_name)
         return self._extend_processing_args(inputs=inputs, outputs=outputs, **spark_args)
 
+    def _spark_run_args(self, submit_app, inputs, outputs, arguments, job_name, **spark_args):
+        """The ``get_run_args()`` of both Spark processors: ``RunArgs`` with the channels of their Spark arguments."""
+        extended_inputs, extended_outputs = self._spark_channels(job_name, inputs, outputs, **spark_args)
+        return RunArgs(code=submit_app, inputs=extended_inputs, outputs=extended_outputs, arguments=arguments)
+
     def _submit(
         self, submit_app, inputs, outputs, arguments, wait, logs, job_name, experiment_config, kms_key, **spark_args
     ):
@@ -345,17 +350,18 @@ class PySparkProcessor(_SparkProcessorBase):
         spark_event_logs_s3_uri=None,
     ):
         """Returns a RunArgs object (deprecated in the SDK; use ``run()`` under a PipelineSession)."""
-        extended_inputs, extended_outputs = self._spark_channels(
-            job_name,
+        return self._spark_run_args(
+            submit_app,
             inputs,
             outputs,
+            arguments,
+            job_name,
             submit_py_files=submit_py_files,
             submit_jars=submit_jars,
             submit_files=submit_files,
             configuration=configuration,
             spark_event_logs_s3_uri=spark_event_logs_s3_uri,
         )
-        return RunArgs(code=submit_app, inputs=extended_inputs, outputs=extended_outputs, arguments=arguments)
 
     @runnable_by_pipeline
     def run(
@@ -434,17 +440,18 @@ class SparkJarProcessor(_SparkProcessorBase):
         spark_event_logs_s3_uri=None,
     ):
         """Returns a RunArgs object (deprecated in the SDK; use ``run()`` under a PipelineSession)."""
-        extended_inputs, extended_outputs = self._spark_channels(
-            job_name,
+        return self._spark_run_args(
+            submit_app,
             inputs,
             outputs,
+            arguments,
+            job_name,
             submit_class=submit_class,
             submit_jars=submit_jars,
             submit_files=submit_files,
             configuration=configuration,
             spark_event_logs_s3_uri=spark_event_logs_s3_uri,
         )
-        return RunArgs(code=submit_app, inputs=extended_inputs, outputs=extended_outputs, arguments=arguments)
 
     @runnable_by_pipeline
     def run(
