@@ -63,6 +63,24 @@ def update_container_with_inference_params(
     return container_list or container_def
 
 
+def _stored_model_transformer(model, unnamed_message, instance_count, instance_type, **transformer_args):
+    """A ``Transformer`` of the model named ``model.name`` in the store (``Model``/``PipelineModel.transformer``).
+
+    The SDK creates the model first; sagepipe creates models only as pipeline steps, so the
+    transformer needs a ``PipelineSession`` and the name of a stored model (else ``unnamed_message``).
+    """
+    from sagepipe._job_requests import no_direct_jobs_error
+    from sagepipe.transformer import Transformer
+
+    if not isinstance(model.sagemaker_session, PipelineSession):
+        raise no_direct_jobs_error("create_model")
+    if not model.name:
+        raise ValueError(unnamed_message)
+    return Transformer(
+        model.name, instance_count, instance_type, sagemaker_session=model.sagemaker_session, **transformer_args
+    )
+
+
 class Model:
     """A SageMaker ``Model`` that can be created or registered from a pipeline."""
 
@@ -368,22 +386,14 @@ class Model:
             PipelineSessionRequiredError: The model's session is not a ``PipelineSession``.
             ValueError: The model has no ``name``.
         """
-        from sagepipe._job_requests import no_direct_jobs_error
-        from sagepipe.transformer import Transformer
-
         self._init_sagemaker_session_if_does_not_exist(instance_type)
-        if not isinstance(self.sagemaker_session, PipelineSession):
-            raise no_direct_jobs_error("create_model")
-        if not self.name:
-            raise ValueError(
-                "Model.transformer() needs the model's name (Model(name=...)) of a model in the sagepipe store: "
-                "sagepipe creates models only as pipeline steps. For a model this pipeline creates, use "
-                "Transformer(model_name=model_step.properties.ModelName, ...) with the ModelStep of model.create()."
-            )
         if self.enable_network_isolation():
             env = None
-        return Transformer(
-            self.name,
+        return _stored_model_transformer(
+            self,
+            "Model.transformer() needs the model's name (Model(name=...)) of a model in the sagepipe store: "
+            "sagepipe creates models only as pipeline steps. For a model this pipeline creates, use "
+            "Transformer(model_name=model_step.properties.ModelName, ...) with the ModelStep of model.create().",
             instance_count,
             instance_type,
             strategy=strategy,
@@ -397,7 +407,6 @@ class Model:
             tags=tags,
             base_transform_job_name=self._base_name or self.name,
             volume_kms_key=volume_kms_key,
-            sagemaker_session=self.sagemaker_session,
         )
 
     def prepare_container_def(
