@@ -479,33 +479,22 @@ class JobRequests:
             )
         if image_uri is None and algorithm_arn is None:
             raise ValueError("either image_uri or algorithm_arn is required. None was provided.")
-        spec = request["AlgorithmSpecification"]
-        if image_uri is not None:
-            spec["TrainingImage"] = image_uri
-        if training_image_config is not None:
-            spec["TrainingImageConfig"] = training_image_config
-        if infra_check_config is not None:
-            request["InfraCheckConfig"] = infra_check_config
-        if container_entry_point is not None:
-            spec["ContainerEntrypoint"] = container_entry_point
-        if container_arguments is not None:
-            spec["ContainerArguments"] = container_arguments
-        if algorithm_arn is not None:
-            spec["AlgorithmName"] = algorithm_arn
-        if input_config is not None:
-            request["InputDataConfig"] = input_config
-        if metric_definitions is not None:
-            spec["MetricDefinitions"] = metric_definitions
-        if enable_sagemaker_metrics is not None:
-            spec["EnableSageMakerMetricsTimeSeries"] = enable_sagemaker_metrics
+        put_present(
+            request["AlgorithmSpecification"],
+            (
+                ("TrainingImage", image_uri),
+                ("TrainingImageConfig", training_image_config),
+                ("ContainerEntrypoint", container_entry_point),
+                ("ContainerArguments", container_arguments),
+                ("AlgorithmName", algorithm_arn),
+                ("MetricDefinitions", metric_definitions),
+                ("EnableSageMakerMetricsTimeSeries", enable_sagemaker_metrics),
+            ),
+        )
+        put_present(request, (("InfraCheckConfig", infra_check_config), ("InputDataConfig", input_config)))
         if hyperparameters and len(hyperparameters) > 0:
             request["HyperParameters"] = hyperparameters
-        if environment is not None:
-            request["Environment"] = environment
-        if tags is not None:
-            request["Tags"] = tags
-        if vpc_config is not None:
-            request["VpcConfig"] = vpc_config
+        put_present(request, (("Environment", environment), ("Tags", tags), ("VpcConfig", vpc_config)))
         if experiment_config and len(experiment_config) > 0:
             request["ExperimentConfig"] = experiment_config
         _put_training_options(
@@ -808,18 +797,16 @@ class JobRequests:
         }
         if max_runtime_in_seconds is not None:
             tuning_config["ResourceLimits"]["MaxRuntimeInSeconds"] = max_runtime_in_seconds
-        if random_seed is not None:
-            tuning_config["RandomSeed"] = random_seed
-        tuning_objective = cls._map_tuning_objective(objective_type, objective_metric_name)
-        if tuning_objective is not None:
-            tuning_config["HyperParameterTuningJobObjective"] = tuning_objective
-        parameter_ranges = _with_auto_parameters(parameter_ranges, auto_parameters)
-        if parameter_ranges is not None:
-            tuning_config["ParameterRanges"] = parameter_ranges
-        if strategy_config is not None:
-            tuning_config["StrategyConfig"] = strategy_config
-        if completion_criteria_config is not None:
-            tuning_config["TuningJobCompletionCriteria"] = completion_criteria_config
+        put_present(
+            tuning_config,
+            (
+                ("RandomSeed", random_seed),
+                ("HyperParameterTuningJobObjective", cls._map_tuning_objective(objective_type, objective_metric_name)),
+                ("ParameterRanges", _with_auto_parameters(parameter_ranges, auto_parameters)),
+                ("StrategyConfig", strategy_config),
+                ("TuningJobCompletionCriteria", completion_criteria_config),
+            ),
+        )
         return tuning_config
 
     @classmethod
@@ -863,17 +850,13 @@ class JobRequests:
             **resource_config_map,
         }
         algorithm_spec = {"TrainingInputMode": input_mode}
-        if metric_definitions is not None:
-            algorithm_spec["MetricDefinitions"] = metric_definitions
+        put_present(algorithm_spec, (("MetricDefinitions", metric_definitions),))
         if algorithm_arn:
             algorithm_spec["AlgorithmName"] = algorithm_arn
         else:
             algorithm_spec["TrainingImage"] = image_uri
         definition["AlgorithmSpecification"] = algorithm_spec
-        if input_config is not None:
-            definition["InputDataConfig"] = input_config
-        if vpc_config is not None:
-            definition["VpcConfig"] = vpc_config
+        put_present(definition, (("InputDataConfig", input_config), ("VpcConfig", vpc_config)))
         _put_training_options(
             definition,
             enable_network_isolation,
@@ -882,16 +865,15 @@ class JobRequests:
             checkpoint_s3_uri,
             checkpoint_local_path,
         )
-        if estimator_name is not None:
-            definition["DefinitionName"] = estimator_name
-        tuning_objective = cls._map_tuning_objective(objective_type, objective_metric_name)
-        if tuning_objective is not None:
-            definition["TuningObjective"] = tuning_objective
-        parameter_ranges = _with_auto_parameters(parameter_ranges, auto_parameters)
-        if parameter_ranges is not None:
-            definition["HyperParameterRanges"] = parameter_ranges
+        put_present(
+            definition,
+            (
+                ("DefinitionName", estimator_name),
+                ("TuningObjective", cls._map_tuning_objective(objective_type, objective_metric_name)),
+                ("HyperParameterRanges", _with_auto_parameters(parameter_ranges, auto_parameters)),
+            ),
+        )
         if max_retry_attempts is not None:
             definition["RetryStrategy"] = {"MaximumRetryAttempts": max_retry_attempts}
-        if environment is not None:
-            definition["Environment"] = environment
+        put_present(definition, (("Environment", environment),))
         return definition

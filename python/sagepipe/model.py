@@ -16,7 +16,7 @@ import tarfile
 from typing import Any, Callable, Dict, List, Optional, Union
 
 from sagepipe import s3
-from sagepipe._job_requests import container_def, get_model_package_args
+from sagepipe._job_requests import container_def, get_model_package_args, put_present
 from sagepipe.fw_utils import (
     UploadedCode,
     model_code_key_prefix,
@@ -52,12 +52,14 @@ def update_container_with_inference_params(
     """Add the inference recommender parameters (when given) to a container definition or list."""
     targets = list(container_list or []) + ([container_def] if container_def is not None else [])
     for obj in targets:
-        if framework is not None:
-            obj["Framework"] = framework
-        if framework_version is not None:
-            obj["FrameworkVersion"] = framework_version
-        if nearest_model_name is not None:
-            obj["NearestModelName"] = nearest_model_name
+        put_present(
+            obj,
+            (
+                ("Framework", framework),
+                ("FrameworkVersion", framework_version),
+                ("NearestModelName", nearest_model_name),
+            ),
+        )
         if data_input_configuration is not None:
             obj["ModelInput"] = {"DataInputConfig": data_input_configuration}
     return container_list or container_def
