@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional, Union
 
 from sagepipe import image_uris, s3
 from sagepipe.processing import ProcessingInput, ProcessingOutput, Processor
+from sagepipe.session import session_or_default
 from sagepipe.utils import format_tags, name_from_base
 
 
@@ -426,10 +427,7 @@ class SageMakerClarifyProcessor(Processor):
         skip_early_validation: bool = False,
     ):
         """Initializes the processor with the Clarify image of the session's region."""
-        if sagemaker_session is None:
-            from sagepipe.session import Session
-
-            sagemaker_session = Session()
+        sagemaker_session = session_or_default(sagemaker_session)
         container_uri = image_uris.retrieve("clarify", sagemaker_session.boto_region_name, version)
         self._last_analysis_config = None
         self.job_name_prefix = job_name_prefix

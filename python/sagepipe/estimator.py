@@ -37,6 +37,7 @@ from sagepipe.model import (
     SAGEMAKER_REGION_PARAM_NAME,
     SCRIPT_PARAM_NAME,
 )
+from sagepipe.session import session_or_default
 from sagepipe.utils import base_name_from_image, name_from_base, to_string
 from sagepipe.workflow import is_pipeline_variable
 from sagepipe.workflow.entities import PipelineVariable
@@ -162,10 +163,7 @@ class EstimatorBase(ABC):
         self.uploaded_code: Optional[UploadedCode] = None
         if (subnets is None) != (security_group_ids is None):
             raise RuntimeError("When setting up custom VPC, both subnets and security_group_ids must be set")
-        if sagemaker_session is None:
-            from sagepipe.session import Session
-
-            sagemaker_session = Session()
+        sagemaker_session = session_or_default(sagemaker_session)
         self.sagemaker_session = sagemaker_session
         self.tags = tags
         self.base_job_name = base_job_name

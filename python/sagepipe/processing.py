@@ -18,6 +18,7 @@ from urllib.request import url2pathname
 
 from sagepipe import s3
 from sagepipe.network import NetworkConfig  # SDK path: sagemaker.processing.NetworkConfig
+from sagepipe.session import session_or_default
 from sagepipe.utils import base_name_from_image, format_tags, name_from_base
 from sagepipe.workflow import is_pipeline_variable
 from sagepipe.workflow.entities import PipelineVariable, ValueObject
@@ -124,10 +125,7 @@ class Processor:
         self.latest_job = None
         self._current_job_name = None
         self.arguments = None
-        if sagemaker_session is None:
-            from sagepipe.session import Session
-
-            sagemaker_session = Session()
+        sagemaker_session = session_or_default(sagemaker_session)
         self.sagemaker_session = sagemaker_session
         # What the caller left out comes from the SageMaker config here, when the processor is
         # made (as the SDK), so every step form (step_args or processor=) carries the defaults.

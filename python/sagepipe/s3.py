@@ -116,11 +116,9 @@ def pipeline_execution_uri(sagemaker_session, pipeline_name, step_name, *parts):
 
 
 def _session(sagemaker_session):
-    if sagemaker_session is not None:
-        return sagemaker_session
-    from sagepipe.session import Session
+    from sagepipe.session import session_or_default  # here: sagepipe.session's imports reach this module
 
-    return Session()
+    return session_or_default(sagemaker_session)
 
 
 class S3Uploader:

@@ -10,6 +10,7 @@ from typing import Dict, Optional, Union
 
 from sagepipe import s3
 from sagepipe._job_requests import put_present
+from sagepipe.session import session_or_default
 from sagepipe.utils import name_from_base
 from sagepipe.workflow import is_pipeline_variable
 from sagepipe.workflow.entities import PipelineVariable
@@ -77,10 +78,7 @@ class Transformer:
         self._current_job_name = None
         self.latest_transform_job = None
         self._reset_output_path = False
-        if sagemaker_session is None:
-            from sagepipe.session import Session
-
-            sagemaker_session = Session()
+        sagemaker_session = session_or_default(sagemaker_session)
         self.sagemaker_session = sagemaker_session
         # What the caller left out comes from the SageMaker config here, when the transformer is
         # made (as the SDK), so both TransformStep forms carry the defaults.

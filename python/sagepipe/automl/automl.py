@@ -12,6 +12,7 @@ from typing import Dict, List, Optional
 from sagepipe import s3
 from sagepipe._job_requests import put_present
 from sagepipe.inputs import TrainingInput
+from sagepipe.session import session_or_default
 from sagepipe.utils import format_tags, name_from_base
 from sagepipe.workflow.entities import PipelineVariable
 from sagepipe.workflow.pipeline_context import runnable_by_pipeline
@@ -132,10 +133,7 @@ class AutoML:
         self.auto_generate_endpoint_name = auto_generate_endpoint_name
         self.endpoint_name = endpoint_name
         self.current_job_name = None
-        if sagemaker_session is None:
-            from sagepipe.session import Session
-
-            sagemaker_session = Session()
+        sagemaker_session = session_or_default(sagemaker_session)
         self.sagemaker_session = sagemaker_session
         self.vpc_config = vpc_config
         self.volume_kms_key = volume_kms_key

@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 
 from sagepipe import image_uris, s3
 from sagepipe.processing import ProcessingInput, ProcessingOutput, RunArgs, ScriptProcessor
+from sagepipe.session import session_or_default
 from sagepipe.spark.defaults import SPARK_NAME
 from sagepipe.workflow import is_pipeline_variable
 from sagepipe.workflow.entities import PipelineVariable
@@ -91,10 +92,7 @@ class _SparkProcessorBase(ScriptProcessor):
         self.dependency_location = dependency_location
         self.history_server = None
         self._spark_event_logs_s3_uri = None
-        if sagemaker_session is None:
-            from sagepipe.session import Session
-
-            sagemaker_session = Session()
+        sagemaker_session = session_or_default(sagemaker_session)
         self.image_uri = self._retrieve_image_uri(
             image_uri,
             framework_version,
