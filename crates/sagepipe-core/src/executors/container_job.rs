@@ -111,14 +111,7 @@ pub fn run(step: &str, ctx: &StepContext, spec: &JobSpec) -> Result<Finished, St
     for input in &spec.inputs {
         stage(&job, input)?;
     }
-    let collected = spec.outputs.iter().filter_map(|output| match output {
-        Output::Collect { what, dir, .. } => Some((what, dir)),
-        Output::Pack { .. } => None,
-    });
-    for (what, dir) in spec.dirs.iter().map(|(w, d)| (w, d)).chain(collected) {
-        let host = job.host(what, dir)?;
-        fs::create_dir_all(&host).map_err(|e| permanent(format!("step '{step}': cannot create {dir}: {e}")))?;
-    }
+    create_dirs(&job, spec)?;
     write_config_files(&job, &spec.config_files)?;
     let (argv, cwd) = command(&job, &spec.command)?;
     let started = util::now();
@@ -166,6 +159,19 @@ fn stage(job: &Job, input: &Input) -> Result<(), StepFailure> {
                 .map_err(|e| job_error(format!("step '{step}': cannot unpack {what} {uri}: {e}")))
         }
     }
+}
+
+/// Create the spec's directories, then those of its `Collect` outputs.
+fn create_dirs(job: &Job, spec: &JobSpec) -> Result<(), StepFailure> {
+    let collected = spec.outputs.iter().filter_map(|output| match output {
+        Output::Collect { what, dir, .. } => Some((what, dir)),
+        Output::Pack { .. } => None,
+    });
+    for (what, dir) in spec.dirs.iter().map(|(what, dir)| (what, dir)).chain(collected) {
+        let host = job.host(what, dir)?;
+        fs::create_dir_all(&host).map_err(|e| permanent(format!("step '{}': cannot create {dir}: {e}", job.step)))?;
+    }
+    Ok(())
 }
 
 /// Stage a `ManifestFile` input as SageMaker does: the manifest is a JSON list, first
