@@ -2,10 +2,12 @@
 //! calls `execute`; executors never touch other steps' state.
 
 mod archive;
+mod container_job;
 mod function;
 mod job;
 mod model;
 mod processing;
+mod toolkit;
 mod training;
 mod transform;
 mod tuning;
