@@ -8,6 +8,7 @@ request as the step arguments of an ``EndpointConfigStep``, ``EndpointStep`` or
 
 from typing import Any, Dict, List, Optional
 
+from sagepipe._job_requests import put_present
 from sagepipe.utils import format_tags
 
 
@@ -102,14 +103,15 @@ class EndpointRequests:
         if not any("ModelName" in variant for variant in production_variants):
             request["ExecutionRoleArn"] = self.expand_role(role) if role else role
         request["Tags"] = format_tags(tags) or []
-        if kms_key is not None:
-            request["KmsKeyId"] = kms_key
-        if data_capture_config_dict is not None:
-            request["DataCaptureConfig"] = data_capture_config_dict
-        if async_inference_config_dict is not None:
-            request["AsyncInferenceConfig"] = async_inference_config_dict
-        if explainer_config_dict is not None:
-            request["ExplainerConfig"] = explainer_config_dict
+        put_present(
+            request,
+            (
+                ("KmsKeyId", kms_key),
+                ("DataCaptureConfig", data_capture_config_dict),
+                ("AsyncInferenceConfig", async_inference_config_dict),
+                ("ExplainerConfig", explainer_config_dict),
+            ),
+        )
         return self._intercept_create_request(request, None, "create_endpoint_config")
 
     def create_endpoint(self, endpoint_name, config_name, tags=None, wait=True, live_logging=False):

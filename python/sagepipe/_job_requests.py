@@ -99,6 +99,55 @@ def _expand_container_def(c_def):
     return c_def
 
 
+def put_present(request: Dict[str, Any], fields) -> None:
+    """Set each ``(key, value)`` of ``fields`` whose value is not ``None``, in order.
+
+    The SDK leaves a request field out when its argument is ``None``; the key order is the SDK's.
+    """
+    for key, value in fields:
+        if value is not None:
+            request[key] = value
+
+
+def _request_dict_or_none(value):
+    """``value._to_request_dict()``, or ``None`` for no value (model metrics, baselines, ...)."""
+    return value._to_request_dict() if value is not None else None
+
+
+def _put_training_options(
+    request: Dict[str, Any],
+    enable_network_isolation,
+    encrypt_inter_container_traffic,
+    use_spot_instances,
+    checkpoint_s3_uri,
+    checkpoint_local_path,
+) -> None:
+    """The options a training job and a tuning job's training definition share, set only when on."""
+    if enable_network_isolation:
+        request["EnableNetworkIsolation"] = enable_network_isolation
+    if encrypt_inter_container_traffic:
+        request["EnableInterContainerTrafficEncryption"] = encrypt_inter_container_traffic
+    if use_spot_instances:
+        request["EnableManagedSpotTraining"] = use_spot_instances
+    if checkpoint_s3_uri:
+        checkpoint_config = {"S3Uri": checkpoint_s3_uri}
+        if checkpoint_local_path:
+            checkpoint_config["LocalPath"] = checkpoint_local_path
+        request["CheckpointConfig"] = checkpoint_config
+
+
+def _with_auto_parameters(parameter_ranges, auto_parameters):
+    """``parameter_ranges`` with the ``AutoParameters`` of ``auto_parameters`` ({name: value hint}).
+
+    As the SDK, the given ranges dict itself gains the entry; with no ranges a new dict holds it.
+    """
+    if auto_parameters is None:
+        return parameter_ranges
+    ranges = {} if parameter_ranges is None else parameter_ranges
+    ranges["AutoParameters"] = [{"Name": name, "ValueHint": value} for name, value in auto_parameters.items()]
+    return ranges
+
+
 def get_model_package_args(
     content_types=None,
     response_types=None,
@@ -154,11 +203,9 @@ def get_model_package_args(
         "response_types": response_types,
         "model_package_name": model_package_name,
         "model_package_group_name": model_package_group_name,
-        "model_metrics": model_metrics._to_request_dict() if model_metrics is not None else None,
-        "drift_check_baselines": (
-            drift_check_baselines._to_request_dict() if drift_check_baselines is not None else None
-        ),
-        "metadata_properties": metadata_properties._to_request_dict() if metadata_properties is not None else None,
+        "model_metrics": _request_dict_or_none(model_metrics),
+        "drift_check_baselines": _request_dict_or_none(drift_check_baselines),
+        "metadata_properties": _request_dict_or_none(metadata_properties),
         "approval_status": approval_status,
         "description": description,
         "tags": tags,
@@ -169,7 +216,7 @@ def get_model_package_args(
         "task": task,
         "skip_model_validation": skip_model_validation,
         "source_uri": source_uri,
-        "model_life_cycle": model_life_cycle._to_request_dict() if model_life_cycle is not None else None,
+        "model_life_cycle": _request_dict_or_none(model_life_cycle),
         "model_package_registration_type": model_package_registration_type,
     }
     model_package_args.update({k: v for k, v in optional.items() if v is not None})
@@ -214,14 +261,15 @@ def get_create_model_package_request(
     if all([model_package_name, source_uri]):
         raise ValueError("Un-versioned SageMaker Model Package currently cannot be created with source_uri.")
     request_dict = {}
-    for key, value in (
-        ("ModelPackageName", model_package_name),
-        ("ModelPackageGroupName", model_package_group_name),
-        ("ModelPackageDescription", description),
-        ("Tags", tags),
-    ):
-        if value is not None:
-            request_dict[key] = value
+    put_present(
+        request_dict,
+        (
+            ("ModelPackageName", model_package_name),
+            ("ModelPackageGroupName", model_package_group_name),
+            ("ModelPackageDescription", description),
+            ("Tags", tags),
+        ),
+    )
     for key, value in (
         ("ModelMetrics", model_metrics),
         ("DriftCheckBaselines", drift_check_baselines),
@@ -233,14 +281,10 @@ def get_create_model_package_request(
         request_dict["CustomerMetadataProperties"] = customer_metadata_properties
     if validation_specification:
         request_dict["ValidationSpecification"] = validation_specification
-    for key, value in (
-        ("Domain", domain),
-        ("SamplePayloadUrl", sample_payload_url),
-        ("Task", task),
-        ("SourceUri", source_uri),
-    ):
-        if value is not None:
-            request_dict[key] = value
+    put_present(
+        request_dict,
+        (("Domain", domain), ("SamplePayloadUrl", sample_payload_url), ("Task", task), ("SourceUri", source_uri)),
+    )
     if containers is not None:
         inference_specification = {"Containers": containers}
         if content_types is not None:
@@ -264,12 +308,14 @@ def get_create_model_package_request(
     request_dict["CertifyForMarketplace"] = marketplace_cert
     request_dict["ModelApprovalStatus"] = approval_status
     request_dict["SkipModelValidation"] = skip_model_validation
-    if model_card is not None:
-        request_dict["ModelCard"] = model_card
-    if model_life_cycle is not None:
-        request_dict["ModelLifeCycle"] = model_life_cycle
-    if model_package_registration_type is not None:
-        request_dict["ModelPackageRegistrationType"] = model_package_registration_type
+    put_present(
+        request_dict,
+        (
+            ("ModelCard", model_card),
+            ("ModelLifeCycle", model_life_cycle),
+            ("ModelPackageRegistrationType", model_package_registration_type),
+        ),
+    )
     return request_dict
 
 
@@ -346,14 +392,15 @@ class JobRequests:
             request["ProcessingInputs"] = inputs
         if output_config["Outputs"]:
             request["ProcessingOutputConfig"] = output_config
-        if environment is not None:
-            request["Environment"] = environment
-        if network_config is not None:
-            request["NetworkConfig"] = network_config
-        if stopping_condition is not None:
-            request["StoppingCondition"] = stopping_condition
-        if tags is not None:
-            request["Tags"] = tags
+        put_present(
+            request,
+            (
+                ("Environment", environment),
+                ("NetworkConfig", network_config),
+                ("StoppingCondition", stopping_condition),
+                ("Tags", tags),
+            ),
+        )
         if experiment_config:
             request["ExperimentConfig"] = experiment_config
         return request
@@ -432,58 +479,45 @@ class JobRequests:
             )
         if image_uri is None and algorithm_arn is None:
             raise ValueError("either image_uri or algorithm_arn is required. None was provided.")
-        spec = request["AlgorithmSpecification"]
-        if image_uri is not None:
-            spec["TrainingImage"] = image_uri
-        if training_image_config is not None:
-            spec["TrainingImageConfig"] = training_image_config
-        if infra_check_config is not None:
-            request["InfraCheckConfig"] = infra_check_config
-        if container_entry_point is not None:
-            spec["ContainerEntrypoint"] = container_entry_point
-        if container_arguments is not None:
-            spec["ContainerArguments"] = container_arguments
-        if algorithm_arn is not None:
-            spec["AlgorithmName"] = algorithm_arn
-        if input_config is not None:
-            request["InputDataConfig"] = input_config
-        if metric_definitions is not None:
-            spec["MetricDefinitions"] = metric_definitions
-        if enable_sagemaker_metrics is not None:
-            spec["EnableSageMakerMetricsTimeSeries"] = enable_sagemaker_metrics
+        put_present(
+            request["AlgorithmSpecification"],
+            (
+                ("TrainingImage", image_uri),
+                ("TrainingImageConfig", training_image_config),
+                ("ContainerEntrypoint", container_entry_point),
+                ("ContainerArguments", container_arguments),
+                ("AlgorithmName", algorithm_arn),
+                ("MetricDefinitions", metric_definitions),
+                ("EnableSageMakerMetricsTimeSeries", enable_sagemaker_metrics),
+            ),
+        )
+        put_present(request, (("InfraCheckConfig", infra_check_config), ("InputDataConfig", input_config)))
         if hyperparameters and len(hyperparameters) > 0:
             request["HyperParameters"] = hyperparameters
-        if environment is not None:
-            request["Environment"] = environment
-        if tags is not None:
-            request["Tags"] = tags
-        if vpc_config is not None:
-            request["VpcConfig"] = vpc_config
+        put_present(request, (("Environment", environment), ("Tags", tags), ("VpcConfig", vpc_config)))
         if experiment_config and len(experiment_config) > 0:
             request["ExperimentConfig"] = experiment_config
-        if enable_network_isolation:
-            request["EnableNetworkIsolation"] = enable_network_isolation
-        if encrypt_inter_container_traffic:
-            request["EnableInterContainerTrafficEncryption"] = encrypt_inter_container_traffic
-        if use_spot_instances:
-            request["EnableManagedSpotTraining"] = use_spot_instances
-        if checkpoint_s3_uri:
-            checkpoint_config = {"S3Uri": checkpoint_s3_uri}
-            if checkpoint_local_path:
-                checkpoint_config["LocalPath"] = checkpoint_local_path
-            request["CheckpointConfig"] = checkpoint_config
-        for key, value in (
-            ("DebugRuleConfigurations", debugger_rule_configs),
-            ("DebugHookConfig", debugger_hook_config),
-            ("TensorBoardOutputConfig", tensorboard_output_config),
-            ("ProfilerRuleConfigurations", profiler_rule_configs),
-            ("ProfilerConfig", profiler_config),
-            ("RemoteDebugConfig", remote_debug_config),
-            ("SessionChainingConfig", session_chaining_config),
-            ("RetryStrategy", retry_strategy),
-        ):
-            if value is not None:
-                request[key] = value
+        _put_training_options(
+            request,
+            enable_network_isolation,
+            encrypt_inter_container_traffic,
+            use_spot_instances,
+            checkpoint_s3_uri,
+            checkpoint_local_path,
+        )
+        put_present(
+            request,
+            (
+                ("DebugRuleConfigurations", debugger_rule_configs),
+                ("DebugHookConfig", debugger_hook_config),
+                ("TensorBoardOutputConfig", tensorboard_output_config),
+                ("ProfilerRuleConfigurations", profiler_rule_configs),
+                ("ProfilerConfig", profiler_config),
+                ("RemoteDebugConfig", remote_debug_config),
+                ("SessionChainingConfig", session_chaining_config),
+                ("RetryStrategy", retry_strategy),
+            ),
+        )
         return request
 
     # -- transform -----------------------------------------------------------------------------
@@ -525,16 +559,17 @@ class JobRequests:
             "TransformOutput": output_config,
             "TransformResources": resource_config,
         }
-        for key, value in (
-            ("BatchStrategy", strategy),
-            ("MaxConcurrentTransforms", max_concurrent_transforms),
-            ("MaxPayloadInMB", max_payload),
-            ("Environment", env),
-            ("Tags", tags),
-            ("DataProcessing", data_processing),
-        ):
-            if value is not None:
-                request[key] = value
+        put_present(
+            request,
+            (
+                ("BatchStrategy", strategy),
+                ("MaxConcurrentTransforms", max_concurrent_transforms),
+                ("MaxPayloadInMB", max_payload),
+                ("Environment", env),
+                ("Tags", tags),
+                ("DataProcessing", data_processing),
+            ),
+        )
         if experiment_config and len(experiment_config) > 0:
             request["ExperimentConfig"] = experiment_config
         if model_client_config and len(model_client_config) > 0:
@@ -762,23 +797,16 @@ class JobRequests:
         }
         if max_runtime_in_seconds is not None:
             tuning_config["ResourceLimits"]["MaxRuntimeInSeconds"] = max_runtime_in_seconds
-        if random_seed is not None:
-            tuning_config["RandomSeed"] = random_seed
-        tuning_objective = cls._map_tuning_objective(objective_type, objective_metric_name)
-        if tuning_objective is not None:
-            tuning_config["HyperParameterTuningJobObjective"] = tuning_objective
-        if parameter_ranges is not None:
-            tuning_config["ParameterRanges"] = parameter_ranges
-        if auto_parameters is not None:
-            if parameter_ranges is None:
-                tuning_config["ParameterRanges"] = {}
-            tuning_config["ParameterRanges"]["AutoParameters"] = [
-                {"Name": name, "ValueHint": value} for name, value in auto_parameters.items()
-            ]
-        if strategy_config is not None:
-            tuning_config["StrategyConfig"] = strategy_config
-        if completion_criteria_config is not None:
-            tuning_config["TuningJobCompletionCriteria"] = completion_criteria_config
+        put_present(
+            tuning_config,
+            (
+                ("RandomSeed", random_seed),
+                ("HyperParameterTuningJobObjective", cls._map_tuning_objective(objective_type, objective_metric_name)),
+                ("ParameterRanges", _with_auto_parameters(parameter_ranges, auto_parameters)),
+                ("StrategyConfig", strategy_config),
+                ("TuningJobCompletionCriteria", completion_criteria_config),
+            ),
+        )
         return tuning_config
 
     @classmethod
@@ -822,43 +850,30 @@ class JobRequests:
             **resource_config_map,
         }
         algorithm_spec = {"TrainingInputMode": input_mode}
-        if metric_definitions is not None:
-            algorithm_spec["MetricDefinitions"] = metric_definitions
+        put_present(algorithm_spec, (("MetricDefinitions", metric_definitions),))
         if algorithm_arn:
             algorithm_spec["AlgorithmName"] = algorithm_arn
         else:
             algorithm_spec["TrainingImage"] = image_uri
         definition["AlgorithmSpecification"] = algorithm_spec
-        if input_config is not None:
-            definition["InputDataConfig"] = input_config
-        if vpc_config is not None:
-            definition["VpcConfig"] = vpc_config
-        if enable_network_isolation:
-            definition["EnableNetworkIsolation"] = enable_network_isolation
-        if encrypt_inter_container_traffic:
-            definition["EnableInterContainerTrafficEncryption"] = encrypt_inter_container_traffic
-        if use_spot_instances:
-            definition["EnableManagedSpotTraining"] = use_spot_instances
-        if checkpoint_s3_uri:
-            checkpoint_config = {"S3Uri": checkpoint_s3_uri}
-            if checkpoint_local_path:
-                checkpoint_config["LocalPath"] = checkpoint_local_path
-            definition["CheckpointConfig"] = checkpoint_config
-        if estimator_name is not None:
-            definition["DefinitionName"] = estimator_name
-        tuning_objective = cls._map_tuning_objective(objective_type, objective_metric_name)
-        if tuning_objective is not None:
-            definition["TuningObjective"] = tuning_objective
-        if parameter_ranges is not None:
-            definition["HyperParameterRanges"] = parameter_ranges
-        if auto_parameters is not None:
-            if parameter_ranges is None:
-                definition["HyperParameterRanges"] = {}
-            definition["HyperParameterRanges"]["AutoParameters"] = [
-                {"Name": name, "ValueHint": value} for name, value in auto_parameters.items()
-            ]
+        put_present(definition, (("InputDataConfig", input_config), ("VpcConfig", vpc_config)))
+        _put_training_options(
+            definition,
+            enable_network_isolation,
+            encrypt_inter_container_traffic,
+            use_spot_instances,
+            checkpoint_s3_uri,
+            checkpoint_local_path,
+        )
+        put_present(
+            definition,
+            (
+                ("DefinitionName", estimator_name),
+                ("TuningObjective", cls._map_tuning_objective(objective_type, objective_metric_name)),
+                ("HyperParameterRanges", _with_auto_parameters(parameter_ranges, auto_parameters)),
+            ),
+        )
         if max_retry_attempts is not None:
             definition["RetryStrategy"] = {"MaximumRetryAttempts": max_retry_attempts}
-        if environment is not None:
-            definition["Environment"] = environment
+        put_present(definition, (("Environment", environment),))
         return definition

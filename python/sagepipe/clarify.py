@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional, Union
 
 from sagepipe import image_uris, s3
 from sagepipe.processing import ProcessingInput, ProcessingOutput, Processor
+from sagepipe.session import session_or_default
 from sagepipe.utils import format_tags, name_from_base
 
 
@@ -426,10 +427,7 @@ class SageMakerClarifyProcessor(Processor):
         skip_early_validation: bool = False,
     ):
         """Initializes the processor with the Clarify image of the session's region."""
-        if sagemaker_session is None:
-            from sagepipe.session import Session
-
-            sagemaker_session = Session()
+        sagemaker_session = session_or_default(sagemaker_session)
         container_uri = image_uris.retrieve("clarify", sagemaker_session.boto_region_name, version)
         self._last_analysis_config = None
         self.job_name_prefix = job_name_prefix
@@ -457,13 +455,27 @@ class SageMakerClarifyProcessor(Processor):
             "Please choose a method of run_pre_training_bias, run_post_training_bias or run_explainability."
         )
 
-    def _run(self, data_config, analysis_config: Dict[str, Any], wait, logs, job_name, kms_key, experiment_config):
+    def _run(
+        self,
+        data_config,
+        analysis_config: Dict[str, Any],
+        wait,
+        logs,
+        job_name,
+        kms_key,
+        experiment_config,
+        default_job_base_name: str,
+    ):
         """Store ``analysis_config.json`` where the SDK uploads it and run the Clarify processing job.
+
+        Without ``job_name`` the job is named from ``job_name_prefix``, else from the analysis's
+        ``default_job_base_name`` (``Clarify-Bias``, ...), with a timestamp.
 
         Under a ``PipelineSession`` this returns the ``ProcessingStep`` arguments. The SDK first
         validates the config against its JSON schema (unless ``skip_early_validation``); sagepipe
         does not ship that schema, so the Clarify container is the judge.
         """
+        job_name = job_name or name_from_base(self.job_name_prefix or default_job_base_name)
         self._last_analysis_config = analysis_config
         data_input, config_input, result_output = _analysis_job_io(
             data_config, analysis_config, self.sagemaker_session, kms_key
@@ -491,8 +503,9 @@ class SageMakerClarifyProcessor(Processor):
     ):
         """A Clarify job computing pre-training bias metrics (``methods``) of the dataset."""
         analysis_config = _AnalysisConfigGenerator.bias_pre_training(data_config, data_bias_config, methods)
-        job_name = job_name or name_from_base(self.job_name_prefix or "Clarify-Pretraining-Bias")
-        return self._run(data_config, analysis_config, wait, logs, job_name, kms_key, experiment_config)
+        return self._run(
+            data_config, analysis_config, wait, logs, job_name, kms_key, experiment_config, "Clarify-Pretraining-Bias"
+        )
 
     def run_post_training_bias(
         self,
@@ -511,8 +524,9 @@ class SageMakerClarifyProcessor(Processor):
         analysis_config = _AnalysisConfigGenerator.bias_post_training(
             data_config, data_bias_config, model_predicted_label_config, methods, model_config
         )
-        job_name = job_name or name_from_base(self.job_name_prefix or "Clarify-Posttraining-Bias")
-        return self._run(data_config, analysis_config, wait, logs, job_name, kms_key, experiment_config)
+        return self._run(
+            data_config, analysis_config, wait, logs, job_name, kms_key, experiment_config, "Clarify-Posttraining-Bias"
+        )
 
     def run_bias(
         self,
@@ -537,8 +551,7 @@ class SageMakerClarifyProcessor(Processor):
             pre_training_methods,
             post_training_methods,
         )
-        job_name = job_name or name_from_base(self.job_name_prefix or "Clarify-Bias")
-        return self._run(data_config, analysis_config, wait, logs, job_name, kms_key, experiment_config)
+        return self._run(data_config, analysis_config, wait, logs, job_name, kms_key, experiment_config, "Clarify-Bias")
 
     def run_explainability(
         self,
@@ -556,8 +569,9 @@ class SageMakerClarifyProcessor(Processor):
         analysis_config = _AnalysisConfigGenerator.explainability(
             data_config, model_config, model_scores, explainability_config
         )
-        job_name = job_name or name_from_base(self.job_name_prefix or "Clarify-Explainability")
-        return self._run(data_config, analysis_config, wait, logs, job_name, kms_key, experiment_config)
+        return self._run(
+            data_config, analysis_config, wait, logs, job_name, kms_key, experiment_config, "Clarify-Explainability"
+        )
 
     def run_bias_and_explainability(
         self,
@@ -584,8 +598,16 @@ class SageMakerClarifyProcessor(Processor):
             pre_training_methods,
             post_training_methods,
         )
-        job_name = job_name or name_from_base(self.job_name_prefix or "Clarify-Bias-And-Explainability")
-        return self._run(data_config, analysis_config, wait, logs, job_name, kms_key, experiment_config)
+        return self._run(
+            data_config,
+            analysis_config,
+            wait,
+            logs,
+            job_name,
+            kms_key,
+            experiment_config,
+            "Clarify-Bias-And-Explainability",
+        )
 
 
 class _AnalysisConfigGenerator:

@@ -837,8 +837,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         # A target builds its pipeline with PipelineSession() (the default store) and uploads its
         # code there: --store must be that default, or the run would read another store.
         os.environ["SAGEPIPE_STORE"] = os.path.abspath(args.store)
+    from sagepipe.workflow.pipeline_context import pipeline_session_notice_hidden
+
     try:
-        return _dispatch(parser, args)
+        with pipeline_session_notice_hidden():
+            return _dispatch(parser, args)
     finally:
         if default_store is None:
             os.environ.pop("SAGEPIPE_STORE", None)

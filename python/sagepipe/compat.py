@@ -289,6 +289,8 @@ def _unpatch_boto3() -> None:
 def run_script(path: str, argv: Sequence[str] = (), boto3: bool = True, sdk: str = "auto") -> Dict[str, Any]:
     """Run a Python script as ``__main__`` with :func:`install` in effect (it stays installed).
 
+    The script's pipelines run here, so the SDK's "No Wait, No Logs" notice is not shown.
+
     Args:
         path: The script.
         argv: Its arguments (``sys.argv[1:]`` as the script sees it).
@@ -298,11 +300,14 @@ def run_script(path: str, argv: Sequence[str] = (), boto3: bool = True, sdk: str
     Returns:
         The script's globals.
     """
+    from sagepipe.workflow.pipeline_context import pipeline_session_notice_hidden
+
     install(boto3=boto3, sdk=sdk)
     saved_argv = sys.argv
     sys.argv = [path, *argv]
     try:
-        return runpy.run_path(path, run_name="__main__")
+        with pipeline_session_notice_hidden():
+            return runpy.run_path(path, run_name="__main__")
     finally:
         sys.argv = saved_argv
 

@@ -34,7 +34,7 @@ from sagepipe.workflow.functions import Join, JsonGet
 from sagepipe.workflow.model_step import ModelStep
 from sagepipe.workflow.parameters import ParameterFloat, ParameterInteger, ParameterString
 from sagepipe.workflow.pipeline import Pipeline
-from sagepipe.workflow.pipeline_context import PipelineSession
+from sagepipe.workflow.pipeline_context import PipelineSession, pipeline_session_notice_hidden
 from sagepipe.workflow.properties import PropertyFile
 from sagepipe.workflow.selective_execution_config import SelectiveExecutionConfig
 from sagepipe.workflow.steps import ProcessingStep, TrainingStep, TransformStep
@@ -237,7 +237,8 @@ def main(argv=None) -> int:
     # here; keep the demo's output to what it shows.
     logging.getLogger("sagepipe").setLevel(logging.ERROR)
     session = PipelineSession(store=args.store)
-    pipeline = build_pipeline(session)
+    with pipeline_session_notice_hidden():
+        pipeline = build_pipeline(session)
     print(f"store: {session.store_root}")
 
     t = time.perf_counter()

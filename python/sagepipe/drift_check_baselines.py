@@ -2,7 +2,7 @@
 
 from typing import Optional
 
-from sagepipe.model_metrics import FileSource, MetricsSource, _pair
+from sagepipe.model_metrics import FileSource, MetricsSource, _pair, _quality_groups
 
 __all__ = ["DriftCheckBaselines"]
 
@@ -35,13 +35,7 @@ class DriftCheckBaselines:
 
     def _to_request_dict(self):
         """Generates a request dictionary (empty groups left out, as the SDK)."""
-        request = {}
-        model_quality = _pair("Statistics", self.model_statistics, "Constraints", self.model_constraints)
-        if model_quality:
-            request["ModelQuality"] = model_quality
-        model_data_quality = _pair("Statistics", self.model_data_statistics, "Constraints", self.model_data_constraints)
-        if model_data_quality:
-            request["ModelDataQuality"] = model_data_quality
+        request = _quality_groups(self)
         bias = {}
         if self.bias_config_file is not None:
             bias["ConfigFile"] = self.bias_config_file._to_request_dict()

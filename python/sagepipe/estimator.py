@@ -37,6 +37,7 @@ from sagepipe.model import (
     SAGEMAKER_REGION_PARAM_NAME,
     SCRIPT_PARAM_NAME,
 )
+from sagepipe.session import session_or_default
 from sagepipe.utils import base_name_from_image, name_from_base, to_string
 from sagepipe.workflow import is_pipeline_variable
 from sagepipe.workflow.entities import PipelineVariable
@@ -162,10 +163,7 @@ class EstimatorBase(ABC):
         self.uploaded_code: Optional[UploadedCode] = None
         if (subnets is None) != (security_group_ids is None):
             raise RuntimeError("When setting up custom VPC, both subnets and security_group_ids must be set")
-        if sagemaker_session is None:
-            from sagepipe.session import Session
-
-            sagemaker_session = Session()
+        sagemaker_session = session_or_default(sagemaker_session)
         self.sagemaker_session = sagemaker_session
         self.tags = tags
         self.base_job_name = base_job_name
@@ -291,12 +289,7 @@ class EstimatorBase(ABC):
         """Set the job name, default output path, packed code and debugger/profiler configs."""
         self._current_job_name = self._get_or_create_name(job_name)
         if self.output_path is None:
-            self.output_path = s3.s3_path_join(
-                "s3://",
-                self.sagemaker_session.default_bucket(),
-                self.sagemaker_session.default_bucket_prefix,
-                with_end_slash=True,
-            )
+            self.output_path = s3.default_bucket_uri(self.sagemaker_session, with_end_slash=True)
             self._is_output_path_set_from_default_bucket_and_prefix = True
         if self.source_dir or self.entry_point or (self.dependencies and len(self.dependencies) > 0):
             if (
@@ -1055,6 +1048,33 @@ class Framework(EstimatorBase):
             sagemaker_session=self.sagemaker_session,
             vpc_config=self.get_vpc_config(vpc_config_override),
             dependencies=dependencies or self.dependencies,
+            **kwargs,
+        )
+
+    def _create_script_mode_model(
+        self,
+        model_cls,
+        model_server_workers,
+        role,
+        vpc_config_override,
+        entry_point,
+        source_dir,
+        dependencies,
+        **kwargs,
+    ):
+        """A ``model_cls`` of this estimator's framework and Python versions, serving ``entry_point`` (default: the
+        training script) with ``model_server_workers``: the ``create_model`` of Chainer, PyTorch, Scikit-learn and
+        XGBoost estimators."""
+        return self._create_framework_model(
+            model_cls,
+            role,
+            vpc_config_override,
+            entry_point or self._model_entry_point(),
+            source_dir,
+            dependencies,
+            framework_version=self.framework_version,
+            py_version=self.py_version,
+            model_server_workers=model_server_workers,
             **kwargs,
         )
 

@@ -16,7 +16,7 @@ import tarfile
 from typing import Any, Callable, Dict, List, Optional, Union
 
 from sagepipe import s3
-from sagepipe._job_requests import container_def, get_model_package_args
+from sagepipe._job_requests import container_def, get_model_package_args, put_present
 from sagepipe.fw_utils import (
     UploadedCode,
     model_code_key_prefix,
@@ -52,15 +52,35 @@ def update_container_with_inference_params(
     """Add the inference recommender parameters (when given) to a container definition or list."""
     targets = list(container_list or []) + ([container_def] if container_def is not None else [])
     for obj in targets:
-        if framework is not None:
-            obj["Framework"] = framework
-        if framework_version is not None:
-            obj["FrameworkVersion"] = framework_version
-        if nearest_model_name is not None:
-            obj["NearestModelName"] = nearest_model_name
+        put_present(
+            obj,
+            (
+                ("Framework", framework),
+                ("FrameworkVersion", framework_version),
+                ("NearestModelName", nearest_model_name),
+            ),
+        )
         if data_input_configuration is not None:
             obj["ModelInput"] = {"DataInputConfig": data_input_configuration}
     return container_list or container_def
+
+
+def _stored_model_transformer(model, unnamed_message, instance_count, instance_type, **transformer_args):
+    """A ``Transformer`` of the model named ``model.name`` in the store (``Model``/``PipelineModel.transformer``).
+
+    The SDK creates the model first; sagepipe creates models only as pipeline steps, so the
+    transformer needs a ``PipelineSession`` and the name of a stored model (else ``unnamed_message``).
+    """
+    from sagepipe._job_requests import no_direct_jobs_error
+    from sagepipe.transformer import Transformer
+
+    if not isinstance(model.sagemaker_session, PipelineSession):
+        raise no_direct_jobs_error("create_model")
+    if not model.name:
+        raise ValueError(unnamed_message)
+    return Transformer(
+        model.name, instance_count, instance_type, sagemaker_session=model.sagemaker_session, **transformer_args
+    )
 
 
 class Model:
@@ -368,22 +388,14 @@ class Model:
             PipelineSessionRequiredError: The model's session is not a ``PipelineSession``.
             ValueError: The model has no ``name``.
         """
-        from sagepipe._job_requests import no_direct_jobs_error
-        from sagepipe.transformer import Transformer
-
         self._init_sagemaker_session_if_does_not_exist(instance_type)
-        if not isinstance(self.sagemaker_session, PipelineSession):
-            raise no_direct_jobs_error("create_model")
-        if not self.name:
-            raise ValueError(
-                "Model.transformer() needs the model's name (Model(name=...)) of a model in the sagepipe store: "
-                "sagepipe creates models only as pipeline steps. For a model this pipeline creates, use "
-                "Transformer(model_name=model_step.properties.ModelName, ...) with the ModelStep of model.create()."
-            )
         if self.enable_network_isolation():
             env = None
-        return Transformer(
-            self.name,
+        return _stored_model_transformer(
+            self,
+            "Model.transformer() needs the model's name (Model(name=...)) of a model in the sagepipe store: "
+            "sagepipe creates models only as pipeline steps. For a model this pipeline creates, use "
+            "Transformer(model_name=model_step.properties.ModelName, ...) with the ModelStep of model.create().",
             instance_count,
             instance_type,
             strategy=strategy,
@@ -397,7 +409,6 @@ class Model:
             tags=tags,
             base_transform_job_name=self._base_name or self.name,
             volume_kms_key=volume_kms_key,
-            sagemaker_session=self.sagemaker_session,
         )
 
     def prepare_container_def(
@@ -688,6 +699,24 @@ class FrameworkModel(Model):
             framework = (framework or default_framework).upper()
         return image_uri, framework, framework_version or default_version
 
+    def _serving_image(self, instance_type, accelerator_type, serverless_inference_config):
+        """The image the container definition names: ``image_uri``, else the framework's serving image.
+
+        Choosing the serving image needs an instance type (CPU or GPU) unless the model is serverless
+        or its framework has one image for both.
+        """
+        if self.image_uri:
+            return self.image_uri
+        if self._instance_type_required and instance_type is None and serverless_inference_config is None:
+            raise ValueError("Must supply either an instance type (for choosing CPU vs GPU) or an image URI.")
+        self._init_sagemaker_session_if_does_not_exist(instance_type)
+        return self.serving_image_uri(
+            self.sagemaker_session.boto_region_name,
+            instance_type,
+            accelerator_type=accelerator_type,
+            serverless_inference_config=serverless_inference_config,
+        )
+
     def prepare_container_def(
         self,
         instance_type=None,
@@ -701,17 +730,7 @@ class FrameworkModel(Model):
             return super().prepare_container_def(
                 instance_type, accelerator_type, serverless_inference_config, accept_eula, model_reference_arn
             )
-        deploy_image = self.image_uri
-        if not deploy_image:
-            if self._instance_type_required and instance_type is None and serverless_inference_config is None:
-                raise ValueError("Must supply either an instance type (for choosing CPU vs GPU) or an image URI.")
-            self._init_sagemaker_session_if_does_not_exist(instance_type)
-            deploy_image = self.serving_image_uri(
-                self.sagemaker_session.boto_region_name,
-                instance_type,
-                accelerator_type=accelerator_type,
-                serverless_inference_config=serverless_inference_config,
-            )
+        deploy_image = self._serving_image(instance_type, accelerator_type, serverless_inference_config)
         deploy_key_prefix = model_code_key_prefix(self.key_prefix, self.name, deploy_image)
         self._upload_code(deploy_key_prefix, repack=self._repack_on_serving())
         deploy_env = dict(self.env)

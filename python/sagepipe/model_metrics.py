@@ -33,13 +33,7 @@ class ModelMetrics:
 
     def _to_request_dict(self):
         """Generates a request dictionary (``Bias`` and ``Explainability`` always present, as the SDK)."""
-        request = {}
-        model_quality = _pair("Statistics", self.model_statistics, "Constraints", self.model_constraints)
-        if model_quality:
-            request["ModelQuality"] = model_quality
-        model_data_quality = _pair("Statistics", self.model_data_statistics, "Constraints", self.model_data_constraints)
-        if model_data_quality:
-            request["ModelDataQuality"] = model_data_quality
+        request = _quality_groups(self)
         bias = {}
         if self.bias is not None:
             bias["Report"] = self.bias._to_request_dict()
@@ -53,6 +47,23 @@ class ModelMetrics:
             explainability["Report"] = self.explainability._to_request_dict()
         request["Explainability"] = explainability
         return request
+
+
+def _quality_groups(metrics) -> dict:
+    """The ``ModelQuality`` and ``ModelDataQuality`` groups of model metrics or drift check baselines.
+
+    Each holds the ``Statistics`` and ``Constraints`` given; a group with neither is left out.
+    """
+    request = {}
+    model_quality = _pair("Statistics", metrics.model_statistics, "Constraints", metrics.model_constraints)
+    if model_quality:
+        request["ModelQuality"] = model_quality
+    model_data_quality = _pair(
+        "Statistics", metrics.model_data_statistics, "Constraints", metrics.model_data_constraints
+    )
+    if model_data_quality:
+        request["ModelDataQuality"] = model_data_quality
+    return request
 
 
 def _pair(first_key, first, second_key, second) -> dict:

@@ -24,10 +24,9 @@ _TIME_KEYS = ("CreationTime", "LastModifiedTime")
 
 
 def _store(sagemaker_session=None):
-    if sagemaker_session is None:
-        from sagepipe.session import Session
+    from sagepipe.session import session_or_default
 
-        sagemaker_session = Session()
+    sagemaker_session = session_or_default(sagemaker_session)
     return sagemaker_session.store
 
 

@@ -9,10 +9,10 @@ model of several containers fails before the run starts, naming the step.
 from typing import Callable, Dict, List, Optional, Union
 
 from sagepipe._job_requests import get_model_package_args, pipeline_container_def
-from sagepipe.model import Model, update_container_with_inference_params
+from sagepipe.model import Model, _stored_model_transformer, update_container_with_inference_params
 from sagepipe.utils import format_tags, name_from_image
 from sagepipe.workflow.entities import PipelineVariable
-from sagepipe.workflow.pipeline_context import PipelineSession, runnable_by_pipeline
+from sagepipe.workflow.pipeline_context import runnable_by_pipeline
 
 __all__ = ["PipelineModel"]
 
@@ -207,19 +207,11 @@ class PipelineModel:
             PipelineSessionRequiredError: The session is not a ``PipelineSession``.
             ValueError: No ``name``.
         """
-        from sagepipe._job_requests import no_direct_jobs_error
-        from sagepipe.transformer import Transformer
-
-        if not isinstance(self.sagemaker_session, PipelineSession):
-            raise no_direct_jobs_error("create_model")
-        if not self.name:
-            raise ValueError(
-                "PipelineModel.transformer() needs the model's name (PipelineModel(name=...)) of a model in the "
-                "sagepipe store: sagepipe creates models only as pipeline steps. For a model this pipeline creates, "
-                "use Transformer(model_name=model_step.properties.ModelName, ...)."
-            )
-        return Transformer(
-            self.name,
+        return _stored_model_transformer(
+            self,
+            "PipelineModel.transformer() needs the model's name (PipelineModel(name=...)) of a model in the "
+            "sagepipe store: sagepipe creates models only as pipeline steps. For a model this pipeline creates, "
+            "use Transformer(model_name=model_step.properties.ModelName, ...).",
             instance_count,
             instance_type,
             strategy=strategy,
@@ -233,5 +225,4 @@ class PipelineModel:
             tags=format_tags(tags),
             base_transform_job_name=self.name,
             volume_kms_key=volume_kms_key,
-            sagemaker_session=self.sagemaker_session,
         )

@@ -18,11 +18,10 @@ from urllib.request import url2pathname
 
 from sagepipe import s3
 from sagepipe.network import NetworkConfig  # SDK path: sagemaker.processing.NetworkConfig
+from sagepipe.session import session_or_default
 from sagepipe.utils import base_name_from_image, format_tags, name_from_base
 from sagepipe.workflow import is_pipeline_variable
 from sagepipe.workflow.entities import PipelineVariable, ValueObject
-from sagepipe.workflow.execution_variables import ExecutionVariables
-from sagepipe.workflow.functions import Join
 from sagepipe.workflow.pipeline_context import runnable_by_pipeline
 
 logger = logging.getLogger(__name__)
@@ -126,10 +125,7 @@ class Processor:
         self.latest_job = None
         self._current_job_name = None
         self.arguments = None
-        if sagemaker_session is None:
-            from sagepipe.session import Session
-
-            sagemaker_session = Session()
+        sagemaker_session = session_or_default(sagemaker_session)
         self.sagemaker_session = sagemaker_session
         # What the caller left out comes from the SageMaker config here, when the processor is
         # made (as the SDK), so every step form (step_args or processor=) carries the defaults.
@@ -241,14 +237,7 @@ class Processor:
                     prefix = (_pipeline_config.pipeline_name, _pipeline_config.step_name)
                 else:
                     prefix = (self._current_job_name,)
-                desired_s3_uri = s3.s3_path_join(
-                    "s3://",
-                    session.default_bucket(),
-                    session.default_bucket_prefix,
-                    *prefix,
-                    "input",
-                    file_input.input_name,
-                )
+                desired_s3_uri = s3.default_bucket_uri(session, *prefix, "input", file_input.input_name)
                 local_path = file_input.s3_input.s3_uri
                 if local_path.startswith("file://"):
                     local_path = url2pathname(urlparse(local_path).path)
@@ -276,27 +265,16 @@ class Processor:
             if urlparse(output.destination).scheme != "s3":
                 session = self.sagemaker_session
                 if _pipeline_config:
-                    output.destination = Join(
-                        on="/",
-                        values=[
-                            "s3:/",
-                            session.default_bucket(),
-                            *([session.default_bucket_prefix] if session.default_bucket_prefix else []),
-                            _pipeline_config.pipeline_name,
-                            ExecutionVariables.PIPELINE_EXECUTION_ID,
-                            _pipeline_config.step_name,
-                            "output",
-                            output.output_name,
-                        ],
-                    )
-                else:
-                    output.destination = s3.s3_path_join(
-                        "s3://",
-                        session.default_bucket(),
-                        session.default_bucket_prefix,
-                        self._current_job_name,
+                    output.destination = s3.pipeline_execution_uri(
+                        session,
+                        _pipeline_config.pipeline_name,
+                        _pipeline_config.step_name,
                         "output",
                         output.output_name,
+                    )
+                else:
+                    output.destination = s3.default_bucket_uri(
+                        session, self._current_job_name, "output", output.output_name
                     )
             normalized_outputs.append(output)
         return normalized_outputs
@@ -419,22 +397,12 @@ class ScriptProcessor(Processor):
 
         session = self.sagemaker_session
         if _pipeline_config and _pipeline_config.code_hash:
-            desired_s3_uri = s3.s3_path_join(
-                "s3://",
-                session.default_bucket(),
-                session.default_bucket_prefix,
-                _pipeline_config.pipeline_name,
-                self._CODE_CONTAINER_INPUT_NAME,
-                _pipeline_config.code_hash,
+            desired_s3_uri = s3.default_bucket_uri(
+                session, _pipeline_config.pipeline_name, self._CODE_CONTAINER_INPUT_NAME, _pipeline_config.code_hash
             )
         else:
-            desired_s3_uri = s3.s3_path_join(
-                "s3://",
-                session.default_bucket(),
-                session.default_bucket_prefix,
-                self._current_job_name,
-                "input",
-                self._CODE_CONTAINER_INPUT_NAME,
+            desired_s3_uri = s3.default_bucket_uri(
+                session, self._current_job_name, "input", self._CODE_CONTAINER_INPUT_NAME
             )
         return s3.S3Uploader.upload(local_path=code, desired_s3_uri=desired_s3_uri, sagemaker_session=session)
 
@@ -732,6 +700,17 @@ class FrameworkProcessor(ScriptProcessor):
         """Instantiate the framework estimator that packs the code."""
         return self.estimator_cls(
             framework_version=self.framework_version,
+            instance_count=1,
+            output_kms_key=self.output_kms_key,
+            **self._code_packing_estimator_args(entry_point, source_dir, dependencies, git_config),
+        )
+
+    def _code_packing_estimator_args(self, entry_point, source_dir, dependencies, git_config):
+        """The arguments of the estimator that packs the code, apart from its framework's versions.
+
+        It packs and stages the code only: no network isolation, debugger or profiler.
+        """
+        return dict(
             py_version=self.py_version,
             entry_point=entry_point,
             source_dir=source_dir,
@@ -741,12 +720,10 @@ class FrameworkProcessor(ScriptProcessor):
             enable_network_isolation=False,
             image_uri=self.image_uri,
             role=self.role,
-            instance_count=1,
             instance_type=self.instance_type,
             sagemaker_session=self.sagemaker_session,
             debugger_hook_config=False,
             disable_profiler=True,
-            output_kms_key=self.output_kms_key,
         )
 
     def get_run_args(
@@ -907,11 +884,8 @@ class FrameworkProcessor(ScriptProcessor):
 
         runproc_file_str = self._generate_framework_script(user_script, codeartifact_repo_arn)
         if _pipeline_config and _pipeline_config.pipeline_name:
-            session = self.sagemaker_session
-            s3_uri = s3.s3_path_join(
-                "s3://",
-                session.default_bucket(),
-                session.default_bucket_prefix,
+            s3_uri = s3.default_bucket_uri(
+                self.sagemaker_session,
                 _pipeline_config.pipeline_name,
                 "code",
                 hash_object(runproc_file_str),

@@ -77,12 +77,48 @@ def determine_bucket_and_prefix(bucket: Optional[str] = None, key_prefix: Option
     return sagemaker_session.default_bucket(), s3_path_join(sagemaker_session.default_bucket_prefix, key_prefix)
 
 
-def _session(sagemaker_session):
-    if sagemaker_session is not None:
-        return sagemaker_session
-    from sagepipe.session import Session
+def default_bucket_uri(sagemaker_session, *parts, with_end_slash: bool = False) -> str:
+    """``s3://<the session's default bucket>/<its default bucket prefix>/<parts>``.
 
-    return Session()
+    Where the SDK puts what a job was given no location for (uploaded code and inputs, outputs).
+    """
+    return s3_path_join(
+        "s3://",
+        sagemaker_session.default_bucket(),
+        sagemaker_session.default_bucket_prefix,
+        *parts,
+        with_end_slash=with_end_slash,
+    )
+
+
+def pipeline_execution_uri(sagemaker_session, pipeline_name, step_name, *parts):
+    """The SDK's default output location of a pipeline step, resolved per execution.
+
+    ``Join("/", ["s3:/", bucket, [prefix], pipeline, Execution.PipelineExecutionId, step, *parts])``.
+    """
+    from sagepipe.workflow.execution_variables import ExecutionVariables
+    from sagepipe.workflow.functions import Join
+
+    bucket = sagemaker_session.default_bucket()
+    prefix = sagemaker_session.default_bucket_prefix
+    return Join(
+        on="/",
+        values=[
+            "s3:/",
+            bucket,
+            *([prefix] if prefix else []),
+            pipeline_name,
+            ExecutionVariables.PIPELINE_EXECUTION_ID,
+            step_name,
+            *parts,
+        ],
+    )
+
+
+def _session(sagemaker_session):
+    from sagepipe.session import session_or_default  # here: sagepipe.session's imports reach this module
+
+    return session_or_default(sagemaker_session)
 
 
 class S3Uploader:

@@ -228,6 +228,14 @@ class Session(JobRequests, EndpointRequests):
         return f"{type(self).__name__}(store={str(self.store_root)!r})"
 
 
+def session_or_default(sagemaker_session: Optional["Session"] = None) -> "Session":
+    """``sagemaker_session``, or a new :class:`Session` (the default store) when it is ``None``.
+
+    What every job class, the S3 helpers and the registry do with a ``sagemaker_session`` left out, as the SDK.
+    """
+    return sagemaker_session if sagemaker_session is not None else Session()
+
+
 def get_execution_role(sagemaker_session: Any = None, use_default: bool = False) -> str:
     """A placeholder role ARN: roles are accepted and recorded locally, never needed."""
     return "arn:aws:iam::000000000000:role/sagepipe-local"

@@ -9,11 +9,11 @@ session it raises: sagepipe runs jobs only as pipeline steps.
 from typing import Dict, Optional, Union
 
 from sagepipe import s3
+from sagepipe._job_requests import put_present
+from sagepipe.session import session_or_default
 from sagepipe.utils import name_from_base
 from sagepipe.workflow import is_pipeline_variable
 from sagepipe.workflow.entities import PipelineVariable
-from sagepipe.workflow.execution_variables import ExecutionVariables
-from sagepipe.workflow.functions import Join
 from sagepipe.workflow.pipeline_context import runnable_by_pipeline
 
 __all__ = ["Transformer"]
@@ -78,10 +78,7 @@ class Transformer:
         self._current_job_name = None
         self.latest_transform_job = None
         self._reset_output_path = False
-        if sagemaker_session is None:
-            from sagepipe.session import Session
-
-            sagemaker_session = Session()
+        sagemaker_session = session_or_default(sagemaker_session)
         self.sagemaker_session = sagemaker_session
         # What the caller left out comes from the SageMaker config here, when the transformer is
         # made (as the SDK), so both TransformStep forms carry the defaults.
@@ -147,21 +144,11 @@ class Transformer:
         if self.output_path is None or self._reset_output_path is True:
             session = self.sagemaker_session
             if _pipeline_config:
-                self.output_path = Join(
-                    on="/",
-                    values=[
-                        "s3:/",
-                        session.default_bucket(),
-                        *([session.default_bucket_prefix] if session.default_bucket_prefix else []),
-                        _pipeline_config.pipeline_name,
-                        ExecutionVariables.PIPELINE_EXECUTION_ID,
-                        _pipeline_config.step_name,
-                    ],
+                self.output_path = s3.pipeline_execution_uri(
+                    session, _pipeline_config.pipeline_name, _pipeline_config.step_name
                 )
             else:
-                self.output_path = s3.s3_path_join(
-                    "s3://", session.default_bucket(), session.default_bucket_prefix, self._current_job_name
-                )
+                self.output_path = s3.default_bucket_uri(session, self._current_job_name)
             self._reset_output_path = True
         self.latest_transform_job = _TransformJob.start_new(
             self,
@@ -187,36 +174,12 @@ class _TransformJob:
         self.job_name = job_name
 
     @classmethod
-    def start_new(
-        cls,
-        transformer,
-        data,
-        data_type,
-        content_type,
-        compression_type,
-        split_type,
-        input_filter,
-        output_filter,
-        join_source,
-        experiment_config,
-        model_client_config,
-        batch_data_capture_config,
-    ):
-        """Build the ``CreateTransformJob`` request and hand it to the session."""
-        transform_args = cls._get_transform_args(
-            transformer,
-            data,
-            data_type,
-            content_type,
-            compression_type,
-            split_type,
-            input_filter,
-            output_filter,
-            join_source,
-            experiment_config,
-            model_client_config,
-            batch_data_capture_config,
-        )
+    def start_new(cls, transformer, *transform_inputs):
+        """Build the ``CreateTransformJob`` request and hand it to the session.
+
+        ``transform_inputs`` are those of :meth:`_get_transform_args` after the transformer.
+        """
+        transform_args = cls._get_transform_args(transformer, *transform_inputs)
         transformer.sagemaker_session.transform(**transform_args)
         return cls(transformer.sagemaker_session, transformer._current_job_name)
 
@@ -238,31 +201,26 @@ class _TransformJob:
     ) -> dict:
         """The keyword arguments of ``Session.transform`` for this transformer and input."""
         input_config = {"DataSource": {"S3DataSource": {"S3DataType": data_type, "S3Uri": data}}}
-        if content_type is not None:
-            input_config["ContentType"] = content_type
-        if compression_type is not None:
-            input_config["CompressionType"] = compression_type
-        if split_type is not None:
-            input_config["SplitType"] = split_type
+        put_present(
+            input_config,
+            (("ContentType", content_type), ("CompressionType", compression_type), ("SplitType", split_type)),
+        )
         output_config = {"S3OutputPath": transformer.output_path}
-        if transformer.output_kms_key is not None:
-            output_config["KmsKeyId"] = transformer.output_kms_key
-        if transformer.assemble_with is not None:
-            output_config["AssembleWith"] = transformer.assemble_with
-        if transformer.accept is not None:
-            output_config["Accept"] = transformer.accept
+        put_present(
+            output_config,
+            (
+                ("KmsKeyId", transformer.output_kms_key),
+                ("AssembleWith", transformer.assemble_with),
+                ("Accept", transformer.accept),
+            ),
+        )
         resource_config = {"InstanceCount": transformer.instance_count, "InstanceType": transformer.instance_type}
-        if transformer.volume_kms_key is not None:
-            resource_config["VolumeKmsKeyId"] = transformer.volume_kms_key
-        data_processing = None
-        if input_filter is not None or output_filter is not None or join_source is not None:
-            data_processing = {}
-            if input_filter is not None:
-                data_processing["InputFilter"] = input_filter
-            if output_filter is not None:
-                data_processing["OutputFilter"] = output_filter
-            if join_source is not None:
-                data_processing["JoinSource"] = join_source
+        put_present(resource_config, (("VolumeKmsKeyId", transformer.volume_kms_key),))
+        data_processing = {}
+        put_present(
+            data_processing,
+            (("InputFilter", input_filter), ("OutputFilter", output_filter), ("JoinSource", join_source)),
+        )
         return dict(
             job_name=transformer._current_job_name,
             model_name=transformer.model_name,
@@ -275,7 +233,7 @@ class _TransformJob:
             experiment_config=experiment_config,
             env=transformer.env,
             tags=transformer.tags,
-            data_processing=data_processing,
+            data_processing=data_processing or None,
             model_client_config=model_client_config,
             batch_data_capture_config=batch_data_capture_config,
         )

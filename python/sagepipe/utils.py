@@ -8,6 +8,7 @@ import tempfile
 import time
 from typing import Any, Dict, List, Optional, Union
 
+from sagepipe.config import get_config_value  # noqa: F401  (SDK path: sagemaker.utils.get_config_value)
 from sagepipe.workflow import is_pipeline_parameter_string, is_pipeline_variable
 from sagepipe.workflow.utilities import base_from_name, sagemaker_timestamp  # noqa: F401  (SDK path)
 
@@ -86,18 +87,6 @@ def build_dict(key: str, value: Any) -> Dict[str, Any]:
     if value:
         return {key: value}
     return {}
-
-
-def get_config_value(key_path: str, config: Optional[dict]) -> Any:
-    """The value at the dotted ``key_path`` of a nested dict (``None`` when any part is missing)."""
-    if config is None:
-        return None
-    current: Any = config
-    for key in key_path.split("."):
-        if not isinstance(current, dict) or key not in current:
-            return None
-        current = current[key]
-    return current
 
 
 def format_tags(tags: Union[Dict[str, str], List[Dict[str, str]], None]) -> Optional[List[Dict[str, str]]]:

@@ -26,6 +26,7 @@ from sagepipe.amazon.hyperparameter import Hyperparameter as hp  # noqa: N813 (t
 from sagepipe.estimator import EstimatorBase, _TrainingJob
 from sagepipe.inputs import FileSystemInput, TrainingInput
 from sagepipe.model import Model
+from sagepipe.session import session_or_default
 from sagepipe.utils import sagemaker_timestamp
 from sagepipe.workflow import is_pipeline_variable
 from sagepipe.workflow.entities import PipelineVariable
@@ -76,12 +77,8 @@ class AmazonAlgorithmEstimatorBase(EstimatorBase):
         super().__init__(
             role, instance_count, instance_type, enable_network_isolation=enable_network_isolation, **kwargs
         )
-        self._data_location = data_location or s3.s3_path_join(
-            "s3://",
-            self.sagemaker_session.default_bucket(),
-            self.sagemaker_session.default_bucket_prefix,
-            "sagemaker-record-sets",
-            with_end_slash=True,
+        self._data_location = data_location or s3.default_bucket_uri(
+            self.sagemaker_session, "sagemaker-record-sets", with_end_slash=True
         )
 
     def _set_hyperparameters_from(self, arguments: Dict) -> None:
@@ -386,10 +383,7 @@ def _object_writer(s3, bucket, encrypt, sagemaker_session):
     if sagemaker_session is None and s3 is not None:
         extra = {"ServerSideEncryption": "AES256"} if encrypt else {}
         return lambda key, data: s3.Object(bucket, key).put(Body=data, **extra)
-    if sagemaker_session is None:
-        from sagepipe.session import Session
-
-        sagemaker_session = Session()
+    sagemaker_session = session_or_default(sagemaker_session)
     return lambda key, data: sagemaker_session.upload_string_as_file_body(body=data, bucket=bucket, key=key)
 
 
@@ -425,10 +419,7 @@ class _AlgorithmModel(Model):
             **kwargs: The other arguments of :class:`~sagepipe.model.Model`; ``image_uri``
                 and ``predictor_cls`` are set by the algorithm and ignored, as in the SDK.
         """
-        if sagemaker_session is None:
-            from sagepipe.session import Session
-
-            sagemaker_session = Session()
+        sagemaker_session = session_or_default(sagemaker_session)
         image_uri = image_uris.retrieve(
             self._algorithm.repo_name, sagemaker_session.boto_region_name, version=self._algorithm.repo_version
         )

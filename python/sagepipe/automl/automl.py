@@ -10,7 +10,9 @@ import logging
 from typing import Dict, List, Optional
 
 from sagepipe import s3
+from sagepipe._job_requests import put_present
 from sagepipe.inputs import TrainingInput
+from sagepipe.session import session_or_default
 from sagepipe.utils import format_tags, name_from_base
 from sagepipe.workflow.entities import PipelineVariable
 from sagepipe.workflow.pipeline_context import runnable_by_pipeline
@@ -60,12 +62,14 @@ class AutoMLInput:
                 "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": entry}},
                 "TargetAttributeName": self.target_attribute_name,
             }
-            if self.compression is not None:
-                channel["CompressionType"] = self.compression
-            if self.channel_type is not None:
-                channel["ChannelType"] = self.channel_type
-            if self.content_type is not None:
-                channel["ContentType"] = self.content_type
+            put_present(
+                channel,
+                (
+                    ("CompressionType", self.compression),
+                    ("ChannelType", self.channel_type),
+                    ("ContentType", self.content_type),
+                ),
+            )
             if self.s3_data_type is not None:
                 channel["DataSource"]["S3DataSource"]["S3DataType"] = self.s3_data_type
             if self.sample_weight_attribute_name is not None:
@@ -129,10 +133,7 @@ class AutoML:
         self.auto_generate_endpoint_name = auto_generate_endpoint_name
         self.endpoint_name = endpoint_name
         self.current_job_name = None
-        if sagemaker_session is None:
-            from sagepipe.session import Session
-
-            sagemaker_session = Session()
+        sagemaker_session = session_or_default(sagemaker_session)
         self.sagemaker_session = sagemaker_session
         self.vpc_config = vpc_config
         self.volume_kms_key = volume_kms_key
@@ -173,12 +174,7 @@ class AutoML:
         else:
             self.current_job_name = name_from_base(self.base_job_name or "automl", max_length=32)
         if self.output_path is None:
-            self.output_path = s3.s3_path_join(
-                "s3://",
-                self.sagemaker_session.default_bucket(),
-                self.sagemaker_session.default_bucket_prefix,
-                with_end_slash=True,
-            )
+            self.output_path = s3.default_bucket_uri(self.sagemaker_session, with_end_slash=True)
 
 
 class AutoMLJob:
@@ -205,15 +201,16 @@ class AutoMLJob:
         else:
             input_config = cls._format_inputs_to_input_config(inputs, auto_ml)
         output_config = {"S3OutputPath": auto_ml.output_path}
-        if auto_ml.output_kms_key is not None:
-            output_config["KmsKeyId"] = auto_ml.output_kms_key
+        put_present(output_config, (("KmsKeyId", auto_ml.output_kms_key),))
         completion = {}
-        if auto_ml.max_candidate is not None:
-            completion["MaxCandidates"] = auto_ml.max_candidate
-        if auto_ml.max_runtime_per_training_job_in_seconds is not None:
-            completion["MaxRuntimePerTrainingJobInSeconds"] = auto_ml.max_runtime_per_training_job_in_seconds
-        if auto_ml.total_job_runtime_in_seconds is not None:
-            completion["MaxAutoMLJobRuntimeInSeconds"] = auto_ml.total_job_runtime_in_seconds
+        put_present(
+            completion,
+            (
+                ("MaxCandidates", auto_ml.max_candidate),
+                ("MaxRuntimePerTrainingJobInSeconds", auto_ml.max_runtime_per_training_job_in_seconds),
+                ("MaxAutoMLJobRuntimeInSeconds", auto_ml.total_job_runtime_in_seconds),
+            ),
+        )
         job_config = {
             "CompletionCriteria": completion,
             "SecurityConfig": {"EnableInterContainerTrafficEncryption": auto_ml.encrypt_inter_container_traffic},
@@ -245,12 +242,14 @@ class AutoMLJob:
             deploy_config["EndpointName"] = auto_ml.endpoint_name
         if deploy_config:
             request["ModelDeployConfig"] = deploy_config
-        if auto_ml.job_objective is not None:
-            request["AutoMLJobObjective"] = auto_ml.job_objective
-        if auto_ml.problem_type is not None:
-            request["ProblemType"] = auto_ml.problem_type
-        if auto_ml.tags is not None:
-            request["Tags"] = auto_ml.tags
+        put_present(
+            request,
+            (
+                ("AutoMLJobObjective", auto_ml.job_objective),
+                ("ProblemType", auto_ml.problem_type),
+                ("Tags", auto_ml.tags),
+            ),
+        )
         return request
 
     @classmethod

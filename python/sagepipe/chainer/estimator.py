@@ -75,15 +75,13 @@ class Chainer(Framework):
         **kwargs,
     ) -> ChainerModel:
         """A ``ChainerModel`` serving this estimator's model artifacts with its code (or ``entry_point``)."""
-        return self._create_framework_model(
+        return self._create_script_mode_model(
             ChainerModel,
+            model_server_workers,
             role,
             vpc_config_override,
-            entry_point or self._model_entry_point(),
+            entry_point,
             source_dir,
             dependencies,
-            framework_version=self.framework_version,
-            py_version=self.py_version,
-            model_server_workers=model_server_workers,
             **kwargs,
         )

@@ -8,10 +8,9 @@ from sagepipe.utils import format_tags
 def _create(method: str, sagemaker_session, name: Dict[str, Any], source: Dict[str, Any], fields: Dict[str, Any], tags):
     """Hand the ``Create*`` request of a lineage entity to the session: its name, ``Source``,
     the other fields and ``Tags``, in the SDK's order, unset values left out."""
-    if sagemaker_session is None:
-        from sagepipe.session import Session
+    from sagepipe.session import session_or_default
 
-        sagemaker_session = Session()
+    sagemaker_session = session_or_default(sagemaker_session)
     request = {key: value for key, value in name.items() if value is not None}
     source = {key: value for key, value in source.items() if value is not None}
     if source:

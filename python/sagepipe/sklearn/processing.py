@@ -4,6 +4,7 @@ from typing import Dict, List, Optional, Union
 
 from sagepipe import image_uris
 from sagepipe.processing import NetworkConfig, ScriptProcessor
+from sagepipe.session import session_or_default
 from sagepipe.sklearn.defaults import SKLEARN_NAME
 from sagepipe.workflow.entities import PipelineVariable
 
@@ -37,10 +38,7 @@ class SKLearnProcessor(ScriptProcessor):
         """
         if not command:
             command = ["python3"]
-        if sagemaker_session is None:
-            from sagepipe.session import Session
-
-            sagemaker_session = Session()
+        sagemaker_session = session_or_default(sagemaker_session)
         image_uri = image_uris.retrieve(
             SKLEARN_NAME, sagemaker_session.boto_region_name, version=framework_version, instance_type=instance_type
         )

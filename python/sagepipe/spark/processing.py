@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 
 from sagepipe import image_uris, s3
 from sagepipe.processing import ProcessingInput, ProcessingOutput, RunArgs, ScriptProcessor
+from sagepipe.session import session_or_default
 from sagepipe.spark.defaults import SPARK_NAME
 from sagepipe.workflow import is_pipeline_variable
 from sagepipe.workflow.entities import PipelineVariable
@@ -91,10 +92,7 @@ class _SparkProcessorBase(ScriptProcessor):
         self.dependency_location = dependency_location
         self.history_server = None
         self._spark_event_logs_s3_uri = None
-        if sagemaker_session is None:
-            from sagepipe.session import Session
-
-            sagemaker_session = Session()
+        sagemaker_session = session_or_default(sagemaker_session)
         self.image_uri = self._retrieve_image_uri(
             image_uri,
             framework_version,
@@ -149,6 +147,11 @@ class _SparkProcessorBase(ScriptProcessor):
         """Name the job, then return ``inputs``/``outputs`` extended with what the Spark arguments need."""
         self._current_job_name = self._generate_current_job_name(job_name=job_name)
         return self._extend_processing_args(inputs=inputs, outputs=outputs, **spark_args)
+
+    def _spark_run_args(self, submit_app, inputs, outputs, arguments, job_name, **spark_args):
+        """The ``get_run_args()`` of both Spark processors: ``RunArgs`` with the channels of their Spark arguments."""
+        extended_inputs, extended_outputs = self._spark_channels(job_name, inputs, outputs, **spark_args)
+        return RunArgs(code=submit_app, inputs=extended_inputs, outputs=extended_outputs, arguments=arguments)
 
     def _submit(
         self, submit_app, inputs, outputs, arguments, wait, logs, job_name, experiment_config, kms_key, **spark_args
@@ -226,8 +229,7 @@ class _SparkProcessorBase(ScriptProcessor):
         """``location`` without a trailing slash, else ``s3://<default bucket>[/<prefix>]``."""
         if location:
             return location[:-1] if location.endswith("/") else location
-        session = self.sagemaker_session
-        return s3.s3_path_join("s3://", session.default_bucket(), session.default_bucket_prefix)
+        return s3.default_bucket_uri(self.sagemaker_session)
 
     def _stage_configuration(self, configuration):
         """Uploads the configuration as JSON; returns the ``conf`` input that brings it to the job."""
@@ -346,17 +348,18 @@ class PySparkProcessor(_SparkProcessorBase):
         spark_event_logs_s3_uri=None,
     ):
         """Returns a RunArgs object (deprecated in the SDK; use ``run()`` under a PipelineSession)."""
-        extended_inputs, extended_outputs = self._spark_channels(
-            job_name,
+        return self._spark_run_args(
+            submit_app,
             inputs,
             outputs,
+            arguments,
+            job_name,
             submit_py_files=submit_py_files,
             submit_jars=submit_jars,
             submit_files=submit_files,
             configuration=configuration,
             spark_event_logs_s3_uri=spark_event_logs_s3_uri,
         )
-        return RunArgs(code=submit_app, inputs=extended_inputs, outputs=extended_outputs, arguments=arguments)
 
     @runnable_by_pipeline
     def run(
@@ -435,17 +438,18 @@ class SparkJarProcessor(_SparkProcessorBase):
         spark_event_logs_s3_uri=None,
     ):
         """Returns a RunArgs object (deprecated in the SDK; use ``run()`` under a PipelineSession)."""
-        extended_inputs, extended_outputs = self._spark_channels(
-            job_name,
+        return self._spark_run_args(
+            submit_app,
             inputs,
             outputs,
+            arguments,
+            job_name,
             submit_class=submit_class,
             submit_jars=submit_jars,
             submit_files=submit_files,
             configuration=configuration,
             spark_event_logs_s3_uri=spark_event_logs_s3_uri,
         )
-        return RunArgs(code=submit_app, inputs=extended_inputs, outputs=extended_outputs, arguments=arguments)
 
     @runnable_by_pipeline
     def run(

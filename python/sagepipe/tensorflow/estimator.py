@@ -95,13 +95,7 @@ class TensorFlow(Framework):
             return "/opt/ml/model"
         if self._current_job_name:
             if is_pipeline_variable(self.output_path):
-                return s3.s3_path_join(
-                    "s3://",
-                    self.sagemaker_session.default_bucket(),
-                    self.sagemaker_session.default_bucket_prefix,
-                    self._current_job_name,
-                    directory,
-                )
+                return s3.default_bucket_uri(self.sagemaker_session, self._current_job_name, directory)
             return s3.s3_path_join(self.output_path, self._current_job_name, directory)
         return None
 

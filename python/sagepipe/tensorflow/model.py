@@ -103,17 +103,7 @@ class TensorFlowModel(FrameworkModel):
         model_reference_arn=None,
     ):
         """The TensorFlow Serving container; an ``entry_point`` is repacked into the model artifacts."""
-        image_uri = self.image_uri
-        if not image_uri:
-            if instance_type is None and serverless_inference_config is None:
-                raise ValueError("Must supply either an instance type (for choosing CPU vs GPU) or an image URI.")
-            self._init_sagemaker_session_if_does_not_exist(instance_type)
-            image_uri = self.serving_image_uri(
-                self.sagemaker_session.boto_region_name,
-                instance_type,
-                accelerator_type=accelerator_type,
-                serverless_inference_config=serverless_inference_config,
-            )
+        image_uri = self._serving_image(instance_type, accelerator_type, serverless_inference_config)
         env = self._get_container_env()
         bucket, key_prefix = s3.determine_bucket_and_prefix(
             bucket=self.bucket,

@@ -11,6 +11,7 @@ from typing import Dict, Optional
 from sagepipe import image_uris
 from sagepipe.network import NetworkConfig
 from sagepipe.processing import ProcessingInput, Processor
+from sagepipe.session import session_or_default
 
 FLOW_INPUT_NAME = "flow"
 FLOW_CONTAINER_PATH = "/opt/ml/processing/flow"
@@ -43,10 +44,7 @@ class DataWranglerProcessor(Processor):
             Other arguments: see :class:`sagepipe.processing.Processor`.
         """
         self.data_wrangler_flow_source = data_wrangler_flow_source
-        if sagemaker_session is None:
-            from sagepipe.session import Session
-
-            sagemaker_session = Session()
+        sagemaker_session = session_or_default(sagemaker_session)
         image_uri = image_uris.retrieve("data-wrangler", region=sagemaker_session.boto_region_name)
         super().__init__(
             role=role,

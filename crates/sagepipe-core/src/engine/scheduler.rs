@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::cache;
@@ -14,7 +15,7 @@ use super::retry::next_delay;
 use super::scope::RunScope;
 use super::workers::WorkerPool;
 use super::{Event, Host, Shared, StepLink};
-use crate::dag::EdgeKind;
+use crate::dag::{Dag, EdgeKind};
 use crate::executors::{self, FailureKind, Outcome, StepContext, StepKind};
 use crate::expr::evaluate;
 use crate::selection::{Plan, ReferenceRun};
@@ -54,6 +55,99 @@ struct StepSlot {
     held: Option<StepRecord>,
     /// Whether the store has this step's record: later progress is written at once.
     written: bool,
+}
+
+/// A running step: its index, when it started, and whether its Executing record is still held.
+type RunningStep = (usize, Instant, bool);
+
+/// What the scheduler knows of the steps while the execution runs.
+struct Board {
+    state: Vec<State>,
+    /// A ConditionStep's outcome, once it has succeeded.
+    outcome: Vec<Option<bool>>,
+    /// How many of each step's parents have not ended yet.
+    remaining: Vec<usize>,
+    ready: VecDeque<usize>,
+    running: Vec<RunningStep>,
+    failed: bool,
+    /// The message of the first FailStep that failed.
+    fail_message: Option<String>,
+    stopping: bool,
+}
+
+impl Board {
+    /// After step `i` ended, decide for each child whose parents have all ended whether it runs
+    /// (every parent succeeded and, for a branch step, its condition took that branch) or is
+    /// skipped; skipping cascades.
+    fn release_children(&mut self, dag: &Dag, i: usize) {
+        let mut queue = VecDeque::from([i]);
+        while let Some(p) = queue.pop_front() {
+            for c in dag.children(p) {
+                self.remaining[c] = self.remaining[c].saturating_sub(1);
+                if self.remaining[c] > 0 || self.state[c] != State::Pending {
+                    continue;
+                }
+                let runnable = dag.incoming(c).iter().all(|&(parent, kind)| {
+                    self.state[parent] == State::Succeeded
+                        && match kind {
+                            EdgeKind::Branch(b) => self.outcome[parent].is_some_and(|o| b.taken(o)),
+                            _ => true,
+                        }
+                });
+                if runnable {
+                    self.ready.push_back(c);
+                } else {
+                    self.state[c] = State::Skipped;
+                    queue.push_back(c);
+                }
+            }
+        }
+    }
+}
+
+/// The engine threads steps run on: kept for the next step; one more starts only when all
+/// are busy.
+struct StepThreads {
+    queue: Sender<usize>,
+    queued: Arc<Mutex<Receiver<usize>>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl StepThreads {
+    fn new() -> StepThreads {
+        let (queue, queued) = channel::<usize>();
+        StepThreads {
+            queue,
+            queued: Arc::new(Mutex::new(queued)),
+            threads: Vec::new(),
+        }
+    }
+
+    /// Hand step `i` to an idle thread, starting one if fewer than `busy` exist. False if no
+    /// thread could be started.
+    fn start(&mut self, run: &Arc<Run>, events: &Sender<Event>, i: usize, busy: usize) -> bool {
+        if self.threads.len() < busy {
+            let (r, tx, queued) = (Arc::clone(run), events.clone(), Arc::clone(&self.queued));
+            match std::thread::Builder::new()
+                .name(format!("sagepipe-step-{}", self.threads.len()))
+                .spawn(move || step_thread(&r, &queued, &tx))
+            {
+                Ok(t) => self.threads.push(t),
+                Err(_) => return false,
+            }
+        }
+        // Cannot fail: this struct holds the receiving end (`queued`).
+        let _ = self.queue.send(i);
+        true
+    }
+
+    /// Close the queue and wait for the threads, which end once it is empty.
+    fn close(self) {
+        drop(self.queue);
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
 }
 
 /// What the scheduler needs to know when a step ends.
@@ -211,189 +305,232 @@ impl Run {
     pub fn drive(self) {
         let run = Arc::new(self);
         let (tx, rx) = channel::<Event>();
-        if let Ok(mut ev) = run.shared.events.lock() {
-            *ev = Some(tx.clone());
+        run.send_events_to(Some(tx.clone()));
+        let mut board = run.first_board();
+        let mut threads = StepThreads::new();
+        run.run_until_settled(&mut board, &mut threads, &tx, &rx);
+        // Every step has settled, so the threads are idle: closing the queue ends them.
+        threads.close();
+        run.record_end(&board);
+        run.send_events_to(None);
+    }
+
+    /// Where stop requests and step ends are sent (None once the execution has ended).
+    fn send_events_to(&self, events: Option<Sender<Event>>) {
+        if let Ok(mut ev) = self.shared.events.lock() {
+            *ev = events;
         }
-        let n = run.compiled.steps.len();
-        let dag = &run.compiled.dag;
-        let mut state = vec![State::Pending; n];
-        let mut outcome: Vec<Option<bool>> = vec![None; n];
-        let mut remaining: Vec<usize> = (0..n).map(|i| dag.parents(i).len()).collect();
-        let mut ready: VecDeque<usize> = VecDeque::new();
-        if let Some((plan, reference)) = &run.selective {
-            // Settle what a selective run does not run: reused steps are Succeeded (with the
-            // reference's records), the rest are skipped; then the selected steps start.
-            for &i in &run.compiled.order {
+    }
+
+    /// The steps as the execution starts: those without parents are ready. A selective run
+    /// first settles what it does not run: reused steps are Succeeded (with the reference's
+    /// records), the rest are skipped; then only the selected steps start.
+    fn first_board(&self) -> Board {
+        let n = self.compiled.steps.len();
+        let dag = &self.compiled.dag;
+        let mut board = Board {
+            state: vec![State::Pending; n],
+            outcome: vec![None; n],
+            remaining: (0..n).map(|i| dag.parents(i).len()).collect(),
+            ready: VecDeque::new(),
+            running: Vec::new(),
+            failed: false,
+            fail_message: None,
+            stopping: false,
+        };
+        if let Some((plan, reference)) = &self.selective {
+            for &i in &self.compiled.order {
                 if plan.selected.contains(&i) {
                     continue;
                 }
                 if plan.reused.contains(&i) {
-                    outcome[i] = run.reuse_step(i, reference.as_deref());
-                    state[i] = State::Succeeded;
+                    board.outcome[i] = self.reuse_step(i, reference.as_deref());
+                    board.state[i] = State::Succeeded;
                 } else {
-                    state[i] = State::Skipped;
+                    board.state[i] = State::Skipped;
                 }
-                release_children(&run, i, &mut state, &outcome, &mut remaining, &mut ready);
+                board.release_children(dag, i);
             }
             // Settling pushes children whose parents are all settled; only selected steps run.
-            ready.retain(|i| plan.selected.contains(i));
-            for &i in &run.compiled.order {
-                if plan.selected.contains(&i) && remaining[i] == 0 && !ready.contains(&i) {
-                    ready.push_back(i);
+            board.ready.retain(|i| plan.selected.contains(i));
+            for &i in &self.compiled.order {
+                if plan.selected.contains(&i) && board.remaining[i] == 0 && !board.ready.contains(&i) {
+                    board.ready.push_back(i);
                 }
             }
         } else {
-            ready.extend(run.compiled.order.iter().copied().filter(|&i| remaining[i] == 0));
+            let roots = self.compiled.order.iter().copied().filter(|&i| board.remaining[i] == 0);
+            board.ready.extend(roots);
         }
-        // Running steps, when they started, and whether their Executing record is still held.
-        let mut running: Vec<(usize, Instant, bool)> = Vec::new();
-        let mut failed = false;
-        let mut fail_message: Option<String> = None;
-        let mut stopping = run.shared.stop.load(Ordering::SeqCst);
-        let execution_id = run.execution_id();
-        let stop_file = run.store.stop_request_path(&run.compiled.name, &execution_id);
-        let mut stop_checked = Instant::now();
-        // Steps run on threads kept for the next step; one more starts only when all are busy.
-        let (jobs, queued) = channel::<usize>();
-        let queued = Arc::new(Mutex::new(queued));
-        let mut threads = Vec::new();
+        board.stopping = self.shared.stop.load(Ordering::SeqCst);
+        board
+    }
 
+    /// Start ready steps and settle the ones that end, until no step runs.
+    fn run_until_settled(
+        self: &Arc<Self>,
+        board: &mut Board,
+        threads: &mut StepThreads,
+        tx: &Sender<Event>,
+        rx: &Receiver<Event>,
+    ) {
+        let execution_id = self.execution_id();
+        let stop_file = self.store.stop_request_path(&self.compiled.name, &execution_id);
+        let mut stop_checked = Instant::now();
         loop {
             // A record that could not be written fails the run: nothing new starts.
-            failed |= run.store_error().is_some();
-            while !stopping && !failed && running.len() < run.max_parallel {
-                let Some(i) = ready.pop_front() else { break };
-                state[i] = State::Running;
-                running.push((i, Instant::now(), true));
-                if threads.len() < running.len() {
-                    let (r, tx, queued) = (Arc::clone(&run), tx.clone(), Arc::clone(&queued));
-                    match std::thread::Builder::new()
-                        .name(format!("sagepipe-step-{}", threads.len()))
-                        .spawn(move || step_thread(&r, &queued, &tx))
-                    {
-                        Ok(t) => threads.push(t),
-                        Err(_) => {
-                            running.pop();
-                            state[i] = State::Failed;
-                            failed = true;
-                            continue;
-                        }
-                    }
-                }
-                // Cannot fail: this thread holds the receiving end (`queued`).
-                let _ = jobs.send(i);
-            }
-            if running.is_empty() {
+            board.failed |= self.store_error().is_some();
+            self.start_ready(board, threads, tx);
+            if board.running.is_empty() {
                 break;
             }
             let now = Instant::now();
-            let mut wait = STOP_POLL.saturating_sub(now.duration_since(stop_checked));
-            for (i, started, held) in running.iter_mut().filter(|r| r.2) {
-                let due = *started + PUBLISH_EXECUTING_AFTER;
-                if now >= due {
-                    run.publish_held(*i);
-                    *held = false;
-                } else {
-                    wait = wait.min(due - now);
-                }
-            }
+            let until_poll = STOP_POLL.saturating_sub(now.duration_since(stop_checked));
+            let mut wait = self.publish_due_records(&mut board.running, now, until_poll);
             // Checked on a clock, not only when idle: a stream of fast steps never idles.
             if wait.is_zero() {
                 stop_checked = now;
                 wait = STOP_POLL;
-                if !stopping && stop_file.exists() {
-                    run.shared.stop.store(true, Ordering::SeqCst);
-                    let _ = tx.send(Event::Stop);
-                }
-                for &(i, _, _) in &running {
-                    run.cap_log(
-                        &run.store
-                            .log_path(&run.compiled.name, &execution_id, run.compiled.name_of(i)),
-                    );
-                }
+                self.poll(board, &execution_id, &stop_file, tx);
             }
-            let event = match rx.recv_timeout(wait) {
+            match rx.recv_timeout(wait) {
                 Err(RecvTimeoutError::Timeout) => continue,
                 Err(RecvTimeoutError::Disconnected) => break,
-                Ok(e) => e,
-            };
-            match event {
-                Event::Done(i, settled) => {
-                    running.retain(|r| r.0 != i);
-                    state[i] = match settled {
-                        Settled::Succeeded { condition_outcome } => {
-                            outcome[i] = condition_outcome;
-                            State::Succeeded
-                        }
-                        Settled::Failed { fail_step_message } => {
-                            failed = true;
-                            if fail_message.is_none() {
-                                fail_message = fail_step_message;
-                            }
-                            State::Failed
-                        }
-                        Settled::Stopped => State::Stopped,
-                    };
-                    release_children(&run, i, &mut state, &outcome, &mut remaining, &mut ready);
-                }
-                Event::Stop => {
-                    if !stopping {
-                        stopping = true;
-                        if let Ok(mut r) = run.record.lock() {
-                            r.pipeline_execution_status = "Stopping".into();
-                            r.last_modified_time = util::now();
-                        }
-                        run.write_record();
-                        run.shared.kill_all();
-                    }
-                }
+                Ok(Event::Done(i, settled)) => self.step_ended(board, i, settled),
+                Ok(Event::Stop) => self.begin_stopping(board),
             }
         }
+    }
 
-        // Every step has settled, so the threads are idle: closing the queue ends them.
-        drop(jobs);
-        for t in threads {
-            let _ = t.join();
+    /// Start ready steps up to the parallelism limit; none once the run stops or has failed.
+    fn start_ready(self: &Arc<Self>, board: &mut Board, threads: &mut StepThreads, tx: &Sender<Event>) {
+        while !board.stopping && !board.failed && board.running.len() < self.max_parallel {
+            let Some(i) = board.ready.pop_front() else { break };
+            board.state[i] = State::Running;
+            board.running.push((i, Instant::now(), true));
+            if !threads.start(self, tx, i, board.running.len()) {
+                board.running.pop();
+                board.state[i] = State::Failed;
+                board.failed = true;
+            }
         }
-        let t = util::now();
-        if let Ok(mut r) = run.record.lock() {
-            let (status, reason) = if let Some(store_error) = run.store_error() {
-                ("Failed", Some(store_error))
-            } else if stopping || state.contains(&State::Stopped) && !failed {
-                ("Stopped", None)
-            } else if failed {
-                (
-                    "Failed",
-                    Some(fail_message.unwrap_or_else(|| STEP_FAILURE_REASON.to_string())),
-                )
+    }
+
+    /// Write the Executing records held back for `PUBLISH_EXECUTING_AFTER`; returns how long
+    /// the scheduler may wait (at most `wait`) before the next one is due.
+    fn publish_due_records(&self, running: &mut [RunningStep], now: Instant, mut wait: Duration) -> Duration {
+        for (i, started, held) in running.iter_mut().filter(|r| r.2) {
+            let due = *started + PUBLISH_EXECUTING_AFTER;
+            if now >= due {
+                self.publish_held(*i);
+                *held = false;
             } else {
-                ("Succeeded", None)
-            };
+                wait = wait.min(due - now);
+            }
+        }
+        wait
+    }
+
+    /// Every `STOP_POLL`: a stop requested by another process (its stop file), and the running
+    /// steps' logs kept within their cap.
+    fn poll(&self, board: &Board, execution_id: &str, stop_file: &std::path::Path, tx: &Sender<Event>) {
+        if !board.stopping && stop_file.exists() {
+            self.shared.stop.store(true, Ordering::SeqCst);
+            let _ = tx.send(Event::Stop);
+        }
+        for &(i, _, _) in &board.running {
+            self.cap_log(
+                &self
+                    .store
+                    .log_path(&self.compiled.name, execution_id, self.compiled.name_of(i)),
+            );
+        }
+    }
+
+    /// Step `i` ended: note how, and release (or skip) its children.
+    fn step_ended(&self, board: &mut Board, i: usize, settled: Settled) {
+        board.running.retain(|r| r.0 != i);
+        board.state[i] = match settled {
+            Settled::Succeeded { condition_outcome } => {
+                board.outcome[i] = condition_outcome;
+                State::Succeeded
+            }
+            Settled::Failed { fail_step_message } => {
+                board.failed = true;
+                if board.fail_message.is_none() {
+                    board.fail_message = fail_step_message;
+                }
+                State::Failed
+            }
+            Settled::Stopped => State::Stopped,
+        };
+        board.release_children(&self.compiled.dag, i);
+    }
+
+    /// A stop request: the execution is Stopping, its running jobs are killed, nothing new starts.
+    fn begin_stopping(&self, board: &mut Board) {
+        if board.stopping {
+            return;
+        }
+        board.stopping = true;
+        if let Ok(mut r) = self.record.lock() {
+            r.pipeline_execution_status = "Stopping".into();
+            r.last_modified_time = util::now();
+        }
+        self.write_record();
+        self.shared.kill_all();
+    }
+
+    /// How the execution ended, with its failure reason: a record that could not be written
+    /// fails it; a stop request (or a stopped step, when no step failed) stops it; a failed step
+    /// fails it (with the first FailStep's message, if one failed).
+    fn verdict(&self, board: &Board) -> (&'static str, Option<String>) {
+        if let Some(store_error) = self.store_error() {
+            ("Failed", Some(store_error))
+        } else if board.stopping || board.state.contains(&State::Stopped) && !board.failed {
+            ("Stopped", None)
+        } else if board.failed {
+            (
+                "Failed",
+                Some(
+                    board
+                        .fail_message
+                        .clone()
+                        .unwrap_or_else(|| STEP_FAILURE_REASON.to_string()),
+                ),
+            )
+        } else {
+            ("Succeeded", None)
+        }
+    }
+
+    /// Record the end of the execution: its verdict, or (if the record cannot be written as
+    /// it is) that it failed and why, in the space set aside.
+    fn record_end(&self, board: &Board) {
+        let t = util::now();
+        let (status, reason) = self.verdict(board);
+        if let Ok(mut r) = self.record.lock() {
             r.pipeline_execution_status = status.into();
             r.failure_reason = reason;
             r.last_modified_time = t;
             r.end_time = Some(t);
         }
-        if !run.write_record() {
-            // Record why the execution failed, in the space set aside.
-            if let (Ok(mut r), Some(reason)) = (run.record.lock(), run.store_error()) {
+        if !self.write_record() {
+            if let (Ok(mut r), Some(reason)) = (self.record.lock(), self.store_error()) {
                 r.pipeline_execution_status = "Failed".into();
                 r.failure_reason = Some(reason);
             }
             let written =
-                run.with_record(|r| store::write_json_reserved(&run.dir.join("execution.json"), r, &run.reserve()));
+                self.with_record(|r| store::write_json_reserved(&self.dir.join("execution.json"), r, &self.reserve()));
             if written.is_err() {
                 eprintln!(
                     "sagepipe: could not record the end of execution {}: {}",
-                    run.execution_arn(),
-                    run.store_error().unwrap_or_default()
+                    self.execution_arn(),
+                    self.store_error().unwrap_or_default()
                 );
             }
         }
-        let _ = std::fs::remove_dir_all(run.reserve());
-        if let Ok(mut ev) = run.shared.events.lock() {
-            *ev = None;
-        };
+        let _ = std::fs::remove_dir_all(self.reserve());
     }
 
     /// Record a reused step: the reference's record (metadata, properties, artifacts) marked
@@ -709,42 +846,6 @@ fn step_thread(run: &Run, queued: &Mutex<Receiver<usize>>, events: &Sender<Event
             .unwrap_or_else(|_| run.record_internal_failure(i));
         if events.send(Event::Done(i, settled)).is_err() {
             return;
-        }
-    }
-}
-
-/// After step `i` ended, decide for each child whose parents have all ended whether it runs
-/// (every parent succeeded and, for a branch step, its condition took that branch) or is
-/// skipped; skipping cascades.
-fn release_children(
-    run: &Run,
-    i: usize,
-    state: &mut [State],
-    outcome: &[Option<bool>],
-    remaining: &mut [usize],
-    ready: &mut VecDeque<usize>,
-) {
-    let dag = &run.compiled.dag;
-    let mut queue = VecDeque::from([i]);
-    while let Some(p) = queue.pop_front() {
-        for c in dag.children(p) {
-            remaining[c] = remaining[c].saturating_sub(1);
-            if remaining[c] > 0 || state[c] != State::Pending {
-                continue;
-            }
-            let runnable = dag.incoming(c).iter().all(|&(parent, kind)| {
-                state[parent] == State::Succeeded
-                    && match kind {
-                        EdgeKind::Branch(b) => outcome[parent].is_some_and(|o| b.taken(o)),
-                        _ => true,
-                    }
-            });
-            if runnable {
-                ready.push_back(c);
-            } else {
-                state[c] = State::Skipped;
-                queue.push_back(c);
-            }
         }
     }
 }

@@ -330,11 +330,6 @@ impl<'a> Job<'a> {
         })
     }
 
-    /// What the job calls `/opt/ml`.
-    pub fn ml_root(&self) -> PathBuf {
-        self.dirs.ml_root(&self.isolation)
-    }
-
     /// A container path as the job sees it.
     pub fn job_path(&self, container: &str) -> String {
         self.dirs.job_path(container, &self.isolation)

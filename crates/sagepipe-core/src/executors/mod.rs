@@ -2,12 +2,14 @@
 //! calls `execute`; executors never touch other steps' state.
 
 mod archive;
+mod container_job;
 mod context;
 mod function;
 mod job;
 mod model;
 mod processing;
 mod runtime;
+mod toolkit;
 mod training;
 mod transform;
 mod tuning;

@@ -2,15 +2,15 @@
 //! entry point run with its arguments and environment, each output's `LocalPath` collected
 //! into the store at its `S3Uri`; properties shaped like DescribeProcessingJob.
 
-use serde_json::{json, Map, Value};
-use std::fs;
+use serde_json::{json, Value};
 use std::path::PathBuf;
 
+use super::container_job::{self, describe, time, Command, Input, JobKind, JobSpec, Output, Staging};
 use super::job::{entrypoint_check, permanent, Job, JobSettings};
-use super::{artifact_record, Outcome, StepContext, StepFailure, StepSuccess};
+use super::toolkit::HOST;
+use super::{Outcome, StepContext, StepFailure, StepSuccess};
 use crate::definition::FlatStep;
 use crate::expr::render_text;
-use crate::util;
 
 /// Where the service writes the processing job's configuration inside the container.
 const CONFIG_DIR: &str = "/opt/ml/config";
@@ -91,9 +91,65 @@ pub fn scripts_in(job: &Job, argv: &[String]) -> Vec<PathBuf> {
 }
 
 fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSuccess, StepFailure> {
-    let name = step.name();
-    let job = Job::create(name, ctx, &ctx.jobs)?;
-    let created = util::now();
+    let spec = job_spec(step.name(), args, &ctx.job_name, &ctx.jobs)?;
+    let done = container_job::run(step.name(), ctx, &spec)?;
+    let details = vec![
+        ("ExitMessage", json!("")),
+        ("CreationTime", time(done.created)),
+        ("ProcessingStartTime", time(done.started)),
+        ("ProcessingEndTime", time(done.stored)),
+        ("LastModifiedTime", time(done.stored)),
+    ];
+    Ok(describe(
+        JobKind::Processing,
+        args,
+        &ctx.job_name,
+        details,
+        done.artifacts,
+    ))
+}
+
+/// The job a CreateProcessingJob request runs: its inputs staged at their `LocalPath`, its
+/// entry point (or the image's runner) with its arguments, its outputs collected from theirs.
+fn job_spec(name: &str, args: &Value, job_name: &str, jobs: &JobSettings) -> Result<JobSpec, StepFailure> {
+    let inputs = inputs(name, args)?;
+    let outputs = outputs(name, args)?;
+    let app = args.get("AppSpecification").cloned().unwrap_or(Value::Null);
+    let image = app.get("ImageUri").map(render_text).unwrap_or_default();
+    let mut argv: Vec<String> = match app.get("ContainerEntrypoint").and_then(Value::as_array) {
+        Some(e) if !e.is_empty() => e.iter().map(render_text).collect(),
+        _ => {
+            image_check(name, &image, jobs).map_err(permanent)?;
+            jobs.runner_for(&image).map(|r| r.command.clone()).unwrap_or_default()
+        }
+    };
+    argv.extend(
+        app.get("ContainerArguments")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(render_text),
+    );
+    let mut env = environment(args.get("Environment"));
+    env.push(("SAGEPIPE_IMAGE_URI".into(), image));
+    Ok(JobSpec {
+        inputs,
+        dirs: vec![],
+        config_files: config_files(args, job_name),
+        command: Command::Argv {
+            argv,
+            check_scripts: true,
+        },
+        env,
+        max_runtime: max_runtime(args),
+        failure_file: None,
+        outputs,
+    })
+}
+
+/// `ProcessingInputs`, each staged at its `LocalPath`.
+fn inputs(name: &str, args: &Value) -> Result<Vec<Input>, StepFailure> {
+    let mut inputs = Vec::new();
     for (i, input) in args
         .get("ProcessingInputs")
         .and_then(Value::as_array)
@@ -117,11 +173,19 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
                 "step '{name}': {what} uses S3DataType ManifestFile, which is not supported locally; use S3Prefix"
             )));
         }
-        let uri = required(name, s3, "/S3Uri")?;
-        let local = required(name, s3, "/LocalPath")?;
-        let host = job.host(&what, &local)?;
-        job.stage(&what, &uri, &host)?;
+        inputs.push(Input {
+            uri: required(name, s3, "/S3Uri")?,
+            dir: required(name, s3, "/LocalPath")?,
+            dir_what: what.clone(),
+            what,
+            staging: Staging::Copy,
+        });
     }
+    Ok(inputs)
+}
+
+/// `ProcessingOutputConfig.Outputs`, each collected from its `LocalPath`.
+fn outputs(name: &str, args: &Value) -> Result<Vec<Output>, StepFailure> {
     let mut outputs = Vec::new();
     for output in args
         .pointer("/ProcessingOutputConfig/Outputs")
@@ -137,71 +201,22 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
             )));
         };
         let uri = required(name, s3, "/S3Uri")?;
-        let local = required(name, s3, "/LocalPath")?;
-        let host = job.host(&what, &local)?;
-        fs::create_dir_all(&host).map_err(|e| permanent(format!("step '{name}': cannot create {local}: {e}")))?;
-        outputs.push((what, uri, host));
+        let dir = required(name, s3, "/LocalPath")?;
+        outputs.push(Output::Collect { what, dir, uri });
     }
-    write_config(&job, args)?;
-
-    let app = args.get("AppSpecification").cloned().unwrap_or(Value::Null);
-    let image = app.get("ImageUri").map(render_text).unwrap_or_default();
-    let mut argv: Vec<String> = match app.get("ContainerEntrypoint").and_then(Value::as_array) {
-        Some(e) if !e.is_empty() => e.iter().map(render_text).collect(),
-        _ => {
-            image_check(name, &image, &ctx.jobs).map_err(permanent)?;
-            ctx.jobs
-                .runner_for(&image)
-                .map(|r| r.command.clone())
-                .unwrap_or_default()
-        }
-    };
-    argv.extend(
-        app.get("ContainerArguments")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(render_text),
-    );
-    job.refuse_hardcoded_paths(&scripts_in(&job, &argv))?;
-    let mut env = environment(args.get("Environment"));
-    env.push(("SAGEPIPE_IMAGE_URI".into(), image));
-    let started = util::now();
-    job.run(&argv, &env, &job.dirs.work.to_string_lossy(), max_runtime(args))?;
-
-    let mut artifacts = Vec::new();
-    for (what, uri, host) in &outputs {
-        job.collect(what, host, uri)?;
-        artifacts.extend(artifact_record(ctx, uri));
-    }
-    let ended = util::now();
-    let arn = util::job_arn("processing-job", &ctx.job_name);
-    let mut props: Map<String, Value> = args.as_object().cloned().unwrap_or_default();
-    props.insert("ProcessingJobName".into(), json!(ctx.job_name));
-    props.insert("ProcessingJobArn".into(), json!(arn));
-    props.insert("ProcessingJobStatus".into(), json!("Completed"));
-    props.insert("ExitMessage".into(), json!(""));
-    props.insert("CreationTime".into(), json!(util::iso8601(created)));
-    props.insert("ProcessingStartTime".into(), json!(util::iso8601(started)));
-    props.insert("ProcessingEndTime".into(), json!(util::iso8601(ended)));
-    props.insert("LastModifiedTime".into(), json!(util::iso8601(ended)));
-    let mut metadata = Map::new();
-    metadata.insert("ProcessingJob".into(), json!({"Arn": arn}));
-    Ok(StepSuccess {
-        properties: Value::Object(props),
-        metadata,
-        artifacts,
-    })
+    Ok(outputs)
 }
 
 /// `/opt/ml/config/processingjobconfig.json` and `resourceconfig.json`, as the service writes.
-fn write_config(job: &Job, args: &Value) -> Result<(), StepFailure> {
-    let dir = job.host("config", CONFIG_DIR)?;
+fn config_files(args: &Value, job_name: &str) -> Vec<(String, String)> {
     let mut request = args.as_object().cloned().unwrap_or_default();
-    request.insert("ProcessingJobName".into(), json!(job.ctx.job_name));
-    let resource = json!({"current_host": "algo-1", "hosts": ["algo-1"]});
-    fs::create_dir_all(&dir)
-        .and_then(|_| fs::write(dir.join("processingjobconfig.json"), Value::Object(request).to_string()))
-        .and_then(|_| fs::write(dir.join("resourceconfig.json"), resource.to_string()))
-        .map_err(|e| permanent(format!("step '{}': cannot write the job configuration: {e}", job.step)))
+    request.insert("ProcessingJobName".into(), json!(job_name));
+    let resource = json!({"current_host": HOST, "hosts": [HOST]});
+    vec![
+        (
+            format!("{CONFIG_DIR}/processingjobconfig.json"),
+            Value::Object(request).to_string(),
+        ),
+        (format!("{CONFIG_DIR}/resourceconfig.json"), resource.to_string()),
+    ]
 }

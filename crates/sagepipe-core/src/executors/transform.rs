@@ -5,16 +5,20 @@
 //! The serving itself is the Python runtime's batch-transform module (`RuntimeModules`), run as a job.
 
 use regex::Regex;
-use serde_json::{json, Map, Value};
-use std::fs;
+use serde_json::{json, Value};
 
-use super::job::{self, job_error, permanent, Job, JobSettings, XGBOOST_IMAGE_PATTERN};
+use super::container_job::{self, describe, time, Command, Input, JobKind, JobSpec, Output, Staging, CODE_DIR};
+use super::job::{permanent, JobSettings, XGBOOST_IMAGE_PATTERN};
 use super::processing::{environment, required};
-use super::{artifact_record, Outcome, StepContext, StepFailure, StepSuccess};
+use super::{Outcome, StepContext, StepFailure, StepSuccess};
 use crate::definition::FlatStep;
 use crate::expr::render_text;
-use crate::util;
 use crate::validate::CompiledPipeline;
+
+/// Where the job finds its model, its input and its output directory.
+const MODEL_DIR: &str = "/opt/ml/model";
+const INPUT_DIR: &str = "/opt/ml/transform/input";
+const OUTPUT_DIR: &str = "/opt/ml/transform/output";
 
 pub fn run(step: &FlatStep, args: &Value, ctx: &StepContext) -> Outcome {
     match run_job(step, args, ctx) {
@@ -123,6 +127,41 @@ pub fn check(step: &FlatStep, jobs: &JobSettings, pipeline: &CompiledPipeline) -
 fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSuccess, StepFailure> {
     let name = step.name();
     check_data_processing(name, args)?;
+    let module = serving_module(name, &ctx.jobs).map_err(permanent)?;
+    let model = served_model(name, args, ctx)?;
+    let spec = job_spec(name, args, model, module)?;
+    let done = container_job::run(name, ctx, &spec)?;
+    let details = vec![
+        ("CreationTime", time(done.created)),
+        ("TransformStartTime", time(done.started)),
+        ("TransformEndTime", time(done.stored)),
+    ];
+    Ok(describe(
+        JobKind::Transform,
+        args,
+        &ctx.job_name,
+        details,
+        done.artifacts,
+    ))
+}
+
+/// The model container a transform serves, from the model recorded in the store.
+struct ServedModel {
+    container: Value,
+    image: String,
+    env: Vec<(String, String)>,
+    program: Option<String>,
+    mode: &'static str,
+}
+
+impl ServedModel {
+    fn env(&self, key: &str) -> Option<String> {
+        self.env.iter().find(|(n, _)| n == key).map(|(_, v)| v.clone())
+    }
+}
+
+/// The model a transform names, if it is in the store and sagepipe can serve it.
+fn served_model(name: &str, args: &Value, ctx: &StepContext) -> Result<ServedModel, StepFailure> {
     let model_name = required(name, args, "/ModelName")?;
     let model = ctx.store.load_model(&model_name).map_err(|_| {
         permanent(format!(
@@ -143,9 +182,12 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
         .cloned()
         .unwrap_or(Value::Null);
     let image = container.get("Image").map(render_text).unwrap_or_default();
-    let model_env = environment(container.get("Environment"));
-    let env_of = |k: &str| model_env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    let program = env_of("SAGEMAKER_PROGRAM").filter(|p| !p.is_empty());
+    let env = environment(container.get("Environment"));
+    let program = env
+        .iter()
+        .find(|(n, _)| n == "SAGEMAKER_PROGRAM")
+        .map(|(_, v)| v.clone())
+        .filter(|p| !p.is_empty());
     let Some(mode) = serving_mode(&image, program.is_some()) else {
         return Err(permanent(unservable_reason(
             name,
@@ -153,48 +195,96 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
             &image,
         )));
     };
+    Ok(ServedModel {
+        container,
+        image,
+        env,
+        program,
+        mode,
+    })
+}
 
-    let job = Job::create(name, ctx, &ctx.jobs)?;
-    let created = util::now();
-    let ml = job.ml_root();
-    let model_dir = job.dirs.ml.join("model");
-    if let Some(url) = container.get("ModelDataUrl").map(render_text).filter(|u| !u.is_empty()) {
-        ctx.store
-            .uri_to_path(&url)
-            .map_err(|e| permanent(format!("step '{name}': ModelDataUrl: {e}")))?;
-        job::copy_dir_or_unpack(&ctx.store, &url, &model_dir)
-            .map_err(|e| job_error(format!("step '{name}': cannot unpack the model {url}: {e}")))?;
+/// The job a CreateTransformJob request runs: the runtime's batch-transform `module` serving
+/// the model over every input file.
+fn job_spec(name: &str, args: &Value, model: ServedModel, module: &str) -> Result<JobSpec, StepFailure> {
+    let mut inputs = Vec::new();
+    if let Some(url) = model
+        .container
+        .get("ModelDataUrl")
+        .map(render_text)
+        .filter(|u| !u.is_empty())
+    {
+        inputs.push(Input {
+            what: "the model".into(),
+            dir_what: "model".into(),
+            uri: url,
+            dir: MODEL_DIR.into(),
+            staging: Staging::Unpack {
+                field: Some("ModelDataUrl"),
+            },
+        });
     }
-    fs::create_dir_all(&model_dir).map_err(|e| permanent(format!("step '{name}': {e}")))?;
-    let code_dir = match env_of("SAGEMAKER_SUBMIT_DIRECTORY").filter(|d| !d.is_empty()) {
+    let code_dir = match model.env("SAGEMAKER_SUBMIT_DIRECTORY").filter(|d| !d.is_empty()) {
         Some(dir) if dir.starts_with("/opt/ml/") => dir,
         Some(uri) => {
-            ctx.store
-                .uri_to_path(&uri)
-                .map_err(|e| permanent(format!("step '{name}': SAGEMAKER_SUBMIT_DIRECTORY: {e}")))?;
-            let code = job.dirs.ml.join("code");
-            job::copy_dir_or_unpack(&ctx.store, &uri, &code)
-                .map_err(|e| job_error(format!("step '{name}': cannot unpack the source directory {uri}: {e}")))?;
-            "/opt/ml/code".to_string()
+            inputs.push(Input {
+                what: "the source directory".into(),
+                dir_what: "code".into(),
+                uri,
+                dir: CODE_DIR.into(),
+                staging: Staging::Unpack {
+                    field: Some("SAGEMAKER_SUBMIT_DIRECTORY"),
+                },
+            });
+            CODE_DIR.to_string()
         }
-        None => "/opt/ml/model/code".to_string(),
+        None => format!("{MODEL_DIR}/code"),
     };
-
-    let input_uri = required(name, args, "/TransformInput/DataSource/S3DataSource/S3Uri")?;
-    let input_dir = job.host("input", "/opt/ml/transform/input")?;
-    let output_dir = job.host("output", "/opt/ml/transform/output")?;
-    job.stage("transform input", &input_uri, &input_dir)?;
-    fs::create_dir_all(&output_dir).map_err(|e| permanent(format!("step '{name}': {e}")))?;
+    inputs.push(Input {
+        what: "transform input".into(),
+        dir_what: "input".into(),
+        uri: required(name, args, "/TransformInput/DataSource/S3DataSource/S3Uri")?,
+        dir: INPUT_DIR.into(),
+        staging: Staging::Copy,
+    });
     let output_uri = required(name, args, "/TransformOutput/S3OutputPath")?;
+    let config = serving_config(args, &model, &code_dir);
+    let mut env = model.env;
+    env.extend(environment(args.get("Environment")));
+    env.push(("SAGEPIPE_TRANSFORM".into(), config.to_string()));
+    env.push(("SM_MODEL_DIR".into(), MODEL_DIR.into()));
+    env.push(("SAGEPIPE_IMAGE_URI".into(), model.image));
+    Ok(JobSpec {
+        inputs,
+        dirs: vec![("model".into(), MODEL_DIR.into())],
+        config_files: vec![],
+        command: Command::Argv {
+            argv: vec!["python3".into(), "-m".into(), module.to_string()],
+            check_scripts: false,
+        },
+        env,
+        max_runtime: None,
+        failure_file: None,
+        outputs: vec![Output::Collect {
+            what: "transform output".into(),
+            dir: OUTPUT_DIR.into(),
+            uri: output_uri,
+        }],
+    })
+}
+
+/// What `batch_transform` is told (`SAGEPIPE_TRANSFORM`): how to serve the model, and how to
+/// split, batch, join and assemble the records.
+fn serving_config(args: &Value, model: &ServedModel, code_dir: &str) -> Value {
     let text = |p: &str| args.pointer(p).map(render_text);
-    let config = json!({
-        "mode": mode,
-        "image": image,
-        "program": program,
-        "model_dir": "/opt/ml/model",
+    json!({
+        "mode": model.mode,
+        "image": model.image,
+        "program": model.program,
+        "model_dir": MODEL_DIR,
         "code_dir": code_dir,
-        "input_dir": "/opt/ml/transform/input",
-        "output_dir": "/opt/ml/transform/output",
+        "input_dir": INPUT_DIR,
+        "output_dir": OUTPUT_DIR,
         "content_type": text("/TransformInput/ContentType"),
         "split_type": text("/TransformInput/SplitType").unwrap_or_else(|| "None".into()),
         "compression_type": text("/TransformInput/CompressionType").unwrap_or_else(|| "None".into()),
@@ -202,33 +292,6 @@ fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSucce
         "assemble_with": text("/TransformOutput/AssembleWith").unwrap_or_else(|| "None".into()),
         "batch_strategy": text("/BatchStrategy").unwrap_or_else(|| "MultiRecord".into()),
         "join_source": text("/DataProcessing/JoinSource").unwrap_or_else(|| "None".into()),
-    });
-    let mut env = model_env.clone();
-    env.extend(environment(args.get("Environment")));
-    env.push(("SAGEPIPE_TRANSFORM".into(), config.to_string()));
-    env.push(("SM_MODEL_DIR".into(), ml.join("model").to_string_lossy().into_owned()));
-    env.push(("SAGEPIPE_IMAGE_URI".into(), image));
-    let module = serving_module(name, &ctx.jobs).map_err(permanent)?;
-    let argv: Vec<String> = vec!["python3".into(), "-m".into(), module.to_string()];
-    let started = util::now();
-    job.run(&argv, &env, &job.dirs.work.to_string_lossy(), None)?;
-    job.collect("transform output", &output_dir, &output_uri)?;
-    let ended = util::now();
-
-    let arn = util::job_arn("transform-job", &ctx.job_name);
-    let mut props: Map<String, Value> = args.as_object().cloned().unwrap_or_default();
-    props.insert("TransformJobName".into(), json!(ctx.job_name));
-    props.insert("TransformJobArn".into(), json!(arn));
-    props.insert("TransformJobStatus".into(), json!("Completed"));
-    props.insert("CreationTime".into(), json!(util::iso8601(created)));
-    props.insert("TransformStartTime".into(), json!(util::iso8601(started)));
-    props.insert("TransformEndTime".into(), json!(util::iso8601(ended)));
-    let mut metadata = Map::new();
-    metadata.insert("TransformJob".into(), json!({"Arn": arn}));
-    Ok(StepSuccess {
-        properties: Value::Object(props),
-        metadata,
-        artifacts: artifact_record(ctx, &output_uri).into_iter().collect(),
     })
 }
 
