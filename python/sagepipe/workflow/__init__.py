@@ -61,7 +61,7 @@ def __getattr__(name: str) -> Any:
         from sagepipe.workflow.parameters import Parameter
         from sagepipe.workflow.properties import Properties
 
-        value = Union[ExecutionVariable, Expression, Parameter, Properties]
+        value: Any = Union[ExecutionVariable, Expression, Parameter, Properties]
     elif name in _SDK_REEXPORTS:
         import importlib
 

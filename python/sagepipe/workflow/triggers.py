@@ -37,7 +37,7 @@ class Trigger:
     def __eq__(self, other):
         return type(self) is type(other) and all(getattr(self, f) == getattr(other, f) for f in self._fields)
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as the SDK's class
 
     def __repr__(self):
         return f"{type(self).__name__}({', '.join(f'{f}={getattr(self, f)!r}' for f in self._fields)})"
