@@ -9,7 +9,7 @@ execution locally.
 
 import logging
 from datetime import datetime, timezone
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 from sagepipe.workflow.parameters import Parameter
 
@@ -28,7 +28,7 @@ class Trigger:
         enabled (boolean): The state of the schedule, default True resolves to 'ENABLED'.
     """
 
-    _fields = ("name", "enabled")
+    _fields: Tuple[str, ...] = ("name", "enabled")
 
     def __init__(self, name: Optional[str] = None, enabled: Optional[bool] = True):
         self.name = name
