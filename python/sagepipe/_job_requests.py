@@ -260,7 +260,7 @@ def get_create_model_package_request(
         raise ValueError("model_package_name and model_package_group_name cannot be present at the same time.")
     if all([model_package_name, source_uri]):
         raise ValueError("Un-versioned SageMaker Model Package currently cannot be created with source_uri.")
-    request_dict = {}
+    request_dict: Dict[str, Any] = {}
     put_present(
         request_dict,
         (
