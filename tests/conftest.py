@@ -7,6 +7,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:  # so worker processes can import the step functions of test modules
     sys.path.insert(0, HERE)
 
+from suite_areas import AREA_OF, SLOW  # noqa: E402  (after the path insert above)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(items):
+    for item in items:
+        module = item.path.stem
+        if module in AREA_OF:
+            item.add_marker(AREA_OF[module])
+        if module in SLOW:
+            item.add_marker("slow")
+
 
 @pytest.fixture
 def session(tmp_path):

@@ -84,6 +84,7 @@ def gc_alongside(store: Path):
     [(2, "in_process", PER_PROCESS), (4, "in_process", PER_PROCESS), (2, "worker", max(1, PER_PROCESS // 5))],
     ids=["2-processes", "4-processes", "2-processes-workers"],
 )
+@pytest.mark.timeout(900)  # each child has up to 600 s
 def test_processes_start_executions_at_once(tmp_path, processes, mode, per_process):
     store = tmp_path / "store"
     go = tmp_path / "go"

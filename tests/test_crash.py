@@ -189,6 +189,7 @@ def run_to_end(store: Path, mode: str, name: str) -> float:
     return time.monotonic() - t
 
 
+@pytest.mark.timeout(600 + 30 * KILLS)  # two full runs, then KILLS killed runs and their resumes
 def test_sigkill_at_random_moments(tmp_path):
     rng = random.Random(SEED)
     modes = ["worker", "in_process"]

@@ -44,6 +44,7 @@ def executions(cwd, env, *store_option):
     return json.loads(out.stdout)
 
 
+@pytest.mark.timeout(900)  # the demo and the listing have 300 s each
 def test_demo_records_both_runs_in_the_default_store_and_leaves_no_temporary_files(demo_env):
     work, tmp, env = demo_env
     out = run([sys.executable, "-m", "sagepipe.demo"], work, env)

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 SETUP_COMMANDS = [
@@ -121,6 +123,7 @@ def test_the_setup_commands_are_the_two_ci_and_users_run():
     assert "sed -n '/^Run the tests/,/^```$/{/^pip install/p}' README.md" in (ROOT / ".ci" / "run").read_text()
 
 
+@pytest.mark.timeout(900)  # the blocks have 600 s
 def test_python_blocks_run_in_order_in_one_namespace(tmp_path):
     blocks = runnable("python")
     assert len(blocks) >= 5, [b.line for b in blocks]
@@ -153,6 +156,7 @@ def test_python_blocks_run_in_order_in_one_namespace(tmp_path):
     assert {s["StepName"] for s in steps if "SelectiveExecutionResult" in s} == {"PreProcess"}
 
 
+@pytest.mark.timeout(900)  # the inner pytest has 600 s
 def test_pytest_block_runs_against_the_30_second_example(tmp_path):
     """The coverage tests, with the 30-second example saved as the README says: its definition
     (everything before ``pipeline.upsert``) as ``my_project/pipeline.py``, plus a ``build()``."""
@@ -169,6 +173,7 @@ def test_pytest_block_runs_against_the_30_second_example(tmp_path):
     assert not (tmp_path / ".sagepipe").exists()  # the plugin gives every test its own store
 
 
+@pytest.mark.timeout(2100)  # the blocks have 1800 s
 def test_bash_blocks_run_in_order_from_the_repository_root(tmp_path):
     blocks = runnable("bash")
     assert len(blocks) >= 2, [b.line for b in blocks]

@@ -120,6 +120,7 @@ def junit_counts(junit: Path):
 
 
 @pytest.mark.parametrize("line", sorted(LINES))
+@pytest.mark.timeout(BUILD_TIMEOUT + RUN_TIMEOUT + 300)  # building the virtualenv, then the run
 def test_real_sdk_suite_passes_in_its_own_virtualenv(line, tmp_path):
     assert list((SOURCE_DIR / "sagepipe").glob("_core*.so")), (
         "the Rust extension is not built in python/sagepipe/: run pip install -e '.[test]' first"

@@ -65,8 +65,9 @@ def code_signature(path: Union[str, Path]) -> dict:
         files = {}
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
             for member in tar.getmembers():
-                if member.isfile():
-                    content = tar.extractfile(member).read()
+                extracted = tar.extractfile(member) if member.isfile() else None
+                if extracted is not None:
+                    content = extracted.read()
                     name = member.name[2:] if member.name.startswith("./") else member.name
                     files[name] = normalized_file_hash(member.name, content)
     else:

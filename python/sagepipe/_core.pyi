@@ -1,7 +1,19 @@
 """Type stubs of the compiled engine module ``sagepipe._core`` (JSON text in, JSON text out)."""
 
 from os import PathLike
-from typing import Any, Callable, List, Optional, Union
+from pathlib import Path
+from typing import Any, Callable, List, Optional, Union, final
+
+__all__ = [
+    "Execution",
+    "Store",
+    "StoreLock",
+    "compile_definition",
+    "live_execution",
+    "suggest",
+    "live_executions",
+    "__version__",
+]
 
 __version__: str
 
@@ -21,6 +33,7 @@ def live_executions() -> List[str]:
 def suggest(name: str, candidates: List[str]) -> Optional[str]:
     """The candidate closest to ``name`` ("did you mean"), if one is reasonably close."""
 
+@final
 class Execution:
     """A handle to an execution running in this process."""
 
@@ -32,6 +45,7 @@ class Execution:
         """Stop: nothing new starts and running steps are killed."""
     def done(self) -> bool: ...
 
+@final
 class StoreLock:
     """The store-wide lock held exclusively: a context manager (starts wait while it is held)."""
 
@@ -39,12 +53,13 @@ class StoreLock:
     def __enter__(self) -> StoreLock: ...
     def __exit__(self, kind: Any, value: Any, traceback: Any) -> bool: ...
 
+@final
 class Store:
     """The store directory: pipelines, executions, step records, logs and artifacts."""
 
-    def __init__(self, root: Union[str, PathLike[str]]) -> None: ...
+    def __new__(cls, root: Union[str, PathLike[str]]) -> Store: ...
     @property
-    def root(self) -> str: ...
+    def root(self) -> Path: ...
     @property
     def exists(self) -> bool: ...
     def executions_with_id(self, id_prefix: str) -> List[str]: ...
@@ -79,8 +94,8 @@ class Store:
     def load_execution(self, arn: str) -> str: ...
     def load_steps(self, arn: str) -> str: ...
     def execution_definition(self, arn: str) -> str: ...
-    def uri_to_path(self, uri: str) -> str: ...
-    def log_path(self, arn: str, step: str) -> str: ...
+    def uri_to_path(self, uri: str) -> Path: ...
+    def log_path(self, arn: str, step: str) -> Path: ...
     def plan(
         self,
         pipeline: str,
@@ -88,7 +103,7 @@ class Store:
         parameters: Optional[str] = None,
         version: Optional[int] = None,
         external_types: List[str] = ...,
-        image_runners: str = "[]",
+        image_runners: str = ...,
     ) -> str:
         """What a start would do per step (JSON); selective when ``config`` is given. A step a
         start with these ``external_types`` and ``image_runners`` would refuse is ``refused``."""
@@ -103,13 +118,13 @@ class Store:
     def start(
         self,
         request: str,
-        python: Optional[str] = None,
+        python: Optional[Union[str, PathLike[str]]] = None,
         python_path: List[str] = ...,
-        cwd: Optional[str] = None,
+        cwd: Optional[Union[str, PathLike[str]]] = None,
         host: Optional[Callable[[str], str]] = None,
         external_types: List[str] = ...,
-        interpreter: Optional[str] = None,
-        image_runners: str = "[]",
+        interpreter: Optional[Union[str, PathLike[str]]] = None,
+        image_runners: str = ...,
     ) -> Execution:
         """Start an execution; ``interpreter`` is what ``python`` means in jobs, ``image_runners``
         JSON ``[{"pattern": regex, "command": [...]}]`` (see ``sagepipe.local_runners``)."""

@@ -6,7 +6,7 @@ request as the step arguments of an ``EndpointConfigStep``, ``EndpointStep`` or
 ``InferenceComponentStep``; on a plain session it raises ``PipelineSessionRequiredError``.
 """
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from sagepipe._job_requests import put_present
 from sagepipe.utils import format_tags
@@ -56,6 +56,10 @@ def production_variant(
 
 class EndpointRequests:
     """Endpoint request builders of a session (mixed into ``sagepipe.session.Session``)."""
+
+    # The Session's (the second from JobRequests).
+    expand_role: Callable[[str], str]
+    _intercept_create_request: Callable[..., Any]
 
     def create_endpoint_config(
         self,

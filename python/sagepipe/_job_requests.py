@@ -7,7 +7,7 @@ the request as step arguments; on a plain session it raises, because sagepipe ru
 pipeline steps.
 """
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from sagepipe.exceptions import PipelineSessionRequiredError
 
@@ -24,9 +24,9 @@ _ACTIONS = {
 }
 
 
-def no_direct_jobs_error(func_name: str) -> PipelineSessionRequiredError:
+def no_direct_jobs_error(func_name: Optional[str]) -> PipelineSessionRequiredError:
     """The error raised when a job function is called outside a ``PipelineSession``."""
-    action, step = _ACTIONS.get(func_name, (f"call {func_name}", "a pipeline step"))
+    action, step = _ACTIONS.get(func_name or "", (f"call {func_name}", "a pipeline step"))
     return PipelineSessionRequiredError(
         f"sagepipe cannot {action} directly: jobs run only as pipeline steps. Create the job object "
         f"with sagemaker_session=PipelineSession() (sagepipe.workflow.pipeline_context) and pass the "
@@ -260,7 +260,7 @@ def get_create_model_package_request(
         raise ValueError("model_package_name and model_package_group_name cannot be present at the same time.")
     if all([model_package_name, source_uri]):
         raise ValueError("Un-versioned SageMaker Model Package currently cannot be created with source_uri.")
-    request_dict = {}
+    request_dict: Dict[str, Any] = {}
     put_present(
         request_dict,
         (
@@ -321,6 +321,8 @@ def get_create_model_package_request(
 
 class JobRequests:
     """The request-building half of the SDK's ``Session`` (mixed into :class:`sagepipe.session.Session`)."""
+
+    expand_role: Callable[[str], str]  # the Session's
 
     def _intercept_create_request(self, request: Dict, create, func_name: str = None):
         """Hand a built ``Create*`` request on: a plain session has no job service, so it raises.

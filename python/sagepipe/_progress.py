@@ -12,6 +12,7 @@ import shutil
 import sys
 import threading
 import time
+from types import FrameType
 from typing import Any, Dict, List, Optional, TextIO
 
 from sagepipe import display
@@ -225,9 +226,10 @@ def _debugger_active() -> bool:
     # At its prompt, not merely traced: a traced thread passes through bdb on every call.
     prompt_file = pdb.__file__
     current = threading.get_ident()
-    for ident, frame in sys._current_frames().items():
+    for ident, top in sys._current_frames().items():
         if ident == current:
             continue
+        frame: Optional[FrameType] = top
         while frame is not None:
             if frame.f_code.co_filename == prompt_file and frame.f_code.co_name == "interaction":
                 return True

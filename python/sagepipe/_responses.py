@@ -2,7 +2,7 @@
 
 import json
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, overload
 
 _TIME_KEYS = ("CreationTime", "LastModifiedTime", "StartTime", "EndTime", "LastRunTime", "LastExecutionTime")
 
@@ -11,6 +11,10 @@ TERMINAL = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
 RESPONSE_METADATA = {"HTTPStatusCode": 200, "RetryAttempts": 0, "HTTPHeaders": {}}
 
 
+@overload
+def to_datetime(t: float) -> datetime: ...
+@overload
+def to_datetime(t: None) -> None: ...
 def to_datetime(t: Optional[float]) -> Optional[datetime]:
     """A record time (seconds since 1970) as an aware datetime; a time no datetime can hold
     means a damaged record (``StoreError``), not a crash of whoever reads it."""

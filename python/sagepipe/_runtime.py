@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 import traceback
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, TextIO
 
 from sagepipe.workflow._function_payload import (
     EXCEPTION_FILE,
@@ -84,7 +84,7 @@ def _environment(overlay: Optional[Dict[str, str]]):
                 os.environ[k] = v
 
 
-def _open_append(path: str):
+def _open_append(path: str) -> TextIO:
     """Open a log for appending; its directory is made only when missing (the engine makes it)."""
     try:
         return open(path, "a")
@@ -164,7 +164,7 @@ class _StepLog:
 
     def __init__(self, path: str):
         self.path = path
-        self.file = None
+        self.file: Optional[TextIO] = None
 
     def write(self, s: str) -> None:
         if self.file is None:

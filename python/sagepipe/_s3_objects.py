@@ -23,7 +23,7 @@ def object_path(store, bucket: str, key: str = "") -> Path:
     return Path(store.uri_to_path(f"s3://{bucket}/{key}"))
 
 
-def put_object(target: Path, write: Callable[[Path], None]) -> None:
+def put_object(target: Path, write: Callable[[Path], object]) -> None:
     """Write an object atomically: ``write(tmp)`` fills a temporary file that replaces ``target``."""
     target.parent.mkdir(parents=True, exist_ok=True)
     # One temporary per writer: threads writing the same key must not share (and truncate) one.

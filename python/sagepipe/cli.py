@@ -35,7 +35,7 @@ import sys
 import time
 import traceback
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Set
 
 from sagepipe._responses import TERMINAL as _TERMINAL
 from sagepipe.client import ClientError
@@ -191,7 +191,9 @@ def _import_failure(target: str, exc: ImportError) -> TargetError:
     """One line for a TARGET whose import failed: the user's line that imported, and what is missing."""
     import sagepipe
 
-    ours = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (sagepipe, runpy))
+    ours = tuple(
+        os.path.dirname(os.path.abspath(path)) + os.sep for path in (sagepipe.__file__, runpy.__file__) if path
+    )
     frames = [
         f for f in traceback.extract_tb(exc.__traceback__)
         if not f.filename.startswith("<") and not os.path.abspath(f.filename).startswith(ours)
@@ -426,8 +428,8 @@ def _run_script(args, session) -> int:
     return EXIT_OK if all(s == "Succeeded" for s in statuses.values()) else EXIT_FAILED
 
 
-def _all_execution_arns(store) -> set:
-    arns = set()
+def _all_execution_arns(store) -> Set[str]:
+    arns: Set[str] = set()
     for p in json.loads(store.list_pipelines()):
         arns.update(r["PipelineExecutionArn"] for r in json.loads(store.list_executions(p["PipelineName"])))
     return arns

@@ -51,7 +51,7 @@ if _ClientErrorBase is not None:
 
 else:
 
-    class ClientError(Exception):
+    class ClientError(Exception):  # type: ignore[no-redef]  # one of two definitions, by whether botocore is there
         """An error response of the local client, shaped like ``botocore.exceptions.ClientError``.
 
         Args:
@@ -114,7 +114,7 @@ def _operation(name: str) -> Callable:
             except SagePipeError as exc:
                 raise _client_error(exc, name) from exc
 
-        call.operation_name = name
+        call.operation_name = name  # type: ignore[attr-defined]  # a function attribute, read by _service
         return call
 
     return wrap
@@ -128,7 +128,7 @@ def _with_metadata(response: Dict[str, Any]) -> Dict[str, Any]:
 def _created_between(after: Any, before: Any) -> Callable[[Dict[str, Any]], bool]:
     """A filter on records' ``CreationTime`` for ``CreatedAfter``/``CreatedBefore`` (``datetime`` or
     epoch seconds, as boto3 accepts), compared as the responses show times: to the microsecond."""
-    bounds = []
+    bounds: List[Optional[datetime]] = []
     for value in (after, before):
         if value is None:
             bounds.append(None)
@@ -140,9 +140,11 @@ def _created_between(after: Any, before: Any) -> Callable[[Dict[str, Any]], bool
         else:
             raise ValidationError(f"expected a datetime or epoch seconds, got {type(value).__name__}")
 
+    lower, upper = bounds
+
     def keep(record: Dict[str, Any]) -> bool:
         created = _responses.to_datetime(record["CreationTime"])
-        return (bounds[0] is None or created > bounds[0]) and (bounds[1] is None or created < bounds[1])
+        return (lower is None or created > lower) and (upper is None or created < upper)
 
     return keep
 

@@ -271,7 +271,7 @@ def _patch_boto3() -> None:
         return original(self, service_name, *args, **kwargs)
 
     client.__doc__ = original.__doc__
-    client._sagepipe_original = original
+    client._sagepipe_original = original  # type: ignore[attr-defined]  # a function attribute
     boto3.session.Session.client = client
     _original_boto3_client = original
 

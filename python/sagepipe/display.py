@@ -114,7 +114,7 @@ def step_state(record: Optional[Dict[str, Any]], execution_status: str, selected
         return "reused"
     if record.get("CacheHitResult"):
         return "cache-hit"
-    status = record.get("StepStatus")
+    status = record.get("StepStatus", "")
     return {
         "Succeeded": "succeeded",
         "Failed": "failed",
@@ -289,7 +289,7 @@ def layout(dag: Dict[str, Any], widths: Optional[Dict[str, float]] = None) -> Da
     x = {n: round(v + shift, 2) for n, v in x.items()}
     width = max((x[n] + node_width[n] / 2 for n in x), default=0.0) + MARGIN
     top = [MARGIN + r * (BOX_HEIGHT + ROW_GAP) for r in range(depth)]
-    positions = {n: (x[n] - node_width[n] / 2, top[level[n]]) for n in names}
+    positions: Dict[str, Tuple[float, float]] = {n: (x[n] - node_width[n] / 2, top[level[n]]) for n in names}
     sizes = {n: (node_width[n], float(BOX_HEIGHT)) for n in names}
     routes = _routes(chains, x, level, top, node_width)
     height = 2 * MARGIN + depth * BOX_HEIGHT + max(depth - 1, 0) * ROW_GAP

@@ -798,7 +798,7 @@ class Estimator(EstimatorBase):
 class Framework(EstimatorBase):
     """Base class for framework estimators (script mode: ``entry_point`` + optional ``source_dir``)."""
 
-    _framework_name = None
+    _framework_name: Optional[str] = None
     LAUNCH_PT_XLA_ENV_NAME = "sagemaker_pytorch_xla_multi_worker_enabled"
     LAUNCH_PS_ENV_NAME = "sagemaker_parameter_server_enabled"
     LAUNCH_MPI_ENV_NAME = "sagemaker_mpi_enabled"

@@ -5,7 +5,7 @@ service's ``NetworkConfig`` of ``CreateProcessingJob``. Locally jobs run on this
 settings are recorded in the definition (and in each job's request), not enforced.
 """
 
-from typing import List, Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
 from sagepipe.workflow.entities import PipelineVariable
 
@@ -41,7 +41,7 @@ class NetworkConfig:
     def _to_request_dict(self) -> dict:
         """The service's ``NetworkConfig`` request structure."""
         isolation = False if self.enable_network_isolation is None else self.enable_network_isolation
-        request = {"EnableNetworkIsolation": isolation}
+        request: Dict[str, Any] = {"EnableNetworkIsolation": isolation}
         if self.encrypt_inter_container_traffic is not None:
             request["EnableInterContainerTrafficEncryption"] = self.encrypt_inter_container_traffic
         if self.security_group_ids is not None or self.subnets is not None:

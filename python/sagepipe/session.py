@@ -16,6 +16,7 @@ The job request builders (``process``, ``train``, ...) come from
 :class:`sagepipe._job_requests.JobRequests`.
 """
 
+import functools
 import os
 import shutil
 from pathlib import Path
@@ -175,9 +176,7 @@ class Session(JobRequests, EndpointRequests):
             files.append((path, f"{key_prefix}/{name}"))
             key_suffix = name
         for local_path, key in files:
-            _s3_objects.put_object(
-                self._object_path(bucket, key), lambda tmp, src=local_path: shutil.copyfile(src, tmp)
-            )
+            _s3_objects.put_object(self._object_path(bucket, key), functools.partial(shutil.copyfile, local_path))
         s3_uri = f"s3://{bucket}/{key_prefix}"
         return f"{s3_uri}/{key_suffix}" if key_suffix else s3_uri
 

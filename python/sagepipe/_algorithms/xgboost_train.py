@@ -63,7 +63,7 @@ def _image_version(image: str) -> Tuple[int, int]:
 
 
 def _files(channel_dir: str) -> List[str]:
-    out = []
+    out: List[str] = []
     for root, dirs, names in os.walk(channel_dir):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         out.extend(os.path.join(root, n) for n in sorted(names) if not n.startswith("."))
@@ -103,7 +103,10 @@ def _load_libsvm(files: List[str]):
     import scipy.sparse as sp
     import xgboost as xgb
 
-    labels, rows, cols, vals = [], [], [], []
+    labels: List[float] = []
+    rows: List[int] = []
+    cols: List[int] = []
+    vals: List[float] = []
     for path in files:
         with open(path) as f:
             for line in f:

@@ -16,7 +16,7 @@ before anything runs, naming the step and the image.
 import json
 import logging
 import warnings
-from typing import Dict, Optional, Union
+from typing import Dict, Optional, Type, Union
 from urllib.parse import urlparse
 
 from sagepipe import image_uris, s3
@@ -400,7 +400,8 @@ def get_image_uri(region_name, repo_name, repo_version="1"):
 class _AlgorithmModel(Model):
     """A model served by a built-in algorithm's image (the ``<Algorithm>Model`` classes)."""
 
-    _algorithm = AmazonAlgorithmEstimatorBase  # set by each subclass: its repo name and version
+    # Set by each subclass: its repo name and version.
+    _algorithm: Type[AmazonAlgorithmEstimatorBase] = AmazonAlgorithmEstimatorBase
 
     def __init__(
         self,

@@ -7,7 +7,7 @@ before a local execution starts unless a handler is registered for the ``AutoML`
 """
 
 import logging
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from sagepipe import s3
 from sagepipe._job_requests import put_present
@@ -202,7 +202,7 @@ class AutoMLJob:
             input_config = cls._format_inputs_to_input_config(inputs, auto_ml)
         output_config = {"S3OutputPath": auto_ml.output_path}
         put_present(output_config, (("KmsKeyId", auto_ml.output_kms_key),))
-        completion = {}
+        completion: Dict[str, Any] = {}
         put_present(
             completion,
             (

@@ -3,12 +3,17 @@
 Importing this package is cheap: submodules are only loaded on demand.
 """
 
-from typing import Any, List
+from typing import TYPE_CHECKING, Any, List
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
+
+    from sagepipe.workflow.entities import PipelineVariable
 
 __all__ = ["is_pipeline_variable", "is_pipeline_parameter_string", "PipelineNonPrimitiveInputTypes"]
 
 
-def is_pipeline_variable(var: object) -> bool:
+def is_pipeline_variable(var: object) -> "TypeIs[PipelineVariable]":
     """Check if the variable is a pipeline variable.
 
     Args:
@@ -61,7 +66,7 @@ def __getattr__(name: str) -> Any:
         from sagepipe.workflow.parameters import Parameter
         from sagepipe.workflow.properties import Properties
 
-        value = Union[ExecutionVariable, Expression, Parameter, Properties]
+        value: Any = Union[ExecutionVariable, Expression, Parameter, Properties]
     elif name in _SDK_REEXPORTS:
         import importlib
 

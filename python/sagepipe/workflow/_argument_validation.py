@@ -81,5 +81,6 @@ def arguments_from(step_class_name: str, step_args, arguments, expected_caller: 
             raise ValueError(
                 f"The step_args of {step_class_name} must be obtained from pipeline_session.{expected_caller}()."
             )
-        return step_args.args
+        # Only a create_* request captured by a PipelineSession (a _JobStepArguments) has this caller.
+        return step_args.args  # type: ignore[attr-defined]
     return step_args if step_args is not None else arguments

@@ -11,7 +11,7 @@ class _ConfigValue:
     def __eq__(self, other):
         return type(self) is type(other) and vars(self) == vars(other)
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as the SDK's class
 
     def __repr__(self):
         fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())

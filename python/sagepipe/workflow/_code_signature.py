@@ -14,7 +14,7 @@ import os
 import sys
 import textwrap
 import weakref
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from sagepipe._code_hash import combined_hash, normalized_file_hash
 
@@ -34,7 +34,7 @@ def code_files(func) -> Dict[str, str]:
     """
     cwd = os.getcwd()
     files: Dict[str, str] = {}
-    seen = set()
+    seen: Set[int] = set()
     queue = [func]
     while queue and len(seen) < 200:
         obj = queue.pop()
@@ -143,7 +143,7 @@ def _used_objects(obj) -> List[Any]:
         return [v for v in vars(obj).values() if inspect.isfunction(v)]
     if not inspect.isfunction(obj):
         return []
-    names = set()
+    names: Set[str] = set()
     codes = [obj.__code__]
     while codes:
         code = codes.pop()

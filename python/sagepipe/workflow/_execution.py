@@ -361,7 +361,7 @@ class _PipelineExecution:
         self.wait()
         rec = self._step_record(step_name)
         step_def = _find_step(json.loads(self._store.execution_definition(self.arn)), step_name)
-        if not _is_function_step(step_def):
+        if step_def is None or not _is_function_step(step_def):
             raise ValueError("This method can only be used on pipeline steps created using @step decorator.")
         props = rec.get("Properties") or {}
         uri = (props.get("OutputDataConfig") or {}).get("S3OutputPath") or _results_uri(step_def, self._record())
@@ -428,7 +428,7 @@ def _results_uri(step_def: Dict[str, Any], rec: Dict[str, Any]) -> str:
         return value
     join = value["Std:Join"]
     ids = {"Execution.PipelineExecutionId": rec["ExecutionId"], "Execution.PipelineName": rec["PipelineName"]}
-    return join["On"].join(ids.get(v.get("Get"), "") if isinstance(v, dict) else str(v) for v in join["Values"])
+    return join["On"].join(ids.get(v.get("Get", ""), "") if isinstance(v, dict) else str(v) for v in join["Values"])
 
 
 class _PipelineService:

@@ -19,7 +19,7 @@ from sagepipe.workflow.parameters import Parameter
 from sagepipe.workflow.properties import Properties
 from sagepipe.workflow.step_outputs import StepOutput
 
-ConditionValueType = Union[ExecutionVariable, Parameter, Properties, StepOutput]
+ConditionValueType = Union[ExecutionVariable, Parameter, Properties, StepOutput, PipelineVariable]
 
 
 class ConditionTypeEnum(Enum, metaclass=DefaultEnumMeta):

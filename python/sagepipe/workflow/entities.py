@@ -103,7 +103,7 @@ class ValueObject:
             return NotImplemented
         return self.__dict__ == other.__dict__
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as the SDK's class
 
     def __repr__(self):
         fields = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())

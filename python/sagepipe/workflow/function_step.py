@@ -47,6 +47,8 @@ class DelayedReturn(StepOutput):
     other ``@step`` functions and used in conditions; it cannot be iterated.
     """
 
+    _step: "_FunctionStep"
+
     def __init__(self, function_step: "_FunctionStep", reference_path: Tuple[Any, ...] = ()):
         super().__init__(function_step)
         self._reference_path = tuple(reference_path)

@@ -29,7 +29,7 @@ class Join(PipelineVariable):
             return NotImplemented
         return (self.on, self.values) == (other.on, other.values)
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as the SDK's class
 
     def __repr__(self):
         return f"Join(on={self.on!r}, values={self.values!r})"
@@ -93,7 +93,7 @@ class JsonGet(PipelineVariable):
             return NotImplemented
         return self._attr_tuple() == other._attr_tuple()
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as the SDK's class
 
     def _attr_tuple(self):
         return (self.step_name, self.property_file, self.json_path, self.s3_uri, self.step)

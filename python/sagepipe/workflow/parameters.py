@@ -62,7 +62,7 @@ class Parameter(PipelineVariable, Entity):
             return NotImplemented
         return not result
 
-    __hash__ = None  # attrs eq=True makes the SDK class unhashable
+    __hash__ = None  # type: ignore[assignment]  # attrs eq=True makes the SDK class unhashable
 
     def __repr__(self):
         return (

@@ -290,7 +290,7 @@ class PropertyFile(Expression):
             return NotImplemented
         return (self.name, self.output_name, self.path) == (other.name, other.output_name, other.path)
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as the SDK's class
 
     def __repr__(self):
         return f"PropertyFile(name={self.name!r}, output_name={self.output_name!r}, path={self.path!r})"

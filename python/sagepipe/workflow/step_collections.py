@@ -37,7 +37,7 @@ class StepCollection:
             return NotImplemented
         return (self.name, self.steps, self.depends_on) == (other.name, other.steps, other.depends_on)
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as the SDK's class
 
     def __repr__(self):
         return f"{self.__class__.__name__}(name={self.name!r}, steps={self.steps!r}, depends_on={self.depends_on!r})"

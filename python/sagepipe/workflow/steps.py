@@ -293,7 +293,7 @@ class CacheConfig:
             return NotImplemented
         return (self.enable_caching, self.expire_after) == (other.enable_caching, other.expire_after)
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as the SDK's class
 
     def __repr__(self):
         return f"CacheConfig(enable_caching={self.enable_caching!r}, expire_after={self.expire_after!r})"

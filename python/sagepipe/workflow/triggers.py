@@ -9,7 +9,7 @@ execution locally.
 
 import logging
 from datetime import datetime, timezone
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 from sagepipe.workflow.parameters import Parameter
 
@@ -28,7 +28,7 @@ class Trigger:
         enabled (boolean): The state of the schedule, default True resolves to 'ENABLED'.
     """
 
-    _fields = ("name", "enabled")
+    _fields: Tuple[str, ...] = ("name", "enabled")
 
     def __init__(self, name: Optional[str] = None, enabled: Optional[bool] = True):
         self.name = name
@@ -37,7 +37,7 @@ class Trigger:
     def __eq__(self, other):
         return type(self) is type(other) and all(getattr(self, f) == getattr(other, f) for f in self._fields)
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as the SDK's class
 
     def __repr__(self):
         return f"{type(self).__name__}({', '.join(f'{f}={getattr(self, f)!r}' for f in self._fields)})"

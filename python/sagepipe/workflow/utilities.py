@@ -7,7 +7,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Set, Tuple, Union
 from urllib.parse import unquote, urlparse
 
 from sagepipe.workflow.entities import Entity, RequestType
@@ -28,7 +28,7 @@ DEF_CONFIG_WARN_MSG_TEMPLATE = (
 
 BUF_SIZE = 65536  # 64KiB
 
-_logged_once = set()
+_logged_once: Set[Tuple[str, str]] = set()
 _logged_once_lock = threading.Lock()
 
 
