@@ -287,9 +287,7 @@ class LocalSageMakerClient:
                 raise ValidationError(f"PipelineDefinitionS3Location {uri} cannot be read: {exc.strerror}") from None
         if not isinstance(definition, str):
             raise ValidationError("PipelineDefinition (a JSON string) or PipelineDefinitionS3Location is required")
-        from sagepipe import _core
-
-        _core.compile_definition(definition, name)  # every problem at once, as the SDK's users expect
+        # The store validates the definition first: every problem at once, as the SDK's users expect.
         fields = {k: v for k, v in fields.items() if v is not None}
         return json.loads(self._store.put_pipeline(name, definition, mode, json.dumps(fields)))
 

@@ -26,24 +26,7 @@ pub mod _core {
         definition: &Bound<'_, PyAny>,
         pipeline: &Bound<'_, PyAny>,
     ) -> PyResult<String> {
-        // Extracting fails for text with lone surrogates: report that as a definition problem.
-        let (definition, pipeline) = match (definition.extract::<String>(), pipeline.extract::<String>()) {
-            (Ok(d), Ok(p)) => (d, p),
-            _ => {
-                return Err(errors::to_py(sagepipe_core::error::CoreError::Definition {
-                    pipeline: pipeline
-                        .str()
-                        .map(|s| s.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                    problems: vec![sagepipe_core::error::Problem::new(
-                        "invalid_text",
-                        vec![],
-                        "the definition or pipeline name is not valid Unicode text (it holds a lone surrogate, \
-                         e.g. from json.dumps(..., ensure_ascii=False) of broken input)",
-                    )],
-                }))
-            }
-        };
+        let (definition, pipeline) = definition_and_name(definition, pipeline)?;
         let summary =
             py.detach(move || sagepipe_core::validate::compile(&definition, &pipeline).map(|c| graph_summary(&c)));
         summary.map_err(errors::to_py)
@@ -73,6 +56,29 @@ pub mod _core {
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add("__version__", env!("CARGO_PKG_VERSION"))
+    }
+}
+
+/// A definition and a pipeline name as text; text with lone surrogates (which cannot be
+/// extracted) is a definition problem, as the service would report it.
+pub(crate) fn definition_and_name(
+    definition: &Bound<'_, PyAny>,
+    pipeline: &Bound<'_, PyAny>,
+) -> PyResult<(String, String)> {
+    match (definition.extract::<String>(), pipeline.extract::<String>()) {
+        (Ok(d), Ok(p)) => Ok((d, p)),
+        _ => Err(errors::to_py(sagepipe_core::error::CoreError::Definition {
+            pipeline: pipeline
+                .str()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            problems: vec![sagepipe_core::error::Problem::new(
+                "invalid_text",
+                vec![],
+                "the definition or pipeline name is not valid Unicode text (it holds a lone surrogate, \
+                 e.g. from json.dumps(..., ensure_ascii=False) of broken input)",
+            )],
+        })),
     }
 }
 

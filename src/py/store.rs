@@ -12,7 +12,7 @@ use super::host::PyHost;
 use sagepipe_core::engine::{self, workers::WorkerSpec, Host, RunConfig, StartRequest};
 use sagepipe_core::error::{CoreError, CoreResult};
 use sagepipe_core::executors::{ImageRunner, JobSettings};
-use sagepipe_core::store::{FileLock, Store, UnreadableRecord};
+use sagepipe_core::store::{FileLock, PutMode, Store, UnreadableRecord};
 use sagepipe_core::validate;
 
 #[pyclass(frozen, name = "Store", module = "sagepipe._core")]
@@ -114,19 +114,26 @@ impl PyStore {
         py.detach(move || s.executions_with_id(&id_prefix))
     }
 
-    /// Create ("create"), update ("update") or upsert ("upsert") a pipeline.
+    /// Create ("create"), update ("update") or upsert ("upsert") a pipeline; the definition is
+    /// validated first (`DefinitionError` listing every problem, and nothing is stored).
     fn put_pipeline(
         &self,
         py: Python<'_>,
-        name: String,
-        definition: String,
-        mode: String,
+        name: &Bound<'_, PyAny>,
+        definition: &Bound<'_, PyAny>,
+        mode: &str,
         fields: String,
     ) -> PyResult<String> {
+        let (definition, name) = super::definition_and_name(definition, name)?;
+        let mode: PutMode = serde_json::from_value(Value::String(mode.to_string())).map_err(|_| {
+            to_py(CoreError::Validation(format!(
+                "mode must be \"create\", \"update\" or \"upsert\", not {mode:?}"
+            )))
+        })?;
         let s = self.inner.clone();
         json(py.detach(move || {
             let fields = Value::Object(parse_object(&fields, "fields")?);
-            s.put_pipeline(&name, &definition, &mode, &fields)
+            engine::put_pipeline(&s, &name, &definition, mode, &fields)
         }))
     }
 

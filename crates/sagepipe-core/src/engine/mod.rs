@@ -447,6 +447,20 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
     Ok(handle)
 }
 
+/// Store a pipeline (create, update or upsert) once its definition compiles: the one way a
+/// definition gets into the store, so `Pipeline.create()` refuses what `CreatePipeline` refuses
+/// and an invalid definition leaves nothing behind.
+pub fn put_pipeline(
+    store: &Store,
+    name: &str,
+    definition: &str,
+    mode: store::PutMode,
+    fields: &Value,
+) -> CoreResult<store::PipelineRecord> {
+    validate::compile(definition, name)?;
+    store.put_pipeline(name, definition, mode, fields)
+}
+
 /// The steps a "resume from failure" run of `arn` selects (see `selection::resume_selection`).
 pub fn resume_selection(store: &Store, arn: &str) -> CoreResult<Vec<String>> {
     let reference = plan::load_reference(store, arn)?;

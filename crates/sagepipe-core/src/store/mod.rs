@@ -16,7 +16,7 @@ pub use records::{ArtifactRecord, ExecutionRecord, PipelineRecord, StepRecord};
 pub use registry::{model_arn, model_package_arn, APPROVAL_STATUSES};
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
@@ -34,6 +34,16 @@ pub const TERMINAL_STATUSES: &[&str] = &["Succeeded", "Failed", "Stopped", "Comp
 
 /// The file whose presence asks an execution's owner to stop it (see `request_stop`).
 const STOP_REQUEST_FILE: &str = "stop-requested";
+
+/// What storing a pipeline does when one of that name exists (`CreatePipeline` refuses,
+/// `UpdatePipeline` needs one, the SDK's `upsert` does either).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PutMode {
+    Create,
+    Update,
+    Upsert,
+}
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -432,7 +442,15 @@ impl Store {
 
     /// Create or update a pipeline. `mode` is "create" (fails if it exists), "update" (fails if
     /// it does not) or "upsert". A new definition version is stored only when the text changed.
-    pub fn put_pipeline(&self, name: &str, definition: &str, mode: &str, fields: &Value) -> CoreResult<PipelineRecord> {
+    /// Write a pipeline's record and, when the definition changed, a new version of it. The
+    /// definition is not checked here: `engine::put_pipeline` validates it first.
+    pub fn put_pipeline(
+        &self,
+        name: &str,
+        definition: &str,
+        mode: PutMode,
+        fields: &Value,
+    ) -> CoreResult<PipelineRecord> {
         Self::check_pipeline_name(name)?;
         if let Some(config) = fields.get("ParallelismConfiguration").filter(|v| !v.is_null()) {
             validate::max_parallel_execution_steps(config)?;
@@ -442,10 +460,10 @@ impl Store {
         let existing: Option<PipelineRecord> = read_json(&dir.join("pipeline.json"))?;
         let t = util::now();
         let mut rec = match (existing, mode) {
-            (Some(_), "create") => {
+            (Some(_), PutMode::Create) => {
                 return Err(CoreError::Validation(format!("Pipeline names must be unique within an AWS account and region. Pipeline with name ({name}) already exists.")))
             }
-            (None, "update") => {
+            (None, PutMode::Update) => {
                 return Err(CoreError::NotFound { kind: "pipeline", name: name.to_string(), suggestion: None })
             }
             (Some(r), _) => r,
@@ -1041,10 +1059,10 @@ mod tests {
         let store = Store::open(dir.path()).expect("open");
         assert!(store.update_pipeline_triggers("p", &[], &[]).is_err()); // no such pipeline
         store
-            .put_pipeline("p", "{}", "create", &serde_json::json!({}))
+            .put_pipeline("p", "{}", PutMode::Create, &serde_json::json!({}))
             .expect("create");
         store
-            .put_pipeline("p", "{\"v\": 2}", "update", &serde_json::json!({}))
+            .put_pipeline("p", "{\"v\": 2}", PutMode::Update, &serde_json::json!({}))
             .expect("update");
         let versions = store.pipeline_versions("p").expect("versions");
         assert_eq!(versions.iter().map(|v| v.0).collect::<Vec<_>>(), vec![1, 2]);
@@ -1068,7 +1086,7 @@ mod tests {
     /// A pipeline `p` with one execution record of `status`; returns the execution's directory.
     fn pipeline_with_execution(store: &Store, id: &str, status: &str) -> PathBuf {
         store
-            .put_pipeline("p", "{}", "create", &serde_json::json!({}))
+            .put_pipeline("p", "{}", PutMode::Create, &serde_json::json!({}))
             .or_else(|_| store.load_pipeline("p"))
             .expect("pipeline");
         let dir = store.execution_dir("p", id);
@@ -1133,7 +1151,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let store = Store::open(dir.path()).expect("open");
         store
-            .put_pipeline("p", "{\"Steps\": []}", "create", &serde_json::json!({}))
+            .put_pipeline("p", "{\"Steps\": []}", PutMode::Create, &serde_json::json!({}))
             .expect("create");
         fs::write(store.pipeline_dir("p").join("versions/1.json"), b"{\"Steps\": [").expect("truncate");
         assert!(matches!(
@@ -1153,12 +1171,14 @@ mod tests {
             serde_json::json!({}),
         ] {
             let fields = serde_json::json!({ "ParallelismConfiguration": bad });
-            let err = store.put_pipeline("p", "{}", "upsert", &fields).expect_err("refused");
+            let err = store
+                .put_pipeline("p", "{}", PutMode::Upsert, &fields)
+                .expect_err("refused");
             assert!(err.to_string().contains("MaxParallelExecutionSteps"), "{err}");
         }
         assert!(matches!(store.load_pipeline("p"), Err(CoreError::NotFound { .. })));
         let good = serde_json::json!({"ParallelismConfiguration": {"MaxParallelExecutionSteps": 3}});
-        let rec = store.put_pipeline("p", "{}", "upsert", &good).expect("stored");
+        let rec = store.put_pipeline("p", "{}", PutMode::Upsert, &good).expect("stored");
         assert_eq!(
             rec.parallelism_configuration,
             Some(serde_json::json!({"MaxParallelExecutionSteps": 3}))
@@ -1207,28 +1227,28 @@ mod tests {
         let f = serde_json::json!({});
         assert_eq!(
             store
-                .put_pipeline("p", "{}", "create", &f)
+                .put_pipeline("p", "{}", PutMode::Create, &f)
                 .expect("create")
                 .latest_version,
             1
         );
-        assert!(store.put_pipeline("p", "{}", "create", &f).is_err());
+        assert!(store.put_pipeline("p", "{}", PutMode::Create, &f).is_err());
         assert_eq!(
             store
-                .put_pipeline("p", "{}", "upsert", &f)
+                .put_pipeline("p", "{}", PutMode::Upsert, &f)
                 .expect("same")
                 .latest_version,
             1
         );
         assert_eq!(
             store
-                .put_pipeline("p", "{\"a\":1}", "update", &f)
+                .put_pipeline("p", "{\"a\":1}", PutMode::Update, &f)
                 .expect("new")
                 .latest_version,
             2
         );
         assert!(matches!(store.load_pipeline("q"), Err(CoreError::NotFound { .. })));
-        assert!(store.put_pipeline("../x", "{}", "create", &f).is_err());
+        assert!(store.put_pipeline("../x", "{}", PutMode::Create, &f).is_err());
     }
 
     #[test]
@@ -1244,7 +1264,7 @@ mod tests {
         assert!(matches!(store.list_executions("p"), Err(CoreError::NotFound { .. })));
         assert!(!root.exists(), "a read created the store");
         store
-            .put_pipeline("p", "{}", "create", &serde_json::json!({}))
+            .put_pipeline("p", "{}", PutMode::Create, &serde_json::json!({}))
             .expect("create");
         assert!(store.exists());
         fs::write(dir.path().join("file"), "x").expect("write");
@@ -1278,7 +1298,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let store = Store::open(dir.path()).expect("open");
         store
-            .put_pipeline("p", "{}", "create", &serde_json::json!({}))
+            .put_pipeline("p", "{}", PutMode::Create, &serde_json::json!({}))
             .expect("create");
         let stopping = orphan(&store, "stopping0001", "Stopping");
         let running = orphan(&store, "running00001", "Executing");

@@ -60,7 +60,7 @@ fn the_pipelines_parallelism_applies_when_the_start_gives_none() {
         .put_pipeline(
             "serial",
             &definition.to_string(),
-            "create",
+            sagepipe_core::store::PutMode::Create,
             &json!({"ParallelismConfiguration": {"MaxParallelExecutionSteps": 1}}),
         )
         .expect("put pipeline");
