@@ -54,6 +54,14 @@ pub fn execution_arn(name: &str, id: &str) -> String {
     format!("{}/execution/{id}", pipeline_arn(name))
 }
 
+/// The pipeline name of a pipeline ARN (`arn:<partition>:sagemaker:<region>:<account>:pipeline/<name>`)
+/// of any region/account.
+pub fn parse_pipeline_arn(arn: &str) -> Option<String> {
+    let resource = arn.strip_prefix("arn:")?.splitn(5, ':').nth(4)?;
+    let name = resource.strip_prefix("pipeline/")?;
+    (!name.is_empty() && !name.contains('/')).then(|| name.to_string())
+}
+
 /// `(pipeline name, execution id)` from an execution ARN of any region/account.
 pub fn parse_execution_arn(arn: &str) -> Option<(String, String)> {
     let rest = arn.strip_prefix("arn:")?;
@@ -129,6 +137,14 @@ mod tests {
         );
         assert_eq!(parse_execution_arn("arn:aws:sagemaker:us-east-1:1:pipeline/x"), None);
         assert_eq!(parse_execution_arn("garbage"), None);
+        assert_eq!(parse_pipeline_arn(&pipeline_arn("my-pipe")), Some("my-pipe".into()));
+        assert_eq!(
+            parse_pipeline_arn("arn:aws:sagemaker:us-east-1:1:pipeline/x"),
+            Some("x".into())
+        );
+        assert_eq!(parse_pipeline_arn(&arn), None);
+        assert_eq!(parse_pipeline_arn("arn:aws:sagemaker:us-east-1:1:pipeline/"), None);
+        assert_eq!(parse_pipeline_arn("my-pipe"), None);
     }
 
     #[test]

@@ -11,28 +11,13 @@ import time
 from typing import Any, Dict, List, Optional, Union
 
 from sagepipe import _responses
-from sagepipe.exceptions import ResourceNotFoundError, StepFailedError, ValidationError
+from sagepipe.exceptions import ResourceNotFoundError, ValidationError
+from sagepipe.workflow._store_access import _default_session, _store_of, execution_steps
 
 _TERMINAL = _responses.TERMINAL
 _TICK = 0.2  # seconds between progress refreshes while waiting
 _atexit_lock = threading.Lock()
 _atexit_registered = False
-
-
-def _default_session():
-    from sagepipe.workflow.pipeline_context import PipelineSession
-
-    return PipelineSession()
-
-
-def _store_of(session):
-    store = getattr(session, "store", None)
-    if store is None or not hasattr(store, "load_execution"):
-        raise TypeError(
-            f"{type(session).__name__} is not a sagepipe session; use sagepipe.workflow.pipeline_context."
-            "PipelineSession (or call sagepipe.install() so sagemaker sessions resolve to sagepipe)"
-        )
-    return store
 
 
 # ---- Ctrl-C and interpreter exit ----
@@ -195,25 +180,6 @@ def _parallelism_request(config: Any) -> Optional[Dict[str, Any]]:
     return to_request() if callable(to_request) else config  # anything else is checked by the store
 
 
-def _experiment_config(definition: Dict[str, Any], rec: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-    cfg = definition.get("PipelineExperimentConfig")
-    if not cfg:
-        return None
-    variables = {
-        "Execution.PipelineName": rec["PipelineName"],
-        "Execution.PipelineExecutionId": rec["ExecutionId"],
-        "Execution.PipelineExecutionArn": rec["PipelineExecutionArn"],
-        "Execution.PipelineArn": rec["PipelineArn"],
-    }
-
-    def value(v):
-        if isinstance(v, dict) and "Get" in v:
-            return variables.get(v["Get"], v["Get"])
-        return v
-
-    return {k: value(v) for k, v in cfg.items()}
-
-
 class _PipelineExecution:
     """An execution of a pipeline, read from the local store (mirror of the SDK's class).
 
@@ -250,9 +216,7 @@ class _PipelineExecution:
 
     def describe(self) -> Dict[str, Any]:
         """``DescribePipelineExecution`` for this execution."""
-        rec = self._record()
-        definition = json.loads(self._store.execution_definition(self.arn))
-        return _responses.execution_description(rec, _experiment_config(definition, rec))
+        return _responses.execution_description(self._record())
 
     def list_steps(self) -> List[Dict[str, Any]]:
         """The steps that started, newest first, as the service lists them."""
@@ -353,38 +317,14 @@ class _PipelineExecution:
         Waits for the execution first. If the step raised, its original exception is raised
         again (when it could be pickled), else a ``StepFailedError`` with the traceback.
         """
-        import cloudpickle
-
-        from sagepipe.remote_function.core.serialization import CloudpickleSerializer
-        from sagepipe.workflow._function_payload import EXCEPTION_FILE, RESULT_FILE
+        from sagepipe.workflow._step_results import step_result
 
         self.wait()
         rec = self._step_record(step_name)
-        step_def = _find_step(json.loads(self._store.execution_definition(self.arn)), step_name)
-        if not _is_function_step(step_def):
+        steps = execution_steps(self._store, self.arn, self._record()["PipelineName"])
+        if not any(s["name"] == step_name and s["function"] for s in steps):
             raise ValueError("This method can only be used on pipeline steps created using @step decorator.")
-        props = rec.get("Properties") or {}
-        uri = (props.get("OutputDataConfig") or {}).get("S3OutputPath") or _results_uri(step_def, self._record())
-        results_dir = str(self._store.uri_to_path(uri))
-        if rec["StepStatus"] != "Succeeded":
-            error = rec.get("Error") or {}
-            exc_path = os.path.join(results_dir, EXCEPTION_FILE)
-            original = None
-            if os.path.exists(exc_path):
-                try:
-                    with open(exc_path, "rb") as f:
-                        original = cloudpickle.load(f)
-                except Exception:  # noqa: BLE001 - e.g. an exception whose __init__ takes other arguments
-                    original = None
-            if isinstance(original, BaseException):
-                raise original from StepFailedError(
-                    f"step '{step_name}' failed:\n{error.get('traceback') or rec.get('FailureReason')}"
-                )
-            what = f" with {error['type']}" if error.get("type") else ""
-            detail = error.get("traceback") or rec.get("FailureReason")
-            raise StepFailedError(f"step '{step_name}' {rec['StepStatus'].lower()}{what}: {detail}")
-        with open(os.path.join(results_dir, RESULT_FILE), "rb") as f:
-            return CloudpickleSerializer.deserialize(f"{uri.rstrip('/')}/{RESULT_FILE}", f.read())
+        return step_result(self._store, rec)
 
     def logs(self, step_name: str) -> str:
         """What the step printed (stdout and stderr), from the store."""
@@ -394,41 +334,6 @@ class _PipelineExecution:
                 return f.read()
         except FileNotFoundError:
             return ""
-
-
-def _iter_steps(definition: Dict[str, Any]):
-    """Every step object of a definition, condition branches included."""
-    pending = list(definition.get("Steps", []))
-    while pending:
-        step = pending.pop()
-        yield step
-        if step.get("Type") == "Condition":
-            args = step.get("Arguments") or {}
-            pending.extend(args.get("IfSteps") or [])
-            pending.extend(args.get("ElseSteps") or [])
-
-
-def _find_step(definition: Dict[str, Any], name: str) -> Optional[Dict[str, Any]]:
-    """A step object of a definition by name, looking inside condition branches too."""
-    return next((step for step in _iter_steps(definition) if step.get("Name") == name), None)
-
-
-def _is_function_step(step_def: Optional[Dict[str, Any]]) -> bool:
-    if not step_def or step_def.get("Type") != "Training":
-        return False
-    entry = ((step_def.get("Arguments") or {}).get("AlgorithmSpecification") or {}).get("ContainerEntrypoint") or []
-    return bool(entry) and str(entry[-1]).endswith("job_driver.sh")
-
-
-def _results_uri(step_def: Dict[str, Any], rec: Dict[str, Any]) -> str:
-    """The step's ``OutputDataConfig.S3OutputPath`` for this execution (the SDK's Join of
-    literal parts and ``Execution.PipelineExecutionId``)."""
-    value = step_def["Arguments"]["OutputDataConfig"]["S3OutputPath"]
-    if isinstance(value, str):
-        return value
-    join = value["Std:Join"]
-    ids = {"Execution.PipelineExecutionId": rec["ExecutionId"], "Execution.PipelineName": rec["PipelineName"]}
-    return join["On"].join(ids.get(v.get("Get"), "") if isinstance(v, dict) else str(v) for v in join["Values"])
 
 
 class _PipelineService:
@@ -546,6 +451,13 @@ class _PipelineService:
         items = summaries["PipelineExecutionSummaries"]
         return items[0]["PipelineExecutionArn"] if items else None
 
+    def _reference_execution_arn(self, config: Any) -> Optional[str]:
+        """The execution a selective run of ``config`` compares with: its source ARN, else
+        (``reference_latest_execution``) this pipeline's latest execution, else None."""
+        if config.source_pipeline_execution_arn is None and config.reference_latest_execution:
+            return self._get_latest_execution_arn()
+        return config.source_pipeline_execution_arn
+
     def build_parameters_from_execution(
         self, pipeline_execution_arn: str, parameter_value_overrides: Dict[str, Any] = None
     ) -> Dict[str, Any]:
@@ -601,11 +513,8 @@ class _PipelineService:
             store.load_pipeline(self.name)  # raises ResourceNotFoundError when unknown
         selective = None
         if selective_execution_config is not None:
-            if (
-                selective_execution_config.source_pipeline_execution_arn is None
-                and selective_execution_config.reference_latest_execution
-            ):
-                selective_execution_config.source_pipeline_execution_arn = self._get_latest_execution_arn()
+            reference = self._reference_execution_arn(selective_execution_config)
+            selective_execution_config.source_pipeline_execution_arn = reference
             selective = selective_execution_config._engine_request()
         request = {
             "PipelineName": self.name,
@@ -656,9 +565,7 @@ class _PipelineService:
         request = None
         cfg = selective_execution_config
         if cfg is not None:
-            arn = cfg.source_pipeline_execution_arn
-            if arn is None and cfg.reference_latest_execution:
-                arn = self._get_latest_execution_arn()
+            arn = self._reference_execution_arn(cfg)
             request = dict(cfg._engine_request())
             if arn is not None:
                 request["SourcePipelineExecutionArn"] = arn

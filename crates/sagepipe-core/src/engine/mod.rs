@@ -374,7 +374,7 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
         pipeline_arn: pipeline.pipeline_arn.clone(),
         pipeline_execution_arn: arn.clone(),
         execution_id: id.clone(),
-        pipeline_execution_status: "Executing".into(),
+        pipeline_execution_status: store::ExecutionStatus::Executing,
         pipeline_execution_display_name: Some(
             req.display_name
                 .clone()
@@ -389,7 +389,15 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
         selective_execution_config: selective.as_ref().map(|s| s.resolved_config.clone()),
         pipeline_version_id: version,
         parameters,
-        pipeline_experiment_config: None,
+        pipeline_experiment_config: experiment_config(
+            compiled.definition.pipeline_experiment_config.as_ref(),
+            &[
+                ("Execution.PipelineName", &req.pipeline),
+                ("Execution.PipelineExecutionId", &id),
+                ("Execution.PipelineExecutionArn", &arn),
+                ("Execution.PipelineArn", &pipeline.pipeline_arn),
+            ],
+        ),
         owner_pid: std::process::id(),
         client_request_token: req.client_request_token.clone(),
     };
@@ -445,6 +453,24 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
         })
         .map_err(|e| CoreError::store(store.root(), e))?;
     Ok(handle)
+}
+
+/// An execution's `PipelineExperimentConfig` as `DescribePipelineExecution` shows it: the
+/// definition's, each `{"Get": "Execution.<variable>"}` replaced by its value in `variables`
+/// (any other `Get` shows the name it refers to). None when the definition has none.
+fn experiment_config(config: Option<&Value>, variables: &[(&str, &str)]) -> Option<Value> {
+    let fields = config?.as_object().filter(|m| !m.is_empty())?;
+    let value = |v: &Value| match v.get("Get") {
+        Some(Value::String(name)) => {
+            let known = variables.iter().find(|(variable, _)| variable == name);
+            json!(known.map_or(name.as_str(), |(_, value)| *value))
+        }
+        Some(other) => other.clone(),
+        None => v.clone(),
+    };
+    Some(Value::Object(
+        fields.iter().map(|(k, v)| (k.clone(), value(v))).collect(),
+    ))
 }
 
 /// Store a pipeline (create, update or upsert) once its definition compiles: the one way a

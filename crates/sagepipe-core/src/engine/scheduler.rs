@@ -19,7 +19,7 @@ use crate::executors::{self, Outcome, StepKind};
 use crate::expr::evaluate;
 use crate::selection::{Plan, ReferenceRun};
 use crate::signature;
-use crate::store::{self, ExecutionRecord, StepRecord, Store};
+use crate::store::{self, ExecutionRecord, ExecutionStatus, StepRecord, StepStatus, Store};
 use crate::util;
 use crate::validate::CompiledPipeline;
 
@@ -340,7 +340,7 @@ impl Run {
                     if !stopping {
                         stopping = true;
                         if let Ok(mut r) = run.record.lock() {
-                            r.pipeline_execution_status = "Stopping".into();
+                            r.pipeline_execution_status = ExecutionStatus::Stopping;
                             r.last_modified_time = util::now();
                         }
                         run.write_record();
@@ -358,18 +358,18 @@ impl Run {
         let t = util::now();
         if let Ok(mut r) = run.record.lock() {
             let (status, reason) = if let Some(store_error) = run.store_error() {
-                ("Failed", Some(store_error))
+                (ExecutionStatus::Failed, Some(store_error))
             } else if stopping || state.contains(&State::Stopped) && !failed {
-                ("Stopped", None)
+                (ExecutionStatus::Stopped, None)
             } else if failed {
                 (
-                    "Failed",
+                    ExecutionStatus::Failed,
                     Some(fail_message.unwrap_or_else(|| STEP_FAILURE_REASON.to_string())),
                 )
             } else {
-                ("Succeeded", None)
+                (ExecutionStatus::Succeeded, None)
             };
-            r.pipeline_execution_status = status.into();
+            r.pipeline_execution_status = status;
             r.failure_reason = reason;
             r.last_modified_time = t;
             r.end_time = Some(t);
@@ -377,7 +377,7 @@ impl Run {
         if !run.write_record() {
             // Record why the execution failed, in the space set aside.
             if let (Ok(mut r), Some(reason)) = (run.record.lock(), run.store_error()) {
-                r.pipeline_execution_status = "Failed".into();
+                r.pipeline_execution_status = ExecutionStatus::Failed;
                 r.failure_reason = Some(reason);
             }
             let written =
@@ -447,7 +447,7 @@ impl Run {
             return true;
         }
         let failed = StepRecord {
-            step_status: "Failed".into(),
+            step_status: StepStatus::Failed,
             failure_reason: Some(cap_reason(&format!(
                 "the step ended {} but its record could not be written: {}",
                 rec.step_status,
@@ -497,7 +497,7 @@ impl Run {
             step_description: step.def.description.clone(),
             start_time: Some(started),
             end_time: None,
-            step_status: "Executing".into(),
+            step_status: StepStatus::Executing,
             attempt_count: 0,
             failure_reason: None,
             metadata: Map::new(),
@@ -509,6 +509,7 @@ impl Run {
             seq: self.seq.fetch_add(1, Ordering::SeqCst),
             signature: None,
             cache_miss_reason: None,
+            function_results_uri: None,
         };
         let ctx = StepContext {
             store: self.store.clone(),
@@ -553,7 +554,12 @@ impl Run {
                 // Conditions are evaluated by the executor (operands may only make sense there).
                 StepKind::Condition => executors::execute(kind, step, &Value::Null, &ctx, &scope),
                 _ => match evaluate(&step.def.arguments, &scope) {
-                    Ok(args) => executors::execute(kind, step, &args, &ctx, &scope),
+                    Ok(args) => {
+                        if *kind == StepKind::Function {
+                            rec.function_results_uri = executors::function_results_uri(&args);
+                        }
+                        executors::execute(kind, step, &args, &ctx, &scope)
+                    }
                     Err(e) => Outcome::Failed(executors::StepFailure::new(
                         format!("cannot resolve the arguments of step '{}': {e}", step.name()),
                         super::retry::FailureKind::Permanent,
@@ -589,7 +595,7 @@ impl Run {
         self.cap_log(&ctx.log_path);
         let settled = match outcome {
             Outcome::Succeeded(s) => {
-                rec.step_status = "Succeeded".into();
+                rec.step_status = StepStatus::Succeeded;
                 rec.metadata = s.metadata;
                 rec.artifacts = s.artifacts;
                 let condition_outcome = s
@@ -613,7 +619,7 @@ impl Run {
                 Settled::Succeeded { condition_outcome }
             }
             Outcome::Failed(f) => {
-                rec.step_status = "Failed".into();
+                rec.step_status = StepStatus::Failed;
                 rec.failure_reason = Some(cap_reason(&f.reason));
                 rec.metadata = *f.metadata;
                 rec.error = f.error.map(|e| *e);
@@ -621,7 +627,7 @@ impl Run {
                 Settled::Failed { fail_step_message }
             }
             Outcome::Stopped(reason) => {
-                rec.step_status = "Stopped".into();
+                rec.step_status = StepStatus::Stopped;
                 rec.failure_reason = Some(reason);
                 Settled::Stopped
             }
@@ -647,7 +653,7 @@ impl Run {
         let rec = StepRecord {
             step_name: self.compiled.name_of(i).to_string(),
             step_type: self.compiled.steps[i].def.step_type.clone(),
-            step_status: "Failed".into(),
+            step_status: StepStatus::Failed,
             start_time: Some(now),
             end_time: Some(now),
             failure_reason: Some("internal error in sagepipe while running this step (a bug: please report it)".into()),
@@ -674,10 +680,11 @@ impl Run {
             &ctx.log_path,
             &format!("[sagepipe] cache hit: reusing step '{}' of {arn}\n", rec.step_name),
         );
-        rec.step_status = "Succeeded".into();
+        rec.step_status = StepStatus::Succeeded;
         rec.end_time = Some(util::now());
         rec.metadata = source.metadata;
         rec.artifacts = source.artifacts;
+        rec.function_results_uri = source.function_results_uri;
         rec.cache_hit_result = Some(serde_json::json!({"SourcePipelineExecutionArn": arn}));
         if let Ok(mut props) = self.properties.write() {
             props[i] = source.properties.clone();

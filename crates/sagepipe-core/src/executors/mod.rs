@@ -10,7 +10,7 @@ mod training;
 mod transform;
 mod tuning;
 
-pub use function::is_function_step;
+pub use function::{is_function_step, results_uri as function_results_uri};
 pub use job::{sweep_jobs, ImageRunner, JobSettings};
 
 use serde_json::{json, Map, Value};

@@ -12,7 +12,7 @@ mod records;
 mod registry;
 
 pub use logs::{cap_log, logical_len, physical_offset, LogCap, STEP_LOG_CAP};
-pub use records::{ArtifactRecord, ExecutionRecord, PipelineRecord, StepRecord};
+pub use records::{ArtifactRecord, ExecutionRecord, ExecutionStatus, PipelineRecord, StepRecord, StepStatus};
 pub use registry::{model_arn, model_package_arn, APPROVAL_STATUSES};
 
 use serde::de::DeserializeOwned;
@@ -29,8 +29,6 @@ use super::proc::Guarded;
 use super::selection;
 use super::util;
 use super::validate::{self, valid_pipeline_name};
-
-pub const TERMINAL_STATUSES: &[&str] = &["Succeeded", "Failed", "Stopped", "CompletedWithFailures"];
 
 /// The file whose presence asks an execution's owner to stop it (see `request_stop`).
 const STOP_REQUEST_FILE: &str = "stop-requested";
@@ -607,7 +605,7 @@ impl Store {
     /// run is settled Failed by loading it), or its record cannot be read while its lock is held.
     fn execution_running(&self, pipeline: &str, id: &str) -> CoreResult<bool> {
         match self.load_execution_by_id(pipeline, id) {
-            Ok(rec) => Ok(!TERMINAL_STATUSES.contains(&rec.pipeline_execution_status.as_str())),
+            Ok(rec) => Ok(!rec.pipeline_execution_status.is_terminal()),
             Err(CoreError::NotFound { .. }) => Ok(false),
             Err(CoreError::CorruptRecord { .. }) => {
                 Ok(FileLock::try_acquire(&self.execution_dir(pipeline, id).join("lock"))?.is_none())
@@ -659,7 +657,7 @@ impl Store {
             name: util::execution_arn(pipeline, id),
             suggestion: None,
         })?;
-        if TERMINAL_STATUSES.contains(&rec.pipeline_execution_status.as_str()) {
+        if rec.pipeline_execution_status.is_terminal() {
             return Ok(rec);
         }
         match FileLock::try_acquire(&dir.join("lock"))? {
@@ -678,14 +676,14 @@ impl Store {
                 path: dir.join("execution.json"),
                 msg: "vanished".into(),
             })?;
-        if TERMINAL_STATUSES.contains(&rec.pipeline_execution_status.as_str()) {
+        if rec.pipeline_execution_status.is_terminal() {
             return Ok(rec);
         }
         let steps = self.load_steps_in(dir)?;
-        if rec.pipeline_execution_status == "Executing" && self.work_completed(dir, &rec, &steps) {
+        if rec.pipeline_execution_status == ExecutionStatus::Executing && self.work_completed(dir, &rec, &steps) {
             // The owner died after its last step ended but before it wrote the final record:
             // nothing is left to run, so the execution ends as the owner would have ended it.
-            rec.pipeline_execution_status = "Succeeded".into();
+            rec.pipeline_execution_status = ExecutionStatus::Succeeded;
             rec.failure_reason = None;
             rec.end_time = steps
                 .iter()
@@ -699,10 +697,12 @@ impl Store {
         let t = util::now();
         // Asked to stop (e.g. Ctrl-C) and the process exited before its steps ended: the
         // execution was stopped as requested, not interrupted.
-        let stopping = rec.pipeline_execution_status == "Stopping" || dir.join(STOP_REQUEST_FILE).exists();
-        let (status, step_reason, reason) = if stopping {
+        let stopping =
+            rec.pipeline_execution_status == ExecutionStatus::Stopping || dir.join(STOP_REQUEST_FILE).exists();
+        let (status, step_status, step_reason, reason) = if stopping {
             (
-                "Stopped",
+                ExecutionStatus::Stopped,
+                StepStatus::Stopped,
                 Some(format!(
                     "Stopped by request; the process that ran it (pid {}) exited before this step ended.",
                     rec.owner_pid
@@ -714,17 +714,22 @@ impl Store {
                 "Execution interrupted: the process that ran it (pid {}) exited before the execution finished.",
                 rec.owner_pid
             );
-            ("Failed", Some(reason.clone()), Some(reason))
+            (
+                ExecutionStatus::Failed,
+                StepStatus::Failed,
+                Some(reason.clone()),
+                Some(reason),
+            )
         };
         for mut step in steps {
-            if !TERMINAL_STATUSES.contains(&step.step_status.as_str()) {
-                step.step_status = status.into();
+            if !step.step_status.is_terminal() {
+                step.step_status = step_status;
                 step.failure_reason = step_reason.clone();
                 step.end_time = Some(t);
                 write_json(&step_path(dir, &step.step_name), &step)?;
             }
         }
-        rec.pipeline_execution_status = status.into();
+        rec.pipeline_execution_status = status;
         rec.failure_reason = reason;
         rec.last_modified_time = t;
         rec.end_time = Some(t);
@@ -976,7 +981,7 @@ impl Store {
     /// fraction of a second. Returns the execution's record (unchanged if it already ended).
     pub fn request_stop(&self, arn: &str) -> CoreResult<ExecutionRecord> {
         let rec = self.load_execution(arn)?;
-        if !TERMINAL_STATUSES.contains(&rec.pipeline_execution_status.as_str()) {
+        if !rec.pipeline_execution_status.is_terminal() {
             write_atomic(
                 &self.stop_request_path(&rec.pipeline_name, &rec.execution_id),
                 std::process::id().to_string().as_bytes(),
@@ -1084,7 +1089,7 @@ mod tests {
     }
 
     /// A pipeline `p` with one execution record of `status`; returns the execution's directory.
-    fn pipeline_with_execution(store: &Store, id: &str, status: &str) -> PathBuf {
+    fn pipeline_with_execution(store: &Store, id: &str, status: ExecutionStatus) -> PathBuf {
         store
             .put_pipeline("p", "{}", PutMode::Create, &serde_json::json!({}))
             .or_else(|_| store.load_pipeline("p"))
@@ -1094,7 +1099,7 @@ mod tests {
             pipeline_name: "p".into(),
             pipeline_execution_arn: util::execution_arn("p", id),
             execution_id: id.into(),
-            pipeline_execution_status: status.into(),
+            pipeline_execution_status: status,
             ..Default::default()
         };
         write_json(&dir.join("execution.json"), &rec).expect("record");
@@ -1105,8 +1110,8 @@ mod tests {
     fn deleting_a_pipeline_with_a_running_execution_is_a_conflict() {
         let dir = tempfile::tempdir().expect("tmp");
         let store = Store::open(dir.path()).expect("open");
-        let running = pipeline_with_execution(&store, "aaaaaaaaaaaa", "Executing");
-        pipeline_with_execution(&store, "bbbbbbbbbbbb", "Succeeded");
+        let running = pipeline_with_execution(&store, "aaaaaaaaaaaa", ExecutionStatus::Executing);
+        pipeline_with_execution(&store, "bbbbbbbbbbbb", ExecutionStatus::Succeeded);
         let owner = FileLock::acquire(&running.join("lock")).expect("owner lives");
         let err = store.delete_pipeline("p").expect_err("refused");
         assert!(matches!(err, CoreError::Conflict(_)), "{err}");
@@ -1121,8 +1126,8 @@ mod tests {
     fn an_unreadable_record_is_listed_apart_and_removable() {
         let dir = tempfile::tempdir().expect("tmp");
         let store = Store::open(dir.path()).expect("open");
-        let broken = pipeline_with_execution(&store, "aaaaaaaaaaaa", "Succeeded");
-        pipeline_with_execution(&store, "bbbbbbbbbbbb", "Succeeded");
+        let broken = pipeline_with_execution(&store, "aaaaaaaaaaaa", ExecutionStatus::Succeeded);
+        pipeline_with_execution(&store, "bbbbbbbbbbbb", ExecutionStatus::Succeeded);
         fs::write(broken.join("execution.json"), b"{\"PipelineName\": \"p").expect("truncate");
         let (listed, unreadable) = store.list_executions_checked("p").expect("listing still works");
         assert_eq!(listed.len(), 1);
@@ -1272,21 +1277,21 @@ mod tests {
     }
 
     /// An execution of `p` whose owner is gone (no lock held), with one step still Executing.
-    fn orphan(store: &Store, id: &str, status: &str) -> String {
+    fn orphan(store: &Store, id: &str, status: ExecutionStatus) -> String {
         let dir = store.execution_dir("p", id);
         let arn = util::execution_arn("p", id);
         let rec = ExecutionRecord {
             pipeline_name: "p".into(),
             pipeline_execution_arn: arn.clone(),
             execution_id: id.into(),
-            pipeline_execution_status: status.into(),
+            pipeline_execution_status: status,
             owner_pid: 1,
             ..ExecutionRecord::default()
         };
         write_json(&dir.join("execution.json"), &rec).expect("record");
         let step = StepRecord {
             step_name: "Train".into(),
-            step_status: "Executing".into(),
+            step_status: StepStatus::Executing,
             ..StepRecord::default()
         };
         write_json(&step_path(&dir, "Train"), &step).expect("step");
@@ -1300,18 +1305,18 @@ mod tests {
         store
             .put_pipeline("p", "{}", PutMode::Create, &serde_json::json!({}))
             .expect("create");
-        let stopping = orphan(&store, "stopping0001", "Stopping");
-        let running = orphan(&store, "running00001", "Executing");
-        let requested = orphan(&store, "requested001", "Executing");
+        let stopping = orphan(&store, "stopping0001", ExecutionStatus::Stopping);
+        let running = orphan(&store, "running00001", ExecutionStatus::Executing);
+        let requested = orphan(&store, "requested001", ExecutionStatus::Executing);
         // Asked to stop from another process (`request_stop`) just before the owner died.
         write_atomic(&store.stop_request_path("p", "requested001"), b"1").expect("stop file");
         for arn in [&stopping, &requested] {
             assert_eq!(
                 store.load_execution(arn).expect("load").pipeline_execution_status,
-                "Stopped"
+                ExecutionStatus::Stopped
             );
             let steps = store.load_steps(arn).expect("steps");
-            assert_eq!(steps[0].step_status, "Stopped");
+            assert_eq!(steps[0].step_status, StepStatus::Stopped);
             assert!(steps[0]
                 .failure_reason
                 .as_deref()
@@ -1321,7 +1326,7 @@ mod tests {
         // Not asked to stop: the execution was interrupted, which is a failure.
         assert_eq!(
             store.load_execution(&running).expect("load").pipeline_execution_status,
-            "Failed"
+            ExecutionStatus::Failed
         );
         assert_eq!(
             store.executions_with_id("stop"),
