@@ -69,10 +69,10 @@ def test_start_of_an_invalid_pipeline_stores_nothing(session):
 
 def test_terminal_statuses_are_the_engines():
     from sagepipe import _core, _gc, _responses, cli, client, display
-    from sagepipe.workflow import _execution
+    from sagepipe.workflow import _execution_handle
 
     assert set(_core.TERMINAL_STATUSES) == {"Succeeded", "Failed", "Stopped", "CompletedWithFailures"}
-    for module in (_responses, cli, client, display, _gc, _execution):
+    for module in (_responses, cli, client, display, _gc, _execution_handle):
         terminal = getattr(module, "TERMINAL", None) or module._TERMINAL
         assert terminal is _core.TERMINAL_STATUSES, module.__name__
 
@@ -219,3 +219,21 @@ def test_the_reference_of_a_selective_run_is_the_latest_execution_unless_named(i
     unreferenced = SelectiveExecutionConfig(selected_steps=["Stop"], reference_latest_execution=False)
     assert pipeline._reference_execution_arn(unreferenced) is None
     assert pipeline.plan(latest).reference_arn == second.arn
+
+
+# ---- workflow/_execution.py split by job: the names other modules import from it stay ----
+
+
+def test_the_execution_module_keeps_the_names_imported_from_it():
+    from sagepipe.workflow import _execution, _execution_handle, _interrupts, _pipeline_service, _store_access
+    from sagepipe.workflow.pipeline import Pipeline as PipelineClass
+
+    assert _execution._PipelineExecution is _execution_handle._PipelineExecution
+    assert _execution._PipelineService is _pipeline_service._PipelineService
+    assert issubclass(PipelineClass, _pipeline_service._PipelineService)
+    assert _execution._default_session is _store_access._default_session
+    assert _execution._store_of is _store_access._store_of
+    # Module state is shared, not copied: a Ctrl-C recorded by _interrupts shows through _execution.
+    assert _execution._interrupted is _interrupts._interrupted
+    assert _execution.settle_interrupted is _interrupts.settle_interrupted
+    assert _execution.report_interrupt is _interrupts.report_interrupt

@@ -406,10 +406,10 @@ def _run_script(args, session) -> int:
         compat.run_script(args.target, args.script_args, sdk=args.sdk)
     except ImportError as exc:
         raise _import_failure(args.target, exc) from None
-    from sagepipe.workflow import _execution
+    from sagepipe.workflow import _interrupts
     from sagepipe.workflow._execution import _PipelineExecution
 
-    if _execution._interrupted:  # the script caught the Ctrl-C that stopped its executions
+    if _interrupts._interrupted:  # the script caught the Ctrl-C that stopped its executions
         raise KeyboardInterrupt
 
     started = [_PipelineExecution(a, session) for a in sorted(_all_execution_arns(store) - before)]
@@ -877,10 +877,10 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 def _interrupted() -> int:
     """Ctrl-C: stop the executions this command runs and say in one line what was stopped."""
-    from sagepipe.workflow import _execution
+    from sagepipe.workflow import _interrupts
 
-    line = _execution.settle_interrupted()
-    _execution.report_interrupt(line or "sagepipe: interrupted (no execution was running)", EXIT_INTERRUPTED)
+    line = _interrupts.settle_interrupted()
+    _interrupts.report_interrupt(line or "sagepipe: interrupted (no execution was running)", EXIT_INTERRUPTED)
     return EXIT_INTERRUPTED
 
 
