@@ -155,6 +155,19 @@ def test_a_function_step_in_a_condition_branch_is_found_and_its_result_read(in_p
         execution.result("Branch")
 
 
+def test_a_step_record_from_before_the_results_uri_was_recorded_still_gives_its_result(in_process_session):
+    execution = _function_pipeline(in_process_session, "older").start()
+    execution.wait()
+    execution_id = execution.arn.rsplit("/", 1)[1]
+    path = in_process_session.store.root / "pipelines" / "older" / "executions" / execution_id / "steps" / "Answer.json"
+    record = json.loads(path.read_text())
+    del record["FunctionResultsUri"]
+    path.write_text(json.dumps(record))
+    records = json.loads(in_process_session.store.load_steps(execution.arn))
+    assert "FunctionResultsUri" not in next(r for r in records if r["StepName"] == "Answer")
+    assert execution.result("Answer") == 42
+
+
 def test_the_compiled_summary_says_which_steps_are_function_steps(in_process_session):
     pipeline = _function_pipeline(in_process_session)
     summary = json.loads(sagepipe._core.compile_definition(pipeline.definition(), pipeline.name))

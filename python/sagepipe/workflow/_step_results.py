@@ -17,7 +17,11 @@ def step_result(store: Any, rec: Dict[str, Any]) -> Any:
     from sagepipe.workflow._function_payload import EXCEPTION_FILE, RESULT_FILE
 
     step_name = rec["StepName"]
-    uri = rec.get("FunctionResultsUri")  # absent when the step's arguments did not resolve
+    # Absent when the step's arguments did not resolve. Records written before the engine recorded
+    # it have the resolved request's output path in their properties (when the step succeeded).
+    uri = rec.get("FunctionResultsUri") or ((rec.get("Properties") or {}).get("OutputDataConfig") or {}).get(
+        "S3OutputPath"
+    )
     results_dir = str(store.uri_to_path(uri)) if uri else None
     if rec["StepStatus"] != "Succeeded":
         error = rec.get("Error") or {}
