@@ -21,7 +21,7 @@ from pathlib import Path
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("floor", ("error", "util", "duration", "proc")),
     ("store", ("store", "sandbox")),
-    ("definition", ("definition", "dag", "expr", "params", "validate")),
+    ("definition", ("definition", "dag", "expr", "params", "validate", "function_args")),
     ("selection", ("selection", "signature")),
     ("executors", ("executors",)),
     ("engine", ("engine",)),

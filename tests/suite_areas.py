@@ -19,6 +19,7 @@ AREAS = {
         "test_remote_function",
         "test_core_stub",
         "test_layers_lint",
+        "test_one_home",
     ),
     "store": (
         "test_trust_store",

@@ -5,7 +5,7 @@
 use sagepipe_core::error::CoreError;
 use sagepipe_core::expr::{self, Scope};
 use sagepipe_core::selection::{self, ReferenceRun, Strictness};
-use sagepipe_core::store::{ExecutionRecord, StepRecord};
+use sagepipe_core::store::{ExecutionRecord, ExecutionStatus, StepRecord, StepStatus};
 use sagepipe_core::validate::{self, CompiledPipeline};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -91,7 +91,7 @@ fn assert_path_closed(c: &CompiledPipeline, selected: &BTreeSet<usize>) {
     }
 }
 
-fn record(pipeline: &str, status: &str) -> ExecutionRecord {
+fn record(pipeline: &str, status: ExecutionStatus) -> ExecutionRecord {
     ExecutionRecord {
         pipeline_name: pipeline.to_string(),
         pipeline_arn: format!("arn:aws:sagemaker:local:000000000000:pipeline/{pipeline}"),
@@ -99,7 +99,7 @@ fn record(pipeline: &str, status: &str) -> ExecutionRecord {
             "arn:aws:sagemaker:local:000000000000:pipeline/{pipeline}/execution/fuzz00000000"
         ),
         execution_id: "fuzz00000000".into(),
-        pipeline_execution_status: status.into(),
+        pipeline_execution_status: status,
         end_time: Some(1.0),
         pipeline_version_id: 1,
         owner_pid: 1,
@@ -107,7 +107,7 @@ fn record(pipeline: &str, status: &str) -> ExecutionRecord {
     }
 }
 
-fn step_record(name: &str, status: &str, seq: u64, outcome: Option<bool>) -> StepRecord {
+fn step_record(name: &str, status: StepStatus, seq: u64, outcome: Option<bool>) -> StepRecord {
     StepRecord {
         step_name: name.to_string(),
         step_type: "Training".into(),
@@ -115,7 +115,7 @@ fn step_record(name: &str, status: &str, seq: u64, outcome: Option<bool>) -> Ste
         step_description: None,
         start_time: Some(0.0),
         end_time: Some(1.0),
-        step_status: status.into(),
+        step_status: status,
         attempt_count: 1,
         failure_reason: None,
         metadata: Map::new(),
@@ -130,6 +130,7 @@ fn step_record(name: &str, status: &str, seq: u64, outcome: Option<bool>) -> Ste
         seq,
         signature: None,
         cache_miss_reason: None,
+        function_results_uri: None,
     }
 }
 
@@ -142,12 +143,12 @@ fn reference_all_succeeded(c: &CompiledPipeline) -> ReferenceRun {
             let outcome = s.is_type("Condition").then_some(true);
             (
                 s.name().to_string(),
-                step_record(s.name(), "Succeeded", i as u64, outcome),
+                step_record(s.name(), StepStatus::Succeeded, i as u64, outcome),
             )
         })
         .collect();
     ReferenceRun {
-        record: record(&c.name, "Succeeded"),
+        record: record(&c.name, ExecutionStatus::Succeeded),
         steps,
     }
 }
@@ -301,17 +302,28 @@ pub fn selection(data: &[u8]) {
     if next() % 11 == 0 {
         selected.push("Nope".into());
     }
-    let statuses = ["Succeeded", "Succeeded", "Failed", "Stopped", "missing"];
+    // `None`: the step did not run in the reference.
+    let statuses = [
+        Some(StepStatus::Succeeded),
+        Some(StepStatus::Succeeded),
+        Some(StepStatus::Failed),
+        Some(StepStatus::Stopped),
+        None,
+    ];
     let outcome = next() % 2 == 0;
     let mut ref_steps = HashMap::new();
     for (i, name) in names.iter().enumerate() {
-        let status = statuses[(next() as usize) % statuses.len()];
-        if status != "missing" {
+        if let Some(status) = statuses[(next() as usize) % statuses.len()] {
             let o = (name == "C").then_some(outcome);
             ref_steps.insert(name.clone(), step_record(name, status, i as u64, o));
         }
     }
-    let exec_status = ["Succeeded", "Failed", "Stopped", "Executing"][(next() % 4) as usize];
+    let exec_status = [
+        ExecutionStatus::Succeeded,
+        ExecutionStatus::Failed,
+        ExecutionStatus::Stopped,
+        ExecutionStatus::Executing,
+    ][(next() % 4) as usize];
     let reference = ReferenceRun {
         record: record(if next() % 13 == 0 { "another" } else { "fuzzsel" }, exec_status),
         steps: ref_steps,
@@ -330,7 +342,7 @@ pub fn selection(data: &[u8]) {
                 for &u in &p.reused {
                     let rec = r.and_then(|r| r.steps.get(c.name_of(u)));
                     assert!(
-                        rec.is_some_and(|s| s.step_status == "Succeeded"),
+                        rec.is_some_and(|s| s.step_status == StepStatus::Succeeded),
                         "reused a step that did not succeed"
                     );
                 }
@@ -343,7 +355,7 @@ pub fn selection(data: &[u8]) {
             _ => panic!("plan answered differently for the same input"),
         }
     }
-    if matches!(exec_status, "Failed" | "Stopped") && reference.record.pipeline_name == "fuzzsel" {
+    if matches!(exec_status, ExecutionStatus::Failed | ExecutionStatus::Stopped) && reference.record.pipeline_name == "fuzzsel" {
         let chosen = selection::resume_selection(&c, &reference);
         let set: BTreeSet<usize> = chosen.iter().filter_map(|n| c.index.get(n.as_str()).copied()).collect();
         assert_eq!(set.len(), chosen.len());

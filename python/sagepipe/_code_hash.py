@@ -19,7 +19,10 @@ import json
 from pathlib import Path
 from typing import Dict, Union
 
-SIDECAR_SUFFIX = ".sagepipe-code.json"
+from sagepipe import _core
+
+# What the store reads a code file's sidecar from: ``<file name><suffix>``.
+SIDECAR_SUFFIX = _core.CODE_SIDECAR_SUFFIX
 
 
 def normalized_file_hash(name: str, data: bytes) -> str:

@@ -2,23 +2,34 @@
 
 from os import PathLike
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Union, final
+from typing import Any, Callable, List, Optional, Tuple, Union, final
 
 __all__ = [
+    "CODE_SIDECAR_SUFFIX",
     "Execution",
     "Store",
     "StoreLock",
+    "TERMINAL_STATUSES",
     "compile_definition",
     "live_execution",
-    "suggest",
     "live_executions",
+    "parse_execution_arn",
+    "parse_pipeline_arn",
+    "suggest",
+    "valid_step_name",
     "__version__",
 ]
 
 __version__: str
+TERMINAL_STATUSES: Tuple[str, ...]
+"""The execution statuses after which nothing changes."""
+CODE_SIDECAR_SUFFIX: str
+"""What the store appends to a code file's name for its content-hash sidecar."""
 
 def compile_definition(definition: str, pipeline: str) -> str:
-    """Parse and validate a definition; returns a JSON summary (``steps``, ``edges``, ``order``).
+    """Parse and validate a definition; returns a JSON summary (``steps``, ``edges``, ``order``);
+    each step has ``name``, ``type``, ``display_name``, ``function`` (a ``@step`` function step)
+    and ``parent``, condition branches included.
 
     Raises:
         sagepipe.exceptions.DefinitionError: listing every problem found.
@@ -32,6 +43,15 @@ def live_executions() -> List[str]:
 
 def suggest(name: str, candidates: List[str]) -> Optional[str]:
     """The candidate closest to ``name`` ("did you mean"), if one is reasonably close."""
+
+def valid_step_name(name: str) -> bool:
+    """Whether ``name`` is a valid step name (1 to 64 characters from ``[A-Za-z0-9-_]``)."""
+
+def parse_pipeline_arn(arn: str) -> Optional[str]:
+    """The pipeline name of a pipeline ARN, or None if ``arn`` is not one."""
+
+def parse_execution_arn(arn: str) -> Optional[Tuple[str, str]]:
+    """``(pipeline name, execution id)`` of a pipeline execution ARN, or None if ``arn`` is not one."""
 
 @final
 class Execution:

@@ -4,10 +4,12 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple, overload
 
+from sagepipe import _core
+
 _TIME_KEYS = ("CreationTime", "LastModifiedTime", "StartTime", "EndTime", "LastRunTime", "LastExecutionTime")
 
-# Execution statuses after which nothing changes (the store's TERMINAL_STATUSES).
-TERMINAL = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
+# Execution statuses after which nothing changes (the engine's `ExecutionStatus::is_terminal`).
+TERMINAL = _core.TERMINAL_STATUSES
 RESPONSE_METADATA = {"HTTPStatusCode": 200, "RetryAttempts": 0, "HTTPHeaders": {}}
 
 
@@ -45,15 +47,16 @@ def _service_string(v: Any) -> str:
     return json.dumps(v)
 
 
-def execution_description(rec: Dict[str, Any], experiment: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-    """``DescribePipelineExecution`` from an execution record."""
+def execution_description(rec: Dict[str, Any]) -> Dict[str, Any]:
+    """``DescribePipelineExecution`` from an execution record (the engine recorded its
+    ``PipelineExperimentConfig`` with the execution variables filled in)."""
     out = {
         "PipelineArn": rec["PipelineArn"],
         "PipelineExecutionArn": rec["PipelineExecutionArn"],
         "PipelineExecutionDisplayName": rec.get("PipelineExecutionDisplayName"),
         "PipelineExecutionStatus": rec["PipelineExecutionStatus"],
         "PipelineExecutionDescription": rec.get("PipelineExecutionDescription"),
-        "PipelineExperimentConfig": experiment,
+        "PipelineExperimentConfig": rec.get("PipelineExperimentConfig"),
         "FailureReason": rec.get("FailureReason"),
         "CreationTime": rec["CreationTime"],
         "LastModifiedTime": rec["LastModifiedTime"],

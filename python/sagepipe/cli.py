@@ -37,6 +37,7 @@ import traceback
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Sequence, Set
 
+from sagepipe import _core
 from sagepipe._responses import TERMINAL as _TERMINAL
 from sagepipe.client import ClientError
 from sagepipe.exceptions import ResourceNotFoundError, SagePipeError
@@ -45,7 +46,6 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_INTERRUPTED = 0, 1, 2, 3,
 
 # How much of a step log ``sagepipe logs`` reads at a time.
 _LOG_PIECE = 1 << 20
-_EXECUTION_ARN = re.compile(r"^arn:aws[a-z\-]*:sagemaker:[^:]*:\d{12}:pipeline/[^/]+/execution/[a-z0-9]+$")
 
 
 class UsageError(Exception):
@@ -224,7 +224,7 @@ def resolve_execution(text: str, store, pipeline: Optional[str] = None) -> str:
     """The ARN of the execution a command line names: an ARN, an execution id or a unique prefix
     of one (at least 4 characters), ``latest`` (of ``pipeline`` if given, else of the store) or
     ``PIPELINE/latest``."""
-    if _EXECUTION_ARN.match(text):
+    if _core.parse_execution_arn(text) is not None:
         return text
     if text == "latest" and pipeline is not None:
         return _newest_execution(store, pipeline)
@@ -297,9 +297,9 @@ def _config_and_parameters(args, pipeline, session):
     """The selective config (reference resolved) and the parameters a run or plan uses: a
     selective run inherits the reference's parameter values, overridden by ``-p``."""
     config = _selective_config(args, session, pipeline.name)
-    if config is not None and config.source_pipeline_execution_arn is None and config.reference_latest_execution:
+    if config is not None:
         try:
-            config.source_pipeline_execution_arn = pipeline._get_latest_execution_arn()
+            config.source_pipeline_execution_arn = pipeline._reference_execution_arn(config)
         except ResourceNotFoundError:  # a pipeline never stored has no execution to refer to
             pass
     return config, _parameters_for(pipeline, config, _parameters(args.parameter))
@@ -408,10 +408,10 @@ def _run_script(args, session) -> int:
         compat.run_script(args.target, args.script_args, sdk=args.sdk)
     except ImportError as exc:
         raise _import_failure(args.target, exc) from None
-    from sagepipe.workflow import _execution
+    from sagepipe.workflow import _interrupts
     from sagepipe.workflow._execution import _PipelineExecution
 
-    if _execution._interrupted:  # the script caught the Ctrl-C that stopped its executions
+    if _interrupts._interrupted:  # the script caught the Ctrl-C that stopped its executions
         raise KeyboardInterrupt
 
     started = [_PipelineExecution(a, session) for a in sorted(_all_execution_arns(store) - before)]
@@ -508,7 +508,7 @@ def cmd_show(args) -> int:
 def _execution_named(target: str, store) -> Optional[str]:
     """The execution ARN ``show``'s argument names, or None when it names a pipeline or TARGET
     (a stored pipeline's name wins over an execution id that happens to read the same)."""
-    if _EXECUTION_ARN.match(target) or target == "latest" or target.endswith("/latest"):
+    if _core.parse_execution_arn(target) is not None or target == "latest" or target.endswith("/latest"):
         return resolve_execution(target, store)
     if ":" in target or target.endswith((".json", ".py")) or _is_stored(target, store):
         return None
@@ -594,13 +594,11 @@ def cmd_logs(args) -> int:
     session = _session(args)
     execution = _PipelineExecution(args.arn, session)
     record = execution._record()
-    definition = json.loads(session.store.execution_definition(args.arn))
-    from sagepipe import _core
-    from sagepipe.workflow._execution import _iter_steps
+    from sagepipe.workflow._store_access import execution_steps
 
-    names = [s.get("Name") for s in _iter_steps(definition)]
+    names = [s["name"] for s in execution_steps(session.store, args.arn, record["PipelineName"])]
     if args.step not in names:
-        close = _core.suggest(args.step, [n for n in names if isinstance(n, str)])
+        close = _core.suggest(args.step, names)
         hint = f" (did you mean '{close}'?)" if close else ""
         raise ResourceNotFoundError(f"execution {args.arn} has no step '{args.step}'{hint}")
     path = session.store.log_path(args.arn, args.step)
@@ -881,10 +879,10 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 def _interrupted() -> int:
     """Ctrl-C: stop the executions this command runs and say in one line what was stopped."""
-    from sagepipe.workflow import _execution
+    from sagepipe.workflow import _interrupts
 
-    line = _execution.settle_interrupted()
-    _execution.report_interrupt(line or "sagepipe: interrupted (no execution was running)", EXIT_INTERRUPTED)
+    line = _interrupts.settle_interrupted()
+    _interrupts.report_interrupt(line or "sagepipe: interrupted (no execution was running)", EXIT_INTERRUPTED)
     return EXIT_INTERRUPTED
 
 

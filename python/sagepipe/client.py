@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
-from sagepipe import _responses
+from sagepipe import _core, _responses
 from sagepipe.exceptions import (
     ConflictError,
     ResourceNotFoundError,
@@ -41,7 +41,6 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 __all__ = ["ClientError", "LocalSageMakerClient", "client"]
 
-_PIPELINE_ARN_MARK = ":pipeline/"
 _TERMINAL = _responses.TERMINAL
 
 if _ClientErrorBase is not None:
@@ -152,8 +151,12 @@ def _created_between(after: Any, before: Any) -> Callable[[Dict[str, Any]], bool
 def _pipeline_name(name_or_arn: Any) -> str:
     if not isinstance(name_or_arn, str) or not name_or_arn:
         raise ValidationError("PipelineName is required: the name or ARN of a pipeline")
-    if name_or_arn.startswith("arn:") and _PIPELINE_ARN_MARK in name_or_arn:
-        return name_or_arn.split(_PIPELINE_ARN_MARK, 1)[1].split("/", 1)[0]
+    if name_or_arn.startswith("arn:"):
+        # A pipeline ARN, or (accepted too) one of its execution ARNs: the engine reads them.
+        execution = _core.parse_execution_arn(name_or_arn)
+        name = _core.parse_pipeline_arn(name_or_arn) or (execution[0] if execution else None)
+        if name:
+            return name
     return name_or_arn
 
 
@@ -289,9 +292,7 @@ class LocalSageMakerClient:
                 raise ValidationError(f"PipelineDefinitionS3Location {uri} cannot be read: {exc.strerror}") from None
         if not isinstance(definition, str):
             raise ValidationError("PipelineDefinition (a JSON string) or PipelineDefinitionS3Location is required")
-        from sagepipe import _core
-
-        _core.compile_definition(definition, name)  # every problem at once, as the SDK's users expect
+        # The store validates the definition first: every problem at once, as the SDK's users expect.
         fields = {k: v for k, v in fields.items() if v is not None}
         return json.loads(self._store.put_pipeline(name, definition, mode, json.dumps(fields)))
 
@@ -556,9 +557,9 @@ class LocalSageMakerClient:
 
     def _tagged_pipeline(self, arn: Any) -> str:
         arn = str(_required(arn, "ResourceArn"))
-        if _PIPELINE_ARN_MARK not in arn or "/execution/" in arn:
+        name = _core.parse_pipeline_arn(arn)
+        if name is None:
             raise ValidationError(f"sagepipe keeps the tags of pipelines only; '{arn}' is not a pipeline ARN")
-        name = _pipeline_name(arn)
         self._store.load_pipeline(name)  # ResourceNotFound for a pipeline that does not exist
         return name
 

@@ -26,24 +26,7 @@ pub mod _core {
         definition: &Bound<'_, PyAny>,
         pipeline: &Bound<'_, PyAny>,
     ) -> PyResult<String> {
-        // Extracting fails for text with lone surrogates: report that as a definition problem.
-        let (definition, pipeline) = match (definition.extract::<String>(), pipeline.extract::<String>()) {
-            (Ok(d), Ok(p)) => (d, p),
-            _ => {
-                return Err(errors::to_py(sagepipe_core::error::CoreError::Definition {
-                    pipeline: pipeline
-                        .str()
-                        .map(|s| s.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                    problems: vec![sagepipe_core::error::Problem::new(
-                        "invalid_text",
-                        vec![],
-                        "the definition or pipeline name is not valid Unicode text (it holds a lone surrogate, \
-                         e.g. from json.dumps(..., ensure_ascii=False) of broken input)",
-                    )],
-                }))
-            }
-        };
+        let (definition, pipeline) = definition_and_name(definition, pipeline)?;
         let summary =
             py.detach(move || sagepipe_core::validate::compile(&definition, &pipeline).map(|c| graph_summary(&c)));
         summary.map_err(errors::to_py)
@@ -70,9 +53,60 @@ pub mod _core {
             .collect()
     }
 
+    /// Whether `name` is a valid step name (1 to 64 characters from `[A-Za-z0-9-_]`).
+    #[pyfunction]
+    fn valid_step_name(name: &str) -> bool {
+        sagepipe_core::validate::valid_step_name(name)
+    }
+
+    /// The pipeline name of a pipeline ARN, or None if `arn` is not one.
+    #[pyfunction]
+    fn parse_pipeline_arn(arn: &str) -> Option<String> {
+        sagepipe_core::util::parse_pipeline_arn(arn)
+    }
+
+    /// `(pipeline name, execution id)` of a pipeline execution ARN, or None if `arn` is not one.
+    #[pyfunction]
+    fn parse_execution_arn(arn: &str) -> Option<(String, String)> {
+        sagepipe_core::util::parse_execution_arn(arn)
+    }
+
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
-        m.add("__version__", env!("CARGO_PKG_VERSION"))
+        use sagepipe_core::store::ExecutionStatus;
+        m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        // The execution statuses after which nothing changes, as the records spell them.
+        let terminal: Vec<&str> = ExecutionStatus::ALL
+            .iter()
+            .filter(|s| s.is_terminal())
+            .map(|s| s.as_str())
+            .collect();
+        m.add("TERMINAL_STATUSES", pyo3::types::PyTuple::new(m.py(), terminal)?)?;
+        // What the store appends to a code file's name for its content-hash sidecar.
+        m.add("CODE_SIDECAR_SUFFIX", sagepipe_core::signature::CODE_SIDECAR_SUFFIX)
+    }
+}
+
+/// A definition and a pipeline name as text; text with lone surrogates (which cannot be
+/// extracted) is a definition problem, as the service would report it.
+pub(crate) fn definition_and_name(
+    definition: &Bound<'_, PyAny>,
+    pipeline: &Bound<'_, PyAny>,
+) -> PyResult<(String, String)> {
+    match (definition.extract::<String>(), pipeline.extract::<String>()) {
+        (Ok(d), Ok(p)) => Ok((d, p)),
+        _ => Err(errors::to_py(sagepipe_core::error::CoreError::Definition {
+            pipeline: pipeline
+                .str()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            problems: vec![sagepipe_core::error::Problem::new(
+                "invalid_text",
+                vec![],
+                "the definition or pipeline name is not valid Unicode text (it holds a lone surrogate, \
+                 e.g. from json.dumps(..., ensure_ascii=False) of broken input)",
+            )],
+        })),
     }
 }
 
@@ -86,6 +120,11 @@ fn graph_summary(c: &sagepipe_core::validate::CompiledPipeline) -> String {
                 "name": s.name(),
                 "type": s.def.step_type,
                 "display_name": s.def.display_name,
+                // A `@step` function step, as the engine tells them (`execution.result()` reads it).
+                "function": matches!(
+                    sagepipe_core::executors::classify(s, &[]),
+                    Ok(sagepipe_core::executors::StepKind::Function)
+                ),
                 "parent": s.parent.map(|(p, b)| serde_json::json!({"step": c.name_of(p), "branch": format!("{b:?}")})),
             })
         })

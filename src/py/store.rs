@@ -1,6 +1,7 @@
 //! `sagepipe._core.Store`: the store and the engine entry points, as JSON in and out.
 
 use pyo3::prelude::*;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::ffi::CString;
 use std::path::PathBuf;
@@ -12,7 +13,7 @@ use super::host::PyHost;
 use sagepipe_core::engine::{self, workers::WorkerSpec, Host, RunConfig, StartRequest};
 use sagepipe_core::error::{CoreError, CoreResult};
 use sagepipe_core::executors::{ImageRunner, JobSettings, RuntimeModules};
-use sagepipe_core::store::{self, FileLock, Store, UnreadableRecord};
+use sagepipe_core::store::{FileLock, PutMode, Store, UnreadableRecord};
 
 #[pyclass(frozen, name = "Store", module = "sagepipe._core")]
 pub struct PyStore {
@@ -79,21 +80,62 @@ fn runtime_modules() -> RuntimeModules {
     }
 }
 
+/// One entry of `sagepipe.local_runners.IMAGE_RUNNERS`.
+#[derive(Deserialize)]
+struct ImageRunnerRequest {
+    pattern: String,
+    command: Vec<String>,
+}
+
 /// Job settings from the binding's arguments.
 fn job_settings(interpreter: Option<PathBuf>, image_runners: &str) -> CoreResult<JobSettings> {
-    let items: Vec<Value> = serde_json::from_str(image_runners)
-        .map_err(|e| CoreError::Validation(format!("image_runners must be a JSON list: {e}")))?;
-    let mut runners = Vec::with_capacity(items.len());
-    for item in items {
-        let pattern = item.get("pattern").and_then(Value::as_str).unwrap_or_default();
-        let command: Vec<String> = item
-            .get("command")
-            .and_then(Value::as_array)
-            .map(|c| c.iter().filter_map(Value::as_str).map(str::to_string).collect())
-            .unwrap_or_default();
-        runners.push(ImageRunner::new(pattern, command).map_err(CoreError::Validation)?);
-    }
+    let items: Vec<ImageRunnerRequest> = serde_json::from_str(image_runners).map_err(|e| {
+        CoreError::Validation(format!(
+            "image_runners must be a JSON list of {{\"pattern\", \"command\"}} objects: {e}"
+        ))
+    })?;
+    let runners = items
+        .into_iter()
+        .map(|r| ImageRunner::new(&r.pattern, r.command).map_err(CoreError::Validation))
+        .collect::<CoreResult<Vec<_>>>()?;
     Ok(JobSettings::new(interpreter, runners).with_runtime(&runtime_modules()))
+}
+
+/// The `StartPipelineExecution` request `Pipeline.start()` sends (boto3's field names).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct StartPipelineExecution {
+    pipeline_name: String,
+    #[serde(default)]
+    parameters: Map<String, Value>,
+    pipeline_execution_display_name: Option<String>,
+    pipeline_execution_description: Option<String>,
+    parallelism_configuration: Option<Value>,
+    selective_execution_config: Option<Value>,
+    pipeline_version_id: Option<u64>,
+    client_request_token: Option<String>,
+}
+
+impl StartPipelineExecution {
+    fn parse(text: &str) -> CoreResult<StartRequest> {
+        let object = Value::Object(parse_object(text, "request")?);
+        let r: StartPipelineExecution = serde_json::from_value(object)
+            .map_err(|e| CoreError::Validation(format!("StartPipelineExecution request: {e}")))?;
+        Ok(StartRequest {
+            pipeline: r.pipeline_name,
+            parameters: r.parameters,
+            display_name: r.pipeline_execution_display_name,
+            description: r.pipeline_execution_description,
+            max_parallel: r
+                .parallelism_configuration
+                .as_ref()
+                .map(sagepipe_core::store::max_parallel_execution_steps)
+                .transpose()?,
+            selective_execution_config: r.selective_execution_config,
+            pipeline_version_id: r.pipeline_version_id,
+            client_request_token: r.client_request_token,
+        })
+    }
 }
 
 #[pymethods]
@@ -122,19 +164,26 @@ impl PyStore {
         py.detach(move || s.executions_with_id(&id_prefix))
     }
 
-    /// Create ("create"), update ("update") or upsert ("upsert") a pipeline.
+    /// Create ("create"), update ("update") or upsert ("upsert") a pipeline; the definition is
+    /// validated first (`DefinitionError` listing every problem, and nothing is stored).
     fn put_pipeline(
         &self,
         py: Python<'_>,
-        name: String,
-        definition: String,
-        mode: String,
+        name: &Bound<'_, PyAny>,
+        definition: &Bound<'_, PyAny>,
+        mode: &str,
         fields: String,
     ) -> PyResult<String> {
+        let (definition, name) = super::definition_and_name(definition, name)?;
+        let mode: PutMode = serde_json::from_value(Value::String(mode.to_string())).map_err(|_| {
+            to_py(CoreError::Validation(format!(
+                "mode must be \"create\", \"update\" or \"upsert\", not {mode:?}"
+            )))
+        })?;
         let s = self.inner.clone();
         json(py.detach(move || {
             let fields = Value::Object(parse_object(&fields, "fields")?);
-            s.put_pipeline(&name, &definition, &mode, &fields)
+            engine::put_pipeline(&s, &name, &definition, mode, &fields)
         }))
     }
 
@@ -408,26 +457,7 @@ impl PyStore {
             jobs: Arc::new(jobs),
         };
         let handle = py.detach(move || {
-            let r = parse_object(&request, "request")?;
-            let text = |k: &str| r.get(k).and_then(Value::as_str).map(str::to_string);
-            let req = StartRequest {
-                pipeline: text("PipelineName").unwrap_or_default(),
-                parameters: r
-                    .get("Parameters")
-                    .and_then(Value::as_object)
-                    .cloned()
-                    .unwrap_or_default(),
-                display_name: text("PipelineExecutionDisplayName"),
-                description: text("PipelineExecutionDescription"),
-                max_parallel: r
-                    .get("ParallelismConfiguration")
-                    .filter(|v| !v.is_null())
-                    .map(store::max_parallel_execution_steps)
-                    .transpose()?,
-                selective_execution_config: r.get("SelectiveExecutionConfig").filter(|v| !v.is_null()).cloned(),
-                pipeline_version_id: r.get("PipelineVersionId").and_then(Value::as_u64),
-                client_request_token: text("ClientRequestToken"),
-            };
+            let req = StartPipelineExecution::parse(&request)?;
             engine::start(&s, req, config)
         });
         handle.map(PyExecution::from).map_err(to_py)

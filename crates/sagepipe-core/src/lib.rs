@@ -12,6 +12,7 @@ pub mod engine;
 pub mod error;
 pub mod executors;
 pub mod expr;
+pub mod function_args;
 pub mod params;
 pub mod proc;
 pub mod sandbox;

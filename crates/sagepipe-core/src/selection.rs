@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::dag::EdgeKind;
 use super::error::{did_you_mean, CoreError, CoreResult, Problem};
-use super::store::{ArtifactRecord, ExecutionRecord, StepRecord};
+use super::store::{ArtifactRecord, ExecutionRecord, ExecutionStatus, StepRecord, StepStatus};
 use super::validate::CompiledPipeline;
 
 /// The service's limit on `SelectedSteps` (enforced in strict mode).
@@ -370,8 +370,11 @@ fn check_reference(
         ));
         return;
     }
-    let status = r.record.pipeline_execution_status.as_str();
-    if !matches!(status, "Succeeded" | "Failed" | "Stopped") {
+    let status = r.record.pipeline_execution_status;
+    if !matches!(
+        status,
+        ExecutionStatus::Succeeded | ExecutionStatus::Failed | ExecutionStatus::Stopped
+    ) {
         problems.push(problem(
             "reference_not_finished",
             loc.clone(),
@@ -393,7 +396,7 @@ fn check_reference(
             )
         };
         match r.steps.get(name) {
-            Some(s) if s.step_status == "Succeeded" => {}
+            Some(s) if s.step_status == StepStatus::Succeeded => {}
             Some(s) => problems.push(problem(
                 "reference_step_not_succeeded",
                 loc.clone(),
@@ -469,7 +472,7 @@ impl ReferenceRun {
     fn succeeded(&self, c: &CompiledPipeline, i: usize) -> bool {
         self.steps
             .get(c.name_of(i))
-            .is_some_and(|s| s.step_status == "Succeeded")
+            .is_some_and(|s| s.step_status == StepStatus::Succeeded)
     }
 
     /// The steps this run could never reach: those on a branch its ConditionSteps did not take,

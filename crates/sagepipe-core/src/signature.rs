@@ -204,10 +204,9 @@ fn code_refs(step_type: &str, args: &Value, locate: &dyn Fn(&str) -> Option<Path
                 let uri = dir.as_str().unwrap_or("").trim_matches('"');
                 add("source", uri, uri, locate(uri));
             }
-            if let Some((base, step, digest)) = function_payload(args) {
-                let uri = format!("{base}/{step}/{digest}/function.pkl");
-                let kind = "function";
-                add(kind, &uri, &digest, locate(&uri));
+            if let Ok(fa) = super::function_args::parse(args) {
+                let uri = format!("{}/function.pkl", fa.payload_uri());
+                add("function", &uri, &fa.func_step_s3_dir, locate(&uri));
             }
         }
         "Tuning" => {
@@ -226,24 +225,6 @@ fn code_refs(step_type: &str, args: &Value, locate: &dyn Fn(&str) -> Option<Path
         _ => {}
     }
     refs
-}
-
-/// `(s3_base_uri, step name, func_step_s3_dir)` of a `@step` function's arguments.
-fn function_payload(args: &Value) -> Option<(String, String, String)> {
-    let items = args.pointer("/AlgorithmSpecification/ContainerArguments")?.as_array()?;
-    let after = |flag: &str| {
-        items
-            .iter()
-            .position(|v| v.as_str() == Some(flag))
-            .and_then(|i| items.get(i + 1))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
-    Some((
-        after("--s3_base_uri")?,
-        after("--pipeline_step_name")?,
-        after("--func_step_s3_dir")?,
-    ))
 }
 
 fn basename(uri: &str) -> &str {

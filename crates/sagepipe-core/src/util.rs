@@ -64,6 +64,14 @@ pub fn valid_pipeline_name(name: &str) -> bool {
         && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
 }
 
+/// The pipeline name of a pipeline ARN (`arn:<partition>:sagemaker:<region>:<account>:pipeline/<name>`)
+/// of any region/account.
+pub fn parse_pipeline_arn(arn: &str) -> Option<String> {
+    let resource = arn.strip_prefix("arn:")?.splitn(5, ':').nth(4)?;
+    let name = resource.strip_prefix("pipeline/")?;
+    (!name.is_empty() && !name.contains('/')).then(|| name.to_string())
+}
+
 /// `(pipeline name, execution id)` from an execution ARN of any region/account.
 pub fn parse_execution_arn(arn: &str) -> Option<(String, String)> {
     let rest = arn.strip_prefix("arn:")?;
@@ -149,6 +157,14 @@ mod tests {
         );
         assert_eq!(parse_execution_arn("arn:aws:sagemaker:us-east-1:1:pipeline/x"), None);
         assert_eq!(parse_execution_arn("garbage"), None);
+        assert_eq!(parse_pipeline_arn(&pipeline_arn("my-pipe")), Some("my-pipe".into()));
+        assert_eq!(
+            parse_pipeline_arn("arn:aws:sagemaker:us-east-1:1:pipeline/x"),
+            Some("x".into())
+        );
+        assert_eq!(parse_pipeline_arn(&arn), None);
+        assert_eq!(parse_pipeline_arn("arn:aws:sagemaker:us-east-1:1:pipeline/"), None);
+        assert_eq!(parse_pipeline_arn("my-pipe"), None);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use sagepipe_core::error::CoreError;
 use sagepipe_core::selection::{self, ReferenceRun, Strictness};
-use sagepipe_core::store::{ExecutionRecord, StepRecord};
+use sagepipe_core::store::{ExecutionRecord, ExecutionStatus, StepRecord, StepStatus};
 use sagepipe_core::validate::{self, CompiledPipeline};
 use serde_json::{json, Map};
 use std::collections::{BTreeSet, HashMap};
@@ -180,7 +180,7 @@ fn reference(c: &CompiledPipeline) -> ReferenceRun {
         pipeline_arn: "arn:aws:sagemaker:local:000000000000:pipeline/props".into(),
         pipeline_execution_arn: arn,
         execution_id: "ref000000000".into(),
-        pipeline_execution_status: "Failed".into(),
+        pipeline_execution_status: ExecutionStatus::Failed,
         end_time: Some(1.0),
         pipeline_version_id: 1,
         owner_pid: 1,
@@ -198,7 +198,7 @@ fn reference(c: &CompiledPipeline) -> ReferenceRun {
                 step_description: None,
                 start_time: Some(0.0),
                 end_time: Some(1.0),
-                step_status: "Succeeded".into(),
+                step_status: StepStatus::Succeeded,
                 attempt_count: 1,
                 failure_reason: None,
                 metadata: Map::new(),
@@ -213,6 +213,7 @@ fn reference(c: &CompiledPipeline) -> ReferenceRun {
                 error: None,
                 signature: None,
                 cache_miss_reason: None,
+                function_results_uri: None,
                 seq: seq as u64,
             };
             (name.to_string(), rec)
@@ -329,7 +330,7 @@ proptest! {
             r.steps.remove(c.name_of(d));
         }
         if let Some(rec) = r.steps.get_mut(&target) {
-            rec.step_status = "Failed".into();
+            rec.step_status = StepStatus::Failed;
         }
         let chosen = selection::resume_selection(&c, &r);
         prop_assert!(chosen.contains(&target));

@@ -11,11 +11,11 @@ function in a worker process (or in-process, see ``PipelineSession(function_step
 import inspect
 import json
 import os
-import re
 import sys
 from functools import wraps
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from sagepipe import _core
 from sagepipe.workflow import utilities
 from sagepipe.workflow._code_signature import code_files
 from sagepipe.workflow._function_payload import JSON_SERIALIZED_RESULT_KEY, WRITTEN_PAYLOADS
@@ -300,7 +300,7 @@ class _CompilationScope:
         cached = self._payload_bases.get(key)
         if cached is None or cached[0] is not session:
             cached = self._payload_bases[key] = (session, str(session.store.uri_to_path(s3_base_uri)))
-        if _PLAIN_PATH_SEGMENT.fullmatch(step_name):
+        if _core.valid_step_name(step_name):  # one directory under the payload root
             return os.path.join(cached[1], step_name)
         return str(session.store.uri_to_path(f"{s3_base_uri}/{step_name}"))  # let the store judge it
 
@@ -309,10 +309,6 @@ class _CompilationScope:
         if cached is None or cached[0] is not func:
             cached = self._code_files[id(func)] = (func, code_files(func))
         return cached[1]
-
-
-# A step name that maps to one directory under the payload root, as the store maps it.
-_PLAIN_PATH_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _channel(name: str, uri: str) -> Dict[str, Any]:

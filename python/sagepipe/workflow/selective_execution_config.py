@@ -127,7 +127,7 @@ class SelectiveExecutionConfig:
             execution_arn: The execution to resume.
             sagemaker_session: The session whose store holds it (default: the default store).
         """
-        from sagepipe.workflow._execution import _default_session, _store_of
+        from sagepipe.workflow._store_access import _default_session, _store_of
 
         store = _store_of(sagemaker_session or _default_session())
         steps = store.resume_selection(execution_arn)

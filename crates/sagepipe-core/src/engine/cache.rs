@@ -14,7 +14,7 @@ use crate::duration::parse_duration;
 use crate::error::CoreResult;
 use crate::selection;
 use crate::signature;
-use crate::store::{self, FileLock, Signature, StepRecord, Store};
+use crate::store::{self, FileLock, Signature, StepRecord, StepStatus, Store};
 use crate::util;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,7 +74,7 @@ pub fn lookup(store: &Store, pipeline: &str, step: &FlatStep, sig: &Signature, n
         }
     }
     let record = store.load_step(&entry.pipeline_execution_arn, name).ok().flatten();
-    let Some(record) = record.filter(|r| r.step_status == "Succeeded") else {
+    let Some(record) = record.filter(|r| r.step_status == StepStatus::Succeeded) else {
         return Lookup::Miss(format!(
             "the cached run {} no longer has a successful record of step '{name}' (deleted?)",
             entry.pipeline_execution_arn

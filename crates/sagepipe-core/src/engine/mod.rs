@@ -350,7 +350,7 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
         pipeline_arn: pipeline.pipeline_arn.clone(),
         pipeline_execution_arn: arn.clone(),
         execution_id: id.clone(),
-        pipeline_execution_status: "Executing".into(),
+        pipeline_execution_status: store::ExecutionStatus::Executing,
         pipeline_execution_display_name: Some(
             req.display_name
                 .clone()
@@ -365,7 +365,15 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
         selective_execution_config: selective.as_ref().map(|s| s.resolved_config.clone()),
         pipeline_version_id: version,
         parameters,
-        pipeline_experiment_config: None,
+        pipeline_experiment_config: experiment_config(
+            compiled.definition.pipeline_experiment_config.as_ref(),
+            &[
+                ("Execution.PipelineName", &req.pipeline),
+                ("Execution.PipelineExecutionId", &id),
+                ("Execution.PipelineExecutionArn", &arn),
+                ("Execution.PipelineArn", &pipeline.pipeline_arn),
+            ],
+        ),
         owner_pid: std::process::id(),
         client_request_token: req.client_request_token.clone(),
     };
@@ -427,10 +435,42 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
 /// fraction of a second. Returns the execution's record (unchanged if it already ended).
 pub fn request_stop(store: &Store, arn: &str) -> CoreResult<ExecutionRecord> {
     let rec = recovery::load_execution(store, arn)?;
-    if !store::TERMINAL_STATUSES.contains(&rec.pipeline_execution_status.as_str()) {
+    if !rec.pipeline_execution_status.is_terminal() {
         store.write_stop_request(&rec.pipeline_name, &rec.execution_id)?;
     }
     Ok(rec)
+}
+
+/// An execution's `PipelineExperimentConfig` as `DescribePipelineExecution` shows it: the
+/// definition's, each `{"Get": "Execution.<variable>"}` replaced by its value in `variables`
+/// (any other `Get` shows the name it refers to). None when the definition has none.
+fn experiment_config(config: Option<&Value>, variables: &[(&str, &str)]) -> Option<Value> {
+    let fields = config?.as_object().filter(|m| !m.is_empty())?;
+    let value = |v: &Value| match v.get("Get") {
+        Some(Value::String(name)) => {
+            let known = variables.iter().find(|(variable, _)| variable == name);
+            json!(known.map_or(name.as_str(), |(_, value)| *value))
+        }
+        Some(other) => other.clone(),
+        None => v.clone(),
+    };
+    Some(Value::Object(
+        fields.iter().map(|(k, v)| (k.clone(), value(v))).collect(),
+    ))
+}
+
+/// Store a pipeline (create, update or upsert) once its definition compiles: the one way a
+/// definition gets into the store, so `Pipeline.create()` refuses what `CreatePipeline` refuses
+/// and an invalid definition leaves nothing behind.
+pub fn put_pipeline(
+    store: &Store,
+    name: &str,
+    definition: &str,
+    mode: store::PutMode,
+    fields: &Value,
+) -> CoreResult<store::PipelineRecord> {
+    validate::compile(definition, name)?;
+    store.put_pipeline(name, definition, mode, fields)
 }
 
 /// The steps a "resume from failure" run of `arn` selects (see `selection::resume_selection`).

@@ -14,7 +14,7 @@ use crate::executors::JobSettings;
 use crate::expr::{parse_get, Reference};
 use crate::selection::{self, Action, Plan, PlanEntry, ReferenceRun, Strictness};
 use crate::signature;
-use crate::store::{Signature, Store};
+use crate::store::{Signature, StepStatus, Store};
 use crate::util;
 use crate::validate::CompiledPipeline;
 
@@ -343,7 +343,7 @@ pub fn changed_steps(
         }
         let why = match reference.steps.get(name) {
             None => Some("did not run in the reference".to_string()),
-            Some(r) if r.step_status != "Succeeded" => Some(format!("{} in the reference", r.step_status)),
+            Some(r) if r.step_status != StepStatus::Succeeded => Some(format!("{} in the reference", r.step_status)),
             Some(r) => match &r.signature {
                 None => Some("the reference recorded no inputs for it".to_string()),
                 Some(old) => {

@@ -5,13 +5,9 @@
 
 use crate::error::{CoreError, CoreResult};
 use crate::selection::ReferenceRun;
-use crate::store::{ExecutionRecord, StepRecord, Store, UnreadableRecord, TERMINAL_STATUSES};
+use crate::store::{ExecutionRecord, ExecutionStatus, StepRecord, StepStatus, Store, UnreadableRecord};
 use crate::util;
 use crate::validate;
-
-fn is_terminal(status: &str) -> bool {
-    TERMINAL_STATUSES.contains(&status)
-}
 
 /// Load an execution record. If it claims to be running but its owning process is gone, it is
 /// settled (see `settle_abandoned`) before it is returned.
@@ -27,7 +23,7 @@ pub fn load_execution_by_id(store: &Store, pipeline: &str, id: &str) -> CoreResu
 
 /// `rec` as it stands once a dead owner's run is settled.
 fn settled(store: &Store, rec: ExecutionRecord) -> CoreResult<ExecutionRecord> {
-    if is_terminal(&rec.pipeline_execution_status) {
+    if rec.pipeline_execution_status.is_terminal() {
         return Ok(rec);
     }
     match store.claim_abandoned(&rec.pipeline_name, &rec.execution_id)? {
@@ -76,12 +72,12 @@ fn settle_abandoned(store: &Store, pipeline: &str, id: &str) -> CoreResult<Execu
         },
         other => other,
     })?;
-    if is_terminal(&rec.pipeline_execution_status) {
+    if rec.pipeline_execution_status.is_terminal() {
         return Ok(rec);
     }
     let steps = store.read_steps_by_id(pipeline, id)?;
-    if rec.pipeline_execution_status == "Executing" && work_completed(store, &rec, &steps) {
-        rec.pipeline_execution_status = "Succeeded".into();
+    if rec.pipeline_execution_status == ExecutionStatus::Executing && work_completed(store, &rec, &steps) {
+        rec.pipeline_execution_status = ExecutionStatus::Succeeded;
         rec.failure_reason = None;
         rec.end_time = steps
             .iter()
@@ -95,10 +91,11 @@ fn settle_abandoned(store: &Store, pipeline: &str, id: &str) -> CoreResult<Execu
     let t = util::now();
     // Asked to stop (e.g. Ctrl-C) and the process exited before its steps ended: the
     // execution was stopped as requested, not interrupted.
-    let stopping = rec.pipeline_execution_status == "Stopping" || store.stop_requested(pipeline, id);
-    let (status, step_reason, reason) = if stopping {
+    let stopping = rec.pipeline_execution_status == ExecutionStatus::Stopping || store.stop_requested(pipeline, id);
+    let (status, step_status, step_reason, reason) = if stopping {
         (
-            "Stopped",
+            ExecutionStatus::Stopped,
+            StepStatus::Stopped,
             Some(format!(
                 "Stopped by request; the process that ran it (pid {}) exited before this step ended.",
                 rec.owner_pid
@@ -110,17 +107,22 @@ fn settle_abandoned(store: &Store, pipeline: &str, id: &str) -> CoreResult<Execu
             "Execution interrupted: the process that ran it (pid {}) exited before the execution finished.",
             rec.owner_pid
         );
-        ("Failed", Some(reason.clone()), Some(reason))
+        (
+            ExecutionStatus::Failed,
+            StepStatus::Failed,
+            Some(reason.clone()),
+            Some(reason),
+        )
     };
     for mut step in steps {
-        if !is_terminal(&step.step_status) {
-            step.step_status = status.into();
+        if !step.step_status.is_terminal() {
+            step.step_status = step_status;
             step.failure_reason = step_reason.clone();
             step.end_time = Some(t);
             store.write_step(pipeline, id, &step)?;
         }
     }
-    rec.pipeline_execution_status = status.into();
+    rec.pipeline_execution_status = status;
     rec.failure_reason = reason;
     rec.last_modified_time = t;
     rec.end_time = Some(t);
@@ -147,24 +149,24 @@ fn work_completed(store: &Store, rec: &ExecutionRecord, steps: &[StepRecord]) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{step_path, write_atomic, write_json};
+    use crate::store::{step_path, write_atomic, write_json, PutMode};
 
     /// An execution of `p` whose owner is gone (no lock held), with one step still Executing.
-    fn orphan(store: &Store, id: &str, status: &str) -> String {
+    fn orphan(store: &Store, id: &str, status: ExecutionStatus) -> String {
         let dir = store.execution_dir("p", id);
         let arn = util::execution_arn("p", id);
         let rec = ExecutionRecord {
             pipeline_name: "p".into(),
             pipeline_execution_arn: arn.clone(),
             execution_id: id.into(),
-            pipeline_execution_status: status.into(),
+            pipeline_execution_status: status,
             owner_pid: 1,
             ..ExecutionRecord::default()
         };
         write_json(&dir.join("execution.json"), &rec).expect("record");
         let step = StepRecord {
             step_name: "Train".into(),
-            step_status: "Executing".into(),
+            step_status: StepStatus::Executing,
             ..StepRecord::default()
         };
         write_json(&step_path(&dir, "Train"), &step).expect("step");
@@ -176,20 +178,20 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let store = Store::open(dir.path()).expect("open");
         store
-            .put_pipeline("p", "{}", "create", &serde_json::json!({}))
+            .put_pipeline("p", "{}", PutMode::Create, &serde_json::json!({}))
             .expect("create");
-        let stopping = orphan(&store, "stopping0001", "Stopping");
-        let running = orphan(&store, "running00001", "Executing");
-        let requested = orphan(&store, "requested001", "Executing");
+        let stopping = orphan(&store, "stopping0001", ExecutionStatus::Stopping);
+        let running = orphan(&store, "running00001", ExecutionStatus::Executing);
+        let requested = orphan(&store, "requested001", ExecutionStatus::Executing);
         // Asked to stop from another process (`request_stop`) just before the owner died.
         write_atomic(&store.stop_request_path("p", "requested001"), b"1").expect("stop file");
         for arn in [&stopping, &requested] {
             assert_eq!(
                 load_execution(&store, arn).expect("load").pipeline_execution_status,
-                "Stopped"
+                ExecutionStatus::Stopped
             );
             let steps = load_steps(&store, arn).expect("steps");
-            assert_eq!(steps[0].step_status, "Stopped");
+            assert_eq!(steps[0].step_status, StepStatus::Stopped);
             assert!(steps[0]
                 .failure_reason
                 .as_deref()
@@ -201,7 +203,7 @@ mod tests {
             load_execution(&store, &running)
                 .expect("load")
                 .pipeline_execution_status,
-            "Failed"
+            ExecutionStatus::Failed
         );
         assert_eq!(
             store.executions_with_id("stop"),

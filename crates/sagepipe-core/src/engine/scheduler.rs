@@ -20,7 +20,7 @@ use crate::executors::{self, FailureKind, Outcome, StepContext, StepKind};
 use crate::expr::evaluate;
 use crate::selection::{Plan, ReferenceRun};
 use crate::signature;
-use crate::store::{self, ExecutionRecord, StepRecord, Store};
+use crate::store::{self, ExecutionRecord, ExecutionStatus, StepRecord, StepStatus, Store};
 use crate::util;
 use crate::validate::CompiledPipeline;
 
@@ -474,7 +474,7 @@ impl Run {
         }
         board.stopping = true;
         if let Ok(mut r) = self.record.lock() {
-            r.pipeline_execution_status = "Stopping".into();
+            r.pipeline_execution_status = ExecutionStatus::Stopping;
             r.last_modified_time = util::now();
         }
         self.write_record();
@@ -484,14 +484,14 @@ impl Run {
     /// How the execution ended, with its failure reason: a record that could not be written
     /// fails it; a stop request (or a stopped step, when no step failed) stops it; a failed step
     /// fails it (with the first FailStep's message, if one failed).
-    fn verdict(&self, board: &Board) -> (&'static str, Option<String>) {
+    fn verdict(&self, board: &Board) -> (ExecutionStatus, Option<String>) {
         if let Some(store_error) = self.store_error() {
-            ("Failed", Some(store_error))
+            (ExecutionStatus::Failed, Some(store_error))
         } else if board.stopping || board.state.contains(&State::Stopped) && !board.failed {
-            ("Stopped", None)
+            (ExecutionStatus::Stopped, None)
         } else if board.failed {
             (
-                "Failed",
+                ExecutionStatus::Failed,
                 Some(
                     board
                         .fail_message
@@ -500,7 +500,7 @@ impl Run {
                 ),
             )
         } else {
-            ("Succeeded", None)
+            (ExecutionStatus::Succeeded, None)
         }
     }
 
@@ -510,14 +510,14 @@ impl Run {
         let t = util::now();
         let (status, reason) = self.verdict(board);
         if let Ok(mut r) = self.record.lock() {
-            r.pipeline_execution_status = status.into();
+            r.pipeline_execution_status = status;
             r.failure_reason = reason;
             r.last_modified_time = t;
             r.end_time = Some(t);
         }
         if !self.write_record() {
             if let (Ok(mut r), Some(reason)) = (self.record.lock(), self.store_error()) {
-                r.pipeline_execution_status = "Failed".into();
+                r.pipeline_execution_status = ExecutionStatus::Failed;
                 r.failure_reason = Some(reason);
             }
             let written =
@@ -584,7 +584,7 @@ impl Run {
             return true;
         }
         let failed = StepRecord {
-            step_status: "Failed".into(),
+            step_status: StepStatus::Failed,
             failure_reason: Some(cap_reason(&format!(
                 "the step ended {} but its record could not be written: {}",
                 rec.step_status,
@@ -634,7 +634,7 @@ impl Run {
             step_description: step.def.description.clone(),
             start_time: Some(started),
             end_time: None,
-            step_status: "Executing".into(),
+            step_status: StepStatus::Executing,
             attempt_count: 0,
             failure_reason: None,
             metadata: Map::new(),
@@ -646,6 +646,7 @@ impl Run {
             seq: self.seq.fetch_add(1, Ordering::SeqCst),
             signature: None,
             cache_miss_reason: None,
+            function_results_uri: None,
         };
         let ctx = StepContext::new(
             self.store.clone(),
@@ -691,7 +692,12 @@ impl Run {
                 // Conditions are evaluated by the executor (operands may only make sense there).
                 StepKind::Condition => executors::execute(kind, step, &Value::Null, &ctx, &scope),
                 _ => match evaluate(&step.def.arguments, &scope) {
-                    Ok(args) => executors::execute(kind, step, &args, &ctx, &scope),
+                    Ok(args) => {
+                        if *kind == StepKind::Function {
+                            rec.function_results_uri = executors::function_results_uri(&args);
+                        }
+                        executors::execute(kind, step, &args, &ctx, &scope)
+                    }
                     Err(e) => Outcome::Failed(executors::StepFailure::new(
                         format!("cannot resolve the arguments of step '{}': {e}", step.name()),
                         FailureKind::Permanent,
@@ -727,7 +733,7 @@ impl Run {
         self.cap_log(&ctx.log_path);
         let settled = match outcome {
             Outcome::Succeeded(s) => {
-                rec.step_status = "Succeeded".into();
+                rec.step_status = StepStatus::Succeeded;
                 rec.metadata = s.metadata;
                 rec.artifacts = s.artifacts;
                 let condition_outcome = s
@@ -751,7 +757,7 @@ impl Run {
                 Settled::Succeeded { condition_outcome }
             }
             Outcome::Failed(f) => {
-                rec.step_status = "Failed".into();
+                rec.step_status = StepStatus::Failed;
                 rec.failure_reason = Some(cap_reason(&f.reason));
                 rec.metadata = *f.metadata;
                 rec.error = f.error.map(|e| *e);
@@ -759,7 +765,7 @@ impl Run {
                 Settled::Failed { fail_step_message }
             }
             Outcome::Stopped(reason) => {
-                rec.step_status = "Stopped".into();
+                rec.step_status = StepStatus::Stopped;
                 rec.failure_reason = Some(reason);
                 Settled::Stopped
             }
@@ -785,7 +791,7 @@ impl Run {
         let rec = StepRecord {
             step_name: self.compiled.name_of(i).to_string(),
             step_type: self.compiled.steps[i].def.step_type.clone(),
-            step_status: "Failed".into(),
+            step_status: StepStatus::Failed,
             start_time: Some(now),
             end_time: Some(now),
             failure_reason: Some("internal error in sagepipe while running this step (a bug: please report it)".into()),
@@ -812,10 +818,11 @@ impl Run {
             &ctx.log_path,
             &format!("[sagepipe] cache hit: reusing step '{}' of {arn}\n", rec.step_name),
         );
-        rec.step_status = "Succeeded".into();
+        rec.step_status = StepStatus::Succeeded;
         rec.end_time = Some(util::now());
         rec.metadata = source.metadata;
         rec.artifacts = source.artifacts;
+        rec.function_results_uri = source.function_results_uri;
         rec.cache_hit_result = Some(serde_json::json!({"SourcePipelineExecutionArn": arn}));
         if let Ok(mut props) = self.properties.write() {
             props[i] = source.properties.clone();

@@ -2,11 +2,12 @@
 //! (remote-function entry point and `--property_references`); locally the pickled function is
 //! run by a Python worker process, or in-process when asked.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::{from_answer, FailureKind, Outcome, StepContext, StepFailure};
 use crate::definition::FlatStep;
 use crate::expr::render_text;
+use crate::function_args;
 use crate::util;
 
 /// The SDK's remote-function entry point ends with this script.
@@ -21,76 +22,22 @@ pub fn is_function_step(arguments: &Value) -> bool {
         .is_some_and(|s| s.ends_with(JOB_DRIVER))
 }
 
-/// The remote-function options from resolved `ContainerArguments`.
-struct FunctionArgs {
-    s3_base_uri: String,
-    step_name: String,
-    func_step_s3_dir: String,
-    property_references: Map<String, Value>,
-    serialize_output_to_json: bool,
-}
-
-fn parse_container_arguments(args: &Value) -> Result<FunctionArgs, String> {
-    let items = args
-        .pointer("/AlgorithmSpecification/ContainerArguments")
-        .and_then(Value::as_array)
-        .ok_or("function step has no AlgorithmSpecification.ContainerArguments")?;
-    let mut out = FunctionArgs {
-        s3_base_uri: String::new(),
-        step_name: String::new(),
-        func_step_s3_dir: String::new(),
-        property_references: Map::new(),
-        serialize_output_to_json: false,
-    };
-    let mut i = 0;
-    while i < items.len() {
-        let flag = items[i].as_str().unwrap_or("");
-        let next = items.get(i + 1);
-        match flag {
-            "--s3_base_uri" => out.s3_base_uri = next.map(render_text).unwrap_or_default(),
-            "--pipeline_step_name" => out.step_name = next.map(render_text).unwrap_or_default(),
-            "--func_step_s3_dir" => out.func_step_s3_dir = next.map(render_text).unwrap_or_default(),
-            "--serialize_output_to_json" => {
-                out.serialize_output_to_json = next.map(render_text).is_some_and(|v| v.eq_ignore_ascii_case("true"))
-            }
-            "--property_references" => {
-                i += 1;
-                while i + 1 < items.len() && !items[i].as_str().is_some_and(|s| s.starts_with("--")) {
-                    if let Some(k) = items[i].as_str() {
-                        out.property_references.insert(k.to_string(), items[i + 1].clone());
-                    }
-                    i += 2;
-                }
-                continue;
-            }
-            _ => {
-                i += 1;
-                continue;
-            }
-        }
-        i += 2;
-    }
-    if out.s3_base_uri.is_empty() || out.step_name.is_empty() || out.func_step_s3_dir.is_empty() {
-        return Err(
-            "function step ContainerArguments lack --s3_base_uri, --pipeline_step_name or --func_step_s3_dir".into(),
-        );
-    }
-    Ok(out)
+/// Where a function step puts its results: its resolved `OutputDataConfig.S3OutputPath` (the
+/// step record keeps it for `execution.result()`).
+pub fn results_uri(resolved_arguments: &Value) -> Option<String> {
+    resolved_arguments
+        .pointer("/OutputDataConfig/S3OutputPath")
+        .map(render_text)
 }
 
 pub fn run(step: &FlatStep, args: &Value, ctx: &StepContext) -> Outcome {
-    let fa = match parse_container_arguments(args) {
+    let fa = match function_args::parse(args) {
         Ok(f) => f,
         Err(e) => return Outcome::Failed(StepFailure::new(e, FailureKind::Permanent)),
     };
-    let payload_uri = format!(
-        "{}/{}/{}",
-        fa.s3_base_uri.trim_end_matches('/'),
-        fa.step_name,
-        fa.func_step_s3_dir
-    );
-    let results_uri = match args.pointer("/OutputDataConfig/S3OutputPath") {
-        Some(v) => render_text(v),
+    let payload_uri = fa.payload_uri();
+    let results_uri = match results_uri(args) {
+        Some(uri) => uri,
         None => {
             return Outcome::Failed(StepFailure::new(
                 "function step has no OutputDataConfig.S3OutputPath",
@@ -196,16 +143,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_sdk_container_arguments() {
-        let args = json!({"AlgorithmSpecification": {"ContainerEntrypoint": ["/bin/bash", "/opt/ml/input/data/x/job_driver.sh"],
-          "ContainerArguments": ["--s3_base_uri", "s3://b/P", "--region", "us-east-1", "--pipeline_step_name", "add",
-            "--func_step_s3_dir", "d1", "--property_references", "Execution.PipelineExecutionId", "abc",
-            "Steps.g.OutputDataConfig.S3OutputPath", "s3://b/P/abc/g/results", "--serialize_output_to_json", "true"]}});
+    fn the_sdk_job_driver_marks_a_function_step() {
+        let args = json!({"AlgorithmSpecification": {"ContainerEntrypoint": ["/bin/bash", "/opt/ml/input/data/x/job_driver.sh"]}});
         assert!(is_function_step(&args));
-        let fa = parse_container_arguments(&args).expect("parses");
-        assert_eq!(fa.s3_base_uri, "s3://b/P");
-        assert_eq!(fa.step_name, "add");
-        assert_eq!(fa.property_references.len(), 2);
-        assert!(fa.serialize_output_to_json);
+        let args = json!({"AlgorithmSpecification": {"ContainerEntrypoint": ["python", "train.py"]}});
+        assert!(!is_function_step(&args));
     }
 }

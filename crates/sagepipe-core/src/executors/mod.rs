@@ -15,7 +15,7 @@ mod transform;
 mod tuning;
 
 pub use context::{StepContext, StepServices};
-pub use function::is_function_step;
+pub use function::{is_function_step, results_uri as function_results_uri};
 pub use job::{sweep_jobs, ImageRunner, JobSettings};
 pub use runtime::RuntimeModules;
 

@@ -14,12 +14,13 @@ mod registry;
 
 pub use logs::{cap_log, logical_len, physical_offset, LogCap, STEP_LOG_CAP};
 pub use records::{
-    max_parallel_execution_steps, ArtifactRecord, ExecutionRecord, PipelineRecord, Signature, StepRecord,
+    max_parallel_execution_steps, ArtifactRecord, ExecutionRecord, ExecutionStatus, PipelineRecord, Signature,
+    StepRecord, StepStatus,
 };
 pub use registry::{model_arn, model_package_arn, APPROVAL_STATUSES};
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
@@ -31,10 +32,18 @@ use super::error::{CoreError, CoreResult};
 use super::proc::Guarded;
 use super::util;
 
-pub const TERMINAL_STATUSES: &[&str] = &["Succeeded", "Failed", "Stopped", "CompletedWithFailures"];
-
 /// The file whose presence asks an execution's owner to stop it (see `write_stop_request`).
 const STOP_REQUEST_FILE: &str = "stop-requested";
+
+/// What storing a pipeline does when one of that name exists (`CreatePipeline` refuses,
+/// `UpdatePipeline` needs one, the SDK's `upsert` does either).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PutMode {
+    Create,
+    Update,
+    Upsert,
+}
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -433,7 +442,15 @@ impl Store {
 
     /// Create or update a pipeline. `mode` is "create" (fails if it exists), "update" (fails if
     /// it does not) or "upsert". A new definition version is stored only when the text changed.
-    pub fn put_pipeline(&self, name: &str, definition: &str, mode: &str, fields: &Value) -> CoreResult<PipelineRecord> {
+    /// Write a pipeline's record and, when the definition changed, a new version of it. The
+    /// definition is not checked here: `engine::put_pipeline` validates it first.
+    pub fn put_pipeline(
+        &self,
+        name: &str,
+        definition: &str,
+        mode: PutMode,
+        fields: &Value,
+    ) -> CoreResult<PipelineRecord> {
         Self::check_pipeline_name(name)?;
         if let Some(config) = fields.get("ParallelismConfiguration").filter(|v| !v.is_null()) {
             records::max_parallel_execution_steps(config)?;
@@ -443,10 +460,10 @@ impl Store {
         let existing: Option<PipelineRecord> = read_json(&dir.join("pipeline.json"))?;
         let t = util::now();
         let mut rec = match (existing, mode) {
-            (Some(_), "create") => {
+            (Some(_), PutMode::Create) => {
                 return Err(CoreError::Validation(format!("Pipeline names must be unique within an AWS account and region. Pipeline with name ({name}) already exists.")))
             }
-            (None, "update") => {
+            (None, PutMode::Update) => {
                 return Err(CoreError::NotFound { kind: "pipeline", name: name.to_string(), suggestion: None })
             }
             (Some(r), _) => r,
@@ -594,7 +611,7 @@ impl Store {
             Ok(FileLock::try_acquire(&self.execution_dir(pipeline, id).join("lock"))?.is_none())
         };
         match self.read_execution_by_id(pipeline, id) {
-            Ok(rec) if TERMINAL_STATUSES.contains(&rec.pipeline_execution_status.as_str()) => Ok(false),
+            Ok(rec) if rec.pipeline_execution_status.is_terminal() => Ok(false),
             Ok(_) | Err(CoreError::CorruptRecord { .. }) => owner_lives(),
             Err(CoreError::NotFound { .. }) => Ok(false),
             Err(e) => Err(e),
@@ -974,10 +991,10 @@ mod tests {
         let store = Store::open(dir.path()).expect("open");
         assert!(store.update_pipeline_triggers("p", &[], &[]).is_err()); // no such pipeline
         store
-            .put_pipeline("p", "{}", "create", &serde_json::json!({}))
+            .put_pipeline("p", "{}", PutMode::Create, &serde_json::json!({}))
             .expect("create");
         store
-            .put_pipeline("p", "{\"v\": 2}", "update", &serde_json::json!({}))
+            .put_pipeline("p", "{\"v\": 2}", PutMode::Update, &serde_json::json!({}))
             .expect("update");
         let versions = store.pipeline_versions("p").expect("versions");
         assert_eq!(versions.iter().map(|v| v.0).collect::<Vec<_>>(), vec![1, 2]);
@@ -999,9 +1016,9 @@ mod tests {
     }
 
     /// A pipeline `p` with one execution record of `status`; returns the execution's directory.
-    fn pipeline_with_execution(store: &Store, id: &str, status: &str) -> PathBuf {
+    fn pipeline_with_execution(store: &Store, id: &str, status: ExecutionStatus) -> PathBuf {
         store
-            .put_pipeline("p", "{}", "create", &serde_json::json!({}))
+            .put_pipeline("p", "{}", PutMode::Create, &serde_json::json!({}))
             .or_else(|_| store.load_pipeline("p"))
             .expect("pipeline");
         let dir = store.execution_dir("p", id);
@@ -1009,7 +1026,7 @@ mod tests {
             pipeline_name: "p".into(),
             pipeline_execution_arn: util::execution_arn("p", id),
             execution_id: id.into(),
-            pipeline_execution_status: status.into(),
+            pipeline_execution_status: status,
             ..Default::default()
         };
         write_json(&dir.join("execution.json"), &rec).expect("record");
@@ -1020,8 +1037,8 @@ mod tests {
     fn deleting_a_pipeline_with_a_running_execution_is_a_conflict() {
         let dir = tempfile::tempdir().expect("tmp");
         let store = Store::open(dir.path()).expect("open");
-        let running = pipeline_with_execution(&store, "aaaaaaaaaaaa", "Executing");
-        pipeline_with_execution(&store, "bbbbbbbbbbbb", "Succeeded");
+        let running = pipeline_with_execution(&store, "aaaaaaaaaaaa", ExecutionStatus::Executing);
+        pipeline_with_execution(&store, "bbbbbbbbbbbb", ExecutionStatus::Succeeded);
         let owner = FileLock::acquire(&running.join("lock")).expect("owner lives");
         let err = store.delete_pipeline("p").expect_err("refused");
         assert!(matches!(err, CoreError::Conflict(_)), "{err}");
@@ -1036,8 +1053,8 @@ mod tests {
     fn an_unreadable_record_is_listed_apart_and_removable() {
         let dir = tempfile::tempdir().expect("tmp");
         let store = Store::open(dir.path()).expect("open");
-        let broken = pipeline_with_execution(&store, "aaaaaaaaaaaa", "Succeeded");
-        pipeline_with_execution(&store, "bbbbbbbbbbbb", "Succeeded");
+        let broken = pipeline_with_execution(&store, "aaaaaaaaaaaa", ExecutionStatus::Succeeded);
+        pipeline_with_execution(&store, "bbbbbbbbbbbb", ExecutionStatus::Succeeded);
         fs::write(broken.join("execution.json"), b"{\"PipelineName\": \"p").expect("truncate");
         let (listed, unreadable) = store.list_execution_records("p").expect("listing still works");
         assert_eq!(listed.len(), 1);
@@ -1066,7 +1083,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let store = Store::open(dir.path()).expect("open");
         store
-            .put_pipeline("p", "{\"Steps\": []}", "create", &serde_json::json!({}))
+            .put_pipeline("p", "{\"Steps\": []}", PutMode::Create, &serde_json::json!({}))
             .expect("create");
         fs::write(store.pipeline_dir("p").join("versions/1.json"), b"{\"Steps\": [").expect("truncate");
         assert!(matches!(
@@ -1086,12 +1103,14 @@ mod tests {
             serde_json::json!({}),
         ] {
             let fields = serde_json::json!({ "ParallelismConfiguration": bad });
-            let err = store.put_pipeline("p", "{}", "upsert", &fields).expect_err("refused");
+            let err = store
+                .put_pipeline("p", "{}", PutMode::Upsert, &fields)
+                .expect_err("refused");
             assert!(err.to_string().contains("MaxParallelExecutionSteps"), "{err}");
         }
         assert!(matches!(store.load_pipeline("p"), Err(CoreError::NotFound { .. })));
         let good = serde_json::json!({"ParallelismConfiguration": {"MaxParallelExecutionSteps": 3}});
-        let rec = store.put_pipeline("p", "{}", "upsert", &good).expect("stored");
+        let rec = store.put_pipeline("p", "{}", PutMode::Upsert, &good).expect("stored");
         assert_eq!(
             rec.parallelism_configuration,
             Some(serde_json::json!({"MaxParallelExecutionSteps": 3}))
@@ -1140,28 +1159,28 @@ mod tests {
         let f = serde_json::json!({});
         assert_eq!(
             store
-                .put_pipeline("p", "{}", "create", &f)
+                .put_pipeline("p", "{}", PutMode::Create, &f)
                 .expect("create")
                 .latest_version,
             1
         );
-        assert!(store.put_pipeline("p", "{}", "create", &f).is_err());
+        assert!(store.put_pipeline("p", "{}", PutMode::Create, &f).is_err());
         assert_eq!(
             store
-                .put_pipeline("p", "{}", "upsert", &f)
+                .put_pipeline("p", "{}", PutMode::Upsert, &f)
                 .expect("same")
                 .latest_version,
             1
         );
         assert_eq!(
             store
-                .put_pipeline("p", "{\"a\":1}", "update", &f)
+                .put_pipeline("p", "{\"a\":1}", PutMode::Update, &f)
                 .expect("new")
                 .latest_version,
             2
         );
         assert!(matches!(store.load_pipeline("q"), Err(CoreError::NotFound { .. })));
-        assert!(store.put_pipeline("../x", "{}", "create", &f).is_err());
+        assert!(store.put_pipeline("../x", "{}", PutMode::Create, &f).is_err());
     }
 
     #[test]
@@ -1182,7 +1201,7 @@ mod tests {
         ));
         assert!(!root.exists(), "a read created the store");
         store
-            .put_pipeline("p", "{}", "create", &serde_json::json!({}))
+            .put_pipeline("p", "{}", PutMode::Create, &serde_json::json!({}))
             .expect("create");
         assert!(store.exists());
         fs::write(dir.path().join("file"), "x").expect("write");

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use std::fmt;
 
 use crate::error::{CoreError, CoreResult};
 use crate::util;
@@ -36,6 +37,93 @@ mod epoch {
             .map(check)
             .transpose()
             .map_err(D::Error::custom)
+    }
+}
+
+/// The status of an execution, as the service spells it (records store these strings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ExecutionStatus {
+    #[default]
+    Executing,
+    Stopping,
+    Stopped,
+    Failed,
+    Succeeded,
+    CompletedWithFailures,
+}
+
+impl ExecutionStatus {
+    pub const ALL: [ExecutionStatus; 6] = [
+        ExecutionStatus::Executing,
+        ExecutionStatus::Stopping,
+        ExecutionStatus::Stopped,
+        ExecutionStatus::Failed,
+        ExecutionStatus::Succeeded,
+        ExecutionStatus::CompletedWithFailures,
+    ];
+
+    /// Whether the execution has ended: nothing changes after these.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            ExecutionStatus::Stopped
+                | ExecutionStatus::Failed
+                | ExecutionStatus::Succeeded
+                | ExecutionStatus::CompletedWithFailures
+        )
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Executing => "Executing",
+            ExecutionStatus::Stopping => "Stopping",
+            ExecutionStatus::Stopped => "Stopped",
+            ExecutionStatus::Failed => "Failed",
+            ExecutionStatus::Succeeded => "Succeeded",
+            ExecutionStatus::CompletedWithFailures => "CompletedWithFailures",
+        }
+    }
+}
+
+impl fmt::Display for ExecutionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The status of a step, as the service spells it (records store these strings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum StepStatus {
+    Starting,
+    #[default]
+    Executing,
+    Stopping,
+    Stopped,
+    Failed,
+    Succeeded,
+}
+
+impl StepStatus {
+    /// Whether the step has ended.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, StepStatus::Stopped | StepStatus::Failed | StepStatus::Succeeded)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::Starting => "Starting",
+            StepStatus::Executing => "Executing",
+            StepStatus::Stopping => "Stopping",
+            StepStatus::Stopped => "Stopped",
+            StepStatus::Failed => "Failed",
+            StepStatus::Succeeded => "Succeeded",
+        }
+    }
+}
+
+impl fmt::Display for StepStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -115,7 +203,7 @@ pub struct ExecutionRecord {
     pub pipeline_arn: String,
     pub pipeline_execution_arn: String,
     pub execution_id: String,
-    pub pipeline_execution_status: String,
+    pub pipeline_execution_status: ExecutionStatus,
     #[serde(default)]
     pub pipeline_execution_display_name: Option<String>,
     #[serde(default)]
@@ -179,7 +267,7 @@ pub struct StepRecord {
     pub start_time: Option<f64>,
     #[serde(default, deserialize_with = "epoch::optional")]
     pub end_time: Option<f64>,
-    pub step_status: String,
+    pub step_status: StepStatus,
     #[serde(default)]
     pub attempt_count: u32,
     #[serde(default)]
@@ -206,6 +294,10 @@ pub struct StepRecord {
     /// Why caching did not reuse an earlier run, when caching was on and missed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_miss_reason: Option<String>,
+    /// Where a `@step` function step whose arguments resolved puts its results (the pickled
+    /// return value, or the exception it raised): what `execution.result()` reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function_results_uri: Option<String>,
 }
 
 impl StepRecord {

@@ -6,6 +6,7 @@ use super::common::{request, shell_step, with, Fixture};
 use sagepipe_core::engine::plan::plan_request;
 use sagepipe_core::executors::JobSettings;
 use sagepipe_core::selection::Action;
+use sagepipe_core::store::{ExecutionStatus, StepStatus};
 
 fn cache_on() -> Value {
     json!({"Enabled": true, "ExpireAfter": "PT1H"})
@@ -35,7 +36,7 @@ fn a_second_run_hits_the_cache_and_a_changed_parameter_misses_with_its_reason() 
     let ran = || std::fs::read_to_string(&runs).unwrap_or_default();
 
     let first = fx.run(start_with_mode("a"));
-    assert_eq!(first.status(), "Succeeded");
+    assert_eq!(first.status(), ExecutionStatus::Succeeded);
     let prepared = first.step("Prepare");
     assert_eq!(prepared.cache_hit_result, None);
     assert_eq!(
@@ -45,9 +46,9 @@ fn a_second_run_hits_the_cache_and_a_changed_parameter_misses_with_its_reason() 
     assert_eq!(ran(), "a\n");
 
     let second = fx.run(start_with_mode("a"));
-    assert_eq!(second.status(), "Succeeded");
+    assert_eq!(second.status(), ExecutionStatus::Succeeded);
     let hit = second.step("Prepare");
-    assert_eq!(hit.step_status, "Succeeded");
+    assert_eq!(hit.step_status, StepStatus::Succeeded);
     assert_eq!(
         hit.cache_hit_result,
         Some(json!({"SourcePipelineExecutionArn": first.arn()}))
@@ -76,7 +77,7 @@ fn a_second_run_hits_the_cache_and_a_changed_parameter_misses_with_its_reason() 
     assert_eq!(entry.source_execution_arn.as_deref(), Some(first.arn()));
 
     let third = fx.run(start_with_mode("b"));
-    assert_eq!(third.status(), "Succeeded");
+    assert_eq!(third.status(), ExecutionStatus::Succeeded);
     let missed = third.step("Prepare");
     assert_eq!(missed.cache_hit_result, None);
     assert_eq!(
@@ -98,7 +99,7 @@ fn changed_code_misses_the_cache_and_says_so() {
     );
     fx.put_pipeline("code", &[v1]);
     let first = fx.run(request("code"));
-    assert_eq!(first.status(), "Succeeded");
+    assert_eq!(first.status(), ExecutionStatus::Succeeded);
     assert_eq!(
         fx.run(request("code"))
             .step("Train")
@@ -118,7 +119,7 @@ fn changed_code_misses_the_cache_and_says_so() {
     let changed = fx.run(request("code"));
 
     let train = changed.step("Train");
-    assert_eq!(train.step_status, "Succeeded");
+    assert_eq!(train.step_status, StepStatus::Succeeded);
     assert_eq!(train.cache_hit_result, None);
     assert_eq!(
         train.cache_miss_reason.as_deref(),

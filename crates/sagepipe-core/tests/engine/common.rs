@@ -10,7 +10,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use sagepipe_core::engine::{self, ExecutionHandle, Host, RunConfig, StartRequest};
-use sagepipe_core::store::{ExecutionRecord, StepRecord, Store};
+use sagepipe_core::store::{ExecutionRecord, ExecutionStatus, PutMode, StepRecord, Store};
 
 /// Longest any execution of these tests may take; every one of them takes well under a second
 /// or two, so reaching it means the engine hung.
@@ -197,7 +197,7 @@ impl Fixture {
     pub fn put_pipeline_with(&self, name: &str, parameters: &[Value], steps: &[Value]) {
         let definition = json!({"Version": "2020-12-01", "Parameters": parameters, "Steps": steps});
         self.store
-            .put_pipeline(name, &definition.to_string(), "upsert", &json!({}))
+            .put_pipeline(name, &definition.to_string(), PutMode::Upsert, &json!({}))
             .expect("put pipeline");
     }
 
@@ -278,8 +278,8 @@ impl Finished {
         &self.record.pipeline_execution_arn
     }
 
-    pub fn status(&self) -> &str {
-        &self.record.pipeline_execution_status
+    pub fn status(&self) -> ExecutionStatus {
+        self.record.pipeline_execution_status
     }
 
     pub fn step(&self, name: &str) -> &StepRecord {

@@ -11,7 +11,7 @@ use super::common::{
     load, request, shell_step, wait_for_pid, wait_gone, wait_until, with, Fixture, TIMEOUT, WRITE_PID,
 };
 use sagepipe_core::engine::{self, RunConfig};
-use sagepipe_core::store::{self, FileLock, Store};
+use sagepipe_core::store::{self, ExecutionStatus, FileLock, StepStatus, Store};
 
 /// Where the child process finds the store of the execution it owns.
 const OWNER_STORE: &str = "SAGEPIPE_ENGINE_TEST_OWNER_STORE";
@@ -86,9 +86,13 @@ fn a_killed_owner_leaves_a_failed_execution_that_resumes() {
         fx.store.load_step(&arn, "Long").expect("step record").is_some()
     });
     let alive = load(&fx.store, &arn);
-    assert_eq!(alive.status(), "Executing", "a live owner's execution is left alone");
+    assert_eq!(
+        alive.status(),
+        ExecutionStatus::Executing,
+        "a live owner's execution is left alone"
+    );
     assert_eq!(alive.record.owner_pid, owner.0.id());
-    assert_eq!(alive.step("Long").step_status, "Executing");
+    assert_eq!(alive.step("Long").step_status, StepStatus::Executing);
 
     owner.0.kill().expect("kill the owner");
     owner.0.wait().expect("reap the owner");
@@ -99,12 +103,12 @@ fn a_killed_owner_leaves_a_failed_execution_that_resumes() {
         "Execution interrupted: the process that ran it (pid {}) exited before the execution finished.",
         owner.0.id()
     );
-    assert_eq!(dead.status(), "Failed");
+    assert_eq!(dead.status(), ExecutionStatus::Failed);
     assert_eq!(dead.record.failure_reason.as_deref(), Some(interrupted.as_str()));
     assert!(dead.record.end_time.is_some());
-    assert_eq!(dead.step("First").step_status, "Succeeded");
+    assert_eq!(dead.step("First").step_status, StepStatus::Succeeded);
     let long = dead.step("Long");
-    assert_eq!(long.step_status, "Failed");
+    assert_eq!(long.step_status, StepStatus::Failed);
     assert_eq!(long.failure_reason.as_deref(), Some(interrupted.as_str()));
     assert!(!dead.steps.contains_key("Last"), "{:?}", dead.statuses());
 
@@ -117,14 +121,14 @@ fn a_killed_owner_leaves_a_failed_execution_that_resumes() {
         "SelectedSteps": selected.iter().map(|s| json!({"StepName": s})).collect::<Vec<_>>(),
     }));
     let resumed = fx.run(req);
-    assert_eq!(resumed.status(), "Succeeded");
+    assert_eq!(resumed.status(), ExecutionStatus::Succeeded);
     assert_eq!(
         resumed.step("First").selective_execution_result,
         Some(json!({"SourcePipelineExecutionArn": arn}))
     );
     for name in ["Long", "Last"] {
         let step = resumed.step(name);
-        assert_eq!(step.step_status, "Succeeded", "{name}");
+        assert_eq!(step.step_status, StepStatus::Succeeded, "{name}");
         assert_eq!(step.selective_execution_result, None, "{name}");
     }
 }
@@ -141,7 +145,7 @@ fn reopen_as_if_owner_died(store: &Store, arn: &str) {
             .expect("lock")
             .is_some()
     });
-    rec.pipeline_execution_status = "Executing".into();
+    rec.pipeline_execution_status = ExecutionStatus::Executing;
     rec.end_time = None;
     rec.failure_reason = None;
     store::write_json(&dir.join("execution.json"), &rec).expect("rewrite");
@@ -170,11 +174,11 @@ fn a_dead_owner_with_no_work_left_reads_succeeded_and_with_work_left_failed() {
     fx.put_pipeline("owner-died", &[make, is_big, after]);
 
     let done = fx.run(request("owner-died"));
-    assert_eq!(done.status(), "Succeeded");
+    assert_eq!(done.status(), ExecutionStatus::Succeeded);
     assert!(!done.steps.contains_key("Small"), "{:?}", done.statuses());
     reopen_as_if_owner_died(&fx.store, done.arn());
     let settled = fx.load(done.arn());
-    assert_eq!(settled.status(), "Succeeded");
+    assert_eq!(settled.status(), ExecutionStatus::Succeeded);
     assert_eq!(settled.record.failure_reason, None);
     assert!(settled.record.end_time.is_some());
 
@@ -183,7 +187,7 @@ fn a_dead_owner_with_no_work_left_reads_succeeded_and_with_work_left_failed() {
     std::fs::remove_file(store::step_path(&dir, "After")).expect("remove After's record");
     reopen_as_if_owner_died(&fx.store, unfinished.arn());
     let failed = fx.load(unfinished.arn());
-    assert_eq!(failed.status(), "Failed");
+    assert_eq!(failed.status(), ExecutionStatus::Failed);
     let reason = failed.record.failure_reason.as_deref().unwrap_or_default();
     assert!(
         reason.starts_with("Execution interrupted: the process that ran it"),

@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::common::{failed, request, shell_step, with, Fixture};
+use sagepipe_core::store::{ExecutionStatus, StepStatus};
 
 /// A policy for job failures allowing `max_attempts` attempts, with no delay between them.
 fn job_policy(max_attempts: u32) -> serde_json::Value {
@@ -26,9 +27,9 @@ fn a_job_failure_is_retried_by_a_matching_policy_until_it_succeeds() {
 
     let run = fx.run(request("retrying"));
 
-    assert_eq!(run.status(), "Succeeded");
+    assert_eq!(run.status(), ExecutionStatus::Succeeded);
     let step = run.step("Flaky");
-    assert_eq!(step.step_status, "Succeeded");
+    assert_eq!(step.step_status, StepStatus::Succeeded);
     assert_eq!(step.attempt_count, 3);
     assert_eq!(std::fs::read_to_string(&runs).expect("runs").lines().count(), 3);
     let log = std::fs::read_to_string(fx.store.log_path("retrying", &run.record.execution_id, "Flaky")).expect("log");
@@ -54,13 +55,13 @@ fn a_policy_that_does_not_match_the_failure_is_not_applied() {
 
     let run = fx.run(request("not-retried"));
 
-    assert_eq!(run.status(), "Failed");
+    assert_eq!(run.status(), ExecutionStatus::Failed);
     assert_eq!(
         run.record.failure_reason.as_deref(),
         Some("Step failure: One or multiple steps failed.")
     );
     let step = run.step("Failing");
-    assert_eq!(step.step_status, "Failed");
+    assert_eq!(step.step_status, StepStatus::Failed);
     assert_eq!(step.attempt_count, 1);
     let reason = step.failure_reason.as_deref().unwrap_or_default();
     assert!(reason.contains("broken"), "the reason shows the job's output: {reason}");
@@ -89,7 +90,7 @@ fn retries_end_at_max_attempts_and_never_follow_a_permanent_failure() {
 
     let run = fx.run(request("exhausted"));
 
-    assert_eq!(run.status(), "Failed");
+    assert_eq!(run.status(), ExecutionStatus::Failed);
     let always = run.step("Always");
     assert_eq!((always.step_status.as_str(), always.attempt_count), ("Failed", 2));
     assert_eq!(always.failure_reason.as_deref(), Some("attempt 2 failed"));

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use super::common::{ok, request, with, Fixture, TIMEOUT};
 use sagepipe_core::engine::{self, RunConfig};
 use sagepipe_core::error::CoreError;
+use sagepipe_core::store::{ExecutionStatus, StepStatus};
 
 /// Six independent function steps with `MaxParallelExecutionSteps` 2. Each call waits (a few
 /// seconds at most) for a second call to be in progress, or for the last step to start, and
@@ -32,14 +33,14 @@ fn independent_steps_run_in_parallel_up_to_the_limit() {
     req.max_parallel = Some(2);
     let run = fx.run(req);
 
-    assert_eq!(run.status(), "Succeeded");
+    assert_eq!(run.status(), ExecutionStatus::Succeeded);
     assert_eq!(fx.host.most_running(), 2, "steps in progress at once");
     let mut called = fx.host.calls();
     called.sort();
     assert_eq!(called, names, "each step ran once");
     for name in &names {
         let step = run.step(name);
-        assert_eq!(step.step_status, "Succeeded", "{name}");
+        assert_eq!(step.step_status, StepStatus::Succeeded, "{name}");
         assert_eq!(step.attempt_count, 1, "{name}");
     }
     assert_eq!(
@@ -60,7 +61,7 @@ fn the_pipelines_parallelism_applies_when_the_start_gives_none() {
         .put_pipeline(
             "serial",
             &definition.to_string(),
-            "create",
+            sagepipe_core::store::PutMode::Create,
             &json!({"ParallelismConfiguration": {"MaxParallelExecutionSteps": 1}}),
         )
         .expect("put pipeline");
@@ -73,7 +74,7 @@ fn the_pipelines_parallelism_applies_when_the_start_gives_none() {
 
     let run = fx.run(request("serial"));
 
-    assert_eq!(run.status(), "Succeeded");
+    assert_eq!(run.status(), ExecutionStatus::Succeeded);
     assert_eq!(fx.host.most_running(), 1);
     let calls = fx.host.calls();
     assert_eq!(calls.len(), 3);
@@ -116,19 +117,19 @@ fn a_condition_runs_one_branch_and_a_fail_step_fails_the_execution_with_its_mess
     fx.put_pipeline_with("branching", &parameters, &[is_big]);
 
     let taken = fx.run(request("branching"));
-    assert_eq!(taken.status(), "Succeeded");
+    assert_eq!(taken.status(), ExecutionStatus::Succeeded);
     assert_eq!(taken.step("IsBig").properties, Some(json!({"Outcome": true})));
-    assert_eq!(taken.step("Big").step_status, "Succeeded");
+    assert_eq!(taken.step("Big").step_status, StepStatus::Succeeded);
     assert!(!taken.steps.contains_key("TooSmall"), "{:?}", taken.statuses());
 
     let mut req = request("branching");
     req.parameters.insert("X".into(), json!(0));
     let failed = fx.run(req);
-    assert_eq!(failed.status(), "Failed");
+    assert_eq!(failed.status(), ExecutionStatus::Failed);
     assert_eq!(failed.record.failure_reason.as_deref(), Some("X is too small: 0"));
     assert_eq!(failed.step("IsBig").properties, Some(json!({"Outcome": false})));
     let fail = failed.step("TooSmall");
-    assert_eq!(fail.step_status, "Failed");
+    assert_eq!(fail.step_status, StepStatus::Failed);
     assert_eq!(fail.failure_reason.as_deref(), Some("X is too small: 0"));
     assert!(!failed.steps.contains_key("Big"), "{:?}", failed.statuses());
     assert_eq!(fx.host.calls_of("Big"), 1, "only the first run took the if branch");
@@ -168,8 +169,8 @@ fn a_step_without_a_local_meaning_refuses_the_start_until_a_handler_takes_its_ty
     let handle = engine::start(&fx.store, request("aws-side"), config).expect("start");
     assert!(handle.wait(Some(TIMEOUT)));
     let run = fx.load(&handle.arn);
-    assert_eq!(run.status(), "Succeeded");
-    assert_eq!(run.step("Notify").step_status, "Succeeded");
+    assert_eq!(run.status(), ExecutionStatus::Succeeded);
+    assert_eq!(run.step("Notify").step_status, StepStatus::Succeeded);
     let task = fx.host.last_task("Notify").expect("the handler ran");
     assert_eq!(task["kind"], "external");
     assert_eq!(task["step_type"], "Lambda");

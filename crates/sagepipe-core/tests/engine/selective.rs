@@ -7,6 +7,7 @@ use super::common::{request, with, Fixture};
 use sagepipe_core::engine::plan::plan_request;
 use sagepipe_core::executors::JobSettings;
 use sagepipe_core::selection::Action;
+use sagepipe_core::store::{ExecutionStatus, StepStatus};
 
 /// `Load -> Train -> Report`, `Train` reading `Load`'s job name. After a full run, a run that
 /// selects `Train` with the full run as reference: the plan says what each step will do; the
@@ -22,7 +23,7 @@ fn a_selective_run_reuses_from_its_reference_and_runs_what_it_selects() {
     fx.put_pipeline("selective", &[load, train, report]);
 
     let full = fx.run(request("selective"));
-    assert_eq!(full.status(), "Succeeded");
+    assert_eq!(full.status(), ExecutionStatus::Succeeded);
     let loaded_by = full.step("Load").properties.as_ref().expect("properties")["TrainingJobName"].clone();
     assert_eq!(
         fx.host.last_task("Train").expect("Train ran")["environment"]["LOADED_BY"],
@@ -58,10 +59,10 @@ fn a_selective_run_reuses_from_its_reference_and_runs_what_it_selects() {
     req.selective_execution_config = Some(config.clone());
     let partial = fx.run(req);
 
-    assert_eq!(partial.status(), "Succeeded");
+    assert_eq!(partial.status(), ExecutionStatus::Succeeded);
     assert_eq!(partial.record.selective_execution_config, Some(config));
     let reused = partial.step("Load");
-    assert_eq!(reused.step_status, "Succeeded");
+    assert_eq!(reused.step_status, StepStatus::Succeeded);
     assert_eq!(
         reused.selective_execution_result,
         Some(json!({"SourcePipelineExecutionArn": full.arn()}))
@@ -70,7 +71,7 @@ fn a_selective_run_reuses_from_its_reference_and_runs_what_it_selects() {
     assert_eq!(fx.host.calls_of("Load"), 1, "a reused step does not run");
 
     let ran = partial.step("Train");
-    assert_eq!(ran.step_status, "Succeeded");
+    assert_eq!(ran.step_status, StepStatus::Succeeded);
     assert_eq!(ran.selective_execution_result, None);
     assert_ne!(
         ran.properties,

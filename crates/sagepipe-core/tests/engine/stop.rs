@@ -3,6 +3,7 @@
 use super::common::{
     failed, process_gone, request, shell_step, wait_for_pid, wait_gone, wait_until, with, Fixture, TIMEOUT, WRITE_PID,
 };
+use sagepipe_core::store::{ExecutionStatus, StepStatus};
 use serde_json::json;
 
 use sagepipe_core::engine;
@@ -45,11 +46,11 @@ fn stopping_ends_running_steps_stopped_and_starts_nothing_new() {
     assert!(handle.wait(Some(TIMEOUT)), "the execution did not end after the stop");
 
     let run = fx.load(&handle.arn);
-    assert_eq!(run.status(), "Stopped");
+    assert_eq!(run.status(), ExecutionStatus::Stopped);
     assert_eq!(run.record.failure_reason, None);
     for name in ["Sleeper", "Waiter"] {
         let step = run.step(name);
-        assert_eq!(step.step_status, "Stopped", "{name}");
+        assert_eq!(step.step_status, StepStatus::Stopped, "{name}");
         assert_eq!(step.failure_reason.as_deref(), Some("Stopped by request"), "{name}");
         assert_eq!(step.attempt_count, 1, "{name}");
     }
@@ -73,16 +74,16 @@ fn a_stop_requested_through_the_store_ends_a_retrying_step() {
     let handle = fx.start(request("stop-requested"));
     wait_until("Flaky's first attempt", || fx.host.calls_of("Flaky") == 1);
     let asked = engine::request_stop(&fx.store, &handle.arn).expect("request stop");
-    assert_eq!(asked.pipeline_execution_status, "Executing");
+    assert_eq!(asked.pipeline_execution_status, ExecutionStatus::Executing);
     assert!(
         handle.wait(Some(TIMEOUT)),
         "the execution did not end after the stop request"
     );
 
     let run = fx.load(&handle.arn);
-    assert_eq!(run.status(), "Stopped");
+    assert_eq!(run.status(), ExecutionStatus::Stopped);
     let step = run.step("Flaky");
-    assert_eq!(step.step_status, "Stopped");
+    assert_eq!(step.step_status, StepStatus::Stopped);
     assert_eq!(step.attempt_count, 1, "no attempt after the stop");
     assert_eq!(fx.host.calls_of("Flaky"), 1);
 }

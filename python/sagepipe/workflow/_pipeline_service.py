@@ -1,0 +1,304 @@
+"""``_PipelineService``: the service side of ``Pipeline`` (create, update, upsert, describe,
+delete, start, plan, list_executions...) backed by the local store and engine."""
+
+import json
+import math
+import os
+import sys
+from typing import Any, Dict, Optional, Union
+
+from sagepipe import _responses
+from sagepipe.exceptions import ValidationError
+from sagepipe.workflow._execution_handle import _PipelineExecution
+from sagepipe.workflow._execution_plan import ExecutionPlan
+from sagepipe.workflow._interrupts import _ensure_exit_handling, _store_roots
+from sagepipe.workflow._store_access import _default_session, _store_of
+
+
+def _parallelism_request(config: Any) -> Optional[Dict[str, Any]]:
+    if config is None:
+        return None
+    to_request = getattr(config, "to_request", None)  # a ParallelismConfiguration object
+    return to_request() if callable(to_request) else config  # anything else is checked by the store
+
+
+class _PipelineService:
+    """create/update/upsert/describe/delete/start/list_executions for ``Pipeline``."""
+
+    def _session(self):
+        if self.sagemaker_session is None:
+            self.sagemaker_session = _default_session()
+        return self.sagemaker_session
+
+    @property
+    def _store(self):
+        return _store_of(self._session())
+
+    def _repr_html_(self) -> str:
+        """Jupyter view: the pipeline's DAG as SVG (``sagepipe.display``)."""
+        from sagepipe.display import pipeline_html
+
+        return pipeline_html(self)
+
+    def _put(
+        self, mode: str, role_arn=None, description=None, tags=None, parallelism_config=None, definition=None
+    ) -> Dict[str, Any]:
+        from sagepipe import config
+
+        # The SageMaker config's pipeline defaults, as the SDK applies them on create/update.
+        session = self._session()
+        role_arn = config.resolve_value_from_config(role_arn, config.PIPELINE_ROLE_ARN_PATH, None, session)
+        if mode != "update":
+            tags = config.append_config_tags(session, list(tags) if tags else None, config.PIPELINE_TAGS_PATH)
+        fields = {
+            "RoleArn": role_arn,
+            "PipelineDescription": description,
+            "ParallelismConfiguration": _parallelism_request(parallelism_config),
+            "Tags": list(tags) if tags else None,
+        }
+        fields = {k: v for k, v in fields.items() if v is not None}
+        text = definition if definition is not None else self.definition()
+        rec = json.loads(self._store.put_pipeline(self.name, text, mode, json.dumps(fields)))
+        return rec
+
+    def _worker_spec(self) -> Dict[str, Any]:
+        """How the engine starts function-step workers for this pipeline: this interpreter, with
+        this process's import path and working directory (no ``python``: steps run in-process)."""
+        in_process = getattr(self._session(), "function_step_mode", "worker") == "in_process"
+        cwd = os.getcwd()
+        return {
+            "python": None if in_process else sys.executable,
+            "python_path": [p or cwd for p in sys.path if isinstance(p, str)],
+            "cwd": cwd,
+        }
+
+    def _prewarm_workers(self) -> None:
+        """Have a function-step worker starting, so its interpreter start-up overlaps building
+        the definition. Called on create/update/upsert too (not ``plan()``, which runs nothing):
+        scripts call ``upsert()`` just before ``start()``, and the idle worker serves any
+        execution of this process."""
+        fs = sys.modules.get("sagepipe.workflow.function_step")  # not loaded: no @step steps
+        if fs and any(isinstance(s, (fs.DelayedReturn, fs._FunctionStep)) for s in self.steps or ()):
+            spec = self._worker_spec()
+            if spec["python"] is not None:
+                self._store.prewarm_workers(**spec)
+
+    def create(
+        self, role_arn: str = None, description: str = None, tags=None, parallelism_config=None
+    ) -> Dict[str, Any]:
+        """Create the pipeline in the local store (the role is recorded, not needed)."""
+        self._prewarm_workers()
+        rec = self._put("create", role_arn, description, tags, parallelism_config)
+        return {"PipelineArn": rec["PipelineArn"], "ResponseMetadata": dict(_responses.RESPONSE_METADATA)}
+
+    def update(self, role_arn: str = None, description: str = None, parallelism_config=None) -> Dict[str, Any]:
+        """Store the current definition as the pipeline's new version (if it changed)."""
+        self._prewarm_workers()
+        rec = self._put("update", role_arn, description, None, parallelism_config)
+        return {
+            "PipelineArn": rec["PipelineArn"],
+            "PipelineVersionId": rec["LatestVersion"],
+            "ResponseMetadata": dict(_responses.RESPONSE_METADATA),
+        }
+
+    def upsert(
+        self, role_arn: str = None, description: str = None, tags=None, parallelism_config=None
+    ) -> Dict[str, Any]:
+        """Create the pipeline, or update it if it exists."""
+        self._prewarm_workers()
+        rec = self._put("upsert", role_arn, description, tags, parallelism_config)
+        return {
+            "PipelineArn": rec["PipelineArn"],
+            "PipelineVersionId": rec["LatestVersion"],
+            "ResponseMetadata": dict(_responses.RESPONSE_METADATA),
+        }
+
+    def describe(self, pipeline_version_id: int = None) -> Dict[str, Any]:
+        """``DescribePipeline`` (the latest version's definition unless one is named)."""
+        rec = json.loads(self._store.load_pipeline(self.name))
+        definition = self._store.definition_text(self.name, pipeline_version_id)
+        return _responses.pipeline_description(rec, definition)
+
+    def delete(self) -> Dict[str, Any]:
+        """Delete the pipeline with its executions and their records."""
+        rec = json.loads(self._store.delete_pipeline(self.name))
+        return {"PipelineArn": rec["PipelineArn"], "ResponseMetadata": dict(_responses.RESPONSE_METADATA)}
+
+    def list_executions(
+        self, sort_by: str = None, sort_order: str = None, max_results: int = None, next_token: str = None
+    ) -> Dict[str, Any]:
+        """``ListPipelineExecutions`` (only the summaries and NextToken, as the SDK returns)."""
+        records = _responses.sorted_executions(json.loads(self._store.list_executions(self.name)), sort_by, sort_order)
+        summaries = [_responses.execution_summary(r) for r in records]
+        return _responses.page(summaries, "PipelineExecutionSummaries", max_results, next_token)
+
+    def _get_latest_execution_arn(self) -> Optional[str]:
+        summaries = self.list_executions(sort_by="CreationTime", sort_order="Descending", max_results=1)
+        items = summaries["PipelineExecutionSummaries"]
+        return items[0]["PipelineExecutionArn"] if items else None
+
+    def _reference_execution_arn(self, config: Any) -> Optional[str]:
+        """The execution a selective run of ``config`` compares with: its source ARN, else
+        (``reference_latest_execution``) this pipeline's latest execution, else None."""
+        if config.source_pipeline_execution_arn is None and config.reference_latest_execution:
+            return self._get_latest_execution_arn()
+        return config.source_pipeline_execution_arn
+
+    def build_parameters_from_execution(
+        self, pipeline_execution_arn: str, parameter_value_overrides: Dict[str, Any] = None
+    ) -> Dict[str, Any]:
+        """The parameters of an earlier execution (as strings), with optional overrides."""
+        execution = _PipelineExecution(pipeline_execution_arn, self._session())
+        params: Dict[str, Any] = {}
+        token = None
+        while True:
+            page = execution.list_parameters(next_token=token)
+            params.update({p["Name"]: p["Value"] for p in page["PipelineParameters"]})
+            token = page.get("NextToken")
+            if not token:
+                break
+        if parameter_value_overrides:
+            unknown = set(parameter_value_overrides) - set(params)
+            if unknown:
+                raise ValueError(
+                    f"The following parameter overrides provided: {unknown} are not present in the pipeline "
+                    f"execution: {pipeline_execution_arn}"
+                )
+            params.update(parameter_value_overrides)
+        return params
+
+    def start(
+        self,
+        parameters: Dict[str, Union[str, bool, int, float]] = None,
+        execution_display_name: str = None,
+        execution_description: str = None,
+        parallelism_config=None,
+        selective_execution_config=None,
+        pipeline_version_id: int = None,
+        *,
+        client_request_token: Optional[str] = None,
+    ) -> _PipelineExecution:
+        """Start an execution; returns at once (``wait()`` blocks).
+
+        Locally the current definition is stored first (as ``upsert`` would, with a new version
+        only if it changed), so what runs is the pipeline as it is in the code now. A
+        ``Pipeline(name=...)`` with no steps runs the stored definition. ``client_request_token``
+        (keyword only, used by ``sagepipe.client()``) is recorded with the execution.
+        """
+        from sagepipe import _runtime, local_runners
+
+        store = self._store
+        if self.steps:
+            self._prewarm_workers()
+            stored = self._put("upsert")
+            if pipeline_version_id is None:
+                # The version holding this definition: "the latest" may already be another
+                # process's definition of the same pipeline.
+                pipeline_version_id = stored["LatestVersion"]
+        else:
+            store.load_pipeline(self.name)  # raises ResourceNotFoundError when unknown
+        selective = None
+        if selective_execution_config is not None:
+            reference = self._reference_execution_arn(selective_execution_config)
+            selective_execution_config.source_pipeline_execution_arn = reference
+            selective = selective_execution_config._engine_request()
+        request = {
+            "PipelineName": self.name,
+            "Parameters": _plain_parameters(parameters or {}),
+            "PipelineExecutionDisplayName": execution_display_name,
+            "PipelineExecutionDescription": execution_description,
+            "ParallelismConfiguration": _parallelism_request(parallelism_config),
+            "SelectiveExecutionConfig": selective,
+            "PipelineVersionId": pipeline_version_id,
+            "ClientRequestToken": client_request_token,
+        }
+        handle = store.start(
+            json.dumps({k: v for k, v in request.items() if v is not None}),
+            **self._worker_spec(),
+            host=_runtime.host_for_this_thread(),
+            external_types=sorted(_runtime.STEP_HANDLERS),
+            interpreter=sys.executable,
+            image_runners=json.dumps(local_runners.IMAGE_RUNNERS),
+        )
+        _store_roots[handle.arn] = str(store.root)
+        _ensure_exit_handling()
+        if selective_execution_config is not None:
+            recorded = json.loads(store.load_execution(handle.arn)).get("SelectiveExecutionConfig") or {}
+            selective_execution_config.resolved_selected_steps = [
+                s["StepName"] for s in recorded.get("SelectedSteps", [])
+            ]
+        return _PipelineExecution(handle.arn, self._session())
+
+    def plan(self, selective_execution_config=None, parameters: Dict[str, Any] = None) -> "ExecutionPlan":
+        """What a (selective) start would do per step, without running anything (sagepipe extension).
+
+        Each entry says ``run``, ``reuse`` (with the source execution and the artifact URIs),
+        ``cache-hit`` (with the run it reuses), ``not-selected``, ``condition-dependent`` or
+        ``refused``, with a one-line reason (for changed-step selection: what changed; for caching:
+        why it misses; for ``refused``: why the step cannot run locally, as ``start()`` says it).
+        The same checks as ``start()`` run first, so an invalid selection raises here too; a step
+        that would run but cannot run locally (with the handlers and image runners registered now)
+        is ``refused``, and ``plan.refused`` is the error ``start()`` would raise.
+        """
+        from sagepipe import _runtime, local_runners
+
+        store = self._store
+        definition = None
+        version = None
+        if self.steps:
+            definition = self.definition()  # built once: large pipelines take a while
+            version = self._put("upsert", definition=definition)["LatestVersion"]  # this one, as start() runs it
+        request = None
+        cfg = selective_execution_config
+        if cfg is not None:
+            arn = self._reference_execution_arn(cfg)
+            request = dict(cfg._engine_request())
+            if arn is not None:
+                request["SourcePipelineExecutionArn"] = arn
+        plan = json.loads(
+            store.plan(
+                self.name,
+                None if request is None else json.dumps(request),
+                json.dumps(_plain_parameters(parameters or {})),
+                version,
+                external_types=sorted(_runtime.STEP_HANDLERS),
+                image_runners=json.dumps(local_runners.IMAGE_RUNNERS),
+            )
+        )
+        if definition is None:
+            definition = store.definition_text(self.name)
+        return ExecutionPlan(
+            self.name, plan.get("reference_arn"), plan["entries"], definition=definition, refused=plan.get("refused")
+        )
+
+    @classmethod
+    def from_definition(cls, definition: Union[str, Dict[str, Any]], name: str, sagemaker_session=None):
+        """A pipeline whose definition is the given JSON (e.g. made by the SageMaker SDK)."""
+        text = definition if isinstance(definition, str) else json.dumps(definition)
+        from sagepipe import _core
+
+        _core.compile_definition(text, name)  # fail early with every problem listed
+        pipeline = cls(name=name, sagemaker_session=sagemaker_session)
+        pipeline._fixed_definition = text
+        pipeline.steps = _DefinitionSteps(text)
+        return pipeline
+
+
+class _DefinitionSteps(list):
+    """Marks a pipeline built from JSON: its steps live in the definition text."""
+
+    def __init__(self, text: str):
+        super().__init__(json.loads(text).get("Steps", []))
+
+
+def _plain_parameters(parameters: Dict[str, Any]) -> Dict[str, Any]:
+    out = {}
+    for k, v in parameters.items():
+        if not isinstance(v, (str, bool, int, float)):
+            raise ValidationError(
+                f"parameter '{k}': expected a str, bool, int or float value, found {type(v).__name__}"
+            )
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ValidationError(f"parameter '{k}': {v} is not a number a pipeline parameter can hold")
+        out[k] = v
+    return out
