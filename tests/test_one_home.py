@@ -2,6 +2,8 @@
 these tests pin each rule where it lives now (issue 16, "One home per rule")."""
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 import sagepipe
@@ -68,13 +70,17 @@ def test_start_of_an_invalid_pipeline_stores_nothing(session):
 
 
 def test_terminal_statuses_are_the_engines():
-    from sagepipe import _core, _gc, _responses, cli, client, display
+    from sagepipe import _core, _gc, _progress, _responses, cli, client, display
     from sagepipe.workflow import _execution_handle
 
     assert set(_core.TERMINAL_STATUSES) == {"Succeeded", "Failed", "Stopped", "CompletedWithFailures"}
-    for module in (_responses, cli, client, display, _gc, _execution_handle):
-        terminal = getattr(module, "TERMINAL", None) or module._TERMINAL
-        assert terminal is _core.TERMINAL_STATUSES, module.__name__
+    for status in ("Succeeded", "Failed", "Stopped", "CompletedWithFailures", "Executing", "Stopping"):
+        assert _responses.is_terminal(status) is (status in _core.TERMINAL_STATUSES)
+    # No module keeps a list of its own: they all ask _responses.is_terminal.
+    for module in (cli, client, display, _gc, _progress, _execution_handle):
+        source = Path(module.__file__).read_text()
+        assert "is_terminal(" in source, module.__name__
+        assert not re.search(r"\bin \(?\s*[\"']Succeeded", source), module.__name__
 
 
 def test_recorded_statuses_are_the_service_strings(in_process_session):

@@ -31,7 +31,7 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
-from sagepipe._responses import TERMINAL as _TERMINAL
+from sagepipe._responses import is_terminal
 from sagepipe.exceptions import ResourceNotFoundError, StoreError, ValidationError
 
 # An s3:// location inside any JSON text (a record, a definition, a JSON-encoded hyperparameter).
@@ -194,7 +194,7 @@ def plan(store, keep: int, older_than: Optional[datetime] = None, pipelines: Opt
                 continue
             if rank < keep:
                 kept[arn] = f"one of the {keep} newest of {name}"
-            elif rec["PipelineExecutionStatus"] not in _TERMINAL:
+            elif not is_terminal(rec["PipelineExecutionStatus"]):
                 kept[arn] = "still running"
             elif cutoff is not None and rec["CreationTime"] >= cutoff:
                 kept[arn] = "newer than the cut-off"

@@ -150,12 +150,12 @@ class ProgressView:
         steps = dag.get("order") or list(states)
         # The execution's line comes first while it runs and last once it ended, after the steps
         # whose ending ended it.
-        for name in steps + [""] if current[""] in display._TERMINAL else [""] + steps:
+        for name in steps + [""] if display.is_terminal(current[""]) else [""] + steps:
             if self._last.get(name) == current[name] or current[name] == "pending":
                 continue
             if name == "":
                 self.stream.write(f"[sagepipe] {record['PipelineName']} {record['ExecutionId']}: {current['']}\n")
-            elif current[name] != "not-run" or current[""] in display._TERMINAL:
+            elif current[name] != "not-run" or display.is_terminal(current[""]):
                 label = current[name].replace("-", " ")
                 # a log is the place for a running step's output; a failure's reason goes in full
                 detail = "" if current[name] == "running" else display.step_detail(states[name])
@@ -249,6 +249,6 @@ def open_view(execution, requested: Optional[bool], stream: Optional[TextIO] = N
     """A progress view for ``execution`` or None when progress is off (see :func:`choose_view`)."""
     stream = stream or sys.stderr
     mode = choose_view(requested, stream)
-    if mode is None or execution._record()["PipelineExecutionStatus"] in display._TERMINAL:
+    if mode is None or display.is_terminal(execution._record()["PipelineExecutionStatus"]):
         return None  # nothing to watch (e.g. `result()` waiting on an execution that already ended)
     return ProgressView(execution, mode, stream)

@@ -4,12 +4,18 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple, overload
 
-from sagepipe import _core
-
 _TIME_KEYS = ("CreationTime", "LastModifiedTime", "StartTime", "EndTime", "LastRunTime", "LastExecutionTime")
 
-# Execution statuses after which nothing changes (the engine's `ExecutionStatus::is_terminal`).
-TERMINAL = _core.TERMINAL_STATUSES
+
+def is_terminal(status: str) -> bool:
+    """Whether nothing changes after an execution ``status`` (the engine's
+    ``ExecutionStatus::is_terminal``). The engine's set is read when first asked, so that building a
+    pipeline, which imports this module, loads no engine."""
+    from sagepipe import _core
+
+    return status in _core.TERMINAL_STATUSES
+
+
 RESPONSE_METADATA = {"HTTPStatusCode": 200, "RetryAttempts": 0, "HTTPHeaders": {}}
 
 

@@ -38,7 +38,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Sequence, Set
 
 from sagepipe import _core
-from sagepipe._responses import TERMINAL as _TERMINAL
+from sagepipe._responses import is_terminal
 from sagepipe.client import ClientError
 from sagepipe.exceptions import ResourceNotFoundError, SagePipeError
 
@@ -623,7 +623,7 @@ def cmd_logs(args) -> int:
             pass
         if wrote:
             sys.stdout.flush()
-        if not args.follow or record["PipelineExecutionStatus"] in _TERMINAL:
+        if not args.follow or is_terminal(record["PipelineExecutionStatus"]):
             if args.follow and wrote:
                 continue  # drain what was written before the end
             sys.stdout.write(decoder.decode(b"", final=True))
@@ -638,13 +638,13 @@ def cmd_stop(args) -> int:
     session = _session(args)
     execution = _PipelineExecution(args.arn, session)
     record = json.loads(session.store.request_stop(args.arn))  # a no-op for an ended execution
-    if record["PipelineExecutionStatus"] in _TERMINAL:
+    if is_terminal(record["PipelineExecutionStatus"]):
         print(f"{args.arn} already {record['PipelineExecutionStatus']}", file=sys.stderr)
         return EXIT_FAILED
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
         status = execution._record()["PipelineExecutionStatus"]
-        if status in _TERMINAL:
+        if is_terminal(status):
             if args.json:
                 _emit_json({"PipelineExecutionArn": args.arn, "PipelineExecutionStatus": status})
             else:

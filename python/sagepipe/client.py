@@ -41,7 +41,6 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 __all__ = ["ClientError", "LocalSageMakerClient", "client"]
 
-_TERMINAL = _responses.TERMINAL
 
 if _ClientErrorBase is not None:
 
@@ -477,7 +476,7 @@ class LocalSageMakerClient:
         """
         execution = self._execution(PipelineExecutionArn)
         status = execution._record()["PipelineExecutionStatus"]
-        if status in _TERMINAL:
+        if _responses.is_terminal(status):
             raise ValidationError(f"Pipeline execution {execution.arn} is already {status}: it cannot be stopped")
         execution.stop()
         return _with_metadata({"PipelineExecutionArn": execution.arn})

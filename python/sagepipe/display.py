@@ -20,7 +20,7 @@ import time
 from collections import defaultdict
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from sagepipe._responses import TERMINAL as _TERMINAL
+from sagepipe._responses import is_terminal
 
 __all__ = [
     "STATE_COLOURS",
@@ -109,7 +109,7 @@ def step_state(record: Optional[Dict[str, Any]], execution_status: str, selected
     if record is None:
         if not selected:
             return "not-selected"
-        return "pending" if execution_status not in _TERMINAL else "not-run"
+        return "pending" if not is_terminal(execution_status) else "not-run"
     if record.get("SelectiveExecutionResult"):
         return "reused"
     if record.get("CacheHitResult"):
@@ -140,7 +140,7 @@ def execution_states(
     selected = {s["StepName"] for s in selective.get("SelectedSteps") or []} if selective else None
     # A Selective Execution reuses the steps upstream of the selected ones (their records come
     # when the run gets to them) and leaves the others out.
-    reused = _upstream(dag, selected) - selected if selected is not None and status not in _TERMINAL else set()
+    reused = _upstream(dag, selected) - selected if selected is not None and not is_terminal(status) else set()
     source = (selective.get("SourcePipelineExecutionArn") or "").rsplit("/", 1)[-1]
     states = {}
     for s in dag["steps"]:

@@ -10,8 +10,6 @@ from sagepipe import _responses
 from sagepipe.workflow import _interrupts
 from sagepipe.workflow._store_access import _default_session, _store_of, execution_steps
 
-_TERMINAL = _responses.TERMINAL
-
 
 class _PipelineExecution:
     """An execution of a pipeline, read from the local store (mirror of the SDK's class).
@@ -90,7 +88,7 @@ class _PipelineExecution:
         except KeyboardInterrupt:
             # In a script, Ctrl-C stopped the execution already (see _on_sigint); in a REPL or
             # notebook it only stops the waiting.
-            if _interrupts.interactive() and self._record()["PipelineExecutionStatus"] not in _TERMINAL:
+            if _interrupts.interactive() and not _responses.is_terminal(self._record()["PipelineExecutionStatus"]):
                 print(
                     f"sagepipe: stopped waiting; execution {self.arn} goes on in the background "
                     "(execution.stop() stops it)",
@@ -115,7 +113,7 @@ class _PipelineExecution:
             if handle is not None:
                 finished = handle.wait(min(_interrupts.TICK, remaining))
             else:
-                finished = self._record()["PipelineExecutionStatus"] in _TERMINAL
+                finished = _responses.is_terminal(self._record()["PipelineExecutionStatus"])
                 if not finished:
                     time.sleep(min(_interrupts.TICK, remaining))
             if on_tick is not None:

@@ -15,7 +15,6 @@ import sys
 from functools import wraps
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from sagepipe import _core
 from sagepipe.workflow import utilities
 from sagepipe.workflow._code_signature import code_files
 from sagepipe.workflow._function_payload import JSON_SERIALIZED_RESULT_KEY, WRITTEN_PAYLOADS
@@ -296,6 +295,8 @@ class _CompilationScope:
 
     def payload_root(self, session, s3_base_uri: str, step_name: str) -> str:
         """``session.store.uri_to_path(f"{s3_base_uri}/{step_name}")``, the store opened once."""
+        from sagepipe import _core  # here, not at import: building a pipeline loads no engine
+
         key = (id(session), s3_base_uri)
         cached = self._payload_bases.get(key)
         if cached is None or cached[0] is not session:
