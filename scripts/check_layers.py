@@ -32,8 +32,13 @@ LAYER_OF: dict[str, int] = {module: rank for rank, (_, modules) in enumerate(LAY
 DEFAULT_SRC = Path(__file__).resolve().parent.parent / "crates" / "sagepipe-core" / "src"
 
 IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
-# `crate::` or a run of `super::`, then a name or a `{...}` group (the group is read separately).
-PATH_START = re.compile(rf"(?<![A-Za-z0-9_:$])(crate|(?:super::)*super)::\s*(\{{|{IDENT})")
+# `crate::` (also `$crate::` in macros) or a run of `super::`, then a name, a `{...}` group (read
+# separately) or a glob `*`; whitespace and line breaks may sit around each `::`.
+PATH_START = re.compile(rf"(?<![A-Za-z0-9_:])(crate|(?:super\s*::\s*)*super)\s*::\s*(\{{|\*|{IDENT})")
+# A name for the crate root (`use crate as root;`, `use crate::{self as root}`): paths through it
+# could not be checked, so the alias itself is refused.
+ROOT_ALIAS = re.compile(r"(?<![A-Za-z0-9_:])crate\s+as\s+[A-Za-z_]")
+SELF_ALIAS = re.compile(r"\bself\s+as\b")
 INLINE_MOD = re.compile(rf"\bmod\s+({IDENT})\s*\{{")
 RAW_STRING = re.compile(r'b?r(#*)"')
 # A char literal ('x', '\n', '\u{..}'), not a lifetime ('a).
@@ -122,6 +127,19 @@ def module_at(code: str, base: list[str]) -> list[tuple[int, list[str]]]:
     return marks
 
 
+def group_text(code: str, brace: int) -> str:
+    """The text of the `{...}` group opening at `brace`, without its outer braces."""
+    depth = 0
+    for i in range(brace, len(code)):
+        if code[i] == "{":
+            depth += 1
+        elif code[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return code[brace + 1 : i]
+    return code[brace + 1 :]
+
+
 def group_names(code: str, brace: int) -> list[str]:
     """The first name of each item of the `{...}` group opening at `brace`."""
     depth, items, item = 0, [], []
@@ -150,6 +168,11 @@ def violations(src: Path) -> list[str]:
             found.append(f"{path}:1: module '{base[0]}' is in no layer: add it to LAYERS in {Path(__file__).name}")
             continue
         marks = module_at(code, base)
+        for alias in ROOT_ALIAS.finditer(code):
+            line = code.count("\n", 0, alias.start()) + 1
+            found.append(
+                f"{path}:{line}: '{base[0] if base else 'lib'}' renames the crate root; use paths through `crate::`"
+            )
         for m in PATH_START.finditer(code):
             head, first = m.group(1), m.group(2)
             module = next(mod for pos, mod in reversed(marks) if pos <= m.start())
@@ -160,8 +183,14 @@ def violations(src: Path) -> list[str]:
                 at_root = supers >= len(module)
             if not at_root:
                 continue  # a path inside the current top-level module
-            names = group_names(code, m.end() - 1) if first == "{" else [first]
             line = code.count("\n", 0, m.start()) + 1
+            if base and first == "*":
+                # A glob of the crate root puts every top-level module in scope unchecked.
+                found.append(f"{path}:{line}: '{base[0]}' imports the crate root with a glob; name what it uses")
+                continue
+            if base and first == "{" and SELF_ALIAS.search(group_text(code, m.end() - 1)):
+                found.append(f"{path}:{line}: '{base[0]}' renames the crate root; use paths through `crate::`")
+            names = group_names(code, m.end() - 1) if first == "{" else [first]
             for name in names:
                 if name in ("self", "super", "crate") or not base:
                     continue

@@ -230,7 +230,8 @@ def test_workflow_package_import_is_light():
         "mods = [m for m in sys.modules if m.startswith('sagepipe.workflow.')]; "
         "assert not mods, mods; "
         "assert 'sagepipe._core' not in sys.modules; "
-        "import sagepipe.workflow.pipeline; "
+        "import sagepipe.workflow.pipeline, sagepipe.workflow.pipeline_context, sagepipe.processing; "
+        "import sagepipe.estimator, sagepipe.workflow.function_step; "
         "bad = {'boto3', 'botocore', 'attr', 'sagemaker', 'sagepipe._core'} & set(sys.modules); "
         "assert not bad, bad; print('ok')"
     )

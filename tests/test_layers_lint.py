@@ -46,6 +46,8 @@ def inject(path: Path, line: str) -> int:
         ("store/records.rs", "use crate::{util, selection::Plan};", "selection"),
         ("validate.rs", "use super::executors::StepKind;", "executors"),
         ("executors/job.rs", "use super::super::engine::RunConfig;", "engine"),
+        ("store/records.rs", "use crate\n    ::engine::Host;", "engine"),
+        ("store/records.rs", "macro_rules! host { () => { $crate::engine::Host }; }", "engine"),
     ],
 )
 def test_an_upward_import_fails_naming_file_line_and_rule(core_copy, file, line, used):
@@ -68,6 +70,22 @@ def test_downward_and_same_module_paths_comments_and_strings_pass(core_copy):
     inject(records, "use super::files; // crate::selection in a comment")
     result = run_lint(str(core_copy))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ("use crate::*;", "imports the crate root with a glob"),
+        ("use super::super::*;", "imports the crate root with a glob"),
+        ("use crate as root;", "renames the crate root"),
+        ("use crate::{self as root};", "renames the crate root"),
+    ],
+)
+def test_a_glob_or_alias_of_the_crate_root_fails(core_copy, line, says):
+    number = inject(core_copy / "store" / "records.rs", line)
+    result = run_lint(str(core_copy))
+    assert result.returncode == 1, result.stdout
+    assert f"{core_copy / 'store' / 'records.rs'}:{number}: 'store' {says}" in result.stdout, result.stdout
 
 
 def test_a_module_in_no_layer_is_reported(core_copy):

@@ -9,7 +9,7 @@ MODULES = {path.stem for path in Path(__file__).parent.glob("test_*.py")}
 
 
 def test_every_test_module_has_one_area():
-    assert sorted(MODULES - set(AREA_OF)) == [], "add the module to an area of AREAS in tests/conftest.py"
+    assert sorted(MODULES - set(AREA_OF)) == [], "add the module to an area of AREAS in tests/suite_areas.py"
     listed = [module for modules in AREAS.values() for module in modules]
     assert len(listed) == len(set(listed)), "a module is in two areas"
 

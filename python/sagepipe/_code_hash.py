@@ -19,10 +19,19 @@ import json
 from pathlib import Path
 from typing import Dict, Union
 
-from sagepipe import _core
 
-# What the store reads a code file's sidecar from: ``<file name><suffix>``.
-SIDECAR_SUFFIX = _core.CODE_SIDECAR_SUFFIX
+def sidecar_suffix() -> str:
+    """What the store reads a code file's sidecar from: ``<file name><suffix>`` (the engine's
+    ``CODE_SIDECAR_SUFFIX``, read when first asked so that building a pipeline loads no engine)."""
+    from sagepipe import _core
+
+    return _core.CODE_SIDECAR_SUFFIX
+
+
+def __getattr__(name: str) -> str:
+    if name == "SIDECAR_SUFFIX":  # the constant's old name, for code that imports it
+        return sidecar_suffix()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def normalized_file_hash(name: str, data: bytes) -> str:
@@ -87,7 +96,7 @@ def needs_sidecar(path: Union[str, Path]) -> bool:
 def write_sidecar(path: Union[str, Path]) -> Path:
     """Write ``<path>.sagepipe-code.json`` next to an uploaded code file and return its path."""
     path = Path(path)
-    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    sidecar = path.with_name(path.name + sidecar_suffix())
     tmp = sidecar.with_name(sidecar.name + ".tmp")
     tmp.write_text(json.dumps(code_signature(path), sort_keys=True))
     tmp.replace(sidecar)

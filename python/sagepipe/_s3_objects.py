@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterator, Tuple
 
-from sagepipe._code_hash import SIDECAR_SUFFIX, needs_sidecar, write_sidecar
+from sagepipe._code_hash import needs_sidecar, sidecar_suffix, write_sidecar
 
 _TMP_SUFFIX = ".tmp"
 # put_object's temporaries, ".<name>.<pid>-<thread>.tmp" (a key like ".cache.tmp" stays listed)
@@ -41,14 +41,14 @@ def put_object(target: Path, write: Callable[[Path], object]) -> None:
 def delete_object(path: Path) -> None:
     """Delete an object's file and the sidecar ``put_object`` gave it."""
     path.unlink()
-    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    sidecar = path.with_name(path.name + sidecar_suffix())
     if sidecar.exists():
         sidecar.unlink()
 
 
 def is_hidden(name: str) -> bool:
     """Store bookkeeping next to objects (code sidecars, half-written temporaries), not objects."""
-    return name.endswith(SIDECAR_SUFFIX) or _TMP_NAME.fullmatch(name) is not None
+    return name.endswith(sidecar_suffix()) or _TMP_NAME.fullmatch(name) is not None
 
 
 def iter_objects(store, bucket: str, prefix: str = "") -> Iterator[Tuple[str, Path]]:

@@ -144,15 +144,6 @@ impl JobDirs {
         Ok(dirs)
     }
 
-    /// What the job calls `/opt/ml`: the real `/opt/ml` in a namespace, else the host directory.
-    pub fn ml_root(&self, isolation: &Isolation) -> PathBuf {
-        if isolation.is_namespace() {
-            PathBuf::from(CONTAINER_ML)
-        } else {
-            self.ml.clone()
-        }
-    }
-
     /// The host path of a container path under `/opt/ml` (None for paths outside it).
     pub fn host_path(&self, container_path: &str) -> Option<PathBuf> {
         let rest = container_path.strip_prefix(CONTAINER_ML)?;

@@ -108,7 +108,7 @@ def write_payload(
     Content addressing makes rebuilding an unchanged pipeline write nothing new. ``code_files``
     is ``code_files(func)`` (``_code_signature``) when the caller already has it.
     """
-    from sagepipe._code_hash import SIDECAR_SUFFIX
+    from sagepipe._code_hash import sidecar_suffix
     from sagepipe.workflow._code_signature import code_files as find_code_files
     from sagepipe.workflow._code_signature import file_version, signature
 
@@ -132,7 +132,7 @@ def write_payload(
     content = repr((data_sha256, label, sorted(code_files.items())))
     # The sidecar's file version is part of the memo: another process sharing the store may
     # have rewritten it with its own code's signature since.
-    sidecar_version = file_version(path + SIDECAR_SUFFIX)
+    sidecar_version = file_version(path + sidecar_suffix())
     if (
         sidecar_version is not None
         and WRITTEN_PAYLOADS.matches(path, repr((content, sidecar_version)))
@@ -141,16 +141,16 @@ def write_payload(
         return digest, refs
     sidecar = json.dumps(signature(label, _arguments_hash(payload), code_files)).encode()
     try:
-        with open(path + SIDECAR_SUFFIX, "rb") as f:
+        with open(path + sidecar_suffix(), "rb") as f:
             unchanged = f.read() == sidecar
     except OSError:
         unchanged = False
     if not unchanged:
         os.makedirs(target, exist_ok=True)
-        write_atomic(path + SIDECAR_SUFFIX, sidecar)
+        write_atomic(path + sidecar_suffix(), sidecar)
     if not os.path.exists(path):
         write_atomic(path, data)
-    WRITTEN_PAYLOADS.add(path, repr((content, file_version(path + SIDECAR_SUFFIX))))
+    WRITTEN_PAYLOADS.add(path, repr((content, file_version(path + sidecar_suffix()))))
     return digest, refs
 
 

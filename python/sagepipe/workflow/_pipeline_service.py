@@ -5,7 +5,7 @@ import json
 import math
 import os
 import sys
-from typing import Any, Dict, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, Optional, Union
 
 from sagepipe import _responses
 from sagepipe.exceptions import ValidationError
@@ -24,6 +24,16 @@ def _parallelism_request(config: Any) -> Optional[Dict[str, Any]]:
 
 class _PipelineService:
     """create/update/upsert/describe/delete/start/list_executions for ``Pipeline``."""
+
+    # What the mixin uses of ``Pipeline`` (declared for the type checker; Pipeline sets them).
+    name: str
+    steps: Any
+    sagemaker_session: Any
+    _fixed_definition: Optional[str]
+
+    if TYPE_CHECKING:
+
+        def definition(self) -> str: ...
 
     def _session(self):
         if self.sagemaker_session is None:
@@ -278,7 +288,7 @@ class _PipelineService:
         from sagepipe import _core
 
         _core.compile_definition(text, name)  # fail early with every problem listed
-        pipeline = cls(name=name, sagemaker_session=sagemaker_session)
+        pipeline = cls(name=name, sagemaker_session=sagemaker_session)  # type: ignore[call-arg]  # Pipeline's
         pipeline._fixed_definition = text
         pipeline.steps = _DefinitionSteps(text)
         return pipeline

@@ -440,10 +440,10 @@ impl Store {
         FileLock::acquire(&self.store_lock_path())
     }
 
-    /// Create or update a pipeline. `mode` is "create" (fails if it exists), "update" (fails if
-    /// it does not) or "upsert". A new definition version is stored only when the text changed.
-    /// Write a pipeline's record and, when the definition changed, a new version of it. The
-    /// definition is not checked here: `engine::put_pipeline` validates it first.
+    /// Write a pipeline's record and, when the definition changed, a new version of it; `mode`
+    /// creates (fails if it exists), updates (fails if it does not) or upserts. The definition is
+    /// not checked here: `engine::put_pipeline` validates it first and is how callers store one
+    /// (the engine tests' fixtures call this directly).
     pub fn put_pipeline(
         &self,
         name: &str,
@@ -689,7 +689,7 @@ impl Store {
         write_json(&step_path(&self.execution_dir(pipeline, id), &step.step_name), step)
     }
 
-    /// A pipeline's readable execution records as written (see `read_execution`), newest
+    /// A pipeline's readable execution records as written (see `read_execution_by_id`), newest
     /// first, and those that cannot be read (one bad record does not hide the others).
     pub fn list_execution_records(&self, pipeline: &str) -> CoreResult<(Vec<ExecutionRecord>, Vec<UnreadableRecord>)> {
         self.load_pipeline(pipeline)?;

@@ -1,7 +1,7 @@
 //! The verdict on an execution whose owning process died, and resuming it.
 //!
 //! An execution belongs to the process holding its lock; a reader that can take the lock knows
-//! the owner is gone and settles the record (`Store::load_execution`). The first test kills a
+//! the owner is gone and settles the record (`engine::recovery::load_execution`). The first test kills a
 //! real owner: this test binary, run again as a child process that starts the execution.
 
 use serde_json::json;

@@ -59,7 +59,7 @@ fn stopping_ends_running_steps_stopped_and_starts_nothing_new() {
     assert!(wait_gone(pid), "the job's process outlived the stop");
 }
 
-/// A stop asked from elsewhere (`Store::request_stop`, as another process does it) reaches the
+/// A stop asked from elsewhere (`engine::request_stop`, as another process does it) reaches the
 /// owner through the store: a retrying step stops waiting for its next attempt, and the
 /// execution ends Stopped.
 #[test]
