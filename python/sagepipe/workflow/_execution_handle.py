@@ -4,7 +4,7 @@ steps, parameters, wait, stop, result, logs), with boto3's response shapes."""
 import json
 import sys
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
 from sagepipe import _responses
 from sagepipe.workflow import _interrupts
@@ -22,6 +22,7 @@ class _PipelineExecution:
     def __init__(self, arn: str, sagemaker_session: Any = None):
         self.arn = arn
         self.sagemaker_session = sagemaker_session or _default_session()
+        self._function_steps: Optional[Set[str]] = None  # from the execution's definition, read once
 
     def __repr__(self) -> str:
         return f"_PipelineExecution(arn={self.arn!r})"
@@ -152,8 +153,10 @@ class _PipelineExecution:
 
         self.wait()
         rec = self._step_record(step_name)
-        steps = execution_steps(self._store, self.arn, self._record()["PipelineName"])
-        if not any(s["name"] == step_name and s["function"] for s in steps):
+        if self._function_steps is None:  # an execution's definition never changes: compile it once
+            steps = execution_steps(self._store, self.arn, self._record()["PipelineName"])
+            self._function_steps = {s["name"] for s in steps if s["function"]}
+        if step_name not in self._function_steps:
             raise ValueError("This method can only be used on pipeline steps created using @step decorator.")
         return step_result(self._store, rec)
 

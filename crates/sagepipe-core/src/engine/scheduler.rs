@@ -375,7 +375,6 @@ impl Run {
         rx: &Receiver<Event>,
     ) {
         let execution_id = self.execution_id();
-        let stop_file = self.store.stop_request_path(&self.compiled.name, &execution_id);
         let mut stop_checked = Instant::now();
         loop {
             // A record that could not be written fails the run: nothing new starts.
@@ -391,7 +390,7 @@ impl Run {
             if wait.is_zero() {
                 stop_checked = now;
                 wait = STOP_POLL;
-                self.poll(board, &execution_id, &stop_file, tx);
+                self.poll(board, &execution_id, tx);
             }
             match rx.recv_timeout(wait) {
                 Err(RecvTimeoutError::Timeout) => continue,
@@ -431,10 +430,10 @@ impl Run {
         wait
     }
 
-    /// Every `STOP_POLL`: a stop requested by another process (its stop file), and the running
-    /// steps' logs kept within their cap.
-    fn poll(&self, board: &Board, execution_id: &str, stop_file: &std::path::Path, tx: &Sender<Event>) {
-        if !board.stopping && stop_file.exists() {
+    /// Every `STOP_POLL`: a stop requested by another process (`Store::stop_requested`), and the
+    /// running steps' logs kept within their cap.
+    fn poll(&self, board: &Board, execution_id: &str, tx: &Sender<Event>) {
+        if !board.stopping && self.store.stop_requested(&self.compiled.name, execution_id) {
             self.shared.stop.store(true, Ordering::SeqCst);
             let _ = tx.send(Event::Stop);
         }

@@ -7,14 +7,16 @@
 use serde_json::{json, Map, Value};
 use std::fs;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::job::{self, dir_has_files, job_error, permanent, Job, JobRun};
-use super::processing::scripts_in;
 use super::toolkit::script_command;
 use super::{artifact_record, StepContext, StepFailure, StepSuccess};
 use crate::store::{files, ArtifactRecord};
 use crate::util;
+
+/// Script file kinds checked for hard-coded `/opt/ml` paths when jobs run without namespaces.
+const SCRIPT_EXTENSIONS: &[&str] = &["py", "sh", "bash", "r", "R", "pl", "rb", "js"];
 
 /// Where a script-mode entry point's source directory is staged, and where it runs.
 pub const CODE_DIR: &str = "/opt/ml/code";
@@ -374,4 +376,17 @@ pub fn describe(
 /// A time as descriptions show it.
 pub fn time(t: f64) -> Value {
     json!(util::iso8601(t))
+}
+
+/// Script files named on a command line (as host paths), for the fallback check.
+fn scripts_in(job: &Job, argv: &[String]) -> Vec<PathBuf> {
+    argv.iter()
+        .filter(|a| {
+            std::path::Path::new(a.as_str())
+                .extension()
+                .is_some_and(|e| SCRIPT_EXTENSIONS.iter().any(|x| e == *x))
+        })
+        .map(|a| job.dirs.host_path(a).unwrap_or_else(|| PathBuf::from(a)))
+        .filter(|p| p.is_file())
+        .collect()
 }

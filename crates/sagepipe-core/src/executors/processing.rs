@@ -3,10 +3,9 @@
 //! into the store at its `S3Uri`; properties shaped like DescribeProcessingJob.
 
 use serde_json::{json, Value};
-use std::path::PathBuf;
 
 use super::container_job::{self, describe, time, Command, Input, JobKind, JobSpec, Output, Staging};
-use super::job::{entrypoint_check, permanent, Job, JobSettings};
+use super::job::{entrypoint_check, permanent, JobSettings};
 use super::toolkit::HOST;
 use super::{Outcome, StepContext, StepFailure, StepSuccess};
 use crate::definition::FlatStep;
@@ -14,9 +13,6 @@ use crate::expr::render_text;
 
 /// Where the service writes the processing job's configuration inside the container.
 const CONFIG_DIR: &str = "/opt/ml/config";
-
-/// Script file kinds checked for hard-coded `/opt/ml` paths when jobs run without namespaces.
-const SCRIPT_EXTENSIONS: &[&str] = &["py", "sh", "bash", "r", "R", "pl", "rb", "js"];
 
 pub fn check(step: &FlatStep, jobs: &JobSettings) -> Result<(), String> {
     let app = step.def.arguments.get("AppSpecification");
@@ -75,19 +71,6 @@ pub fn environment(v: Option<&Value>) -> Vec<(String, String)> {
 pub fn max_runtime(args: &Value) -> Option<f64> {
     args.pointer("/StoppingCondition/MaxRuntimeInSeconds")
         .and_then(|v| v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
-}
-
-/// Script files named on a command line (as host paths), for the fallback check.
-pub fn scripts_in(job: &Job, argv: &[String]) -> Vec<PathBuf> {
-    argv.iter()
-        .filter(|a| {
-            std::path::Path::new(a.as_str())
-                .extension()
-                .is_some_and(|e| SCRIPT_EXTENSIONS.iter().any(|x| e == *x))
-        })
-        .map(|a| job.dirs.host_path(a).unwrap_or_else(|| PathBuf::from(a)))
-        .filter(|p| p.is_file())
-        .collect()
 }
 
 fn run_job(step: &FlatStep, args: &Value, ctx: &StepContext) -> Result<StepSuccess, StepFailure> {
