@@ -111,6 +111,20 @@ class Store:
         """Record the triggers of ``put`` (JSON list), remove those named in ``delete``; the removed names."""
     def list_executions(self, name: str) -> str:
         """Readable execution records, newest first (JSON list); each unreadable one is a ``StoreWarning``."""
+    def execution_page(
+        self,
+        name: str,
+        limit: int,
+        newest_first: bool = True,
+        created_after_us: Optional[int] = None,
+        created_before_us: Optional[int] = None,
+        after: Optional[Tuple[int, str]] = None,
+    ) -> str:
+        """One page of executions in creation order (JSON ``{"Records": [...], "Next": [created_us, id] | null}``)."""
+    def latest_execution(self, name: str) -> Optional[str]:
+        """The newest readable execution record (JSON), or None."""
+    def migrate(self) -> str:
+        """Migrate the store to the current record format if it is older (JSON summary)."""
     def load_execution(self, arn: str) -> str: ...
     def load_steps(self, arn: str) -> str: ...
     def execution_definition(self, arn: str) -> str: ...

@@ -5,6 +5,7 @@
     sagepipe show TARGET|PIPELINE|EXECUTION [--html FILE]
     sagepipe executions [PIPELINE]      sagepipe steps EXECUTION      sagepipe params EXECUTION
     sagepipe logs EXECUTION STEP [-f]   sagepipe stop EXECUTION       sagepipe demo      sagepipe gc
+    sagepipe store migrate
 
 A TARGET is a script (``my_pipeline.py``, run unchanged with ``import sagemaker`` resolving to
 sagepipe), a pipeline object (``package.module:pipeline``, ``file.py:pipeline``, or a function
@@ -708,6 +709,22 @@ def cmd_gc(args) -> int:
     return EXIT_OK
 
 
+def cmd_store_migrate(args) -> int:
+    done = json.loads(_session(args).store.migrate())
+    if args.json:
+        _emit_json(done)
+    elif done["FromFormat"] == 0:
+        print("no store there yet: nothing to migrate")
+    elif done["FromFormat"] == done["ToFormat"]:
+        print(f"the store is already format {done['ToFormat']}: nothing to migrate")
+    else:
+        print(
+            f"migrated {done['Records']} record(s) from format {done['FromFormat']} to format {done['ToFormat']}; "
+            f"the format-{done['FromFormat']} files are kept in {done['Legacy']}"
+        )
+    return EXIT_OK
+
+
 # ---- parser ----
 
 
@@ -810,6 +827,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help=demo_help, description=demo_help)
     p.add_argument("--store", help="store directory (default: $SAGEPIPE_STORE or ./.sagepipe)")
     p.set_defaults(func=cmd_demo)
+
+    store_help = "manage the store itself"
+    p = sub.add_parser("store", help=store_help, description=store_help)
+    store_sub = p.add_subparsers(dest="store_command", metavar="ACTION", required=True)
+    migrate_help = (
+        "migrate a store written by an older sagepipe to the current record format (also done on first use, "
+        "unless one of its executions is still running)"
+    )
+    p = store_sub.add_parser("migrate", help=migrate_help, description=migrate_help, parents=[common])
+    p.set_defaults(func=cmd_store_migrate)
 
     p = add(
         "gc",

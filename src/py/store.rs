@@ -373,6 +373,64 @@ impl PyStore {
         }))
     }
 
+    /// One page of a pipeline's executions in creation order (newest first unless
+    /// `newest_first=False`), created strictly between `created_after_us` and
+    /// `created_before_us` (integer microseconds since the epoch), after the keyset position
+    /// `after` (`(created_us, execution id)`, the `next` of the previous page), at most `limit`.
+    /// Returns JSON `{"Records": [...], "Next": [created_us, id] | null}`; each unreadable record
+    /// is a `StoreWarning`. Dead owners' runs are settled as in `list_executions`.
+    #[pyo3(signature = (name, limit, newest_first=true, created_after_us=None, created_before_us=None, after=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn execution_page(
+        &self,
+        py: Python<'_>,
+        name: String,
+        limit: usize,
+        newest_first: bool,
+        created_after_us: Option<i64>,
+        created_before_us: Option<i64>,
+        after: Option<(i64, String)>,
+    ) -> PyResult<String> {
+        let s = self.inner.clone();
+        let page = py
+            .detach(move || {
+                engine::recovery::execution_page(
+                    &s,
+                    &name,
+                    newest_first,
+                    created_after_us,
+                    created_before_us,
+                    after,
+                    limit,
+                )
+            })
+            .map_err(to_py)?;
+        warn_unreadable(py, &page.unreadable)?;
+        json(Ok(serde_json::json!({"Records": page.records, "Next": page.next})))
+    }
+
+    /// A pipeline's newest readable execution record (JSON), or None if it has none.
+    fn latest_execution(&self, py: Python<'_>, name: String) -> PyResult<Option<String>> {
+        let s = self.inner.clone();
+        let latest = py
+            .detach(move || engine::recovery::latest_execution(&s, &name))
+            .map_err(to_py)?;
+        latest.map(|r| json(Ok(r))).transpose()
+    }
+
+    /// Migrate the store to the current record format if it is older (`sagepipe store migrate`);
+    /// returns JSON `{"FromFormat", "ToFormat", "Records", "Legacy"?}`.
+    fn migrate(&self, py: Python<'_>) -> PyResult<String> {
+        let s = self.inner.clone();
+        let done = py.detach(move || s.migrate()).map_err(to_py)?;
+        json(Ok(serde_json::json!({
+            "FromFormat": done.from_format,
+            "ToFormat": done.to_format,
+            "Records": done.records,
+            "Legacy": done.legacy,
+        })))
+    }
+
     /// The plan of a start of a stored pipeline: selective when `config` (`SelectiveExecutionConfig`
     /// request JSON) is given; `parameters` are the start parameters (JSON object);
     /// `external_types` and `image_runners` as `start` would have them, so a step the start would

@@ -2,19 +2,18 @@
 //! successful run of the same step of the same pipeline whose cache key matches (the step type's
 //! key fields plus the content of the code it runs), unless it is older than `ExpireAfter`.
 //!
-//! The index lives in the store, one small file per key (`cache/<pipeline>/keys/<key>.json`,
-//! latest run wins) and one per step with the latest signature (to explain a miss). Entries are
-//! replaced atomically under a lock, so concurrent runs never see a torn entry.
+//! The index lives in the store, one small record per key (`cache/<pipeline>/keys/<key>.json`,
+//! latest run wins) and one per step with the latest signature (to explain a miss). Both are
+//! replaced in one transaction, so concurrent runs never see a torn entry.
 
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
 
 use crate::definition::FlatStep;
 use crate::duration::parse_duration;
 use crate::error::CoreResult;
 use crate::selection;
 use crate::signature;
-use crate::store::{self, FileLock, Signature, StepRecord, StepStatus, Store};
+use crate::store::{Signature, StepRecord, StepStatus, Store};
 use crate::util;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -34,16 +33,12 @@ pub enum Lookup {
     Miss(String),
 }
 
-fn dir(store: &Store, pipeline: &str) -> PathBuf {
-    store.root().join("cache").join(pipeline)
+fn key_record(key: &str) -> String {
+    format!("keys/{key}.json")
 }
 
-fn key_path(store: &Store, pipeline: &str, key: &str) -> PathBuf {
-    dir(store, pipeline).join("keys").join(format!("{key}.json"))
-}
-
-fn latest_path(store: &Store, pipeline: &str, step: &str) -> PathBuf {
-    dir(store, pipeline).join("steps").join(format!("{step}.json"))
+fn latest_record(step: &str) -> String {
+    format!("steps/{step}.json")
 }
 
 /// Whether caching is on for `step`, and its expiry in seconds (`None`: never expires).
@@ -58,7 +53,8 @@ pub fn lookup(store: &Store, pipeline: &str, step: &FlatStep, sig: &Signature, n
         return Lookup::Miss("caching is off".into());
     };
     let name = step.name();
-    let entry: Option<CacheEntry> = store::read_json(&key_path(store, pipeline, &sig.cache_key))
+    let entry: Option<CacheEntry> = store
+        .read_cache_record(pipeline, &key_record(&sig.cache_key))
         .ok()
         .flatten();
     let Some(entry) = entry else {
@@ -94,7 +90,8 @@ pub fn lookup(store: &Store, pipeline: &str, step: &FlatStep, sig: &Signature, n
 
 /// Which key field or code changed since the step's latest successful cached run.
 fn explain_miss(store: &Store, pipeline: &str, step: &FlatStep, sig: &Signature) -> String {
-    let latest: Option<CacheEntry> = store::read_json(&latest_path(store, pipeline, step.name()))
+    let latest: Option<CacheEntry> = store
+        .read_cache_record(pipeline, &latest_record(step.name()))
         .ok()
         .flatten();
     let Some(old) = latest.and_then(|l| l.signature.map(|s| (l.pipeline_execution_arn, s))) else {
@@ -111,33 +108,19 @@ fn explain_miss(store: &Store, pipeline: &str, step: &FlatStep, sig: &Signature)
 
 /// Record a successful run of a cached step as the latest for its key (and for the step).
 pub fn record(store: &Store, pipeline: &str, step: &str, arn: &str, end_time: f64, sig: &Signature) -> CoreResult<()> {
-    let lock = FileLock::acquire(&dir(store, pipeline).join("lock"))?;
     let entry = CacheEntry {
         pipeline_execution_arn: arn.to_string(),
         step_name: step.to_string(),
         end_time,
         signature: None,
     };
-    let key = key_path(store, pipeline, &sig.cache_key);
-    let newer = |path: &PathBuf| -> bool {
-        store::read_json::<CacheEntry>(path)
-            .ok()
-            .flatten()
-            .is_none_or(|old| old.end_time <= end_time)
+    let latest = CacheEntry {
+        signature: Some(sig.clone()),
+        ..entry.clone()
     };
-    if newer(&key) {
-        store::write_json(&key, &entry)?;
-    }
-    let latest = latest_path(store, pipeline, step);
-    if newer(&latest) {
-        store::write_json(
-            &latest,
-            &CacheEntry {
-                signature: Some(sig.clone()),
-                ..entry
-            },
-        )?;
-    }
-    drop(lock);
-    Ok(())
+    store.write_cache_records(
+        pipeline,
+        &[(key_record(&sig.cache_key), entry), (latest_record(step), latest)],
+        |old: &CacheEntry| old.end_time <= end_time,
+    )
 }

@@ -378,10 +378,8 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
         client_request_token: req.client_request_token.clone(),
     };
     // A start that cannot write everything (a full disk) leaves nothing behind.
-    let written = store::write_reserve(&dir.join(store::RESERVE_DIR))
-        .and_then(|()| store::write_atomic(&dir.join("definition.json"), definition_text.as_bytes()))
-        .and_then(|()| store::write_json(&dir.join("execution.json"), &record))
-        .and_then(|()| store.touch_pipeline_run(&req.pipeline, t));
+    let written =
+        store::write_reserve(&dir.join(store::RESERVE_DIR)).and_then(|()| store.write_start(&record, &definition_text));
     if let Err(e) = written {
         let _ = std::fs::remove_dir_all(&dir);
         return Err(e);

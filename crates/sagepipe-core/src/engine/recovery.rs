@@ -5,7 +5,7 @@
 
 use crate::error::{CoreError, CoreResult};
 use crate::selection::ReferenceRun;
-use crate::store::{ExecutionRecord, ExecutionStatus, StepRecord, StepStatus, Store, UnreadableRecord};
+use crate::store::{ExecutionPage, ExecutionRecord, ExecutionStatus, StepRecord, StepStatus, Store, UnreadableRecord};
 use crate::util;
 use crate::validate;
 
@@ -51,10 +51,57 @@ pub fn list_executions_checked(
         match settled(store, rec) {
             Ok(r) => out.push(r),
             Err(CoreError::NotFound { .. }) => {} // deleted meanwhile
-            Err(e) => unreadable.push(UnreadableRecord::from_error(e, Some(arn))?),
+            Err(e) => unreadable.push(store.unreadable(e, Some(arn))?),
         }
     }
     Ok((out, unreadable))
+}
+
+/// One page of a pipeline's executions (see `Store::execution_page`), dead owners' runs
+/// settled. The pipeline must exist (`NotFound` otherwise, as for a whole listing).
+pub fn execution_page(
+    store: &Store,
+    pipeline: &str,
+    newest_first: bool,
+    created_after_us: Option<i64>,
+    created_before_us: Option<i64>,
+    after: Option<(i64, String)>,
+    limit: usize,
+) -> CoreResult<ExecutionPage> {
+    store.load_pipeline(pipeline)?;
+    let mut page = store.execution_page(
+        pipeline,
+        newest_first,
+        created_after_us,
+        created_before_us,
+        after,
+        limit,
+    )?;
+    let records = std::mem::take(&mut page.records);
+    for rec in records {
+        let arn = util::execution_arn(pipeline, &rec.execution_id);
+        match settled(store, rec) {
+            Ok(r) => page.records.push(r),
+            Err(CoreError::NotFound { .. }) => {} // deleted meanwhile
+            Err(e) => page.unreadable.push(store.unreadable(e, Some(arn))?),
+        }
+    }
+    Ok(page)
+}
+
+/// A pipeline's newest readable execution (settled), if it has one.
+pub fn latest_execution(store: &Store, pipeline: &str) -> CoreResult<Option<ExecutionRecord>> {
+    let mut after = None;
+    loop {
+        let page = execution_page(store, pipeline, true, None, None, after, 8)?;
+        if let Some(rec) = page.records.into_iter().next() {
+            return Ok(Some(rec));
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(None),
+        }
+    }
 }
 
 /// Settle the run of an owner that died. Called with the execution's lock held. Its steps
@@ -85,7 +132,7 @@ fn settle_abandoned(store: &Store, pipeline: &str, id: &str) -> CoreResult<Execu
             .reduce(f64::max)
             .or(Some(util::now()));
         rec.last_modified_time = util::now();
-        store.write_execution(&rec)?;
+        store.write_settlement(&rec, &[])?;
         return Ok(rec);
     }
     let t = util::now();
@@ -114,19 +161,22 @@ fn settle_abandoned(store: &Store, pipeline: &str, id: &str) -> CoreResult<Execu
             Some(reason),
         )
     };
-    for mut step in steps {
-        if !step.step_status.is_terminal() {
+    let settled_steps: Vec<StepRecord> = steps
+        .into_iter()
+        .filter(|s| !s.step_status.is_terminal())
+        .map(|mut step| {
             step.step_status = step_status;
             step.failure_reason = step_reason.clone();
             step.end_time = Some(t);
-            store.write_step(pipeline, id, &step)?;
-        }
-    }
+            step
+        })
+        .collect();
     rec.pipeline_execution_status = status;
     rec.failure_reason = reason;
     rec.last_modified_time = t;
     rec.end_time = Some(t);
-    store.write_execution(&rec)?;
+    // One transaction: a reader sees the run as the owner left it or wholly settled.
+    store.write_settlement(&rec, &settled_steps)?;
     Ok(rec)
 }
 
@@ -149,11 +199,10 @@ fn work_completed(store: &Store, rec: &ExecutionRecord, steps: &[StepRecord]) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{step_path, write_atomic, write_json, PutMode};
+    use crate::store::PutMode;
 
     /// An execution of `p` whose owner is gone (no lock held), with one step still Executing.
     fn orphan(store: &Store, id: &str, status: ExecutionStatus) -> String {
-        let dir = store.execution_dir("p", id);
         let arn = util::execution_arn("p", id);
         let rec = ExecutionRecord {
             pipeline_name: "p".into(),
@@ -163,13 +212,13 @@ mod tests {
             owner_pid: 1,
             ..ExecutionRecord::default()
         };
-        write_json(&dir.join("execution.json"), &rec).expect("record");
+        store.write_execution(&rec).expect("record");
         let step = StepRecord {
             step_name: "Train".into(),
             step_status: StepStatus::Executing,
             ..StepRecord::default()
         };
-        write_json(&step_path(&dir, "Train"), &step).expect("step");
+        store.write_step("p", id, &step).expect("step");
         arn
     }
 
@@ -184,7 +233,7 @@ mod tests {
         let running = orphan(&store, "running00001", ExecutionStatus::Executing);
         let requested = orphan(&store, "requested001", ExecutionStatus::Executing);
         // Asked to stop from another process (`request_stop`) just before the owner died.
-        write_atomic(&store.stop_request_path("p", "requested001"), b"1").expect("stop file");
+        store.write_stop_request("p", "requested001").expect("stop request");
         for arn in [&stopping, &requested] {
             assert_eq!(
                 load_execution(&store, arn).expect("load").pipeline_execution_status,

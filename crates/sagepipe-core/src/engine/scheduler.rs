@@ -262,7 +262,7 @@ impl Run {
 
     /// Write the execution record; a failure is noted (see `note_store_error`).
     fn write_record(&self) -> bool {
-        let written = self.with_record(|r| store::write_json(&self.dir.join("execution.json"), r));
+        let written = self.with_record(|r| self.store.write_execution(r));
         self.noted(written)
     }
 
@@ -519,8 +519,7 @@ impl Run {
                 r.pipeline_execution_status = ExecutionStatus::Failed;
                 r.failure_reason = Some(reason);
             }
-            let written =
-                self.with_record(|r| store::write_json_reserved(&self.dir.join("execution.json"), r, &self.reserve()));
+            let written = self.with_record(|r| self.store.write_execution_reserved(r));
             if written.is_err() {
                 eprintln!(
                     "sagepipe: could not record the end of execution {}: {}",
@@ -555,7 +554,7 @@ impl Run {
     }
 
     fn save_step(&self, rec: &StepRecord) -> bool {
-        self.noted(store::write_json(&store::step_path(&self.dir, &rec.step_name), rec))
+        self.noted(self.store.write_step(self.pipeline_name(), &self.execution_id(), rec))
     }
 
     fn slot(&self, i: usize) -> std::sync::MutexGuard<'_, StepSlot> {
@@ -594,8 +593,11 @@ impl Run {
             artifacts: vec![],
             ..rec.clone()
         };
-        let path = store::step_path(&self.dir, &rec.step_name);
-        if store::write_json_reserved(&path, &failed, &self.reserve()).is_err() {
+        if self
+            .store
+            .write_step_reserved(self.pipeline_name(), &self.execution_id(), &failed)
+            .is_err()
+        {
             eprintln!(
                 "sagepipe: could not record step '{}' of {}: {}",
                 rec.step_name,

@@ -1,18 +1,23 @@
 //! The embedded store: a directory holding pipelines, their definition versions, executions,
 //! step records, logs and artifacts (`s3://bucket/key` mapped to files).
 //!
-//! Crash safety comes from atomic replacement (write a temporary file, rename it over the
-//! record), not from fsync. Multi-process safety comes from ownership: an execution's records
-//! are written only by the process that holds its `lock` file (an `flock`, released by the
-//! kernel when that process dies), so a reader that can take the lock knows the owner is gone.
+//! Records (pipelines, definition versions, executions, step records, triggers, the cache index
+//! and the model registry) are rows of one SQLite database (`db`), each keyed by the logical path
+//! it had as a file; one transaction per state change. Artifacts, logs, function payloads and
+//! lock files stay files. Multi-process safety comes from ownership: an execution's records are
+//! written only by the process that holds its `lock` file (an `flock`, released by the kernel
+//! when that process dies), so a reader that can take the lock knows the owner is gone.
 
+mod db;
 pub mod files;
 pub mod fingerprint;
 mod logs;
+mod migrate;
 mod records;
 mod registry;
 
 pub use logs::{cap_log, logical_len, physical_offset, LogCap, STEP_LOG_CAP};
+pub use migrate::Migration;
 pub use records::{
     max_parallel_execution_steps, ArtifactRecord, ExecutionRecord, ExecutionStatus, PipelineRecord, Signature,
     StepRecord, StepStatus,
@@ -50,6 +55,7 @@ static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+    db: std::sync::Arc<db::Handle>,
 }
 
 /// Write `bytes` to `path` atomically: readers see the old content or the new, never a part.
@@ -68,10 +74,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> CoreResult<()> {
 }
 
 /// Space a running execution sets aside (files in its `reserve` directory), so that on a full
-/// disk its failure can still be recorded: a record that cannot be written the usual way is
-/// written into one of these files, whose space is already allocated, then renamed into place
-/// (`write_json_reserved`). Pieces, not one file: the execution's record and those of its
-/// running steps each take one; rounded to pages, a piece holds any failure record.
+/// disk its failure can still be recorded: when a failure record does not fit, the reserve is
+/// given back to the file system and the write tried once more (`Store::write_reserved`).
 pub const RESERVE_DIR: &str = "reserve";
 const RESERVE_PIECES: usize = 8;
 const RESERVE_PIECE_BYTES: usize = 32 * 1024;
@@ -99,44 +103,6 @@ pub fn write_reserve(dir: &Path) -> CoreResult<()> {
         let _ = fs::remove_dir_all(dir);
         CoreError::store(dir, e)
     })
-}
-
-/// `write_json`, and if that fails (a full disk), the same record written into a piece of the
-/// reserve at `reserve` (see `RESERVE_DIR`). The first error is returned if both fail.
-pub fn write_json_reserved<T: Serialize>(path: &Path, value: &T, reserve: &Path) -> CoreResult<()> {
-    let bytes = serde_json::to_vec(value).map_err(|e| CoreError::CorruptRecord {
-        path: path.into(),
-        msg: e.to_string(),
-    })?;
-    let first = match write_atomic(path, &bytes) {
-        Ok(()) => return Ok(()),
-        Err(e) => e,
-    };
-    let mut pieces: Vec<PathBuf> = fs::read_dir(reserve)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    pieces.sort();
-    for piece in pieces {
-        let tmp = temporary_name(path);
-        if fs::rename(&piece, &tmp).is_err() {
-            continue; // taken by another writer
-        }
-        // Overwriting allocated space needs none; the unused rest is given back.
-        let written = (|| {
-            let mut f = OpenOptions::new().write(true).open(&tmp)?;
-            f.write_all(&bytes)?;
-            f.set_len(bytes.len() as u64)?;
-            fs::rename(&tmp, path)
-        })();
-        if written.is_ok() {
-            return Ok(());
-        }
-        let _ = fs::remove_file(&tmp);
-    }
-    Err(first)
 }
 
 /// A name next to `path` for a temporary file of this process (skipped by record readers).
@@ -182,20 +148,7 @@ pub fn append_text(path: &Path, text: &str) {
     }
 }
 
-/// Where an execution (its directory) keeps a step's record.
-pub fn step_path(execution_dir: &Path, step: &str) -> PathBuf {
-    execution_dir.join("steps").join(format!("{step}.json"))
-}
-
-pub fn write_json<T: Serialize>(path: &Path, value: &T) -> CoreResult<()> {
-    let bytes = serde_json::to_vec(value).map_err(|e| CoreError::CorruptRecord {
-        path: path.into(),
-        msg: e.to_string(),
-    })?;
-    write_atomic(path, &bytes)
-}
-
-/// Read a JSON record; `Ok(None)` if it does not exist.
+/// Read a JSON file; `Ok(None)` if it does not exist.
 pub fn read_json<T: DeserializeOwned>(path: &Path) -> CoreResult<Option<T>> {
     match fs::read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes)
@@ -282,20 +235,6 @@ pub struct UnreadableRecord {
 }
 
 impl UnreadableRecord {
-    /// The record behind a `CorruptRecord` error (other errors are passed on).
-    pub fn from_error(error: CoreError, execution_arn: Option<String>) -> CoreResult<UnreadableRecord> {
-        match error {
-            CoreError::CorruptRecord { path, msg } => Ok(UnreadableRecord {
-                text: String::from_utf8_lossy(&fs::read(&path).unwrap_or_default()).into_owned(),
-                path,
-                reason: msg,
-                pipeline_execution_arn: execution_arn,
-                step_records: Vec::new(),
-            }),
-            other => Err(other),
-        }
-    }
-
     /// The one-line warning a listing gives when it skips this record.
     pub fn warning(&self) -> String {
         let remedy = match &self.pipeline_execution_arn {
@@ -320,9 +259,69 @@ fn check_json(path: &Path, text: &str) -> CoreResult<()> {
         })
 }
 
+/// Set a pipeline record's last run time (within the caller's transaction).
+fn touch_run(conn: &rusqlite::Connection, path: &str, t: f64) -> rusqlite::Result<()> {
+    let Some(bytes) = db::get(conn, path)? else {
+        return Ok(());
+    };
+    let Ok(mut rec) = serde_json::from_slice::<PipelineRecord>(&bytes) else {
+        return Ok(()); // an unreadable record is reported by its readers, not rewritten
+    };
+    rec.last_run_time = Some(t);
+    let bytes = serde_json::to_vec(&rec).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    db::put(conn, path, &bytes, util::now(), None)
+}
+
 fn open_lock_file(path: &Path) -> CoreResult<Guarded<File>> {
     Guarded::open(|| open_in_dir(path, OpenOptions::new().create(true).truncate(false).write(true)))
         .map_err(|e| CoreError::store(path, e))
+}
+
+/// Where records live: logical paths, '/'-separated and relative to the store root, as the
+/// records were laid out as files (format 1) and as `UnreadableRecord.path` still shows them.
+mod logical {
+    pub fn pipeline(name: &str) -> String {
+        format!("pipelines/{name}/pipeline.json")
+    }
+    pub fn pipeline_dir(name: &str) -> String {
+        format!("pipelines/{name}/")
+    }
+    pub fn version(name: &str, v: u64) -> String {
+        format!("pipelines/{name}/versions/{v}.json")
+    }
+    pub fn triggers(name: &str) -> String {
+        format!("pipelines/{name}/triggers.json")
+    }
+    pub fn execution_dir(pipeline: &str, id: &str) -> String {
+        format!("pipelines/{pipeline}/executions/{id}/")
+    }
+    pub fn execution(pipeline: &str, id: &str) -> String {
+        format!("pipelines/{pipeline}/executions/{id}/execution.json")
+    }
+    pub fn definition(pipeline: &str, id: &str) -> String {
+        format!("pipelines/{pipeline}/executions/{id}/definition.json")
+    }
+    pub fn steps(pipeline: &str, id: &str) -> String {
+        format!("pipelines/{pipeline}/executions/{id}/steps/")
+    }
+    pub fn step(pipeline: &str, id: &str, step: &str) -> String {
+        format!("pipelines/{pipeline}/executions/{id}/steps/{step}.json")
+    }
+    pub fn stop_request(pipeline: &str, id: &str) -> String {
+        format!("pipelines/{pipeline}/executions/{id}/{}", super::STOP_REQUEST_FILE)
+    }
+    pub fn cache(pipeline: &str) -> String {
+        format!("cache/{pipeline}/")
+    }
+}
+
+/// One page of a pipeline's executions (`Store::execution_page`).
+#[derive(Debug, Clone, Default)]
+pub struct ExecutionPage {
+    pub records: Vec<ExecutionRecord>,
+    pub unreadable: Vec<UnreadableRecord>,
+    /// Where the next page starts (created_us, execution id) when there may be one.
+    pub next: Option<(i64, String)>,
 }
 
 impl Store {
@@ -336,26 +335,142 @@ impl Store {
                 std::io::Error::new(ErrorKind::AlreadyExists, "a file is in the way: a store is a directory"),
             ));
         }
-        Ok(Store { root })
+        Ok(Store {
+            root,
+            db: Default::default(),
+        })
     }
 
     /// Whether anything was ever written to this store.
     pub fn exists(&self) -> bool {
-        self.root.join("pipelines").is_dir()
+        self.root.join(db::DB_FILE).is_file() || migrate::is_format1(&self.root)
+    }
+
+    // ---- records ----
+
+    /// The database, if the store has one (a format-1 store is migrated first).
+    fn db_for_read(&self) -> CoreResult<Option<std::sync::Arc<db::Db>>> {
+        if let Some(db) = self.db.get(&self.root, false)? {
+            return Ok(Some(db));
+        }
+        if migrate::is_format1(&self.root) {
+            migrate::migrate(self)?;
+            return self.db.get(&self.root, false);
+        }
+        Ok(None)
+    }
+
+    /// The database, created if missing (a format-1 store is migrated first).
+    fn db_for_write(&self) -> CoreResult<std::sync::Arc<db::Db>> {
+        if let Some(db) = self.db_for_read()? {
+            return Ok(db);
+        }
+        self.db
+            .get(&self.root, true)?
+            .ok_or_else(|| CoreError::store(self.root.join(db::DB_FILE), std::io::Error::other("not created")))
+    }
+
+    /// Where a record is shown (in messages and unreadable-record reports).
+    fn shown(&self, path: &str) -> PathBuf {
+        self.root.join(path)
+    }
+
+    /// Run `f` on the database for reading; `absent` if the store has none yet.
+    fn reading<T>(
+        &self,
+        path: &str,
+        absent: T,
+        f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> CoreResult<T> {
+        match self.db_for_read()? {
+            Some(db) => f(&db.conn()).map_err(|e| db::sql_error(&self.shown(path), e)),
+            None => Ok(absent),
+        }
+    }
+
+    /// Run `f` in one write transaction (`path` names what is written, for errors).
+    fn writing<T>(&self, path: &str, f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>) -> CoreResult<T> {
+        let db = self.db_for_write()?;
+        let conn = db.conn();
+        db::write(&conn, f).map_err(|e| db::sql_error(&self.shown(path), e))
+    }
+
+    /// The bytes of the record at `path`.
+    fn record_bytes(&self, path: &str) -> CoreResult<Option<Vec<u8>>> {
+        self.reading(path, None, |c| db::get(c, path))
+    }
+
+    fn decode<T: DeserializeOwned>(&self, path: &str, bytes: &[u8]) -> CoreResult<T> {
+        serde_json::from_slice(bytes).map_err(|e| CoreError::CorruptRecord {
+            path: self.shown(path),
+            msg: e.to_string(),
+        })
+    }
+
+    /// Read the JSON record at `path`; `Ok(None)` if there is none.
+    fn read_record<T: DeserializeOwned>(&self, path: &str) -> CoreResult<Option<T>> {
+        match self.record_bytes(path)? {
+            Some(bytes) => self.decode(path, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn encode<T: Serialize>(&self, path: &str, value: &T) -> CoreResult<Vec<u8>> {
+        serde_json::to_vec(value).map_err(|e| CoreError::CorruptRecord {
+            path: self.shown(path),
+            msg: e.to_string(),
+        })
+    }
+
+    /// Write (replace) the JSON record at `path`.
+    fn write_record<T: Serialize>(&self, path: &str, value: &T) -> CoreResult<()> {
+        let bytes = self.encode(path, value)?;
+        self.writing(path, |c| db::put(c, path, &bytes, util::now(), None))
+    }
+
+    /// `write` (one transaction), and if it fails for a full disk, the space the execution
+    /// set aside (`RESERVE_DIR` under `execution_dir`) given back and the write tried once more.
+    fn write_reserved(
+        &self,
+        path: &str,
+        reserve: &Path,
+        write: impl Fn(&rusqlite::Connection) -> rusqlite::Result<()>,
+    ) -> CoreResult<()> {
+        match self.writing(path, &write) {
+            Err(e) if db::is_disk_full(&e) && reserve.exists() => {
+                let _ = fs::remove_dir_all(reserve);
+                self.writing(path, &write).map_err(|_| e)
+            }
+            other => other,
+        }
+    }
+
+    /// The record behind a `CorruptRecord` error (other errors are passed on).
+    pub fn unreadable(&self, error: CoreError, execution_arn: Option<String>) -> CoreResult<UnreadableRecord> {
+        match error {
+            CoreError::CorruptRecord { path, msg } => {
+                let bytes = match path.strip_prefix(&self.root).ok().and_then(|p| p.to_str()) {
+                    Some(logical) => self.record_bytes(logical).ok().flatten(),
+                    None => None,
+                };
+                Ok(UnreadableRecord {
+                    text: String::from_utf8_lossy(&bytes.unwrap_or_default()).into_owned(),
+                    path,
+                    reason: msg,
+                    pipeline_execution_arn: execution_arn,
+                    step_records: Vec::new(),
+                })
+            }
+            other => Err(other),
+        }
     }
 
     /// The ARNs of the executions whose id starts with `id_prefix`, in every pipeline.
     pub fn executions_with_id(&self, id_prefix: &str) -> Vec<String> {
-        let mut arns: Vec<String> = self
-            .pipeline_names()
-            .iter()
-            .flat_map(|p| {
-                self.execution_ids(p)
-                    .into_iter()
-                    .filter(|id| id.starts_with(id_prefix))
-                    .map(move |id| util::execution_arn(p, &id))
-            })
-            .collect();
+        let found = self
+            .reading("", Vec::new(), |c| db::executions_with_id(c, id_prefix))
+            .unwrap_or_default();
+        let mut arns: Vec<String> = found.into_iter().map(|(p, id)| util::execution_arn(&p, &id)).collect();
         arns.sort();
         arns
     }
@@ -376,10 +491,12 @@ impl Store {
         }
     }
 
+    /// The directory of a pipeline's files (its executions' locks and logs).
     pub fn pipeline_dir(&self, name: &str) -> PathBuf {
         self.root.join("pipelines").join(name)
     }
 
+    /// The directory of an execution's files: its owner's `lock`, the space it set aside, logs.
     pub fn execution_dir(&self, pipeline: &str, id: &str) -> PathBuf {
         self.pipeline_dir(pipeline).join("executions").join(id)
     }
@@ -388,23 +505,21 @@ impl Store {
 
     pub fn load_pipeline(&self, name: &str) -> CoreResult<PipelineRecord> {
         Self::check_pipeline_name(name)?;
-        read_json(&self.pipeline_dir(name).join("pipeline.json"))?.ok_or_else(|| CoreError::NotFound {
-            kind: "pipeline",
-            name: name.to_string(),
-            suggestion: super::error::suggest(name, self.pipeline_names().iter().map(String::as_str)),
-        })
+        self.read_record(&logical::pipeline(name))?
+            .ok_or_else(|| CoreError::NotFound {
+                kind: "pipeline",
+                name: name.to_string(),
+                suggestion: super::error::suggest(name, self.pipeline_names().iter().map(String::as_str)),
+            })
     }
 
     pub fn pipeline_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(self.root.join("pipelines"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|e| e.path().join("pipeline.json").is_file())
-            .filter_map(|e| e.file_name().into_string().ok())
-            .collect();
-        names.sort();
-        names
+        self.stored_pipeline_names().unwrap_or_default()
+    }
+
+    /// `pipeline_names`, failing if the store cannot be read (or migrated).
+    fn stored_pipeline_names(&self) -> CoreResult<Vec<String>> {
+        self.reading("pipelines", Vec::new(), db::pipeline_names)
     }
 
     pub fn list_pipelines(&self) -> CoreResult<Vec<PipelineRecord>> {
@@ -415,11 +530,11 @@ impl Store {
     /// hide the others).
     pub fn list_pipelines_checked(&self) -> CoreResult<(Vec<PipelineRecord>, Vec<UnreadableRecord>)> {
         let (mut out, mut unreadable) = (Vec::new(), Vec::new());
-        for name in self.pipeline_names() {
+        for name in self.stored_pipeline_names()? {
             match self.load_pipeline(&name) {
                 Ok(r) => out.push(r),
                 Err(CoreError::NotFound { .. }) => {} // deleted meanwhile
-                Err(e) => unreadable.push(UnreadableRecord::from_error(e, None)?),
+                Err(e) => unreadable.push(self.unreadable(e, None)?),
             }
         }
         Ok((out, unreadable))
@@ -443,7 +558,7 @@ impl Store {
     /// Write a pipeline's record and, when the definition changed, a new version of it; `mode`
     /// creates (fails if it exists), updates (fails if it does not) or upserts. The definition is
     /// not checked here: `engine::put_pipeline` validates it first and is how callers store one
-    /// (the engine tests' fixtures call this directly).
+    /// (the engine tests' fixtures call this directly). One transaction.
     pub fn put_pipeline(
         &self,
         name: &str,
@@ -455,9 +570,16 @@ impl Store {
         if let Some(config) = fields.get("ParallelismConfiguration").filter(|v| !v.is_null()) {
             records::max_parallel_execution_steps(config)?;
         }
-        let dir = self.pipeline_dir(name);
-        let _lock = FileLock::acquire(&dir.join(".lock"))?;
-        let existing: Option<PipelineRecord> = read_json(&dir.join("pipeline.json"))?;
+        let path = logical::pipeline(name);
+        let db = self.db_for_write()?;
+        let conn = db.conn();
+        let tx = rusqlite::Transaction::new_unchecked(&conn, rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| db::sql_error(&self.shown(&path), e))?;
+        let sql = |e| db::sql_error(&self.shown(&path), e);
+        let existing: Option<PipelineRecord> = match db::get(&tx, &path).map_err(sql)? {
+            Some(bytes) => Some(self.decode(&path, &bytes)?),
+            None => None,
+        };
         let t = util::now();
         let mut rec = match (existing, mode) {
             (Some(_), PutMode::Create) => {
@@ -469,104 +591,111 @@ impl Store {
             (Some(r), _) => r,
             (None, _) => PipelineRecord::new(name, t),
         };
+        // The latest version's bytes, compared as they are (no parse).
         let current = if rec.latest_version > 0 {
-            self.definition_text(name, Some(rec.latest_version)).ok()
+            db::get(&tx, &logical::version(name, rec.latest_version)).map_err(sql)?
         } else {
             None
         };
-        if current.as_deref() != Some(definition) {
+        if current.as_deref() != Some(definition.as_bytes()) {
             rec.latest_version += 1;
-            write_atomic(
-                &dir.join("versions").join(format!("{}.json", rec.latest_version)),
+            db::put(
+                &tx,
+                &logical::version(name, rec.latest_version),
                 definition.as_bytes(),
-            )?;
+                t,
+                None,
+            )
+            .map_err(sql)?;
         }
         rec.apply_fields(fields);
         rec.last_modified_time = t;
-        write_json(&dir.join("pipeline.json"), &rec)?;
+        let bytes = self.encode(&path, &rec)?;
+        db::put(&tx, &path, &bytes, t, None).map_err(sql)?;
+        tx.commit().map_err(sql)?;
         Ok(rec)
     }
 
     pub fn definition_text(&self, name: &str, version: Option<u64>) -> CoreResult<String> {
         let rec = self.load_pipeline(name)?;
         let v = version.unwrap_or(rec.latest_version);
-        let path = self.pipeline_dir(name).join("versions").join(format!("{v}.json"));
-        let text = fs::read_to_string(&path).map_err(|e| {
-            if e.kind() == ErrorKind::NotFound {
-                CoreError::NotFound {
-                    kind: "pipeline version",
-                    name: format!("{name} version {v}"),
-                    suggestion: None,
-                }
-            } else {
-                CoreError::store(&path, e)
-            }
+        let path = logical::version(name, v);
+        let bytes = self.record_bytes(&path)?.ok_or_else(|| CoreError::NotFound {
+            kind: "pipeline version",
+            name: format!("{name} version {v}"),
+            suggestion: None,
         })?;
-        check_json(&path, &text)?;
+        self.json_text(&path, bytes)
+    }
+
+    /// A record's bytes as JSON text (`CorruptRecord` if they are not).
+    fn json_text(&self, path: &str, bytes: Vec<u8>) -> CoreResult<String> {
+        let text = String::from_utf8(bytes).map_err(|e| CoreError::CorruptRecord {
+            path: self.shown(path),
+            msg: e.to_string(),
+        })?;
+        check_json(&self.shown(path), &text)?;
         Ok(text)
     }
 
     pub fn touch_pipeline_run(&self, name: &str, t: f64) -> CoreResult<()> {
-        let dir = self.pipeline_dir(name);
-        let _lock = FileLock::acquire(&dir.join(".lock"))?;
-        if let Some(mut rec) = read_json::<PipelineRecord>(&dir.join("pipeline.json"))? {
-            rec.last_run_time = Some(t);
-            write_json(&dir.join("pipeline.json"), &rec)?;
-        }
-        Ok(())
+        let path = logical::pipeline(name);
+        self.writing(&path, |c| touch_run(c, &path, t))
     }
 
-    /// The pipeline's versions, oldest first, with their creation times. A version file is
-    /// written once (atomically) and never changed, so its modification time is its creation.
+    /// The pipeline's versions, oldest first, with their creation times (when each was written).
     pub fn pipeline_versions(&self, name: &str) -> CoreResult<Vec<(u64, f64)>> {
         let rec = self.load_pipeline(name)?;
-        let dir = self.pipeline_dir(name).join("versions");
-        let mut versions = Vec::new();
-        for v in 1..=rec.latest_version {
-            let path = dir.join(format!("{v}.json"));
-            match fs::metadata(&path) {
-                Ok(m) => {
-                    let created = m
-                        .modified()
-                        .ok()
-                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                        .map_or(rec.creation_time, |d| d.as_secs_f64());
-                    versions.push((v, created));
+        let prefix = format!("pipelines/{name}/versions/");
+        self.reading(&prefix.clone(), Vec::new(), |c| {
+            let mut versions = Vec::new();
+            for v in 1..=rec.latest_version {
+                if let Some(written) = db::written(c, &logical::version(name, v))? {
+                    versions.push((v, written));
                 }
-                Err(e) if e.kind() == ErrorKind::NotFound => continue,
-                Err(e) => return Err(CoreError::store(&path, e)),
             }
-        }
-        Ok(versions)
+            Ok(versions)
+        })
     }
 
     /// The triggers (schedules) recorded for a pipeline, by trigger name.
     pub fn pipeline_triggers(&self, name: &str) -> CoreResult<serde_json::Map<String, Value>> {
         self.load_pipeline(name)?;
-        Ok(read_json(&self.pipeline_dir(name).join("triggers.json"))?.unwrap_or_default())
+        Ok(self.read_record(&logical::triggers(name))?.unwrap_or_default())
     }
 
     /// Record the triggers `put` (objects with a `Name`, replacing one of the same name) and
-    /// remove the triggers named in `delete`, under the pipeline's lock. Returns the names that
-    /// were removed.
+    /// remove the triggers named in `delete`, in one transaction. Returns the names that were
+    /// removed.
     pub fn update_pipeline_triggers(&self, name: &str, put: &[Value], delete: &[String]) -> CoreResult<Vec<String>> {
         self.load_pipeline(name)?;
-        let dir = self.pipeline_dir(name);
-        let _lock = FileLock::acquire(&dir.join(".lock"))?;
-        let path = dir.join("triggers.json");
-        let mut triggers: serde_json::Map<String, Value> = read_json(&path)?.unwrap_or_default();
         for trigger in put {
-            let Some(trigger_name) = trigger.get("Name").and_then(Value::as_str) else {
+            if trigger.get("Name").and_then(Value::as_str).is_none() {
                 return Err(CoreError::Validation("a trigger record needs a Name".into()));
-            };
-            triggers.insert(trigger_name.to_string(), trigger.clone());
+            }
+        }
+        let path = logical::triggers(name);
+        let db = self.db_for_write()?;
+        let conn = db.conn();
+        let sql = |e| db::sql_error(&self.shown(&path), e);
+        let tx = rusqlite::Transaction::new_unchecked(&conn, rusqlite::TransactionBehavior::Immediate).map_err(sql)?;
+        let mut triggers: serde_json::Map<String, Value> = match db::get(&tx, &path).map_err(sql)? {
+            Some(bytes) => self.decode(&path, &bytes)?,
+            None => Default::default(),
+        };
+        for trigger in put {
+            if let Some(trigger_name) = trigger.get("Name").and_then(Value::as_str) {
+                triggers.insert(trigger_name.to_string(), trigger.clone());
+            }
         }
         let removed = delete
             .iter()
             .filter(|n| triggers.remove(n.as_str()).is_some())
             .cloned()
             .collect();
-        write_json(&path, &triggers)?;
+        let bytes = self.encode(&path, &triggers)?;
+        db::put(&tx, &path, &bytes, util::now(), None).map_err(sql)?;
+        tx.commit().map_err(sql)?;
         Ok(removed)
     }
 
@@ -599,7 +728,12 @@ impl Store {
                 if running.len() == 1 { "it has" } else { "they have" },
             )));
         }
-        self.remove_via_trash(&self.pipeline_dir(name))?;
+        let prefix = logical::pipeline_dir(name);
+        self.writing(&prefix, |c| db::delete_under(c, &prefix).map(|_| ()))?;
+        let dir = self.pipeline_dir(name);
+        if fs::symlink_metadata(&dir).is_ok() {
+            self.remove_via_trash(&dir)?;
+        }
         Ok(rec)
     }
 
@@ -620,15 +754,10 @@ impl Store {
 
     // ---- executions ----
 
-    /// The ids of a pipeline's executions (those with a record).
+    /// The ids of a pipeline's executions (those with a record), newest first.
     pub fn execution_ids(&self, pipeline: &str) -> Vec<String> {
-        fs::read_dir(self.pipeline_dir(pipeline).join("executions"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|e| e.path().join("execution.json").is_file())
-            .filter_map(|e| e.file_name().into_string().ok())
-            .collect()
+        self.reading("pipelines", Vec::new(), |c| db::execution_ids(c, pipeline))
+            .unwrap_or_default()
     }
 
     pub fn resolve_arn(&self, arn: &str) -> CoreResult<(String, String)> {
@@ -650,11 +779,12 @@ impl Store {
     /// An execution record as its owner last wrote it: one that claims to be running may have
     /// lost its owner (`claim_abandoned`); readers settle that through `engine::recovery`.
     pub fn read_execution_by_id(&self, pipeline: &str, id: &str) -> CoreResult<ExecutionRecord> {
-        read_json(&self.execution_dir(pipeline, id).join("execution.json"))?.ok_or_else(|| CoreError::NotFound {
-            kind: "pipeline execution",
-            name: util::execution_arn(pipeline, id),
-            suggestion: None,
-        })
+        self.read_record(&logical::execution(pipeline, id))?
+            .ok_or_else(|| CoreError::NotFound {
+                kind: "pipeline execution",
+                name: util::execution_arn(pipeline, id),
+                suggestion: None,
+            })
     }
 
     /// The lock of an execution whose owner is gone (it is free), held for whoever settles
@@ -671,81 +801,144 @@ impl Store {
 
     /// Whether another process asked the owner of an execution to stop it (`write_stop_request`).
     pub fn stop_requested(&self, pipeline: &str, id: &str) -> bool {
-        self.stop_request_path(pipeline, id).exists()
+        self.record_bytes(&logical::stop_request(pipeline, id))
+            .is_ok_and(|b| b.is_some())
+    }
+
+    /// Record a new execution in one transaction: its record, the definition it runs, and the
+    /// pipeline's last run time. A start that cannot write it all (a full disk) leaves nothing.
+    pub fn write_start(&self, rec: &ExecutionRecord, definition: &str) -> CoreResult<()> {
+        let (p, id) = (&rec.pipeline_name, &rec.execution_id);
+        let path = logical::execution(p, id);
+        let bytes = self.encode(&path, rec)?;
+        let t = util::now();
+        self.writing(&path, |c| {
+            db::put(c, &logical::definition(p, id), definition.as_bytes(), t, None)?;
+            db::put(c, &path, &bytes, t, None)?;
+            touch_run(c, &logical::pipeline(p), rec.creation_time)
+        })
     }
 
     /// Replace an execution's record.
     pub fn write_execution(&self, rec: &ExecutionRecord) -> CoreResult<()> {
-        write_json(
-            &self
-                .execution_dir(&rec.pipeline_name, &rec.execution_id)
-                .join("execution.json"),
-            rec,
-        )
+        self.write_record(&logical::execution(&rec.pipeline_name, &rec.execution_id), rec)
+    }
+
+    /// Replace an execution's record, on a full disk giving back the space it set aside to do so
+    /// (for the record of its failure).
+    pub fn write_execution_reserved(&self, rec: &ExecutionRecord) -> CoreResult<()> {
+        let path = logical::execution(&rec.pipeline_name, &rec.execution_id);
+        let bytes = self.encode(&path, rec)?;
+        let reserve = self
+            .execution_dir(&rec.pipeline_name, &rec.execution_id)
+            .join(RESERVE_DIR);
+        self.write_reserved(&path, &reserve, |c| db::put(c, &path, &bytes, util::now(), None))
     }
 
     /// Replace one step's record of an execution.
     pub fn write_step(&self, pipeline: &str, id: &str, step: &StepRecord) -> CoreResult<()> {
-        write_json(&step_path(&self.execution_dir(pipeline, id), &step.step_name), step)
+        self.write_record(&logical::step(pipeline, id, &step.step_name), step)
+    }
+
+    /// Replace one step's record, on a full disk giving back the space the execution set aside.
+    pub fn write_step_reserved(&self, pipeline: &str, id: &str, step: &StepRecord) -> CoreResult<()> {
+        let path = logical::step(pipeline, id, &step.step_name);
+        let bytes = self.encode(&path, step)?;
+        let reserve = self.execution_dir(pipeline, id).join(RESERVE_DIR);
+        self.write_reserved(&path, &reserve, |c| db::put(c, &path, &bytes, util::now(), None))
+    }
+
+    /// Settle an execution in one transaction: its step records `steps` and then its record.
+    pub fn write_settlement(&self, rec: &ExecutionRecord, steps: &[StepRecord]) -> CoreResult<()> {
+        let (p, id) = (&rec.pipeline_name, &rec.execution_id);
+        let path = logical::execution(p, id);
+        let mut rows = Vec::with_capacity(steps.len() + 1);
+        for step in steps {
+            let step_path = logical::step(p, id, &step.step_name);
+            rows.push((self.encode(&step_path, step)?, step_path));
+        }
+        rows.push((self.encode(&path, rec)?, path.clone()));
+        let t = util::now();
+        self.writing(&path, |c| {
+            rows.iter().try_for_each(|(bytes, row)| db::put(c, row, bytes, t, None))
+        })
     }
 
     /// A pipeline's readable execution records as written (see `read_execution_by_id`), newest
     /// first, and those that cannot be read (one bad record does not hide the others).
     pub fn list_execution_records(&self, pipeline: &str) -> CoreResult<(Vec<ExecutionRecord>, Vec<UnreadableRecord>)> {
         self.load_pipeline(pipeline)?;
-        let (mut out, mut unreadable) = (Vec::new(), Vec::new());
-        for id in self.execution_ids(pipeline) {
-            match self.read_execution_by_id(pipeline, &id) {
-                Ok(r) => out.push(r),
-                Err(CoreError::NotFound { .. }) => {} // deleted meanwhile
-                Err(e) => unreadable.push(UnreadableRecord::from_error(
-                    e,
-                    Some(util::execution_arn(pipeline, &id)),
-                )?),
+        let page = self.execution_page(pipeline, true, None, None, None, usize::MAX)?;
+        Ok((page.records, page.unreadable))
+    }
+
+    /// One page of a pipeline's execution records as written (see `read_execution_by_id`), in
+    /// creation order (`newest_first` or oldest first), created strictly between
+    /// `created_after_us` and `created_before_us` (microseconds), starting after the keyset
+    /// position `after` (created_us, execution id), at most `limit`; with where the next page
+    /// starts when this one is full. Unreadable records come apart (a page counts them too).
+    pub fn execution_page(
+        &self,
+        pipeline: &str,
+        newest_first: bool,
+        created_after_us: Option<i64>,
+        created_before_us: Option<i64>,
+        after: Option<(i64, String)>,
+        limit: usize,
+    ) -> CoreResult<ExecutionPage> {
+        let query = db::PageQuery {
+            pipeline,
+            newest_first,
+            created_after_us,
+            created_before_us,
+            after: after.as_ref().map(|(us, id)| (*us, id.as_str())),
+            limit,
+        };
+        let rows = self.reading("pipelines", Vec::new(), |c| db::execution_page(c, &query))?;
+        let full = limit > 0 && rows.len() == limit;
+        let next = if full {
+            rows.last().map(|(_, _, us, id)| (*us, id.clone()))
+        } else {
+            None
+        };
+        let mut page = ExecutionPage {
+            next,
+            ..Default::default()
+        };
+        for (path, bytes, _, id) in rows {
+            match self.decode::<ExecutionRecord>(&path, &bytes) {
+                Ok(r) => page.records.push(r),
+                Err(e) => page
+                    .unreadable
+                    .push(self.unreadable(e, Some(util::execution_arn(pipeline, &id)))?),
             }
         }
-        out.sort_by(|a, b| {
-            b.creation_time
-                .total_cmp(&a.creation_time)
-                .then_with(|| b.execution_id.cmp(&a.execution_id))
-        });
-        Ok((out, unreadable))
+        Ok(page)
     }
 
     /// Every record of the store that cannot be read: pipeline, execution and step records
     /// (for gc, which must leave them and what they name in place, and say so).
     pub fn unreadable_records(&self) -> CoreResult<Vec<UnreadableRecord>> {
         let mut found = Vec::new();
-        fn note(
-            found: &mut Vec<UnreadableRecord>,
-            result: CoreResult<()>,
-            execution_arn: Option<String>,
-        ) -> CoreResult<bool> {
-            match result {
-                Ok(()) => Ok(false),
-                Err(e) => {
-                    found.push(UnreadableRecord::from_error(e, execution_arn)?);
-                    Ok(true)
+        for name in self.stored_pipeline_names()? {
+            if let Err(e) = self.load_pipeline(&name) {
+                if matches!(e, CoreError::CorruptRecord { .. }) {
+                    found.push(self.unreadable(e, None)?);
                 }
             }
-        }
-        for name in self.pipeline_names() {
-            let dir = self.pipeline_dir(&name);
-            let pipeline = read_json::<PipelineRecord>(&dir.join("pipeline.json")).map(|_| ());
-            note(&mut found, pipeline, None)?;
             for id in self.execution_ids(&name) {
-                let exec_dir = self.execution_dir(&name, &id);
                 let arn = || Some(util::execution_arn(&name, &id));
-                let execution = read_json::<ExecutionRecord>(&exec_dir.join("execution.json")).map(|_| ());
-                if note(&mut found, execution, arn())? {
-                    if let (Some(entry), Ok(steps)) = (found.last_mut(), self.load_steps_in(&exec_dir)) {
+                if let Err(e) = self.read_execution_by_id(&name, &id) {
+                    let mut entry = self.unreadable(e, arn())?;
+                    if let Ok(steps) = self.read_steps_by_id(&name, &id) {
                         entry.step_records = steps;
                     }
+                    found.push(entry);
                 }
-                for entry in fs::read_dir(exec_dir.join("steps")).into_iter().flatten().flatten() {
-                    let file = entry.file_name().to_string_lossy().into_owned();
-                    if !file.starts_with('.') && file.ends_with(".json") {
-                        note(&mut found, read_json::<StepRecord>(&entry.path()).map(|_| ()), arn())?;
+                let prefix = logical::steps(&name, &id);
+                for (path, bytes) in self.reading(&prefix, Vec::new(), |c| db::under(c, &prefix))? {
+                    if let Err(e) = self.decode::<StepRecord>(&path, &bytes) {
+                        found.push(self.unreadable(e, arn())?);
                     }
                 }
             }
@@ -754,45 +947,68 @@ impl Store {
         Ok(found)
     }
 
-    fn load_steps_in(&self, dir: &Path) -> CoreResult<Vec<StepRecord>> {
-        let mut steps = Vec::new();
-        let entries = match fs::read_dir(dir.join("steps")) {
-            Ok(e) => e,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(steps),
-            Err(e) => return Err(CoreError::store(dir, e)),
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if name.starts_with('.') || !name.ends_with(".json") {
-                continue; // temporary files of an interrupted write
-            }
-            if let Some(rec) = read_json::<StepRecord>(&entry.path())? {
-                steps.push(rec);
-            }
+    /// One step's record of an execution, if it has one, as written (a dead owner's run is not
+    /// settled: callers want a finished, Succeeded record).
+    pub fn load_step(&self, arn: &str, step: &str) -> CoreResult<Option<StepRecord>> {
+        let (name, id) = self.resolve_arn(arn)?;
+        self.read_record(&logical::step(&name, &id, step))
+    }
+
+    /// Step records of an execution as written, in the order the steps started.
+    pub fn read_steps_by_id(&self, pipeline: &str, id: &str) -> CoreResult<Vec<StepRecord>> {
+        let prefix = logical::steps(pipeline, id);
+        let rows = self.reading(&prefix, Vec::new(), |c| db::under(c, &prefix))?;
+        let mut steps = Vec::with_capacity(rows.len());
+        for (path, bytes) in rows {
+            steps.push(self.decode::<StepRecord>(&path, &bytes)?);
         }
         steps.sort_by_key(|s| s.seq);
         Ok(steps)
     }
 
-    /// One step's record of an execution, if it has one, as written (a dead owner's run is not
-    /// settled: callers want a finished, Succeeded record).
-    pub fn load_step(&self, arn: &str, step: &str) -> CoreResult<Option<StepRecord>> {
-        let (name, id) = self.resolve_arn(arn)?;
-        read_json(&step_path(&self.execution_dir(&name, &id), step))
+    // ---- the step cache's index (`engine::cache` decides what it holds) ----
+
+    /// The cache index's record `rel` (`keys/<key>.json`, `steps/<step>.json`) of a pipeline.
+    pub fn read_cache_record<T: DeserializeOwned>(&self, pipeline: &str, rel: &str) -> CoreResult<Option<T>> {
+        self.read_record(&format!("{}{rel}", logical::cache(pipeline)))
     }
 
-    /// Step records of an execution as written, in the order the steps started.
-    pub fn read_steps_by_id(&self, pipeline: &str, id: &str) -> CoreResult<Vec<StepRecord>> {
-        self.load_steps_in(&self.execution_dir(pipeline, id))
+    /// Write cache index records (`rel`, value) of a pipeline in one transaction, each only
+    /// where `replaces` says the new one should replace the old (given as it is stored).
+    pub fn write_cache_records<T: Serialize + DeserializeOwned>(
+        &self,
+        pipeline: &str,
+        entries: &[(String, T)],
+        replaces: impl Fn(&T) -> bool,
+    ) -> CoreResult<()> {
+        let prefix = logical::cache(pipeline);
+        let mut rows = Vec::with_capacity(entries.len());
+        for (rel, value) in entries {
+            let path = format!("{prefix}{rel}");
+            rows.push((self.encode(&path, value)?, path));
+        }
+        let t = util::now();
+        self.writing(&prefix, |c| {
+            for (bytes, path) in &rows {
+                let old = db::get(c, path)?;
+                if old.is_none_or(|old| serde_json::from_slice::<T>(&old).map_or(true, |old| replaces(&old))) {
+                    db::put(c, path, bytes, t, None)?;
+                }
+            }
+            Ok(())
+        })
     }
 
     pub fn execution_definition(&self, arn: &str) -> CoreResult<String> {
         let (name, id) = self.resolve_arn(arn)?;
-        let path = self.execution_dir(&name, &id).join("definition.json");
-        let text = fs::read_to_string(&path).map_err(|e| CoreError::store(&path, e))?;
-        check_json(&path, &text)?;
-        Ok(text)
+        let path = logical::definition(&name, &id);
+        let bytes = self.record_bytes(&path)?.ok_or_else(|| {
+            CoreError::store(
+                self.shown(&path),
+                std::io::Error::new(ErrorKind::NotFound, "No such file or directory (os error 2)"),
+            )
+        })?;
+        self.json_text(&path, bytes)
     }
 
     pub fn log_path(&self, pipeline: &str, id: &str, step: &str) -> PathBuf {
@@ -861,15 +1077,25 @@ impl Store {
                 "execution {arn} is still running; stop it before deleting it"
             )));
         }
-        let dir = self.execution_dir(&name, &id);
-        if !dir.join("execution.json").is_file() {
+        let prefix = logical::execution_dir(&name, &id);
+        let deleted = self.writing(&prefix, |c| {
+            if db::get(c, &logical::execution(&name, &id))?.is_none() {
+                return Ok(false);
+            }
+            db::delete_under(c, &prefix).map(|_| true)
+        });
+        if !deleted? {
             return Err(CoreError::NotFound {
                 kind: "pipeline execution",
                 name: arn.to_string(),
                 suggestion: None,
             });
         }
-        self.remove_via_trash(&dir)
+        let dir = self.execution_dir(&name, &id);
+        if fs::symlink_metadata(&dir).is_ok() {
+            self.remove_via_trash(&dir)?;
+        }
+        Ok(())
     }
 
     /// Empty the trash: what removals interrupted by a kill left there (a removal's own entry
@@ -903,18 +1129,12 @@ impl Store {
         self.remove_via_trash(&path)
     }
 
-    /// Where another process asks the owner of an execution to stop it.
-    pub fn stop_request_path(&self, pipeline: &str, id: &str) -> PathBuf {
-        self.execution_dir(pipeline, id).join(STOP_REQUEST_FILE)
-    }
-
     /// Ask whichever process runs an execution to stop it; its scheduler notices within a
     /// fraction of a second (see `engine::request_stop`).
     pub fn write_stop_request(&self, pipeline: &str, id: &str) -> CoreResult<()> {
-        write_atomic(
-            &self.stop_request_path(pipeline, id),
-            std::process::id().to_string().as_bytes(),
-        )
+        let path = logical::stop_request(pipeline, id);
+        let pid = std::process::id().to_string();
+        self.writing(&path, |c| db::put(c, &path, pid.as_bytes(), util::now(), None))
     }
 
     /// Whether `path` is inside the store's artifact area (used to keep writes contained).
@@ -955,7 +1175,7 @@ mod tests {
     fn atomic_writes_and_reads() {
         let dir = tempfile::tempdir().expect("tmp");
         let p = dir.path().join("a/b.json");
-        write_json(&p, &serde_json::json!({"x": 1})).expect("write");
+        write_atomic(&p, b"{\"x\": 1}").expect("write");
         let v: Option<Value> = read_json(&p).expect("read");
         assert_eq!(v, Some(serde_json::json!({"x": 1})));
         let leftovers: Vec<_> = fs::read_dir(dir.path().join("a")).expect("dir").flatten().collect();
@@ -1029,8 +1249,15 @@ mod tests {
             pipeline_execution_status: status,
             ..Default::default()
         };
-        write_json(&dir.join("execution.json"), &rec).expect("record");
+        store.write_execution(&rec).expect("record");
         dir
+    }
+
+    /// Replace the bytes of the record at `path` (what truncating its file did in format 1).
+    fn damage(store: &Store, path: &str, bytes: &[u8]) {
+        store
+            .writing(path, |c| db::put(c, path, bytes, util::now(), None))
+            .expect("damage");
     }
 
     #[test]
@@ -1055,7 +1282,11 @@ mod tests {
         let store = Store::open(dir.path()).expect("open");
         let broken = pipeline_with_execution(&store, "aaaaaaaaaaaa", ExecutionStatus::Succeeded);
         pipeline_with_execution(&store, "bbbbbbbbbbbb", ExecutionStatus::Succeeded);
-        fs::write(broken.join("execution.json"), b"{\"PipelineName\": \"p").expect("truncate");
+        damage(
+            &store,
+            &logical::execution("p", "aaaaaaaaaaaa"),
+            b"{\"PipelineName\": \"p",
+        );
         let (listed, unreadable) = store.list_execution_records("p").expect("listing still works");
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].execution_id, "bbbbbbbbbbbb");
@@ -1069,7 +1300,7 @@ mod tests {
         assert!(!broken.exists());
         assert!(store.unreadable_records().expect("scan").is_empty());
 
-        fs::write(store.pipeline_dir("p").join("pipeline.json"), b"{").expect("truncate");
+        damage(&store, &logical::pipeline("p"), b"{");
         let (pipelines, unreadable) = store.list_pipelines_checked().expect("listing still works");
         assert!(pipelines.is_empty() && unreadable.len() == 1);
         store
@@ -1085,7 +1316,7 @@ mod tests {
         store
             .put_pipeline("p", "{\"Steps\": []}", PutMode::Create, &serde_json::json!({}))
             .expect("create");
-        fs::write(store.pipeline_dir("p").join("versions/1.json"), b"{\"Steps\": [").expect("truncate");
+        damage(&store, &logical::version("p", 1), b"{\"Steps\": [");
         assert!(matches!(
             store.definition_text("p", None),
             Err(CoreError::CorruptRecord { .. })

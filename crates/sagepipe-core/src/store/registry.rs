@@ -3,10 +3,8 @@
 //! as epoch seconds), so a boto3-shaped client only converts times.
 
 use serde_json::{json, Map, Value};
-use std::fs;
-use std::path::PathBuf;
 
-use super::{read_json, write_json, FileLock, Store};
+use super::{db, Store};
 use crate::error::{CoreError, CoreResult};
 use crate::util::{self, ACCOUNT, REGION};
 
@@ -76,19 +74,27 @@ fn parse_package_arn(arn: &str) -> Option<(String, u64)> {
 }
 
 impl Store {
-    fn registry(&self) -> PathBuf {
-        self.root().join("registry")
+    fn model_record(name: &str) -> String {
+        format!("registry/models/{name}.json")
     }
 
-    fn group_dir(&self, group: &str) -> PathBuf {
-        self.registry().join("model-packages").join(group)
+    fn group_record(group: &str) -> String {
+        format!("registry/model-packages/{group}/group.json")
+    }
+
+    fn package_versions_prefix(group: &str) -> String {
+        format!("registry/model-packages/{group}/versions/")
+    }
+
+    fn package_record(group: &str, version: u64) -> String {
+        format!("{}{version}.json", Self::package_versions_prefix(group))
     }
 
     /// Record a model (a DescribeModel-shaped record with `ModelName`).
     pub fn put_model(&self, record: &Value) -> CoreResult<()> {
         let name = record.get("ModelName").and_then(Value::as_str).unwrap_or_default();
         check_name("model", name)?;
-        write_json(&self.registry().join("models").join(format!("{name}.json")), record)
+        self.write_record(&Self::model_record(name), record)
     }
 
     pub fn load_model(&self, name: &str) -> CoreResult<Value> {
@@ -100,11 +106,11 @@ impl Store {
         if !valid_name(name) {
             return Err(not_found());
         }
-        read_json(&self.registry().join("models").join(format!("{name}.json")))?.ok_or_else(not_found)
+        self.read_record(&Self::model_record(name))?.ok_or_else(not_found)
     }
 
     /// CreateModelPackage: the next version of the group (created if missing); returns the
-    /// DescribeModelPackage-shaped record.
+    /// DescribeModelPackage-shaped record. One transaction.
     pub fn create_model_package(&self, request: &Value) -> CoreResult<Value> {
         let group = request
             .get("ModelPackageGroupName")
@@ -121,67 +127,67 @@ impl Store {
             .and_then(Value::as_str)
             .unwrap_or("PendingManualApproval");
         check_status(status)?;
-        let dir = self.group_dir(group);
-        let _lock = FileLock::acquire(&dir.join(".lock"))?;
         let t = util::now();
-        let group_path = dir.join("group.json");
-        if read_json::<Value>(&group_path)?.is_none() {
-            write_json(
-                &group_path,
-                &json!({
-                    "ModelPackageGroupName": group,
-                    "ModelPackageGroupArn": model_package_group_arn(group),
-                    "ModelPackageGroupDescription": "",
-                    "CreationTime": t,
-                    "ModelPackageGroupStatus": "Completed",
-                }),
-            )?;
-        }
-        let version = self.package_versions(group)?.last().copied().unwrap_or(0) + 1;
-        let mut rec = Map::new();
-        rec.insert("ModelPackageName".into(), json!(group));
-        rec.insert("ModelPackageGroupName".into(), json!(group));
-        rec.insert("ModelPackageVersion".into(), json!(version));
-        rec.insert("ModelPackageArn".into(), json!(model_package_arn(group, version)));
-        rec.insert("CreationTime".into(), json!(t));
-        rec.insert("LastModifiedTime".into(), json!(t));
-        rec.insert("ModelPackageStatus".into(), json!("Completed"));
-        rec.insert(
-            "ModelPackageStatusDetails".into(),
-            json!({"ValidationStatuses": [], "ImageScanStatuses": []}),
-        );
-        rec.insert("ModelApprovalStatus".into(), json!(status));
-        rec.insert("CertifyForMarketplace".into(), json!(false));
-        for k in PACKAGE_FIELDS {
-            if let Some(v) = request.get(*k).filter(|v| !v.is_null()) {
-                rec.insert((*k).to_string(), v.clone());
+        let group_path = Self::group_record(group);
+        let group_bytes = self.encode(
+            &group_path,
+            &json!({
+                "ModelPackageGroupName": group,
+                "ModelPackageGroupArn": model_package_group_arn(group),
+                "ModelPackageGroupDescription": "",
+                "CreationTime": t,
+                "ModelPackageGroupStatus": "Completed",
+            }),
+        )?;
+        self.writing(&group_path, |c| {
+            if db::get(c, &group_path)?.is_none() {
+                db::put(c, &group_path, &group_bytes, t, None)?;
             }
-        }
-        let rec = Value::Object(rec);
-        write_json(&dir.join("versions").join(format!("{version}.json")), &rec)?;
-        Ok(rec)
+            let version = versions_in(&db::paths_under(c, &Self::package_versions_prefix(group))?)
+                .last()
+                .copied()
+                .unwrap_or(0)
+                + 1;
+            let mut rec = Map::new();
+            rec.insert("ModelPackageName".into(), json!(group));
+            rec.insert("ModelPackageGroupName".into(), json!(group));
+            rec.insert("ModelPackageVersion".into(), json!(version));
+            rec.insert("ModelPackageArn".into(), json!(model_package_arn(group, version)));
+            rec.insert("CreationTime".into(), json!(t));
+            rec.insert("LastModifiedTime".into(), json!(t));
+            rec.insert("ModelPackageStatus".into(), json!("Completed"));
+            rec.insert(
+                "ModelPackageStatusDetails".into(),
+                json!({"ValidationStatuses": [], "ImageScanStatuses": []}),
+            );
+            rec.insert("ModelApprovalStatus".into(), json!(status));
+            rec.insert("CertifyForMarketplace".into(), json!(false));
+            for k in PACKAGE_FIELDS {
+                if let Some(v) = request.get(*k).filter(|v| !v.is_null()) {
+                    rec.insert((*k).to_string(), v.clone());
+                }
+            }
+            let rec = Value::Object(rec);
+            let bytes = serde_json::to_vec(&rec).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            db::put(c, &Self::package_record(group, version), &bytes, t, None)?;
+            Ok(rec)
+        })
     }
 
     fn package_versions(&self, group: &str) -> CoreResult<Vec<u64>> {
-        let mut versions: Vec<u64> = match fs::read_dir(self.group_dir(group).join("versions")) {
-            Ok(entries) => entries
-                .flatten()
-                .filter_map(|e| e.file_name().to_str()?.strip_suffix(".json")?.parse().ok())
-                .collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
-            Err(e) => return Err(CoreError::store(self.group_dir(group), e)),
-        };
-        versions.sort_unstable();
-        Ok(versions)
+        let prefix = Self::package_versions_prefix(group);
+        let paths = self.reading(&prefix, Vec::new(), |c| db::paths_under(c, &prefix))?;
+        Ok(versions_in(&paths))
     }
 
     /// ListModelPackageGroups summaries, oldest first.
     pub fn list_model_package_groups(&self) -> CoreResult<Vec<Value>> {
-        let mut groups: Vec<Value> = fs::read_dir(self.registry().join("model-packages"))
+        let prefix = "registry/model-packages/";
+        let rows = self.reading(prefix, Vec::new(), |c| db::under(c, prefix))?;
+        let mut groups: Vec<Value> = rows
             .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|e| read_json::<Value>(&e.path().join("group.json")).ok().flatten())
+            .filter(|(path, _)| path.ends_with("/group.json") && path[prefix.len()..].matches('/').count() == 1)
+            .filter_map(|(_, bytes)| serde_json::from_slice(&bytes).ok())
             .collect();
         groups.sort_by(|a, b| time_of(a).total_cmp(&time_of(b)));
         Ok(groups)
@@ -192,7 +198,7 @@ impl Store {
         self.check_group(group)?;
         let mut out = Vec::new();
         for v in self.package_versions(group)? {
-            if let Some(rec) = read_json::<Value>(&self.group_dir(group).join("versions").join(format!("{v}.json")))? {
+            if let Some(rec) = self.read_record::<Value>(&Self::package_record(group, v))? {
                 let mut s = Map::new();
                 for k in [
                     "ModelPackageName",
@@ -215,7 +221,7 @@ impl Store {
     }
 
     fn check_group(&self, group: &str) -> CoreResult<()> {
-        if valid_name(group) && self.group_dir(group).join("group.json").is_file() {
+        if valid_name(group) && self.record_bytes(&Self::group_record(group))?.is_some() {
             return Ok(());
         }
         let names: Vec<String> = self
@@ -234,7 +240,8 @@ impl Store {
         })
     }
 
-    fn package_path(&self, arn: &str) -> CoreResult<PathBuf> {
+    /// The record of a package (by ARN or `<group>/<version>`), if it has one.
+    fn package_path(&self, arn: &str) -> CoreResult<String> {
         let not_found = || CoreError::NotFound {
             kind: "model package",
             name: arn.to_string(),
@@ -244,8 +251,8 @@ impl Store {
         if !valid_name(&group) {
             return Err(not_found());
         }
-        let path = self.group_dir(&group).join("versions").join(format!("{version}.json"));
-        if path.is_file() {
+        let path = Self::package_record(&group, version);
+        if self.record_bytes(&path)?.is_some() {
             Ok(path)
         } else {
             Err(not_found())
@@ -255,7 +262,7 @@ impl Store {
     /// DescribeModelPackage by ARN (or `<group>/<version>`).
     pub fn describe_model_package(&self, arn: &str) -> CoreResult<Value> {
         let path = self.package_path(arn)?;
-        read_json(&path)?.ok_or_else(|| CoreError::NotFound {
+        self.read_record(&path)?.ok_or_else(|| CoreError::NotFound {
             kind: "model package",
             name: arn.to_string(),
             suggestion: None,
@@ -263,38 +270,70 @@ impl Store {
     }
 
     /// UpdateModelPackage: `ModelApprovalStatus`, `ApprovalDescription`,
-    /// `CustomerMetadataProperties` (merged) and `CustomerMetadataPropertiesToRemove`.
+    /// `CustomerMetadataProperties` (merged) and `CustomerMetadataPropertiesToRemove`. One
+    /// transaction (read, change, write).
     pub fn update_model_package(&self, arn: &str, update: &Value) -> CoreResult<Value> {
         let path = self.package_path(arn)?;
-        let _lock = FileLock::acquire(&path.with_extension("lock"))?;
-        let mut rec: Map<String, Value> = read_json(&path)?.unwrap_or_default();
         if let Some(status) = update.get("ModelApprovalStatus").and_then(Value::as_str) {
             check_status(status)?;
-            rec.insert("ModelApprovalStatus".into(), json!(status));
         }
-        if let Some(d) = update.get("ApprovalDescription").filter(|v| !v.is_null()) {
-            rec.insert("ApprovalDescription".into(), d.clone());
-        }
-        if let Some(Value::Object(add)) = update.get("CustomerMetadataProperties") {
-            let entry = rec
-                .entry("CustomerMetadataProperties")
-                .or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(m) = entry {
-                m.extend(add.clone());
+        let corrupt = std::cell::RefCell::new(None);
+        let written = self.writing(&path, |c| {
+            let mut rec: Map<String, Value> = match db::get(c, &path)? {
+                Some(bytes) => match serde_json::from_slice(&bytes) {
+                    Ok(rec) => rec,
+                    Err(e) => {
+                        *corrupt.borrow_mut() = Some(e.to_string());
+                        return Ok(None);
+                    }
+                },
+                None => Map::new(),
+            };
+            if let Some(status) = update.get("ModelApprovalStatus").and_then(Value::as_str) {
+                rec.insert("ModelApprovalStatus".into(), json!(status));
             }
-        }
-        if let Some(Value::Array(keys)) = update.get("CustomerMetadataPropertiesToRemove") {
-            if let Some(Value::Object(m)) = rec.get_mut("CustomerMetadataProperties") {
-                for k in keys.iter().filter_map(Value::as_str) {
-                    m.remove(k);
+            if let Some(d) = update.get("ApprovalDescription").filter(|v| !v.is_null()) {
+                rec.insert("ApprovalDescription".into(), d.clone());
+            }
+            if let Some(Value::Object(add)) = update.get("CustomerMetadataProperties") {
+                let entry = rec
+                    .entry("CustomerMetadataProperties")
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(m) = entry {
+                    m.extend(add.clone());
                 }
             }
+            if let Some(Value::Array(keys)) = update.get("CustomerMetadataPropertiesToRemove") {
+                if let Some(Value::Object(m)) = rec.get_mut("CustomerMetadataProperties") {
+                    for k in keys.iter().filter_map(Value::as_str) {
+                        m.remove(k);
+                    }
+                }
+            }
+            rec.insert("LastModifiedTime".into(), json!(util::now()));
+            let rec = Value::Object(rec);
+            let bytes = serde_json::to_vec(&rec).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            db::put(c, &path, &bytes, util::now(), None)?;
+            Ok(Some(rec))
+        })?;
+        match (written, corrupt.into_inner()) {
+            (Some(rec), _) => Ok(rec),
+            (None, msg) => Err(CoreError::CorruptRecord {
+                path: self.root().join(&path),
+                msg: msg.unwrap_or_default(),
+            }),
         }
-        rec.insert("LastModifiedTime".into(), json!(util::now()));
-        let rec = Value::Object(rec);
-        write_json(&path, &rec)?;
-        Ok(rec)
     }
+}
+
+/// The version numbers of `.../versions/<n>.json` paths, ascending.
+fn versions_in(paths: &[String]) -> Vec<u64> {
+    let mut versions: Vec<u64> = paths
+        .iter()
+        .filter_map(|p| p.rsplit('/').next()?.strip_suffix(".json")?.parse().ok())
+        .collect();
+    versions.sort_unstable();
+    versions
 }
 
 impl Store {
@@ -302,49 +341,34 @@ impl Store {
     /// must know what the registry points at (gc keeps those artifacts). A record that cannot be
     /// read comes as `{"Source", "Unreadable", "Text"}` so what it names is still known.
     pub fn registry_records(&self) -> Vec<Value> {
-        let mut files: Vec<(PathBuf, String)> = Vec::new();
-        for entry in fs::read_dir(self.registry().join("models"))
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(model) = name.strip_suffix(".json").filter(|_| !name.starts_with('.')) {
-                files.push((entry.path(), format!("model {model}")));
-            }
-        }
-        for group in fs::read_dir(self.registry().join("model-packages"))
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let group_name = group.file_name().to_string_lossy().into_owned();
-            for entry in fs::read_dir(group.path().join("versions"))
-                .into_iter()
-                .flatten()
-                .flatten()
-            {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if let Some(version) = name.strip_suffix(".json").filter(|_| !name.starts_with('.')) {
-                    files.push((entry.path(), format!("model package {group_name}/{version}")));
-                }
-            }
-        }
-        files.sort();
-        files
-            .into_iter()
-            .filter_map(|(path, label)| match read_json::<Value>(&path) {
-                Ok(Some(record)) => {
-                    let status = record.get("ModelApprovalStatus").and_then(Value::as_str);
-                    let source = status.map_or(label.clone(), |s| format!("{label} ({s})"));
-                    Some(json!({"Source": source, "Record": record}))
-                }
-                Ok(None) => None, // removed meanwhile
-                Err(e) => Some(json!({
-                    "Source": path.display().to_string(),
-                    "Unreadable": e.to_string(),
-                    "Text": String::from_utf8_lossy(&fs::read(&path).unwrap_or_default()),
-                })),
+        let rows = self
+            .reading("registry/", Vec::new(), |c| db::under(c, "registry/"))
+            .unwrap_or_default();
+        rows.into_iter()
+            .filter_map(|(path, bytes)| {
+                let parts: Vec<&str> = path.split('/').collect();
+                let label = match parts.as_slice() {
+                    ["registry", "models", file] => format!("model {}", file.strip_suffix(".json")?),
+                    ["registry", "model-packages", group, "versions", file] => {
+                        format!("model package {group}/{}", file.strip_suffix(".json")?)
+                    }
+                    _ => return None,
+                };
+                Some(match serde_json::from_slice::<Value>(&bytes) {
+                    Ok(record) => {
+                        let status = record.get("ModelApprovalStatus").and_then(Value::as_str);
+                        let source = status.map_or(label.clone(), |s| format!("{label} ({s})"));
+                        json!({"Source": source, "Record": record})
+                    }
+                    Err(e) => {
+                        let shown = self.root().join(&path);
+                        json!({
+                            "Source": shown.display().to_string(),
+                            "Unreadable": CoreError::CorruptRecord { path: shown, msg: e.to_string() }.to_string(),
+                            "Text": String::from_utf8_lossy(&bytes),
+                        })
+                    }
+                })
             })
             .collect()
     }
@@ -425,11 +449,17 @@ mod tests {
             .expect("model");
         let req = json!({"ModelPackageGroupName": "G", "ModelApprovalStatus": "Approved"});
         store.create_model_package(&req).expect("v1");
-        fs::write(
-            store.group_dir("G").join("versions").join("2.json"),
-            b"{\"Inference\": \"s3://b/x",
-        )
-        .expect("write");
+        store
+            .writing("registry/", |c| {
+                db::put(
+                    c,
+                    &Store::package_record("G", 2),
+                    b"{\"Inference\": \"s3://b/x",
+                    0.0,
+                    None,
+                )
+            })
+            .expect("write");
         let records = store.registry_records();
         let sources: Vec<&str> = records.iter().filter_map(|r| r["Source"].as_str()).collect();
         assert_eq!(sources.len(), 3, "{records:?}");

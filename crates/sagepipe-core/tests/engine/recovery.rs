@@ -11,7 +11,7 @@ use super::common::{
     load, request, shell_step, wait_for_pid, wait_gone, wait_until, with, Fixture, TIMEOUT, WRITE_PID,
 };
 use sagepipe_core::engine::{self, RunConfig};
-use sagepipe_core::store::{self, ExecutionStatus, FileLock, StepStatus, Store};
+use sagepipe_core::store::{ExecutionStatus, FileLock, StepStatus, Store};
 
 /// Where the child process finds the store of the execution it owns.
 const OWNER_STORE: &str = "SAGEPIPE_ENGINE_TEST_OWNER_STORE";
@@ -148,7 +148,7 @@ fn reopen_as_if_owner_died(store: &Store, arn: &str) {
     rec.pipeline_execution_status = ExecutionStatus::Executing;
     rec.end_time = None;
     rec.failure_reason = None;
-    store::write_json(&dir.join("execution.json"), &rec).expect("rewrite");
+    store.write_execution(&rec).expect("rewrite");
 }
 
 /// The owner died after its last step ended but before its final record: nothing was left to
@@ -183,8 +183,16 @@ fn a_dead_owner_with_no_work_left_reads_succeeded_and_with_work_left_failed() {
     assert!(settled.record.end_time.is_some());
 
     let unfinished = fx.run(request("owner-died"));
-    let dir = fx.store.execution_dir("owner-died", &unfinished.record.execution_id);
-    std::fs::remove_file(store::step_path(&dir, "After")).expect("remove After's record");
+    // Another process's connection to the store's database, as a repair tool would open it.
+    let db = rusqlite::Connection::open(fx.store.root().join("store.db")).expect("database");
+    let after = format!(
+        "pipelines/owner-died/executions/{}/steps/After.json",
+        unfinished.record.execution_id
+    );
+    let removed = db
+        .execute("DELETE FROM records WHERE path = ?1", [&after])
+        .expect("remove After's record");
+    assert_eq!(removed, 1);
     reopen_as_if_owner_died(&fx.store, unfinished.arn());
     let failed = fx.load(unfinished.arn());
     assert_eq!(failed.status(), ExecutionStatus::Failed);
