@@ -37,8 +37,10 @@ NOT_RECORDS = [
     "s3/bucket/p/e1/A/results/results.json",
 ]
 
+# The contract's schema, and the records (path -> latin-1 text of the bytes, on stdin) imported as
+# the migration imports files: verbatim, with the columns the store derives.
 SCHEMA = """
-import sqlite3, sys
+import json, sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1])
 db.executescript('''
 PRAGMA journal_mode=WAL;
@@ -56,6 +58,19 @@ CREATE TABLE records (
 );
 INSERT INTO meta VALUES ('format', '2');
 ''')
+for path, text in json.load(sys.stdin).items():
+    parts = path.split('/')
+    pipeline = parts[1] if parts[0] in ('pipelines', 'cache') else None
+    execution = parts[3] if parts[0] == 'pipelines' and parts[2:3] == ['executions'] else None
+    created_us = status = None
+    if parts[4:] == ['execution.json']:
+        record = json.loads(text)
+        created_us, status = round(record['CreationTime'] * 1e6), record['PipelineExecutionStatus']
+    db.execute(
+        'INSERT INTO records (path, written, pipeline, execution, created_us, status, body) VALUES (?,?,?,?,?,?,?)',
+        (path, time.time(), pipeline, execution, created_us, status, text.encode('latin-1')),
+    )
+db.commit()
 db.close()
 """
 
@@ -65,6 +80,19 @@ db = sqlite3.connect(sys.argv[1])
 rows = db.execute('SELECT path, pipeline, execution, created_us, status FROM records ORDER BY path')
 print(json.dumps([list(r) for r in rows]))
 """
+
+
+def _columns(root: Path) -> dict:
+    """What each row of the database says besides its body: path -> [pipeline, execution,
+    created_us, status]."""
+    out = subprocess.run(
+        [sys.executable, "-c", COLUMNS, str(root / store_lib.DATABASE)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return {row[0]: row[1:] for row in json.loads(out.stdout)}
 
 
 def _files(root: Path) -> None:
@@ -77,11 +105,15 @@ def _files(root: Path) -> None:
 
 
 def _database(root: Path) -> None:
-    """A format-2 store: the schema, then the records written through ``store_lib`` (one child),
-    and the same non-record files as the format-1 store."""
+    """A format-2 store holding ``RECORDS``, and the same non-record files as the format-1 store."""
     root.mkdir(parents=True)
-    subprocess.run([sys.executable, "-c", SCHEMA, str(root / store_lib.DATABASE)], check=True, timeout=60)
-    store_lib.write_records(root, RECORDS)
+    subprocess.run(
+        [sys.executable, "-c", SCHEMA, str(root / store_lib.DATABASE)],
+        input=json.dumps({p: d.decode("latin-1") for p, d in RECORDS.items()}),
+        text=True,
+        check=True,
+        timeout=60,
+    )
     for path in NOT_RECORDS:
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_bytes(b"not a record {")
@@ -105,6 +137,21 @@ def test_both_formats_hold_the_same_records(tmp_path):
         assert store_lib.record_paths(root) == sorted(RECORDS)
         assert store_lib.read_records(root) == RECORDS
     assert store_lib.record_digest(tmp_path / "files") == store_lib.record_digest(tmp_path / "db")
+
+
+def test_records_written_through_store_lib_are_rows_like_the_imported_ones(tmp_path):
+    _database(tmp_path / "imported")
+    (tmp_path / "written").mkdir()
+    subprocess.run(
+        [sys.executable, "-c", SCHEMA, str(tmp_path / "written" / store_lib.DATABASE)],
+        input="{}",
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    store_lib.write_records(tmp_path / "written", RECORDS)
+    assert _columns(tmp_path / "written") == _columns(tmp_path / "imported")
+    assert store_lib.read_records(tmp_path / "written") == RECORDS
 
 
 def test_list_read_and_execution_ids(store):
@@ -150,17 +197,7 @@ def test_database_columns_follow_a_rewritten_execution_record(tmp_path):
     store_lib.write_json(root, EXECUTION, dict(record, PipelineExecutionStatus="Executing", CreationTime=1.5))
     store_lib.write_record(root, "pipelines/p/executions/e2/execution.json", b'{"Exec')
 
-    def columns():
-        out = subprocess.run(
-            [sys.executable, "-c", COLUMNS, str(root / store_lib.DATABASE)],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
-        return {row[0]: row[1:] for row in json.loads(out.stdout)}
-
-    rows = columns()
+    rows = _columns(root)
     assert rows[EXECUTION] == ["p", "e1", 1_500_000, "Executing"]
     assert rows["pipelines/p/executions/e2/execution.json"] == ["p", "e2", 1_700_000_001_500_000, "Executing"]
     assert rows["pipelines/p/executions/e1/steps/A.json"] == ["p", "e1", None, None]
