@@ -28,6 +28,7 @@ AREAS = {
         "test_concurrency",
         "test_sigint",
         "test_hostile",
+        "test_store_lib",
     ),
     "definition": (
         "test_definition",

@@ -10,6 +10,7 @@ import time
 
 import cli_lib
 import pytest
+import store_lib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SDK_SCRIPT = os.path.join(HERE, "fixtures", "scripts", "sdk_pipeline.py")
@@ -303,9 +304,13 @@ def test_execution_ids_latest_and_pipeline_latest_name_executions(cli, tmp_path)
     assert "no execution id starts with 'zzzz'" in ok(cli("steps", "zzzz"), 3).stderr
     assert "did you mean 'cli-demo'" in ok(cli("steps", "cli-dmeo/latest"), 3).stderr
     assert "names no execution" in ok(cli("steps", "not an id"), 2).stderr
-    # The same id in two pipelines (a store put together from two): ambiguous, candidates listed
+    # The same id in two pipelines (a store put together from two): ambiguous, candidates listed.
+    # The copy: the pipeline's directory (locks, logs) and its records, under another name.
     pipelines = os.path.join(cli.store, "pipelines")
     shutil.copytree(os.path.join(pipelines, "cli-demo"), os.path.join(pipelines, "cli-demo-copy"))
+    source = "pipelines/cli-demo/"
+    records = store_lib.read_records(cli.store, source)
+    store_lib.write_records(cli.store, {"pipelines/cli-demo-copy/" + p[len(source) :]: d for p, d in records.items()})
     ambiguous = ok(cli("steps", execution_id), 2).stderr
     assert f"pipeline/cli-demo/execution/{execution_id}" in ambiguous, ambiguous
     assert f"pipeline/cli-demo-copy/execution/{execution_id}" in ambiguous, ambiguous

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import crash_lib
 import pytest
+import store_lib
 from sagepipe.workflow.pipeline import Pipeline, _PipelineExecution
 from sagepipe.workflow.pipeline_context import PipelineSession
 
@@ -124,9 +125,12 @@ def test_processes_start_executions_at_once(tmp_path, processes, mode, per_proce
     assert sorted(listed) == sorted(started), "every execution recorded exactly once"
     for page in (1, 7, 100):
         assert all_pages(pipeline, page) == listed
-    # One record directory per execution, nothing else in the executions folder.
+    # One execution record per execution, and nothing else in the executions folder on disk (the
+    # per-execution directories that hold their locks).
+    ids = sorted(a.rsplit("/", 1)[1] for a in started)
+    assert store_lib.execution_ids(store, crash_lib.PIPELINE) == ids
     dirs = sorted((store / "pipelines" / crash_lib.PIPELINE / "executions").iterdir())
-    assert sorted(d.name for d in dirs) == sorted(a.rsplit("/", 1)[1] for a in started)
+    assert sorted(d.name for d in dirs) == ids
 
     for arn in started:
         eid = arn.rsplit("/", 1)[1]
@@ -144,8 +148,9 @@ def test_processes_start_executions_at_once(tmp_path, processes, mode, per_proce
                 assert f"/{eid}/{rec['StepName']}/" in art["Uri"], (eid, art["Uri"])
                 path = Path(session.store.uri_to_path(art["Uri"]))
                 assert hashlib.sha256(path.read_bytes()).hexdigest() == art["Sha256"]
-    for path in store.rglob("*.json"):
-        if not path.name.startswith("."):
+    assert store_lib.integrity_ok(store) and store_lib.torn_records(store) == []
+    for path in store.rglob("*.json"):  # the other JSON files: function results
+        if not path.name.startswith(".") and path.relative_to(store).parts[0] not in store_lib.RECORD_ROOTS:
             json.loads(path.read_bytes())
     print(
         json.dumps(

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import crash_lib
 import pytest
+import store_lib
 from sagepipe.workflow.pipeline import Pipeline, _PipelineExecution
 from sagepipe.workflow.pipeline_context import PipelineSession
 from sagepipe.workflow.selective_execution_config import SelectiveExecutionConfig
@@ -59,23 +60,26 @@ def sha256(path: Path) -> str:
 
 
 def execution_dirs(store: Path, name: str) -> set:
+    """The per-execution directories: one is made (it holds the execution's lock) before any of its
+    records is written, in both store formats, so a new one shows an execution started even when
+    the kill came before its record. A plain listing, cheap enough for the 1 ms polls below."""
     base = store / "pipelines" / name / "executions"
     return {p.name for p in base.iterdir()} if base.is_dir() else set()
 
 
-def read_raw(path: Path):
-    return json.loads(path.read_text()) if path.is_file() else None
+def execution_prefix(name: str, eid: str) -> str:
+    return f"pipelines/{name}/executions/{eid}/"
 
 
 def kill_point(store: Path, name: str, eid: str) -> str:
-    """Where the kill landed, read from the raw files before anything settles them."""
-    edir = store / "pipelines" / name / "executions" / eid
-    record = read_raw(edir / "execution.json")
+    """Where the kill landed, read from the raw records before anything settles them."""
+    records = store_lib.read_records(store, execution_prefix(name, eid))
+    record = records.get(execution_prefix(name, eid) + "execution.json")
     if record is None:
         return "start: before the execution record"
-    if record["PipelineExecutionStatus"] in TERMINAL:
+    if json.loads(record)["PipelineExecutionStatus"] in TERMINAL:
         return "after the end"
-    steps = [read_raw(p) for p in (edir / "steps").glob("*.json") if not p.name.startswith(".")]
+    steps = [json.loads(data) for path, data in records.items() if "/steps/" in path]
     running = [s for s in steps if s["StepStatus"] == "Executing"]
     if not steps:
         return "start: record written, no step started"
@@ -103,16 +107,24 @@ def kill_point(store: Path, name: str, eid: str) -> str:
     )
 
 
+def has_execution_record(store: Path, name: str, eid: str) -> bool:
+    return store_lib.read_record(store, execution_prefix(name, eid) + "execution.json") is not None
+
+
 def assert_store_records_intact(store: Path) -> None:
-    """Every record in the store is whole JSON; temporary files of interrupted writes are the
-    only other leftovers, and readers skip them."""
+    """Every record in the store is whole JSON, and so is every other JSON file on disk (the
+    results of function steps); temporary files of interrupted writes are the only other
+    leftovers, and readers skip them."""
+    assert store_lib.integrity_ok(store), "the record store failed its integrity check"
+    torn = store_lib.torn_records(store)
+    assert not torn, f"torn records: {torn}"
     for path in store.rglob("*.json"):
-        if path.name.startswith("."):
+        if path.name.startswith(".") or path.relative_to(store).parts[0] in store_lib.RECORD_ROOTS:
             continue
         try:
             json.loads(path.read_bytes())
         except ValueError as e:  # pragma: no cover - this is the failure we look for
-            pytest.fail(f"torn record {path}: {e}")
+            pytest.fail(f"torn file {path}: {e}")
 
 
 def assert_artifacts_intact(session, arn: str) -> int:
@@ -215,7 +227,7 @@ def test_sigkill_at_random_moments(tmp_path):
         point = kill_point(store, crash_lib.PIPELINE, new[0]) if new else "start: before the execution dir"
         tally[f"{mode}: {point}"] += 1
         assert_store_records_intact(store)
-        if new and (store / "pipelines" / crash_lib.PIPELINE / "executions" / new[0] / "execution.json").is_file():
+        if new and has_execution_record(store, crash_lib.PIPELINE, new[0]):
             endings[check_after_kill(session, crash_lib.PIPELINE, new[0])] += 1
         assert_store_records_intact(store)
     report = {
@@ -260,7 +272,7 @@ def test_killed_owner_while_step_writes_output_is_resumable(tmp_path):
         assert eid is not None
         tally.append(kill_point(store, name, eid))
         assert_store_records_intact(store)
-        if (store / "pipelines" / name / "executions" / eid / "execution.json").is_file():
+        if has_execution_record(store, name, eid):
             arn = f"arn:aws:sagemaker:local:000000000000:pipeline/{name}/execution/{eid}"
             ending = check_after_kill(session, name, eid)
             gen = {s["StepName"]: s["StepStatus"] for s in _PipelineExecution(arn, session).list_steps()}.get("Gen")
@@ -279,11 +291,10 @@ def test_killed_owner_while_step_writes_output_is_resumable(tmp_path):
 
 def reopen_as_if_owner_died(session, execution) -> None:
     """Put the execution record back to what it said before the owner's final write."""
-    path = Path(session.store_root) / "pipelines" / execution.arn.split("/")[-3] / "executions"
-    path = path / execution.arn.rsplit("/", 1)[1] / "execution.json"
-    rec = json.loads(path.read_text())
+    path = execution_prefix(execution.arn.split("/")[-3], execution.arn.rsplit("/", 1)[1]) + "execution.json"
+    rec = store_lib.read_json(session.store_root, path)
     rec.update(PipelineExecutionStatus="Executing", EndTime=None, FailureReason=None)
-    path.write_text(json.dumps(rec))
+    store_lib.write_json(session.store_root, path, rec)
 
 
 def owner_died_pipeline(session):
@@ -347,7 +358,7 @@ def test_owner_dead_before_its_last_step_ended_still_reads_failed(tmp_path):
     execution = pipeline.start()
     execution.wait()
     eid = execution.arn.rsplit("/", 1)[1]
-    (Path(session.store_root) / "pipelines" / "owner-died" / "executions" / eid / "steps" / "After.json").unlink()
+    store_lib.delete_record(session.store_root, execution_prefix("owner-died", eid) + "steps/After.json")
     reopen_as_if_owner_died(session, execution)
     desc = _PipelineExecution(execution.arn, sagemaker_session=session).describe()
     assert desc["PipelineExecutionStatus"] == "Failed"

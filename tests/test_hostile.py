@@ -25,6 +25,7 @@ from typing import Any, Callable, Dict, Optional
 
 import crash_lib
 import pytest
+import store_lib
 from sagepipe import _core
 from sagepipe.exceptions import (
     ParameterError,
@@ -59,18 +60,22 @@ def _raised(fn: Callable[[], Any]) -> Optional[BaseException]:
     return None
 
 
-def _snapshot(root: Path) -> Dict[str, int]:
-    """Every file under ``root`` with its size (lock files are created by readers too)."""
-    return {
+def _snapshot(root: Path) -> Dict[str, Any]:
+    """Every record (a digest of them all) and every file under ``root`` with its size (lock files
+    are created by readers too, and the database's files change under readers: its content is in
+    the digest)."""
+    files: Dict[str, Any] = {
         str(p.relative_to(root)): p.stat().st_size
         for p in root.rglob("*")
-        if p.is_file() and p.name not in ("lock", ".lock")
+        if p.is_file() and p.name not in ("lock", ".lock") and not store_lib.is_database_file(p.name)
     }
+    return {"records": store_lib.record_digest(root), "files": files}
 
 
 def _records_whole(root: Path) -> None:
-    for p in root.rglob("*.json"):
-        if not p.name.startswith("."):
+    assert store_lib.torn_records(root) == []
+    for p in root.rglob("*.json"):  # the other JSON files: function results
+        if not p.name.startswith(".") and p.relative_to(root).parts[0] not in store_lib.RECORD_ROOTS:
             json.loads(p.read_bytes())
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import sagepipe
+import store_lib
 from sagepipe.client import ClientError
 from sagepipe.exceptions import DefinitionError, ResourceNotFoundError
 from sagepipe.workflow.condition_step import ConditionStep
@@ -165,10 +166,10 @@ def test_a_step_record_from_before_the_results_uri_was_recorded_still_gives_its_
     execution = _function_pipeline(in_process_session, "older").start()
     execution.wait()
     execution_id = execution.arn.rsplit("/", 1)[1]
-    path = in_process_session.store.root / "pipelines" / "older" / "executions" / execution_id / "steps" / "Answer.json"
-    record = json.loads(path.read_text())
+    path = f"pipelines/older/executions/{execution_id}/steps/Answer.json"
+    record = store_lib.read_json(in_process_session.store.root, path)
     del record["FunctionResultsUri"]
-    path.write_text(json.dumps(record))
+    store_lib.write_json(in_process_session.store.root, path, record)
     records = json.loads(in_process_session.store.load_steps(execution.arn))
     assert "FunctionResultsUri" not in next(r for r in records if r["StepName"] == "Answer")
     assert execution.result("Answer") == 42

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+import store_lib
 from sagepipe.workflow.pipeline import Pipeline
 from sagepipe.workflow.pipeline_context import PipelineSession
 
@@ -243,6 +244,7 @@ def test_a_child_of_an_in_process_step_does_not_keep_the_execution_lock(tmp_path
 DISK_FULL = """
     import errno, json, os, sys
     from pathlib import Path
+    import store_lib
     from jobs_lib import definition, processing_step
     from sagepipe.workflow.function_step import step
     from sagepipe.workflow.pipeline import Pipeline
@@ -319,6 +321,7 @@ DISK_FULL = """
         except Exception as e:
             out["start"] = f"{type(e).__name__}: {e}"
         out["executions"] = len(json.loads(store.list_executions("full")))
+        out["execution_records"] = store_lib.execution_ids(disk / "store", "full")
         executions = disk / "store" / "pipelines" / "full" / "executions"
         out["execution_dirs"] = sorted(p.name for p in executions.iterdir()) if executions.exists() else []
     out["leftovers"] = leftovers()
@@ -386,7 +389,8 @@ def test_a_record_that_cannot_be_written_fails_the_step_instead_of_vanishing(tmp
 def test_a_start_on_a_full_disk_fails_and_leaves_nothing(tmp_path):
     out = run_on_a_small_disk(tmp_path, "start")
     assert NO_SPACE in out["start"], out
-    assert out["executions"] == 0 and out["execution_dirs"] == [], "no half-written execution is left"
+    assert out["executions"] == 0 and out["execution_records"] == [], "no half-written execution is left"
+    assert out["execution_dirs"] == [], "nor its directory (its lock)"
     assert out["leftovers"] == []
     assert out["after"] == "Succeeded"
 
@@ -473,10 +477,10 @@ def test_a_time_out_of_range_is_a_damaged_record_not_a_crash(in_process_session,
     pipeline.upsert(role_arn="any")
     execution = pipeline.start()
     execution.wait(delay=0.2, max_attempts=600)
-    record = Path(in_process_session.store_root) / "pipelines" / "times" / "executions" / execution.arn[-12:]
-    damaged = json.loads((record / "execution.json").read_text())
+    record = f"pipelines/times/executions/{execution.arn[-12:]}/execution.json"
+    damaged = store_lib.read_json(in_process_session.store_root, record)
     damaged["CreationTime"] = 1e300
-    (record / "execution.json").write_text(json.dumps(damaged))
+    store_lib.write_json(in_process_session.store_root, record, damaged)
     with pytest.raises(StoreError, match="out of range") as caught:
         execution.describe()
     assert "execution.json" in str(caught.value), "the error names the damaged record"

@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+import store_lib
 from jobs_lib import (
     channel,
     definition,
@@ -346,6 +347,7 @@ def test_delete_pipeline_while_an_execution_runs_is_a_conflict(session, tmp_path
     execution.wait(delay=0.05, max_attempts=20 * 120)
     assert execution.describe()["PipelineExecutionStatus"] == "Stopped"
     sm.delete_pipeline(PipelineName="Busy")
+    assert store_lib.record_paths(session.store.root, "pipelines/Busy/") == []
     assert not (Path(session.store.root) / "pipelines" / "Busy").exists()
 
 
@@ -353,18 +355,14 @@ def test_delete_pipeline_while_an_execution_runs_is_a_conflict(session, tmp_path
 # 10. one unreadable record is isolated
 
 
-def _truncate(path: Path) -> None:
-    text = path.read_text()
-    path.write_text(text[: len(text) // 2])
-
-
 def test_a_truncated_execution_record_breaks_nothing_else(session):
     p = pipeline(session, "Damaged", [writer("Write", f"s3://{BUCKET}/damaged", "x.csv")])
     broken, fine = run(p), run(p)
     other = pipeline(session, "Healthy", [writer("Write", f"s3://{BUCKET}/healthy", "x.csv")])
     old_other, _ = run(other), run(other)
-    record = Path(session.store.root) / "pipelines" / "Damaged" / "executions" / broken.arn.rsplit("/", 1)[-1]
-    _truncate(record / "execution.json")
+    root = session.store.root
+    record = f"pipelines/Damaged/executions/{broken.arn.rsplit('/', 1)[-1]}/"
+    store_lib.truncate_record(root, record + "execution.json")
 
     with pytest.warns(StoreWarning, match="execution.json"):
         listed = p.list_executions()["PipelineExecutionSummaries"]
@@ -393,7 +391,7 @@ def test_a_truncated_execution_record_breaks_nothing_else(session):
         assert old_other.arn in gc_plan.delete and fine.arn in gc_plan.delete
         assert any("execution.json" in u["Path"] for u in gc_plan.unreadable)
         collect(session, keep=1)
-    assert (record / "execution.json").exists(), "gc left the unreadable record in place"
+    assert store_lib.read_record(root, record + "execution.json") is not None, "gc left the unreadable record in place"
     # Removable, on request.
     cli = subprocess.run(
         [sys.executable, "-m", "sagepipe.cli", "gc", "--store", str(session.store.root), "--remove-unreadable"],
@@ -403,7 +401,7 @@ def test_a_truncated_execution_record_breaks_nothing_else(session):
     )
     assert cli.returncode == 0, cli.stderr
     assert "removed unreadable record" in cli.stdout and "execution.json" in cli.stdout, cli.stdout
-    assert not record.exists()
+    assert store_lib.record_paths(root, record) == [] and not (Path(root) / record).exists()
     assert json.loads(session.store.unreadable_records()) == []
 
 
@@ -413,10 +411,10 @@ def test_gc_keeps_an_execution_with_an_unreadable_step_record_and_what_it_names(
     p = pipeline(session, "StepDamage", [writer("Write", f"s3://{BUCKET}/step-damage/b", "x.csv")])
     old = run(p)
     run(pipeline(session, "StepDamage", [writer("Write", f"s3://{BUCKET}/step-damage/c", "x.csv")]))
-    step = Path(session.store.root) / "pipelines" / "StepDamage" / "executions" / damaged.arn.rsplit("/", 1)[-1]
-    step = step / "steps" / "Write.json"
-    text = step.read_text()
-    step.write_text(text[: text.index("step-damage/a") + len("step-damage/a")])  # cut after the URI
+    step = f"pipelines/StepDamage/executions/{damaged.arn.rsplit('/', 1)[-1]}/steps/Write.json"
+    text = store_lib.read_record(session.store.root, step)
+    cut = text[: text.index(b"step-damage/a") + len(b"step-damage/a")]  # cut after the URI
+    store_lib.write_record(session.store.root, step, cut)
 
     gc_plan = collect(session, keep=1)
     assert gc_plan.delete == [old.arn]
@@ -456,7 +454,7 @@ def test_gc_keeps_what_an_execution_with_an_unreadable_record_reuses(session):
     assert selective.describe()["PipelineExecutionStatus"] == "Succeeded"
     run(p)  # the newest
     reference_id, selective_id = (e.arn.rsplit("/", 1)[-1] for e in (reference, selective))
-    _truncate(Path(session.store.root) / "pipelines" / "ExecDamage" / "executions" / selective_id / "execution.json")
+    store_lib.truncate_record(session.store.root, f"pipelines/ExecDamage/executions/{selective_id}/execution.json")
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", StoreWarning)
@@ -470,26 +468,27 @@ def test_gc_keeps_what_an_execution_with_an_unreadable_record_reuses(session):
 def test_a_truncated_pipeline_record_can_be_deleted_and_hides_nothing_else(session):
     run(pipeline(session, "Broken", [writer("Write", f"s3://{BUCKET}/broken", "x.csv")]))
     pipeline(session, "Intact", [writer("Write", f"s3://{BUCKET}/intact", "x.csv")])
-    _truncate(Path(session.store.root) / "pipelines" / "Broken" / "pipeline.json")
+    store_lib.truncate_record(session.store.root, "pipelines/Broken/pipeline.json")
     sm = __import__("sagepipe").client(sagemaker_session=session)
     with pytest.warns(StoreWarning, match="pipeline.json"):
         names = [s["PipelineName"] for s in sm.list_pipelines()["PipelineSummaries"]]
     assert names == ["Intact"]
     sm.delete_pipeline(PipelineName="Broken")
+    assert store_lib.record_paths(session.store.root, "pipelines/Broken/") == []
     assert not (Path(session.store.root) / "pipelines" / "Broken").exists()
 
 
 def test_a_truncated_definition_is_a_store_error_naming_the_file(session):
     execution = run(pipeline(session, "Defn", [writer("Write", f"s3://{BUCKET}/defn", "x.csv")]))
-    path = Path(session.store.root) / "pipelines" / "Defn" / "executions" / execution.arn.rsplit("/", 1)[-1]
-    _truncate(path / "definition.json")
+    path = f"pipelines/Defn/executions/{execution.arn.rsplit('/', 1)[-1]}/definition.json"
+    store_lib.truncate_record(session.store.root, path)
     sm = __import__("sagepipe").client(sagemaker_session=session)
     with pytest.raises(ClientError) as caught:
         sm.describe_pipeline_definition_for_execution(PipelineExecutionArn=execution.arn)
     assert "definition.json" in caught.value.response["Error"]["Message"]
     with pytest.raises(StoreError, match="definition.json"):
         execution.result("Write")
-    _truncate(Path(session.store.root) / "pipelines" / "Defn" / "versions" / "1.json")
+    store_lib.truncate_record(session.store.root, "pipelines/Defn/versions/1.json")
     with pytest.raises(ClientError, match="corrupt store record .*1.json"):
         sm.describe_pipeline(PipelineName="Defn")
 

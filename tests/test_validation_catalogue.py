@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
 
 import pytest
+import store_lib
 from sagepipe import _core
 from sagepipe.exceptions import (
     DefinitionError,
@@ -822,8 +823,11 @@ def test_bad_pipeline_names_are_refused_and_write_nothing(tmp_path, name):
     assert exc is not None
     assert isinstance(exc, (ValidationError, DefinitionError)), f"{type(exc).__name__}: {exc}"
     assert len(str(exc)) < 1_000
-    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    # The store may be made (its directory, an empty database), but no record and no other file.
+    made = (p for p in tmp_path.rglob("*") if not store_lib.is_database_file(p.name))
+    written = sorted(str(p.relative_to(tmp_path)) for p in made)
     assert written in ([], ["store"], ["store", "store/pipelines"]), written
+    assert store_lib.record_paths(store) == []
     assert not (tmp_path / "evil").exists() and not (tmp_path.parent / "evil").exists()
 
 
