@@ -29,6 +29,7 @@ AREAS = {
         "test_sigint",
         "test_hostile",
         "test_store_lib",
+        "test_store_migration",
     ),
     "definition": (
         "test_definition",

@@ -638,11 +638,6 @@ impl Store {
         Ok(text)
     }
 
-    pub fn touch_pipeline_run(&self, name: &str, t: f64) -> CoreResult<()> {
-        let path = logical::pipeline(name);
-        self.writing(&path, |c| touch_run(c, &path, t))
-    }
-
     /// The pipeline's versions, oldest first, with their creation times (when each was written).
     pub fn pipeline_versions(&self, name: &str) -> CoreResult<Vec<(u64, f64)>> {
         let rec = self.load_pipeline(name)?;
@@ -1412,6 +1407,53 @@ mod tests {
         );
         assert!(matches!(store.load_pipeline("q"), Err(CoreError::NotFound { .. })));
         assert!(store.put_pipeline("../x", "{}", PutMode::Create, &f).is_err());
+    }
+
+    #[test]
+    fn executions_page_by_creation_time_and_id() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        store
+            .put_pipeline("p", "{}", PutMode::Create, &serde_json::json!({}))
+            .expect("pipeline");
+        // Two share a creation time: the id breaks the tie.
+        for (id, t) in [
+            ("a00000000001", 1.0),
+            ("a00000000002", 2.0),
+            ("a00000000003", 2.0),
+            ("a00000000004", 4.0),
+        ] {
+            let rec = ExecutionRecord {
+                pipeline_name: "p".into(),
+                pipeline_execution_arn: util::execution_arn("p", id),
+                execution_id: id.into(),
+                creation_time: t,
+                ..Default::default()
+            };
+            store.write_execution(&rec).expect("record");
+        }
+        let ids =
+            |page: &ExecutionPage| -> Vec<String> { page.records.iter().map(|r| r.execution_id.clone()).collect() };
+        let first = store.execution_page("p", true, None, None, None, 2).expect("page");
+        assert_eq!(ids(&first), ["a00000000004", "a00000000003"]);
+        assert_eq!(first.next, Some((2_000_000, "a00000000003".to_string())));
+        let second = store
+            .execution_page("p", true, None, None, first.next, 2)
+            .expect("page");
+        assert_eq!(ids(&second), ["a00000000002", "a00000000001"]);
+        let last = store
+            .execution_page("p", true, None, None, second.next, 2)
+            .expect("page");
+        assert!(last.records.is_empty() && last.next.is_none());
+        let oldest = store
+            .execution_page("p", false, Some(1_000_000), Some(4_000_000), None, 10)
+            .expect("page");
+        assert_eq!(ids(&oldest), ["a00000000002", "a00000000003"]);
+        assert_eq!(store.executions_with_id("a0000000000").len(), 4);
+        assert_eq!(
+            store.executions_with_id("a00000000003"),
+            [util::execution_arn("p", "a00000000003")]
+        );
     }
 
     #[test]
