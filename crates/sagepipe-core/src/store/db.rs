@@ -168,6 +168,8 @@ pub fn connect(path: &Path) -> rusqlite::Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_handler(Some(busy))?;
+    // Every statement the store runs stays prepared (a page query has a few shapes).
+    conn.set_prepared_statement_cache_capacity(64);
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(rusqlite::Error::InvalidParameterName(format!(
@@ -368,19 +370,28 @@ pub type PageRow = (String, Vec<u8>, i64, String);
 
 pub fn execution_page(conn: &Connection, q: &PageQuery<'_>) -> rusqlite::Result<Vec<PageRow>> {
     let (order, cmp) = if q.newest_first { ("DESC", "<") } else { ("ASC", ">") };
-    let sql = format!(
-        "SELECT path, body, created_us, execution FROM records
-         WHERE pipeline = ?1 AND created_us IS NOT NULL
-           AND (?2 IS NULL OR created_us > ?2) AND (?3 IS NULL OR created_us < ?3)
-           AND (?4 IS NULL OR (created_us, execution) {cmp} (?4, ?5))
-         ORDER BY created_us {order}, execution {order} LIMIT ?6"
+    // Only the bounds given, so each is a range on the index (a page deep in the history starts
+    // where the keyset points, it does not walk there).
+    let mut sql = String::from(
+        "SELECT path, body, created_us, execution FROM records WHERE pipeline = ?1 AND created_us IS NOT NULL",
     );
+    if q.created_after_us.is_some() {
+        sql.push_str(" AND created_us > ?2");
+    }
+    if q.created_before_us.is_some() {
+        sql.push_str(" AND created_us < ?3");
+    }
+    if q.after.is_some() {
+        sql.push_str(&format!(" AND (created_us, execution) {cmp} (?4, ?5)"));
+    }
+    sql.push_str(&format!(" ORDER BY created_us {order}, execution {order} LIMIT ?6"));
     let mut stmt = conn.prepare_cached(&sql)?;
     let (after_us, after_id) = match q.after {
         Some((us, id)) => (Some(us), Some(id)),
         None => (None, None),
     };
     let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
+    // Every parameter is bound: those the text leaves out are numbered below ?6, so they exist.
     let rows = stmt.query_map(
         params![
             q.pipeline,
