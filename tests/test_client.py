@@ -11,6 +11,7 @@ import botocore.exceptions
 import pytest
 import sagepipe
 import selective_lib
+import store_lib
 from sagepipe.client import ClientError
 from sagepipe.workflow.pipeline import PipelineExecution
 from sagepipe.workflow.selective_execution_config import SelectiveExecutionConfig
@@ -179,6 +180,60 @@ def test_listing_sorts_and_paginates(pipeline, sm, session):
     )
     assert [len(p["PipelineExecutionSummaries"]) for p in pages] == [2, 1]
     assert sm.can_paginate("list_pipeline_execution_steps")
+
+
+def test_listing_pages_by_position_not_by_count(pipeline, sm, session):
+    """A page starts after the last execution of the previous one (issue 17): an execution started
+    between two pages neither repeats nor hides one, the last full page has no NextToken, and
+    CreatedAfter/CreatedBefore are strict to the microsecond."""
+    arns = [run(sm, session, PipelineParameters=[{"Name": "Lr", "Value": str(i)}]) for i in (1, 2, 3, 4)]
+    first = sm.list_pipeline_executions(PipelineName="selective-demo", MaxResults=2)
+    assert [e["PipelineExecutionArn"] for e in first["PipelineExecutionSummaries"]] == arns[:1:-1]
+    newer = run(sm, session)  # starts between the two pages
+    second = sm.list_pipeline_executions(PipelineName="selective-demo", MaxResults=2, NextToken=first["NextToken"])
+    assert [e["PipelineExecutionArn"] for e in second["PipelineExecutionSummaries"]] == arns[1::-1]
+    assert "NextToken" not in second, "the last page, exactly full, says there is no more"
+    ascending = sm.list_pipeline_executions(PipelineName="selective-demo", SortOrder="Ascending", MaxResults=3)
+    assert [e["PipelineExecutionArn"] for e in ascending["PipelineExecutionSummaries"]] == arns[:3]
+    rest = sm.list_pipeline_executions(
+        PipelineName="selective-demo", SortOrder="Ascending", MaxResults=3, NextToken=ascending["NextToken"]
+    )
+    assert [e["PipelineExecutionArn"] for e in rest["PipelineExecutionSummaries"]] == [arns[3], newer]
+    listed = sm.list_pipeline_executions(PipelineName="selective-demo")["PipelineExecutionSummaries"]
+    times = {e["PipelineExecutionArn"]: e["StartTime"] for e in listed}
+    between = sm.list_pipeline_executions(
+        PipelineName="selective-demo", CreatedAfter=times[arns[0]], CreatedBefore=times[arns[3]]
+    )
+    assert [e["PipelineExecutionArn"] for e in between["PipelineExecutionSummaries"]] == [arns[2], arns[1]]
+    epoch = sm.list_pipeline_executions(PipelineName="selective-demo", CreatedAfter=times[arns[3]].timestamp())
+    assert [e["PipelineExecutionArn"] for e in epoch["PipelineExecutionSummaries"]] == [newer]
+    for token in ("3", "12:", "x" * 300, "1:ab/cd"):
+        with pytest.raises(ClientError, match="Invalid NextToken"):
+            sm.list_pipeline_executions(PipelineName="selective-demo", NextToken=token)
+    assert pipeline._get_latest_execution_arn() == newer
+    assert [e["PipelineExecutionArn"] for e in pipeline.list_executions()["PipelineExecutionSummaries"]] == [
+        newer,
+        *arns[::-1],
+    ]
+
+
+def test_listing_pages_past_an_unreadable_record(pipeline, sm, session):
+    """A damaged execution record inside a page is warned about and left out; paging goes on past
+    it without losing a readable execution."""
+    arns = [run(sm, session, PipelineParameters=[{"Name": "Lr", "Value": str(i)}]) for i in (1, 2, 3)]
+    middle = arns[1].rsplit("/", 1)[1]
+    store_lib.truncate_record(session.store.root, f"pipelines/selective-demo/executions/{middle}/execution.json")
+    seen, token = [], None
+    with pytest.warns(sagepipe.exceptions.StoreWarning, match=middle):
+        while True:
+            page = sm.list_pipeline_executions(
+                PipelineName="selective-demo", MaxResults=1, **({"NextToken": token} if token else {})
+            )
+            seen += [e["PipelineExecutionArn"] for e in page["PipelineExecutionSummaries"]]
+            token = page.get("NextToken")
+            if not token:
+                break
+    assert seen == [arns[2], arns[0]]
 
 
 def test_client_request_token_is_idempotent(pipeline, sm, session):

@@ -1,7 +1,8 @@
 """Store records -> boto3-shaped response dicts (datetimes, key sets, ordering)."""
 
 import json
-from datetime import datetime, timezone
+import re
+from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Tuple, overload
 
 _TIME_KEYS = ("CreationTime", "LastModifiedTime", "StartTime", "EndTime", "LastRunTime", "LastExecutionTime")
@@ -167,8 +168,8 @@ def check_choice(field: str, value: Any, allowed: Tuple[str, ...]) -> None:
         )
 
 
-def page(items: List[Any], key: str, max_results: Optional[int], next_token: Optional[str]) -> Dict[str, Any]:
-    """One page of a list response: ``{key: items[...], "NextToken": ...}`` (service limits: 1-100)."""
+def check_max_results(max_results: Any) -> None:
+    """Raise the service's ``ValidationException`` for a ``MaxResults`` outside 1-100."""
     from sagepipe.exceptions import ValidationError
 
     if max_results is not None and not (isinstance(max_results, int) and 1 <= max_results <= 100):
@@ -176,6 +177,13 @@ def page(items: List[Any], key: str, max_results: Optional[int], next_token: Opt
             f"1 validation error detected: Value '{max_results}' at 'maxResults' failed to satisfy constraint: "
             "Member must have value between 1 and 100"
         )
+
+
+def page(items: List[Any], key: str, max_results: Optional[int], next_token: Optional[str]) -> Dict[str, Any]:
+    """One page of a list response: ``{key: items[...], "NextToken": ...}`` (service limits: 1-100)."""
+    from sagepipe.exceptions import ValidationError
+
+    check_max_results(max_results)
     try:
         start = int(next_token) if next_token else 0
     except ValueError:
@@ -195,3 +203,87 @@ def sorted_executions(records: List[Dict[str, Any]], sort_by: Optional[str], sor
     check_choice("sortOrder", sort_order, ("Ascending", "Descending"))
     key = "PipelineExecutionArn" if sort_by == "PipelineExecutionArn" else "CreationTime"
     return sorted(records, key=lambda r: (r[key], r["ExecutionId"]), reverse=sort_order != "Ascending")
+
+
+def micros(seconds: float) -> int:
+    """A record time in integer microseconds, rounded half to even as the store orders executions
+    (and as ``datetime.fromtimestamp`` rounds)."""
+    return round(seconds * 1e6)
+
+
+def time_bounds_us(after: Any, before: Any) -> Tuple[Optional[int], Optional[int]]:
+    """``CreatedAfter``/``CreatedBefore`` (``datetime``, naive meaning UTC as botocore sends it, or
+    epoch seconds, as boto3 accepts) in integer microseconds: responses show times to the microsecond."""
+    from sagepipe.exceptions import ValidationError
+
+    bounds: List[Optional[int]] = []
+    for value in (after, before):
+        if value is None:
+            bounds.append(None)
+        elif isinstance(value, datetime):
+            aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+            bounds.append((aware - _EPOCH) // timedelta(microseconds=1))
+        elif isinstance(value, (int, float)):
+            bounds.append(micros(float(value)))
+        else:
+            raise ValidationError(f"expected a datetime or epoch seconds, got {type(value).__name__}")
+    return bounds[0], bounds[1]
+
+
+def created_within(record: Dict[str, Any], lower: Optional[int], upper: Optional[int]) -> bool:
+    """Whether a record was created strictly between the bounds (µs, from ``time_bounds_us``)."""
+    created = micros(record["CreationTime"])
+    return (lower is None or created > lower) and (upper is None or created < upper)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# A ListPipelineExecutions NextToken: the (creation time in µs, execution id) of the last
+# execution of the previous page, which the next page starts after.
+_EXECUTION_TOKEN = re.compile(r"^(-?[0-9]{1,20}):([A-Za-z0-9-]{1,64})$")
+_EVERY = 1 << 40  # "no MaxResults": the whole list, as the local client has always answered
+
+
+def execution_page(
+    store: Any,
+    name: str,
+    sort_by: Optional[str] = None,
+    sort_order: Optional[str] = None,
+    created_after: Any = None,
+    created_before: Any = None,
+    max_results: Optional[int] = None,
+    next_token: Optional[str] = None,
+) -> Dict[str, Any]:
+    """One ``ListPipelineExecutions`` page, ``{"PipelineExecutionSummaries": [...], "NextToken"?}``
+    (newest first by default). By creation time (the default) it is one index lookup in the store,
+    whatever the history's length, paged by a keyset ``NextToken``; by ARN the list is sorted here."""
+    from sagepipe.exceptions import ValidationError
+
+    check_choice("sortBy", sort_by, ("CreationTime", "PipelineExecutionArn"))
+    check_choice("sortOrder", sort_order, ("Ascending", "Descending"))
+    check_max_results(max_results)
+    lower, upper = time_bounds_us(created_after, created_before)
+    key = "PipelineExecutionSummaries"
+    if sort_by == "PipelineExecutionArn":
+        records = [r for r in json.loads(store.list_executions(name)) if created_within(r, lower, upper)]
+        summaries = [execution_summary(r) for r in sorted_executions(records, sort_by, sort_order)]
+        return page(summaries, key, max_results, next_token)
+    after: Optional[Tuple[int, str]] = None
+    if next_token:
+        match = _EXECUTION_TOKEN.match(next_token) if isinstance(next_token, str) else None
+        if match is None:
+            raise ValidationError(f"Invalid NextToken: {next_token!r}")
+        after = (int(match.group(1)), match.group(2))
+    # One more than asked shows whether another page exists, so the last page has no NextToken.
+    limit = max_results + 1 if max_results else _EVERY
+    found = json.loads(store.execution_page(name, limit, sort_order != "Ascending", lower, upper, after))
+    records, position = found["Records"], found["Next"]
+    out: Dict[str, Any] = {}
+    if max_results and len(records) > max_results:
+        records = records[:max_results]
+        last = records[-1]
+        out["NextToken"] = f"{micros(last['CreationTime'])}:{last['ExecutionId']}"
+    elif max_results and position is not None:
+        # Rows of the page that could not be read were warned about and left out; the next page
+        # starts after the last row looked at.
+        out["NextToken"] = f"{position[0]}:{position[1]}"
+    return {key: [execution_summary(r) for r in records], **out}

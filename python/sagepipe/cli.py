@@ -215,10 +215,10 @@ _EXECUTION_ID = re.compile(r"^[a-z0-9]{4,12}$")
 
 def _newest_execution(store, pipeline: str) -> str:
     store.load_pipeline(pipeline)  # an unknown pipeline: not found, with "did you mean"
-    records = json.loads(store.list_executions(pipeline))  # newest first
-    if not records:
+    latest = store.latest_execution(pipeline)
+    if latest is None:
         raise ResourceNotFoundError(f"pipeline '{pipeline}' has no executions yet")
-    return records[0]["PipelineExecutionArn"]
+    return json.loads(latest)["PipelineExecutionArn"]
 
 
 def resolve_execution(text: str, store, pipeline: Optional[str] = None) -> str:
@@ -230,8 +230,8 @@ def resolve_execution(text: str, store, pipeline: Optional[str] = None) -> str:
     if text == "latest" and pipeline is not None:
         return _newest_execution(store, pipeline)
     if text == "latest":
-        newest = [json.loads(store.list_executions(p["PipelineName"]))[:1] for p in json.loads(store.list_pipelines())]
-        records = [r[0] for r in newest if r]
+        newest = [store.latest_execution(p["PipelineName"]) for p in json.loads(store.list_pipelines())]
+        records = [json.loads(r) for r in newest if r]
         if not records:
             raise ResourceNotFoundError(f"there are no executions in the store at {store.root}")
         return max(records, key=lambda r: r["CreationTime"])["PipelineExecutionArn"]
@@ -530,8 +530,10 @@ def cmd_executions(args) -> int:
     sm = _client(args)
     names = [args.pipeline] if args.pipeline else [p["PipelineName"] for p in sm.list_pipelines()["PipelineSummaries"]]
     rows = []
+    # With --limit, the newest `limit` of each pipeline are enough (one index lookup each).
+    page = {"MaxResults": args.limit} if args.limit and 0 < args.limit <= 100 else {}
     for name in names:
-        summaries = sm.list_pipeline_executions(PipelineName=name)["PipelineExecutionSummaries"]
+        summaries = sm.list_pipeline_executions(PipelineName=name, **page)["PipelineExecutionSummaries"]
         rows += [dict(s, PipelineName=name) for s in summaries]
     rows.sort(key=lambda s: s["StartTime"], reverse=True)
     rows = rows[: args.limit] if args.limit else rows

@@ -22,7 +22,7 @@ import sys
 import types
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from sagepipe import _core, _responses
@@ -124,27 +124,9 @@ def _with_metadata(response: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def _created_between(after: Any, before: Any) -> Callable[[Dict[str, Any]], bool]:
-    """A filter on records' ``CreationTime`` for ``CreatedAfter``/``CreatedBefore`` (``datetime`` or
-    epoch seconds, as boto3 accepts), compared as the responses show times: to the microsecond."""
-    bounds: List[Optional[datetime]] = []
-    for value in (after, before):
-        if value is None:
-            bounds.append(None)
-        elif isinstance(value, datetime):
-            # A naive datetime is UTC, as botocore serializes it.
-            bounds.append(value if value.tzinfo else value.replace(tzinfo=timezone.utc))
-        elif isinstance(value, (int, float)):
-            bounds.append(_responses.to_datetime(float(value)))
-        else:
-            raise ValidationError(f"expected a datetime or epoch seconds, got {type(value).__name__}")
-
-    lower, upper = bounds
-
-    def keep(record: Dict[str, Any]) -> bool:
-        created = _responses.to_datetime(record["CreationTime"])
-        return (lower is None or created > lower) and (upper is None or created < upper)
-
-    return keep
+    """A filter on records' ``CreationTime`` for ``CreatedAfter``/``CreatedBefore``."""
+    lower, upper = _responses.time_bounds_us(after, before)
+    return lambda record: _responses.created_within(record, lower, upper)
 
 
 def _pipeline_name(name_or_arn: Any) -> str:
@@ -348,11 +330,11 @@ class LocalSageMakerClient:
         """``ListPipelineExecutions``: newest first by default."""
         name = _pipeline_name(PipelineName)
         self._store.load_pipeline(name)  # ResourceNotFound for an unknown pipeline
-        created = _created_between(CreatedAfter, CreatedBefore)
-        records = [r for r in json.loads(self._store.list_executions(name)) if created(r)]
-        records = _responses.sorted_executions(records, SortBy, SortOrder)
-        summaries = [_responses.execution_summary(r) for r in records]
-        return _with_metadata(_responses.page(summaries, "PipelineExecutionSummaries", MaxResults, NextToken))
+        return _with_metadata(
+            _responses.execution_page(
+                self._store, name, SortBy, SortOrder, CreatedAfter, CreatedBefore, MaxResults, NextToken
+            )
+        )
 
     @_operation("DescribePipelineExecution")
     def describe_pipeline_execution(self, PipelineExecutionArn: str = None) -> Dict[str, Any]:  # noqa: N803

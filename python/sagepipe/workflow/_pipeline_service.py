@@ -138,14 +138,13 @@ class _PipelineService:
         self, sort_by: str = None, sort_order: str = None, max_results: int = None, next_token: str = None
     ) -> Dict[str, Any]:
         """``ListPipelineExecutions`` (only the summaries and NextToken, as the SDK returns)."""
-        records = _responses.sorted_executions(json.loads(self._store.list_executions(self.name)), sort_by, sort_order)
-        summaries = [_responses.execution_summary(r) for r in records]
-        return _responses.page(summaries, "PipelineExecutionSummaries", max_results, next_token)
+        return _responses.execution_page(
+            self._store, self.name, sort_by, sort_order, max_results=max_results, next_token=next_token
+        )
 
     def _get_latest_execution_arn(self) -> Optional[str]:
-        summaries = self.list_executions(sort_by="CreationTime", sort_order="Descending", max_results=1)
-        items = summaries["PipelineExecutionSummaries"]
-        return items[0]["PipelineExecutionArn"] if items else None
+        latest = self._store.latest_execution(self.name)
+        return json.loads(latest)["PipelineExecutionArn"] if latest else None
 
     def _reference_execution_arn(self, config: Any) -> Optional[str]:
         """The execution a selective run of ``config`` compares with: its source ARN, else
