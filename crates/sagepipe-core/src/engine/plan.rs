@@ -161,7 +161,21 @@ pub fn plan_request(
     jobs: &JobSettings,
 ) -> CoreResult<Plan> {
     let text = store.definition_text(pipeline, version)?;
-    let compiled = crate::validate::compile(&text, pipeline)?;
+    plan_definition(store, pipeline, &text, cfg, given_parameters, external_types, jobs)
+}
+
+/// [`plan_request`] of definition text the caller has (the version it has just stored): it is
+/// not read back, nor compiled again if it was the last one compiled.
+pub fn plan_definition(
+    store: &Store,
+    pipeline: &str,
+    text: &str,
+    cfg: Option<&Value>,
+    given_parameters: &Map<String, Value>,
+    external_types: &[String],
+    jobs: &JobSettings,
+) -> CoreResult<Plan> {
+    let compiled = crate::validate::compile_shared(text, pipeline)?;
     let parameters = crate::params::resolve(pipeline, &compiled.definition.parameters, given_parameters)?;
     let (mut plan, reference) = match cfg {
         Some(cfg) => {
