@@ -98,18 +98,13 @@ struct LastCompiled {
 
 static LAST_COMPILED: Mutex<Option<LastCompiled>> = Mutex::new(None);
 
-/// [`compile`], sharing the result with the next call for the same text and name: a
-/// `start()`/`plan()` compiles the definition the caller has just validated and stored, and
-/// this makes the three one compilation. Only the last success is kept (its text to compare
-/// byte for byte, and the compiled pipeline); a compiled pipeline is never changed after
-/// compiling, so sharing it is the same as compiling again.
+/// [`compile`], keeping the result for the next call for the same text and name: the user's
+/// `compile_definition`, the check before a definition is stored, and the `start()`/`plan()`
+/// that follows (see [`take_compiled`]) compile the same text. Only the last success is kept
+/// (its text, compared byte for byte, and the compiled pipeline); a compiled pipeline is never
+/// changed after compiling, so sharing it is the same as compiling again.
 pub fn compile_shared(text: &str, pipeline: &str) -> CoreResult<Arc<CompiledPipeline>> {
-    let cached = |last: &Option<LastCompiled>| {
-        last.as_ref()
-            .filter(|l| l.pipeline == pipeline && l.text == text)
-            .map(|l| Arc::clone(&l.compiled))
-    };
-    if let Some(hit) = LAST_COMPILED.lock().ok().and_then(|last| cached(&last)) {
+    if let Some(hit) = with_kept(text, pipeline, |kept| kept.as_ref().map(|k| Arc::clone(&k.compiled))) {
         return Ok(hit);
     }
     // Compiled outside the lock: another thread's compilation of other text does not wait.
@@ -123,6 +118,27 @@ pub fn compile_shared(text: &str, pipeline: &str) -> CoreResult<Arc<CompiledPipe
     });
     drop(replaced); // a large pipeline takes a while to free: not under the lock
     Ok(compiled)
+}
+
+/// [`compile`] for a run or a plan: takes what [`compile_shared`] kept for this text and name
+/// (the slot is emptied, so a large pipeline is freed when its run or plan ends instead of
+/// staying alive in this process), else compiles and keeps nothing.
+pub fn take_compiled(text: &str, pipeline: &str) -> CoreResult<Arc<CompiledPipeline>> {
+    match with_kept(text, pipeline, |kept| kept.take().map(|k| k.compiled)) {
+        Some(taken) => Ok(taken),
+        None => compile(text, pipeline).map(Arc::new),
+    }
+}
+
+/// `f` of the kept compilation when it is of this text and name.
+fn with_kept<T>(text: &str, pipeline: &str, f: impl FnOnce(&mut Option<LastCompiled>) -> Option<T>) -> Option<T> {
+    let mut last = LAST_COMPILED.lock().ok()?;
+    let matches = last.as_ref().is_some_and(|l| l.pipeline == pipeline && l.text == text);
+    if matches {
+        f(&mut last)
+    } else {
+        None
+    }
 }
 
 pub fn compile_definition(mut def: Definition, pipeline: &str) -> CoreResult<CompiledPipeline> {
@@ -712,7 +728,7 @@ mod tests {
     /// The only test in this crate's unit tests that compiles through the shared slot, so no
     /// other test replaces the entry between its calls.
     #[test]
-    fn the_last_compilation_is_shared_only_for_the_same_text_and_name() {
+    fn the_last_compilation_is_shared_only_for_the_same_text_and_name_and_taken_once() {
         let text = r#"{"Version":"2020-12-01","Steps":[{"Name":"A","Type":"Fail","Arguments":{}}]}"#;
         let first = compile_shared(text, "shared").expect("compiles");
         let copy = String::from(text); // equal text, another allocation
@@ -730,6 +746,18 @@ mod tests {
             &changed,
             &compile_shared(&spaced, "other").expect("compiles")
         ));
+        // A run takes it (other text takes nothing); after that nothing is kept.
+        let unrelated = take_compiled(text, "other").expect("compiles");
+        assert!(!Arc::ptr_eq(&changed, &unrelated));
+        assert!(Arc::ptr_eq(
+            &changed,
+            &take_compiled(&spaced, "other").expect("compiles")
+        ));
+        assert!(!Arc::ptr_eq(
+            &changed,
+            &take_compiled(&spaced, "other").expect("compiles")
+        ));
+        assert!(LAST_COMPILED.lock().expect("lock").is_none());
     }
 
     #[test]

@@ -316,7 +316,7 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
             stored.as_str()
         }
     };
-    let compiled = validate::compile_shared(definition_text, &req.pipeline)?;
+    let compiled = validate::take_compiled(definition_text, &req.pipeline)?;
     let parameters = super::params::resolve(&req.pipeline, &compiled.definition.parameters, &req.parameters)?;
 
     let selective = match &req.selective_execution_config {

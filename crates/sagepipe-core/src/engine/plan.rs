@@ -175,7 +175,7 @@ pub fn plan_definition(
     external_types: &[String],
     jobs: &JobSettings,
 ) -> CoreResult<Plan> {
-    let compiled = crate::validate::compile_shared(text, pipeline)?;
+    let compiled = crate::validate::take_compiled(text, pipeline)?;
     let parameters = crate::params::resolve(pipeline, &compiled.definition.parameters, given_parameters)?;
     let (mut plan, reference) = match cfg {
         Some(cfg) => {
