@@ -29,7 +29,8 @@ CODE_SIDECAR_SUFFIX: str
 def compile_definition(definition: str, pipeline: str) -> str:
     """Parse and validate a definition; returns a JSON summary (``steps``, ``edges``, ``order``);
     each step has ``name``, ``type``, ``display_name``, ``function`` (a ``@step`` function step)
-    and ``parent``, condition branches included.
+    and ``parent``, condition branches included. The compilation is kept for a following
+    ``start()``/``plan()`` of the same text.
 
     Raises:
         sagepipe.exceptions.DefinitionError: listing every problem found.
@@ -138,9 +139,11 @@ class Store:
         version: Optional[int] = None,
         external_types: List[str] = ...,
         image_runners: str = ...,
+        definition: Optional[str] = None,
     ) -> str:
         """What a start would do per step (JSON); selective when ``config`` is given. A step a
-        start with these ``external_types`` and ``image_runners`` would refuse is ``refused``."""
+        start with these ``external_types`` and ``image_runners`` would refuse is ``refused``.
+        ``definition``: the text of ``version`` the caller has just stored (not read back)."""
     def resume_selection(self, arn: str) -> List[str]: ...
     def prewarm_workers(
         self,
@@ -159,9 +162,12 @@ class Store:
         external_types: List[str] = ...,
         interpreter: Optional[Union[str, PathLike[str]]] = None,
         image_runners: str = ...,
+        definition: Optional[str] = None,
     ) -> Execution:
         """Start an execution; ``interpreter`` is what ``python`` means in jobs, ``image_runners``
-        JSON ``[{"pattern": regex, "command": [...]}]`` (see ``sagepipe.local_runners``)."""
+        JSON ``[{"pattern": regex, "command": [...]}]`` (see ``sagepipe.local_runners``);
+        ``definition``: the text of the request's ``PipelineVersionId`` the caller has just
+        stored (not read back)."""
     def describe_model(self, name: str) -> str:
         """``DescribeModel`` record (JSON) of a model a CreateModel step recorded."""
     def list_model_package_groups(self) -> str:

@@ -19,7 +19,8 @@ pub mod _core {
     use super::store::PyStoreLock;
 
     /// Parse and validate definition JSON; returns a JSON summary of the step graph
-    /// (`steps`, `edges`, `order`). Raises `DefinitionError` listing every problem.
+    /// (`steps`, `edges`, `order`). Raises `DefinitionError` listing every problem. The
+    /// compilation is kept for a `start()`/`plan()` of the same text that follows.
     #[pyfunction]
     fn compile_definition(
         py: Python<'_>,
@@ -27,8 +28,8 @@ pub mod _core {
         pipeline: &Bound<'_, PyAny>,
     ) -> PyResult<String> {
         let (definition, pipeline) = definition_and_name(definition, pipeline)?;
-        let summary =
-            py.detach(move || sagepipe_core::validate::compile(&definition, &pipeline).map(|c| graph_summary(&c)));
+        let summary = py
+            .detach(move || sagepipe_core::validate::compile_shared(&definition, &pipeline).map(|c| graph_summary(&c)));
         summary.map_err(errors::to_py)
     }
 

@@ -134,6 +134,7 @@ impl StartPipelineExecution {
             selective_execution_config: r.selective_execution_config,
             pipeline_version_id: r.pipeline_version_id,
             client_request_token: r.client_request_token,
+            definition: None,
         })
     }
 }
@@ -434,9 +435,10 @@ impl PyStore {
     /// The plan of a start of a stored pipeline: selective when `config` (`SelectiveExecutionConfig`
     /// request JSON) is given; `parameters` are the start parameters (JSON object);
     /// `external_types` and `image_runners` as `start` would have them, so a step the start would
-    /// refuse is planned as refused.
+    /// refuse is planned as refused. `definition` is the text of `version` when the caller has
+    /// just stored it (used only with `version`): it is then not read back.
     #[pyo3(signature = (pipeline, config=None, parameters=None, version=None, external_types=Vec::new(),
-                        image_runners=String::from("[]")))]
+                        image_runners=String::from("[]"), definition=None))]
     #[allow(clippy::too_many_arguments)]
     fn plan(
         &self,
@@ -447,6 +449,7 @@ impl PyStore {
         version: Option<u64>,
         external_types: Vec<String>,
         image_runners: String,
+        definition: Option<String>,
     ) -> PyResult<String> {
         let s = self.inner.clone();
         let jobs = job_settings(None, &image_runners).map_err(to_py)?;
@@ -458,7 +461,14 @@ impl PyStore {
                 Some(p) => parse_object(&p, "parameters")?,
                 None => Map::new(),
             };
-            engine::plan::plan_request(&s, &pipeline, cfg.as_ref(), &params, version, &external_types, &jobs)
+            match definition.filter(|_| version.is_some()) {
+                Some(text) => {
+                    engine::plan::plan_definition(&s, &pipeline, &text, cfg.as_ref(), &params, &external_types, &jobs)
+                }
+                None => {
+                    engine::plan::plan_request(&s, &pipeline, cfg.as_ref(), &params, version, &external_types, &jobs)
+                }
+            }
         }))
     }
 
@@ -485,9 +495,11 @@ impl PyStore {
     /// `python`/`python_path`/`cwd` describe worker processes for function steps (no `python`:
     /// run them in-process through `host`); `host` is called with task JSON for in-process
     /// function steps and for steps of `external_types`. `interpreter` is what `python` means
-    /// in jobs; `image_runners` is JSON `[{"pattern": regex, "command": [...]}]`.
+    /// in jobs; `image_runners` is JSON `[{"pattern": regex, "command": [...]}]`. `definition` is
+    /// the text of the request's `PipelineVersionId` when the caller has just stored it (used
+    /// only with that field): it is then not read back.
     #[pyo3(signature = (request, python=None, python_path=Vec::new(), cwd=None, host=None, external_types=Vec::new(),
-                        interpreter=None, image_runners=String::from("[]")))]
+                        interpreter=None, image_runners=String::from("[]"), definition=None))]
     #[allow(clippy::too_many_arguments)]
     fn start(
         &self,
@@ -500,6 +512,7 @@ impl PyStore {
         external_types: Vec<String>,
         interpreter: Option<PathBuf>,
         image_runners: String,
+        definition: Option<String>,
     ) -> PyResult<PyExecution> {
         let s = self.inner.clone();
         let jobs = job_settings(interpreter, &image_runners).map_err(to_py)?;
@@ -515,7 +528,10 @@ impl PyStore {
             jobs: Arc::new(jobs),
         };
         let handle = py.detach(move || {
-            let req = StartPipelineExecution::parse(&request)?;
+            let req = StartRequest {
+                definition,
+                ..StartPipelineExecution::parse(&request)?
+            };
             engine::start(&s, req, config)
         });
         handle.map(PyExecution::from).map_err(to_py)

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use super::dag::{Dag, EdgeKind};
 use super::definition::{self, Definition, FlatStep, DEFINITION_VERSION};
@@ -86,6 +87,58 @@ pub fn valid_step_name(name: &str) -> bool {
 pub fn compile(text: &str, pipeline: &str) -> CoreResult<CompiledPipeline> {
     let def = definition::parse(text, pipeline)?;
     compile_definition(def, pipeline)
+}
+
+/// The pipeline this process compiled last, with the exact text and name it came from.
+struct LastCompiled {
+    pipeline: String,
+    text: String,
+    compiled: Arc<CompiledPipeline>,
+}
+
+static LAST_COMPILED: Mutex<Option<LastCompiled>> = Mutex::new(None);
+
+/// [`compile`], keeping the result for the next call for the same text and name: the user's
+/// `compile_definition`, the check before a definition is stored, and the `start()`/`plan()`
+/// that follows (see [`take_compiled`]) compile the same text. Only the last success is kept
+/// (its text, compared byte for byte, and the compiled pipeline); a compiled pipeline is never
+/// changed after compiling, so sharing it is the same as compiling again.
+pub fn compile_shared(text: &str, pipeline: &str) -> CoreResult<Arc<CompiledPipeline>> {
+    if let Some(hit) = with_kept(text, pipeline, |kept| kept.as_ref().map(|k| Arc::clone(&k.compiled))) {
+        return Ok(hit);
+    }
+    // Compiled outside the lock: another thread's compilation of other text does not wait.
+    let compiled = Arc::new(compile(text, pipeline)?);
+    let replaced = LAST_COMPILED.lock().ok().and_then(|mut last| {
+        last.replace(LastCompiled {
+            pipeline: pipeline.to_string(),
+            text: text.to_string(),
+            compiled: Arc::clone(&compiled),
+        })
+    });
+    drop(replaced); // a large pipeline takes a while to free: not under the lock
+    Ok(compiled)
+}
+
+/// [`compile`] for a run or a plan: takes what [`compile_shared`] kept for this text and name
+/// (the slot is emptied, so a large pipeline is freed when its run or plan ends instead of
+/// staying alive in this process), else compiles and keeps nothing.
+pub fn take_compiled(text: &str, pipeline: &str) -> CoreResult<Arc<CompiledPipeline>> {
+    match with_kept(text, pipeline, |kept| kept.take().map(|k| k.compiled)) {
+        Some(taken) => Ok(taken),
+        None => compile(text, pipeline).map(Arc::new),
+    }
+}
+
+/// `f` of the kept compilation when it is of this text and name.
+fn with_kept<T>(text: &str, pipeline: &str, f: impl FnOnce(&mut Option<LastCompiled>) -> Option<T>) -> Option<T> {
+    let mut last = LAST_COMPILED.lock().ok()?;
+    let matches = last.as_ref().is_some_and(|l| l.pipeline == pipeline && l.text == text);
+    if matches {
+        f(&mut last)
+    } else {
+        None
+    }
 }
 
 pub fn compile_definition(mut def: Definition, pipeline: &str) -> CoreResult<CompiledPipeline> {
@@ -670,6 +723,41 @@ mod tests {
             Ok(_) => vec![],
             Err(e) => e.problems().iter().map(|p| p.kind).collect(),
         }
+    }
+
+    /// The only test in this crate's unit tests that compiles through the shared slot, so no
+    /// other test replaces the entry between its calls.
+    #[test]
+    fn the_last_compilation_is_shared_only_for_the_same_text_and_name_and_taken_once() {
+        let text = r#"{"Version":"2020-12-01","Steps":[{"Name":"A","Type":"Fail","Arguments":{}}]}"#;
+        let first = compile_shared(text, "shared").expect("compiles");
+        let copy = String::from(text); // equal text, another allocation
+        let again = compile_shared(&copy, "shared").expect("compiles");
+        assert!(Arc::ptr_eq(&first, &again), "same text and name: compiled once");
+        let renamed = compile_shared(text, "other").expect("compiles");
+        assert!(!Arc::ptr_eq(&first, &renamed));
+        assert_eq!(renamed.name, "other");
+        let spaced = text.replace(',', ", ");
+        let changed = compile_shared(&spaced, "other").expect("compiles");
+        assert!(!Arc::ptr_eq(&renamed, &changed), "other text: compiled again");
+        // A failure is not kept: the last success still answers.
+        assert!(compile_shared("{", "other").is_err());
+        assert!(Arc::ptr_eq(
+            &changed,
+            &compile_shared(&spaced, "other").expect("compiles")
+        ));
+        // A run takes it (other text takes nothing); after that nothing is kept.
+        let unrelated = take_compiled(text, "other").expect("compiles");
+        assert!(!Arc::ptr_eq(&changed, &unrelated));
+        assert!(Arc::ptr_eq(
+            &changed,
+            &take_compiled(&spaced, "other").expect("compiles")
+        ));
+        assert!(!Arc::ptr_eq(
+            &changed,
+            &take_compiled(&spaced, "other").expect("compiles")
+        ));
+        assert!(LAST_COMPILED.lock().expect("lock").is_none());
     }
 
     #[test]

@@ -197,13 +197,16 @@ class _PipelineService:
         from sagepipe import _runtime, local_runners
 
         store = self._store
+        definition = None  # the text of pipeline_version_id, when it is the one stored here
         if self.steps:
             self._prewarm_workers()
-            stored = self._put("upsert")
+            text = self.definition()
+            stored = self._put("upsert", definition=text)
             if pipeline_version_id is None:
                 # The version holding this definition: "the latest" may already be another
                 # process's definition of the same pipeline.
                 pipeline_version_id = stored["LatestVersion"]
+                definition = text
         else:
             store.load_pipeline(self.name)  # raises ResourceNotFoundError when unknown
         selective = None
@@ -228,6 +231,7 @@ class _PipelineService:
             external_types=sorted(_runtime.STEP_HANDLERS),
             interpreter=sys.executable,
             image_runners=json.dumps(local_runners.IMAGE_RUNNERS),
+            definition=definition,
         )
         _store_roots[handle.arn] = str(store.root)
         _ensure_exit_handling()
@@ -272,6 +276,7 @@ class _PipelineService:
                 version,
                 external_types=sorted(_runtime.STEP_HANDLERS),
                 image_runners=json.dumps(local_runners.IMAGE_RUNNERS),
+                definition=definition,
             )
         )
         if definition is None:

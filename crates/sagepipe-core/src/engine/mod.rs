@@ -60,6 +60,10 @@ pub struct StartRequest {
     pub selective_execution_config: Option<Value>,
     pub pipeline_version_id: Option<u64>,
     pub client_request_token: Option<String>,
+    /// The text of version `pipeline_version_id` when the caller has it (it has just stored
+    /// it): the start then neither reads it back nor, if it was compiled last, compiles it
+    /// again. Used only together with `pipeline_version_id`.
+    pub definition: Option<String>,
 }
 
 enum Event {
@@ -304,8 +308,15 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
     let store_lock = store.lock_shared()?;
     let pipeline = store.load_pipeline(&req.pipeline)?;
     let version = req.pipeline_version_id.unwrap_or(pipeline.latest_version);
-    let definition_text = store.definition_text(&req.pipeline, Some(version))?;
-    let compiled = validate::compile(&definition_text, &req.pipeline)?;
+    let stored;
+    let definition_text = match (&req.definition, req.pipeline_version_id) {
+        (Some(text), Some(_)) => text.as_str(),
+        _ => {
+            stored = store.definition_text(&req.pipeline, Some(version))?;
+            stored.as_str()
+        }
+    };
+    let compiled = validate::take_compiled(definition_text, &req.pipeline)?;
     let parameters = super::params::resolve(&req.pipeline, &compiled.definition.parameters, &req.parameters)?;
 
     let selective = match &req.selective_execution_config {
@@ -405,7 +416,7 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
     }
     let run = scheduler::Run::new(
         store.clone(),
-        Arc::new(compiled),
+        compiled,
         kinds,
         record,
         dir,
@@ -467,7 +478,7 @@ pub fn put_pipeline(
     mode: store::PutMode,
     fields: &Value,
 ) -> CoreResult<store::PipelineRecord> {
-    validate::compile(definition, name)?;
+    validate::compile_shared(definition, name)?;
     store.put_pipeline(name, definition, mode, fields)
 }
 

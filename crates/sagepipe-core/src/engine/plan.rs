@@ -161,7 +161,21 @@ pub fn plan_request(
     jobs: &JobSettings,
 ) -> CoreResult<Plan> {
     let text = store.definition_text(pipeline, version)?;
-    let compiled = crate::validate::compile(&text, pipeline)?;
+    plan_definition(store, pipeline, &text, cfg, given_parameters, external_types, jobs)
+}
+
+/// [`plan_request`] of definition text the caller has (the version it has just stored): it is
+/// not read back, nor compiled again if it was the last one compiled.
+pub fn plan_definition(
+    store: &Store,
+    pipeline: &str,
+    text: &str,
+    cfg: Option<&Value>,
+    given_parameters: &Map<String, Value>,
+    external_types: &[String],
+    jobs: &JobSettings,
+) -> CoreResult<Plan> {
+    let compiled = crate::validate::take_compiled(text, pipeline)?;
     let parameters = crate::params::resolve(pipeline, &compiled.definition.parameters, given_parameters)?;
     let (mut plan, reference) = match cfg {
         Some(cfg) => {
@@ -236,30 +250,42 @@ fn predict_cache(
     reference: Option<&ReferenceRun>,
     parameters: &Map<String, Value>,
 ) {
-    let mut known: HashMap<String, Value> = HashMap::new();
-    if let Some(r) = reference {
-        for &u in &plan.reused {
-            let name = c.name_of(u);
-            if let Some(p) = r.steps.get(name).and_then(|s| s.properties.clone()) {
-                known.insert(name.to_string(), p);
-            }
-        }
-    }
     let position: HashMap<String, usize> = plan
         .entries
         .iter()
         .enumerate()
         .map(|(k, e)| (e.step.clone(), k))
         .collect();
-    for &i in &c.order {
-        let step = &c.steps[i];
-        let Some(&k) = position.get(step.name()) else { continue };
-        if !matches!(plan.entries[k].action, Action::Run | Action::ConditionDependent)
-            || cache::policy(step).is_none()
-            || matches!(step.def.step_type.as_str(), "Condition" | "Fail")
-        {
-            continue;
+    // The steps that can be predicted: cache on, and would run.
+    let candidates: Vec<(usize, usize)> = c
+        .order
+        .iter()
+        .filter_map(|&i| {
+            let step = &c.steps[i];
+            let &k = position.get(step.name())?;
+            let predictable = matches!(plan.entries[k].action, Action::Run | Action::ConditionDependent)
+                && cache::policy(step).is_some()
+                && !matches!(step.def.step_type.as_str(), "Condition" | "Fail");
+            predictable.then_some((i, k))
+        })
+        .collect();
+    if candidates.is_empty() {
+        return;
+    }
+    // A step's arguments read only its parents' properties: only those of reused parents are
+    // copied from the reference (a large reference's records are most of a plan's memory).
+    let read: BTreeSet<usize> = candidates.iter().flat_map(|&(i, _)| c.dag.parents(i)).collect();
+    let mut known: HashMap<String, Value> = HashMap::new();
+    if let Some(r) = reference {
+        for u in plan.reused.intersection(&read) {
+            let name = c.name_of(*u);
+            if let Some(p) = r.steps.get(name).and_then(|s| s.properties.clone()) {
+                known.insert(name.to_string(), p);
+            }
         }
+    }
+    for (i, k) in candidates {
+        let step = &c.steps[i];
         let waiting: Vec<String> = c
             .dag
             .parents(i)
