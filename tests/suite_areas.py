@@ -9,6 +9,7 @@ AREAS = {
         "test_engine_files",
         "test_selective",
         "test_selection_features",
+        "test_compile_once",
         "test_plan_unrunnable",
         "test_isolation",
         "test_debugging",

@@ -390,7 +390,7 @@ pub fn start(store: &Store, req: StartRequest, config: RunConfig) -> CoreResult<
     };
     // A start that cannot write everything (a full disk) leaves nothing behind.
     let written =
-        store::write_reserve(&dir.join(store::RESERVE_DIR)).and_then(|()| store.write_start(&record, &definition_text));
+        store::write_reserve(&dir.join(store::RESERVE_DIR)).and_then(|()| store.write_start(&record, definition_text));
     if let Err(e) = written {
         let _ = std::fs::remove_dir_all(&dir);
         return Err(e);
