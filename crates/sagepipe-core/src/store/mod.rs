@@ -315,6 +315,19 @@ mod logical {
     }
 }
 
+/// How many executions `Store::delete_executions` deletes per transaction.
+const DELETE_CHUNK: usize = 256;
+
+/// An execution as `Store::stored_executions` reads it.
+pub struct StoredExecution {
+    pub id: String,
+    pub created_us: Option<i64>,
+    /// Its record, or why it cannot be read.
+    pub record: CoreResult<ExecutionRecord>,
+    /// Its step records (by path), each decoded or why it cannot be.
+    pub steps: Vec<CoreResult<StepRecord>>,
+}
+
 /// One page of a pipeline's executions (`Store::execution_page`).
 #[derive(Debug, Clone, Default)]
 pub struct ExecutionPage {
@@ -942,6 +955,59 @@ impl Store {
         Ok(found)
     }
 
+    /// Every execution of a pipeline as written (not settled), newest first, each with its
+    /// record and step records decoded (or why not): read in one statement, for callers that
+    /// look at the whole history (gc).
+    pub fn stored_executions(&self, pipeline: &str) -> CoreResult<Vec<StoredExecution>> {
+        let prefix = format!("{}executions/", logical::pipeline_dir(pipeline));
+        let rows = self.reading(&prefix, Vec::new(), |c| db::execution_rows(c, &prefix))?;
+        let mut found: Vec<StoredExecution> = Vec::new();
+        let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut steps_of: Vec<Vec<CoreResult<StepRecord>>> = Vec::new();
+        for (execution, path, bytes, created_us) in rows {
+            let Some(id) = execution else { continue };
+            let slot = *at.entry(id.clone()).or_insert_with(|| {
+                found.push(StoredExecution {
+                    id,
+                    created_us: None,
+                    record: Err(CoreError::NotFound {
+                        kind: "pipeline execution",
+                        name: String::new(),
+                        suggestion: None,
+                    }),
+                    steps: Vec::new(),
+                });
+                steps_of.push(Vec::new());
+                found.len() - 1
+            });
+            if path.ends_with("/execution.json") {
+                found[slot].created_us = created_us;
+                found[slot].record = self.decode(&path, &bytes);
+            } else if path.contains("/steps/") {
+                steps_of[slot].push(self.decode(&path, &bytes));
+            }
+        }
+        for (ex, steps) in found.iter_mut().zip(steps_of) {
+            ex.steps = steps;
+        }
+        // Those with a record, as `execution_ids` lists them.
+        found.retain(|ex| ex.created_us.is_some());
+        found.sort_by(|a, b| (b.created_us, &b.id).cmp(&(a.created_us, &a.id)));
+        Ok(found)
+    }
+
+    /// What changes whenever anything is committed to the store's records, by any process
+    /// (None: the store has no database yet). Equal before and after: nothing was written.
+    pub fn records_state(&self) -> CoreResult<Option<(u64, i64, u64)>> {
+        match self.db_for_read()? {
+            Some(db) => db
+                .state()
+                .map(Some)
+                .map_err(|e| db::sql_error(&self.root.join(db::DB_FILE), e)),
+            None => Ok(None),
+        }
+    }
+
     /// One step's record of an execution, if it has one, as written (a dead owner's run is not
     /// settled: callers want a finished, Succeeded record).
     pub fn load_step(&self, arn: &str, step: &str) -> CoreResult<Option<StepRecord>> {
@@ -1047,6 +1113,11 @@ impl Store {
     /// Remove a file or directory by moving it to the store's trash first, so no reader ever
     /// sees it half deleted. The rename is the deletion; emptying the trash is best effort.
     fn remove_via_trash(&self, path: &Path) -> CoreResult<()> {
+        // A file (or symlink) goes in one step already: no reader sees it half deleted.
+        match fs::symlink_metadata(path) {
+            Ok(meta) if !meta.is_dir() => return fs::remove_file(path).map_err(|e| CoreError::store(path, e)),
+            _ => {}
+        }
         let trash_dir = self.root.join("trash");
         fs::create_dir_all(&trash_dir).map_err(|e| CoreError::store(&trash_dir, e))?;
         let trash = trash_dir.join(util::new_id());
@@ -1091,6 +1162,44 @@ impl Store {
             self.remove_via_trash(&dir)?;
         }
         Ok(())
+    }
+
+    /// Delete executions as `delete_execution` does, many in one transaction (`DELETE_CHUNK`
+    /// at a time, so a start waits for one chunk at most); those already gone are skipped.
+    /// Returns the ARNs it deleted. Stops at the first other error (what came before stays
+    /// deleted).
+    pub fn delete_executions(&self, arns: &[String]) -> CoreResult<Vec<String>> {
+        let mut deleted = Vec::with_capacity(arns.len());
+        for chunk in arns.chunks(DELETE_CHUNK) {
+            let mut ids = Vec::with_capacity(chunk.len());
+            for arn in chunk {
+                let (name, id) = self.resolve_arn(arn)?;
+                if self.execution_running(&name, &id)? {
+                    return Err(CoreError::Validation(format!(
+                        "execution {arn} is still running; stop it before deleting it"
+                    )));
+                }
+                ids.push((arn, name, id));
+            }
+            let gone = self.writing("pipelines", |c| {
+                let mut gone = Vec::with_capacity(ids.len());
+                for (arn, name, id) in &ids {
+                    if db::get(c, &logical::execution(name, id))?.is_some() {
+                        db::delete_under(c, &logical::execution_dir(name, id))?;
+                        gone.push((*arn, name, id));
+                    }
+                }
+                Ok(gone)
+            })?;
+            for (arn, name, id) in gone {
+                let dir = self.execution_dir(name, id);
+                if fs::symlink_metadata(&dir).is_ok() {
+                    self.remove_via_trash(&dir)?;
+                }
+                deleted.push(arn.clone());
+            }
+        }
+        Ok(deleted)
     }
 
     /// Empty the trash: what removals interrupted by a kill left there (a removal's own entry
