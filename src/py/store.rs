@@ -278,8 +278,7 @@ impl PyStore {
     /// Delete artifacts under the store's `s3/` area, in order (absent ones are no-ops).
     fn delete_artifacts(&self, py: Python<'_>, uris: Vec<String>) -> PyResult<()> {
         let s = self.inner.clone();
-        py.detach(move || uris.iter().try_for_each(|u| s.delete_artifact(u)))
-            .map_err(to_py)
+        py.detach(move || s.delete_artifacts(&uris)).map_err(to_py)
     }
 
     /// Delete an artifact under the store's `s3/` area.

@@ -55,21 +55,45 @@ pub struct GcPlan {
     pub warnings: Vec<UnreadableRecord>,
 }
 
-/// The executions whose outputs an execution reuses.
-fn sources(rec: Option<&ExecutionRecord>, steps: &[StepRecord]) -> Vec<String> {
-    let source = |v: Option<&Value>| {
-        v.and_then(|v| v.get("SourcePipelineExecutionArn"))
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
-    let mut found = Vec::new();
-    if let Some(rec) = rec {
-        found.extend(source(rec.selective_execution_config.as_ref()));
+/// The execution a reuse record (`SelectiveExecutionConfig`, `SelectiveExecutionResult`,
+/// `CacheHitResult`) names as its source.
+fn source(v: Option<&Value>) -> Option<String> {
+    v.and_then(|v| v.get("SourcePipelineExecutionArn"))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// What the plan keeps of a step record of every execution: the full records are read again
+/// only for the executions that stay.
+struct StepSummary {
+    seq: u64,
+    artifacts: Vec<String>,
+    /// The executions whose outputs the step reused.
+    sources: Vec<String>,
+}
+
+impl StepSummary {
+    fn of(step: &StepRecord) -> Self {
+        StepSummary {
+            seq: step.seq,
+            artifacts: step.artifacts.iter().map(|a| a.uri.clone()).collect(),
+            sources: [&step.selective_execution_result, &step.cache_hit_result]
+                .into_iter()
+                .filter_map(|v| source(v.as_ref()))
+                .collect(),
+        }
     }
+}
+
+/// The executions whose outputs an execution reuses.
+fn sources(rec: Option<&ExecutionRecord>, steps: &[StepSummary]) -> Vec<String> {
+    let mut found: Vec<String> = rec
+        .and_then(|r| source(r.selective_execution_config.as_ref()))
+        .into_iter()
+        .collect();
     for step in steps {
-        found.extend(source(step.selective_execution_result.as_ref()));
-        found.extend(source(step.cache_hit_result.as_ref()));
+        found.extend(step.sources.iter().cloned());
     }
     found
 }
@@ -243,7 +267,9 @@ fn execution_id(arn: &str) -> &str {
 /// An execution as the plan sees it.
 struct Seen {
     record: ExecutionRecord,
-    steps: Vec<StepRecord>,
+    /// Empty when one of its step records cannot be read.
+    steps: Vec<StepSummary>,
+    steps_readable: bool,
 }
 
 /// Decide what to delete (reads the store; writes only what reading writes: the settlement of
@@ -281,7 +307,7 @@ pub fn plan(store: &Store, request: &GcRequest) -> CoreResult<GcPlan> {
 
     for name in store.pipeline_names() {
         let mut rank = 0usize;
-        for ex in store.stored_executions(&name)? {
+        for ex in store.stored_executions(&name, |step| StepSummary::of(&step))? {
             let arn = util::execution_arn(&name, &ex.id);
             let mut steps = Vec::with_capacity(ex.steps.len());
             let mut steps_readable = true;
@@ -297,11 +323,15 @@ pub fn plan(store: &Store, request: &GcRequest) -> CoreResult<GcPlan> {
             }
             steps.sort_by_key(|s| s.seq);
             let record = match ex.record {
-                Ok(r) => r,
-                Err(e @ CoreError::CorruptRecord { .. }) => {
+                Some(Ok(r)) => r,
+                Some(Err(e @ CoreError::CorruptRecord { .. })) => {
                     let mut entry = store.unreadable(e, Some(arn.clone()))?;
                     if steps_readable {
-                        entry.step_records = steps;
+                        match store.read_steps_by_id(&name, &ex.id) {
+                            Ok(full) => entry.step_records = full,
+                            Err(CoreError::CorruptRecord { .. }) => {}
+                            Err(e) => return Err(e),
+                        }
                     }
                     if readable.contains(&name) {
                         warnings.push(entry.clone());
@@ -312,7 +342,8 @@ pub fn plan(store: &Store, request: &GcRequest) -> CoreResult<GcPlan> {
                     unreadable.push(entry);
                     continue;
                 }
-                Err(e) => return Err(e),
+                Some(Err(e)) => return Err(e),
+                None => continue,
             };
             if !readable.contains(&name) {
                 continue; // only what it holds that cannot be read is reported
@@ -323,7 +354,7 @@ pub fn plan(store: &Store, request: &GcRequest) -> CoreResult<GcPlan> {
             } else {
                 match recovery::load_execution_by_id(store, &name, &ex.id) {
                     Ok(r) => match store.read_steps_by_id(&name, &ex.id) {
-                        Ok(steps) => (r, steps, true),
+                        Ok(steps) => (r, steps.iter().map(StepSummary::of).collect(), true),
                         Err(CoreError::CorruptRecord { .. }) => (r, Vec::new(), false),
                         Err(e) => return Err(e),
                     },
@@ -341,7 +372,14 @@ pub fn plan(store: &Store, request: &GcRequest) -> CoreResult<GcPlan> {
             let created = record.creation_time;
             let status = record.pipeline_execution_status;
             index.insert(arn.clone(), records.len());
-            records.push((arn.clone(), Seen { record, steps }));
+            records.push((
+                arn.clone(),
+                Seen {
+                    record,
+                    steps,
+                    steps_readable,
+                },
+            ));
             if collected.as_ref().is_some_and(|c| !c.contains(name.as_str())) {
                 continue;
             }
@@ -365,13 +403,16 @@ pub fn plan(store: &Store, request: &GcRequest) -> CoreResult<GcPlan> {
     for (arn, _) in &damaged {
         keep_it(&mut kept, arn, "its execution record cannot be read".into());
     }
-    let damaged_steps: HashMap<&str, &[StepRecord]> = damaged.iter().map(|(a, s)| (a.as_str(), s.as_slice())).collect();
+    let damaged_steps: HashMap<&str, Vec<StepSummary>> = damaged
+        .iter()
+        .map(|(a, s)| (a.as_str(), s.iter().map(StepSummary::of).collect()))
+        .collect();
     let mut pending: Vec<String> = kept.iter().map(|(a, _)| a.clone()).collect();
     while let Some(arn) = pending.pop() {
         // Keep what kept executions reuse, transitively.
         let found = match index.get(&arn) {
             Some(&i) => sources(Some(&records[i].1.record), &records[i].1.steps),
-            None => sources(None, damaged_steps.get(arn.as_str()).copied().unwrap_or_default()),
+            None => sources(None, damaged_steps.get(arn.as_str()).map_or(&[], Vec::as_slice)),
         };
         for source in found {
             if candidates.contains(&source)
@@ -408,7 +449,14 @@ pub fn plan(store: &Store, request: &GcRequest) -> CoreResult<GcPlan> {
             execution_id(arn),
             seen.record.pipeline_name
         ));
-        protected.add_steps(&seen.steps, who);
+        if seen.steps_readable {
+            let (pipeline, id) = (&seen.record.pipeline_name, &seen.record.execution_id);
+            match store.read_steps_by_id(pipeline, id) {
+                Ok(steps) => protected.add_steps(&steps, who),
+                Err(CoreError::CorruptRecord { .. }) => {} // damaged since: its text protects
+                Err(e) => return Err(e),
+            }
+        }
         if let Ok(value) = serde_json::to_value(&seen.record) {
             protected.add_json(&value, who, false, None);
         }
@@ -443,7 +491,7 @@ pub fn plan(store: &Store, request: &GcRequest) -> CoreResult<GcPlan> {
     let mut uris: Vec<&str> = delete
         .iter()
         .flat_map(|d| records[d.1].1.steps.iter())
-        .flat_map(|s| s.artifacts.iter().map(|a| a.uri.as_str()))
+        .flat_map(|s| s.artifacts.iter().map(String::as_str))
         .collect();
     uris.sort_unstable();
     uris.dedup();

@@ -419,16 +419,26 @@ pub fn execution_page(conn: &Connection, q: &PageQuery<'_>) -> rusqlite::Result<
     rows.collect()
 }
 
-/// Every record under `prefix` but definitions, with the execution it belongs to and, for an
-/// execution record, its creation time (execution, path, bytes, created_us): one statement, one
-/// snapshot. A definition's bytes are never read (the largest record of an execution).
-pub type ExecutionRow = (Option<String>, String, Vec<u8>, Option<i64>);
-
-pub fn execution_rows(conn: &Connection, prefix: &str) -> rusqlite::Result<Vec<ExecutionRow>> {
+/// Every record under `prefix` but definitions, in path order, given to `f` as (execution it
+/// belongs to, path, bytes, created_us of an execution record): one statement, one snapshot,
+/// one row in memory at a time. A definition's bytes are never read (the largest record).
+pub fn for_each_execution_row(
+    conn: &Connection,
+    prefix: &str,
+    mut f: impl FnMut(Option<&str>, &str, &[u8], Option<i64>),
+) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare_cached(
         "SELECT execution, path, body, created_us FROM records
          WHERE path >= ?1 AND path < ?1 || x'ff' AND path NOT GLOB '*/definition.json' ORDER BY path",
     )?;
-    let rows = stmt.query_map([prefix], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-    rows.collect()
+    let mut rows = stmt.query([prefix])?;
+    while let Some(row) = rows.next()? {
+        f(
+            row.get_ref(0)?.as_str_or_null()?,
+            row.get_ref(1)?.as_str()?,
+            row.get_ref(2)?.as_bytes()?,
+            row.get(3)?,
+        );
+    }
+    Ok(())
 }

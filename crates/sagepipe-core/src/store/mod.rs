@@ -319,13 +319,13 @@ mod logical {
 const DELETE_CHUNK: usize = 256;
 
 /// An execution as `Store::stored_executions` reads it.
-pub struct StoredExecution {
+pub struct StoredExecution<T> {
     pub id: String,
     pub created_us: Option<i64>,
-    /// Its record, or why it cannot be read.
-    pub record: CoreResult<ExecutionRecord>,
-    /// Its step records (by path), each decoded or why it cannot be.
-    pub steps: Vec<CoreResult<StepRecord>>,
+    /// Its record, or why it cannot be read (always there in what `stored_executions` returns).
+    pub record: Option<CoreResult<ExecutionRecord>>,
+    /// What was made of each of its step records (by path), or why one cannot be read.
+    pub steps: Vec<CoreResult<T>>,
 }
 
 /// One page of a pipeline's executions (`Store::execution_page`).
@@ -955,43 +955,44 @@ impl Store {
         Ok(found)
     }
 
-    /// Every execution of a pipeline as written (not settled), newest first, each with its
-    /// record and step records decoded (or why not): read in one statement, for callers that
-    /// look at the whole history (gc).
-    pub fn stored_executions(&self, pipeline: &str) -> CoreResult<Vec<StoredExecution>> {
+    /// Every execution of a pipeline as written (not settled), newest first, with its record
+    /// and what `step` makes of each of its step records (or why one cannot be read), in one
+    /// statement and one record in memory at a time: for callers that look at the whole
+    /// history (gc).
+    pub fn stored_executions<T>(
+        &self,
+        pipeline: &str,
+        mut step: impl FnMut(StepRecord) -> T,
+    ) -> CoreResult<Vec<StoredExecution<T>>> {
         let prefix = format!("{}executions/", logical::pipeline_dir(pipeline));
-        let rows = self.reading(&prefix, Vec::new(), |c| db::execution_rows(c, &prefix))?;
-        let mut found: Vec<StoredExecution> = Vec::new();
+        let mut found: Vec<StoredExecution<T>> = Vec::new();
         let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        let mut steps_of: Vec<Vec<CoreResult<StepRecord>>> = Vec::new();
-        for (execution, path, bytes, created_us) in rows {
-            let Some(id) = execution else { continue };
-            let slot = *at.entry(id.clone()).or_insert_with(|| {
-                found.push(StoredExecution {
-                    id,
-                    created_us: None,
-                    record: Err(CoreError::NotFound {
-                        kind: "pipeline execution",
-                        name: String::new(),
-                        suggestion: None,
-                    }),
-                    steps: Vec::new(),
-                });
-                steps_of.push(Vec::new());
-                found.len() - 1
-            });
-            if path.ends_with("/execution.json") {
-                found[slot].created_us = created_us;
-                found[slot].record = self.decode(&path, &bytes);
-            } else if path.contains("/steps/") {
-                steps_of[slot].push(self.decode(&path, &bytes));
-            }
-        }
-        for (ex, steps) in found.iter_mut().zip(steps_of) {
-            ex.steps = steps;
-        }
+        self.reading(&prefix, (), |c| {
+            db::for_each_execution_row(c, &prefix, |execution, path, bytes, created_us| {
+                let Some(id) = execution else { return };
+                let slot = match at.get(id) {
+                    Some(&slot) => slot,
+                    None => {
+                        at.insert(id.to_string(), found.len());
+                        found.push(StoredExecution {
+                            id: id.to_string(),
+                            created_us: None,
+                            record: None,
+                            steps: Vec::new(),
+                        });
+                        found.len() - 1
+                    }
+                };
+                if path.ends_with("/execution.json") {
+                    found[slot].created_us = created_us;
+                    found[slot].record = Some(self.decode(path, bytes));
+                } else if path.contains("/steps/") {
+                    found[slot].steps.push(self.decode(path, bytes).map(&mut step));
+                }
+            })
+        })?;
         // Those with a record, as `execution_ids` lists them.
-        found.retain(|ex| ex.created_us.is_some());
+        found.retain(|ex| ex.created_us.is_some() && ex.record.is_some());
         found.sort_by(|a, b| (b.created_us, &b.id).cmp(&(a.created_us, &a.id)));
         Ok(found)
     }
@@ -1217,6 +1218,18 @@ impl Store {
 
     /// Delete an artifact (a file or directory under the store's `s3/` area). Absent: no-op.
     pub fn delete_artifact(&self, uri: &str) -> CoreResult<()> {
+        self.delete_artifact_seen(uri, &mut std::collections::HashSet::new())
+    }
+
+    /// Delete artifacts, in order, as `delete_artifact` does (each directory on the way checked
+    /// once for the batch).
+    pub fn delete_artifacts(&self, uris: &[String]) -> CoreResult<()> {
+        let mut seen = std::collections::HashSet::new();
+        uris.iter()
+            .try_for_each(|uri| self.delete_artifact_seen(uri, &mut seen))
+    }
+
+    fn delete_artifact_seen(&self, uri: &str, seen: &mut std::collections::HashSet<PathBuf>) -> CoreResult<()> {
         let path = self.uri_to_path(uri)?;
         if !self.in_artifacts(&path) || path == self.root.join("s3") {
             return Err(CoreError::Validation(format!(
@@ -1225,7 +1238,7 @@ impl Store {
         }
         // Never through a symlink inside the artifact area: that would delete what it points to
         // (a symlink that is the artifact itself is removed as a link).
-        self.check_artifact_path(path.parent().unwrap_or(&path))
+        files::check_path_below_seen(&self.artifacts_root(), "s3://", path.parent().unwrap_or(&path), seen)
             .map_err(|e| CoreError::Validation(format!("'{uri}' is not deleted: {e}")))?;
         if fs::symlink_metadata(&path).is_err() {
             return Ok(());
