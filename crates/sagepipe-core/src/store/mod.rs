@@ -1221,12 +1221,43 @@ impl Store {
         self.delete_artifact_seen(uri, &mut std::collections::HashSet::new())
     }
 
-    /// Delete artifacts, in order, as `delete_artifact` does (each directory on the way checked
-    /// once for the batch).
+    /// Delete artifacts as `delete_artifact` does, on a few threads (removing files is mostly
+    /// waiting on the filesystem; each thread checks each directory on its way once). On an
+    /// error, the first one is returned once the threads have stopped.
     pub fn delete_artifacts(&self, uris: &[String]) -> CoreResult<()> {
-        let mut seen = std::collections::HashSet::new();
-        uris.iter()
-            .try_for_each(|uri| self.delete_artifact_seen(uri, &mut seen))
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4)
+            .min(uris.len().div_ceil(256).max(1));
+        let failed = std::sync::atomic::AtomicBool::new(false);
+        let results: Vec<CoreResult<()>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|k| {
+                    let failed = &failed;
+                    scope.spawn(move || {
+                        let mut seen = std::collections::HashSet::new();
+                        for uri in uris.iter().skip(k).step_by(threads) {
+                            if failed.load(Ordering::Relaxed) {
+                                break;
+                            }
+                            if let Err(e) = self.delete_artifact_seen(uri, &mut seen) {
+                                failed.store(true, Ordering::Relaxed);
+                                return Err(e);
+                            }
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| {
+                    w.join()
+                        .unwrap_or_else(|_| Err(CoreError::Validation("an artifact deletion failed".into())))
+                })
+                .collect()
+        });
+        results.into_iter().collect()
     }
 
     fn delete_artifact_seen(&self, uri: &str, seen: &mut std::collections::HashSet<PathBuf>) -> CoreResult<()> {
