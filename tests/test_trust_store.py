@@ -552,6 +552,69 @@ def test_two_concurrent_collections_both_succeed(session):
     assert len(json.loads(session.store.list_executions("Twice"))) == 1
 
 
+# A selective run of Between's step B from the execution given as argv[2], in the store argv[1].
+SELECTIVE_START = """
+import sys
+from sagepipe.workflow.pipeline import Pipeline
+from sagepipe.workflow.pipeline_context import PipelineSession
+from sagepipe.workflow.selective_execution_config import SelectiveExecutionConfig
+
+session = PipelineSession(store=sys.argv[1])
+config = SelectiveExecutionConfig(source_pipeline_execution_arn=sys.argv[2], selected_steps=["B"])
+execution = Pipeline(name="Between", sagemaker_session=session).start(selective_execution_config=config)
+execution.wait(delay=0.05, max_attempts=20 * 60 * 5)
+"""
+
+
+@pytest.mark.parametrize("starter", ["another process", "this process"])
+def test_a_start_between_plan_and_collection_keeps_what_it_reuses(session, starter):
+    """gc plans again under the lock unless no record was written since its plan: a run that
+    starts from the execution the plan deletes, after the plan and before the collection
+    (whoever starts it), keeps that execution and its outputs."""
+    per_run = {"Get": "Execution.PipelineExecutionId"}
+    steps = [
+        writer("A", join(f"s3://{BUCKET}/between", per_run, "a"), "x.csv"),
+        writer("B", join(f"s3://{BUCKET}/between", per_run, "b"), "y.csv"),
+    ]
+    p = pipeline(session, "Between", steps)
+    reference = run(p)
+    run(p)
+    gc_plan = _gc.plan(session.store, keep=1)
+    assert gc_plan.delete == [reference.arn]
+    if starter == "another process":
+        started = subprocess.run(
+            [sys.executable, "-c", SELECTIVE_START, str(session.store.root), reference.arn],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert started.returncode == 0, started.stderr
+    else:
+        config = SelectiveExecutionConfig(source_pipeline_execution_arn=reference.arn, selected_steps=["B"])
+        p.start(selective_execution_config=config).wait(delay=0.05, max_attempts=20 * 60 * 5)
+
+    done = _gc.apply(session.store, gc_plan)
+    assert reference.arn not in done.delete and done.keep[reference.arn].startswith("reused by kept execution")
+    reference_id = reference.arn.rsplit("/", 1)[-1]
+    assert (s3(session, f"between/{reference_id}/a") / "x.csv").exists()
+    assert reference.arn in [e["PipelineExecutionArn"] for e in json.loads(session.store.list_executions("Between"))]
+
+
+def test_a_collection_with_nothing_written_since_its_plan_deletes_what_it_planned(session):
+    p = pipeline(
+        session,
+        "Quiet",
+        [writer("Write", join(f"s3://{BUCKET}/quiet", {"Get": "Execution.PipelineExecutionId"}, "o"), "x.csv")],
+    )
+    old = run(p)
+    run(p)
+    gc_plan = _gc.plan(session.store, keep=1)
+    assert gc_plan.state is not None and session.store.records_state() == gc_plan.state
+    done = _gc.apply(session.store, gc_plan)
+    assert done.delete == [old.arn] and done.artifacts == gc_plan.artifacts != []
+    assert not (s3(session, f"quiet/{old.arn.rsplit('/', 1)[-1]}/o") / "x.csv").exists()
+
+
 def test_two_collections_planned_before_either_deletes(session):
     """The second collection's plan names executions the first already deleted."""
     p = pipeline(session, "Stale", [writer("Write", f"s3://{BUCKET}/stale", "x.csv")])

@@ -92,6 +92,10 @@ class Store:
         """Every store record that cannot be read (JSON list of ``{"Path", "Reason", "Text"}``)."""
     def registry_records(self) -> str:
         """Every model and model package version record (JSON list of ``{"Source", "Record"}``)."""
+    def gc_plan(self, keep: int, older_than: Optional[float] = None, pipelines: Optional[List[str]] = None) -> str:
+        """gc's plan (JSON ``{"keep", "delete", "artifacts", "kept_artifacts", "unreadable", "state"}``)."""
+    def records_state(self) -> Optional[Tuple[int, int, int]]:
+        """What changes whenever anything is committed to the store's records (None: no records)."""
     def exclusive_lock(self) -> StoreLock:
         """Wait for the store-wide lock and hold it exclusively (what gc holds)."""
     def sweep_trash(self) -> None:
@@ -101,6 +105,10 @@ class Store:
         """Delete an execution's records and logs (refused while it runs)."""
     def delete_artifact(self, uri: str) -> None:
         """Delete an artifact under the store's ``s3/`` area."""
+    def delete_executions(self, arns: List[str]) -> List[str]:
+        """Delete executions, many to a transaction; returns those deleted (gone ones skipped)."""
+    def delete_artifacts(self, uris: List[str]) -> None:
+        """Delete artifacts under the store's ``s3/`` area (absent ones are no-ops)."""
     def request_stop(self, arn: str) -> str:
         """Ask the process running an execution to stop it; returns its record (JSON)."""
     def definition_text(self, name: str, version: Optional[int] = None) -> str: ...

@@ -21,18 +21,19 @@ are left in place and reported, and what they name is kept; the rest of the stor
 Deleting runs under the store's exclusive lock (``Store.exclusive_lock``), which a start takes
 shared while it creates its execution (and a cache hit while it records its reuse), so no run
 can begin from an execution or an artifact while gc removes it. The plan is made again under
-the lock and only what both plans delete goes. Removed data passes through the store's
+the lock, unless no record was written since the first began reading (every start, step and
+cache hit writes its records before anything can use it), and only what both plans delete goes.
+Executions are deleted many to a transaction, in chunks, so a running execution that writes
+its records meanwhile waits for one chunk at most. Removed data passes through the store's
 ``trash/``, which each collection empties first (what a killed collection left there).
 """
 
 import json
 import re
 from datetime import datetime
-from pathlib import PurePath
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
-from sagepipe._responses import is_terminal
-from sagepipe.exceptions import ResourceNotFoundError, StoreError, ValidationError
+from sagepipe.exceptions import ResourceNotFoundError, ValidationError
 
 # An s3:// location inside any JSON text (a record, a definition, a JSON-encoded hyperparameter).
 _S3_URI = re.compile(r"s3://[^\s\"\\]+")
@@ -53,6 +54,7 @@ class GcPlan:
         kept_artifacts: Optional[Dict[str, str]] = None,
         unreadable: Optional[List[Dict[str, str]]] = None,
         request: Optional[Dict[str, Any]] = None,
+        state: Optional[Tuple[int, int, int]] = None,
     ):
         self.keep = keep  # execution ARN -> why it is kept
         self.delete = delete  # execution ARNs, oldest first
@@ -60,6 +62,7 @@ class GcPlan:
         self.kept_artifacts = kept_artifacts or {}  # artifact URI of a deleted execution -> why it stays
         self.unreadable = unreadable or []  # records gc could not read: {"Path", "Reason"}, left in place
         self.request = request or {}  # the arguments of plan(), to plan again under the lock
+        self.state = state  # the store's records state when the plan began (Store.records_state)
 
     def as_dict(self) -> Dict[str, Any]:
         return {
@@ -71,89 +74,9 @@ class GcPlan:
         }
 
 
-def _sources(record: Dict[str, Any], steps: Iterable[Dict[str, Any]]) -> Set[str]:
-    """The executions whose outputs an execution reuses."""
-    found = set()
-    reference = (record.get("SelectiveExecutionConfig") or {}).get("SourcePipelineExecutionArn")
-    if reference:
-        found.add(reference)
-    for step in steps:
-        for key in ("SelectiveExecutionResult", "CacheHitResult"):
-            source = (step.get(key) or {}).get("SourcePipelineExecutionArn")
-            if source:
-                found.add(source)
-    return found
-
-
-class _Protected:
-    """The store places that what stays refers to, each with who refers to it; answers whether
-    deleting a place would remove one of them.
-
-    A *used* place (an artifact, an input a step read, a model a registry record points at) is
-    protected whole: the place itself, everything around it and everything inside it. A place
-    that is only *named* (an output base such as ``S3OutputPath`` that runs write under, a
-    template or a prefix in a definition) protects itself and what is around it; things inside
-    it belong to whoever wrote them.
-    """
-
-    def __init__(self, store):
-        self._store = store
-        self._who: Dict[Tuple[str, ...], Tuple[str, bool]] = {}  # path parts -> (who, used)
-        self._under: Dict[Tuple[str, ...], Tuple[str, ...]] = {}  # every prefix of a path -> that path
-
-    def add_text(self, text: str, who: str, used: bool) -> None:
-        """Protect every s3:// location named in ``text``."""
-        for uri in _S3_URI.findall(text):
-            try:
-                parts = PurePath(self._store.uri_to_path(uri)).parts
-            except ValidationError:
-                continue  # not a place in the store
-            known = self._who.get(parts)
-            if known is None or (used and not known[1]):
-                self._who[parts] = (who, used)
-            for n in range(1, len(parts) + 1):
-                self._under.setdefault(parts[:n], parts)
-
-    def add_record(self, value: Any, who: str, key: str = "") -> None:
-        """Protect the locations in a step's properties: used under the keys of places used."""
-        if isinstance(value, dict):
-            for k, v in value.items():
-                self.add_record(v, who, k)
-        elif isinstance(value, list):
-            for v in value:
-                self.add_record(v, who, key)
-        elif isinstance(value, str):
-            self.add_text(value, who, used=key in _USED_PLACE_KEYS)
-
-    def conflict(self, parts: Tuple[str, ...]) -> Optional[str]:
-        """Why the place with these path parts must stay, or None if it may go."""
-        if parts in self._who:
-            return f"referenced by {self._who[parts][0]}"
-        inside = self._under.get(parts)
-        if inside is not None:
-            return f"contains {self._uri(inside)}, referenced by {self._who[inside][0]}"
-        for n in range(len(parts) - 1, 0, -1):
-            who, used = self._who.get(parts[:n], ("", False))
-            if used:
-                return f"lies inside {self._uri(parts[:n])}, used by {who}"
-        return None
-
-    def _uri(self, parts: Tuple[str, ...]) -> str:
-        return "s3://" + "/".join(parts[len(PurePath(self._store.root, "s3").parts) :])
-
-
-def _protect_registry(store, protected: _Protected) -> None:
-    """Protect what every model package version and every model a CreateModel step recorded
-    point at (whatever their approval status: a registered version stays deployable)."""
-    for entry in json.loads(store.registry_records()):
-        if "Record" in entry:
-            protected.add_text(json.dumps(entry["Record"]), entry["Source"], used=True)
-        else:  # unreadable: whatever it names stays
-            protected.add_text(entry.get("Text", ""), f"the unreadable registry record {entry['Source']}", used=True)
-
-
 def plan(store, keep: int, older_than: Optional[datetime] = None, pipelines: Optional[List[str]] = None) -> GcPlan:
-    """Decide what to delete (reads the store, changes nothing).
+    """Decide what to delete (reads the store, changes nothing). The rules above are applied
+    by the core in one pass over the store's records (``sagepipe_core::engine::gc``).
 
     Args:
         store: The opened store (``sagepipe._core.Store``).
@@ -164,114 +87,23 @@ def plan(store, keep: int, older_than: Optional[datetime] = None, pipelines: Opt
     if keep < 0:
         raise ValueError("keep must be 0 or more")
     cutoff = older_than.timestamp() if older_than is not None else None
-    unreadable = json.loads(store.unreadable_records())
-    collected = set(pipelines) if pipelines else None
-    records: Dict[str, Dict[str, Any]] = {}
-    steps: Dict[str, List[Dict[str, Any]]] = {}
-    kept: Dict[str, str] = {}
-    candidates: Set[str] = set()  # executions of the collected pipelines
-    names = [p["PipelineName"] for p in json.loads(store.list_pipelines())]
-    for name in pipelines or []:
-        store.load_pipeline(name)  # ResourceNotFoundError for a pipeline that does not exist
-    for name in names:
-        executions = sorted(json.loads(store.list_executions(name)), key=lambda r: r["CreationTime"], reverse=True)
-        rank = 0
-        for rec in executions:
-            arn = rec["PipelineExecutionArn"]
-            steps_readable = True
-            try:
-                steps[arn] = json.loads(store.load_steps(arn))
-            except ResourceNotFoundError:  # deleted meanwhile
-                continue
-            except StoreError:  # a step record cannot be read (it is in `unreadable`): what it refers to is unknown
-                steps[arn], steps_readable = [], False
-            records[arn] = rec
-            if collected is not None and name not in collected:
-                continue
-            candidates.add(arn)
-            if not steps_readable:  # kept, and not one of the `keep` newest
-                kept[arn] = "some of its step records cannot be read"
-                continue
-            if rank < keep:
-                kept[arn] = f"one of the {keep} newest of {name}"
-            elif not is_terminal(rec["PipelineExecutionStatus"]):
-                kept[arn] = "still running"
-            elif cutoff is not None and rec["CreationTime"] >= cutoff:
-                kept[arn] = "newer than the cut-off"
-            rank += 1
-    # An execution whose own record cannot be read stays: what its readable step records name
-    # and reuse stays with it.
-    damaged = {e["PipelineExecutionArn"]: e.pop("StepRecords", []) for e in unreadable if "StepRecords" in e}
-    for arn, step_records in damaged.items():
-        steps[arn] = step_records
-        kept.setdefault(arn, "its execution record cannot be read")
-    pending = list(kept)
-    while pending:  # keep what kept executions reuse, transitively
-        arn = pending.pop()
-        for source in _sources(records.get(arn, {}), steps.get(arn, [])):
-            if source in candidates and source not in kept:
-                kept[source] = f"reused by kept execution {arn.rsplit('/', 1)[-1]}"
-                pending.append(source)
-    delete = sorted((a for a in candidates if a not in kept), key=lambda a: records[a]["CreationTime"])
-    doomed = set(delete)
-
-    # Everything that stays protects what it refers to: kept executions of the collected
-    # pipelines, every execution of the others, unreadable records, the model registry.
-    protected = _Protected(store)
-    for arn, rec in records.items():
-        if arn not in doomed:
-            _protect_execution(store, protected, rec, steps[arn])
-    for arn in damaged:
-        _protect_steps(protected, steps[arn], f"execution {arn.rsplit('/', 1)[-1]}, whose record cannot be read")
-    for entry in unreadable:
-        protected.add_text(entry.pop("Text", ""), f"the unreadable record {entry['Path']}", used=True)
-    _protect_registry(store, protected)
-
-    artifacts: List[str] = []
-    kept_artifacts: Dict[str, str] = {}
-    seen: Set[Tuple[str, ...]] = set()
-    bucket_depth = len(PurePath(store.root, "s3").parts) + 1
-    for uri in sorted({a["Uri"] for arn in delete for step in steps[arn] for a in step.get("Artifacts") or []}):
-        if not uri.startswith("s3://"):
-            kept_artifacts[uri] = "outside the store's artifact area: gc deletes only s3:// artifacts"
-            continue
-        try:
-            parts = PurePath(store.uri_to_path(uri)).parts
-        except ValidationError as exc:
-            kept_artifacts[uri] = f"not a usable S3 URI ({exc})"
-            continue
-        if len(parts) <= bucket_depth:
-            kept_artifacts[uri] = "a whole bucket: gc deletes only places inside a bucket"
-            continue
-        why = protected.conflict(parts)
-        if why is not None:
-            kept_artifacts[uri] = why
-        elif parts not in seen:
-            seen.add(parts)
-            artifacts.append(uri)
+    found = json.loads(store.gc_plan(keep, cutoff, list(pipelines) if pipelines else None))
+    unreadable = []
+    for entry in found["unreadable"]:
+        entry.pop("Text", None)
+        entry.pop("StepRecords", None)
+        unreadable.append(entry)
     request = {"keep": keep, "older_than": older_than, "pipelines": pipelines}
-    return GcPlan(kept, delete, artifacts, kept_artifacts, unreadable, request)
-
-
-def _protect_steps(protected: _Protected, steps: List[Dict[str, Any]], who: str) -> None:
-    """Protect what step records produced, read and name."""
-    for step in steps:
-        for artifact in step.get("Artifacts") or []:
-            protected.add_text(artifact["Uri"], who, used=True)
-        protected.add_record(step.get("Properties"), who)
-        protected.add_text(json.dumps({k: v for k, v in step.items() if k != "Properties"}), who, used=False)
-
-
-def _protect_execution(store, protected: _Protected, rec: Dict[str, Any], steps: List[Dict[str, Any]]) -> None:
-    """Protect what an execution that stays produced, read and names."""
-    arn = rec["PipelineExecutionArn"]
-    who = f"execution {arn.rsplit('/', 1)[-1]} of {rec['PipelineName']}, which stays"
-    _protect_steps(protected, steps, who)
-    protected.add_text(json.dumps(rec), who, used=False)
-    try:  # templates and prefixes: the resolved places are in the step properties
-        protected.add_text(store.execution_definition(arn), who, used=False)
-    except (ResourceNotFoundError, StoreError):
-        pass  # its record and steps still protect what they name
+    state = tuple(found["state"]) if found["state"] is not None else None
+    return GcPlan(
+        dict(found["keep"]),
+        found["delete"],
+        found["artifacts"],
+        dict(found["kept_artifacts"]),
+        unreadable,
+        request,
+        state,
+    )
 
 
 def apply(store, gc_plan: GcPlan, remove_unreadable: bool = False) -> GcPlan:
@@ -290,7 +122,10 @@ def apply(store, gc_plan: GcPlan, remove_unreadable: bool = False) -> GcPlan:
     if not (gc_plan.delete or gc_plan.artifacts or remove_unreadable):
         return gc_plan  # nothing to delete: no need to hold up starts
     with store.exclusive_lock():
-        fresh = plan(store, **gc_plan.request) if gc_plan.request else gc_plan
+        # Nothing committed to the records since the plan began reading (by any process, this
+        # one included): a new plan would be this one.
+        unchanged = gc_plan.state is not None and store.records_state() == gc_plan.state
+        fresh = plan(store, **gc_plan.request) if gc_plan.request and not unchanged else gc_plan
         now_deletable, now_deleted = set(fresh.artifacts), set(fresh.delete)
         done = GcPlan(
             fresh.keep,
@@ -300,13 +135,8 @@ def apply(store, gc_plan: GcPlan, remove_unreadable: bool = False) -> GcPlan:
             fresh.unreadable,
             gc_plan.request,
         )
-        for uri in done.artifacts:
-            store.delete_artifact(uri)
-        for arn in done.delete:
-            try:
-                store.delete_execution(arn)
-            except ResourceNotFoundError:  # another collection removed it first
-                pass
+        store.delete_artifacts(done.artifacts)
+        store.delete_executions(done.delete)  # skips what another collection removed first
         if remove_unreadable:
             _remove_unreadable(store, done.unreadable)
     store.sweep_trash()

@@ -214,6 +214,35 @@ impl PyStore {
         json(Ok(py.detach(move || s.registry_records())))
     }
 
+    /// gc's plan (see `engine::gc`): JSON `{"keep": [[arn, why]], "delete", "artifacts",
+    /// "kept_artifacts": [[uri, why]], "unreadable", "state"}`; each unreadable pipeline or
+    /// execution record is a `StoreWarning`, as listing them is.
+    #[pyo3(signature = (keep, older_than=None, pipelines=None))]
+    fn gc_plan(
+        &self,
+        py: Python<'_>,
+        keep: usize,
+        older_than: Option<f64>,
+        pipelines: Option<Vec<String>>,
+    ) -> PyResult<String> {
+        let s = self.inner.clone();
+        let request = engine::gc::GcRequest {
+            keep,
+            older_than,
+            pipelines,
+        };
+        let plan = py.detach(move || engine::gc::plan(&s, &request)).map_err(to_py)?;
+        warn_unreadable(py, &plan.warnings)?;
+        json(Ok(plan))
+    }
+
+    /// What changes whenever anything is committed to the store's records (see `gc_plan`'s
+    /// "state"); None when the store has no records yet.
+    fn records_state(&self, py: Python<'_>) -> PyResult<Option<(u64, i64, u64)>> {
+        let s = self.inner.clone();
+        py.detach(move || s.records_state()).map_err(to_py)
+    }
+
     /// Wait for the store-wide lock and hold it exclusively (gc): see `StoreLock`.
     fn exclusive_lock(&self, py: Python<'_>) -> PyResult<PyStoreLock> {
         let s = self.inner.clone();
@@ -238,6 +267,19 @@ impl PyStore {
     fn delete_execution(&self, py: Python<'_>, arn: String) -> PyResult<()> {
         let s = self.inner.clone();
         py.detach(move || s.delete_execution(&arn)).map_err(to_py)
+    }
+
+    /// Delete executions (see `Store::delete_executions`): the ARNs deleted, those already
+    /// gone skipped.
+    fn delete_executions(&self, py: Python<'_>, arns: Vec<String>) -> PyResult<Vec<String>> {
+        let s = self.inner.clone();
+        py.detach(move || s.delete_executions(&arns)).map_err(to_py)
+    }
+
+    /// Delete artifacts under the store's `s3/` area, in order (absent ones are no-ops).
+    fn delete_artifacts(&self, py: Python<'_>, uris: Vec<String>) -> PyResult<()> {
+        let s = self.inner.clone();
+        py.detach(move || s.delete_artifacts(&uris)).map_err(to_py)
     }
 
     /// Delete an artifact under the store's `s3/` area.

@@ -2,6 +2,7 @@
 //! `scheduler.rs`; how a single step runs lives in `executors/`.
 
 mod cache;
+pub mod gc;
 pub mod plan;
 pub mod recovery;
 pub mod retry;

@@ -52,6 +52,8 @@ CREATE INDEX IF NOT EXISTS records_pipeline_rows ON records(pipeline) WHERE exec
 /// database was removed or replaced since).
 pub struct Db {
     pid: u32,
+    /// Unique among the connections this process opened (tells a reopened database apart).
+    serial: u64,
     file: (u64, u64),
     conn: Mutex<Connection>,
 }
@@ -60,7 +62,17 @@ impl Db {
     pub fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// What changes whenever anything is committed to the database: by another connection
+    /// (`PRAGMA data_version`) or by this one (its total changes), on this connection.
+    pub fn state(&self) -> rusqlite::Result<(u64, i64, u64)> {
+        let conn = self.conn();
+        let version: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        Ok((self.serial, version, conn.total_changes()))
+    }
 }
+
+static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// The process's open databases by canonical store root.
 type OpenDbs = HashMap<PathBuf, Arc<Db>>;
@@ -140,6 +152,7 @@ fn shared(root: &Path, path: &Path) -> CoreResult<Arc<Db>> {
     let meta = fs::metadata(path).map_err(|e| CoreError::store(path, e))?;
     let db = Arc::new(Db {
         pid,
+        serial: SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         file: file_id(&meta),
         conn: Mutex::new(conn),
     });
@@ -404,4 +417,28 @@ pub fn execution_page(conn: &Connection, q: &PageQuery<'_>) -> rusqlite::Result<
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
     rows.collect()
+}
+
+/// Every record under `prefix` but definitions, in path order, given to `f` as (execution it
+/// belongs to, path, bytes, created_us of an execution record): one statement, one snapshot,
+/// one row in memory at a time. A definition's bytes are never read (the largest record).
+pub fn for_each_execution_row(
+    conn: &Connection,
+    prefix: &str,
+    mut f: impl FnMut(Option<&str>, &str, &[u8], Option<i64>),
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT execution, path, body, created_us FROM records
+         WHERE path >= ?1 AND path < ?1 || x'ff' AND path NOT GLOB '*/definition.json' ORDER BY path",
+    )?;
+    let mut rows = stmt.query([prefix])?;
+    while let Some(row) = rows.next()? {
+        f(
+            row.get_ref(0)?.as_str_or_null()?,
+            row.get_ref(1)?.as_str()?,
+            row.get_ref(2)?.as_bytes()?,
+            row.get(3)?,
+        );
+    }
+    Ok(())
 }

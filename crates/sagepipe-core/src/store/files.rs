@@ -9,6 +9,7 @@
 //! Paths in messages are named by a label: an S3 URI for the store, the container path a job
 //! knows (`/opt/ml/processing/evaluation/...`) for its outputs.
 
+use std::collections::HashSet;
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io::{self, ErrorKind};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
@@ -87,6 +88,12 @@ pub fn open_regular(path: &Path, follow: bool) -> io::Result<File> {
 /// do not exist yet end the check). `label` is how messages name `base`. Paths outside `base`
 /// are not checked.
 pub fn check_path_below(base: &Path, label: &str, path: &Path) -> io::Result<()> {
+    check_path_below_seen(base, label, path, &mut HashSet::new())
+}
+
+/// `check_path_below`, skipping the directories in `seen` (checked by an earlier call of the
+/// same batch) and adding those it checks.
+pub fn check_path_below_seen(base: &Path, label: &str, path: &Path, seen: &mut HashSet<PathBuf>) -> io::Result<()> {
     let Ok(rest) = path.strip_prefix(base) else {
         return Ok(());
     };
@@ -96,6 +103,9 @@ pub fn check_path_below(base: &Path, label: &str, path: &Path) -> io::Result<()>
     for (k, part) in parts.iter().enumerate() {
         at.push(part);
         rel.push(part);
+        if seen.contains(&at) {
+            continue;
+        }
         let meta = match fs::symlink_metadata(&at) {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(e),
@@ -113,6 +123,9 @@ pub fn check_path_below(base: &Path, label: &str, path: &Path) -> io::Result<()>
                     shown(label, &rel)
                 ),
             ));
+        }
+        if meta.is_dir() {
+            seen.insert(at.clone());
         }
     }
     Ok(())

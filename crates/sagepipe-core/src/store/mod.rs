@@ -315,6 +315,19 @@ mod logical {
     }
 }
 
+/// How many executions `Store::delete_executions` deletes per transaction.
+const DELETE_CHUNK: usize = 256;
+
+/// An execution as `Store::stored_executions` reads it.
+pub struct StoredExecution<T> {
+    pub id: String,
+    pub created_us: Option<i64>,
+    /// Its record, or why it cannot be read (always there in what `stored_executions` returns).
+    pub record: Option<CoreResult<ExecutionRecord>>,
+    /// What was made of each of its step records (by path), or why one cannot be read.
+    pub steps: Vec<CoreResult<T>>,
+}
+
 /// One page of a pipeline's executions (`Store::execution_page`).
 #[derive(Debug, Clone, Default)]
 pub struct ExecutionPage {
@@ -942,6 +955,60 @@ impl Store {
         Ok(found)
     }
 
+    /// Every execution of a pipeline as written (not settled), newest first, with its record
+    /// and what `step` makes of each of its step records (or why one cannot be read), in one
+    /// statement and one record in memory at a time: for callers that look at the whole
+    /// history (gc).
+    pub fn stored_executions<T>(
+        &self,
+        pipeline: &str,
+        mut step: impl FnMut(StepRecord) -> T,
+    ) -> CoreResult<Vec<StoredExecution<T>>> {
+        let prefix = format!("{}executions/", logical::pipeline_dir(pipeline));
+        let mut found: Vec<StoredExecution<T>> = Vec::new();
+        let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        self.reading(&prefix, (), |c| {
+            db::for_each_execution_row(c, &prefix, |execution, path, bytes, created_us| {
+                let Some(id) = execution else { return };
+                let slot = match at.get(id) {
+                    Some(&slot) => slot,
+                    None => {
+                        at.insert(id.to_string(), found.len());
+                        found.push(StoredExecution {
+                            id: id.to_string(),
+                            created_us: None,
+                            record: None,
+                            steps: Vec::new(),
+                        });
+                        found.len() - 1
+                    }
+                };
+                if path.ends_with("/execution.json") {
+                    found[slot].created_us = created_us;
+                    found[slot].record = Some(self.decode(path, bytes));
+                } else if path.contains("/steps/") {
+                    found[slot].steps.push(self.decode(path, bytes).map(&mut step));
+                }
+            })
+        })?;
+        // Those with a record, as `execution_ids` lists them.
+        found.retain(|ex| ex.created_us.is_some() && ex.record.is_some());
+        found.sort_by(|a, b| (b.created_us, &b.id).cmp(&(a.created_us, &a.id)));
+        Ok(found)
+    }
+
+    /// What changes whenever anything is committed to the store's records, by any process
+    /// (None: the store has no database yet). Equal before and after: nothing was written.
+    pub fn records_state(&self) -> CoreResult<Option<(u64, i64, u64)>> {
+        match self.db_for_read()? {
+            Some(db) => db
+                .state()
+                .map(Some)
+                .map_err(|e| db::sql_error(&self.root.join(db::DB_FILE), e)),
+            None => Ok(None),
+        }
+    }
+
     /// One step's record of an execution, if it has one, as written (a dead owner's run is not
     /// settled: callers want a finished, Succeeded record).
     pub fn load_step(&self, arn: &str, step: &str) -> CoreResult<Option<StepRecord>> {
@@ -1047,6 +1114,11 @@ impl Store {
     /// Remove a file or directory by moving it to the store's trash first, so no reader ever
     /// sees it half deleted. The rename is the deletion; emptying the trash is best effort.
     fn remove_via_trash(&self, path: &Path) -> CoreResult<()> {
+        // A file (or symlink) goes in one step already: no reader sees it half deleted.
+        match fs::symlink_metadata(path) {
+            Ok(meta) if !meta.is_dir() => return fs::remove_file(path).map_err(|e| CoreError::store(path, e)),
+            _ => {}
+        }
         let trash_dir = self.root.join("trash");
         fs::create_dir_all(&trash_dir).map_err(|e| CoreError::store(&trash_dir, e))?;
         let trash = trash_dir.join(util::new_id());
@@ -1093,6 +1165,44 @@ impl Store {
         Ok(())
     }
 
+    /// Delete executions as `delete_execution` does, many in one transaction (`DELETE_CHUNK`
+    /// at a time, so a start waits for one chunk at most); those already gone are skipped.
+    /// Returns the ARNs it deleted. Stops at the first other error (what came before stays
+    /// deleted).
+    pub fn delete_executions(&self, arns: &[String]) -> CoreResult<Vec<String>> {
+        let mut deleted = Vec::with_capacity(arns.len());
+        for chunk in arns.chunks(DELETE_CHUNK) {
+            let mut ids = Vec::with_capacity(chunk.len());
+            for arn in chunk {
+                let (name, id) = self.resolve_arn(arn)?;
+                if self.execution_running(&name, &id)? {
+                    return Err(CoreError::Validation(format!(
+                        "execution {arn} is still running; stop it before deleting it"
+                    )));
+                }
+                ids.push((arn, name, id));
+            }
+            let gone = self.writing("pipelines", |c| {
+                let mut gone = Vec::with_capacity(ids.len());
+                for (arn, name, id) in &ids {
+                    if db::get(c, &logical::execution(name, id))?.is_some() {
+                        db::delete_under(c, &logical::execution_dir(name, id))?;
+                        gone.push((*arn, name, id));
+                    }
+                }
+                Ok(gone)
+            })?;
+            for (arn, name, id) in gone {
+                let dir = self.execution_dir(name, id);
+                if fs::symlink_metadata(&dir).is_ok() {
+                    self.remove_via_trash(&dir)?;
+                }
+                deleted.push(arn.clone());
+            }
+        }
+        Ok(deleted)
+    }
+
     /// Empty the trash: what removals interrupted by a kill left there (a removal's own entry
     /// may vanish meanwhile; errors are ignored, the next sweep tries again).
     pub fn sweep_trash(&self) {
@@ -1108,6 +1218,49 @@ impl Store {
 
     /// Delete an artifact (a file or directory under the store's `s3/` area). Absent: no-op.
     pub fn delete_artifact(&self, uri: &str) -> CoreResult<()> {
+        self.delete_artifact_seen(uri, &mut std::collections::HashSet::new())
+    }
+
+    /// Delete artifacts as `delete_artifact` does, on a few threads (removing files is mostly
+    /// waiting on the filesystem; each thread checks each directory on its way once). On an
+    /// error, the first one is returned once the threads have stopped.
+    pub fn delete_artifacts(&self, uris: &[String]) -> CoreResult<()> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4)
+            .min(uris.len().div_ceil(256).max(1));
+        let failed = std::sync::atomic::AtomicBool::new(false);
+        let results: Vec<CoreResult<()>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|k| {
+                    let failed = &failed;
+                    scope.spawn(move || {
+                        let mut seen = std::collections::HashSet::new();
+                        for uri in uris.iter().skip(k).step_by(threads) {
+                            if failed.load(Ordering::Relaxed) {
+                                break;
+                            }
+                            if let Err(e) = self.delete_artifact_seen(uri, &mut seen) {
+                                failed.store(true, Ordering::Relaxed);
+                                return Err(e);
+                            }
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| {
+                    w.join()
+                        .unwrap_or_else(|_| Err(CoreError::Validation("an artifact deletion failed".into())))
+                })
+                .collect()
+        });
+        results.into_iter().collect()
+    }
+
+    fn delete_artifact_seen(&self, uri: &str, seen: &mut std::collections::HashSet<PathBuf>) -> CoreResult<()> {
         let path = self.uri_to_path(uri)?;
         if !self.in_artifacts(&path) || path == self.root.join("s3") {
             return Err(CoreError::Validation(format!(
@@ -1116,7 +1269,7 @@ impl Store {
         }
         // Never through a symlink inside the artifact area: that would delete what it points to
         // (a symlink that is the artifact itself is removed as a link).
-        self.check_artifact_path(path.parent().unwrap_or(&path))
+        files::check_path_below_seen(&self.artifacts_root(), "s3://", path.parent().unwrap_or(&path), seen)
             .map_err(|e| CoreError::Validation(format!("'{uri}' is not deleted: {e}")))?;
         if fs::symlink_metadata(&path).is_err() {
             return Ok(());
