@@ -162,3 +162,28 @@ def test_processes_start_executions_at_once(tmp_path, processes, mode, per_proce
             }
         )
     )
+
+
+OPEN_TOGETHER = """
+import json, sys, time
+from sagepipe._core import Store
+go = float(sys.argv[2])
+while time.time() < go:
+    pass
+Store(sys.argv[1]).create_model_package(json.dumps({"ModelPackageGroupName": "Together"}))
+"""
+
+
+def test_processes_creating_a_store_together_all_succeed(tmp_path):
+    """Regression: processes that open a new store at the same moment (two notebooks, a test
+    run's workers) failed with 'database is locked' while one of them created the database; its
+    setup answers the others' with a busy error SQLite does not retry."""
+    for trial in range(5):
+        root = tmp_path / f"store{trial}"
+        go = time.time() + 0.5
+        command = [sys.executable, "-c", OPEN_TOGETHER, str(root), str(go)]
+        children = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(6)]
+        errors = [c.communicate(timeout=60)[1] for c in children]
+        assert all(c.returncode == 0 for c in children), errors
+        packages = json.loads(PipelineSession(store=root).store.list_model_packages("Together"))
+        assert len(packages) == 6

@@ -27,6 +27,10 @@ pub const DB_FILE: &str = "store.db";
 /// The store format this release writes: 2 = records in `store.db` (1 = one JSON file each).
 pub const FORMAT: i64 = 2;
 
+/// The lock file that serializes connection setup across processes (named like the database's
+/// own companions, so what lists a store's records and files passes over it alike).
+const SETUP_LOCK: &str = "store.db.lock";
+
 /// Total time a write waits for another process's transaction before giving up.
 const BUSY_LIMIT: Duration = Duration::from_secs(30);
 
@@ -146,6 +150,10 @@ fn shared(root: &Path, path: &Path) -> CoreResult<Arc<Db>> {
             return Ok(db.clone());
         }
     }
+    // Connections are set up one process at a time: a database being created (its switch to
+    // WAL, its schema) answers another process's setup with SQLITE_BUSY, which SQLite's busy
+    // handler does not retry, so processes opening a new store together failed.
+    let _setup = super::FileLock::acquire(&root.join(SETUP_LOCK))?;
     let conn = connect(path).map_err(|e| sql_error(path, e))?;
     // A migration from format 1 interrupted after its switch is finished by whoever opens next.
     super::migrate::move_legacy(root, &conn).map_err(|e| sql_error(path, e))?;
