@@ -250,7 +250,7 @@ def main(argv=None):
 
 def report(sizes, rows, gc, generated, work, reps):
     load = os.getloadavg()
-    print(f"W7 history, file store; medians of {reps} warm calls (cold = first call in a fresh process), ms")
+    print(f"W7 history; medians of {reps} warm calls (cold = first call in a fresh process), ms")
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {os.cpu_count()} CPUs")
     head = (
         "| operation | "
