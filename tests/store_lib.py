@@ -69,7 +69,10 @@ def columns(path, body):
         except (ValueError, TypeError, KeyError):
             return derived
         if math.isfinite(created) and abs(created) < 9e12:
-            derived.update(created_us=round(created * 1_000_000), status=status)
+            # The store's microseconds: whole seconds, then the fraction rounded half to even
+            # (as datetime.fromtimestamp has them; sagepipe._responses.micros).
+            fraction, whole = math.modf(created)
+            derived.update(created_us=int(whole) * 1_000_000 + round(fraction * 1e6), status=status)
     return derived
 
 

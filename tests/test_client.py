@@ -3,6 +3,7 @@
 Shapes are checked against the field lists of botocore's ``service-2.json`` (reference §6).
 """
 
+import random
 import re
 import time
 from datetime import datetime, timedelta, timezone
@@ -215,6 +216,21 @@ def test_listing_pages_by_position_not_by_count(pipeline, sm, session):
         newer,
         *arns[::-1],
     ]
+
+
+def test_listing_bounds_are_the_times_responses_show():
+    """Regression: the store put an execution's creation time 1 µs off the StartTime responses
+    show for about 1 time in 8 (it scaled the whole value by 1e6 where datetime scales the
+    fraction), so CreatedAfter=<an execution's StartTime> could list that execution."""
+    from sagepipe import _responses
+
+    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    rng = random.Random(17)
+    times = [1796561905.5328455, 1796561905.6413674, 5e-07, 1.5e-06, -1.5]
+    times += [rng.uniform(1.7e9, 1.9e9) for _ in range(20000)]
+    for t in times:
+        shown = _responses.to_datetime(t)
+        assert _responses.micros(t) == (shown - epoch) // timedelta(microseconds=1), t
 
 
 def test_listing_pages_past_an_unreadable_record(pipeline, sm, session):

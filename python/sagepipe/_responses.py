@@ -1,6 +1,7 @@
 """Store records -> boto3-shaped response dicts (datetimes, key sets, ordering)."""
 
 import json
+import math
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Tuple, overload
@@ -206,9 +207,11 @@ def sorted_executions(records: List[Dict[str, Any]], sort_by: Optional[str], sor
 
 
 def micros(seconds: float) -> int:
-    """A record time in integer microseconds, rounded half to even as the store orders executions
-    (and as ``datetime.fromtimestamp`` rounds)."""
-    return round(seconds * 1e6)
+    """A record time in integer microseconds, as ``datetime.fromtimestamp`` (and so every time in a
+    response) has it, and as the store orders executions: the whole seconds, then the fraction
+    scaled and rounded half to even (scaling the whole value first can differ by 1 µs)."""
+    fraction, whole = math.modf(seconds)
+    return int(whole) * 1_000_000 + round(fraction * 1e6)
 
 
 def time_bounds_us(after: Any, before: Any) -> Tuple[Optional[int], Optional[int]]:
