@@ -44,17 +44,8 @@ pub fn list_executions_checked(
     store: &Store,
     pipeline: &str,
 ) -> CoreResult<(Vec<ExecutionRecord>, Vec<UnreadableRecord>)> {
-    let (records, mut unreadable) = store.list_execution_records(pipeline)?;
-    let mut out = Vec::with_capacity(records.len());
-    for rec in records {
-        let arn = util::execution_arn(pipeline, &rec.execution_id);
-        match settled(store, rec) {
-            Ok(r) => out.push(r),
-            Err(CoreError::NotFound { .. }) => {} // deleted meanwhile
-            Err(e) => unreadable.push(store.unreadable(e, Some(arn))?),
-        }
-    }
-    Ok((out, unreadable))
+    let page = execution_page(store, pipeline, true, None, None, None, usize::MAX)?;
+    Ok((page.records, page.unreadable))
 }
 
 /// One page of a pipeline's executions (see `Store::execution_page`), dead owners' runs
