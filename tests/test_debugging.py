@@ -163,9 +163,8 @@ def _run_under_stdin(cwd, cmd, commands: str, env=None) -> str:
 def test_payload_names_its_file_but_signature_does_not_depend_on_where_the_project_lives(tmp_path, monkeypatch):
     """Two checkouts of one project: each payload's function runs under its own file name, and
     the code signature that caching and reuse compare is the same for both."""
-    import cloudpickle
     from sagepipe._code_hash import SIDECAR_SUFFIX
-    from sagepipe.workflow._function_payload import PAYLOAD_FILE, write_payload
+    from sagepipe.workflow._function_payload import PAYLOAD_FILE, load_payload, write_payload
 
     signatures, file_names = [], []
     for checkout in ("first", "second"):
@@ -180,7 +179,7 @@ def test_payload_names_its_file_but_signature_does_not_depend_on_where_the_proje
         digest, _ = write_payload(str(tmp_path / "payloads" / checkout), func, (3,), {})
         payload = tmp_path / "payloads" / checkout / digest / PAYLOAD_FILE
         signatures.append(json.loads((payload.parent / (PAYLOAD_FILE + SIDECAR_SUFFIX)).read_text()))
-        loaded = cloudpickle.loads(payload.read_bytes())["func"]
+        loaded = load_payload(str(payload))["func"]
         file_names.append(loaded.__code__.co_filename)
         assert loaded(5) == 10
     assert file_names == [str(tmp_path / "first" / "user_steps.py"), str(tmp_path / "second" / "user_steps.py")]

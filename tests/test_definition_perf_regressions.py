@@ -149,6 +149,37 @@ def test_global_of_a_function_pickled_by_value_changes_the_payload(in_process_se
     assert execution.result("Scaled") == 15
 
 
+def test_steps_sharing_a_function_pickled_by_value_each_run_their_own_arguments(in_process_session):
+    """One compilation pickles a function once for all the steps that call it; each step's
+    payload still carries its own arguments, and a global changed before the next compilation
+    still shows."""
+    namespace = {"__name__": "not_an_importable_module", "OFFSET": 100}
+    exec("def shifted(x):\n    return OFFSET + x\n", namespace)  # noqa: S102 - a function cloudpickle copies
+    shifted = types.FunctionType(namespace["shifted"].__code__, namespace, "shifted")
+    first = step(name="First")(shifted)(1)
+    second = step(name="Second")(shifted)(first)
+    third = step(name="Third")(shifted)(2)
+    pipeline = Pipeline(name="shared", steps=[second, third], sagemaker_session=in_process_session)
+    execution = pipeline.start()
+    execution.wait()
+    assert [execution.result(n) for n in ("First", "Second", "Third")] == [101, 201, 102]
+    namespace["OFFSET"] = 10
+    execution = pipeline.start()
+    execution.wait()
+    assert [execution.result(n) for n in ("First", "Second", "Third")] == [11, 21, 12]
+
+
+def test_payload_of_an_earlier_release_still_loads(tmp_path):
+    """Payloads written before functions were pickled on their own hold the function itself."""
+    import cloudpickle
+    from sagepipe.workflow._function_payload import load_payload
+
+    path = tmp_path / "function.pkl"
+    path.write_bytes(cloudpickle.dumps({"func": len, "args": ("abc",), "kwargs": {}}))
+    payload = load_payload(str(path))
+    assert payload["func"](*payload["args"]) == 3
+
+
 def test_payload_deleted_between_definitions_is_written_again(in_process_session):
     pipeline = Pipeline(name="gone", steps=[step(name="Len")(len)("abc")], sagemaker_session=in_process_session)
     path = payload_file(pipeline, "Len", pipeline.definition())

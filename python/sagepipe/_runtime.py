@@ -22,6 +22,7 @@ from sagepipe.workflow._function_payload import (
     JSON_SERIALIZED_RESULT_KEY,
     PAYLOAD_FILE,
     RESULT_FILE,
+    load_payload,
     restore_pipeline_variables,
     write_atomic,
 )
@@ -255,8 +256,7 @@ def _run_function(task: Dict[str, Any], capture) -> Dict[str, Any]:
 
     store_root = task["store_root"]
     results_dir = task["results_dir"]
-    with open(os.path.join(task["payload_dir"], PAYLOAD_FILE), "rb") as f:
-        payload = cloudpickle.load(f)
+    payload = load_payload(os.path.join(task["payload_dir"], PAYLOAD_FILE))
     values = task.get("property_references") or {}
     load = lambda uri: load_result(store_root, uri)  # noqa: E731
     try:

@@ -100,21 +100,29 @@ def restore_pipeline_variables(obj: Any, values: Dict[str, Any], load_result) ->
 
 
 def write_payload(
-    payload_root: str, func, args: tuple, kwargs: dict, code_files: Optional[Dict[str, str]] = None
+    payload_root: str,
+    func,
+    args: tuple,
+    kwargs: dict,
+    code_files: Optional[Dict[str, str]] = None,
+    func_pickle: Optional[bytes] = None,
 ) -> Tuple[str, List[Tuple[str, Any]]]:
     """Pickle the function and its arguments under ``payload_root/<content hash>/``.
 
     Returns the directory name (the step's ``--func_step_s3_dir``) and the property references.
     Content addressing makes rebuilding an unchanged pipeline write nothing new. ``code_files``
-    is ``code_files(func)`` (``_code_signature``) when the caller already has it.
+    is ``code_files(func)`` (``_code_signature``) and ``func_pickle`` is
+    ``CloudpickleSerializer.serialize(func)`` when the caller already has them.
     """
     from sagepipe._code_hash import sidecar_suffix
     from sagepipe.workflow._code_signature import code_files as find_code_files
     from sagepipe.workflow._code_signature import file_version, signature
 
     refs: List[Tuple[str, Any]] = []
+    # The function is pickled on its own so that one compilation pickles each function once,
+    # however many steps call it (the pickle of a function pickled by value is most of a step's).
     payload = {
-        "func": func,
+        "func_pickle": func_pickle if func_pickle is not None else CloudpickleSerializer.serialize(func),
         "args": replace_pipeline_variables(tuple(args), refs),
         "kwargs": replace_pipeline_variables(dict(kwargs), refs),
     }
@@ -184,6 +192,18 @@ class _WrittenPayloads:
 
 
 WRITTEN_PAYLOADS = _WrittenPayloads()
+
+
+def load_payload(path: str) -> Dict[str, Any]:
+    """The payload ``write_payload`` wrote at ``path``: ``{"func", "args", "kwargs"}``. Payloads
+    written before functions were pickled on their own hold the function itself."""
+    import cloudpickle
+
+    with open(path, "rb") as f:
+        payload = cloudpickle.load(f)
+    if "func" not in payload:
+        payload["func"] = cloudpickle.loads(payload.pop("func_pickle"))
+    return payload
 
 
 def write_atomic(path: str, data: bytes) -> None:

@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from sagepipe.workflow import utilities
 from sagepipe.workflow._code_signature import code_files
-from sagepipe.workflow._function_payload import JSON_SERIALIZED_RESULT_KEY, WRITTEN_PAYLOADS
+from sagepipe.workflow._function_payload import JSON_SERIALIZED_RESULT_KEY, WRITTEN_PAYLOADS, CloudpickleSerializer
 from sagepipe.workflow.entities import RequestType
 from sagepipe.workflow.execution_variables import ExecutionVariables
 from sagepipe.workflow.functions import Join, JsonGet
@@ -154,7 +154,6 @@ class _FunctionStep(ConfigurableRetryStep):
     @property
     def _serialized_data(self):
         """The function and its arguments pickled as the step's payload carries them."""
-        from sagepipe.remote_function.core.serialization import CloudpickleSerializer
         from sagepipe.remote_function.core.stored_function import _SerializedData
         from sagepipe.workflow._function_payload import replace_pipeline_variables
 
@@ -181,11 +180,14 @@ class _FunctionStep(ConfigurableRetryStep):
         scope = _CompilationScope.of(config)
         if scope is None:
             payload_root = str(session.store.uri_to_path(f"{s3_base_uri}/{self.name}"))
-            code_files = None
+            code_files = func_pickle = None
         else:
             payload_root = scope.payload_root(session, s3_base_uri, self.name)
             code_files = scope.code_files(self.func)
-        func_dir, refs = write_payload(payload_root, self.func, self.func_args, self.func_kwargs, code_files)
+            func_pickle = scope.function_pickle(self.func)
+        func_dir, refs = write_payload(
+            payload_root, self.func, self.func_args, self.func_kwargs, code_files, func_pickle
+        )
 
         container_args: List[Any] = [
             "--s3_base_uri",
@@ -265,8 +267,10 @@ class _FunctionStep(ConfigurableRetryStep):
 
 class _CompilationScope:
     """What the function steps of one pipeline compilation share: the store directory of the
-    pipeline's payloads and each function's code signature files. Compiling 5,000 steps of one
-    function then opens the store and signs the function once, not 5,000 times."""
+    pipeline's payloads, and each function's code signature files and pickle. Compiling 5,000
+    steps of one function then opens the store, signs and pickles the function once, not 5,000
+    times. Nothing outlives the compilation: a function pickled by value carries the globals
+    it reads, which the user may change before the next one."""
 
     _current: Optional["_CompilationScope"] = None
 
@@ -274,6 +278,7 @@ class _CompilationScope:
         self.token = token
         self._payload_bases: Dict[Tuple[int, str], Tuple[Any, str]] = {}
         self._code_files: Dict[int, Tuple[Callable, Dict[str, str]]] = {}
+        self._function_pickles: Dict[int, Tuple[Callable, bytes]] = {}
 
     @classmethod
     def of(cls, config) -> Optional["_CompilationScope"]:
@@ -309,6 +314,12 @@ class _CompilationScope:
         cached = self._code_files.get(id(func))
         if cached is None or cached[0] is not func:
             cached = self._code_files[id(func)] = (func, code_files(func))
+        return cached[1]
+
+    def function_pickle(self, func: Callable) -> bytes:
+        cached = self._function_pickles.get(id(func))
+        if cached is None or cached[0] is not func:
+            cached = self._function_pickles[id(func)] = (func, CloudpickleSerializer.serialize(func))
         return cached[1]
 
 
