@@ -4,6 +4,7 @@ definition is the same text. Real pipelines on temporary stores; no timing asser
 """
 
 import gc
+import hashlib
 import importlib
 import json
 import os
@@ -178,6 +179,31 @@ def test_payload_of_an_earlier_release_still_loads(tmp_path):
     path.write_bytes(cloudpickle.dumps({"func": len, "args": ("abc",), "kwargs": {}}))
     payload = load_payload(str(path))
     assert payload["func"](*payload["args"]) == 3
+
+
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [
+        ((1, "a", None, True, 2.5, b"x"), {}),
+        (([1, {"q": (2, [3])}],), {"flag": False}),
+    ],
+)
+def test_plain_arguments_pickle_to_the_bytes_cloudpickle_writes(tmp_path, args, kwargs):
+    """Plain arguments take the standard pickler; payload digests and argument hashes (cache
+    keys) must be what cloudpickle gave, or every cache and payload of an earlier release misses."""
+    import cloudpickle
+    from sagepipe.workflow._function_payload import PAYLOAD_FILE, _arguments_hash, write_payload
+    from sagepipe.workflow.parameters import ParameterInteger
+
+    args = (*args, ParameterInteger(name="Count"))  # a placeholder among them
+    digest, refs = write_payload(str(tmp_path), len, args, kwargs)
+    with open(tmp_path / digest / PAYLOAD_FILE, "rb") as f:
+        data = f.read()
+    payload = cloudpickle.loads(data)
+    assert cloudpickle.dumps(payload) == data
+    arguments = (payload["args"], payload["kwargs"])
+    assert _arguments_hash(payload, True) == hashlib.sha256(cloudpickle.dumps(arguments)).hexdigest()
+    assert refs == [("Parameters.Count", {"Get": "Parameters.Count"})]
 
 
 def test_payload_deleted_between_definitions_is_written_again(in_process_session):

@@ -12,9 +12,11 @@ traceback, pdb and breakpoints set by file and line see the user's file.
 """
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
+import pickle
 import threading
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -63,23 +65,54 @@ def replace_pipeline_variables(obj: Any, refs: List[Tuple[str, Any]]) -> Any:
     from sagepipe.workflow.entities import PipelineVariable
     from sagepipe.workflow.function_step import DelayedReturn
 
-    if type(obj) in _PLAIN_SCALARS:
+    def replace(obj: Any) -> Any:
+        if type(obj) in _PLAIN_SCALARS:
+            return obj
+        if isinstance(obj, DelayedReturn):
+            key = f"Steps.{obj._step.name}.OutputDataConfig.S3OutputPath"
+            refs.append((key, {"Std:Join": {"On": "", "Values": [{"Get": key}]}}))
+            return _StepResultRef(key, tuple(item for _, item in obj._reference_path))
+        if isinstance(obj, PipelineVariable):
+            expr = obj.expr
+            key = reference_key(expr)
+            refs.append((key, expr))
+            return _Ref(key)
+        if isinstance(obj, (list, tuple)):
+            items = [replace(v) for v in obj]
+            return type(obj)(items) if not hasattr(obj, "_fields") else type(obj)(*items)
+        if isinstance(obj, dict):
+            return {k: replace(v) for k, v in obj.items()}
         return obj
-    if isinstance(obj, DelayedReturn):
-        key = f"Steps.{obj._step.name}.OutputDataConfig.S3OutputPath"
-        refs.append((key, {"Std:Join": {"On": "", "Values": [{"Get": key}]}}))
-        return _StepResultRef(key, tuple(item for _, item in obj._reference_path))
-    if isinstance(obj, PipelineVariable):
-        expr = obj.expr
-        key = reference_key(expr)
-        refs.append((key, expr))
-        return _Ref(key)
-    if isinstance(obj, (list, tuple)):
-        items = [replace_pipeline_variables(v, refs) for v in obj]
-        return type(obj)(items) if not hasattr(obj, "_fields") else type(obj)(*items)
-    if isinstance(obj, dict):
-        return {k: replace_pipeline_variables(v, refs) for k, v in obj.items()}
-    return obj
+
+    return replace(obj)
+
+
+def _plain(obj: Any) -> bool:
+    """Whether ``obj`` is only scalars, placeholders, lists, tuples and dicts (exact types): then
+    the standard pickler writes the very bytes cloudpickle would, several times faster."""
+    kind = type(obj)
+    if kind in _PLAIN_SCALARS or kind is _Ref:
+        return True
+    if kind is _StepResultRef:
+        return _plain(obj.path)
+    if kind is list or kind is tuple:
+        return all(_plain(v) for v in obj)
+    if kind is dict:
+        return all(type(k) in _PLAIN_SCALARS and _plain(v) for k, v in obj.items())
+    return False
+
+
+def _pickle(obj: Any, plain: bool) -> bytes:
+    if plain:
+        return pickle.dumps(obj, protocol=_pickle_protocol())
+    return CloudpickleSerializer.serialize(obj)
+
+
+@functools.cache
+def _pickle_protocol() -> int:
+    import cloudpickle
+
+    return cloudpickle.DEFAULT_PROTOCOL
 
 
 def restore_pipeline_variables(obj: Any, values: Dict[str, Any], load_result) -> Any:
@@ -126,7 +159,8 @@ def write_payload(
         "args": replace_pipeline_variables(tuple(args), refs),
         "kwargs": replace_pipeline_variables(dict(kwargs), refs),
     }
-    data = CloudpickleSerializer.serialize(payload)
+    plain = _plain(payload["args"]) and _plain(payload["kwargs"])
+    data = _pickle(payload, plain)
     data_sha256 = hashlib.sha256(data).hexdigest()
     digest = data_sha256[:20]
     target = os.path.join(payload_root, digest)
@@ -147,7 +181,7 @@ def write_payload(
         and os.path.exists(path)
     ):
         return digest, refs
-    sidecar = json.dumps(signature(label, _arguments_hash(payload), code_files)).encode()
+    sidecar = json.dumps(signature(label, _arguments_hash(payload, plain), code_files)).encode()
     try:
         with open(path + sidecar_suffix(), "rb") as f:
             unchanged = f.read() == sidecar
@@ -225,7 +259,10 @@ def _label(func) -> str:
     return getattr(func, "__qualname__", getattr(func, "__name__", "<function>"))
 
 
-def _arguments_hash(payload: Dict[str, Any]) -> str:
+def _arguments_hash(payload: Dict[str, Any], plain: bool) -> str:
     import cloudpickle
 
-    return hashlib.sha256(cloudpickle.dumps((payload["args"], payload["kwargs"]))).hexdigest()
+    arguments = (payload["args"], payload["kwargs"])
+    # cloudpickle's own pickler, not the payload's: code in the arguments hashes the same from any checkout
+    data = pickle.dumps(arguments, protocol=_pickle_protocol()) if plain else cloudpickle.dumps(arguments)
+    return hashlib.sha256(data).hexdigest()
