@@ -23,7 +23,10 @@ def bump(x):
     return x + 1
 
 
-def test_artifact_records_match_the_written_files(in_process_session):
+def test_artifact_records_match_what_was_written(in_process_session):
+    """Small results are kept inline (in the store's database, no file); a large one is written
+    as files whose records, taken while writing, match them."""
+
     def make(x):
         return {"value": x + 1, "blob": b"\0" * 100_000}  # not JSON: payload.pkl only
 
@@ -37,17 +40,23 @@ def test_artifact_records_match_the_written_files(in_process_session):
         names = sorted(os.path.basename(a["Uri"]) for a in rec["Artifacts"])
         assert names == ["payload.pkl", "results.json"]
         for art in rec["Artifacts"]:
-            path = store.uri_to_path(art["Uri"])
-            st = os.stat(path)
-            assert (st.st_size, st.st_mtime_ns) == (art["Size"], art["MtimeNs"])
-            with open(path, "rb") as f:
-                assert hashlib.sha256(f.read()).hexdigest() == art["Sha256"]
+            assert art["Inline"] is True and art["MtimeNs"] == 0
+            assert not os.path.exists(store.uri_to_path(art["Uri"]))
+            data = store.read_object(art["Uri"])
+            assert (len(data), hashlib.sha256(data).hexdigest()) == (art["Size"], art["Sha256"])
     assert ex.result("s2") == 3
+    assert not os.path.exists(store.uri_to_path(records[0]["FunctionResultsUri"])), "no results directory"
 
     ex = Pipeline(name="blob", steps=[step(name="b")(make)(1)], sagemaker_session=in_process_session).start()
     ex.wait()
     (rec,) = json.loads(store.load_steps(ex.arn))
-    assert [os.path.basename(a["Uri"]) for a in rec["Artifacts"]] == ["payload.pkl"]
+    (art,) = rec["Artifacts"]
+    assert os.path.basename(art["Uri"]) == "payload.pkl" and "Inline" not in art
+    path = store.uri_to_path(art["Uri"])
+    st = os.stat(path)
+    assert (st.st_size, st.st_mtime_ns) == (art["Size"], art["MtimeNs"])
+    with open(path, "rb") as f:
+        assert hashlib.sha256(f.read()).hexdigest() == art["Sha256"]
     assert ex.result("b")["value"] == 2
 
 

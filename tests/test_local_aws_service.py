@@ -891,3 +891,40 @@ def test_pipeline_tags_are_listed_and_added(aws):
         sm.list_tags(ResourceArn=arn + "/execution/abcdefabcdef")
     assert excinfo.value.response["Error"]["Code"] == "ValidationException"
     assert "keeps the tags of pipelines only" in str(excinfo.value)
+
+
+def test_small_step_results_are_objects_like_any_other(aws):
+    """A @step's small results are kept in the store's database, not as files; through S3 they
+    are listed, read, overwritten and deleted like every object, and a selective run notices a
+    deleted one."""
+    from sagepipe.exceptions import ReferenceExecutionError
+    from sagepipe.workflow.function_step import step
+    from sagepipe.workflow.pipeline import Pipeline
+    from sagepipe.workflow.pipeline_context import PipelineSession
+    from sagepipe.workflow.selective_execution_config import SelectiveExecutionConfig
+
+    session = PipelineSession(store=str(aws.store), function_step_mode="in_process")
+    first = step(name="First")(lambda: {"n": 41})()
+    second = step(name="Second")(lambda r: r["n"] + 1)(first)
+    pipeline = Pipeline(name="inline", steps=[second], sagemaker_session=session)
+    execution = pipeline.start()
+    execution.wait()
+    bucket, base = session.default_bucket(), f"inline/{execution.arn.rsplit('/', 1)[1]}"
+    assert not aws.object_file(bucket, base).exists(), "kept inline: no file, no directory"
+    listed = [o["Key"] for o in aws.s3.list_objects_v2(Bucket=bucket, Prefix=f"{base}/")["Contents"]]
+    assert listed == [f"{base}/{s}/results/{f}" for s in ("First", "Second") for f in ("payload.pkl", "results.json")]
+    body = aws.s3.get_object(Bucket=bucket, Key=f"{base}/First/results/results.json")["Body"].read()
+    assert json.loads(body) == {"Result": {"n": 41}}
+    assert execution.result("First") == {"n": 41}  # read back after the listing made them files
+
+    aws.s3.put_object(Bucket=bucket, Key=f"{base}/Second/results/results.json", Body=b'{"Result": 0}')
+    assert aws.s3.get_object(Bucket=bucket, Key=f"{base}/Second/results/results.json")["Body"].read() == (
+        b'{"Result": 0}'
+    )
+    aws.s3.delete_object(Bucket=bucket, Key=f"{base}/First/results/payload.pkl")
+    with pytest.raises(ReferenceExecutionError, match="artifact_missing|is missing"):
+        pipeline.start(
+            selective_execution_config=SelectiveExecutionConfig(
+                source_pipeline_execution_arn=execution.arn, selected_steps=["Second"]
+            )
+        )

@@ -1,5 +1,6 @@
-"""A store written by the previous release (format 1: one JSON file per record) is migrated once to
-the record database (format 2), automatically and atomically, and nothing recorded is lost.
+"""A store written by an earlier release is brought to this one's format (3) once, automatically and
+atomically, and nothing recorded is lost: format 1 (one JSON file per record) is migrated to the
+record database; format 2 (the database without inline step outputs) is upgraded in place.
 
 The store is ``tests/fixtures/store-v1/store`` (its README says what it holds and how it was made);
 ``expected.json`` is what that release's public client read from it. Each test works on a copy.
@@ -211,9 +212,9 @@ def test_a_live_format1_execution_refuses_the_migration_until_it_ends(v1):
         holder.wait()
     done = subprocess.run(cli, capture_output=True, text=True, env=child_env(), timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "from format 1 to format 2" in done.stdout, done.stdout
+    assert "from format 1 to format 3" in done.stdout, done.stdout
     again = subprocess.run([*cli, "--json"], capture_output=True, text=True, env=child_env(), timeout=120)
-    assert json.loads(again.stdout)["FromFormat"] == 2
+    assert json.loads(again.stdout)["FromFormat"] == 3
     assert snapshot(v1) == EXPECTED
 
 
@@ -224,7 +225,7 @@ def test_a_store_of_a_newer_format_is_refused(tmp_path):
         [
             sys.executable,
             "-c",
-            f"import sqlite3; sqlite3.connect({str(root / 'store.db')!r}).execute('PRAGMA user_version = 3')",
+            f"import sqlite3; sqlite3.connect({str(root / 'store.db')!r}).execute('PRAGMA user_version = 4')",
         ],
         check=True,
     )
@@ -234,4 +235,31 @@ def test_a_store_of_a_newer_format_is_refused(tmp_path):
         text=True,
         env=child_env(),
     )
-    assert "written by a newer sagepipe (format 3); upgrade sagepipe" in child.stderr, child.stderr
+    assert "written by a newer sagepipe (format 4); upgrade sagepipe" in child.stderr, child.stderr
+
+
+AS_FORMAT_2 = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.executescript("DROP TABLE objects; UPDATE meta SET value = '2' WHERE key = 'format'; PRAGMA user_version = 2;")
+db.close()
+"""
+
+USER_VERSION = "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA user_version').fetchone()[0])"
+
+
+def test_a_format_2_store_is_upgraded_in_place(v1):
+    """Format 2 is format 3 without the table of inline step outputs (its results are files):
+    the migrated fixture with that table dropped is what a format-2 release left. Opening it
+    adds the table; every record reads the same, and runs reuse its results."""
+    assert snapshot(v1) == EXPECTED  # migrated to format 3
+    db = str(v1 / "store.db")
+    records = store_lib.read_records(v1)
+    subprocess.run([sys.executable, "-c", AS_FORMAT_2, db], check=True)
+    version = subprocess.run([sys.executable, "-c", USER_VERSION, db], check=True, capture_output=True, text=True)
+    assert version.stdout.strip() == "2"
+    assert snapshot(v1) == EXPECTED
+    version = subprocess.run([sys.executable, "-c", USER_VERSION, db], check=True, capture_output=True, text=True)
+    assert version.stdout.strip() == "3"
+    assert store_lib.read_records(v1) == records
+    test_runs_from_migrated_executions_reuse_and_resume(v1)

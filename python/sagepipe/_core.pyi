@@ -7,6 +7,7 @@ from typing import Any, Callable, List, Optional, Tuple, Union, final
 __all__ = [
     "CODE_SIDECAR_SUFFIX",
     "Execution",
+    "INLINE_LIMIT",
     "Store",
     "StoreLock",
     "TERMINAL_STATUSES",
@@ -25,6 +26,8 @@ TERMINAL_STATUSES: Tuple[str, ...]
 """The execution statuses after which nothing changes."""
 CODE_SIDECAR_SUFFIX: str
 """What the store appends to a code file's name for its content-hash sidecar."""
+INLINE_LIMIT: int
+"""The largest step output the runtime may answer inline (kept in the store's database)."""
 
 def compile_definition(definition: str, pipeline: str) -> str:
     """Parse and validate a definition; returns a JSON summary (``steps``, ``edges``, ``order``);
@@ -138,6 +141,8 @@ class Store:
     def load_steps(self, arn: str) -> str: ...
     def execution_definition(self, arn: str) -> str: ...
     def uri_to_path(self, uri: str) -> Path: ...
+    def read_object(self, uri: str) -> Optional[bytes]: ...
+    def materialize(self, uri: str) -> None: ...
     def log_path(self, arn: str, step: str) -> Path: ...
     def plan(
         self,

@@ -5,6 +5,7 @@ The engine sends a task as JSON and gets an answer as JSON: ``{"ok": true, "arti
 "properties": {...}, "metadata": {...}}`` or ``{"ok": false, "reason": ..., "error": {...}}``.
 """
 
+import base64
 import contextlib
 import functools
 import hashlib
@@ -37,8 +38,11 @@ def load_result(store_root: str, results_uri: str) -> Any:
     """The return value a function step stored at ``results_uri``."""
     import cloudpickle
 
-    with open(os.path.join(_store(store_root).uri_to_path(results_uri), RESULT_FILE), "rb") as f:
-        return cloudpickle.load(f)
+    uri = f"{results_uri.rstrip('/')}/{RESULT_FILE}"
+    data = _store(store_root).read_object(uri)
+    if data is None:
+        raise FileNotFoundError(f"{uri} does not exist in the store")
+    return cloudpickle.loads(data)
 
 
 @functools.lru_cache(maxsize=8)
@@ -291,17 +295,29 @@ def _run_function(task: Dict[str, Any], capture) -> Dict[str, Any]:
                 "traceback": tb,
             },
         }
-    _make_dir(os.path.dirname(results_dir))  # the step's directory: new, like its results'
-    _make_dir(results_dir)
-    base = task["results_uri"].rstrip("/")
-    artifacts = [_write_artifact(results_dir, RESULT_FILE, cloudpickle.dumps(result), base)]
+    outputs = [(RESULT_FILE, cloudpickle.dumps(result))]
     try:
         text = json.dumps({JSON_SERIALIZED_RESULT_KEY: result})
     except (TypeError, ValueError):
         text = None  # not JSON-serializable: only other @step functions can consume it
     if text is not None:
-        artifacts.append(_write_artifact(results_dir, JSON_RESULTS_FILE, text.encode(), base))
-    return {"ok": True, "artifacts": artifacts}
+        outputs.append((JSON_RESULTS_FILE, text.encode()))
+    base = task["results_uri"].rstrip("/")
+    if all(len(data) <= _inline_limit() for _, data in outputs):
+        # Small results go back in the answer: the engine keeps them in the store's database,
+        # written with the step's record (no file, no directory).
+        inline = [{"Uri": f"{base}/{name}", "Inline": base64.b64encode(data).decode()} for name, data in outputs]
+        return {"ok": True, "artifacts": inline}
+    _make_dir(os.path.dirname(results_dir))  # the step's directory: new, like its results'
+    _make_dir(results_dir)
+    return {"ok": True, "artifacts": [_write_artifact(results_dir, name, data, base) for name, data in outputs]}
+
+
+@functools.lru_cache(maxsize=1)
+def _inline_limit() -> int:
+    from sagepipe._core import INLINE_LIMIT
+
+    return INLINE_LIMIT
 
 
 def _run_external(task: Dict[str, Any]) -> Dict[str, Any]:

@@ -19,8 +19,11 @@ _TMP_NAME = re.compile(r"\..+\.[0-9]+-[0-9]+" + re.escape(_TMP_SUFFIX))
 
 
 def object_path(store, bucket: str, key: str = "") -> Path:
-    """The file (or, for a prefix, the directory) of ``s3://bucket/key`` in ``store``."""
-    return Path(store.uri_to_path(f"s3://{bucket}/{key}"))
+    """The file (or, for a prefix, the directory) of ``s3://bucket/key`` in ``store``. Small
+    step outputs the store keeps in its database become files first (at or under the key)."""
+    uri = f"s3://{bucket}/{key}"
+    store.materialize(uri)
+    return Path(store.uri_to_path(uri))
 
 
 def put_object(target: Path, write: Callable[[Path], object]) -> None:
@@ -57,7 +60,7 @@ def iter_objects(store, bucket: str, prefix: str = "") -> Iterator[Tuple[str, Pa
     Only the directory the prefix's last complete folder names is walked. Folders are not
     objects (an empty one is what a job left without output).
     """
-    root = object_path(store, bucket)
+    root = Path(store.uri_to_path(f"s3://{bucket}/"))
     folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
     try:
         start = object_path(store, bucket, folder)

@@ -1,6 +1,7 @@
 //! `sagepipe._core.Store`: the store and the engine entry points, as JSON in and out.
 
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::ffi::CString;
@@ -328,6 +329,19 @@ impl PyStore {
 
     fn uri_to_path(&self, uri: &str) -> PyResult<PathBuf> {
         self.inner.uri_to_path(uri).map_err(to_py)
+    }
+
+    /// The bytes of the object at `uri` (kept inline or a regular file), or None.
+    fn read_object<'py>(&self, py: Python<'py>, uri: String) -> PyResult<Option<Bound<'py, PyBytes>>> {
+        let s = self.inner.clone();
+        let bytes = py.detach(move || s.read_object(&uri)).map_err(to_py)?;
+        Ok(bytes.map(|b| PyBytes::new(py, &b)))
+    }
+
+    /// Make the inline objects at or under `uri` files (for readers of files).
+    fn materialize(&self, py: Python<'_>, uri: String) -> PyResult<()> {
+        let s = self.inner.clone();
+        py.detach(move || s.materialize(&uri)).map_err(to_py)
     }
 
     fn log_path(&self, arn: &str, step: &str) -> PyResult<PathBuf> {

@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::dag::EdgeKind;
 use super::error::{did_you_mean, CoreError, CoreResult, Problem};
-use super::store::{ArtifactRecord, ExecutionRecord, ExecutionStatus, StepRecord, StepStatus};
+use super::store::{ArtifactRecord, ExecutionRecord, ExecutionStatus, Located, StepRecord, StepStatus};
 use super::validate::CompiledPipeline;
 
 /// The service's limit on `SelectedSteps` (enforced in strict mode).
@@ -540,7 +540,7 @@ pub fn check_artifacts(
     plan: &Plan,
     c: &CompiledPipeline,
     reference: &ReferenceRun,
-    locate: impl Fn(&str) -> Option<std::path::PathBuf>,
+    locate: impl Fn(&ArtifactRecord) -> Option<Located>,
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
     for &u in &plan.reused {
@@ -558,7 +558,7 @@ pub fn check_artifacts(
 pub fn artifact_problems(
     step: &str,
     artifacts: &[ArtifactRecord],
-    locate: impl Fn(&str) -> Option<std::path::PathBuf>,
+    locate: impl Fn(&ArtifactRecord) -> Option<Located>,
 ) -> Vec<Problem> {
     artifacts
         .iter()
@@ -569,16 +569,21 @@ pub fn artifact_problems(
 fn artifact_problem(
     step: &str,
     a: &ArtifactRecord,
-    locate: &impl Fn(&str) -> Option<std::path::PathBuf>,
+    locate: &impl Fn(&ArtifactRecord) -> Option<Located>,
     fingerprint: &impl Fn(&std::path::Path) -> Option<(u64, i128, String)>,
 ) -> Option<Problem> {
     let loc = vec!["Steps".to_string(), step.to_string(), "Artifacts".to_string()];
-    let Some(path) = locate(&a.uri) else {
-        return Some(problem(
-            "artifact_missing",
-            loc,
-            format!("step '{step}': artifact {} cannot be located", a.uri),
-        ));
+    let path = match locate(a) {
+        // Rows of the store's database are written once, with the step's record.
+        Some(Located::Inline) => return None,
+        Some(Located::File(path)) => path,
+        None => {
+            return Some(problem(
+                "artifact_missing",
+                loc,
+                format!("step '{step}': artifact {} cannot be located", a.uri),
+            ))
+        }
     };
     if std::fs::symlink_metadata(&path).is_err() {
         return Some(problem(
@@ -709,13 +714,14 @@ mod tests {
             size,
             mtime_ns,
             sha256,
+            inline: false,
         };
         let reads = std::cell::Cell::new(0);
         let counting = |p: &std::path::Path| {
             reads.set(reads.get() + 1);
             crate::store::fingerprint::fingerprint(p)
         };
-        let locate = |_: &str| Some(out.clone());
+        let locate = |_: &ArtifactRecord| Some(Located::File(out.clone()));
         assert!(artifact_problem("P", &a, &locate, &counting).is_none());
         assert_eq!(reads.get(), 0, "an unchanged directory must not be hashed again");
         // mtimes come from a coarse kernel clock: let it tick before the change.
@@ -739,8 +745,9 @@ mod tests {
             size,
             mtime_ns,
             sha256,
+            inline: false,
         };
-        let locate = |_: &str| Some(out.clone());
+        let locate = |_: &ArtifactRecord| Some(Located::File(out.clone()));
         let hash = |p: &std::path::Path| crate::store::fingerprint::fingerprint(p);
         assert!(artifact_problem("P", &a, &locate, &hash).is_none());
         std::thread::sleep(std::time::Duration::from_millis(20)); // let the coarse mtime clock tick
@@ -761,12 +768,13 @@ mod tests {
             size,
             mtime_ns,
             sha256,
+            inline: false,
         };
         let hash = |p: &std::path::Path| crate::store::fingerprint::fingerprint(p);
         std::os::unix::fs::symlink(dir.path().join("host.txt"), out.join("sub/link")).expect("symlink");
         // The link is part of the fingerprint (never its target), so the hash moves too.
         assert_ne!(hash(&out).expect("fingerprint").2, a.sha256);
-        let locate = |_: &str| Some(out.clone());
+        let locate = |_: &ArtifactRecord| Some(Located::File(out.clone()));
         let p = artifact_problem("P", &a, &locate, &hash).expect("problem");
         assert_eq!(p.kind, "artifact_changed");
         assert!(
@@ -777,7 +785,8 @@ mod tests {
         );
         let link = dir.path().join("link");
         std::os::unix::fs::symlink(&out, &link).expect("symlink");
-        let p = artifact_problem("P", &a, &|_: &str| Some(link.clone()), &hash).expect("problem");
+        let p =
+            artifact_problem("P", &a, &|_: &ArtifactRecord| Some(Located::File(link.clone())), &hash).expect("problem");
         assert!(p.msg.contains("reused artifact s3://b/out is a symlink"), "{}", p.msg);
     }
 

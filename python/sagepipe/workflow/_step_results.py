@@ -42,5 +42,8 @@ def step_result(store: Any, rec: Dict[str, Any]) -> Any:
         raise StepFailedError(f"step '{step_name}' {rec['StepStatus'].lower()}{what}: {detail}")
     if uri is None or results_dir is None:  # a Succeeded function step always has its results location
         raise StepFailedError(f"step '{step_name}' succeeded but its record names no results location")
-    with open(os.path.join(results_dir, RESULT_FILE), "rb") as f:
-        return CloudpickleSerializer.deserialize(f"{uri.rstrip('/')}/{RESULT_FILE}", f.read())
+    result_uri = f"{uri.rstrip('/')}/{RESULT_FILE}"
+    data = store.read_object(result_uri)
+    if data is None:
+        raise FileNotFoundError(f"{result_uri} does not exist in the store ({os.path.join(results_dir, RESULT_FILE)})")
+    return CloudpickleSerializer.deserialize(result_uri, data)

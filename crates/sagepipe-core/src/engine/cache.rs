@@ -76,7 +76,7 @@ pub fn lookup(store: &Store, pipeline: &str, step: &FlatStep, sig: &Signature, n
             entry.pipeline_execution_arn
         ));
     };
-    if let Some(p) = selection::artifact_problems(name, &record.artifacts, |u| store.uri_to_path(u).ok())
+    if let Some(p) = selection::artifact_problems(name, &record.artifacts, |a| store.locate_artifact(a))
         .into_iter()
         .next()
     {

@@ -113,7 +113,7 @@ pub fn plan_selective(
     };
     let mut plan = selection::plan(compiled, &names, reference.as_deref(), strictness)?;
     if let Some(r) = &reference {
-        let problems = selection::check_artifacts(&plan, compiled, r, |uri| store.uri_to_path(uri).ok());
+        let problems = selection::check_artifacts(&plan, compiled, r, |a| store.locate_artifact(a));
         if !problems.is_empty() {
             return Err(CoreError::ReferenceExecution {
                 pipeline: compiled.name.clone(),

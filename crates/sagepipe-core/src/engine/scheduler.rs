@@ -20,7 +20,7 @@ use crate::executors::{self, FailureKind, Outcome, StepContext, StepKind};
 use crate::expr::evaluate;
 use crate::selection::{Plan, ReferenceRun};
 use crate::signature;
-use crate::store::{self, ExecutionRecord, ExecutionStatus, StepRecord, StepStatus, Store};
+use crate::store::{self, ExecutionRecord, ExecutionStatus, InlineObject, StepRecord, StepStatus, Store};
 use crate::util;
 use crate::validate::CompiledPipeline;
 
@@ -575,10 +575,21 @@ impl Run {
     /// Write a step's final record (it replaces any held one). If it cannot be written as it
     /// is, the step is recorded Failed saying why, and false is returned: the step failed.
     fn record_final(&self, i: usize, rec: &StepRecord) -> bool {
+        self.record_final_with(i, rec, &[])
+    }
+
+    /// `record_final`, with the step's inline objects written in the same transaction (not at
+    /// all when the record cannot be written).
+    fn record_final_with(&self, i: usize, rec: &StepRecord, objects: &[InlineObject]) -> bool {
         let mut slot = self.slot(i);
         slot.held = None;
         slot.written = true;
-        if self.save_step(rec) {
+        let saved =
+            self.noted(
+                self.store
+                    .write_step_with_objects(self.pipeline_name(), &self.execution_id(), rec, objects),
+            );
+        if saved {
             return true;
         }
         let failed = StepRecord {
@@ -732,11 +743,13 @@ impl Run {
         };
         rec.end_time = Some(util::now());
         self.cap_log(&ctx.log_path);
+        let mut objects = Vec::new();
         let settled = match outcome {
             Outcome::Succeeded(s) => {
                 rec.step_status = StepStatus::Succeeded;
                 rec.metadata = s.metadata;
                 rec.artifacts = s.artifacts;
+                objects = s.objects;
                 let condition_outcome = s
                     .properties
                     .get("Outcome")
@@ -771,7 +784,7 @@ impl Run {
                 Settled::Stopped
             }
         };
-        if !self.record_final(i, &rec) {
+        if !self.record_final_with(i, &rec, &objects) {
             return Settled::Failed {
                 fail_step_message: None,
             };

@@ -95,6 +95,10 @@ pub fn property_file(
 
 /// The parsed JSON content at an `s3://` (or local) URI, size-capped.
 pub fn read_json_uri(store: &Store, uri: &str) -> Result<Value, String> {
+    // A @step's results.json is usually kept inline (never larger than the cap below).
+    if let Some(bytes) = store.inline_object(uri).map_err(|e| e.to_string())? {
+        return serde_json::from_slice(&bytes).map_err(|e| format!("{uri} is not valid JSON: {e}"));
+    }
     // Never through a symlink in the store, never blocking on a FIFO (a job's output may hold one).
     let (path, follow) = store.read_path(uri)?;
     let file =

@@ -370,6 +370,7 @@ pub fn describe(
         properties: Value::Object(props),
         metadata,
         artifacts,
+        objects: vec![],
     }
 }
 

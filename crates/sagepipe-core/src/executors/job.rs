@@ -395,6 +395,11 @@ impl<'a> Job<'a> {
             .store
             .uri_to_path(uri)
             .map_err(|e| permanent(format!("step '{}': {what}: {e}", self.step)))?;
+        // Objects kept inline there become files first: the output merges with them as files.
+        self.ctx
+            .store
+            .materialize(uri)
+            .map_err(|e| permanent(format!("step '{}': {what}: {e}", self.step)))?;
         let label = self.shown(host_dir);
         let stored = (|| {
             if fs::symlink_metadata(host_dir).is_err() {

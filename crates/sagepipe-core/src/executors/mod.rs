@@ -24,7 +24,7 @@ use serde_json::{json, Map, Value};
 use super::definition::FlatStep;
 use super::expr::{evaluate_condition, render_text, Scope};
 use super::store::fingerprint::{artifact_at, quick_stat};
-use super::store::{ArtifactRecord, Store};
+use super::store::{ArtifactRecord, InlineObject, Store, INLINE_LIMIT};
 use super::validate::CompiledPipeline;
 
 /// How a step will be run, decided before the execution starts.
@@ -53,6 +53,8 @@ pub struct StepSuccess {
     pub properties: Value,
     pub metadata: Map<String, Value>,
     pub artifacts: Vec<ArtifactRecord>,
+    /// Artifacts kept inline: written with the step's record (`Store::write_step_with_objects`).
+    pub objects: Vec<InlineObject>,
 }
 
 /// How a failed attempt came about, by cause; the engine maps it to the retry policies'
@@ -242,6 +244,7 @@ fn condition(step: &FlatStep, scope: &dyn Scope) -> Outcome {
         properties: json!({"Outcome": outcome}),
         metadata,
         artifacts: vec![],
+        objects: vec![],
     })
 }
 
@@ -273,16 +276,18 @@ fn external(step: &FlatStep, args: &Value, ctx: &StepContext) -> Outcome {
 /// Turn a Python host's JSON answer into an outcome.
 pub(crate) fn from_answer(answer: Value, ctx: &StepContext) -> Outcome {
     if answer.get("ok").and_then(Value::as_bool) == Some(true) {
-        let artifacts = answer
-            .get("artifacts")
-            .and_then(Value::as_array)
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|item| answered_artifact(&ctx.store, item))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut artifacts = Vec::new();
+        let mut objects = Vec::new();
+        for item in answer.get("artifacts").and_then(Value::as_array).into_iter().flatten() {
+            match inline_artifact(&ctx.store, item) {
+                Some(Ok((artifact, object))) => {
+                    artifacts.push(artifact);
+                    objects.push(object);
+                }
+                Some(Err(reason)) => return Outcome::Failed(StepFailure::new(reason, FailureKind::Service)),
+                None => artifacts.extend(answered_artifact(&ctx.store, item)),
+            }
+        }
         Outcome::Succeeded(StepSuccess {
             properties: answer.get("properties").cloned().unwrap_or(Value::Null),
             metadata: answer
@@ -291,6 +296,7 @@ pub(crate) fn from_answer(answer: Value, ctx: &StepContext) -> Outcome {
                 .cloned()
                 .unwrap_or_default(),
             artifacts,
+            objects,
         })
     } else if ctx.stopping() {
         Outcome::Stopped("Stopped by request".into())
@@ -313,6 +319,34 @@ pub(crate) fn from_answer(answer: Value, ctx: &StepContext) -> Outcome {
             metadata: Box::default(),
         })
     }
+}
+
+/// An artifact the host answered with its bytes (`"Inline"`, base64), to be kept inline; `None`
+/// for other artifacts.
+fn inline_artifact(store: &Store, item: &Value) -> Option<Result<(ArtifactRecord, InlineObject), String>> {
+    use base64::Engine as _;
+    let encoded = item.get("Inline")?.as_str()?;
+    let uri = item.get("Uri").and_then(Value::as_str).unwrap_or_default();
+    Some((|| {
+        let body = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|e| format!("the runtime answered artifact {uri} with bytes that do not decode: {e}"))?;
+        if body.len() > INLINE_LIMIT {
+            return Err(format!(
+                "the runtime answered artifact {uri} inline with {} bytes; at most {INLINE_LIMIT} are kept inline",
+                body.len()
+            ));
+        }
+        let path = store.object_key(uri).map_err(|e| e.to_string())?;
+        let artifact = ArtifactRecord {
+            uri: uri.to_string(),
+            size: body.len() as u64,
+            mtime_ns: 0,
+            sha256: crate::util::sha256_hex(&body),
+            inline: true,
+        };
+        Ok((artifact, InlineObject { path, body }))
+    })())
 }
 
 /// An artifact named in a host's answer: a URI (fingerprinted here), or the record the

@@ -70,6 +70,7 @@ pub fn create_model(step: &FlatStep, args: &Value, ctx: &StepContext) -> Outcome
         properties: rec,
         metadata,
         artifacts: vec![],
+        objects: vec![],
     })
 }
 
@@ -89,6 +90,7 @@ pub fn register_model(step: &FlatStep, args: &Value, ctx: &StepContext) -> Outco
                 properties: rec,
                 metadata,
                 artifacts: vec![],
+                objects: vec![],
             })
         }
         Err(e) => Outcome::Failed(store_failure(step.name(), e)),

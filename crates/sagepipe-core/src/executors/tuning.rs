@@ -998,6 +998,7 @@ fn run_tuning(name: &str, args: &Value, ctx: &StepContext) -> Result<StepSuccess
         properties: Value::Object(props),
         metadata,
         artifacts,
+        objects: vec![],
     })
 }
 

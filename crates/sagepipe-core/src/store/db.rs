@@ -1,8 +1,10 @@
-//! The store's records in one SQLite database, `<root>/store.db` (format 2).
+//! The store's records in one SQLite database, `<root>/store.db` (format 3).
 //!
 //! Every JSON record the store keeps (and the `stop-requested` marker) is a row of `records`,
 //! keyed by the logical path it had as a file (`pipelines/<p>/pipeline.json`, ...), so paths in
-//! messages and unreadable-record reports stay what they were. The database is opened lazily and
+//! messages and unreadable-record reports stay what they were. Small S3 objects a step wrote
+//! (a `@step` function's results) are rows of `objects`, keyed by the path their file would
+//! have (`s3/<bucket>/<key>`), until something needs them as files (`Store::materialize`). The database is opened lazily and
 //! created by the first write: reading a store that has none creates nothing.
 //!
 //! One connection per store and process, shared by every `Store` of that root (keyed by its
@@ -24,8 +26,9 @@ use crate::error::{CoreError, CoreResult};
 
 /// The database file under the store root.
 pub const DB_FILE: &str = "store.db";
-/// The store format this release writes: 2 = records in `store.db` (1 = one JSON file each).
-pub const FORMAT: i64 = 2;
+/// The store format this release writes: 3 = records and small step outputs in `store.db`
+/// (2 = records only, upgraded in place on open; 1 = one JSON file per record, see `migrate`).
+pub const FORMAT: i64 = 3;
 
 /// The lock file that serializes connection setup across processes (named like the database's
 /// own companions, so what lists a store's records and files passes over it alike).
@@ -50,6 +53,12 @@ CREATE INDEX IF NOT EXISTS records_executions
   ON records(pipeline, created_us DESC, execution DESC) WHERE created_us IS NOT NULL;
 CREATE INDEX IF NOT EXISTS records_execution_ids ON records(execution, pipeline) WHERE created_us IS NOT NULL;
 CREATE INDEX IF NOT EXISTS records_pipeline_rows ON records(pipeline) WHERE execution IS NULL;
+CREATE TABLE IF NOT EXISTS objects (
+  id INTEGER PRIMARY KEY,
+  path TEXT NOT NULL UNIQUE,
+  written REAL NOT NULL,
+  body BLOB NOT NULL
+);
 ";
 
 /// An open database: the connection and the file it was opened on (to notice a store whose
@@ -199,10 +208,12 @@ pub fn connect(path: &Path) -> rusqlite::Result<Connection> {
     }
     conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=8388608;")?;
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version == 0 {
+    if version < FORMAT {
+        // New, or format 2, which lacks only the `objects` table: every statement of the schema
+        // is "if not exists", so one transaction brings either to this format.
         let tx = rusqlite::Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)?;
         let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version == 0 {
+        if version < FORMAT {
             tx.execute_batch(SCHEMA)?;
             tx.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('format', ?1)",
@@ -454,6 +465,51 @@ pub fn for_each_execution_row(
         );
     }
     Ok(())
+}
+
+/// Write (insert or replace) the object at `path`.
+pub fn put_object(conn: &Connection, path: &str, body: &[u8], written: f64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO objects(path, written, body) VALUES (?1, ?2, ?3)
+         ON CONFLICT(path) DO UPDATE SET written = excluded.written, body = excluded.body",
+    )?
+    .execute(params![path, written, body])?;
+    Ok(())
+}
+
+/// The bytes of the object at `path`.
+pub fn object(conn: &Connection, path: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+    conn.prepare_cached("SELECT body FROM objects WHERE path = ?1")?
+        .query_row([path], |r| r.get(0))
+        .optional()
+}
+
+/// Whether an object is kept at `path`.
+pub fn has_object(conn: &Connection, path: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM objects WHERE path = ?1")?
+        .exists([path])
+}
+
+/// The objects at `path` or under it (`path/...`) as (path, bytes, written), in path order.
+pub fn objects_under(conn: &Connection, path: &str) -> rusqlite::Result<Vec<(String, Vec<u8>, f64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT path, body, written FROM objects
+         WHERE path = ?1 OR (path >= ?1 || '/' AND path < ?1 || '0') ORDER BY path",
+    )?;
+    let rows = stmt.query_map([path], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    rows.collect()
+}
+
+/// Delete the object at `path` (not those under it).
+pub fn delete_objects_exact(conn: &Connection, path: &str) -> rusqlite::Result<usize> {
+    conn.prepare_cached("DELETE FROM objects WHERE path = ?1")?
+        .execute([path])
+}
+
+/// Delete the objects at `path` or under it; how many there were.
+pub fn delete_objects_under(conn: &Connection, path: &str) -> rusqlite::Result<usize> {
+    conn.prepare_cached("DELETE FROM objects WHERE path = ?1 OR (path >= ?1 || '/' AND path < ?1 || '0')")?
+        .execute([path])
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub fn artifact_at(path: &Path, uri: &str) -> Option<ArtifactRecord> {
         size,
         mtime_ns,
         sha256,
+        inline: false,
     })
 }
 

@@ -4,7 +4,7 @@
 //! Records (pipelines, definition versions, executions, step records, triggers, the cache index
 //! and the model registry) are rows of one SQLite database (`db`), each keyed by the logical path
 //! it had as a file; one transaction per state change. Artifacts, logs, function payloads and
-//! lock files stay files. Multi-process safety comes from ownership: an execution's records are
+//! lock files stay files, but for small step outputs, kept inline in the database (`objects`). Multi-process safety comes from ownership: an execution's records are
 //! written only by the process that holds its `lock` file (an `flock`, released by the kernel
 //! when that process dies), so a reader that can take the lock knows the owner is gone.
 
@@ -13,11 +13,13 @@ pub mod files;
 pub mod fingerprint;
 mod logs;
 mod migrate;
+mod objects;
 mod records;
 mod registry;
 
 pub use logs::{cap_log, logical_len, physical_offset, LogCap, STEP_LOG_CAP};
 pub use migrate::Migration;
+pub use objects::{InlineObject, Located, INLINE_LIMIT};
 pub use records::{
     max_parallel_execution_steps, ArtifactRecord, ExecutionRecord, ExecutionStatus, PipelineRecord, Signature,
     StepRecord, StepStatus,
@@ -1216,8 +1218,10 @@ impl Store {
         }
     }
 
-    /// Delete an artifact (a file or directory under the store's `s3/` area). Absent: no-op.
+    /// Delete an artifact (a file or directory under the store's `s3/` area, and the inline
+    /// objects at or under it). Absent: no-op.
     pub fn delete_artifact(&self, uri: &str) -> CoreResult<()> {
+        self.delete_inline_objects(std::slice::from_ref(&uri.to_string()))?;
         self.delete_artifact_seen(uri, &mut std::collections::HashSet::new())
     }
 
@@ -1225,6 +1229,7 @@ impl Store {
     /// waiting on the filesystem; each thread checks each directory on its way once). On an
     /// error, the first one is returned once the threads have stopped.
     pub fn delete_artifacts(&self, uris: &[String]) -> CoreResult<()> {
+        self.delete_inline_objects(uris)?;
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, 4)
@@ -1304,12 +1309,13 @@ impl Store {
 
     /// Where a reader finds `uri`, and whether symlinks may be followed there: inside the
     /// artifact area never (the path is checked to pass none), in the user's own files
-    /// (`file://`, local paths) yes.
+    /// (`file://`, local paths) yes. Inline objects at or under `uri` are made files first.
     pub fn read_path(&self, uri: &str) -> Result<(PathBuf, bool), String> {
         let path = self.uri_to_path(uri).map_err(|e| e.to_string())?;
         if !self.in_artifacts(&path) {
             return Ok((path, true));
         }
+        self.materialize(uri).map_err(|e| e.to_string())?;
         self.check_artifact_path(&path).map_err(|e| e.to_string())?;
         Ok((path, false))
     }

@@ -232,6 +232,8 @@ pub struct ExecutionRecord {
 
 /// A file or directory a step produced, with what is needed to check it later without reading
 /// it again: size and mtime (cheap), and a content hash (taken once, when it was produced).
+/// An inline artifact was kept in the store's database (`Store::locate_artifact`); its mtime
+/// is 0 until it becomes a file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ArtifactRecord {
@@ -239,6 +241,8 @@ pub struct ArtifactRecord {
     pub size: u64,
     pub mtime_ns: i128,
     pub sha256: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inline: bool,
 }
 
 /// A step's inputs in a form two runs can compare (computed by `signature`; see there).

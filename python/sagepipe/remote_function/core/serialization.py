@@ -67,12 +67,12 @@ def _write(sagemaker_session: Any, s3_uri: str, data: bytes) -> None:
 
 
 def _read(sagemaker_session: Any, s3_uri: str) -> bytes:
-    path = _payload_path(sagemaker_session, s3_uri)
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        raise DeserializationError(f"{s3_uri}/{PAYLOAD_FILE_NAME} does not exist in the store ({path})") from None
+    uri = f"{s3_uri.rstrip('/')}/{PAYLOAD_FILE_NAME}"
+    data = sagemaker_session.store.read_object(uri)  # a @step's result may be kept inline
+    if data is None:
+        path = _payload_path(sagemaker_session, s3_uri)
+        raise DeserializationError(f"{uri} does not exist in the store ({path})")
+    return data
 
 
 def serialize_func_to_s3(func: Callable, sagemaker_session: Any, s3_uri: str, s3_kms_key: Optional[str] = None):
