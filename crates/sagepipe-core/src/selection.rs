@@ -732,6 +732,33 @@ mod tests {
     }
 
     #[test]
+    fn an_inline_artifact_is_checked_where_it_is_now() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("payload.pkl");
+        let a = ArtifactRecord {
+            uri: "s3://b/e/S/results/payload.pkl".into(),
+            size: 5,
+            mtime_ns: 0,
+            sha256: crate::util::sha256_hex(b"bytes"),
+            inline: true,
+        };
+        let hash = |p: &std::path::Path| crate::store::fingerprint::fingerprint(p);
+        // In the database: written once with the step's record, nothing to compare.
+        assert!(artifact_problem("P", &a, &|_: &ArtifactRecord| Some(Located::Inline), &hash).is_none());
+        // Made a file (its mtime is new): the content decides.
+        let as_file = |_: &ArtifactRecord| Some(Located::File(file.clone()));
+        let p = artifact_problem("P", &a, &as_file, &hash).expect("missing");
+        assert_eq!(p.kind, "artifact_missing");
+        std::fs::write(&file, b"bytes").expect("write");
+        assert!(artifact_problem("P", &a, &as_file, &hash).is_none());
+        std::fs::write(&file, b"other").expect("write");
+        assert_eq!(
+            artifact_problem("P", &a, &as_file, &hash).expect("changed").kind,
+            "artifact_changed"
+        );
+    }
+
+    #[test]
     fn a_rename_inside_a_subdirectory_is_a_change() {
         // Regression: the metadata check looked at the files' and the root's mtimes only, so a
         // same-size file renamed inside a subdirectory passed as unchanged and was reused.

@@ -140,6 +140,36 @@ pub fn sha256_reader(mut f: impl Read) -> std::io::Result<String> {
     Ok(hex::encode(h.finalize()))
 }
 
+/// `items` mapped by `f` on every core (scoped threads over contiguous chunks), in order. A
+/// panicking `f` panics here.
+pub fn parallel_map<I: Send, O: Send>(items: Vec<I>, f: impl Fn(I) -> O + Sync) -> Vec<O> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || items.len() < 2 {
+        return items.into_iter().map(f).collect();
+    }
+    let per = items.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<I>> = Vec::with_capacity(threads);
+    let mut items = items.into_iter();
+    loop {
+        let chunk: Vec<I> = items.by_ref().take(per).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        chunks.push(chunk);
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(move || chunk.into_iter().map(f).collect::<Vec<O>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,5 +244,12 @@ mod tests {
     #[test]
     fn iso_times() {
         assert_eq!(iso8601(0.5), "1970-01-01T00:00:00.500Z");
+    }
+
+    #[test]
+    fn parallel_map_keeps_the_order() {
+        let doubled = parallel_map((0..10_001).collect(), |i: u64| i * 2);
+        assert_eq!(doubled, (0..10_001).map(|i| i * 2).collect::<Vec<_>>());
+        assert!(parallel_map(Vec::<u8>::new(), |i| i).is_empty());
     }
 }

@@ -19,7 +19,7 @@ mod registry;
 
 pub use logs::{cap_log, logical_len, physical_offset, LogCap, STEP_LOG_CAP};
 pub use migrate::Migration;
-pub use objects::{InlineObject, Located, INLINE_LIMIT};
+pub use objects::{InlineObject, Located, ObjectSource, INLINE_LIMIT};
 pub use records::{
     max_parallel_execution_steps, ArtifactRecord, ExecutionRecord, ExecutionStatus, PipelineRecord, Signature,
     StepRecord, StepStatus,
@@ -959,16 +959,28 @@ impl Store {
 
     /// Every execution of a pipeline as written (not settled), newest first, with its record
     /// and what `step` makes of each of its step records (or why one cannot be read), in one
-    /// statement and one record in memory at a time: for callers that look at the whole
-    /// history (gc).
-    pub fn stored_executions<T>(
+    /// statement: for callers that look at the whole history (gc). Step records are decoded a
+    /// batch at a time on every core (decoding is most of the cost), so only a batch of them is
+    /// in memory at once.
+    pub fn stored_executions<T: Send>(
         &self,
         pipeline: &str,
-        mut step: impl FnMut(StepRecord) -> T,
+        step: impl Fn(StepRecord) -> T + Sync,
     ) -> CoreResult<Vec<StoredExecution<T>>> {
+        /// Step records read before a batch is decoded (about 5 MB of a typical history).
+        const BATCH: usize = 1024;
         let prefix = format!("{}executions/", logical::pipeline_dir(pipeline));
         let mut found: Vec<StoredExecution<T>> = Vec::new();
         let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut batch: Vec<(usize, String, Vec<u8>)> = Vec::new();
+        let decode_batch = |batch: &mut Vec<(usize, String, Vec<u8>)>, found: &mut Vec<StoredExecution<T>>| {
+            let rows = std::mem::take(batch);
+            for (slot, decoded) in util::parallel_map(rows, |(slot, path, bytes)| {
+                (slot, self.decode(&path, &bytes).map(&step))
+            }) {
+                found[slot].steps.push(decoded);
+            }
+        };
         self.reading(&prefix, (), |c| {
             db::for_each_execution_row(c, &prefix, |execution, path, bytes, created_us| {
                 let Some(id) = execution else { return };
@@ -989,10 +1001,14 @@ impl Store {
                     found[slot].created_us = created_us;
                     found[slot].record = Some(self.decode(path, bytes));
                 } else if path.contains("/steps/") {
-                    found[slot].steps.push(self.decode(path, bytes).map(&mut step));
+                    batch.push((slot, path.to_string(), bytes.to_vec()));
+                    if batch.len() >= BATCH {
+                        decode_batch(&mut batch, &mut found);
+                    }
                 }
             })
         })?;
+        decode_batch(&mut batch, &mut found);
         // Those with a record, as `execution_ids` lists them.
         found.retain(|ex| ex.created_us.is_some() && ex.record.is_some());
         found.sort_by(|a, b| (b.created_us, &b.id).cmp(&(a.created_us, &a.id)));
@@ -1194,12 +1210,16 @@ impl Store {
                 }
                 Ok(gone)
             })?;
-            for (arn, name, id) in gone {
+            // Their directories (lock, logs) on every core: removing is mostly the filesystem's time.
+            let removed = util::parallel_map(gone, |(arn, name, id)| {
                 let dir = self.execution_dir(name, id);
                 if fs::symlink_metadata(&dir).is_ok() {
                     self.remove_via_trash(&dir)?;
                 }
-                deleted.push(arn.clone());
+                Ok(arn.clone())
+            });
+            for arn in removed {
+                deleted.push(arn?);
             }
         }
         Ok(deleted)

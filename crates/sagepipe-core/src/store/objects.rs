@@ -25,6 +25,13 @@ pub struct InlineObject {
     pub body: Vec<u8>,
 }
 
+/// An object opened for reading.
+#[derive(Debug)]
+pub enum ObjectSource {
+    Inline(Vec<u8>),
+    File(fs::File),
+}
+
 /// Where a recorded artifact is now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Located {
@@ -56,11 +63,11 @@ impl Store {
         self.reading(&key, None, |c| db::object(c, &key))
     }
 
-    /// The bytes of the object `uri`: inline, or the regular file (`None` when neither exists).
-    /// Inside the artifact area no symlink is followed (`read_path`).
-    pub fn read_object(&self, uri: &str) -> CoreResult<Option<Vec<u8>>> {
+    /// The object `uri`: its inline bytes, or its regular file opened (`None` when neither
+    /// exists). Inside the artifact area no symlink is followed (`read_path`).
+    pub fn open_object(&self, uri: &str) -> CoreResult<Option<ObjectSource>> {
         if let Some(bytes) = self.inline_object(uri)? {
-            return Ok(Some(bytes));
+            return Ok(Some(ObjectSource::Inline(bytes)));
         }
         let path = self.uri_to_path(uri)?;
         let follow = !self.in_artifacts(&path);
@@ -68,14 +75,25 @@ impl Store {
             self.check_artifact_path(&path)
                 .map_err(|e| CoreError::Validation(format!("'{uri}' cannot be read: {e}")))?;
         }
-        let mut file = match files::open_regular(&path, follow) {
-            Ok(f) => f,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(CoreError::store(&path, e)),
-        };
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(|e| CoreError::store(&path, e))?;
-        Ok(Some(bytes))
+        match files::open_regular(&path, follow) {
+            Ok(f) => Ok(Some(ObjectSource::File(f))),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(CoreError::store(&path, e)),
+        }
+    }
+
+    /// The bytes of the object `uri` (`open_object`, read).
+    pub fn read_object(&self, uri: &str) -> CoreResult<Option<Vec<u8>>> {
+        match self.open_object(uri)? {
+            None => Ok(None),
+            Some(ObjectSource::Inline(bytes)) => Ok(Some(bytes)),
+            Some(ObjectSource::File(mut file)) => {
+                let mut bytes = Vec::new();
+                file.read_to_end(&mut bytes)
+                    .map_err(|e| CoreError::store(&self.uri_to_path(uri).unwrap_or_default(), e))?;
+                Ok(Some(bytes))
+            }
+        }
     }
 
     /// Write the inline objects at or under `uri` as files, then drop their rows: for readers
