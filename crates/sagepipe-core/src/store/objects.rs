@@ -90,7 +90,7 @@ impl Store {
             Some(ObjectSource::File(mut file)) => {
                 let mut bytes = Vec::new();
                 file.read_to_end(&mut bytes)
-                    .map_err(|e| CoreError::store(&self.uri_to_path(uri).unwrap_or_default(), e))?;
+                    .map_err(|e| CoreError::store(self.uri_to_path(uri).unwrap_or_default(), e))?;
                 Ok(Some(bytes))
             }
         }
