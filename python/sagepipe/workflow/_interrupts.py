@@ -141,14 +141,17 @@ def _drain_live_executions() -> None:
 
     # Executions started after a Ctrl-C the script caught are waited for like any other.
     arns = [arn for arn in _core.live_executions() if arn not in _interrupted]
-    if arns:
-        print(
-            f"sagepipe: waiting for {len(arns)} unfinished execution(s) to end (Ctrl-C stops them): " + ", ".join(arns),
-            file=sys.stderr,
-            flush=True,
-        )
     seen = _sigint_count
+    # The notice is inside the try: a Ctrl-C the moment it shows (while print still returns)
+    # stops the executions like any later one, without a traceback.
     try:
+        if arns:
+            print(
+                f"sagepipe: waiting for {len(arns)} unfinished execution(s) to end (Ctrl-C stops them): "
+                + ", ".join(arns),
+                file=sys.stderr,
+                flush=True,
+            )
         for arn in arns:
             handle = _core.live_execution(arn)
             while handle is not None and not handle.wait(TICK):
