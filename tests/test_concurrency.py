@@ -20,6 +20,7 @@ from pathlib import Path
 import crash_lib
 import pytest
 import store_lib
+from sagepipe._s3_objects import open_object
 from sagepipe.workflow.pipeline import Pipeline, _PipelineExecution
 from sagepipe.workflow.pipeline_context import PipelineSession
 
@@ -146,7 +147,7 @@ def test_processes_start_executions_at_once(tmp_path, processes, mode, per_proce
         for rec in json.loads(session.store.load_steps(arn)):
             for art in rec.get("Artifacts", []):
                 assert f"/{eid}/{rec['StepName']}/" in art["Uri"], (eid, art["Uri"])
-                data = session.store.read_object(art["Uri"])  # kept inline or a file
+                data = open_object(session.store, art["Uri"]).read()  # kept inline or a file
                 assert hashlib.sha256(data).hexdigest() == art["Sha256"]
     assert store_lib.integrity_ok(store) and store_lib.torn_records(store) == []
     for path in store.rglob("*.json"):  # the other JSON files: function results

@@ -26,6 +26,7 @@ from pathlib import Path
 import crash_lib
 import pytest
 import store_lib
+from sagepipe._s3_objects import open_object
 from sagepipe.workflow.pipeline import Pipeline, _PipelineExecution
 from sagepipe.workflow.pipeline_context import PipelineSession
 from sagepipe.workflow.selective_execution_config import SelectiveExecutionConfig
@@ -130,8 +131,7 @@ def assert_artifacts_intact(session, arn: str) -> int:
         if rec["StepStatus"] != "Succeeded":
             continue
         for art in rec.get("Artifacts", []):
-            data = session.store.read_object(art["Uri"])  # kept inline or a file
-            assert data is not None, f"{rec['StepName']}: recorded artifact {art['Uri']} is missing"
+            data = open_object(session.store, art["Uri"]).read()  # kept inline or a file
             assert len(data) == art["Size"], f"{rec['StepName']}: {art['Uri']} has another size"
             assert hashlib.sha256(data).hexdigest() == art["Sha256"], f"{rec['StepName']}: {art['Uri']} changed"
             checked += 1

@@ -8,6 +8,7 @@ import json
 import os
 import time
 
+from sagepipe._s3_objects import open_object
 from sagepipe.workflow.function_step import step
 from sagepipe.workflow.pipeline import Pipeline
 
@@ -42,7 +43,7 @@ def test_artifact_records_match_what_was_written(in_process_session):
         for art in rec["Artifacts"]:
             assert art["Inline"] is True and art["MtimeNs"] == 0
             assert not os.path.exists(store.uri_to_path(art["Uri"]))
-            data = store.read_object(art["Uri"])
+            data = open_object(store, art["Uri"]).read()
             assert (len(data), hashlib.sha256(data).hexdigest()) == (art["Size"], art["Sha256"])
     assert ex.result("s2") == 3
     assert not os.path.exists(store.uri_to_path(records[0]["FunctionResultsUri"])), "no results directory"

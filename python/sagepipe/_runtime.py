@@ -38,11 +38,10 @@ def load_result(store_root: str, results_uri: str) -> Any:
     """The return value a function step stored at ``results_uri``."""
     import cloudpickle
 
-    uri = f"{results_uri.rstrip('/')}/{RESULT_FILE}"
-    data = _store(store_root).read_object(uri)
-    if data is None:
-        raise FileNotFoundError(f"{uri} does not exist in the store")
-    return cloudpickle.loads(data)
+    from sagepipe._s3_objects import open_object
+
+    with open_object(_store(store_root), f"{results_uri.rstrip('/')}/{RESULT_FILE}") as f:
+        return cloudpickle.load(f)
 
 
 @functools.lru_cache(maxsize=8)

@@ -1,15 +1,17 @@
-"""S3 objects as files under the store: ``s3://bucket/key`` is ``<store>/s3/bucket/key``.
+"""S3 objects as files under the store: ``s3://bucket/key`` is ``<store>/s3/bucket/key``, but for
+small ``@step`` results, which the store keeps inline until something needs them as files.
 
 The one home of the rules both the mirror's ``Session`` and the local S3 service follow: an
 object is written to a temporary name and renamed (a reader never sees half an object), uploaded
 code gets its content-hash sidecar, and listings hide sidecars and temporary files.
 """
 
+import io
 import os
 import re
 import threading
 from pathlib import Path
-from typing import Callable, Iterator, Tuple
+from typing import BinaryIO, Callable, Iterator, Tuple
 
 from sagepipe._code_hash import needs_sidecar, sidecar_suffix, write_sidecar
 
@@ -24,6 +26,19 @@ def object_path(store, bucket: str, key: str = "") -> Path:
     uri = f"s3://{bucket}/{key}"
     store.materialize(uri)
     return Path(store.uri_to_path(uri))
+
+
+def open_object(store, uri: str) -> BinaryIO:
+    """The object ``uri`` opened for reading: its bytes, when the store keeps it inline (a small
+    ``@step`` result), else its file. ``FileNotFoundError`` when it has neither."""
+    data = store.inline_object(uri)
+    if data is not None:
+        return io.BytesIO(data)
+    path = store.uri_to_path(uri)
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{uri} does not exist in the store ({path})") from None
 
 
 def put_object(target: Path, write: Callable[[Path], object]) -> None:

@@ -14,7 +14,7 @@ use super::host::PyHost;
 use sagepipe_core::engine::{self, workers::WorkerSpec, Host, RunConfig, StartRequest};
 use sagepipe_core::error::{CoreError, CoreResult};
 use sagepipe_core::executors::{ImageRunner, JobSettings, RuntimeModules};
-use sagepipe_core::store::{FileLock, ObjectSource, PutMode, Store, UnreadableRecord};
+use sagepipe_core::store::{FileLock, PutMode, Store, UnreadableRecord};
 
 #[pyclass(frozen, name = "Store", module = "sagepipe._core")]
 pub struct PyStore {
@@ -331,30 +331,12 @@ impl PyStore {
         self.inner.uri_to_path(uri).map_err(to_py)
     }
 
-    /// The bytes of the object at `uri` (kept inline or a regular file), or None. A file is
-    /// read straight into the bytes object: a 100 MB result is copied once, as `f.read()` does.
-    fn read_object<'py>(&self, py: Python<'py>, uri: String) -> PyResult<Option<Bound<'py, PyBytes>>> {
-        use std::io::Read;
+    /// The bytes of the object at `uri` if the store keeps it inline (else None: it is a file,
+    /// or nothing).
+    fn inline_object<'py>(&self, py: Python<'py>, uri: String) -> PyResult<Option<Bound<'py, PyBytes>>> {
         let s = self.inner.clone();
-        let shown = uri.clone();
-        let source = py.detach(move || s.open_object(&uri)).map_err(to_py)?;
-        match source {
-            None => Ok(None),
-            Some(ObjectSource::Inline(bytes)) => Ok(Some(PyBytes::new(py, &bytes))),
-            Some(ObjectSource::File(mut file)) => {
-                let len = file
-                    .metadata()
-                    .map(|m| m.len())
-                    .map_err(|e| to_py(CoreError::store(&shown, e)))?;
-                let len =
-                    usize::try_from(len).map_err(|_| to_py(CoreError::Validation(format!("{shown} is too large"))))?;
-                let bytes = PyBytes::new_with(py, len, |buf| {
-                    py.detach(|| file.read_exact(buf))
-                        .map_err(|e| to_py(CoreError::store(&shown, e)))
-                })?;
-                Ok(Some(bytes))
-            }
-        }
+        let bytes = py.detach(move || s.inline_object(&uri)).map_err(to_py)?;
+        Ok(bytes.map(|b| PyBytes::new(py, &b)))
     }
 
     /// Make the inline objects at or under `uri` files (for readers of files).

@@ -13,6 +13,7 @@ def step_result(store: Any, rec: Dict[str, Any]) -> Any:
     ``StepFailedError`` with the traceback."""
     import cloudpickle
 
+    from sagepipe._s3_objects import open_object
     from sagepipe.remote_function.core.serialization import CloudpickleSerializer
     from sagepipe.workflow._function_payload import EXCEPTION_FILE, RESULT_FILE
 
@@ -43,7 +44,5 @@ def step_result(store: Any, rec: Dict[str, Any]) -> Any:
     if uri is None or results_dir is None:  # a Succeeded function step always has its results location
         raise StepFailedError(f"step '{step_name}' succeeded but its record names no results location")
     result_uri = f"{uri.rstrip('/')}/{RESULT_FILE}"
-    data = store.read_object(result_uri)
-    if data is None:
-        raise FileNotFoundError(f"{result_uri} does not exist in the store ({os.path.join(results_dir, RESULT_FILE)})")
-    return CloudpickleSerializer.deserialize(result_uri, data)
+    with open_object(store, result_uri) as f:
+        return CloudpickleSerializer.deserialize(result_uri, f.read())

@@ -19,7 +19,7 @@ mod registry;
 
 pub use logs::{cap_log, logical_len, physical_offset, LogCap, STEP_LOG_CAP};
 pub use migrate::Migration;
-pub use objects::{InlineObject, Located, ObjectSource, INLINE_LIMIT};
+pub use objects::{InlineObject, Located, INLINE_LIMIT};
 pub use records::{
     max_parallel_execution_steps, ArtifactRecord, ExecutionRecord, ExecutionStatus, PipelineRecord, Signature,
     StepRecord, StepStatus,

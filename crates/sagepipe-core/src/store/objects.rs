@@ -3,16 +3,15 @@
 //! costs no file, no directory and no unlink when gc deletes it, and it is written in the same
 //! transaction as the step record that names it.
 //!
-//! An inline object is an S3 object like any other for every reader: `read_object` answers its
-//! bytes, and whatever needs the file (job staging, the local S3 service, `Store::read_path`)
+//! An inline object is an S3 object like any other for every reader: `inline_object` answers its
+//! bytes (Python's `_s3_objects.open_object` falls back to the file), and whatever needs the file (job staging, the local S3 service, `Store::read_path`)
 //! first calls `materialize`, which writes the objects at or under a URI as files and then
 //! drops their rows. From then on they are plain files, overwritten and deleted as such.
 
 use std::fs;
-use std::io::{ErrorKind, Read};
 use std::path::PathBuf;
 
-use super::{db, files, util, write_atomic, ArtifactRecord, Store};
+use super::{db, util, write_atomic, ArtifactRecord, Store};
 use crate::error::{CoreError, CoreResult};
 
 /// The largest object kept inline; larger results are written as files by the runtime.
@@ -23,13 +22,6 @@ pub const INLINE_LIMIT: usize = 64 * 1024;
 pub struct InlineObject {
     pub path: String,
     pub body: Vec<u8>,
-}
-
-/// An object opened for reading.
-#[derive(Debug)]
-pub enum ObjectSource {
-    Inline(Vec<u8>),
-    File(fs::File),
 }
 
 /// Where a recorded artifact is now.
@@ -61,39 +53,6 @@ impl Store {
             return Ok(None);
         };
         self.reading(&key, None, |c| db::object(c, &key))
-    }
-
-    /// The object `uri`: its inline bytes, or its regular file opened (`None` when neither
-    /// exists). Inside the artifact area no symlink is followed (`read_path`).
-    pub fn open_object(&self, uri: &str) -> CoreResult<Option<ObjectSource>> {
-        if let Some(bytes) = self.inline_object(uri)? {
-            return Ok(Some(ObjectSource::Inline(bytes)));
-        }
-        let path = self.uri_to_path(uri)?;
-        let follow = !self.in_artifacts(&path);
-        if !follow {
-            self.check_artifact_path(&path)
-                .map_err(|e| CoreError::Validation(format!("'{uri}' cannot be read: {e}")))?;
-        }
-        match files::open_regular(&path, follow) {
-            Ok(f) => Ok(Some(ObjectSource::File(f))),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(CoreError::store(&path, e)),
-        }
-    }
-
-    /// The bytes of the object `uri` (`open_object`, read).
-    pub fn read_object(&self, uri: &str) -> CoreResult<Option<Vec<u8>>> {
-        match self.open_object(uri)? {
-            None => Ok(None),
-            Some(ObjectSource::Inline(bytes)) => Ok(Some(bytes)),
-            Some(ObjectSource::File(mut file)) => {
-                let mut bytes = Vec::new();
-                file.read_to_end(&mut bytes)
-                    .map_err(|e| CoreError::store(self.uri_to_path(uri).unwrap_or_default(), e))?;
-                Ok(Some(bytes))
-            }
-        }
     }
 
     /// Write the inline objects at or under `uri` as files, then drop their rows: for readers
@@ -209,11 +168,11 @@ mod tests {
             .write_step_with_objects("p", "e", &step("S"), &objects)
             .expect("write");
         assert_eq!(
-            store.read_object("s3://b/p/e/S/results/payload.pkl").expect("read"),
+            store.inline_object("s3://b/p/e/S/results/payload.pkl").expect("read"),
             Some(b"pickled".to_vec())
         );
         assert!(!dir.path().join(&key).exists(), "kept inline, no file");
-        assert_eq!(store.read_object("s3://b/p/e/S/results/other").expect("read"), None);
+        assert_eq!(store.inline_object("s3://b/p/e/S/results/other").expect("read"), None);
         // A reader that needs files gets them, for the object or any prefix above it.
         store.materialize("s3://b/p/e/").expect("materialize");
         assert_eq!(fs::read(dir.path().join(&key)).expect("file"), b"pickled");

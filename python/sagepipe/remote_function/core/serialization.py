@@ -67,12 +67,13 @@ def _write(sagemaker_session: Any, s3_uri: str, data: bytes) -> None:
 
 
 def _read(sagemaker_session: Any, s3_uri: str) -> bytes:
-    uri = f"{s3_uri.rstrip('/')}/{PAYLOAD_FILE_NAME}"
-    data = sagemaker_session.store.read_object(uri)  # a @step's result may be kept inline
-    if data is None:
-        path = _payload_path(sagemaker_session, s3_uri)
-        raise DeserializationError(f"{uri} does not exist in the store ({path})")
-    return data
+    from sagepipe._s3_objects import open_object
+
+    try:
+        with open_object(sagemaker_session.store, f"{s3_uri.rstrip('/')}/{PAYLOAD_FILE_NAME}") as f:
+            return f.read()
+    except FileNotFoundError as e:
+        raise DeserializationError(str(e)) from None
 
 
 def serialize_func_to_s3(func: Callable, sagemaker_session: Any, s3_uri: str, s3_kms_key: Optional[str] = None):
