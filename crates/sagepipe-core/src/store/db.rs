@@ -467,6 +467,15 @@ pub fn for_each_execution_row(
     Ok(())
 }
 
+/// Whether the record at `path` holds exactly `bytes` (compared by SQLite, not copied out).
+pub fn body_equals(conn: &Connection, path: &str, bytes: &[u8]) -> rusqlite::Result<bool> {
+    let same: Option<bool> = conn
+        .prepare_cached("SELECT body = ?2 FROM records WHERE path = ?1")?
+        .query_row(params![path, bytes], |r| r.get(0))
+        .optional()?;
+    Ok(same == Some(true))
+}
+
 /// Write (insert or replace) the object at `path`.
 pub fn put_object(conn: &Connection, path: &str, body: &[u8], written: f64) -> rusqlite::Result<()> {
     conn.prepare_cached(

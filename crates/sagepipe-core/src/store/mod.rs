@@ -39,6 +39,29 @@ use super::error::{CoreError, CoreResult};
 use super::proc::Guarded;
 use super::util;
 
+/// The key of an execution's definition row that stands for "the text of its pipeline version":
+/// an execution almost always runs the version it names, which then is not copied (versions are
+/// never rewritten, and deleted only with the pipeline and its executions).
+const SAME_AS_VERSION: &str = "SagepipeSameAsVersion";
+
+fn same_as_version(version: u64) -> Vec<u8> {
+    format!("{{\"{SAME_AS_VERSION}\": {version}}}").into_bytes()
+}
+
+/// The version an execution's definition row refers to, if it is such a reference.
+fn version_referred(bytes: &[u8]) -> Option<u64> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Reference {
+        #[serde(rename = "SagepipeSameAsVersion")]
+        version: u64,
+    }
+    (bytes.len() < 64)
+        .then(|| serde_json::from_slice::<Reference>(bytes).ok())
+        .flatten()
+        .map(|r| r.version)
+}
+
 /// The file whose presence asks an execution's owner to stop it (see `write_stop_request`).
 const STOP_REQUEST_FILE: &str = "stop-requested";
 
@@ -823,7 +846,13 @@ impl Store {
         let bytes = self.encode(&path, rec)?;
         let t = util::now();
         self.writing(&path, |c| {
-            db::put(c, &logical::definition(p, id), definition.as_bytes(), t, None)?;
+            let version = rec.pipeline_version_id;
+            let copy = if db::body_equals(c, &logical::version(p, version), definition.as_bytes())? {
+                same_as_version(version)
+            } else {
+                definition.as_bytes().to_vec()
+            };
+            db::put(c, &logical::definition(p, id), &copy, t, None)?;
             db::put(c, &path, &bytes, t, None)?;
             touch_run(c, &logical::pipeline(p), rec.creation_time)
         })
@@ -1081,14 +1110,22 @@ impl Store {
 
     pub fn execution_definition(&self, arn: &str) -> CoreResult<String> {
         let (name, id) = self.resolve_arn(arn)?;
-        let path = logical::definition(&name, &id);
-        let bytes = self.record_bytes(&path)?.ok_or_else(|| {
+        let missing = |path: &str| {
             CoreError::store(
-                self.shown(&path),
+                self.shown(path),
                 std::io::Error::new(ErrorKind::NotFound, "No such file or directory (os error 2)"),
             )
-        })?;
-        self.json_text(&path, bytes)
+        };
+        let path = logical::definition(&name, &id);
+        let bytes = self.record_bytes(&path)?.ok_or_else(|| missing(&path))?;
+        match version_referred(&bytes) {
+            Some(v) => {
+                let version = logical::version(&name, v);
+                let text = self.record_bytes(&version)?.ok_or_else(|| missing(&version))?;
+                self.json_text(&version, text)
+            }
+            None => self.json_text(&path, bytes),
+        }
     }
 
     pub fn log_path(&self, pipeline: &str, id: &str, step: &str) -> PathBuf {
@@ -1481,6 +1518,51 @@ mod tests {
             .delete_pipeline("p")
             .expect("an unreadable pipeline can be deleted");
         assert!(!store.pipeline_dir("p").exists());
+    }
+
+    #[test]
+    fn an_execution_of_its_pipeline_version_refers_to_it_and_any_other_is_copied() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        let text = "{\"Version\": \"2020-12-01\", \"Steps\": []}";
+        store
+            .put_pipeline("p", text, PutMode::Create, &serde_json::json!({}))
+            .expect("create");
+        let start = |id: &str, definition: &str| {
+            let rec = ExecutionRecord {
+                pipeline_name: "p".into(),
+                execution_id: id.into(),
+                pipeline_version_id: 1,
+                ..ExecutionRecord::default()
+            };
+            store.write_start(&rec, definition).expect("start");
+            store
+                .execution_definition(&util::execution_arn("p", id))
+                .expect("definition")
+        };
+        assert_eq!(start("same", text), text);
+        let row = store
+            .record_bytes(&logical::definition("p", "same"))
+            .expect("read")
+            .expect("row");
+        assert_eq!(row, same_as_version(1), "a reference, not a copy");
+        let other = "{\"Version\": \"2020-12-01\", \"Steps\": [], \"Parameters\": []}";
+        assert_eq!(start("other", other), other);
+        let row = store
+            .record_bytes(&logical::definition("p", "other"))
+            .expect("read")
+            .expect("row");
+        assert_eq!(row, other.as_bytes());
+        // A damaged reference names the execution's row, as a damaged copy does.
+        damage(
+            &store,
+            &logical::definition("p", "same"),
+            b"{\"SagepipeSameAsVersion\": ",
+        );
+        let err = store
+            .execution_definition(&util::execution_arn("p", "same"))
+            .expect_err("corrupt");
+        assert!(err.to_string().contains("definition.json"), "{err}");
     }
 
     #[test]
