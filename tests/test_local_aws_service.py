@@ -911,6 +911,10 @@ def test_small_step_results_are_objects_like_any_other(aws):
     execution.wait()
     bucket, base = session.default_bucket(), f"inline/{execution.arn.rsplit('/', 1)[1]}"
     assert not aws.object_file(bucket, base).exists(), "kept inline: no file, no directory"
+    # What every SDK session does on start-up leaves them inline.
+    aws.s3.head_bucket(Bucket=bucket)
+    aws.s3.create_bucket(Bucket=bucket)
+    assert session.store.inline_object(f"s3://{bucket}/{base}/First/results/payload.pkl") is not None
     listed = [o["Key"] for o in aws.s3.list_objects_v2(Bucket=bucket, Prefix=f"{base}/")["Contents"]]
     assert listed == [f"{base}/{s}/results/{f}" for s in ("First", "Second") for f in ("payload.pkl", "results.json")]
     body = aws.s3.get_object(Bucket=bucket, Key=f"{base}/First/results/results.json")["Body"].read()

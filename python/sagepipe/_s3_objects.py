@@ -22,9 +22,11 @@ _TMP_NAME = re.compile(r"\..+\.[0-9]+-[0-9]+" + re.escape(_TMP_SUFFIX))
 
 def object_path(store, bucket: str, key: str = "") -> Path:
     """The file (or, for a prefix, the directory) of ``s3://bucket/key`` in ``store``. Small
-    step outputs the store keeps in its database become files first (at or under the key)."""
+    step outputs the store keeps in its database become files first (at or under the key; for
+    the bucket itself, only when its objects are listed: ``iter_objects``)."""
     uri = f"s3://{bucket}/{key}"
-    store.materialize(uri)
+    if key:
+        store.materialize(uri)
     return Path(store.uri_to_path(uri))
 
 
@@ -78,6 +80,7 @@ def iter_objects(store, bucket: str, prefix: str = "") -> Iterator[Tuple[str, Pa
     root = Path(store.uri_to_path(f"s3://{bucket}/"))
     folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
     try:
+        store.materialize(f"s3://{bucket}/{folder}")
         start = object_path(store, bucket, folder)
     except Exception:  # noqa: BLE001 - a prefix no key can have ('..' parts) lists nothing
         return
