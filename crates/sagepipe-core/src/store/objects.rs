@@ -67,12 +67,14 @@ impl Store {
         }
         for (path, body, _) in &objects {
             let file = self.root.join(path);
-            // Through real directories only, as every write into the artifact area.
+            // Through real directories only, as every write into the artifact area: checked
+            // before the missing ones are made (none is made through a symlink) and after.
+            let refused = |e: std::io::Error| CoreError::Validation(format!("'{path}' cannot be written: {e}"));
+            self.check_artifact_path(&file).map_err(refused)?;
             if let Some(dir) = file.parent() {
                 fs::create_dir_all(dir).map_err(|e| CoreError::store(dir, e))?;
             }
-            self.check_artifact_path(&file)
-                .map_err(|e| CoreError::Validation(format!("'{path}' cannot be written: {e}")))?;
+            self.check_artifact_path(&file).map_err(refused)?;
             write_atomic(&file, body)?;
         }
         // Rows written since (none: a step writes its objects once) would be dropped unseen, so
@@ -180,6 +182,30 @@ mod tests {
             store.inline_object("s3://b/p/e/S/results/payload.pkl").expect("read"),
             None
         );
+    }
+
+    #[test]
+    fn an_inline_object_is_never_made_a_file_through_a_symlink() {
+        let (dir, store) = store();
+        let uri = "s3://b/e/S/results/payload.pkl";
+        let objects = [InlineObject {
+            path: store.object_key(uri).expect("key"),
+            body: b"pickled".to_vec(),
+        }];
+        store
+            .write_step_with_objects("p", "e", &step("S"), &objects)
+            .expect("write");
+        let elsewhere = tempfile::tempdir().expect("tmp");
+        fs::create_dir_all(dir.path().join("s3/b")).expect("bucket");
+        std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("s3/b/e")).expect("symlink");
+        let err = store.materialize(uri).expect_err("refused");
+        assert!(err.to_string().contains("symlink"), "{err}");
+        assert_eq!(
+            fs::read_dir(elsewhere.path()).expect("dir").count(),
+            0,
+            "nothing written there"
+        );
+        assert!(store.inline_object(uri).expect("read").is_some(), "still kept inline");
     }
 
     #[test]
