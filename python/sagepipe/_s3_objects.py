@@ -81,7 +81,7 @@ def iter_objects(store, bucket: str, prefix: str = "") -> Iterator[Tuple[str, Pa
     folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
     try:
         store.materialize(f"s3://{bucket}/{folder}")
-        start = object_path(store, bucket, folder)
+        start = Path(store.uri_to_path(f"s3://{bucket}/{folder}"))
     except Exception:  # noqa: BLE001 - a prefix no key can have ('..' parts) lists nothing
         return
     if not start.is_dir():

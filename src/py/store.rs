@@ -277,7 +277,7 @@ impl PyStore {
         py.detach(move || s.delete_executions(&arns)).map_err(to_py)
     }
 
-    /// Delete artifacts under the store's `s3/` area, in order (absent ones are no-ops).
+    /// Delete artifacts under the store's `s3/` area, several at a time (absent ones are no-ops).
     fn delete_artifacts(&self, py: Python<'_>, uris: Vec<String>) -> PyResult<()> {
         let s = self.inner.clone();
         py.detach(move || s.delete_artifacts(&uris)).map_err(to_py)

@@ -143,7 +143,11 @@ pub fn sha256_reader(mut f: impl Read) -> std::io::Result<String> {
 /// `items` mapped by `f` on every core (scoped threads over contiguous chunks), in order. A
 /// panicking `f` panics here.
 pub fn parallel_map<I: Send, O: Send>(items: Vec<I>, f: impl Fn(I) -> O + Sync) -> Vec<O> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    parallel_map_on(std::thread::available_parallelism().map_or(1, |n| n.get()), items, f)
+}
+
+/// `parallel_map` on `threads` threads (more than the cores for work that mostly waits).
+pub fn parallel_map_on<I: Send, O: Send>(threads: usize, items: Vec<I>, f: impl Fn(I) -> O + Sync) -> Vec<O> {
     if threads < 2 || items.len() < 2 {
         return items.into_iter().map(f).collect();
     }

@@ -277,8 +277,8 @@ class _CompilationScope:
     def __init__(self, token: str):
         self.token = token
         self._payload_bases: Dict[Tuple[int, str], Tuple[Any, str]] = {}
-        self._code_files: Dict[int, Tuple[Callable, Dict[str, str]]] = {}
-        self._function_pickles: Dict[int, Tuple[Callable, bytes]] = {}
+        self._code_files: Dict[int, Tuple[Callable, Any]] = {}
+        self._function_pickles: Dict[int, Tuple[Callable, Any]] = {}
 
     @classmethod
     def of(cls, config) -> Optional["_CompilationScope"]:
@@ -311,16 +311,19 @@ class _CompilationScope:
         return str(session.store.uri_to_path(f"{s3_base_uri}/{step_name}"))  # let the store judge it
 
     def code_files(self, func: Callable) -> Dict[str, str]:
-        cached = self._code_files.get(id(func))
-        if cached is None or cached[0] is not func:
-            cached = self._code_files[id(func)] = (func, code_files(func))
-        return cached[1]
+        return _per_function(self._code_files, func, code_files)
 
     def function_pickle(self, func: Callable) -> bytes:
-        cached = self._function_pickles.get(id(func))
-        if cached is None or cached[0] is not func:
-            cached = self._function_pickles[id(func)] = (func, CloudpickleSerializer.serialize(func))
-        return cached[1]
+        return _per_function(self._function_pickles, func, CloudpickleSerializer.serialize)
+
+
+def _per_function(table: Dict[int, Tuple[Callable, Any]], func: Callable, make: Callable[[Callable], Any]) -> Any:
+    """``make(func)``, once per function in ``table`` (keyed by identity; the function is held,
+    so its id is not reused while the entry lives)."""
+    cached = table.get(id(func))
+    if cached is None or cached[0] is not func:
+        cached = table[id(func)] = (func, make(func))
+    return cached[1]
 
 
 def _channel(name: str, uri: str) -> Dict[str, Any]:

@@ -323,8 +323,8 @@ pub fn plan(store: &Store, request: &GcRequest) -> CoreResult<GcPlan> {
             }
             steps.sort_by_key(|s| s.seq);
             let record = match ex.record {
-                Some(Ok(r)) => r,
-                Some(Err(e @ CoreError::CorruptRecord { .. })) => {
+                Ok(r) => r,
+                Err(e @ CoreError::CorruptRecord { .. }) => {
                     let mut entry = store.unreadable(e, Some(arn.clone()))?;
                     if steps_readable {
                         match store.read_steps_by_id(&name, &ex.id) {
@@ -342,8 +342,7 @@ pub fn plan(store: &Store, request: &GcRequest) -> CoreResult<GcPlan> {
                     unreadable.push(entry);
                     continue;
                 }
-                Some(Err(e)) => return Err(e),
-                None => continue,
+                Err(e) => return Err(e),
             };
             if !readable.contains(&name) {
                 continue; // only what it holds that cannot be read is reported

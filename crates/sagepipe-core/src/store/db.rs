@@ -4,8 +4,9 @@
 //! keyed by the logical path it had as a file (`pipelines/<p>/pipeline.json`, ...), so paths in
 //! messages and unreadable-record reports stay what they were. Small S3 objects a step wrote
 //! (a `@step` function's results) are rows of `objects`, keyed by the path their file would
-//! have (`s3/<bucket>/<key>`), until something needs them as files (`Store::materialize`). The database is opened lazily and
-//! created by the first write: reading a store that has none creates nothing.
+//! have (`s3/<bucket>/<key>`), until something needs them as files (`Store::materialize`). The
+//! database is opened lazily and created by the first write: reading a store that has none
+//! creates nothing.
 //!
 //! One connection per store and process, shared by every `Store` of that root (keyed by its
 //! canonical path) and serialized by a mutex, so the process's own threads never meet SQLite's
@@ -499,13 +500,13 @@ pub fn has_object(conn: &Connection, path: &str) -> rusqlite::Result<bool> {
         .exists([path])
 }
 
-/// The objects at `path` or under it (`path/...`) as (path, bytes, written), in path order.
-pub fn objects_under(conn: &Connection, path: &str) -> rusqlite::Result<Vec<(String, Vec<u8>, f64)>> {
+/// The objects at `path` or under it (`path/...`) as (path, bytes), in path order.
+pub fn objects_under(conn: &Connection, path: &str) -> rusqlite::Result<Vec<(String, Vec<u8>)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT path, body, written FROM objects
+        "SELECT path, body FROM objects
          WHERE path = ?1 OR (path >= ?1 || '/' AND path < ?1 || '0') ORDER BY path",
     )?;
-    let rows = stmt.query_map([path], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let rows = stmt.query_map([path], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
 }
 

@@ -4,7 +4,8 @@
 //! Records (pipelines, definition versions, executions, step records, triggers, the cache index
 //! and the model registry) are rows of one SQLite database (`db`), each keyed by the logical path
 //! it had as a file; one transaction per state change. Artifacts, logs, function payloads and
-//! lock files stay files, but for small step outputs, kept inline in the database (`objects`). Multi-process safety comes from ownership: an execution's records are
+//! lock files stay files, but for small step outputs, kept inline in the database (`objects`).
+//! Multi-process safety comes from ownership: an execution's records are
 //! written only by the process that holds its `lock` file (an `flock`, released by the kernel
 //! when that process dies), so a reader that can take the lock knows the owner is gone.
 
@@ -50,16 +51,14 @@ fn same_as_version(version: u64) -> Vec<u8> {
 
 /// The version an execution's definition row refers to, if it is such a reference.
 fn version_referred(bytes: &[u8]) -> Option<u64> {
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Reference {
-        #[serde(rename = "SagepipeSameAsVersion")]
-        version: u64,
+    if bytes.len() >= 64 {
+        return None; // a definition
     }
-    (bytes.len() < 64)
-        .then(|| serde_json::from_slice::<Reference>(bytes).ok())
-        .flatten()
-        .map(|r| r.version)
+    let reference: std::collections::HashMap<String, u64> = serde_json::from_slice(bytes).ok()?;
+    match reference.into_iter().collect::<Vec<_>>().as_slice() {
+        [(key, version)] if key == SAME_AS_VERSION => Some(*version),
+        _ => None,
+    }
 }
 
 /// The file whose presence asks an execution's owner to stop it (see `write_stop_request`).
@@ -347,8 +346,8 @@ const DELETE_CHUNK: usize = 256;
 pub struct StoredExecution<T> {
     pub id: String,
     pub created_us: Option<i64>,
-    /// Its record, or why it cannot be read (always there in what `stored_executions` returns).
-    pub record: Option<CoreResult<ExecutionRecord>>,
+    /// Its record, or why it cannot be read.
+    pub record: CoreResult<ExecutionRecord>,
     /// What was made of each of its step records (by path), or why one cannot be read.
     pub steps: Vec<CoreResult<T>>,
 }
@@ -999,15 +998,22 @@ impl Store {
         /// Step records read before a batch is decoded (about 5 MB of a typical history).
         const BATCH: usize = 1024;
         let prefix = format!("{}executions/", logical::pipeline_dir(pipeline));
-        let mut found: Vec<StoredExecution<T>> = Vec::new();
+        // (id, created_us, record, steps) as the rows come; one without a record is left out.
+        type Found<T> = (
+            String,
+            Option<i64>,
+            Option<CoreResult<ExecutionRecord>>,
+            Vec<CoreResult<T>>,
+        );
+        let mut found: Vec<Found<T>> = Vec::new();
         let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         let mut batch: Vec<(usize, String, Vec<u8>)> = Vec::new();
-        let decode_batch = |batch: &mut Vec<(usize, String, Vec<u8>)>, found: &mut Vec<StoredExecution<T>>| {
+        let decode_batch = |batch: &mut Vec<(usize, String, Vec<u8>)>, found: &mut Vec<Found<T>>| {
             let rows = std::mem::take(batch);
             for (slot, decoded) in util::parallel_map(rows, |(slot, path, bytes)| {
                 (slot, self.decode(&path, &bytes).map(&step))
             }) {
-                found[slot].steps.push(decoded);
+                found[slot].3.push(decoded);
             }
         };
         self.reading(&prefix, (), |c| {
@@ -1017,18 +1023,13 @@ impl Store {
                     Some(&slot) => slot,
                     None => {
                         at.insert(id.to_string(), found.len());
-                        found.push(StoredExecution {
-                            id: id.to_string(),
-                            created_us: None,
-                            record: None,
-                            steps: Vec::new(),
-                        });
+                        found.push((id.to_string(), None, None, Vec::new()));
                         found.len() - 1
                     }
                 };
                 if path.ends_with("/execution.json") {
-                    found[slot].created_us = created_us;
-                    found[slot].record = Some(self.decode(path, bytes));
+                    found[slot].1 = created_us;
+                    found[slot].2 = Some(self.decode(path, bytes));
                 } else if path.contains("/steps/") {
                     batch.push((slot, path.to_string(), bytes.to_vec()));
                     if batch.len() >= BATCH {
@@ -1039,9 +1040,19 @@ impl Store {
         })?;
         decode_batch(&mut batch, &mut found);
         // Those with a record, as `execution_ids` lists them.
-        found.retain(|ex| ex.created_us.is_some() && ex.record.is_some());
-        found.sort_by(|a, b| (b.created_us, &b.id).cmp(&(a.created_us, &a.id)));
-        Ok(found)
+        let mut executions: Vec<StoredExecution<T>> = found
+            .into_iter()
+            .filter_map(|(id, created_us, record, steps)| {
+                Some(StoredExecution {
+                    id,
+                    created_us: Some(created_us?),
+                    record: record?,
+                    steps,
+                })
+            })
+            .collect();
+        executions.sort_by(|a, b| (b.created_us, &b.id).cmp(&(a.created_us, &a.id)));
+        Ok(executions)
     }
 
     /// What changes whenever anything is committed to the store's records, by any process
@@ -1247,16 +1258,12 @@ impl Store {
                 }
                 Ok(gone)
             })?;
-            // Their directories (lock, logs) on every core: removing is mostly the filesystem's time.
-            let removed = util::parallel_map(gone, |(arn, name, id)| {
+            for (arn, name, id) in gone {
                 let dir = self.execution_dir(name, id);
                 if fs::symlink_metadata(&dir).is_ok() {
                     self.remove_via_trash(&dir)?;
                 }
-                Ok(arn.clone())
-            });
-            for arn in removed {
-                deleted.push(arn?);
+                deleted.push(arn.clone());
             }
         }
         Ok(deleted)
@@ -1283,43 +1290,21 @@ impl Store {
     }
 
     /// Delete artifacts as `delete_artifact` does, on a few threads (removing files is mostly
-    /// waiting on the filesystem; each thread checks each directory on its way once). On an
-    /// error, the first one is returned once the threads have stopped.
+    /// waiting on the filesystem), each taking a contiguous run of `uris` and checking each
+    /// directory on its way once. The first error is returned once all have stopped.
     pub fn delete_artifacts(&self, uris: &[String]) -> CoreResult<()> {
         self.delete_inline_objects(uris)?;
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, 4)
             .min(uris.len().div_ceil(256).max(1));
-        let failed = std::sync::atomic::AtomicBool::new(false);
-        let results: Vec<CoreResult<()>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|k| {
-                    let failed = &failed;
-                    scope.spawn(move || {
-                        let mut seen = std::collections::HashSet::new();
-                        for uri in uris.iter().skip(k).step_by(threads) {
-                            if failed.load(Ordering::Relaxed) {
-                                break;
-                            }
-                            if let Err(e) = self.delete_artifact_seen(uri, &mut seen) {
-                                failed.store(true, Ordering::Relaxed);
-                                return Err(e);
-                            }
-                        }
-                        Ok(())
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .map(|w| {
-                    w.join()
-                        .unwrap_or_else(|_| Err(CoreError::Validation("an artifact deletion failed".into())))
-                })
-                .collect()
-        });
-        results.into_iter().collect()
+        let runs: Vec<&[String]> = uris.chunks(uris.len().div_ceil(threads).max(1)).collect();
+        util::parallel_map_on(threads, runs, |run| {
+            let mut seen = std::collections::HashSet::new();
+            run.iter().try_for_each(|uri| self.delete_artifact_seen(uri, &mut seen))
+        })
+        .into_iter()
+        .collect()
     }
 
     fn delete_artifact_seen(&self, uri: &str, seen: &mut std::collections::HashSet<PathBuf>) -> CoreResult<()> {

@@ -3,10 +3,10 @@
 //! costs no file, no directory and no unlink when gc deletes it, and it is written in the same
 //! transaction as the step record that names it.
 //!
-//! An inline object is an S3 object like any other for every reader: `inline_object` answers its
-//! bytes (Python's `_s3_objects.open_object` falls back to the file), and whatever needs the file (job staging, the local S3 service, `Store::read_path`)
-//! first calls `materialize`, which writes the objects at or under a URI as files and then
-//! drops their rows. From then on they are plain files, overwritten and deleted as such.
+//! An inline object is an S3 object like any other for every reader: `inline_object` answers
+//! its bytes (Python's `_s3_objects.open_object` falls back to the file), and whatever needs the
+//! file (job staging, the local S3 service, `Store::read_path`) first calls `materialize`, which
+//! writes the objects at or under a URI as files and then drops their rows. From then on they are plain files, overwritten and deleted as such.
 
 use std::fs;
 use std::path::PathBuf;
@@ -65,7 +65,7 @@ impl Store {
         if objects.is_empty() {
             return Ok(());
         }
-        for (path, body, _) in &objects {
+        for (path, body) in &objects {
             let file = self.root.join(path);
             // Through real directories only, as every write into the artifact area: checked
             // before the missing ones are made (none is made through a symlink) and after.
@@ -80,7 +80,7 @@ impl Store {
         // Rows written since (none: a step writes its objects once) would be dropped unseen, so
         // only the rows just written out go.
         self.writing(&key, |c| {
-            for (path, _, _) in &objects {
+            for (path, _) in &objects {
                 db::delete_objects_exact(c, path)?;
             }
             Ok(())
@@ -125,9 +125,6 @@ impl Store {
         step: &super::StepRecord,
         objects: &[InlineObject],
     ) -> CoreResult<()> {
-        if objects.is_empty() {
-            return self.write_step(pipeline, id, step);
-        }
         let path = super::logical::step(pipeline, id, &step.step_name);
         let bytes = self.encode(&path, step)?;
         let t = util::now();
