@@ -3,7 +3,7 @@
 //! why); this is where they are computed, in one pass over the store's records, so a history
 //! of thousands of executions is planned in well under a second.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -78,6 +78,41 @@ impl StepSummary {
         StepSummary {
             seq: step.seq,
             artifacts: step.artifacts.iter().map(|a| a.uri.clone()).collect(),
+            sources: [&step.selective_execution_result, &step.cache_hit_result]
+                .into_iter()
+                .filter_map(|v| source(v.as_ref()))
+                .collect(),
+        }
+    }
+}
+
+/// The fields of a step record (`StepRecord`, same names) that a `StepSummary` is made of,
+/// decoded straight from the record's text. The rest (mostly a `@step` request, kept as
+/// `Properties` and in `Signature`) is only checked to be well-formed JSON: building it into
+/// values was most of the plan's time on a long history.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct StepRefs {
+    seq: u64,
+    #[serde(default)]
+    artifacts: Vec<ArtifactUri>,
+    #[serde(default)]
+    cache_hit_result: Option<Value>,
+    #[serde(default)]
+    selective_execution_result: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ArtifactUri {
+    uri: String,
+}
+
+impl From<StepRefs> for StepSummary {
+    fn from(step: StepRefs) -> Self {
+        StepSummary {
+            seq: step.seq,
+            artifacts: step.artifacts.into_iter().map(|a| a.uri).collect(),
             sources: [&step.selective_execution_result, &step.cache_hit_result]
                 .into_iter()
                 .filter_map(|v| source(v.as_ref()))
@@ -307,13 +342,13 @@ pub fn plan(store: &Store, request: &GcRequest) -> CoreResult<GcPlan> {
 
     for name in store.pipeline_names() {
         let mut rank = 0usize;
-        for ex in store.stored_executions(&name, |step| StepSummary::of(&step))? {
+        for ex in store.stored_executions::<StepRefs>(&name)? {
             let arn = util::execution_arn(&name, &ex.id);
             let mut steps = Vec::with_capacity(ex.steps.len());
             let mut steps_readable = true;
             for step in ex.steps {
                 match step {
-                    Ok(s) => steps.push(s),
+                    Ok(s) => steps.push(StepSummary::from(s)),
                     Err(e @ CoreError::CorruptRecord { .. }) => {
                         steps_readable = false;
                         unreadable.push(store.unreadable(e, Some(arn.clone()))?);
@@ -550,6 +585,33 @@ mod tests {
         assert_eq!(s3_uris("s3://b/é/x", false), ["s3://b/é/x"]);
         assert_eq!(s3_uris("s3://b/é/x", true), ["s3://b/"]);
         assert_eq!(s3_uris("s3://b/k\u{1f}x s3://b/\u{a0}", false), ["s3://b/k", "s3://b/"]);
+    }
+
+    #[test]
+    fn a_step_records_references_read_alone_are_those_of_the_whole_record() {
+        let text = serde_json::json!({
+            "StepName": "Train", "StepType": "Training", "StepStatus": "Succeeded", "Seq": 3,
+            "Properties": {"OutputDataConfig": {"S3OutputPath": "s3://b/not-an-artifact"}},
+            "Signature": {"Arguments": {"S3Uri": "s3://b/in"}, "CacheKey": "k"},
+            "Artifacts": [
+                {"Uri": "s3://b/out/a", "Size": 1, "MtimeNs": 2, "Sha256": "x"},
+                {"Uri": "s3://b/out/b", "Size": 1, "MtimeNs": 0, "Sha256": "y", "Inline": true},
+            ],
+            "CacheHitResult": {"SourcePipelineExecutionArn": "arn:cached"},
+            "SelectiveExecutionResult": {"SourcePipelineExecutionArn": "arn:reference"},
+        })
+        .to_string();
+        let whole = StepSummary::of(&serde_json::from_str::<StepRecord>(&text).expect("a step record"));
+        let alone = StepSummary::from(serde_json::from_str::<StepRefs>(&text).expect("its references"));
+        assert_eq!(
+            (alone.seq, &alone.artifacts, &alone.sources),
+            (whole.seq, &whole.artifacts, &whole.sources)
+        );
+        assert_eq!(alone.artifacts, ["s3://b/out/a", "s3://b/out/b"]);
+        assert_eq!(alone.sources, ["arn:reference", "arn:cached"]);
+        // A torn record is as unreadable this way as the other.
+        let torn = &text[..text.len() / 2];
+        assert!(serde_json::from_str::<StepRefs>(torn).is_err());
     }
 
     fn protected_with<'a>(store: &'a Store, entries: &[(&str, bool)]) -> Protected<'a> {

@@ -10,6 +10,7 @@
 //! knows (`/opt/ml/processing/evaluation/...`) for its outputs.
 
 use std::collections::HashSet;
+use std::ffi::OsString;
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io::{self, ErrorKind};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
@@ -88,14 +89,23 @@ pub fn open_regular(path: &Path, follow: bool) -> io::Result<File> {
 /// do not exist yet end the check). `label` is how messages name `base`. Paths outside `base`
 /// are not checked.
 pub fn check_path_below(base: &Path, label: &str, path: &Path) -> io::Result<()> {
-    check_path_below_seen(base, label, path, &mut HashSet::new())
+    check_path_below_seen(base, label, path, &mut Checked::default()).map(|_| ())
 }
 
-/// `check_path_below`, skipping the directories in `seen` (checked by an earlier call of the
-/// same batch) and adding those it checks.
-pub fn check_path_below_seen(base: &Path, label: &str, path: &Path, seen: &mut HashSet<PathBuf>) -> io::Result<()> {
+/// What the calls of one batch of `check_path_below_seen` found: directories that passed, and
+/// paths that do not exist (so neither does anything under them: a batch that only deletes
+/// never makes one). Keyed by the path's bytes: hashing a `Path` walks its components.
+#[derive(Default)]
+pub struct Checked {
+    dirs: HashSet<OsString>,
+    missing: HashSet<OsString>,
+}
+
+/// `check_path_below`, skipping what `checked` holds from earlier calls of the same batch and
+/// adding what it finds. Whether all of `path` exists.
+pub fn check_path_below_seen(base: &Path, label: &str, path: &Path, checked: &mut Checked) -> io::Result<bool> {
     let Ok(rest) = path.strip_prefix(base) else {
-        return Ok(());
+        return Ok(true);
     };
     let parts: Vec<_> = rest.components().collect();
     let mut at = base.to_path_buf();
@@ -103,11 +113,17 @@ pub fn check_path_below_seen(base: &Path, label: &str, path: &Path, seen: &mut H
     for (k, part) in parts.iter().enumerate() {
         at.push(part);
         rel.push(part);
-        if seen.contains(&at) {
+        if checked.dirs.contains(at.as_os_str()) {
             continue;
         }
+        if checked.missing.contains(at.as_os_str()) {
+            return Ok(false);
+        }
         let meta = match fs::symlink_metadata(&at) {
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                checked.missing.insert(at.into_os_string());
+                return Ok(false);
+            }
             Err(e) => return Err(e),
             Ok(m) => m,
         };
@@ -125,10 +141,10 @@ pub fn check_path_below_seen(base: &Path, label: &str, path: &Path, seen: &mut H
             ));
         }
         if meta.is_dir() {
-            seen.insert(at.clone());
+            checked.dirs.insert(at.as_os_str().to_owned());
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Check that `path` (a file, or a directory tree) holds only regular files and directories,
@@ -327,6 +343,27 @@ fn rename_or_copy(src: &Path, dest: &Path) -> io::Result<()> {
 mod tests {
     use super::*;
     use std::os::unix::fs::symlink;
+
+    #[test]
+    fn a_batch_remembers_what_is_missing_and_what_passed() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let base = dir.path();
+        fs::create_dir_all(base.join("b/run")).expect("dirs");
+        let mut checked = Checked::default();
+        assert!(check_path_below_seen(base, "s3://", &base.join("b/run"), &mut checked).expect("passes"));
+        assert!(!check_path_below_seen(base, "s3://", &base.join("b/gone/x"), &mut checked).expect("passes"));
+        assert!(checked.missing.contains(base.join("b/gone").as_os_str()));
+        // Within the batch, what was missing stays so and what passed is not looked at again
+        // (a batch only deletes): neither a new directory nor a new symlink is seen.
+        fs::create_dir_all(base.join("b/gone/x")).expect("dirs");
+        assert!(!check_path_below_seen(base, "s3://", &base.join("b/gone/x/y"), &mut checked).expect("passes"));
+        // A new batch looks again, and refuses a symlink on the way.
+        fs::remove_dir(base.join("b/run")).expect("rmdir");
+        symlink(base.join("b/gone"), base.join("b/run")).expect("a symlink");
+        assert!(check_path_below_seen(base, "s3://", &base.join("b/run/x"), &mut checked).expect("remembered"));
+        let err = check_path_below_seen(base, "s3://", &base.join("b/run/x"), &mut Checked::default());
+        assert!(err.expect_err("a symlink").to_string().contains("symlink"));
+    }
 
     fn mkfifo(path: &Path) {
         let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).expect("path");

@@ -425,6 +425,16 @@ impl Store {
         }
     }
 
+    /// Run `f`, a bulk deletion of many transactions, with one WAL checkpoint at its end
+    /// (`db::with_one_checkpoint`). Without a database there is nothing to delete: `f` runs
+    /// as it is.
+    fn bulk_deleting<T>(&self, f: impl FnOnce() -> CoreResult<T>) -> CoreResult<T> {
+        match self.db_for_read()? {
+            Some(db) => db::with_one_checkpoint(&db, f).map_err(|e| db::sql_error(&self.root.join(db::DB_FILE), e))?,
+            None => f(),
+        }
+    }
+
     /// Run `f` in one write transaction (`path` names what is written, for errors).
     fn writing<T>(&self, path: &str, f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>) -> CoreResult<T> {
         let db = self.db_for_write()?;
@@ -776,11 +786,18 @@ impl Store {
         let owner_lives = || -> CoreResult<bool> {
             Ok(FileLock::try_acquire(&self.execution_dir(pipeline, id).join("lock"))?.is_none())
         };
-        match self.read_execution_by_id(pipeline, id) {
-            Ok(rec) if rec.pipeline_execution_status.is_terminal() => Ok(false),
-            Ok(_) | Err(CoreError::CorruptRecord { .. }) => owner_lives(),
-            Err(CoreError::NotFound { .. }) => Ok(false),
-            Err(e) => Err(e),
+        // The status column, not the decoded record: gc asks this of thousands of executions.
+        let path = logical::execution(pipeline, id);
+        match self.reading(&path, None, |c| db::execution_status(c, &path))? {
+            None => Ok(false),
+            Some(Some(status))
+                if ExecutionStatus::ALL
+                    .iter()
+                    .any(|s| s.is_terminal() && s.as_str() == status) =>
+            {
+                Ok(false)
+            }
+            Some(_) => owner_lives(),
         }
     }
 
@@ -986,15 +1003,11 @@ impl Store {
     }
 
     /// Every execution of a pipeline as written (not settled), newest first, with its record
-    /// and what `step` makes of each of its step records (or why one cannot be read), in one
-    /// statement: for callers that look at the whole history (gc). Step records are decoded a
-    /// batch at a time on every core (decoding is most of the cost), so only a batch of them is
-    /// in memory at once.
-    pub fn stored_executions<T: Send>(
-        &self,
-        pipeline: &str,
-        step: impl Fn(StepRecord) -> T + Sync,
-    ) -> CoreResult<Vec<StoredExecution<T>>> {
+    /// and each of its step records decoded as `T` (or why one cannot be read), in one
+    /// statement: for callers that look at the whole history (gc), which decode only the
+    /// fields they need. Step records are decoded a batch at a time on every core (decoding is
+    /// most of the cost), so only a batch of them is in memory at once.
+    pub fn stored_executions<T: DeserializeOwned + Send>(&self, pipeline: &str) -> CoreResult<Vec<StoredExecution<T>>> {
         /// Step records read before a batch is decoded (about 5 MB of a typical history).
         const BATCH: usize = 1024;
         let prefix = format!("{}executions/", logical::pipeline_dir(pipeline));
@@ -1010,9 +1023,7 @@ impl Store {
         let mut batch: Vec<(usize, String, Vec<u8>)> = Vec::new();
         let decode_batch = |batch: &mut Vec<(usize, String, Vec<u8>)>, found: &mut Vec<Found<T>>| {
             let rows = std::mem::take(batch);
-            for (slot, decoded) in util::parallel_map(rows, |(slot, path, bytes)| {
-                (slot, self.decode(&path, &bytes).map(&step))
-            }) {
+            for (slot, decoded) in util::parallel_map(rows, |(slot, path, bytes)| (slot, self.decode(&path, &bytes))) {
                 found[slot].3.push(decoded);
             }
         };
@@ -1236,6 +1247,10 @@ impl Store {
     /// Returns the ARNs it deleted. Stops at the first other error (what came before stays
     /// deleted).
     pub fn delete_executions(&self, arns: &[String]) -> CoreResult<Vec<String>> {
+        self.bulk_deleting(|| self.delete_executions_chunked(arns))
+    }
+
+    fn delete_executions_chunked(&self, arns: &[String]) -> CoreResult<Vec<String>> {
         let mut deleted = Vec::with_capacity(arns.len());
         for chunk in arns.chunks(DELETE_CHUNK) {
             let mut ids = Vec::with_capacity(chunk.len());
@@ -1286,7 +1301,7 @@ impl Store {
     /// objects at or under it). Absent: no-op.
     pub fn delete_artifact(&self, uri: &str) -> CoreResult<()> {
         self.delete_inline_objects(std::slice::from_ref(&uri.to_string()))?;
-        self.delete_artifact_seen(uri, &mut std::collections::HashSet::new())
+        self.delete_artifact_seen(uri, &mut files::Checked::default())
     }
 
     /// Delete artifacts as `delete_artifact` does, on a few threads (removing files is mostly
@@ -1300,14 +1315,15 @@ impl Store {
             .min(uris.len().div_ceil(256).max(1));
         let runs: Vec<&[String]> = uris.chunks(uris.len().div_ceil(threads).max(1)).collect();
         util::parallel_map_on(threads, runs, |run| {
-            let mut seen = std::collections::HashSet::new();
-            run.iter().try_for_each(|uri| self.delete_artifact_seen(uri, &mut seen))
+            let mut checked = files::Checked::default();
+            run.iter()
+                .try_for_each(|uri| self.delete_artifact_seen(uri, &mut checked))
         })
         .into_iter()
         .collect()
     }
 
-    fn delete_artifact_seen(&self, uri: &str, seen: &mut std::collections::HashSet<PathBuf>) -> CoreResult<()> {
+    fn delete_artifact_seen(&self, uri: &str, checked: &mut files::Checked) -> CoreResult<()> {
         let path = self.uri_to_path(uri)?;
         if !self.in_artifacts(&path) || path == self.root.join("s3") {
             return Err(CoreError::Validation(format!(
@@ -1316,9 +1332,10 @@ impl Store {
         }
         // Never through a symlink inside the artifact area: that would delete what it points to
         // (a symlink that is the artifact itself is removed as a link).
-        files::check_path_below_seen(&self.artifacts_root(), "s3://", path.parent().unwrap_or(&path), seen)
-            .map_err(|e| CoreError::Validation(format!("'{uri}' is not deleted: {e}")))?;
-        if fs::symlink_metadata(&path).is_err() {
+        let parent_exists =
+            files::check_path_below_seen(&self.artifacts_root(), "s3://", path.parent().unwrap_or(&path), checked)
+                .map_err(|e| CoreError::Validation(format!("'{uri}' is not deleted: {e}")))?;
+        if !parent_exists || fs::symlink_metadata(&path).is_err() {
             return Ok(());
         }
         self.remove_via_trash(&path)

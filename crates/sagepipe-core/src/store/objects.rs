@@ -107,14 +107,15 @@ impl Store {
         if keys.is_empty() || self.db_for_read()?.is_none() {
             return Ok(());
         }
-        for chunk in keys.chunks(4096) {
-            self.writing(&chunk[0], |c| {
-                chunk
-                    .iter()
-                    .try_for_each(|key| db::delete_objects_under(c, key).map(|_| ()))
-            })?;
-        }
-        Ok(())
+        self.bulk_deleting(|| {
+            keys.chunks(4096).try_for_each(|chunk| {
+                self.writing(&chunk[0], |c| {
+                    chunk
+                        .iter()
+                        .try_for_each(|key| db::delete_objects_under(c, key).map(|_| ()))
+                })
+            })
+        })
     }
 
     /// Write a step's record and its inline objects in one transaction.
