@@ -662,6 +662,58 @@ def cmd_stop(args) -> int:
     return EXIT_FAILED
 
 
+def cmd_deploy(args) -> int:
+    try:
+        from botocore.exceptions import BotoCoreError
+        from botocore.exceptions import ClientError as AwsClientError
+    except ImportError:
+        print("sagepipe: deploy talks to AWS through boto3: pip install 'sagepipe[aws]'", file=sys.stderr)
+        return EXIT_USAGE
+
+    from sagepipe.deploy import deploy
+
+    parameters = _parameters(args.parameter)
+    selective = None
+    if args.select:
+        if not args.reference:
+            raise UsageError("--select needs --reference: the ARN of a finished execution on SageMaker")
+        steps = [s.strip() for s in args.select.split(",") if s.strip()]
+        selective = {"SourcePipelineExecutionArn": args.reference, "SelectedSteps": [{"StepName": s} for s in steps]}
+    elif args.reference:
+        raise UsageError("--reference only applies with --select")
+    if (parameters or selective or args.max_parallel or args.display_name) and not args.start:
+        raise UsageError("-p, --select, --max-parallel and --display-name are for the execution --start starts")
+    session = _session(args)
+    pipeline = _target_or_stored(args.target, session, args.name, args.sdk)
+    try:
+        done = deploy(
+            pipeline,
+            role_arn=args.role,
+            bucket=args.bucket,
+            region=args.region,
+            start=args.start,
+            parameters=parameters,
+            parallelism_config={"MaxParallelExecutionSteps": args.max_parallel} if args.max_parallel else None,
+            selective_execution_config=selective,
+            execution_display_name=args.display_name,
+            progress=None if args.json else print,
+        )
+    except (BotoCoreError, AwsClientError) as exc:
+        print(f"sagepipe: deploy: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        _emit_json(
+            {
+                "PipelineArn": done.pipeline_arn,
+                "Created": done.created,
+                "Bucket": done.bucket,
+                "Uploads": [{"Local": u.local, "S3Uri": u.uri, "Size": u.size, "Sent": u.sent} for u in done.uploads],
+                "PipelineExecutionArn": done.execution_arn,
+            }
+        )
+    return EXIT_OK
+
+
 def cmd_demo(args) -> int:
     from sagepipe import demo
 
@@ -820,6 +872,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("stop", cmd_stop, "stop a running execution (from any process)")
     p.add_argument("arn", metavar="EXECUTION", help=_EXECUTION_HELP)
     p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for it to stop (default 30)")
+
+    p = add(
+        "deploy",
+        cmd_deploy,
+        "create or update the pipeline on Amazon SageMaker (local inputs uploaded to S3 under content-hash keys), "
+        "optionally starting it; AWS credentials, region and endpoint come from the standard AWS configuration",
+    )
+    p.add_argument("target", metavar="TARGET|PIPELINE")
+    p.add_argument("--role", required=True, metavar="ARN", help="the pipeline's execution role (RoleArn)")
+    p.add_argument("--bucket", help="S3 bucket for uploads and default places (default: sagemaker-REGION-ACCOUNT)")
+    p.add_argument("--region", help="AWS region (default: the AWS configuration's)")
+    p.add_argument("--start", action="store_true", help="also start an execution and print its ARN")
+    p.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE", help="a parameter value (repeat)")
+    p.add_argument("--select", metavar="A,B", help="with --start: run only these steps (Selective Execution)")
+    p.add_argument("--reference", metavar="ARN", help="with --select: the SageMaker execution to reuse")
+    p.add_argument("--max-parallel", type=int, metavar="N", help="with --start: MaxParallelExecutionSteps")
+    p.add_argument("--display-name", help="with --start: PipelineExecutionDisplayName")
+    p.add_argument("--name", help="pipeline name (default: the object's, or the JSON file's stem)")
+    p.add_argument("--sdk", choices=["auto", "mirror", "real"], default="auto", help="as for run")
 
     # The demo prints a report for people: it takes --store but has no --json output.
     demo_help = (

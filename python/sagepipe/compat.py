@@ -23,15 +23,17 @@ Run a script with it installed::
     sagepipe run [--sdk auto|mirror|real] my_pipeline.py
 """
 
+import contextlib
 import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import os
 import runpy
 import sys
 import threading
 from types import ModuleType
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 __all__ = ["install", "uninstall", "installed", "mode", "real_sdk_installed", "run_script"]
 
@@ -161,6 +163,30 @@ def install(boto3: bool = True, *, sdk: str = "auto") -> None:
             _route_aws(("sagemaker", "s3", "sts", "iam"))
             _silence_sdk_telemetry()
         _mode = chosen
+
+
+@contextlib.contextmanager
+def suspended() -> Iterator[None]:
+    """Inside, AWS calls go to AWS whatever :func:`install` (or ``sagepipe._service.route``)
+    set up here; it is set up again on leaving. For ``sagepipe deploy``, which talks to the
+    real service from a process that answers it locally."""
+    mode, patched = _mode, _original_boto3_client is not None
+    services: Sequence[str] = ()
+    root = os.environ.get("SAGEPIPE_STORE")  # the routed store, while routed
+    if importlib.util.find_spec("botocore") is not None:
+        from sagepipe import _service
+
+        services = _service.routed_services()
+    uninstall()
+    try:
+        yield
+    finally:
+        if mode is not None:
+            install(boto3=patched or mode == "real", sdk=mode)
+        elif services:
+            from sagepipe import _service
+
+            _service.route(services, root)
 
 
 def uninstall() -> None:
