@@ -3,6 +3,7 @@ loopback address (S3, STS and the pipeline APIs moto implements), through real b
 the real command in a subprocess; credentials, region and endpoint come from the environment, as
 they would for a user."""
 
+import datetime
 import json
 import os
 import subprocess
@@ -287,3 +288,65 @@ def test_no_region_is_a_clear_error(aws, project, session, monkeypatch):
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     with pytest.raises(ValueError, match="deploy needs an AWS region"):
         deploy(module.build(session, "deploy-no-region", folder_uri), role_arn=ROLE, bucket=BUCKET)
+
+
+def test_cloud_executions_read_back_in_the_shapes_of_local_ones(aws, project, session, monkeypatch, capsys):
+    import botocore.session
+    from botocore.stub import Stubber
+    from sagepipe import cli
+    from sagepipe.deploy import deploy
+
+    _, module, folder_uri = project
+    arn = deploy(
+        module.build(session, "deploy-views", folder_uri),
+        role_arn=ROLE,
+        bucket=BUCKET,
+        start=True,
+        parameters={"InputData": "s3://real-data/x.csv"},
+    ).execution_arn
+
+    def views(*argv):
+        assert cli.main([*argv, "--store", str(session.store_root), "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    listed = views("executions", "deploy-views", "--cloud")
+    assert [(e["PipelineName"], e["PipelineExecutionArn"]) for e in listed] == [("deploy-views", arn)]
+    assert views("params", arn) == [{"Name": "InputData", "Value": "s3://real-data/x.csv"}]
+
+    # moto does not list an execution's steps: botocore's Stubber answers as the service documents.
+    started = datetime.datetime(2026, 12, 6, 12, 0, tzinfo=datetime.timezone.utc)
+    listing = {
+        "PipelineExecutionSteps": [
+            {
+                "StepName": "Prepare",
+                "StepStatus": "Succeeded",
+                "StartTime": started,
+                "EndTime": started + datetime.timedelta(minutes=3),
+                "AttemptCount": 1,
+                "Metadata": {"ProcessingJob": {"Arn": "arn:aws:sagemaker:us-east-1:123456789012:processing-job/p"}},
+            }
+        ]
+    }
+    original = botocore.session.Session.create_client
+
+    def stubbed(self, service_name, *args, **kwargs):
+        client = original(self, service_name, *args, **kwargs)
+        if service_name == "sagemaker":
+            stubber = Stubber(client)
+            stubber.add_response(
+                "list_pipeline_execution_steps", listing, {"PipelineExecutionArn": arn, "SortOrder": "Ascending"}
+            )
+            stubber.activate()
+        return client
+
+    monkeypatch.setattr(botocore.session.Session, "create_client", stubbed)
+    (step,) = views("steps", arn)
+    assert step["StepName"] == "Prepare" and step["Metadata"]["ProcessingJob"]["Arn"].endswith(":processing-job/p")
+    assert cli.main(["steps", arn, "--store", str(session.store_root)]) == 0
+    table = capsys.readouterr().out
+    assert "Prepare" in table and "Succeeded" in table and "180.00 s" in table
+
+    # Logs of a cloud step are in CloudWatch: said, not guessed.
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["logs", arn, "Prepare", "--store", str(session.store_root)])
+    assert refused.value.code == 2 and "CloudWatch Logs" in capsys.readouterr().err

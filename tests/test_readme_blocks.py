@@ -181,8 +181,18 @@ def test_bash_blocks_run_in_order_from_the_repository_root(tmp_path):
     script = "set -euo pipefail\n" + "".join(
         f"echo '--- README.md:{b.line}'\n{b.code}" for b in blocks
     )  # fmt: skip
-    out = run(["bash", "-c", script], tmp_path, timeout=1800)
+    # `sagepipe deploy` talks to moto's server on a loopback address, configured as AWS would be.
+    server = pytest.importorskip("moto.server").ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        aws = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+        out = run(["bash", "-c", script], tmp_path, timeout=1800, AWS_ENDPOINT_URL=f"http://{host}:{port}", **aws)
+    finally:
+        server.stop()
     assert out.returncode == 0, report(out)
+    assert "started: arn:aws:sagemaker:us-east-1:123456789012:pipeline/abalone/execution/" not in out.stdout
+    assert '"PipelineExecutionArn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/abalone/execution/' in out.stdout
     assert (tmp_path / "dag.html").stat().st_size > 0 and (tmp_path / "abalone.json").exists()
     # Newest first: the definition JSON's run, the resumed run, the run Train failed in (a bad
     # MaxDepth), the changed-steps run, the selective run, the -p run and run.py's full run.

@@ -97,6 +97,44 @@ def _client(args):
     return client(sagemaker_session=_session(args))
 
 
+def _cloud_region(arn: Optional[str]) -> Optional[str]:
+    """The region of an execution ARN of SageMaker itself (one not of the local account), else None."""
+    from sagepipe._service._sts import ACCOUNT
+
+    parts = (arn or "").split(":")
+    return parts[3] if len(parts) > 5 and parts[4] != ACCOUNT else None
+
+
+@contextlib.contextmanager
+def _reader(args, cloud: bool, region: Optional[str] = None):
+    """The client a view reads with: the store's, or (``cloud``) SageMaker's, reached as the
+    standard AWS configuration says (even where this process answers AWS calls locally)."""
+    if not cloud:
+        yield _client(args)
+        return
+    try:
+        import boto3
+    except ImportError:
+        raise UsageError("reading executions on SageMaker takes boto3: pip install 'sagepipe[aws]'") from None
+    from sagepipe import compat
+
+    with compat.suspended():
+        aws = boto3.session.Session(region_name=region) if region else boto3.session.Session()
+        if not aws.region_name:
+            raise UsageError("no AWS region: pass --region or configure one (AWS_REGION, a profile)")
+        yield aws.client("sagemaker")
+
+
+def _all_pages(call, key: str, **request) -> List[Dict[str, Any]]:
+    items: List[Dict[str, Any]] = []
+    while True:
+        page = call(**request)
+        items += page[key]
+        if not page.get("NextToken"):
+            return items
+        request["NextToken"] = page["NextToken"]
+
+
 def _is_pipeline(obj: Any) -> bool:
     return hasattr(obj, "definition") and hasattr(obj, "start") and hasattr(obj, "name")
 
@@ -527,14 +565,18 @@ def _is_stored(pipeline: str, store) -> bool:
 
 
 def cmd_executions(args) -> int:
-    sm = _client(args)
-    names = [args.pipeline] if args.pipeline else [p["PipelineName"] for p in sm.list_pipelines()["PipelineSummaries"]]
     rows = []
     # With --limit, the newest `limit` of each pipeline are enough (one index lookup each).
     page = {"MaxResults": args.limit} if args.limit and 0 < args.limit <= 100 else {}
-    for name in names:
-        summaries = sm.list_pipeline_executions(PipelineName=name, **page)["PipelineExecutionSummaries"]
-        rows += [dict(s, PipelineName=name) for s in summaries]
+    with _reader(args, args.cloud, args.region) as sm:
+        names = (
+            [args.pipeline]
+            if args.pipeline
+            else [p["PipelineName"] for p in _all_pages(sm.list_pipelines, "PipelineSummaries")]
+        )
+        for name in names:
+            summaries = sm.list_pipeline_executions(PipelineName=name, **page)["PipelineExecutionSummaries"]
+            rows += [dict(s, PipelineName=name) for s in summaries]
     rows.sort(key=lambda s: s["StartTime"], reverse=True)
     rows = rows[: args.limit] if args.limit else rows
     if args.json:
@@ -545,6 +587,8 @@ def cmd_executions(args) -> int:
               r.get("PipelineExecutionDisplayName", ""), r["PipelineExecutionArn"]) for r in rows],
             ("started", "status", "pipeline", "display name", "arn"),
         ))  # fmt: skip
+    elif args.cloud:
+        print("no executions on SageMaker", file=sys.stderr)
     else:
         session = _session(args)
         never = "" if session.store.exists else f": nothing has run with the store at {session.store_root} yet"
@@ -555,9 +599,14 @@ def cmd_executions(args) -> int:
 def cmd_steps(args) -> int:
     from sagepipe.display import step_note
 
-    steps = _client(args).list_pipeline_execution_steps(PipelineExecutionArn=args.arn, SortOrder="Ascending")[
-        "PipelineExecutionSteps"
-    ]
+    region = _cloud_region(args.arn)
+    with _reader(args, region is not None, region) as sm:
+        steps = _all_pages(
+            sm.list_pipeline_execution_steps,
+            "PipelineExecutionSteps",
+            PipelineExecutionArn=args.arn,
+            SortOrder="Ascending",
+        )
     if args.json:
         _emit_json(steps)
         return EXIT_OK
@@ -574,15 +623,11 @@ def cmd_steps(args) -> int:
 
 
 def cmd_params(args) -> int:
-    sm = _client(args)
-    params, token = [], None
-    while True:
-        page = sm.list_pipeline_parameters_for_execution(PipelineExecutionArn=args.arn, **(
-            {"NextToken": token} if token else {}))  # fmt: skip
-        params += page["PipelineParameters"]
-        token = page.get("NextToken")
-        if not token:
-            break
+    region = _cloud_region(args.arn)
+    with _reader(args, region is not None, region) as sm:
+        params = _all_pages(
+            sm.list_pipeline_parameters_for_execution, "PipelineParameters", PipelineExecutionArn=args.arn
+        )
     if args.json:
         _emit_json(params)
     else:
@@ -594,6 +639,12 @@ def cmd_params(args) -> int:
 def cmd_logs(args) -> int:
     from sagepipe.workflow._execution import _PipelineExecution
 
+    if _cloud_region(args.arn):
+        raise UsageError(
+            f"{args.arn} ran on SageMaker: its steps' logs are in CloudWatch Logs (log groups "
+            "/aws/sagemaker/ProcessingJobs, /aws/sagemaker/TrainingJobs, ...; the step's job name is in "
+            "`sagepipe steps ARN --json`, Metadata)"
+        )
     session = _session(args)
     execution = _PipelineExecution(args.arn, session)
     record = execution._record()
@@ -857,12 +908,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("executions", cmd_executions, "list executions, newest first")
     p.add_argument("pipeline", nargs="?", help="only this pipeline")
     p.add_argument("--limit", type=int, metavar="N", help="at most N executions")
+    p.add_argument("--cloud", action="store_true", help="the executions on SageMaker (the AWS configuration's)")
+    p.add_argument("--region", help="with --cloud: AWS region (default: the AWS configuration's)")
 
+    on_sagemaker = "; an execution ARN on SageMaker is read from there (the AWS configuration's credentials)"
     p = add("steps", cmd_steps, "the steps of an execution, in start order")
-    p.add_argument("arn", metavar="EXECUTION", help=_EXECUTION_HELP)
+    p.add_argument("arn", metavar="EXECUTION", help=_EXECUTION_HELP + on_sagemaker)
 
     p = add("params", cmd_params, "the parameter values of an execution")
-    p.add_argument("arn", metavar="EXECUTION", help=_EXECUTION_HELP)
+    p.add_argument("arn", metavar="EXECUTION", help=_EXECUTION_HELP + on_sagemaker)
 
     p = add("logs", cmd_logs, "what a step printed")
     p.add_argument("arn", metavar="EXECUTION", help=_EXECUTION_HELP)
