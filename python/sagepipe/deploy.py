@@ -34,9 +34,10 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import unquote, urlparse
 
 from sagepipe import _s3_objects
+from sagepipe._core import Store
 from sagepipe._service._sts import ACCOUNT as LOCAL_ACCOUNT
 from sagepipe.exceptions import ValidationError
-from sagepipe.session import DEFAULT_BUCKET
+from sagepipe.session import DEFAULT_BUCKET, default_store_root
 from sagepipe.workflow.steps import StepTypeEnum
 
 __all__ = ["Deployment", "Upload", "deploy", "prepare"]
@@ -399,7 +400,8 @@ def deploy(
     # Built first, as a local run would build it: code it names is put in the store.
     text = pipeline.definition()
     session = getattr(pipeline, "sagemaker_session", None)
-    store = getattr(session, "store", None)
+    # A mirror session names its store; the real SDK's reaches the store sagepipe routes it to.
+    store = getattr(session, "store", None) or Store(str(default_store_root()))
     local_bucket = session.default_bucket() if session is not None and hasattr(session, "default_bucket") else None
     from sagepipe import compat
 
