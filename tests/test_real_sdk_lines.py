@@ -33,6 +33,7 @@ EXTRA_PACKAGES = (
     "pandas",
     "scikit-learn",
     "pyyaml",
+    "moto[server]>=5",
 )
 BUILD_TIMEOUT = 1800
 RUN_TIMEOUT = 1200

@@ -9,8 +9,9 @@ its inputs live and which bucket stands in for the account's default one. :func:
   (``<pipeline>/sagepipe-deploy/<sha256>/<name>``), so deploying unchanged code again changes
   no key and SageMaker's step cache keeps hitting, and skips an upload whose key is already
   there;
-* points the local default bucket's places (outputs under ``sagemaker-local-000000000000``, in
-  plain URIs and in ``Std:Join`` parts) at the target bucket, and job roles of the local
+* points the local default bucket's places (outputs under ``sagemaker-local-000000000000``, or
+  the real SDK's ``sagemaker-<region>-000000000000``, in plain URIs and in ``Std:Join`` parts)
+  at the target bucket, and job roles of the local
   stand-in account at ``role_arn``: nothing else in the definition changes;
 * refuses, before anything is uploaded or created, what cannot run on SageMaker as written: a
   ``file://`` output, an image that exists only on this machine, a step type only a local runner
@@ -28,6 +29,7 @@ import difflib
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
@@ -63,6 +65,8 @@ _FUNCTION_STEP_CHANNEL = "sagemaker_remote_function_bootstrap"
 # The SDK's threshold for sending a definition through S3 instead of inline.
 _INLINE_DEFINITION_LIMIT = 100 * 1024
 _UPLOAD_FOLDER = "sagepipe-deploy"
+# The SDK's default bucket, sagemaker-<region>-<account>, of the local account.
+_LOCAL_SDK_BUCKET = re.compile(rf"sagemaker-[a-z0-9-]+-{LOCAL_ACCOUNT}")
 
 
 @dataclass
@@ -141,7 +145,7 @@ class _Rewriter:
 
     def __init__(self, store, local_bucket: str, bucket: str, role_arn: str):
         self.store = store
-        self.local_bucket = local_bucket
+        self.local_buckets = {local_bucket, DEFAULT_BUCKET}
         self.bucket = bucket
         self.role_arn = role_arn
         self.problems: List[Dict[str, Any]] = []
@@ -152,6 +156,13 @@ class _Rewriter:
 
     def problem(self, loc: List[Any], msg: str) -> None:
         self.problems.append({"kind": "deploy", "loc": loc, "msg": msg})
+
+    def is_local(self, bucket: Any) -> bool:
+        """A bucket that stands in for the account's default one here: the session's, the mirror's,
+        or the SDK's default bucket of the local account (the real SDK's, routed to sagepipe)."""
+        return isinstance(bucket, str) and (
+            bucket in self.local_buckets or _LOCAL_SDK_BUCKET.fullmatch(bucket) is not None
+        )
 
     def check_steps(self, definition: Dict[str, Any]) -> None:
         for name, step in _steps(definition.get("Steps") or []):
@@ -177,7 +188,7 @@ class _Rewriter:
             out = {}
             for key, item in value.items():
                 if key == "Std:Join" and isinstance(item, dict) and isinstance(item.get("Values"), list):
-                    item = dict(item, Values=[self.bucket if v == self.local_bucket else v for v in item["Values"]])
+                    item = dict(item, Values=[self.bucket if self.is_local(v) else v for v in item["Values"]])
                 out[key] = self.walk(item, loc + [key], output or key in _OUTPUT_KEYS)
             return out
         if isinstance(value, list):
@@ -221,7 +232,7 @@ class _Rewriter:
             if local is not None:
                 self.inputs[text] = local
                 return text
-            if bucket == self.local_bucket:
+            if self.is_local(bucket):
                 return f"s3://{self.bucket}/{key}"
         return text
 

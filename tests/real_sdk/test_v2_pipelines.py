@@ -178,3 +178,70 @@ def test_a_failed_run_of_an_sdk_pipeline_resumes_by_name(tmp_path):
     steps = {s["StepName"]: s for s in resumed["PipelineExecutionSteps"]}
     assert "SelectiveExecutionResult" in steps["Prepare"] and "SelectiveExecutionResult" not in steps["Flaky"]
     assert (tmp_path / "marker.prepared").read_text() == "ran\n"  # Prepare ran once, in the failed run
+
+
+DEPLOYED_MODULE = """
+import os
+from sagemaker.processing import ProcessingOutput, ScriptProcessor
+from sagemaker.workflow.pipeline import Pipeline
+from sagemaker.workflow.pipeline_context import PipelineSession
+from sagemaker.workflow.steps import ProcessingStep
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def build():
+    session = PipelineSession()
+    processor = ScriptProcessor(
+        image_uri="683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
+        command=["python3"], role="arn:aws:iam::000000000000:role/SageMakerRole",
+        instance_type="ml.m5.xlarge", instance_count=1, sagemaker_session=session,
+    )
+    step = ProcessingStep(
+        name="Prep",
+        step_args=processor.run(
+            code=os.path.join(HERE, "prep.py"),
+            outputs=[ProcessingOutput(output_name="out", source="/opt/ml/processing/out")],
+        ),
+    )
+    return Pipeline(name="deployed-from-the-sdk", steps=[step], sagemaker_session=session)
+"""
+
+
+def test_deploy_puts_what_the_sdk_built_on_sagemaker(tmp_path):
+    """`sagepipe deploy --sdk real`: the SDK builds the definition (its code uploaded to the local
+    store, as every local run does) and sagepipe puts it on SageMaker: moto's server on a loopback
+    address here, configured as AWS is."""
+    boto3 = pytest.importorskip("boto3")
+    server = pytest.importorskip("moto.server").ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    (tmp_path / "prep.py").write_text("print('prep')\n")
+    (tmp_path / "deployed.py").write_text(DEPLOYED_MODULE)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        aws = {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        }
+        role = "arn:aws:iam::123456789012:role/Pipelines"
+        target = f"{tmp_path / 'deployed.py'}:build"
+        out = run(tmp_path / "store", sys.executable, "-m", "sagepipe.cli", "deploy", target, "--sdk", "real",
+                  "--role", role, "--json", **aws)  # fmt: skip
+        # The SDK logs its config lookup on stdout when it is imported: the answer follows.
+        answer = json.loads(out[out.index("\n{") + 1 :] if not out.startswith("{") else out)
+        (upload,) = answer["Uploads"]
+        assert upload["Local"].endswith("/prep.py") and "000000000000" in upload["Local"]
+        session = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+        )
+        s3 = session.client("s3", endpoint_url=aws["AWS_ENDPOINT_URL"])
+        bucket, key = upload["S3Uri"][len("s3://") :].split("/", 1)
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"print('prep')\n"
+        sagemaker = session.client("sagemaker", endpoint_url=aws["AWS_ENDPOINT_URL"])
+        definition = sagemaker.describe_pipeline(PipelineName="deployed-from-the-sdk")["PipelineDefinition"]
+        assert upload["S3Uri"] in definition and "000000000000" not in definition
+        assert bucket == "sagemaker-us-east-1-123456789012" and f'"{bucket}"' in definition  # the outputs' Join
+    finally:
+        server.stop()
