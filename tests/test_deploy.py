@@ -203,6 +203,16 @@ def test_the_command_deploys_and_starts_with_parameters_and_parallelism(aws, pro
     )
     assert wrong.returncode == 2
     assert "parameter 'InputDta' is not one of the pipeline's; did you mean 'InputData'?" in wrong.stderr
+    # A selective run on SageMaker reuses an execution on SageMaker, not a local one.
+    local = "arn:aws:sagemaker:local:000000000000:pipeline/deploy-cli/execution/abc123def456"
+    wrong = subprocess.run(
+        [*command, *common, "--start", "--select", "Prepare", "--reference", local],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert wrong.returncode == 2 and "a local execution cannot be the reference of a run on SageMaker" in wrong.stderr
 
 
 def test_a_selective_start_names_the_cloud_reference(aws, project, session):

@@ -726,8 +726,11 @@ def cmd_deploy(args) -> int:
     parameters = _parameters(args.parameter)
     selective = None
     if args.select:
-        if not args.reference:
-            raise UsageError("--select needs --reference: the ARN of a finished execution on SageMaker")
+        if not _cloud_region(args.reference):
+            raise UsageError(
+                f"--select needs --reference: the ARN of a finished execution on SageMaker (not {args.reference!r}: "
+                "a local execution cannot be the reference of a run on SageMaker)"
+            )
         steps = [s.strip() for s in args.select.split(",") if s.strip()]
         selective = {"SourcePipelineExecutionArn": args.reference, "SelectedSteps": [{"StepName": s} for s in steps]}
     elif args.reference:
