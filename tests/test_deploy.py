@@ -296,7 +296,7 @@ def test_no_region_is_a_clear_error(aws, project, session, monkeypatch):
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.delenv("AWS_REGION", raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    with pytest.raises(ValueError, match="deploy needs an AWS region"):
+    with pytest.raises(ValueError, match="no AWS region: pass one"):
         deploy(module.build(session, "deploy-no-region", folder_uri), role_arn=ROLE, bucket=BUCKET)
 
 

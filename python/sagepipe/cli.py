@@ -112,16 +112,14 @@ def _reader(args, cloud: bool, region: Optional[str] = None):
     if not cloud:
         yield _client(args)
         return
-    try:
-        import boto3
-    except ImportError:
-        raise UsageError("reading executions on SageMaker takes boto3: pip install 'sagepipe[aws]'") from None
     from sagepipe import compat
+    from sagepipe.deploy import aws_session
 
     with compat.suspended():
-        aws = boto3.session.Session(region_name=region) if region else boto3.session.Session()
-        if not aws.region_name:
-            raise UsageError("no AWS region: pass --region or configure one (AWS_REGION, a profile)")
+        try:
+            aws = aws_session(region)
+        except (ImportError, ValueError) as exc:
+            raise UsageError(str(exc)) from None
         yield aws.client("sagemaker")
 
 
@@ -316,11 +314,18 @@ def _selective_config(args, session, pipeline: str):
     if args.changed:
         return SelectiveExecutionConfig.changed_steps(source_pipeline_execution_arn=reference)
     if args.select:
-        steps = [s.strip() for s in args.select.split(",") if s.strip()]
-        if not steps:
-            raise UsageError("--select needs at least one step name")
-        return SelectiveExecutionConfig(selected_steps=steps, source_pipeline_execution_arn=reference)
+        return SelectiveExecutionConfig(
+            selected_steps=_step_names(args.select), source_pipeline_execution_arn=reference
+        )
     return None
+
+
+def _step_names(select: str) -> List[str]:
+    """The step names of ``--select A,B``."""
+    steps = [s.strip() for s in select.split(",") if s.strip()]
+    if not steps:
+        raise UsageError("--select needs at least one step name")
+    return steps
 
 
 def _parameters_for(pipeline, config, given: Dict[str, str]) -> Dict[str, str]:
@@ -718,8 +723,9 @@ def cmd_deploy(args) -> int:
         from botocore.exceptions import BotoCoreError
         from botocore.exceptions import ClientError as AwsClientError
     except ImportError:
-        print("sagepipe: deploy talks to AWS through boto3: pip install 'sagepipe[aws]'", file=sys.stderr)
-        return EXIT_USAGE
+        from sagepipe.deploy import NEEDS_BOTO3
+
+        raise UsageError(NEEDS_BOTO3) from None
 
     from sagepipe.deploy import deploy
 
@@ -731,8 +737,10 @@ def cmd_deploy(args) -> int:
                 f"--select needs --reference: the ARN of a finished execution on SageMaker (not {args.reference!r}: "
                 "a local execution cannot be the reference of a run on SageMaker)"
             )
-        steps = [s.strip() for s in args.select.split(",") if s.strip()]
-        selective = {"SourcePipelineExecutionArn": args.reference, "SelectedSteps": [{"StepName": s} for s in steps]}
+        selective = {
+            "SourcePipelineExecutionArn": args.reference,
+            "SelectedSteps": [{"StepName": s} for s in _step_names(args.select)],
+        }
     elif args.reference:
         raise UsageError("--reference only applies with --select")
     if (parameters or selective or args.max_parallel or args.display_name) and not args.start:

@@ -25,7 +25,6 @@ Credentials, region and endpoint come from the standard AWS configuration (profi
 environment, ``AWS_ENDPOINT_URL``); boto3 is the optional ``sagepipe[aws]`` dependency.
 """
 
-import difflib
 import hashlib
 import json
 import os
@@ -35,14 +34,14 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import unquote, urlparse
 
-from sagepipe import _s3_objects
-from sagepipe._core import Store
+from sagepipe import _core, _s3_objects
 from sagepipe._service._sts import ACCOUNT as LOCAL_ACCOUNT
 from sagepipe.exceptions import ValidationError
 from sagepipe.session import DEFAULT_BUCKET, default_store_root
 from sagepipe.workflow.steps import StepTypeEnum
+from sagepipe.workflow.utilities import hash_file
 
-__all__ = ["Deployment", "Upload", "deploy", "prepare"]
+__all__ = ["Deployment", "Upload", "aws_session", "deploy", "prepare"]
 
 # Keys whose values are places a job writes: a file:// there cannot work on SageMaker.
 _OUTPUT_KEYS = frozenset(
@@ -101,21 +100,14 @@ class _Local:
     single: bool
 
     def digest(self) -> str:
+        """SHA-256 of the relative paths and contents (not of where it lies here)."""
         h = hashlib.sha256()
         for rel, path in sorted(self.files):
-            h.update(rel.encode() + b"\0" + _file_digest(path).encode() + b"\0")
+            h.update(rel.encode() + b"\0" + hash_file(str(path)).encode() + b"\0")
         return h.hexdigest()
 
     def size(self) -> int:
         return sum(p.stat().st_size for _, p in self.files)
-
-
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _steps(steps: List[Any]) -> Iterator[Tuple[str, Dict[str, Any]]]:
@@ -289,8 +281,8 @@ def prepare(
     declared = [p.get("Name") for p in parsed.get("Parameters") or [] if isinstance(p, dict)]
     for given in parameters or {}:
         if given not in declared:
-            close = difflib.get_close_matches(given, [d for d in declared if d], n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f" (it has {', '.join(map(str, declared)) or 'none'})"
+            close = _core.suggest(given, [str(d) for d in declared if d])
+            hint = f"; did you mean {close!r}?" if close else f" (it has {', '.join(map(str, declared)) or 'none'})"
             rewriter.problem(["PipelineParameters", given], f"parameter {given!r} is not one of the pipeline's{hint}")
     values = {k: rewriter.string(str(v), ["PipelineParameters", k], False) for k, v in (parameters or {}).items()}
     rewriter.check_steps(parsed)
@@ -325,14 +317,22 @@ def _replace_strings(value: Any, mapping: Dict[str, str]) -> Any:
     return value
 
 
-def _boto3_session(region: Optional[str], boto_session):
-    if boto_session is not None:
-        return boto_session
-    try:
-        import boto3
-    except ImportError:
-        raise ImportError("sagepipe deploy talks to AWS through boto3: pip install 'sagepipe[aws]'") from None
-    return boto3.session.Session(region_name=region) if region else boto3.session.Session()
+NEEDS_BOTO3 = "talking to AWS takes boto3: pip install 'sagepipe[aws]'"
+
+
+def aws_session(region: Optional[str] = None, boto_session=None):
+    """``boto_session``, or a boto3 session as the standard AWS configuration gives it
+    (profiles, the environment, ``AWS_ENDPOINT_URL``), ``region`` overriding its region.
+    Raises ImportError without boto3 and ValueError without a region."""
+    if boto_session is None:
+        try:
+            import boto3
+        except ImportError:
+            raise ImportError(NEEDS_BOTO3) from None
+        boto_session = boto3.session.Session(region_name=region) if region else boto3.session.Session()
+    if not boto_session.region_name:
+        raise ValueError("no AWS region: pass one (--region) or configure one (AWS_REGION, a profile)")
+    return boto_session
 
 
 def _ensure_bucket(s3, bucket: str, region: str) -> None:
@@ -412,7 +412,7 @@ def deploy(
     text = pipeline.definition()
     session = getattr(pipeline, "sagemaker_session", None)
     # A mirror session names its store; the real SDK's reaches the store sagepipe routes it to.
-    store = getattr(session, "store", None) or Store(str(default_store_root()))
+    store = getattr(session, "store", None) or _core.Store(str(default_store_root()))
     local_bucket = session.default_bucket() if session is not None and hasattr(session, "default_bucket") else None
     from sagepipe import compat
 
@@ -422,7 +422,7 @@ def deploy(
             pipeline.name,
             store,
             local_bucket or DEFAULT_BUCKET,
-            _boto3_session(region, boto_session),
+            aws_session(region, boto_session),
             role_arn=role_arn,
             bucket=bucket,
             start=start,
@@ -451,8 +451,6 @@ def _deploy(
     say: Callable[[str], None],
 ) -> Deployment:
     region_name = aws.region_name
-    if not region_name:
-        raise ValueError("deploy needs an AWS region: pass region= (--region) or configure one (AWS_REGION, a profile)")
     if bucket is None:
         account = aws.client("sts").get_caller_identity()["Account"]
         bucket = f"sagemaker-{region_name}-{account}"

@@ -78,12 +78,17 @@ impl StepSummary {
         StepSummary {
             seq: step.seq,
             artifacts: step.artifacts.iter().map(|a| a.uri.clone()).collect(),
-            sources: [&step.selective_execution_result, &step.cache_hit_result]
-                .into_iter()
-                .filter_map(|v| source(v.as_ref()))
-                .collect(),
+            sources: reused_from(&step.selective_execution_result, &step.cache_hit_result),
         }
     }
+}
+
+/// The executions a step's reuse results (selective, cache hit) name.
+fn reused_from(selective: &Option<Value>, cache_hit: &Option<Value>) -> Vec<String> {
+    [selective, cache_hit]
+        .into_iter()
+        .filter_map(|v| source(v.as_ref()))
+        .collect()
 }
 
 /// The fields of a step record (`StepRecord`, same names) that a `StepSummary` is made of,
@@ -113,10 +118,7 @@ impl From<StepRefs> for StepSummary {
         StepSummary {
             seq: step.seq,
             artifacts: step.artifacts.into_iter().map(|a| a.uri).collect(),
-            sources: [&step.selective_execution_result, &step.cache_hit_result]
-                .into_iter()
-                .filter_map(|v| source(v.as_ref()))
-                .collect(),
+            sources: reused_from(&step.selective_execution_result, &step.cache_hit_result),
         }
     }
 }

@@ -351,7 +351,8 @@ pub fn get(conn: &Connection, path: &str) -> rusqlite::Result<Option<Vec<u8>>> {
 }
 
 /// The status column of the execution record at `path` (`None`: no record; `Some(None)`: its
-/// body names no status it could read).
+/// body names no status it could read). Also how to ask whether the record exists without
+/// reading its body.
 pub fn execution_status(conn: &Connection, path: &str) -> rusqlite::Result<Option<Option<String>>> {
     conn.prepare_cached("SELECT status FROM records WHERE path = ?1")?
         .query_row([path], |r| r.get(0))

@@ -1223,7 +1223,7 @@ impl Store {
         }
         let prefix = logical::execution_dir(&name, &id);
         let deleted = self.writing(&prefix, |c| {
-            if db::get(c, &logical::execution(&name, &id))?.is_none() {
+            if db::execution_status(c, &logical::execution(&name, &id))?.is_none() {
                 return Ok(false);
             }
             db::delete_under(c, &prefix).map(|_| true)
@@ -1266,7 +1266,7 @@ impl Store {
             let gone = self.writing("pipelines", |c| {
                 let mut gone = Vec::with_capacity(ids.len());
                 for (arn, name, id) in &ids {
-                    if db::get(c, &logical::execution(name, id))?.is_some() {
+                    if db::execution_status(c, &logical::execution(name, id))?.is_some() {
                         db::delete_under(c, &logical::execution_dir(name, id))?;
                         gone.push((*arn, name, id));
                     }
