@@ -70,6 +70,7 @@ AREAS = {
         "test_compat",
         "test_client",
         "test_deploy",
+        "test_cloud_reference",
     ),
     "cli": ("test_cli", "test_cli_run_routing", "test_display", "test_progress", "test_pytest_plugin"),
     "docs": ("test_readme_blocks", "test_demo", "test_api_support_doc", "test_suite_layout"),

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 
+import moto_lib
 import pytest
 
 boto3 = pytest.importorskip("boto3")
@@ -25,19 +26,8 @@ BUCKET = "deploy-tests-bucket"
 
 @pytest.fixture(scope="module")
 def aws():
-    """moto's server on 127.0.0.1 (a free port), and the environment a user's AWS configuration
-    would give: fake credentials, a region, AWS_ENDPOINT_URL."""
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        env.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
-        env.delenv("AWS_PROFILE", raising=False)
-        yield boto3.session.Session()
-    server.stop()
+    with moto_lib.moto_aws() as session:
+        yield session
 
 
 PIPELINE_MODULE = f"""

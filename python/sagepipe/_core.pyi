@@ -189,6 +189,9 @@ class Store:
         """``ModelPackageSummaryList`` entries (JSON) of a group, by version."""
     def describe_model_package(self, arn: str) -> str:
         """``DescribeModelPackage`` record (JSON) by ARN or ``<group>/<version>``."""
+    def import_execution(self, record: str, definition: str, steps: str) -> bool:
+        """Record a finished execution that ran on SageMaker, in one transaction; False when it
+        was recorded already (nothing is written then)."""
     def create_model_package(self, request: str) -> str:
         """``CreateModelPackage`` from request JSON; returns the new package's record (JSON)."""
     def update_model_package(self, arn: str, update: str) -> str:

@@ -98,11 +98,9 @@ def _client(args):
 
 
 def _cloud_region(arn: Optional[str]) -> Optional[str]:
-    """The region of an execution ARN of SageMaker itself (one not of the local account), else None."""
-    from sagepipe._service._sts import ACCOUNT
+    from sagepipe._cloud import cloud_region
 
-    parts = (arn or "").split(":")
-    return parts[3] if len(parts) > 5 and parts[4] != ACCOUNT else None
+    return cloud_region(arn)
 
 
 @contextlib.contextmanager

@@ -402,6 +402,20 @@ impl PyStore {
         }))
     }
 
+    /// Record a finished execution that ran on SageMaker (record and step records as JSON, the
+    /// definition it ran); false when it was recorded already (see `Store::write_imported`).
+    fn import_execution(&self, py: Python<'_>, record: String, definition: String, steps: String) -> PyResult<bool> {
+        let s = self.inner.clone();
+        py.detach(move || {
+            let rec = serde_json::from_str(&record)
+                .map_err(|e| CoreError::Validation(format!("imported execution record: {e}")))?;
+            let steps: Vec<sagepipe_core::store::StepRecord> = serde_json::from_str(&steps)
+                .map_err(|e| CoreError::Validation(format!("imported step records: {e}")))?;
+            s.write_imported(&rec, &definition, &steps)
+        })
+        .map_err(to_py)
+    }
+
     /// The versions of a pipeline, oldest first (JSON list of `[version, creation time]`).
     fn pipeline_versions(&self, py: Python<'_>, name: String) -> PyResult<String> {
         let s = self.inner.clone();

@@ -251,6 +251,21 @@ pub fn navigate(value: &Value, path: &[PathSeg]) -> Result<Value, String> {
     Ok(cur.clone())
 }
 
+/// Where a step's `PropertyFile` is: the JSON file at `FilePath` inside the processing output it
+/// names, found through the step's recorded properties (`props`).
+pub fn property_file_uri(pf: &super::definition::PropertyFileDef, props: &Value) -> Result<String, String> {
+    let path = parse_path(&format!(
+        "ProcessingOutputConfig.Outputs['{}'].S3Output.S3Uri",
+        pf.output_name
+    ))?;
+    let base = navigate(props, &path).map_err(|e| format!("output '{}' {e}", pf.output_name))?;
+    Ok(format!(
+        "{}/{}",
+        render_text(&base).trim_end_matches('/'),
+        pf.file_path.trim_start_matches('/')
+    ))
+}
+
 /// Evaluate every expression inside `value`; plain JSON passes through unchanged.
 pub fn evaluate(value: &Value, scope: &dyn Scope) -> Result<Value, String> {
     match value {

@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::dag::EdgeKind;
 use super::error::{did_you_mean, CoreError, CoreResult, Problem};
+use super::expr::{self, Reference};
 use super::store::{ArtifactRecord, ExecutionRecord, ExecutionStatus, Located, StepRecord, StepStatus};
 use super::validate::CompiledPipeline;
 
@@ -56,6 +57,10 @@ pub struct PlanEntry {
     pub source_execution_arn: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub artifacts: Vec<String>,
+    /// Of a reused step: the `s3://` places the selected steps read from its properties (what a
+    /// run needs of the reference's outputs; a reference from SageMaker has them fetched first).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reads: Vec<String>,
 }
 
 /// The decided selection of one selective run.
@@ -272,10 +277,13 @@ pub fn plan(
         });
     }
 
+    let mut reads = reference
+        .map(|r| reference_reads(c, &selected, &reused, r))
+        .unwrap_or_default();
     let entries = c
         .order
         .iter()
-        .map(|&i| entry(c, i, &selected, &reused, &below, reference))
+        .map(|&i| entry(c, i, &selected, &reused, &below, reference, &mut reads))
         .collect();
     Ok(Plan {
         selected,
@@ -286,6 +294,58 @@ pub fn plan(
     })
 }
 
+/// Per reused step, the `s3://` places that selected steps read from its recorded properties in
+/// `reference`: values of `Steps.<step>...` references and the files of `PropertyFiles`. A
+/// reference that does not resolve is left to the run, which reports it where it is evaluated.
+fn reference_reads(
+    c: &CompiledPipeline,
+    selected: &BTreeSet<usize>,
+    reused: &BTreeSet<usize>,
+    reference: &ReferenceRun,
+) -> HashMap<usize, BTreeSet<String>> {
+    let mut reads: HashMap<usize, BTreeSet<String>> = HashMap::new();
+    for &s in selected {
+        let mut found = Vec::new();
+        expr::collect_references(c.steps[s].input_arguments().0, &mut Vec::new(), &mut found);
+        for reference_text in found.into_iter().filter_map(|(r, _)| r.ok()) {
+            let (step, value) = match &reference_text {
+                Reference::Step { step, path } => {
+                    let props = reference.steps.get(step).and_then(|r| r.properties.as_ref());
+                    (step, props.and_then(|p| expr::navigate(p, path).ok()))
+                }
+                Reference::PropertyFile { step, file } => {
+                    let props = reference.steps.get(step).and_then(|r| r.properties.as_ref());
+                    let file = c
+                        .step(step)
+                        .and_then(|d| d.def.property_files.iter().find(|p| &p.property_file_name == file));
+                    let uri = props.zip(file).and_then(|(p, f)| expr::property_file_uri(f, p).ok());
+                    (step, uri.map(Value::String))
+                }
+                _ => continue,
+            };
+            let Some(&r) = c.index.get(step.as_str()).filter(|r| reused.contains(r)) else {
+                continue;
+            };
+            if let Some(value) = value {
+                s3_strings(&value, reads.entry(r).or_default());
+            }
+        }
+    }
+    reads
+}
+
+/// Every `s3://` string inside `value`.
+fn s3_strings(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::String(s) if s.starts_with("s3://") => {
+            out.insert(s.clone());
+        }
+        Value::Array(items) => items.iter().for_each(|v| s3_strings(v, out)),
+        Value::Object(map) => map.values().for_each(|v| s3_strings(v, out)),
+        _ => {}
+    }
+}
+
 fn entry(
     c: &CompiledPipeline,
     i: usize,
@@ -293,6 +353,7 @@ fn entry(
     reused: &BTreeSet<usize>,
     below_selection: &BTreeSet<usize>,
     reference: Option<&ReferenceRun>,
+    reads: &mut HashMap<usize, BTreeSet<String>>,
 ) -> PlanEntry {
     let name = c.name_of(i).to_string();
     let branch_parent = c.steps[i].parent;
@@ -320,6 +381,7 @@ fn entry(
             reason,
             source_execution_arn: None,
             artifacts: vec![],
+            reads: vec![],
         };
     }
     if reused.contains(&i) {
@@ -334,6 +396,7 @@ fn entry(
             reason: "upstream of a selected step: its outputs and properties come from the reference execution".into(),
             source_execution_arn: r,
             artifacts,
+            reads: reads.remove(&i).map(Vec::from_iter).unwrap_or_default(),
         };
     }
     let downstream = below_selection.contains(&i);
@@ -347,6 +410,7 @@ fn entry(
         },
         source_execution_arn: None,
         artifacts: vec![],
+        reads: vec![],
     }
 }
 
@@ -699,6 +763,54 @@ mod tests {
         assert_eq!(picked(&["P+"]), vec!["P", "T", "E", "C", "R", "F"]);
         let err = plan(&c, &["Tx+".into(), "R..P".into()], None, Strictness::default()).expect_err("bad");
         assert_eq!(kinds(err), vec!["unknown_step", "empty_range"]);
+    }
+
+    #[test]
+    fn reads_are_the_s3_places_selected_steps_take_from_reused_properties() {
+        // A's outputs are read by B (a property and a property file); C reads A's name only.
+        let text = r#"{"Steps":[
+          {"Name":"A","Type":"Processing","Arguments":{"ProcessingOutputConfig":{"Outputs":[
+             {"OutputName":"train","S3Output":{"S3Uri":"s3://b/a/train"}},
+             {"OutputName":"report","S3Output":{"S3Uri":"s3://b/a/report"}},
+             {"OutputName":"all","S3Output":{"S3Uri":"s3://b/a/all"}}]}},
+           "PropertyFiles":[{"PropertyFileName":"Report","OutputName":"report","FilePath":"/r/report.json"}]},
+          {"Name":"B","Type":"Processing","Arguments":{
+             "In":{"Get":"Steps.A.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri"},
+             "T":{"Std:JsonGet":{"PropertyFile":{"Get":"Steps.A.PropertyFiles.Report"},"Path":"x"}},
+             "Joined":{"Std:Join":{"On":"/","Values":[{"Get":"Steps.A.ProcessingOutputConfig.Outputs['all']"}]}}}},
+          {"Name":"C","Type":"Processing","Arguments":{"Name":{"Get":"Steps.A.ProcessingJobName"}}}]}"#;
+        let c = compile(text, "p").expect("compiles");
+        let output = |n: &str| serde_json::json!({"OutputName": n, "S3Output": {"S3Uri": format!("s3://b/a/{n}")}});
+        let props = serde_json::json!({"ProcessingJobName": "job-a",
+            "ProcessingOutputConfig": {"Outputs": [output("train"), output("report"), output("all"), output("unread")]}});
+        let record = ExecutionRecord {
+            pipeline_name: "p".into(),
+            pipeline_execution_arn: "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p/execution/e".into(),
+            pipeline_execution_status: ExecutionStatus::Succeeded,
+            ..ExecutionRecord::default()
+        };
+        let step = StepRecord {
+            step_name: "A".into(),
+            step_type: "Processing".into(),
+            step_status: StepStatus::Succeeded,
+            properties: Some(props),
+            ..StepRecord::default()
+        };
+        let r = ReferenceRun {
+            record,
+            steps: HashMap::from([("A".to_string(), step)]),
+        };
+        let p = plan(&c, &["B".into(), "C".into()], Some(&r), Strictness::default()).expect("plans");
+        let a = p.entries.iter().find(|e| e.step == "A").expect("A");
+        assert_eq!(a.action, Action::Reuse);
+        // The whole 'all' output object is read through the Join: its S3 place with it.
+        assert_eq!(
+            a.reads,
+            vec!["s3://b/a/all", "s3://b/a/report/r/report.json", "s3://b/a/train"]
+        );
+        assert!(p.entries.iter().filter(|e| e.step != "A").all(|e| e.reads.is_empty()));
+        let p = plan(&c, &["C".into()], Some(&r), Strictness::default()).expect("plans");
+        assert!(p.entries.iter().all(|e| e.reads.is_empty()));
     }
 
     #[test]

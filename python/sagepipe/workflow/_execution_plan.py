@@ -6,6 +6,9 @@ from typing import Any, Dict, List, Optional
 class ExecutionPlan:
     """What a start would do, per step: a plain data structure (``entries``) that prints readably.
 
+    A reused step of a reference on SageMaker has ``fetch``: per place the selected steps read of
+    its outputs, what is there on S3 and what of it a start would download.
+
     ``refused`` is ``None``, or the error message ``start()`` would raise (``UnsupportedStepError``)
     because steps that would run cannot run locally; those entries have the action ``refused``.
     """
@@ -50,6 +53,8 @@ class ExecutionPlan:
             lines.append(f"  {e['step']:<{width}}  {e['action']:<20} {e['reason']}")
             for uri in e.get("artifacts", []):
                 lines.append(f"  {'':<{width}}  {'':<20} reuses {uri}")
+            for f in e.get("fetch", []):
+                lines.append(f"  {'':<{width}}  {'':<20} {_fetch_line(f)}")
         if self.refused:
             # The reasons are on the entries above; the summary names the steps.
             refused = [e["step"] for e in self.entries if e["action"] == "refused"]
@@ -60,3 +65,28 @@ class ExecutionPlan:
         return "\n".join(lines)
 
     __repr__ = __str__
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    size, unit = n / 1024, "KiB"
+    for larger in ("MiB", "GiB"):
+        if size < 1024:
+            break
+        size, unit = size / 1024, larger
+    return f"{size:.1f} {unit}"
+
+
+def _fetch_line(f: Dict[str, Any]) -> str:
+    """What a start would download of one place a SageMaker reference's step wrote."""
+    objects = f"{f['objects']} object{'' if f['objects'] == 1 else 's'}, {_size(f['bytes'])}"
+    if not f["objects"]:
+        return f"reads {f['uri']} (nothing there on S3)"
+    if not f["fetch_objects"]:
+        return f"reads {f['uri']} ({objects}; fetched already)"
+    if f["fetch_objects"] == f["objects"]:
+        return f"fetches {f['uri']} ({objects})"
+    return (
+        f"fetches {f['uri']} ({f['fetch_objects']} of {objects}: {_size(f['fetch_bytes'])}; the rest fetched already)"
+    )

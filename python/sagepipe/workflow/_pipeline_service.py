@@ -7,8 +7,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Dict, Optional, Union
 
-from sagepipe import _responses
-from sagepipe.exceptions import ValidationError
+from sagepipe import _cloud, _responses
+from sagepipe.exceptions import ResourceNotFoundError, ValidationError
 from sagepipe.workflow._execution_handle import _PipelineExecution
 from sagepipe.workflow._execution_plan import ExecutionPlan
 from sagepipe.workflow._interrupts import _ensure_exit_handling, _store_roots
@@ -146,12 +146,25 @@ class _PipelineService:
         latest = self._store.latest_execution(self.name)
         return json.loads(latest)["PipelineExecutionArn"] if latest else None
 
+    def _stored(self) -> bool:
+        try:
+            self._store.load_pipeline(self.name)
+        except ResourceNotFoundError:
+            return False
+        return True
+
     def _reference_execution_arn(self, config: Any) -> Optional[str]:
         """The execution a selective run of ``config`` compares with: its source ARN, else
         (``reference_latest_execution``) this pipeline's latest execution, else None."""
         if config.source_pipeline_execution_arn is None and config.reference_latest_execution:
             return self._get_latest_execution_arn()
-        return config.source_pipeline_execution_arn
+        arn = config.source_pipeline_execution_arn
+        if _cloud.cloud_region(arn):
+            # An execution on SageMaker: recorded here first, then it is a reference like a local one.
+            if self.steps and not self._stored():
+                self._put("upsert", definition=self.definition())
+            _cloud.import_execution(self._store, self.name, arn)
+        return arn
 
     def build_parameters_from_execution(
         self, pipeline_execution_arn: str, parameter_value_overrides: Dict[str, Any] = None
@@ -214,6 +227,8 @@ class _PipelineService:
             reference = self._reference_execution_arn(selective_execution_config)
             selective_execution_config.source_pipeline_execution_arn = reference
             selective = selective_execution_config._engine_request()
+            if _cloud.cloud_region(reference):
+                self._fetch_reads(selective, parameters, pipeline_version_id, definition)
         request = {
             "PipelineName": self.name,
             "Parameters": _plain_parameters(parameters or {}),
@@ -242,6 +257,29 @@ class _PipelineService:
             ]
         return _PipelineExecution(handle.arn, self._session())
 
+    def _engine_plan(self, request, parameters, version, definition) -> Dict[str, Any]:
+        from sagepipe import _runtime, local_runners
+
+        return json.loads(
+            self._store.plan(
+                self.name,
+                None if request is None else json.dumps(request),
+                json.dumps(_plain_parameters(parameters or {})),
+                version,
+                external_types=sorted(_runtime.STEP_HANDLERS),
+                image_runners=json.dumps(local_runners.IMAGE_RUNNERS),
+                definition=definition,
+            )
+        )
+
+    def _fetch_reads(self, request, parameters, version, definition) -> None:
+        """Download what the selected steps read of a SageMaker reference's outputs (the plan's
+        ``reads``) into the store, before the run (objects fetched earlier are not fetched again)."""
+        plan = self._engine_plan(request, parameters, version, definition)
+        reads = sorted({uri for e in plan["entries"] for uri in e.get("reads", [])})
+        if reads:
+            _cloud.fetch(self._store, reads, request["SourcePipelineExecutionArn"])
+
     def plan(self, selective_execution_config=None, parameters: Dict[str, Any] = None) -> "ExecutionPlan":
         """What a (selective) start would do per step, without running anything (sagepipe extension).
 
@@ -251,10 +289,10 @@ class _PipelineService:
         why it misses; for ``refused``: why the step cannot run locally, as ``start()`` says it).
         The same checks as ``start()`` run first, so an invalid selection raises here too; a step
         that would run but cannot run locally (with the handlers and image runners registered now)
-        is ``refused``, and ``plan.refused`` is the error ``start()`` would raise.
+        is ``refused``, and ``plan.refused`` is the error ``start()`` would raise. With a reference
+        on SageMaker, a reused step's ``fetch`` says what of its outputs the selected steps read
+        and how much of that a start would download (what was fetched before is not).
         """
-        from sagepipe import _runtime, local_runners
-
         store = self._store
         definition = None
         version = None
@@ -268,17 +306,11 @@ class _PipelineService:
             request = dict(cfg._engine_request())
             if arn is not None:
                 request["SourcePipelineExecutionArn"] = arn
-        plan = json.loads(
-            store.plan(
-                self.name,
-                None if request is None else json.dumps(request),
-                json.dumps(_plain_parameters(parameters or {})),
-                version,
-                external_types=sorted(_runtime.STEP_HANDLERS),
-                image_runners=json.dumps(local_runners.IMAGE_RUNNERS),
-                definition=definition,
-            )
-        )
+        plan = self._engine_plan(request, parameters, version, definition)
+        if cfg is not None and _cloud.cloud_region(plan.get("reference_arn")):
+            for entry in plan["entries"]:
+                if entry.get("reads"):
+                    entry["fetch"] = _cloud.fetch(store, entry["reads"], plan["reference_arn"], download=False)
         if definition is None:
             definition = store.definition_text(self.name)
         return ExecutionPlan(

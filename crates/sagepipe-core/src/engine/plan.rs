@@ -228,6 +228,7 @@ fn full_plan(c: &CompiledPipeline) -> Plan {
                 reason,
                 source_execution_arn: None,
                 artifacts: vec![],
+                reads: vec![],
             }
         })
         .collect();

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use super::scheduler::Run;
-use crate::expr::{navigate, parse_path, render_text, Scope};
+use crate::expr::{property_file_uri, Scope};
 use crate::store::{files, Store};
 use crate::util;
 use crate::validate::CompiledPipeline;
@@ -74,22 +74,8 @@ pub fn property_file(
         .iter()
         .find(|p| p.property_file_name == file)
         .ok_or_else(|| format!("step '{step}' declares no property file '{file}'"))?;
-    let props = properties(step)?;
-    let path = parse_path(&format!(
-        "ProcessingOutputConfig.Outputs['{}'].S3Output.S3Uri",
-        pf.output_name
-    ))?;
-    let base = navigate(&props, &path).map_err(|e| {
-        format!(
-            "property file '{file}' of step '{step}': output '{}' {e}",
-            pf.output_name
-        )
-    })?;
-    let uri = format!(
-        "{}/{}",
-        render_text(&base).trim_end_matches('/'),
-        pf.file_path.trim_start_matches('/')
-    );
+    let uri = property_file_uri(pf, &properties(step)?)
+        .map_err(|e| format!("property file '{file}' of step '{step}': {e}"))?;
     read_json_uri(store, &uri).map_err(|e| format!("property file '{file}' of step '{step}': {e}"))
 }
 

@@ -919,6 +919,55 @@ impl Store {
         })
     }
 
+    /// Record a finished execution that ran elsewhere (on SageMaker), so it can be the reference
+    /// of a selective run here: its definition, its step records and its record, in one
+    /// transaction, under a pipeline stored here. Finished executions never change, so one
+    /// already recorded is kept as it is: false is returned and nothing is written.
+    pub fn write_imported(&self, rec: &ExecutionRecord, definition: &str, steps: &[StepRecord]) -> CoreResult<bool> {
+        let (p, id) = (&rec.pipeline_name, &rec.execution_id);
+        let arn = &rec.pipeline_execution_arn;
+        let mut problems = Vec::new();
+        if !rec.pipeline_execution_status.is_terminal() {
+            problems.push(format!(
+                "execution {arn} is {}; only a finished execution (Succeeded, Failed, Stopped) can be recorded here",
+                rec.pipeline_execution_status
+            ));
+        }
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            problems.push(format!(
+                "execution id '{}' of {arn}: expected letters and digits",
+                util::shorten(id)
+            ));
+        }
+        let fits = |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        for step in steps.iter().filter(|s| !fits(&s.step_name)) {
+            problems.push(format!(
+                "step name '{}' of {arn}: expected letters, digits, '-' and '_'",
+                util::shorten(&step.step_name)
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(CoreError::Validation(problems.join("; ")));
+        }
+        self.load_pipeline(p)?;
+        let path = logical::execution(p, id);
+        let mut rows = vec![(definition.as_bytes().to_vec(), logical::definition(p, id))];
+        for step in steps {
+            let step_path = logical::step(p, id, &step.step_name);
+            rows.push((self.encode(&step_path, step)?, step_path));
+        }
+        rows.push((self.encode(&path, rec)?, path.clone()));
+        let t = util::now();
+        self.writing(&path, |c| {
+            if db::execution_status(c, &path)?.is_some() {
+                return Ok(false);
+            }
+            rows.iter()
+                .try_for_each(|(bytes, row)| db::put(c, row, bytes, t, None))?;
+            Ok(true)
+        })
+    }
+
     /// A pipeline's readable execution records as written (see `read_execution_by_id`), newest
     /// first, and those that cannot be read (one bad record does not hide the others).
     pub fn list_execution_records(&self, pipeline: &str) -> CoreResult<(Vec<ExecutionRecord>, Vec<UnreadableRecord>)> {
@@ -1393,6 +1442,57 @@ mod tests {
         assert_eq!(v, Some(serde_json::json!({"x": 1})));
         let leftovers: Vec<_> = fs::read_dir(dir.path().join("a")).expect("dir").flatten().collect();
         assert_eq!(leftovers.len(), 1);
+    }
+
+    #[test]
+    fn an_imported_execution_is_recorded_once_and_only_when_finished() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        let arn = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p/execution/abc123";
+        let mut rec = ExecutionRecord {
+            pipeline_name: "p".into(),
+            pipeline_execution_arn: arn.into(),
+            execution_id: "abc123".into(),
+            pipeline_execution_status: ExecutionStatus::Executing,
+            creation_time: 1.7e9,
+            last_modified_time: 1.7e9,
+            ..ExecutionRecord::default()
+        };
+        let step = |name: &str| StepRecord {
+            step_name: name.into(),
+            step_type: "Processing".into(),
+            step_status: StepStatus::Succeeded,
+            ..StepRecord::default()
+        };
+        let definition = r#"{"Version":"2020-12-01","Steps":[]}"#;
+        // No pipeline of that name here.
+        rec.pipeline_execution_status = ExecutionStatus::Succeeded;
+        assert!(matches!(
+            store.write_imported(&rec, definition, &[step("A")]),
+            Err(CoreError::NotFound { .. })
+        ));
+        store
+            .put_pipeline("p", definition, PutMode::Create, &serde_json::json!({}))
+            .expect("pipeline");
+        // Running, with a step name no record path can hold: every problem, nothing written.
+        rec.pipeline_execution_status = ExecutionStatus::Executing;
+        let err = store
+            .write_imported(&rec, definition, &[step("A"), step("x/y")])
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains("is Executing") && err.contains("step name 'x/y'"), "{err}");
+        assert!(store.read_execution_by_id("p", "abc123").is_err());
+
+        rec.pipeline_execution_status = ExecutionStatus::Succeeded;
+        assert!(store.write_imported(&rec, definition, &[step("A")]).expect("imported"));
+        assert_eq!(store.read_steps_by_id("p", "abc123").expect("steps").len(), 1);
+        assert_eq!(store.execution_definition(arn).expect("definition"), definition);
+        // Finished executions do not change: a second import keeps the first.
+        rec.failure_reason = Some("other".into());
+        assert!(!store.write_imported(&rec, definition, &[]).expect("kept"));
+        let kept = store.read_execution_by_id("p", "abc123").expect("record");
+        assert_eq!((kept.failure_reason, kept.pipeline_execution_arn.as_str()), (None, arn));
+        assert_eq!(store.read_steps_by_id("p", "abc123").expect("steps").len(), 1);
     }
 
     #[test]
