@@ -15,8 +15,12 @@ its inputs live and which bucket stands in for the account's default one. :func:
   stand-in account at ``role_arn``: nothing else in the definition changes;
 * refuses, before anything is uploaded or created, what cannot run on SageMaker as written: a
   ``file://`` output, an image that exists only on this machine, a step type only a local runner
-  knows (``sagepipe.local_runners``), a ``@step`` function (its payload is sagepipe's, not the
-  SDK's: deploy such a pipeline with the SageMaker SDK itself); every problem, with its step;
+  knows (``sagepipe.local_runners``), a ``@step`` function built by sagepipe's mirror (its
+  payload is sagepipe's, not the SDK's: deploy such a pipeline with ``--sdk real``); every
+  problem, with its step;
+* puts a ``@step`` function the SageMaker SDK built (``--sdk real``) on S3 as the SDK put it
+  here: its serialized function and arguments at their own keys under its ``--s3_base_uri``
+  (the SDK's job driver finds them there), its bootstrap scripts and dependencies as inputs;
 * creates or updates the pipeline (``CreatePipeline``/``UpdatePipeline``; a definition over
   100 KB goes through S3, as the SDK does) and, with ``start=True``, starts an execution
   (parameters, ``ParallelismConfiguration``, ``SelectiveExecutionConfig``).
@@ -98,6 +102,9 @@ class _Local:
 
     files: List[Tuple[str, Path]]
     single: bool
+    # Uploaded at this key (a folder) instead of under a content-hash key: the SageMaker SDK's
+    # @step payloads, which its job driver finds from the step's --s3_base_uri.
+    key: Optional[str] = None
 
     def digest(self) -> str:
         """SHA-256 of the relative paths and contents (not of where it lies here)."""
@@ -143,8 +150,11 @@ class _Rewriter:
         self.problems: List[Dict[str, Any]] = []
         # original string -> the local input behind it (uploaded later, then rewritten)
         self.inputs: Dict[str, _Local] = {}
-        # @step functions: refused as a whole, so their other problems are not listed
+        # @step functions in sagepipe's format: refused as a whole, so their other problems are not listed
         self.function_steps: set = set()
+        # The --s3_base_uri of the SDK's @step functions: its bucket is pointed at the target one,
+        # nothing under it is uploaded as an input (the payloads are, at their own keys).
+        self.base_uris: set = set()
 
     def problem(self, loc: List[Any], msg: str) -> None:
         self.problems.append({"kind": "deploy", "loc": loc, "msg": msg})
@@ -167,13 +177,39 @@ class _Rewriter:
                 )
             channels = (step.get("Arguments") or {}).get("InputDataConfig") or []
             if any(isinstance(c, dict) and c.get("ChannelName") == _FUNCTION_STEP_CHANNEL for c in channels):
-                self.function_steps.add(name)
-                self.problem(
-                    ["Steps", name],
-                    f"step {name} is a @step function: its payload is in sagepipe's format, not the one the "
-                    "SageMaker SDK's job driver reads; deploy this pipeline with the SageMaker SDK installed "
-                    "(`pipeline.upsert(role_arn=...)` under the real sagemaker package)",
-                )
+                self.function_step(name, step)
+
+    def function_step(self, name: str, step: Dict[str, Any]) -> None:
+        """A @step function: the SageMaker SDK's (its job driver reads the payload at
+        ``<--s3_base_uri>/<step>/<--func_step_s3_dir>/``), deployed with that payload at the same
+        key; or sagepipe's own, which no job driver on SageMaker reads: refused."""
+        spec = (step.get("Arguments") or {}).get("AlgorithmSpecification") or {}
+        arguments = spec.get("ContainerArguments") or []
+        given = {
+            flag: arguments[i + 1]
+            for i, flag in enumerate(arguments[:-1])
+            if flag in ("--s3_base_uri", "--func_step_s3_dir")
+        }
+        base, folder = given.get("--s3_base_uri"), given.get("--func_step_s3_dir")
+        if isinstance(base, str) and isinstance(folder, str) and base.startswith("s3://"):
+            bucket, _, key = base[len("s3://") :].partition("/")
+            payload = f"{key.rstrip('/')}/{name}/{folder}"
+            found = {part: self._stored(bucket, f"{payload}/{part}") for part in ("function", "arguments")}
+            parts = {part: local for part, local in found.items() if local is not None}
+            if len(parts) == 2 and any(rel == "payload.pkl" for rel, _ in parts["function"].files):
+                self.base_uris.add(base)
+                for part, local in parts.items():
+                    local.key = f"{payload}/{part}"
+                    self.inputs[f"s3://{bucket}/{payload}/{part}/"] = local
+                return
+        self.function_steps.add(name)
+        self.problem(
+            ["Steps", name],
+            f"step {name} is a @step function whose payload is in sagepipe's format, not the one the SageMaker "
+            "SDK's job driver reads on SageMaker; deploy it as the SDK builds it: write the pipeline with the "
+            "sagemaker package and run `sagepipe deploy TARGET --sdk real --role ...` (the SDK serializes the "
+            "function and uploads its job driver)",
+        )
 
     def walk(self, value: Any, loc: List[Any], output: bool) -> Any:
         if isinstance(value, dict):
@@ -220,7 +256,7 @@ class _Rewriter:
             return text
         if text.startswith("s3://"):
             bucket, _, key = text[len("s3://") :].partition("/")
-            local = None if output else self._stored(bucket, key)
+            local = None if output or text in self.base_uris else self._stored(bucket, key)
             if local is not None:
                 self.inputs[text] = local
                 return text
@@ -362,8 +398,7 @@ def _present(s3, bucket: str, key: str, size: int) -> bool:
 
 
 def _upload(s3, bucket: str, pipeline_name: str, original: str, local: _Local) -> Upload:
-    digest = local.digest()
-    base = f"{pipeline_name}/{_UPLOAD_FOLDER}/{digest}"
+    base = local.key or f"{pipeline_name}/{_UPLOAD_FOLDER}/{local.digest()}"
     sent = False
     for rel, path in local.files:
         key = f"{base}/{rel}"

@@ -54,3 +54,21 @@ def modules_used(path):
                 for alias in node.names}  # fmt: skip
     imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     return imported, {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)}
+
+
+def deploy_real(store_parent, target, aws):
+    """``sagepipe deploy TARGET --sdk real --json`` (store under ``store_parent``) against the AWS
+    that ``aws`` (the ``moto_env`` fixture) configures: its answer, and boto3 S3 and SageMaker
+    clients of that AWS."""
+    import boto3
+
+    role = "arn:aws:iam::123456789012:role/Pipelines"
+    out = run(store_parent / "store", sys.executable, "-m", "sagepipe.cli", "deploy", target, "--sdk", "real",
+              "--role", role, "--json", **aws)  # fmt: skip
+    # The SDK logs its config lookup on stdout when it is imported: the answer follows.
+    answer = json.loads(out[out.index("\n{") + 1 :] if not out.startswith("{") else out)
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    clients = {name: session.client(name, endpoint_url=aws["AWS_ENDPOINT_URL"]) for name in ("s3", "sagemaker")}
+    return answer, clients

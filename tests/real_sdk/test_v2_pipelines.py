@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from sdk_lib import CODE, DATA, SCRIPTS, execution_of, modules_used, run, sagepipe_run, steps_of
+from sdk_lib import CODE, DATA, SCRIPTS, deploy_real, execution_of, modules_used, run, sagepipe_run, steps_of
 
 
 def test_the_scripts_do_not_refer_to_sagepipe():
@@ -208,40 +208,17 @@ def build():
 """
 
 
-def test_deploy_puts_what_the_sdk_built_on_sagemaker(tmp_path):
+def test_deploy_puts_what_the_sdk_built_on_sagemaker(tmp_path, moto_env):
     """`sagepipe deploy --sdk real`: the SDK builds the definition (its code uploaded to the local
     store, as every local run does) and sagepipe puts it on SageMaker: moto's server on a loopback
     address here, configured as AWS is."""
-    boto3 = pytest.importorskip("boto3")
-    server = pytest.importorskip("moto.server").ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     (tmp_path / "prep.py").write_text("print('prep')\n")
     (tmp_path / "deployed.py").write_text(DEPLOYED_MODULE)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        aws = {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-        }
-        role = "arn:aws:iam::123456789012:role/Pipelines"
-        target = f"{tmp_path / 'deployed.py'}:build"
-        out = run(tmp_path / "store", sys.executable, "-m", "sagepipe.cli", "deploy", target, "--sdk", "real",
-                  "--role", role, "--json", **aws)  # fmt: skip
-        # The SDK logs its config lookup on stdout when it is imported: the answer follows.
-        answer = json.loads(out[out.index("\n{") + 1 :] if not out.startswith("{") else out)
-        (upload,) = answer["Uploads"]
-        assert upload["Local"].endswith("/prep.py") and "000000000000" in upload["Local"]
-        session = boto3.session.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-        )
-        s3 = session.client("s3", endpoint_url=aws["AWS_ENDPOINT_URL"])
-        bucket, key = upload["S3Uri"][len("s3://") :].split("/", 1)
-        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"print('prep')\n"
-        sagemaker = session.client("sagemaker", endpoint_url=aws["AWS_ENDPOINT_URL"])
-        definition = sagemaker.describe_pipeline(PipelineName="deployed-from-the-sdk")["PipelineDefinition"]
-        assert upload["S3Uri"] in definition and "000000000000" not in definition
-        assert bucket == "sagemaker-us-east-1-123456789012" and f'"{bucket}"' in definition  # the outputs' Join
-    finally:
-        server.stop()
+    answer, clients = deploy_real(tmp_path, f"{tmp_path / 'deployed.py'}:build", moto_env)
+    (upload,) = answer["Uploads"]
+    assert upload["Local"].endswith("/prep.py") and "000000000000" in upload["Local"]
+    bucket, key = upload["S3Uri"][len("s3://") :].split("/", 1)
+    assert clients["s3"].get_object(Bucket=bucket, Key=key)["Body"].read() == b"print('prep')\n"
+    definition = clients["sagemaker"].describe_pipeline(PipelineName="deployed-from-the-sdk")["PipelineDefinition"]
+    assert upload["S3Uri"] in definition and "000000000000" not in definition
+    assert bucket == "sagemaker-us-east-1-123456789012" and f'"{bucket}"' in definition  # the outputs' Join
