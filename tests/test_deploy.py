@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import moto_lib
 import pytest
@@ -291,7 +292,6 @@ def test_no_region_is_a_clear_error(aws, project, session, monkeypatch):
 
 
 def test_cloud_executions_read_back_in_the_shapes_of_local_ones(aws, project, session, monkeypatch, capsys):
-    import botocore.session
     from botocore.stub import Stubber
     from sagepipe import cli
     from sagepipe.deploy import deploy
@@ -315,6 +315,7 @@ def test_cloud_executions_read_back_in_the_shapes_of_local_ones(aws, project, se
 
     # moto does not list an execution's steps: botocore's Stubber answers as the service documents.
     started = datetime.datetime(2026, 12, 6, 12, 0, tzinfo=datetime.timezone.utc)
+    job = "pipelines-abc-prepare-x1"
     listing = {
         "PipelineExecutionSteps": [
             {
@@ -323,30 +324,48 @@ def test_cloud_executions_read_back_in_the_shapes_of_local_ones(aws, project, se
                 "StartTime": started,
                 "EndTime": started + datetime.timedelta(minutes=3),
                 "AttemptCount": 1,
-                "Metadata": {"ProcessingJob": {"Arn": "arn:aws:sagemaker:us-east-1:123456789012:processing-job/p"}},
+                "Metadata": {
+                    "ProcessingJob": {"Arn": f"arn:aws:sagemaker:us-east-1:123456789012:processing-job/{job}"}
+                },
             }
         ]
     }
-    original = botocore.session.Session.create_client
-
-    def stubbed(self, service_name, *args, **kwargs):
-        client = original(self, service_name, *args, **kwargs)
-        if service_name == "sagemaker":
-            stubber = Stubber(client)
-            stubber.add_response(
-                "list_pipeline_execution_steps", listing, {"PipelineExecutionArn": arn, "SortOrder": "Ascending"}
-            )
-            stubber.activate()
-        return client
-
-    monkeypatch.setattr(botocore.session.Session, "create_client", stubbed)
+    stubber = Stubber(boto3.client("sagemaker", region_name="us-east-1"))
+    for _ in range(4):  # two views, then two log commands (--follow is refused before any call)
+        stubber.add_response(
+            "list_pipeline_execution_steps", listing, {"PipelineExecutionArn": arn, "SortOrder": "Ascending"}
+        )
+    moto_lib.stub_operations(monkeypatch, lambda op: stubber if op == "ListPipelineExecutionSteps" else None)
+    stubber.activate()
     (step,) = views("steps", arn)
-    assert step["StepName"] == "Prepare" and step["Metadata"]["ProcessingJob"]["Arn"].endswith(":processing-job/p")
+    assert step["StepName"] == "Prepare" and step["Metadata"]["ProcessingJob"]["Arn"].endswith(f":processing-job/{job}")
     assert cli.main(["steps", arn, "--store", str(session.store_root)]) == 0
     table = capsys.readouterr().out
     assert "Prepare" in table and "Succeeded" in table and "180.00 s" in table
 
-    # Logs of a cloud step are in CloudWatch: said, not guessed.
+    # A step's log is its job's in CloudWatch Logs (moto's): every stream of the job, in order.
+    logs = aws.client("logs")
+    group = "/aws/sagemaker/ProcessingJobs"
+    logs.create_log_group(logGroupName=group)
+    for stream, lines in (
+        (f"{job}/algo-1-1", ["loading", "done"]),
+        (f"{job}/algo-2-1", ["worker"]),
+        ("other/algo-1-1", ["x"]),
+    ):
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        events = [{"timestamp": int(time.time() * 1000) + i, "message": line} for i, line in enumerate(lines)]
+        logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
+    assert cli.main(["logs", arn, "Prepare", "--store", str(session.store_root)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"[{job}/algo-1-1]",
+        "loading",
+        "done",
+        f"[{job}/algo-2-1]",
+        "worker",
+    ]
+    assert cli.main(["logs", arn, "Prepar", "--store", str(session.store_root)]) != 0
+    assert "has no step 'Prepar' (did you mean 'Prepare'?)" in capsys.readouterr().err
     with pytest.raises(SystemExit) as refused:
-        cli.main(["logs", arn, "Prepare", "--store", str(session.store_root)])
-    assert refused.value.code == 2 and "CloudWatch Logs" in capsys.readouterr().err
+        cli.main(["logs", arn, "Prepare", "-f", "--store", str(session.store_root)])
+    assert refused.value.code == 2 and "--follow applies to executions here" in capsys.readouterr().err
+    stubber.assert_no_pending_responses()

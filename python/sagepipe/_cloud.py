@@ -332,3 +332,78 @@ def fetch(store, uris: List[str], reference_arn: str, download: bool = True, bot
                 st = target.stat()
                 index[key_uri] = {"ETag": obj.get("ETag"), "Size": st.st_size, "MtimeNs": st.st_mtime_ns}
     return out
+
+
+# ---- logs ----
+
+# Step metadata key -> the CloudWatch Logs group of its jobs.
+_LOG_GROUPS = {
+    "ProcessingJob": "/aws/sagemaker/ProcessingJobs",
+    "TrainingJob": "/aws/sagemaker/TrainingJobs",
+    "TransformJob": "/aws/sagemaker/TransformJobs",
+}
+
+
+def step_logs(arn: str, step: str, boto_session=None) -> Iterator[str]:
+    """What the job of step ``step`` of the SageMaker execution ``arn`` printed, line by line,
+    from CloudWatch Logs (each of the job's log streams in turn, named when there are several).
+    Raises LookupError naming the steps when there is no such step, and ValueError when the step
+    ran no job (a ConditionStep, a Lambda step...)."""
+    from sagepipe import _core
+
+    with _sagemaker_session(arn, boto_session) as aws:
+        listed = _pages(
+            aws.client("sagemaker").list_pipeline_execution_steps,
+            "PipelineExecutionSteps",
+            PipelineExecutionArn=arn,
+            SortOrder="Ascending",
+        )
+        found = [s for s in listed if s.get("StepName") == step]
+        if not found:
+            names = [str(s.get("StepName")) for s in listed]
+            close = _core.suggest(step, names)
+            hint = f" (did you mean '{close}'?)" if close else f"; its steps: {', '.join(names) or 'none yet'}"
+            raise LookupError(f"execution {arn} has no step '{step}'{hint}")
+        metadata = found[-1].get("Metadata") or {}
+        jobs = [
+            (group, metadata[key]["Arn"]) for key, group in _LOG_GROUPS.items() if (metadata.get(key) or {}).get("Arn")
+        ]
+        if not jobs:
+            kinds = ", ".join(metadata) or "no job"
+            raise ValueError(
+                f"step '{step}' of {arn} ran {kinds}: only processing, training and transform jobs write logs"
+            )
+        group, job_arn = jobs[0]
+        job = job_arn.rsplit("/", 1)[-1]
+        logs = aws.client("logs")
+        try:
+            streams = _pages(
+                lambda **r: _stream_page(logs, r), "logStreams", logGroupName=group, logStreamNamePrefix=f"{job}/"
+            )
+        except logs.exceptions.ResourceNotFoundException:
+            streams = []  # no job of this account has logged yet
+        names = sorted(s["logStreamName"] for s in streams)
+        for name in names:
+            if len(names) > 1:
+                yield f"[{name}]"
+            token = None
+            while True:
+                request = {"logGroupName": group, "logStreamName": name, "startFromHead": True}
+                if token:
+                    request["nextToken"] = token
+                page = logs.get_log_events(**request)
+                for event in page.get("events", []):
+                    yield event.get("message", "").rstrip("\n")
+                if not page.get("events") or page.get("nextForwardToken") in (None, token):
+                    break
+                token = page["nextForwardToken"]
+
+
+def _stream_page(logs, request: Dict[str, Any]) -> Dict[str, Any]:
+    """One page of DescribeLogStreams with its token named as ``_pages`` expects."""
+    request = dict(request)
+    token = request.pop("NextToken", None)
+    if token:
+        request["nextToken"] = token
+    page = logs.describe_log_streams(**request)
+    return {"logStreams": page.get("logStreams", []), "NextToken": page.get("nextToken")}

@@ -639,15 +639,27 @@ def cmd_params(args) -> int:
     return EXIT_OK
 
 
+def _cloud_logs(args) -> int:
+    """``sagepipe logs`` of an execution on SageMaker: its step's job log, from CloudWatch Logs."""
+    from sagepipe._cloud import step_logs
+
+    if args.follow:
+        raise UsageError("--follow applies to executions here; a SageMaker execution's log is printed as it is now")
+    try:
+        for line in step_logs(args.arn, args.step):
+            print(line)
+    except (ImportError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    except LookupError as exc:
+        raise ResourceNotFoundError(str(exc)) from None
+    return EXIT_OK
+
+
 def cmd_logs(args) -> int:
     from sagepipe.workflow._execution import _PipelineExecution
 
     if _cloud_region(args.arn):
-        raise UsageError(
-            f"{args.arn} ran on SageMaker: its steps' logs are in CloudWatch Logs (log groups "
-            "/aws/sagemaker/ProcessingJobs, /aws/sagemaker/TrainingJobs, ...; the step's job name is in "
-            "`sagepipe steps ARN --json`, Metadata)"
-        )
+        return _cloud_logs(args)
     session = _session(args)
     execution = _PipelineExecution(args.arn, session)
     record = execution._record()
