@@ -321,6 +321,10 @@ def test_the_command_line_plans_and_runs_against_a_cloud_reference(aws, project,
         shown = capsys.readouterr().out
         assert cli.main(["run", f"{root / 'target.py'}:pipeline", *common, "--json"]) == 0
         out = capsys.readouterr().out
+        # --resume: what did not succeed on SageMaker (Evaluate) runs here, the rest is reused.
+        resume = ["--resume", cloud.arn, "--store", str(session.store_root), "--json"]
+        assert cli.main(["run", f"{root / 'target.py'}:pipeline", *resume]) == 0
+        resumed = capsys.readouterr().out
     finally:
         compat.uninstall()  # loading TARGET routed this process's AWS calls to the store
     assert f"(reference {cloud.arn})" in shown
@@ -329,3 +333,8 @@ def test_the_command_line_plans_and_runs_against_a_cloud_reference(aws, project,
     assert answer["PipelineExecutionStatus"] == "Succeeded"
     # The run kept the cloud execution's parameter values (Rows=5), as a selective run does.
     assert json.loads(session.store.load_execution(answer["PipelineExecutionArn"]))["Parameters"] == {"Rows": 5}
+    resumed = json.loads(resumed[resumed.index("{") :])
+    recorded = json.loads(session.store.load_execution(resumed["PipelineExecutionArn"]))
+    assert resumed["PipelineExecutionStatus"] == "Succeeded"
+    assert recorded["SelectiveExecutionConfig"]["SourcePipelineExecutionArn"] == cloud.arn
+    assert [s["StepName"] for s in recorded["SelectiveExecutionConfig"]["SelectedSteps"]] == ["Evaluate"]

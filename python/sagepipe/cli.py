@@ -338,6 +338,8 @@ def _parameters_for(pipeline, config, given: Dict[str, str]) -> Dict[str, str]:
 def _config_and_parameters(args, pipeline, session):
     """The selective config (reference resolved) and the parameters a run or plan uses: a
     selective run inherits the reference's parameter values, overridden by ``-p``."""
+    if args.resume and _cloud_region(args.resume):
+        pipeline._record_cloud_execution(args.resume)  # the execution it resumes ran on SageMaker
     config = _selective_config(args, session, pipeline.name)
     if config is not None:
         try:

@@ -160,11 +160,15 @@ class _PipelineService:
             return self._get_latest_execution_arn()
         arn = config.source_pipeline_execution_arn
         if _cloud.cloud_region(arn):
-            # An execution on SageMaker: recorded here first, then it is a reference like a local one.
-            if self.steps and not self._stored():
-                self._put("upsert", definition=self.definition())
-            _cloud.import_execution(self._store, self.name, arn)
+            self._record_cloud_execution(arn)
         return arn
+
+    def _record_cloud_execution(self, arn: str) -> None:
+        """Record an execution on SageMaker in the store (once), under this pipeline (stored
+        first if it is not yet): from then on it is a reference like a local one."""
+        if self.steps and not self._stored():
+            self._put("upsert", definition=self.definition())
+        _cloud.import_execution(self._store, self.name, arn)
 
     def build_parameters_from_execution(
         self, pipeline_execution_arn: str, parameter_value_overrides: Dict[str, Any] = None

@@ -124,12 +124,18 @@ class SelectiveExecutionConfig:
         downstream; the execution itself is the reference, so the steps that succeeded are reused.
 
         Args:
-            execution_arn: The execution to resume.
+            execution_arn: The execution to resume: one here, or on SageMaker (recorded in the
+                store first; its pipeline must be stored here, as ``start()`` does).
             sagemaker_session: The session whose store holds it (default: the default store).
         """
         from sagepipe.workflow._store_access import _default_session, _store_of
 
         store = _store_of(sagemaker_session or _default_session())
+        from sagepipe import _cloud, _core
+
+        if _cloud.cloud_region(execution_arn) and _core.parse_execution_arn(execution_arn):
+            # An execution on SageMaker: recorded in the store (under its pipeline, stored here) first.
+            _cloud.import_execution(store, _core.parse_execution_arn(execution_arn)[0], execution_arn)
         steps = store.resume_selection(execution_arn)
         if not steps:
             raise ValueError(f"execution {execution_arn} has no step left to resume: every step succeeded")
