@@ -41,10 +41,10 @@ _DESCRIBE = {
 
 def cloud_region(arn: Optional[str]) -> Optional[str]:
     """The region of an ARN of SageMaker itself (one not of the local account), else None."""
-    from sagepipe._service._sts import ACCOUNT
+    from sagepipe._core import LOCAL_ACCOUNT
 
     parts = (arn or "").split(":")
-    return parts[3] if len(parts) > 5 and parts[4] != ACCOUNT else None
+    return parts[3] if len(parts) > 5 and parts[4] != LOCAL_ACCOUNT else None
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ __all__ = [
     "Store",
     "StoreLock",
     "TERMINAL_STATUSES",
+    "LOCAL_ACCOUNT",
     "compile_definition",
     "live_execution",
     "live_executions",
@@ -26,6 +27,8 @@ TERMINAL_STATUSES: Tuple[str, ...]
 """The execution statuses after which nothing changes."""
 CODE_SIDECAR_SUFFIX: str
 """What the store appends to a code file's name for its content-hash sidecar."""
+LOCAL_ACCOUNT: str
+"""The account number of local ARNs (an ARN of SageMaker itself names another)."""
 INLINE_LIMIT: int
 """The largest step output the runtime may answer inline (kept in the store's database)."""
 

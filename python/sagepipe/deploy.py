@@ -39,7 +39,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import unquote, urlparse
 
 from sagepipe import _core, _s3_objects
-from sagepipe._service._sts import ACCOUNT as LOCAL_ACCOUNT
+from sagepipe._core import LOCAL_ACCOUNT
 from sagepipe.exceptions import ValidationError
 from sagepipe.session import DEFAULT_BUCKET, default_store_root
 from sagepipe.workflow.steps import StepTypeEnum

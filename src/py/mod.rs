@@ -85,6 +85,8 @@ pub mod _core {
         m.add("TERMINAL_STATUSES", pyo3::types::PyTuple::new(m.py(), terminal)?)?;
         // What the store appends to a code file's name for its content-hash sidecar.
         m.add("CODE_SIDECAR_SUFFIX", sagepipe_core::signature::CODE_SIDECAR_SUFFIX)?;
+        // The account number of local ARNs (a SageMaker ARN names another).
+        m.add("LOCAL_ACCOUNT", sagepipe_core::util::ACCOUNT)?;
         // The largest step output the runtime may answer inline (kept in the store's database).
         m.add("INLINE_LIMIT", sagepipe_core::store::INLINE_LIMIT)
     }

@@ -3,9 +3,10 @@ acting as one role (what ``sagemaker.get_execution_role()`` returns)."""
 
 from typing import Any, Dict
 
+from sagepipe._core import LOCAL_ACCOUNT
 from sagepipe._service._errors import LocalService
 
-ACCOUNT = "000000000000"
+ACCOUNT = LOCAL_ACCOUNT
 ROLE_NAME = "SageMakerExecutionRole"  # the role this machine's user acts as
 ROLE_SESSION = "sagepipe"
 
