@@ -191,6 +191,23 @@ class CloudRun:
         self.stubber.activate()
 
 
+def test_what_counts_as_an_execution_on_sagemaker():
+    from sagepipe._cloud import cloud_region
+
+    assert cloud_region("arn:aws:sagemaker:eu-west-1:123456789012:pipeline/p/execution/abc") == "eu-west-1"
+    assert cloud_region("arn:aws-us-gov:sagemaker:us-gov-west-1:123456789012:pipeline/p/execution/a") == "us-gov-west-1"
+    # Local ones, and ARNs no service would issue (left to the engine to refuse, naming the field).
+    for arn in (
+        "arn:aws:sagemaker:local:000000000000:pipeline/p/execution/abc",
+        "arn:aws:sagemaker:us-east-1:000000000000:pipeline/p/execution/abc",
+        "arn:aws:sagemaker:local:0:pipeline/../../x/execution/abc",
+        "arn:aws:sagemaker:us-east-1:12345:pipeline/p/execution/abc",
+        None,
+        "",
+    ):
+        assert cloud_region(arn) is None, arn
+
+
 def _selective(arn, steps):
     from sagepipe.workflow.selective_execution_config import SelectiveExecutionConfig
 

@@ -22,3 +22,13 @@ def test_the_path_valued_store_members_return_paths(tmp_path):
 
 def test_a_store_takes_a_str_or_a_path(tmp_path):
     assert Store(str(tmp_path)).root == Store(tmp_path).root
+
+
+def test_the_local_account_has_one_value():
+    """The session spells the local account out (importing the SDK's modules does not load the
+    engine); it is the core's."""
+    from sagepipe import _core, session
+    from sagepipe._service import _sts
+
+    assert session._LOCAL_ACCOUNT == _core.LOCAL_ACCOUNT == _sts.ACCOUNT
+    assert session.DEFAULT_BUCKET == f"sagemaker-local-{_core.LOCAL_ACCOUNT}"

@@ -19,6 +19,7 @@ import fcntl
 import functools
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -39,12 +40,17 @@ _DESCRIBE = {
 }
 
 
+# arn:aws[-partition]:sagemaker:<region>:<12-digit account>:...
+_SAGEMAKER_ARN = re.compile(r"arn:aws[a-z-]*:sagemaker:([a-z]{2}(?:-[a-z]+)+-[0-9]+):([0-9]{12}):.+")
+
+
 def cloud_region(arn: Optional[str]) -> Optional[str]:
-    """The region of an ARN of SageMaker itself (one not of the local account), else None."""
+    """The region of an ARN of SageMaker itself (a real region, an account other than the local
+    one), else None (a local ARN, or not a well-formed ARN: left to the engine to refuse)."""
     from sagepipe._core import LOCAL_ACCOUNT
 
-    parts = (arn or "").split(":")
-    return parts[3] if len(parts) > 5 and parts[4] != LOCAL_ACCOUNT else None
+    match = _SAGEMAKER_ARN.fullmatch(arn or "")
+    return match.group(1) if match and match.group(2) != LOCAL_ACCOUNT else None
 
 
 @contextlib.contextmanager
@@ -163,8 +169,9 @@ def import_execution(store, pipeline_name: str, arn: str, boto_session=None) -> 
     name, execution_id = parsed
     if name != pipeline_name:
         raise ReferenceExecutionError(
-            f"reference execution {arn} belongs to pipeline '{name}', not '{pipeline_name}': a SageMaker "
-            f"execution can be the reference of a local run of the pipeline of the same name"
+            f"SourcePipelineExecutionArn: reference execution {arn} belongs to pipeline '{name}', not "
+            f"'{pipeline_name}': a SageMaker execution can be the reference of a local run of the pipeline of "
+            "the same name"
         )
     if _recorded(store, arn):
         return False
@@ -174,7 +181,8 @@ def import_execution(store, pipeline_name: str, arn: str, boto_session=None) -> 
         status = described["PipelineExecutionStatus"]
         if status not in ("Succeeded", "Failed", "Stopped"):
             raise ReferenceExecutionError(
-                f"reference execution {arn} is {status} on SageMaker; it must be Succeeded, Failed or Stopped"
+                f"SourcePipelineExecutionArn: reference execution {arn} is {status} on SageMaker; it must be "
+                "Succeeded, Failed or Stopped"
             )
         definition = sagemaker.describe_pipeline_definition_for_execution(PipelineExecutionArn=arn)[
             "PipelineDefinition"

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, List, Optional, Union
 
 from sagepipe import _s3_objects
-from sagepipe._core import LOCAL_ACCOUNT
 from sagepipe._endpoint_requests import EndpointRequests, production_variant  # noqa: F401
 from sagepipe._job_requests import (  # noqa: F401  (SDK module path: sagemaker.session.*)
     JobRequests,
@@ -33,7 +32,10 @@ from sagepipe._job_requests import (  # noqa: F401  (SDK module path: sagemaker.
     pipeline_container_def,
 )
 
-DEFAULT_BUCKET = f"sagemaker-local-{LOCAL_ACCOUNT}"
+# The local account is _core.LOCAL_ACCOUNT (spelt out here: importing the SDK's modules does not load
+# the engine; tests/test_core_stub.py checks they agree).
+DEFAULT_BUCKET = "sagemaker-local-000000000000"
+_LOCAL_ACCOUNT = "000000000000"
 DEFAULT_REGION = "us-east-1"
 STORE_ENV = "SAGEPIPE_STORE"
 
@@ -138,7 +140,7 @@ class Session(JobRequests, EndpointRequests):
         """Expand a role name into an ARN (a name becomes a local placeholder ARN)."""
         if "/" in role:
             return role
-        return f"arn:aws:iam::{LOCAL_ACCOUNT}:role/{role}"
+        return f"arn:aws:iam::{_LOCAL_ACCOUNT}:role/{role}"
 
     # -- S3 objects: files under <store>/s3 ----------------------------------------------------
 
@@ -238,4 +240,4 @@ def session_or_default(sagemaker_session: Optional["Session"] = None) -> "Sessio
 
 def get_execution_role(sagemaker_session: Any = None, use_default: bool = False) -> str:
     """A placeholder role ARN: roles are accepted and recorded locally, never needed."""
-    return f"arn:aws:iam::{LOCAL_ACCOUNT}:role/sagepipe-local"
+    return f"arn:aws:iam::{_LOCAL_ACCOUNT}:role/sagepipe-local"
