@@ -226,6 +226,7 @@ def test_a_selective_start_names_the_cloud_reference(aws, project, session):
 
 
 def test_what_cannot_run_on_sagemaker_is_refused_before_anything_is_sent(aws, project, session):
+    from sagepipe import compat
     from sagepipe.deploy import deploy
     from sagepipe.workflow.function_step import step
     from sagepipe.workflow.pipeline import Pipeline
@@ -247,14 +248,22 @@ def test_what_cannot_run_on_sagemaker_is_refused_before_anything_is_sent(aws, pr
     assert "step Notify: type 'MyNotifier' is not a SageMaker step type" in message
     assert {tuple(p["loc"][:2]) for p in refused.value.errors()} == {("Steps", "Prepare"), ("Steps", "Notify")}
 
-    # A @step function is refused as a whole (its image is sagepipe's placeholder).
+    # A @step function: its payload is in sagepipe's format, so deploying it takes the SageMaker
+    # SDK (tests/real_sdk/test_deploy_steps.py), which this environment does not have; from a bare
+    # definition there is no function to hand to the SDK.
     @step(name="Train", role=LOCAL_ROLE)
     def train():
         return 1
 
+    with_function = Pipeline(name="deploy-refused", steps=[train()], sagemaker_session=session)
+    if not compat.real_sdk_installed():
+        with pytest.raises(ImportError, match="takes the SageMaker SDK, which serializes them"):
+            deploy(with_function, role_arn=ROLE)
+    bare = Pipeline.from_definition(with_function.definition(), "deploy-refused", session)
     with pytest.raises(ValidationError) as refused:
-        deploy(Pipeline(name="deploy-refused", steps=[train()], sagemaker_session=session), role_arn=ROLE)
+        deploy(bare, role_arn=ROLE)
     assert refused.value.error_count() == 1 and "step Train is a @step function" in str(refused.value)
+    assert "deploy the pipeline object" in str(refused.value)
 
     # Nothing was uploaded or created.
     with pytest.raises(aws.client("sagemaker").exceptions.ClientError):

@@ -775,6 +775,8 @@ def cmd_deploy(args) -> int:
     except (BotoCoreError, AwsClientError) as exc:
         print(f"sagepipe: deploy: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except ImportError as exc:  # @step functions built here need the SageMaker SDK to be deployed
+        raise UsageError(str(exc)) from None
     if args.json:
         _emit_json(
             {

@@ -15,12 +15,14 @@ its inputs live and which bucket stands in for the account's default one. :func:
   stand-in account at ``role_arn``: nothing else in the definition changes;
 * refuses, before anything is uploaded or created, what cannot run on SageMaker as written: a
   ``file://`` output, an image that exists only on this machine, a step type only a local runner
-  knows (``sagepipe.local_runners``), a ``@step`` function built by sagepipe's mirror (its
-  payload is sagepipe's, not the SDK's: deploy such a pipeline with ``--sdk real``); every
-  problem, with its step;
-* puts a ``@step`` function the SageMaker SDK built (``--sdk real``) on S3 as the SDK put it
-  here: its serialized function and arguments at their own keys under its ``--s3_base_uri``
-  (the SDK's job driver finds them there), its bootstrap scripts and dependencies as inputs;
+  knows (``sagepipe.local_runners``), a ``@step`` function known only by its definition (a
+  stored pipeline or a definition file: its payload is sagepipe's); every problem, with its step;
+* deploys ``@step`` functions as the SageMaker SDK builds them, since only the SDK's job driver
+  runs them on SageMaker: those built with sagepipe's mirror are handed to the installed SDK
+  (``_sdk_steps``), which builds the same steps and uploads their payloads and job driver; those
+  the SDK built (``--sdk real``) go as it put them here: the serialized function and arguments
+  at their own keys under the step's ``--s3_base_uri``, the bootstrap scripts and dependencies
+  as inputs;
 * creates or updates the pipeline (``CreatePipeline``/``UpdatePipeline``; a definition over
   100 KB goes through S3, as the SDK does) and, with ``start=True``, starts an execution
   (parameters, ``ParallelismConfiguration``, ``SelectiveExecutionConfig``).
@@ -35,10 +37,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import AbstractSet, Any, Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import unquote, urlparse
 
-from sagepipe import _core, _s3_objects
+from sagepipe import _core, _s3_objects, _sdk_steps
 from sagepipe._core import LOCAL_ACCOUNT
 from sagepipe.exceptions import ValidationError
 from sagepipe.session import DEFAULT_BUCKET, default_store_root
@@ -182,7 +184,10 @@ class _Rewriter:
     def function_step(self, name: str, step: Dict[str, Any]) -> None:
         """A @step function: the SageMaker SDK's (its job driver reads the payload at
         ``<--s3_base_uri>/<step>/<--func_step_s3_dir>/``), deployed with that payload at the same
-        key; or sagepipe's own, which no job driver on SageMaker reads: refused."""
+        key (already there when the SDK built it for this deploy); or sagepipe's own, which no job
+        driver on SageMaker reads: refused, unless it is to be handed to the SDK."""
+        if name in self.function_steps:
+            return  # built again by the SageMaker SDK (sdk_built)
         spec = (step.get("Arguments") or {}).get("AlgorithmSpecification") or {}
         arguments = spec.get("ContainerArguments") or []
         given = {
@@ -193,6 +198,8 @@ class _Rewriter:
         base, folder = given.get("--s3_base_uri"), given.get("--func_step_s3_dir")
         if isinstance(base, str) and isinstance(folder, str) and base.startswith("s3://"):
             bucket, _, key = base[len("s3://") :].partition("/")
+            if bucket == self.bucket:
+                return  # the SDK built it for this deploy: its payload is on the target bucket
             payload = f"{key.rstrip('/')}/{name}/{folder}"
             found = {part: self._stored(bucket, f"{payload}/{part}") for part in ("function", "arguments")}
             parts = {part: local for part, local in found.items() if local is not None}
@@ -206,9 +213,8 @@ class _Rewriter:
         self.problem(
             ["Steps", name],
             f"step {name} is a @step function whose payload is in sagepipe's format, not the one the SageMaker "
-            "SDK's job driver reads on SageMaker; deploy it as the SDK builds it: write the pipeline with the "
-            "sagemaker package and run `sagepipe deploy TARGET --sdk real --role ...` (the SDK serializes the "
-            "function and uploads its job driver)",
+            "SDK's job driver reads on SageMaker, and only the definition is here: deploy the pipeline object "
+            "(TARGET module:attribute or file.py:attribute), whose functions are handed to the SageMaker SDK",
         )
 
     def walk(self, value: Any, loc: List[Any], output: bool) -> Any:
@@ -307,13 +313,16 @@ def prepare(
     role_arn: str,
     local_bucket: str = DEFAULT_BUCKET,
     parameters: Optional[Dict[str, Any]] = None,
+    sdk_built: AbstractSet[str] = frozenset(),
 ) -> Tuple[Dict[str, Any], Dict[str, str], Dict[str, "_Local"]]:
     """The definition as it will be deployed and the execution's parameter values (before
     uploads: local inputs still named as they are here), and the local inputs to upload, by the
     string that names them. Raises :class:`~sagepipe.exceptions.ValidationError` listing every
-    problem when it cannot run on SageMaker as written."""
+    problem when it cannot run on SageMaker as written. The @step functions named in ``sdk_built``
+    are left to the SageMaker SDK to build (their definition here is replaced after)."""
     parsed = json.loads(definition)
     rewriter = _Rewriter(store, local_bucket, bucket, role_arn)
+    rewriter.function_steps.update(sdk_built)
     declared = [p.get("Name") for p in parsed.get("Parameters") or [] if isinstance(p, dict)]
     for given in parameters or {}:
         if given not in declared:
@@ -451,13 +460,17 @@ def deploy(
     local_bucket = session.default_bucket() if session is not None and hasattr(session, "default_bucket") else None
     from sagepipe import compat
 
+    function_steps = _sdk_steps.mirror_function_steps(pipeline)
     with compat.suspended():
+        # Handed to the SageMaker SDK (checked before anything is sent; built once the bucket is there).
+        sdk_steps = _sdk_steps.SdkSteps(pipeline, function_steps, role_arn=role_arn) if function_steps else None
         return _deploy(
             text,
             pipeline.name,
             store,
             local_bucket or DEFAULT_BUCKET,
             aws_session(region, boto_session),
+            sdk_steps=sdk_steps,
             role_arn=role_arn,
             bucket=bucket,
             start=start,
@@ -476,6 +489,7 @@ def _deploy(
     local_bucket: str,
     aws,
     *,
+    sdk_steps: Optional["_sdk_steps.SdkSteps"] = None,
     role_arn: str,
     bucket: Optional[str],
     start: bool,
@@ -489,12 +503,21 @@ def _deploy(
     if bucket is None:
         account = aws.client("sts").get_caller_identity()["Account"]
         bucket = f"sagemaker-{region_name}-{account}"
+    rebuilt = set(sdk_steps.step_names) if sdk_steps else set()
     definition, values, inputs = prepare(
-        text, name, store, bucket=bucket, role_arn=role_arn, local_bucket=local_bucket, parameters=parameters
-    )
+        text, name, store, bucket=bucket, role_arn=role_arn, local_bucket=local_bucket, parameters=parameters,
+        sdk_built=rebuilt,
+    )  # fmt: skip
     s3 = aws.client("s3")
     sagemaker = aws.client("sagemaker")
     _ensure_bucket(s3, bucket, region_name)
+    if sdk_steps is not None:
+        say(f"handing {len(rebuilt)} @step function(s) to the SageMaker SDK: {', '.join(sorted(rebuilt))}")
+        replacements = sdk_steps.definitions(boto_session=aws, bucket=bucket)
+        text = json.dumps(_sdk_steps.replace_steps(json.loads(text), replacements))
+        definition, values, inputs = prepare(
+            text, name, store, bucket=bucket, role_arn=role_arn, local_bucket=local_bucket, parameters=parameters
+        )
     uploads = []
     for original, local in inputs.items():
         done = _upload(s3, bucket, name, original, local)

@@ -56,14 +56,14 @@ def modules_used(path):
     return imported, {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)}
 
 
-def deploy_real(store_parent, target, aws):
-    """``sagepipe deploy TARGET --sdk real --json`` (store under ``store_parent``) against the AWS
+def deploy_real(store_parent, target, aws, sdk="real"):
+    """``sagepipe deploy TARGET --sdk SDK --json`` (store under ``store_parent``) against the AWS
     that ``aws`` (the ``moto_env`` fixture) configures: its answer, and boto3 S3 and SageMaker
     clients of that AWS."""
     import boto3
 
     role = "arn:aws:iam::123456789012:role/Pipelines"
-    out = run(store_parent / "store", sys.executable, "-m", "sagepipe.cli", "deploy", target, "--sdk", "real",
+    out = run(store_parent / "store", sys.executable, "-m", "sagepipe.cli", "deploy", target, "--sdk", sdk,
               "--role", role, "--json", **aws)  # fmt: skip
     # The SDK logs its config lookup on stdout when it is imported: the answer follows.
     answer = json.loads(out[out.index("\n{") + 1 :] if not out.startswith("{") else out)

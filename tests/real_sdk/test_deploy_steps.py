@@ -72,3 +72,99 @@ def test_deploy_puts_the_sdks_step_functions_on_sagemaker_as_the_sdk_serialized_
         driver = s3.get_object(Bucket=bucket, Key=bootstrap[len(f"s3://{bucket}/") :] + "job_driver.sh")["Body"].read()
         local_driver = store_s3 / PIPELINE / "sagemaker_remote_function_bootstrap" / "job_driver.sh"
         assert driver == local_driver.read_bytes() and os.path.getsize(local_driver) > 0
+
+
+# The same pipeline as the line's script, written with sagepipe's mirror (sagepipe.* imports).
+MIRROR_TARGET = f"""
+from sagepipe.workflow.condition_step import ConditionStep
+from sagepipe.workflow.conditions import ConditionGreaterThan
+from sagepipe.workflow.fail_step import FailStep
+from sagepipe.workflow.function_step import step
+from sagepipe.workflow.parameters import ParameterInteger
+from sagepipe.workflow.pipeline import Pipeline
+from sagepipe.workflow.pipeline_context import PipelineSession
+
+ROLE = "arn:aws:iam::123456789012:role/SageMakerPipelines"
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/python-311:latest"
+size = ParameterInteger(name="Size", default_value=10)
+
+
+@step(name="Prepare", instance_type="ml.m5.large", image_uri=IMAGE, role=ROLE)
+def prepare(n):
+    return list(range(n))
+
+
+@step(name="Train", instance_type="ml.m5.large", image_uri=IMAGE, role=ROLE)
+def train(data):
+    return {{"score": sum(data) / max(len(data), 1), "n": len(data)}}
+
+
+@step(name="Report", instance_type="ml.m5.large", image_uri=IMAGE, role=ROLE)
+def report(model):
+    return f"score={{model['score']}}"
+
+
+def build():
+    model = train(prepare(size))
+    check = ConditionStep(
+        name="GoodEnough",
+        conditions=[ConditionGreaterThan(left=model["score"], right=1)],
+        if_steps=[report(model)],
+        else_steps=[FailStep(name="TooLow", error_message="score too low")],
+    )
+    return Pipeline(name={PIPELINE!r}, parameters=[size], steps=[check], sagemaker_session=PipelineSession())
+"""
+
+
+def _comparable(definition):
+    """A deployed definition without what differs between two builds of the same code: the
+    build-time folder of each function's payload, the temporary name of its requirements file,
+    where its functions were defined (display name, description), where the channels' files (job
+    driver, requirements) were uploaded to, and SDK v3's key of the build."""
+    text = json.dumps(json.loads(definition))
+    for step in _steps(json.loads(definition)["Steps"]):
+        if step["Type"] == "Training":
+            text = text.replace(_argument(step, "--func_step_s3_dir"), "<build>")
+            settings = json.loads(_argument(step, "--dependency_settings"))
+            if settings.get("dependency_file"):
+                text = text.replace(settings["dependency_file"], "<requirements>")
+            for key in ("DisplayName", "Description"):
+                if key in step:
+                    text = text.replace(json.dumps(step[key])[1:-1], f"<{key}>")
+    parsed = json.loads(text)
+    if parsed.get("MlflowConfig", 1) is None:
+        del parsed["MlflowConfig"]  # SDK v3 writes it empty; the mirror's definition is v2's
+    for step in _steps(parsed["Steps"]):
+        environment = step["Arguments"].get("Environment", {})
+        if "REMOTE_FUNCTION_SECRET_KEY" in environment:
+            environment["REMOTE_FUNCTION_SECRET_KEY"] = "<the build's key>"  # SDK v3: a key per build
+        for channel in step["Arguments"].get("InputDataConfig", []):
+            # The job driver and the requirements: uploaded by deploy (content-hash keys) or by the SDK.
+            channel["DataSource"]["S3DataSource"]["S3Uri"] = f"<{channel['ChannelName']}>"
+    return parsed
+
+
+def test_step_functions_built_with_sagepipe_deploy_as_the_sdk_builds_the_same_code(tmp_path, moto_env):
+    """``sagepipe deploy`` of a pipeline whose @step functions were built with sagepipe's mirror
+    hands each function to the installed SDK: the deployed definition is the one the SDK gives
+    for the same code (checked against deploying the line's own script with --sdk real), and the
+    payloads are the SDK's, where its job driver reads them."""
+    (tmp_path / "step_target.py").write_text(TARGET)
+    (tmp_path / "mirror_target.py").write_text(MIRROR_TARGET)
+    _, clients = deploy_real(tmp_path, f"{tmp_path / 'step_target.py'}:build", moto_env)
+    by_the_sdk = clients["sagemaker"].describe_pipeline(PipelineName=PIPELINE)["PipelineDefinition"]
+    answer, _ = deploy_real(tmp_path, f"{tmp_path / 'mirror_target.py'}:build", moto_env, sdk="mirror")
+    mirrored = clients["sagemaker"].describe_pipeline(PipelineName=PIPELINE)["PipelineDefinition"]
+    assert "000000000000" not in mirrored
+    assert _comparable(mirrored) == _comparable(by_the_sdk)
+
+    s3 = clients["s3"]
+    bucket = "sagemaker-us-east-1-123456789012"
+    for step in _steps(json.loads(mirrored)["Steps"]):
+        if step["Type"] != "Training":
+            continue
+        key = f"{PIPELINE}/{step['Name']}/{_argument(step, '--func_step_s3_dir')}/function"
+        payload = s3.get_object(Bucket=bucket, Key=f"{key}/payload.pkl")["Body"].read()
+        metadata = json.loads(s3.get_object(Bucket=bucket, Key=f"{key}/metadata.json")["Body"].read())
+        assert metadata["sha256_hash"] == hashlib.sha256(payload).hexdigest()
+        assert metadata["serialization_module"] == "cloudpickle"
