@@ -25,6 +25,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from sagepipe import _s3_objects
 from sagepipe.exceptions import ReferenceExecutionError, ValidationError
+from sagepipe.workflow.utilities import definition_steps
 
 INDEX = "fetched.json"
 
@@ -87,18 +88,6 @@ def _pages(call, key: str, **request) -> List[Dict[str, Any]]:
         if not page.get("NextToken"):
             return items
         request["NextToken"] = page["NextToken"]
-
-
-def _step_types(steps: List[Any]) -> Iterator[Tuple[str, str]]:
-    for step in steps:
-        if not isinstance(step, dict):
-            continue
-        yield str(step.get("Name")), str(step.get("Type"))
-        args = step.get("Arguments")
-        if isinstance(args, dict):
-            for branch in ("IfSteps", "ElseSteps"):
-                if isinstance(args.get(branch), list):
-                    yield from _step_types(args[branch])
 
 
 def _typed(value: str, kind: str) -> Any:
@@ -197,7 +186,7 @@ def import_execution(store, pipeline_name: str, arn: str, boto_session=None) -> 
             SortOrder="Ascending",
         )
         parsed_definition = json.loads(definition)
-        types = dict(_step_types(parsed_definition.get("Steps", [])))
+        types = {str(s.get("Name")): str(s.get("Type")) for s in definition_steps(parsed_definition.get("Steps"))}
         records = []
         for seq, step in enumerate(steps):
             metadata = _plain(step.get("Metadata") or {})

@@ -13,10 +13,11 @@ naming the step.
 
 import importlib
 import json
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, List
 
 from sagepipe._core import LOCAL_ACCOUNT
 from sagepipe.exceptions import ValidationError
+from sagepipe.workflow.utilities import definition_steps
 
 # SDK line -> where its names live.
 _MODULES = {
@@ -190,18 +191,10 @@ class SdkSteps:
         )
         built = json.loads(sdk_pipeline.definition())
         names = set(self.step_names)
-        return {step["Name"]: step for step in _flat(built.get("Steps") or []) if step["Name"] in names}
+        return {step["Name"]: step for step in definition_steps(built.get("Steps")) if step["Name"] in names}
 
 
-def _flat(steps: List[Any]) -> Iterator[Dict[str, Any]]:
-    for step in steps:
-        if isinstance(step, dict):
-            yield step
-            args = step.get("Arguments") or {}
-            yield from _flat(list(args.get("IfSteps") or []) + list(args.get("ElseSteps") or []))
-
-
-def replace_steps(definition: Dict[str, Any], replacements: Dict[str, Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+def replace_steps(definition: Dict[str, Any], replacements: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
     """``definition`` with each step named in ``replacements`` (at any depth) replaced."""
 
     def walk(steps: List[Any]) -> List[Any]:

@@ -37,7 +37,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AbstractSet, Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import AbstractSet, Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import unquote, urlparse
 
 from sagepipe import _core, _s3_objects, _sdk_steps
@@ -45,7 +45,7 @@ from sagepipe._core import LOCAL_ACCOUNT
 from sagepipe.exceptions import ValidationError
 from sagepipe.session import DEFAULT_BUCKET, default_store_root
 from sagepipe.workflow.steps import StepTypeEnum
-from sagepipe.workflow.utilities import hash_file
+from sagepipe.workflow.utilities import definition_steps, hash_file
 
 __all__ = ["Deployment", "Upload", "aws_session", "deploy", "prepare"]
 
@@ -119,20 +119,6 @@ class _Local:
         return sum(p.stat().st_size for _, p in self.files)
 
 
-def _steps(steps: List[Any]) -> Iterator[Tuple[str, Dict[str, Any]]]:
-    """Every step of a definition's step list, those inside ConditionSteps' branches too."""
-    for step in steps:
-        if not isinstance(step, dict):
-            continue
-        name = str(step.get("Name", "?"))
-        yield name, step
-        args = step.get("Arguments")
-        if isinstance(args, dict):
-            for branch in ("IfSteps", "ElseSteps"):
-                if isinstance(args.get(branch), list):
-                    yield from _steps(args[branch])
-
-
 def _is_local_image(uri: str) -> bool:
     """An image reference without a registry host (``my-image:1``, ``sagepipe-local/python``):
     it can only be on this machine. SageMaker pulls from a registry (Amazon ECR)."""
@@ -169,7 +155,8 @@ class _Rewriter:
         )
 
     def check_steps(self, definition: Dict[str, Any]) -> None:
-        for name, step in _steps(definition.get("Steps") or []):
+        for step in definition_steps(definition.get("Steps")):
+            name = str(step.get("Name", "?"))
             kind = step.get("Type")
             if kind not in _STEP_TYPES:
                 self.problem(

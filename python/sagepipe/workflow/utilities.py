@@ -7,7 +7,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Sequence, Set, Tuple, Union
 from urllib.parse import unquote, urlparse
 
 from sagepipe.workflow.entities import Entity, RequestType
@@ -30,6 +30,18 @@ BUF_SIZE = 65536  # 64KiB
 
 _logged_once: Set[Tuple[str, str]] = set()
 _logged_once_lock = threading.Lock()
+
+
+def definition_steps(steps: Any) -> "Iterator[dict]":
+    """Every step object of a definition's ``Steps`` list, those in ConditionSteps' branches too."""
+    for step in steps if isinstance(steps, list) else []:
+        if not isinstance(step, dict):
+            continue
+        yield step
+        args = step.get("Arguments")
+        if isinstance(args, dict):
+            for branch in ("IfSteps", "ElseSteps"):
+                yield from definition_steps(args.get(branch))
 
 
 def log_warning_once(log: logging.Logger, message: str, *args) -> None:
