@@ -165,7 +165,7 @@ class SdkSteps:
         if not compat.real_sdk_installed():
             raise ImportError(
                 "deploying @step functions built with sagepipe takes the SageMaker SDK, which serializes them "
-                "for its job driver on SageMaker: pip install 'sagemaker<3' (or >=3)"
+                "for its job driver on SageMaker: pip install 'sagepipe[sdk-v2]' (or sdk-v3)"
             )
         from importlib.metadata import version
 
