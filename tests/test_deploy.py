@@ -378,3 +378,42 @@ def test_cloud_executions_read_back_in_the_shapes_of_local_ones(aws, project, se
         cli.main(["logs", arn, "Prepare", "-f", "--store", str(session.store_root)])
     assert refused.value.code == 2 and "--follow applies to executions here" in capsys.readouterr().err
     stubber.assert_no_pending_responses()
+
+
+def test_every_step_function_of_a_pipeline_is_found_to_hand_to_the_sdk(session):
+    """Functions reached only through a ConditionStep's conditions (nested in ConditionNot), another
+    function's arguments, or the steps list: each is found once, for the SDK to build."""
+    from sagepipe._sdk_steps import mirror_function_steps
+    from sagepipe.workflow.condition_step import ConditionStep
+    from sagepipe.workflow.conditions import ConditionEquals, ConditionGreaterThan, ConditionNot
+    from sagepipe.workflow.fail_step import FailStep
+    from sagepipe.workflow.function_step import step
+    from sagepipe.workflow.pipeline import Pipeline
+
+    @step(name="A")
+    def a():
+        return 1
+
+    @step(name="B")
+    def b(x):
+        return x
+
+    @step(name="C")
+    def c():
+        return 2
+
+    @step(name="D")
+    def d():
+        return 3
+
+    first = a()
+    check = ConditionStep(
+        name="Check",
+        conditions=[
+            ConditionNot(expression=ConditionEquals(left=c(), right=1)),
+            ConditionGreaterThan(left=b(first), right=0),
+        ],
+        if_steps=[FailStep(name="Stop", error_message="x")],
+    )
+    pipeline = Pipeline(name="found", steps=[check, d(), first], sagemaker_session=session)
+    assert sorted(s.name for s in mirror_function_steps(pipeline)) == ["A", "B", "C", "D"]

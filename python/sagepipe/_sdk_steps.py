@@ -40,34 +40,34 @@ _MODULES = {
 
 def mirror_function_steps(pipeline) -> List[Any]:
     """The ``@step`` functions (``_FunctionStep``) a mirror pipeline object holds, found through
-    its steps, ConditionSteps' branches and conditions, and functions' arguments."""
+    its steps, ConditionSteps' branches and conditions, expressions (``JsonGet``, ``Join``) and
+    functions' arguments."""
+    from sagepipe.workflow.condition_step import ConditionStep
+    from sagepipe.workflow.conditions import Condition
+    from sagepipe.workflow.entities import PipelineVariable
     from sagepipe.workflow.function_step import DelayedReturn, _FunctionStep
 
     found: Dict[str, Any] = {}
-    seen = set()
+    seen: Dict[int, Any] = {}  # by id, holding each object so no id is reused meanwhile
 
     def visit(value: Any) -> None:
         if id(value) in seen:
             return
-        seen.add(id(value))
+        seen[id(value)] = value
         if isinstance(value, DelayedReturn):
             visit(value._step)
         elif isinstance(value, _FunctionStep):
-            if value.name not in found:
-                found[value.name] = value
-                visit(value.func_args)
-                visit(value.func_kwargs)
+            found.setdefault(value.name, value)
+            visit([value.func_args, value.func_kwargs])
+        elif isinstance(value, ConditionStep):
+            visit([value.if_steps, value.else_steps, value.conditions])
+        elif isinstance(value, (Condition, PipelineVariable)):
+            visit(list(vars(value).values()))  # operands, expressions' parts
         elif isinstance(value, (list, tuple)):
             for item in value:
                 visit(item)
         elif isinstance(value, dict):
-            for item in value.values():
-                visit(item)
-        elif hasattr(value, "if_steps") or hasattr(value, "conditions"):
-            for attr in ("if_steps", "else_steps", "conditions"):
-                visit(getattr(value, attr, None) or [])
-        elif hasattr(value, "left") or hasattr(value, "right"):  # a condition
-            visit([getattr(value, "left", None), getattr(value, "right", None)])
+            visit(list(value.values()))
 
     visit(list(getattr(pipeline, "steps", None) or []))
     return list(found.values())

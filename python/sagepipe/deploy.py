@@ -200,8 +200,9 @@ class _Rewriter:
         self.problem(
             ["Steps", name],
             f"step {name} is a @step function whose payload is in sagepipe's format, not the one the SageMaker "
-            "SDK's job driver reads on SageMaker, and only the definition is here: deploy the pipeline object "
-            "(TARGET module:attribute or file.py:attribute), whose functions are handed to the SageMaker SDK",
+            "SDK's job driver reads on SageMaker; deploy hands such a function to the SageMaker SDK when it has "
+            "the function itself: deploy the pipeline object (TARGET module:attribute or file.py:attribute), not "
+            "a stored definition",
         )
 
     def walk(self, value: Any, loc: List[Any], output: bool) -> Any:
