@@ -133,9 +133,10 @@ class SelectiveExecutionConfig:
         store = _store_of(sagemaker_session or _default_session())
         from sagepipe import _cloud, _core
 
-        if _cloud.cloud_region(execution_arn) and _core.parse_execution_arn(execution_arn):
+        parsed = _core.parse_execution_arn(execution_arn)
+        if parsed is not None and _cloud.cloud_region(execution_arn):
             # An execution on SageMaker: recorded in the store (under its pipeline, stored here) first.
-            _cloud.import_execution(store, _core.parse_execution_arn(execution_arn)[0], execution_arn)
+            _cloud.import_execution(store, parsed[0], execution_arn)
         steps = store.resume_selection(execution_arn)
         if not steps:
             raise ValueError(f"execution {execution_arn} has no step left to resume: every step succeeded")
