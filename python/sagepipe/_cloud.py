@@ -80,14 +80,9 @@ def _epoch(value: Any) -> Optional[float]:
     return value.timestamp() if isinstance(value, datetime.datetime) else None
 
 
-def _pages(call, key: str, **request) -> List[Dict[str, Any]]:
-    items: List[Dict[str, Any]] = []
-    while True:
-        page = call(**request)
-        items += page.get(key, [])
-        if not page.get("NextToken"):
-            return items
-        request["NextToken"] = page["NextToken"]
+def _all(client, operation: str, key: str, **request) -> List[Dict[str, Any]]:
+    """Every item of ``key`` over all pages of ``operation`` (boto3's paginator)."""
+    return [item for page in client.get_paginator(operation).paginate(**request) for item in page.get(key, [])]
 
 
 def _typed(value: str, kind: str) -> Any:
@@ -114,8 +109,9 @@ def _properties(sagemaker, metadata: Dict[str, Any]) -> Optional[Dict[str, Any]]
             described = _plain(getattr(sagemaker, call)(**{field: arn.rsplit("/", 1)[-1] if by_name else arn}))
             if key == "TuningJob":
                 described["TrainingJobSummaries"] = _plain(
-                    _pages(
-                        sagemaker.list_training_jobs_for_hyper_parameter_tuning_job,
+                    _all(
+                        sagemaker,
+                        "list_training_jobs_for_hyper_parameter_tuning_job",
                         "TrainingJobSummaries",
                         HyperParameterTuningJobName=arn.rsplit("/", 1)[-1],
                     )
@@ -176,11 +172,12 @@ def import_execution(store, pipeline_name: str, arn: str, boto_session=None) -> 
         definition = sagemaker.describe_pipeline_definition_for_execution(PipelineExecutionArn=arn)[
             "PipelineDefinition"
         ]
-        listed = _pages(
-            sagemaker.list_pipeline_parameters_for_execution, "PipelineParameters", PipelineExecutionArn=arn
+        listed = _all(
+            sagemaker, "list_pipeline_parameters_for_execution", "PipelineParameters", PipelineExecutionArn=arn
         )
-        steps = _pages(
-            sagemaker.list_pipeline_execution_steps,
+        steps = _all(
+            sagemaker,
+            "list_pipeline_execution_steps",
             "PipelineExecutionSteps",
             PipelineExecutionArn=arn,
             SortOrder="Ascending",
@@ -248,22 +245,12 @@ def _objects(s3, uri: str) -> List[Dict[str, Any]]:
     """The objects ``uri`` names on S3: the object itself, or those under it as a folder."""
     bucket, key = _split(uri)
     folder = key if key.endswith("/") or not key else key + "/"
-    found = _pages(lambda **request: _listing(s3, request), "Contents", Bucket=bucket, Prefix=key)
+    found = _all(s3, "list_objects_v2", "Contents", Bucket=bucket, Prefix=key)
     return [
         dict(o, Bucket=bucket)
         for o in found
         if (o["Key"] == key or o["Key"].startswith(folder)) and not o["Key"].endswith("/")
     ]
-
-
-def _listing(s3, request: Dict[str, Any]) -> Dict[str, Any]:
-    """One page of ListObjectsV2 with its continuation token named as ``_pages`` expects."""
-    request = dict(request)
-    token = request.pop("NextToken", None)
-    if token:
-        request["ContinuationToken"] = token
-    page = s3.list_objects_v2(**request)
-    return {"Contents": page.get("Contents", []), "NextToken": page.get("NextContinuationToken")}
 
 
 @contextlib.contextmanager
@@ -349,8 +336,9 @@ def step_logs(arn: str, step: str, boto_session=None) -> Iterator[str]:
     from sagepipe import _core
 
     with _sagemaker_session(arn, boto_session) as aws:
-        listed = _pages(
-            aws.client("sagemaker").list_pipeline_execution_steps,
+        listed = _all(
+            aws.client("sagemaker"),
+            "list_pipeline_execution_steps",
             "PipelineExecutionSteps",
             PipelineExecutionArn=arn,
             SortOrder="Ascending",
@@ -374,8 +362,8 @@ def step_logs(arn: str, step: str, boto_session=None) -> Iterator[str]:
         job = job_arn.rsplit("/", 1)[-1]
         logs = aws.client("logs")
         try:
-            streams = _pages(
-                lambda **r: _stream_page(logs, r), "logStreams", logGroupName=group, logStreamNamePrefix=f"{job}/"
+            streams = _all(
+                logs, "describe_log_streams", "logStreams", logGroupName=group, logStreamNamePrefix=f"{job}/"
             )
         except logs.exceptions.ResourceNotFoundException:
             streams = []  # no job of this account has logged yet
@@ -394,13 +382,3 @@ def step_logs(arn: str, step: str, boto_session=None) -> Iterator[str]:
                 if not page.get("events") or page.get("nextForwardToken") in (None, token):
                     break
                 token = page["nextForwardToken"]
-
-
-def _stream_page(logs, request: Dict[str, Any]) -> Dict[str, Any]:
-    """One page of DescribeLogStreams with its token named as ``_pages`` expects."""
-    request = dict(request)
-    token = request.pop("NextToken", None)
-    if token:
-        request["nextToken"] = token
-    page = logs.describe_log_streams(**request)
-    return {"logStreams": page.get("logStreams", []), "NextToken": page.get("nextToken")}

@@ -7,16 +7,17 @@ pipeline whose ``@step`` functions were built with sagepipe's mirror hands each 
 settings and its arguments to the installed SDK (v2 or v3): the SDK builds the steps as it would
 for the same code, uploading their payloads, dependencies and job driver to the target bucket,
 and their definition replaces the mirror's. Arguments the SDK's placeholders cannot carry (another
-step's properties, ``Join``, ``JsonGet``) and step settings it has no equivalent for are refused,
-naming the step.
+step's properties, ``Join``, ``JsonGet``) and step settings it has no equivalent for are refused with
+the definition's other problems, naming the step.
 """
 
+import contextlib
 import importlib
 import json
-from typing import Any, Dict, List
+import os
+from typing import Any, Dict, Iterator, List
 
 from sagepipe._core import LOCAL_ACCOUNT
-from sagepipe.exceptions import ValidationError
 from sagepipe.workflow.utilities import definition_steps
 
 # SDK line -> where its names live.
@@ -71,6 +72,19 @@ def mirror_function_steps(pipeline) -> List[Any]:
 
     visit(list(getattr(pipeline, "steps", None) or []))
     return list(found.values())
+
+
+@contextlib.contextmanager
+def _default_region(region: str) -> Iterator[None]:
+    """``AWS_DEFAULT_REGION`` is ``region`` inside, unless the environment names one already."""
+    if os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION"):
+        yield
+        return
+    os.environ["AWS_DEFAULT_REGION"] = region
+    try:
+        yield
+    finally:
+        os.environ.pop("AWS_DEFAULT_REGION", None)
 
 
 def _sdk(name: str, line: str) -> Any:
@@ -154,12 +168,13 @@ class _Translator:
 
 
 class SdkSteps:
-    """The SageMaker SDK's build of a mirror pipeline's ``@step`` functions: made (and checked)
-    without touching AWS; :meth:`definitions` then builds them, uploading what they need."""
+    """The SageMaker SDK's build of a mirror pipeline's ``@step`` functions: made without touching
+    AWS, ``problems`` (what the SDK cannot be handed, with its step) reported by deploy with the
+    definition's own; :meth:`definitions` then builds them, uploading what they need."""
 
-    def __init__(self, pipeline, function_steps: List[Any], *, role_arn: str):
-        """Raises ImportError when no SageMaker SDK is installed, and ValidationError (every
-        problem, with its step) when the SDK cannot be handed a step."""
+    def __init__(self, pipeline, function_steps: List[Any], *, role_arn: str, region: str):
+        """Raises ImportError when no SageMaker SDK is installed. ``region``: the deploy's (SDK v3
+        makes boto3 clients while its modules are imported, which fails without one)."""
         from sagepipe import compat
 
         if not compat.real_sdk_installed():
@@ -172,14 +187,10 @@ class SdkSteps:
         self.line = "3" if version("sagemaker").split(".")[0] == "3" else "2"
         self.name = pipeline.name
         translator = _Translator(self.line, role_arn, pipeline.name)
-        self.results = [translator.function(step) for step in function_steps]
+        with _default_region(region):
+            self.results = [translator.function(step) for step in function_steps]
         self.step_names = [step.name for step in function_steps]
-        if translator.problems:
-            lines = "\n".join(f"  - {p['msg']}" for p in translator.problems)
-            raise ValidationError(
-                f"pipeline {pipeline.name}: these @step functions cannot be handed to the SageMaker SDK:\n{lines}",
-                json.dumps(translator.problems),
-            )
+        self.problems = translator.problems
         self.parameters = list(translator.parameters.values())
 
     def definitions(self, *, boto_session, bucket: str) -> Dict[str, Dict[str, Any]]:

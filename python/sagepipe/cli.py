@@ -39,6 +39,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Sequence, Set
 
 from sagepipe import _core
+from sagepipe._cloud import cloud_region
 from sagepipe._responses import is_terminal
 from sagepipe.client import ClientError
 from sagepipe.exceptions import ResourceNotFoundError, SagePipeError
@@ -95,12 +96,6 @@ def _client(args):
     from sagepipe.client import client
 
     return client(sagemaker_session=_session(args))
-
-
-def _cloud_region(arn: Optional[str]) -> Optional[str]:
-    from sagepipe._cloud import cloud_region
-
-    return cloud_region(arn)
 
 
 @contextlib.contextmanager
@@ -338,7 +333,7 @@ def _parameters_for(pipeline, config, given: Dict[str, str]) -> Dict[str, str]:
 def _config_and_parameters(args, pipeline, session):
     """The selective config (reference resolved) and the parameters a run or plan uses: a
     selective run inherits the reference's parameter values, overridden by ``-p``."""
-    if args.resume and _cloud_region(args.resume):
+    if args.resume and cloud_region(args.resume):
         pipeline._record_cloud_execution(args.resume)  # the execution it resumes ran on SageMaker
     config = _selective_config(args, session, pipeline.name)
     if config is not None:
@@ -604,7 +599,7 @@ def cmd_executions(args) -> int:
 def cmd_steps(args) -> int:
     from sagepipe.display import step_note
 
-    region = _cloud_region(args.arn)
+    region = cloud_region(args.arn)
     with _reader(args, region is not None, region) as sm:
         steps = _all_pages(
             sm.list_pipeline_execution_steps,
@@ -628,7 +623,7 @@ def cmd_steps(args) -> int:
 
 
 def cmd_params(args) -> int:
-    region = _cloud_region(args.arn)
+    region = cloud_region(args.arn)
     with _reader(args, region is not None, region) as sm:
         params = _all_pages(
             sm.list_pipeline_parameters_for_execution, "PipelineParameters", PipelineExecutionArn=args.arn
@@ -660,7 +655,7 @@ def _cloud_logs(args) -> int:
 def cmd_logs(args) -> int:
     from sagepipe.workflow._execution import _PipelineExecution
 
-    if _cloud_region(args.arn):
+    if cloud_region(args.arn):
         return _cloud_logs(args)
     session = _session(args)
     execution = _PipelineExecution(args.arn, session)
@@ -744,7 +739,7 @@ def cmd_deploy(args) -> int:
     parameters = _parameters(args.parameter)
     selective = None
     if args.select:
-        if not _cloud_region(args.reference):
+        if not cloud_region(args.reference):
             raise UsageError(
                 f"--select needs --reference: the ARN of a finished execution on SageMaker (not {args.reference!r}: "
                 "a local execution cannot be the reference of a run on SageMaker)"

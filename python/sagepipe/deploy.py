@@ -37,7 +37,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AbstractSet, Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import unquote, urlparse
 
 from sagepipe import _core, _s3_objects, _sdk_steps
@@ -301,16 +301,19 @@ def prepare(
     role_arn: str,
     local_bucket: str = DEFAULT_BUCKET,
     parameters: Optional[Dict[str, Any]] = None,
-    sdk_built: AbstractSet[str] = frozenset(),
+    sdk_steps: Optional["_sdk_steps.SdkSteps"] = None,
 ) -> Tuple[Dict[str, Any], Dict[str, str], Dict[str, "_Local"]]:
     """The definition as it will be deployed and the execution's parameter values (before
     uploads: local inputs still named as they are here), and the local inputs to upload, by the
     string that names them. Raises :class:`~sagepipe.exceptions.ValidationError` listing every
-    problem when it cannot run on SageMaker as written. The @step functions named in ``sdk_built``
-    are left to the SageMaker SDK to build (their definition here is replaced after)."""
+    problem when it cannot run on SageMaker as written. The @step functions of ``sdk_steps`` are
+    left to the SageMaker SDK to build (their definition here is replaced after); what it cannot
+    be handed is among the problems."""
     parsed = json.loads(definition)
     rewriter = _Rewriter(store, local_bucket, bucket, role_arn)
-    rewriter.function_steps.update(sdk_built)
+    if sdk_steps is not None:
+        rewriter.function_steps.update(sdk_steps.step_names)
+        rewriter.problems.extend(sdk_steps.problems)
     declared = [p.get("Name") for p in parsed.get("Parameters") or [] if isinstance(p, dict)]
     for given in parameters or {}:
         if given not in declared:
@@ -450,14 +453,20 @@ def deploy(
 
     function_steps = _sdk_steps.mirror_function_steps(pipeline)
     with compat.suspended():
-        # Handed to the SageMaker SDK (checked before anything is sent; built once the bucket is there).
-        sdk_steps = _sdk_steps.SdkSteps(pipeline, function_steps, role_arn=role_arn) if function_steps else None
+        aws = aws_session(region, boto_session)
+        # Handed to the SageMaker SDK (its problems reported with the others before anything is
+        # sent; built once the bucket is there).
+        sdk_steps = (
+            _sdk_steps.SdkSteps(pipeline, function_steps, role_arn=role_arn, region=aws.region_name)
+            if function_steps
+            else None
+        )
         return _deploy(
             text,
             pipeline.name,
             store,
             local_bucket or DEFAULT_BUCKET,
-            aws_session(region, boto_session),
+            aws,
             sdk_steps=sdk_steps,
             role_arn=role_arn,
             bucket=bucket,
@@ -491,16 +500,15 @@ def _deploy(
     if bucket is None:
         account = aws.client("sts").get_caller_identity()["Account"]
         bucket = f"sagemaker-{region_name}-{account}"
-    rebuilt = set(sdk_steps.step_names) if sdk_steps else set()
     definition, values, inputs = prepare(
         text, name, store, bucket=bucket, role_arn=role_arn, local_bucket=local_bucket, parameters=parameters,
-        sdk_built=rebuilt,
+        sdk_steps=sdk_steps,
     )  # fmt: skip
     s3 = aws.client("s3")
     sagemaker = aws.client("sagemaker")
     _ensure_bucket(s3, bucket, region_name)
     if sdk_steps is not None:
-        say(f"handing {len(rebuilt)} @step function(s) to the SageMaker SDK: {', '.join(sorted(rebuilt))}")
+        say(f"handing @step functions to the SageMaker SDK: {', '.join(sdk_steps.step_names)}")
         replacements = sdk_steps.definitions(boto_session=aws, bucket=bucket)
         text = json.dumps(_sdk_steps.replace_steps(json.loads(text), replacements))
         definition, values, inputs = prepare(

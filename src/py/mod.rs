@@ -57,7 +57,7 @@ pub mod _core {
     /// Whether `name` is a valid step name (1 to 64 characters from `[A-Za-z0-9-_]`).
     #[pyfunction]
     fn valid_step_name(name: &str) -> bool {
-        sagepipe_core::validate::valid_step_name(name)
+        sagepipe_core::util::valid_step_name(name)
     }
 
     /// The pipeline name of a pipeline ARN, or None if `arn` is not one.

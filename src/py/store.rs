@@ -348,7 +348,7 @@ impl PyStore {
     fn log_path(&self, arn: &str, step: &str) -> PyResult<PathBuf> {
         let (name, id) = self.inner.resolve_arn(arn).map_err(to_py)?;
         // A step name comes from the caller here, not from a validated definition.
-        if !sagepipe_core::validate::valid_step_name(step) {
+        if !sagepipe_core::util::valid_step_name(step) {
             return Err(to_py(CoreError::Validation(format!(
                 "{:?} is not a step name: expected 1 to 64 characters from [A-Za-z0-9-_]",
                 step.chars().take(80).collect::<String>()

@@ -7,6 +7,7 @@ import json
 import os
 from importlib.metadata import version
 
+from sagepipe.workflow.utilities import definition_steps
 from sdk_lib import SCRIPTS, deploy_real
 
 LINE = version("sagemaker").split(".")[0]
@@ -16,22 +17,21 @@ SCRIPT, SESSION_MODULE, PIPELINE = {
     "3": ("step_v3", "sagemaker.core.workflow.pipeline_context", "step-real-sdk-v3"),
 }[LINE]
 
-TARGET = f"""
+MIRROR_SCRIPT, MIRRORED = "step_v2", "step-real-sdk"  # the mirror has the v2 SDK's shape: it runs this script
+
+
+def _target(script, session_module):
+    """A TARGET module building ``script``'s pipeline with a PipelineSession of ``session_module``."""
+    return f"""
 import sys
 sys.path.insert(0, {SCRIPTS!r})
-import {SCRIPT} as script
-from {SESSION_MODULE} import PipelineSession
+import {script} as script
+from {session_module} import PipelineSession
 
 
 def build():
     return script.build(PipelineSession())
 """
-
-
-def _steps(items):
-    for item in items:
-        yield item
-        yield from _steps(item["Arguments"].get("IfSteps", []) + item["Arguments"].get("ElseSteps", []))
 
 
 def _argument(step, flag):
@@ -44,13 +44,13 @@ def test_deploy_puts_the_sdks_step_functions_on_sagemaker_as_the_sdk_serialized_
     SDK's job driver reads them from (``--s3_base_uri``/step/``--func_step_s3_dir``), byte for byte
     as the SDK wrote them; its bootstrap scripts (the job driver) and dependencies go as the
     steps' channels; nothing of the local account is left."""
-    (tmp_path / "step_target.py").write_text(TARGET)
+    (tmp_path / "step_target.py").write_text(_target(SCRIPT, SESSION_MODULE))
     answer, clients = deploy_real(tmp_path, f"{tmp_path / 'step_target.py'}:build", moto_env)
     s3 = clients["s3"]
     bucket = "sagemaker-us-east-1-123456789012"
     text = clients["sagemaker"].describe_pipeline(PipelineName=PIPELINE)["PipelineDefinition"]
     assert "000000000000" not in text
-    functions = {s["Name"]: s for s in _steps(json.loads(text)["Steps"]) if s["Type"] == "Training"}
+    functions = {s["Name"]: s for s in definition_steps(json.loads(text)["Steps"]) if s["Type"] == "Training"}
     assert set(functions) == {"Prepare", "Train", "Report"}
     store_s3 = tmp_path / "store" / "s3" / "sagemaker-us-east-1-000000000000"
     sent = {u["S3Uri"] for u in answer["Uploads"]}
@@ -74,55 +74,14 @@ def test_deploy_puts_the_sdks_step_functions_on_sagemaker_as_the_sdk_serialized_
         assert driver == local_driver.read_bytes() and os.path.getsize(local_driver) > 0
 
 
-# The same pipeline as the line's script, written with sagepipe's mirror (sagepipe.* imports).
-MIRROR_TARGET = f"""
-from sagepipe.workflow.condition_step import ConditionStep
-from sagepipe.workflow.conditions import ConditionGreaterThan
-from sagepipe.workflow.fail_step import FailStep
-from sagepipe.workflow.function_step import step
-from sagepipe.workflow.parameters import ParameterInteger
-from sagepipe.workflow.pipeline import Pipeline
-from sagepipe.workflow.pipeline_context import PipelineSession
-
-ROLE = "arn:aws:iam::123456789012:role/SageMakerPipelines"
-IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/python-311:latest"
-size = ParameterInteger(name="Size", default_value=10)
-
-
-@step(name="Prepare", instance_type="ml.m5.large", image_uri=IMAGE, role=ROLE)
-def prepare(n):
-    return list(range(n))
-
-
-@step(name="Train", instance_type="ml.m5.large", image_uri=IMAGE, role=ROLE)
-def train(data):
-    return {{"score": sum(data) / max(len(data), 1), "n": len(data)}}
-
-
-@step(name="Report", instance_type="ml.m5.large", image_uri=IMAGE, role=ROLE)
-def report(model):
-    return f"score={{model['score']}}"
-
-
-def build():
-    model = train(prepare(size))
-    check = ConditionStep(
-        name="GoodEnough",
-        conditions=[ConditionGreaterThan(left=model["score"], right=1)],
-        if_steps=[report(model)],
-        else_steps=[FailStep(name="TooLow", error_message="score too low")],
-    )
-    return Pipeline(name={PIPELINE!r}, parameters=[size], steps=[check], sagemaker_session=PipelineSession())
-"""
-
-
-def _comparable(definition):
+def _comparable(definition, pipeline):
     """A deployed definition without what differs between two builds of the same code: the
-    build-time folder of each function's payload, the temporary name of its requirements file,
-    where its functions were defined (display name, description), where the channels' files (job
-    driver, requirements) were uploaded to, and SDK v3's key of the build."""
-    text = json.dumps(json.loads(definition))
-    for step in _steps(json.loads(definition)["Steps"]):
+    pipeline's name (in its S3 places), the build-time folder of each function's payload, the
+    temporary name of its requirements file, where its functions were defined (display name,
+    description), where the channels' files (job driver, requirements) were uploaded to, and SDK
+    v3's key of the build."""
+    text = json.dumps(json.loads(definition)).replace(pipeline, "<pipeline>")
+    for step in definition_steps(json.loads(definition)["Steps"]):
         if step["Type"] == "Training":
             text = text.replace(_argument(step, "--func_step_s3_dir"), "<build>")
             settings = json.loads(_argument(step, "--dependency_settings"))
@@ -134,7 +93,7 @@ def _comparable(definition):
     parsed = json.loads(text)
     if parsed.get("MlflowConfig", 1) is None:
         del parsed["MlflowConfig"]  # SDK v3 writes it empty; the mirror's definition is v2's
-    for step in _steps(parsed["Steps"]):
+    for step in definition_steps(parsed["Steps"]):
         environment = step["Arguments"].get("Environment", {})
         if "REMOTE_FUNCTION_SECRET_KEY" in environment:
             environment["REMOTE_FUNCTION_SECRET_KEY"] = "<the build's key>"  # SDK v3: a key per build
@@ -146,25 +105,69 @@ def _comparable(definition):
 
 def test_step_functions_built_with_sagepipe_deploy_as_the_sdk_builds_the_same_code(tmp_path, moto_env):
     """``sagepipe deploy`` of a pipeline whose @step functions were built with sagepipe's mirror
-    hands each function to the installed SDK: the deployed definition is the one the SDK gives
-    for the same code (checked against deploying the line's own script with --sdk real), and the
-    payloads are the SDK's, where its job driver reads them."""
-    (tmp_path / "step_target.py").write_text(TARGET)
-    (tmp_path / "mirror_target.py").write_text(MIRROR_TARGET)
+    (the v2 script, unchanged, on the mirror: --sdk mirror) hands each function to the installed
+    SDK: the deployed definition is the one the SDK gives for the same code (the line's own script
+    deployed with --sdk real), and the payloads are the SDK's, where its job driver reads them."""
+    (tmp_path / "step_target.py").write_text(_target(SCRIPT, SESSION_MODULE))
+    (tmp_path / "mirror_target.py").write_text(_target(MIRROR_SCRIPT, "sagemaker.workflow.pipeline_context"))
     _, clients = deploy_real(tmp_path, f"{tmp_path / 'step_target.py'}:build", moto_env)
     by_the_sdk = clients["sagemaker"].describe_pipeline(PipelineName=PIPELINE)["PipelineDefinition"]
-    answer, _ = deploy_real(tmp_path, f"{tmp_path / 'mirror_target.py'}:build", moto_env, sdk="mirror")
-    mirrored = clients["sagemaker"].describe_pipeline(PipelineName=PIPELINE)["PipelineDefinition"]
+    deploy_real(tmp_path, f"{tmp_path / 'mirror_target.py'}:build", moto_env, sdk="mirror")
+    mirrored = clients["sagemaker"].describe_pipeline(PipelineName=MIRRORED)["PipelineDefinition"]
     assert "000000000000" not in mirrored
-    assert _comparable(mirrored) == _comparable(by_the_sdk)
+    assert _comparable(mirrored, MIRRORED) == _comparable(by_the_sdk, PIPELINE)
 
     s3 = clients["s3"]
     bucket = "sagemaker-us-east-1-123456789012"
-    for step in _steps(json.loads(mirrored)["Steps"]):
+    for step in definition_steps(json.loads(mirrored)["Steps"]):
         if step["Type"] != "Training":
             continue
-        key = f"{PIPELINE}/{step['Name']}/{_argument(step, '--func_step_s3_dir')}/function"
+        key = f"{MIRRORED}/{step['Name']}/{_argument(step, '--func_step_s3_dir')}/function"
         payload = s3.get_object(Bucket=bucket, Key=f"{key}/payload.pkl")["Body"].read()
         metadata = json.loads(s3.get_object(Bucket=bucket, Key=f"{key}/metadata.json")["Body"].read())
         assert metadata["sha256_hash"] == hashlib.sha256(payload).hexdigest()
         assert metadata["serialization_module"] == "cloudpickle"
+
+
+def test_what_the_sdk_cannot_be_handed_is_refused_with_the_definitions_other_problems(tmp_path):
+    """A @step argument the SDK is not handed here (another step's property: the SDK would need
+    that step too) and a parameter the pipeline lacks: one refusal naming both, before any AWS
+    call (there is no AWS here)."""
+    import pytest
+    from sagepipe.deploy import deploy
+    from sagepipe.exceptions import ValidationError
+    from sagepipe.processing import ProcessingOutput, ScriptProcessor
+    from sagepipe.workflow.function_step import step
+    from sagepipe.workflow.parameters import ParameterString
+    from sagepipe.workflow.pipeline import Pipeline
+    from sagepipe.workflow.pipeline_context import PipelineSession
+    from sagepipe.workflow.steps import ProcessingStep
+
+    session = PipelineSession(store=tmp_path / "store")
+    (tmp_path / "prep.py").write_text("print('prep')\n")
+    processor = ScriptProcessor(
+        image_uri="683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
+        command=["python3"], role="arn:aws:iam::123456789012:role/P", instance_type="ml.m5.xlarge",
+        instance_count=1, sagemaker_session=session,
+    )  # fmt: skip
+    prep = ProcessingStep(
+        name="Prep",
+        step_args=processor.run(
+            code=str(tmp_path / "prep.py"),
+            outputs=[ProcessingOutput(output_name="out", source="/opt/ml/processing/out")],
+        ),
+    )
+
+    @step(name="Use", image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/python-311:latest")
+    def use(uri):
+        return uri
+
+    name = ParameterString("Name", default_value="x")
+    used = use(prep.properties.ProcessingOutputConfig.Outputs["out"].S3Output.S3Uri)
+    pipeline = Pipeline(name="refused-steps", parameters=[name], steps=[prep, used], sagemaker_session=session)
+    with pytest.raises(ValidationError) as refused:
+        deploy(pipeline, role_arn="arn:aws:iam::123456789012:role/P", bucket="b", region="us-east-1",
+               start=True, parameters={"Nme": "y"})  # fmt: skip
+    message = str(refused.value)
+    assert refused.value.error_count() == 2, message
+    assert "step Use: its arguments[0] is Properties" in message and "did you mean 'Name'?" in message

@@ -55,6 +55,15 @@ pub fn execution_arn(name: &str, id: &str) -> String {
 }
 
 /// Whether `name` fits the pipeline-name pattern `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}`.
+/// Whether `name` fits the service's step-name pattern `^[A-Za-z0-9\-_]{1,64}$`.
+pub fn valid_step_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 pub fn valid_pipeline_name(name: &str) -> bool {
     let b = name.as_bytes();
     !b.is_empty()

@@ -74,15 +74,6 @@ impl CompiledPipeline {
     }
 }
 
-/// Whether `name` fits the service's step-name pattern `^[A-Za-z0-9\-_]{1,64}$`.
-pub fn valid_step_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 /// Parse and check definition text.
 pub fn compile(text: &str, pipeline: &str) -> CoreResult<CompiledPipeline> {
     let def = definition::parse(text, pipeline)?;
@@ -160,7 +151,7 @@ pub fn compile_definition(mut def: Definition, pipeline: &str) -> CoreResult<Com
     let mut index: HashMap<String, usize> = HashMap::new();
     for (i, s) in steps.iter().enumerate() {
         let name = s.name();
-        if !valid_step_name(name) {
+        if !util::valid_step_name(name) {
             let msg = if name.is_empty() {
                 "step name is empty: expected 1 to 64 characters from [A-Za-z0-9-_]".to_string()
             } else {

@@ -279,8 +279,7 @@ class _PipelineService:
     def _fetch_reads(self, request, parameters, version, definition) -> None:
         """Download what the selected steps read of a SageMaker reference's outputs (the plan's
         ``reads``) into the store, before the run (objects fetched earlier are not fetched again)."""
-        plan = self._engine_plan(request, parameters, version, definition)
-        reads = sorted({uri for e in plan["entries"] for uri in e.get("reads", [])})
+        reads = _reads(self._engine_plan(request, parameters, version, definition))
         if reads:
             _cloud.fetch(self._store, reads, request["SourcePipelineExecutionArn"])
 
@@ -311,10 +310,13 @@ class _PipelineService:
             if arn is not None:
                 request["SourcePipelineExecutionArn"] = arn
         plan = self._engine_plan(request, parameters, version, definition)
-        if cfg is not None and _cloud.cloud_region(plan.get("reference_arn")):
+        reads = _reads(plan)
+        if reads and _cloud.cloud_region(plan.get("reference_arn")):
+            # One listing session for every place; each reused step shows its own.
+            listed = {f["uri"]: f for f in _cloud.fetch(store, reads, plan["reference_arn"], download=False)}
             for entry in plan["entries"]:
                 if entry.get("reads"):
-                    entry["fetch"] = _cloud.fetch(store, entry["reads"], plan["reference_arn"], download=False)
+                    entry["fetch"] = [listed[uri] for uri in entry["reads"]]
         if definition is None:
             definition = store.definition_text(self.name)
         return ExecutionPlan(
@@ -339,6 +341,11 @@ class _DefinitionSteps(list):
 
     def __init__(self, text: str):
         super().__init__(json.loads(text).get("Steps", []))
+
+
+def _reads(plan: Dict[str, Any]) -> list:
+    """The ``s3://`` places a plan's selected steps read of reused steps' outputs."""
+    return sorted({uri for entry in plan["entries"] for uri in entry.get("reads", [])})
 
 
 def _plain_parameters(parameters: Dict[str, Any]) -> Dict[str, Any]:

@@ -905,18 +905,29 @@ impl Store {
 
     /// Settle an execution in one transaction: its step records `steps` and then its record.
     pub fn write_settlement(&self, rec: &ExecutionRecord, steps: &[StepRecord]) -> CoreResult<()> {
-        let (p, id) = (&rec.pipeline_name, &rec.execution_id);
-        let path = logical::execution(p, id);
-        let mut rows = Vec::with_capacity(steps.len() + 1);
-        for step in steps {
-            let step_path = logical::step(p, id, &step.step_name);
-            rows.push((self.encode(&step_path, step)?, step_path));
-        }
-        rows.push((self.encode(&path, rec)?, path.clone()));
+        let path = logical::execution(&rec.pipeline_name, &rec.execution_id);
+        let rows = self.execution_rows(rec, steps, Vec::new())?;
         let t = util::now();
         self.writing(&path, |c| {
             rows.iter().try_for_each(|(bytes, row)| db::put(c, row, bytes, t, None))
         })
+    }
+
+    /// The rows of an execution's step records and then its record, after `first`: (bytes, path).
+    fn execution_rows(
+        &self,
+        rec: &ExecutionRecord,
+        steps: &[StepRecord],
+        mut first: Vec<(Vec<u8>, String)>,
+    ) -> CoreResult<Vec<(Vec<u8>, String)>> {
+        let (p, id) = (&rec.pipeline_name, &rec.execution_id);
+        for step in steps {
+            let step_path = logical::step(p, id, &step.step_name);
+            first.push((self.encode(&step_path, step)?, step_path));
+        }
+        let path = logical::execution(p, id);
+        first.push((self.encode(&path, rec)?, path));
+        Ok(first)
     }
 
     /// Record a finished execution that ran elsewhere (on SageMaker), so it can be the reference
@@ -939,10 +950,9 @@ impl Store {
                 util::shorten(id)
             ));
         }
-        let fits = |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        for step in steps.iter().filter(|s| !fits(&s.step_name)) {
+        for step in steps.iter().filter(|s| !util::valid_step_name(&s.step_name)) {
             problems.push(format!(
-                "step name '{}' of {arn}: expected letters, digits, '-' and '_'",
+                "step name '{}' of {arn}: expected 1 to 64 letters, digits, '-' and '_'",
                 util::shorten(&step.step_name)
             ));
         }
@@ -951,12 +961,11 @@ impl Store {
         }
         self.load_pipeline(p)?;
         let path = logical::execution(p, id);
-        let mut rows = vec![(definition.as_bytes().to_vec(), logical::definition(p, id))];
-        for step in steps {
-            let step_path = logical::step(p, id, &step.step_name);
-            rows.push((self.encode(&step_path, step)?, step_path));
-        }
-        rows.push((self.encode(&path, rec)?, path.clone()));
+        let rows = self.execution_rows(
+            rec,
+            steps,
+            vec![(definition.as_bytes().to_vec(), logical::definition(p, id))],
+        )?;
         let t = util::now();
         self.writing(&path, |c| {
             if db::execution_status(c, &path)?.is_some() {
