@@ -243,6 +243,24 @@ def test_workflow_package_import_is_light():
     assert out.stdout.strip() == "ok"
 
 
+def test_a_function_step_script_imports_no_archive_process_or_html_modules():
+    """What a ``@step`` pipeline script imports is paid by every run of it (W3 whole process):
+    archives, subprocesses, HTML and "did you mean" load only where they are used."""
+    code = (
+        "import sys; "
+        "import sagepipe.workflow.function_step, sagepipe.workflow.pipeline, "
+        "sagepipe.workflow.pipeline_context, sagepipe.workflow.selective_execution_config; "
+        "heavy = {'tarfile', 'tempfile', 'shutil', 'subprocess', 'html', 'difflib', 'secrets'}; "
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    src = str(Path(__file__).resolve().parent.parent / "python")
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": src}, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
 # ---------------------------------------------------------------------------------------------
 # Parameters
 # ---------------------------------------------------------------------------------------------

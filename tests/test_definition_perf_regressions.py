@@ -344,3 +344,112 @@ def _lambda():
     from sagepipe.lambda_helper import Lambda
 
     return Lambda(function_arn="arn:aws:lambda:us-east-1:000000000000:function:noop")
+
+
+SHAPES = '''
+import functools
+
+
+def plain(x):
+    return x + 1
+
+
+@functools.lru_cache(
+    maxsize=None,
+)
+def decorated(x):
+    """Multi-line decorator above."""
+    return x * 2
+
+
+async def coroutine():
+    return 1
+
+
+def outer():
+    def inner(y):
+        return y - 1
+
+    class Local:
+        def method(self):
+            return inner(1)
+
+    return inner, Local
+
+
+@functools.total_ordering
+class Shape:
+    """A decorated class with a nested one."""
+
+    def __lt__(self, other):
+        return False
+
+    class Nested:
+        def deep(self):
+            return 3
+
+
+if True:
+    def conditional():
+        return "if-branch"
+else:
+    def conditional():
+        return "else-branch"
+
+try:
+    def guarded():
+        return "try"
+except ImportError:  # pragma: no cover
+    pass
+
+square = lambda v: v * v  # noqa: E731
+
+
+class Twice:
+    pass
+
+
+class Twice:  # noqa: F811 - the same qualified name twice: ambiguous in one parse
+    value = 2
+'''
+
+
+def test_one_parse_per_file_gives_the_hash_inspect_getsource_gave(tmp_path, monkeypatch):
+    """Signing reads definitions from one parse of their file, not ``inspect.getsource`` (which
+    tokenizes the file per object); the hashes must be the ones the sources give, or every
+    cache of an earlier release misses. Lambdas and ambiguous names fall back to ``inspect``."""
+    import inspect
+    import textwrap
+
+    from sagepipe._code_hash import normalized_file_hash
+    from sagepipe.workflow import _code_signature
+
+    (tmp_path / "shapes_mod.py").write_text(SHAPES)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sys.modules.pop("shapes_mod", None)
+    mod = importlib.import_module("shapes_mod")
+    inner, local = mod.outer()
+    objects = [
+        mod.plain,
+        inspect.unwrap(mod.decorated),
+        mod.coroutine,
+        mod.outer,
+        inner,
+        local,
+        local.method,
+        mod.Shape,
+        mod.Shape.Nested,
+        mod.Shape.Nested.deep,
+        mod.conditional,
+        mod.guarded,
+        mod.square,
+        mod.Twice,
+    ]
+    path = str(tmp_path / "shapes_mod.py")
+    version = _code_signature.file_version(path)
+    one_parse = {o.__qualname__ for o in objects if _code_signature._definition_hash(path, version, o)}
+    assert one_parse == {o.__qualname__ for o in objects} - {"<lambda>", "Twice"}
+    for obj in objects:
+        expected = normalized_file_hash("source.py", textwrap.dedent(inspect.getsource(obj)).encode())
+        assert _code_signature._source_hash(obj) == (path, expected), obj.__qualname__
+    sys.modules.pop("shapes_mod", None)

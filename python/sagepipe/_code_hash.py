@@ -46,8 +46,13 @@ def normalized_file_hash(name: str, data: bytes) -> str:
             tree = ast.parse(data, filename=name)
         except (SyntaxError, ValueError):
             return hashlib.sha256(data).hexdigest()
-        return hashlib.sha256(ast.dump(tree, include_attributes=False).encode()).hexdigest()
+        return syntax_tree_hash(tree)
     return hashlib.sha256(data).hexdigest()
+
+
+def syntax_tree_hash(tree: ast.AST) -> str:
+    """The hash of parsed Python source: its AST without line and column attributes."""
+    return hashlib.sha256(ast.dump(tree, include_attributes=False).encode()).hexdigest()
 
 
 def combined_hash(files: Dict[str, str]) -> str:

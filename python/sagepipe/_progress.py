@@ -8,7 +8,6 @@ every view off, ``SAGEPIPE_PROGRESS=1`` turns them on where they would be off (n
 
 import os
 import re
-import shutil
 import sys
 import threading
 import time
@@ -108,6 +107,8 @@ class ProgressView:
     # ---- views ----
 
     def _lines(self, dag, states, record) -> List[str]:
+        import shutil  # only when drawing on a terminal
+
         size = shutil.get_terminal_size((100, 24))
         width = max(size.columns - 1, 20)
         now = time.time()

@@ -109,7 +109,12 @@ def main() -> None:
     os.close(devnull)
     sys.stdin = open(os.devnull)
 
-    import cloudpickle  # noqa: F401 - every task needs it; loaded while the worker waits
+    # What every task needs, loaded while the worker waits for its first one: the unpickler,
+    # and the engine and object reader through which results are read and written.
+    import cloudpickle  # noqa: F401
+
+    import sagepipe._core  # noqa: F401
+    import sagepipe._s3_objects  # noqa: F401
 
     if os.environ.get("SAGEPIPE_ROUTE_AWS"):  # boto3 in a function answers from the store, too
         from sagepipe._service import route_from_environment

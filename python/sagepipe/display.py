@@ -13,7 +13,6 @@ step that cannot run locally, so the start would be refused) and ``defined`` (a 
 execution).
 """
 
-import html
 import json
 import math
 import time
@@ -21,6 +20,13 @@ from collections import defaultdict
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from sagepipe._responses import is_terminal
+
+
+def _escape(text: str) -> str:
+    import html  # only when a view is rendered as HTML (html.entities is large)
+
+    return html.escape(text)
+
 
 __all__ = [
     "STATE_COLOURS",
@@ -411,7 +417,7 @@ def render_svg(dag: Dict[str, Any], states: Dict[str, Dict[str, Any]], default_s
         dashed = ' stroke-dasharray="4 3"' if kinds == ["DependsOn"] else ""
         label = "if" if "If" in kinds else "else" if "Else" in kinds else ""
         parts.append(
-            f'<path class="edge" data-from="{html.escape(a)}" data-to="{html.escape(b)}" d="{_path(points)}" '
+            f'<path class="edge" data-from="{_escape(a)}" data-to="{_escape(b)}" d="{_path(points)}" '
             f'fill="none" stroke="#607d8b" stroke-width="1.4"{dashed} marker-end="url(#sagepipe-arrow)"/>'
         )
         if label:  # just below the condition's box, beside where the edge leaves it
@@ -426,15 +432,15 @@ def render_svg(dag: Dict[str, Any], states: Dict[str, Dict[str, Any]], default_s
         state = state_of[name]
         width, height = box.sizes[name]
         colour = STATE_COLOURS.get(state, STATE_COLOURS["defined"])
-        title = html.escape(f"{name} ({types[name]}): {state}")
+        title = _escape(f"{name} ({types[name]}): {state}")
         parts.append(
-            f'<g class="step" data-step="{html.escape(name)}" data-state="{state}"><title>{title}</title>'
+            f'<g class="step" data-step="{_escape(name)}" data-state="{state}"><title>{title}</title>'
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.0f}" height="{height:.0f}" rx="7" fill="{colour}" '
             'stroke="#263238" stroke-width="1"/>'
             f'<text x="{x + width / 2:.1f}" y="{y + 19:.1f}" text-anchor="middle" font-size="{NAME_SIZE}" '
-            f'font-weight="bold" fill="#ffffff">{html.escape(name)}</text>'
+            f'font-weight="bold" fill="#ffffff">{_escape(name)}</text>'
             f'<text x="{x + width / 2:.1f}" y="{y + 35:.1f}" text-anchor="middle" font-size="{SUBTITLE_SIZE}" '
-            f'fill="#eceff1">{html.escape(subtitles[name])}</text></g>'
+            f'fill="#eceff1">{_escape(subtitles[name])}</text></g>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -453,7 +459,7 @@ def _legend(used: Sequence[str]) -> str:
 def _figure(title: str, dag: Dict[str, Any], states: Dict[str, Dict[str, Any]], extra: str = "", default="defined"):
     used = {v["state"] for v in states.values()} or {default}
     return (
-        f'<div class="sagepipe"><div style="font-weight:bold;margin-bottom:4px">{html.escape(title)}</div>'
+        f'<div class="sagepipe"><div style="font-weight:bold;margin-bottom:4px">{_escape(title)}</div>'
         f'{_legend(sorted(used))}<div style="overflow:auto;max-height:720px">'
         f"{render_svg(dag, states, default)}</div>{extra}</div>"
     )
@@ -512,9 +518,9 @@ def steps_table_html(dag: Dict[str, Any], states: Dict[str, Dict[str, Any]], now
         info = states.get(name, {})
         state = info.get("state", "pending")
         rows.append(
-            f'<tr data-step="{html.escape(name)}"><td>{html.escape(name)}</td>'
+            f'<tr data-step="{_escape(name)}"><td>{_escape(name)}</td>'
             f'<td><span style="color:{STATE_COLOURS.get(state, "#000")};font-weight:bold">{state}</span></td>'
-            f"<td>{step_time(info, now)}</td><td>{html.escape(step_detail(info))}</td></tr>"
+            f"<td>{step_time(info, now)}</td><td>{_escape(step_detail(info))}</td></tr>"
         )
     return (
         '<table class="sagepipe-steps"><thead><tr><th>step</th><th>state</th><th>time</th><th>note</th></tr></thead>'
@@ -540,14 +546,13 @@ def plan_html(plan) -> str:
     dag = dag_of_definition(plan.definition, plan.pipeline)
     states = plan_states(plan)
     reasons = "".join(
-        f"<tr><td>{html.escape(e['step'])}</td><td>{html.escape(e['action'])}</td>"
-        f"<td>{html.escape(e.get('reason', ''))}</td></tr>"
+        f"<tr><td>{_escape(e['step'])}</td><td>{_escape(e['action'])}</td><td>{_escape(e.get('reason', ''))}</td></tr>"
         for e in plan.entries
     )
     table = f'<table class="sagepipe-plan"><tr><th>step</th><th>action</th><th>reason</th></tr>{reasons}</table>'
     title = f"Plan for {plan.pipeline}" + (f" (reference {plan.reference_arn})" if plan.reference_arn else "")
     if plan.refused:
-        refusal = html.escape(plan.refused).replace("\n", "<br>")
+        refusal = _escape(plan.refused).replace("\n", "<br>")
         table += f'<p class="sagepipe-refused">this run would be refused before anything runs: {refusal}</p>'
     return _figure(title, dag, states, table, default="not-run")
 

@@ -18,7 +18,6 @@ The job request builders (``process``, ``train``, ...) come from
 
 import functools
 import os
-import shutil
 from pathlib import Path
 from typing import Any, List, Optional, Union
 
@@ -178,6 +177,8 @@ class Session(JobRequests, EndpointRequests):
             name = os.path.basename(path)
             files.append((path, f"{key_prefix}/{name}"))
             key_suffix = name
+        import shutil  # only for file uploads and downloads (it pulls in the archive modules)
+
         for local_path, key in files:
             _s3_objects.put_object(self._object_path(bucket, key), functools.partial(shutil.copyfile, local_path))
         s3_uri = f"s3://{bucket}/{key_prefix}"
@@ -222,6 +223,8 @@ class Session(JobRequests, EndpointRequests):
             if os.path.commonpath([destination, os.path.abspath(path)]) != os.path.abspath(path):
                 raise ValueError(f"download_data: key {key!r} would be written outside {path!r}")
             os.makedirs(os.path.dirname(destination), exist_ok=True)
+            import shutil
+
             shutil.copyfile(self._object_path(bucket, key), destination)
             downloaded.append(destination)
         return downloaded

@@ -2,9 +2,6 @@
 
 import os
 import re
-import secrets
-import tarfile
-import tempfile
 import time
 from typing import Any, Dict, List, Optional, Union
 
@@ -37,7 +34,7 @@ def unique_name_from_base(base: str, max_length: int = 63) -> str:
     built with it must be.
     """
     timestamp = str(int(time.time()))
-    suffix = secrets.token_hex(2)
+    suffix = os.urandom(2).hex()  # secrets.token_hex(2), without importing secrets
     trimmed_base = base[: max_length - len(timestamp) - len(suffix) - 2]
     return f"{trimmed_base}-{timestamp}-{suffix}"
 
@@ -71,6 +68,9 @@ def to_string(obj: object):
 
 def create_tar_file(source_files, target=None) -> str:
     """Create a gzipped tar of ``source_files`` (each added under its base name) and return its path."""
+    import tarfile  # archive modules only when an archive is made (they slow every import)
+    import tempfile
+
     if target:
         filename = target
     else:

@@ -7,6 +7,16 @@ share its job settings (:class:`sagepipe.remote_function.job._JobSettings`) and 
 are not provided.
 """
 
-from sagepipe.remote_function.client import remote
+from typing import Any
 
 __all__ = ["remote"]
+
+
+def __getattr__(name: str) -> Any:
+    # `remote` on first use: the serializer under `core` (which every @step definition and
+    # worker imports) must not pull in the job client and subprocess with it.
+    if name == "remote":
+        from sagepipe.remote_function.client import remote
+
+        return remote
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

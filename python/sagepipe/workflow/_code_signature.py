@@ -7,6 +7,7 @@ payload format a worker loads (``_function_payload``) does not import this modul
 pays for the AST hashing only if the user's own modules import ``function_step``.
 """
 
+import ast
 import functools
 import inspect
 import linecache
@@ -16,7 +17,7 @@ import textwrap
 import weakref
 from typing import Any, Dict, List, Optional, Set, Tuple
 
-from sagepipe._code_hash import combined_hash, normalized_file_hash
+from sagepipe._code_hash import combined_hash, normalized_file_hash, syntax_tree_hash
 
 
 def signature(label: str, arguments_hash: str, code_files: Dict[str, str]) -> Dict[str, Any]:
@@ -102,12 +103,77 @@ def _source_hash(obj) -> Optional[Tuple[str, str]]:
             # The file changed since we hashed it; linecache, which trusts size and mtime
             # only, might still hold the old lines (an edit that restored the mtime).
             linecache.cache.pop(path, None)
-        text = textwrap.dedent(inspect.getsource(obj))
+        text_hash = _definition_hash(path, version, obj)
+        if text_hash is None:
+            text = textwrap.dedent(inspect.getsource(obj))
+            text_hash = normalized_file_hash("source.py", text.encode())
     except (OSError, TypeError):
         return None
-    text_hash = normalized_file_hash("source.py", text.encode())
     _remember_source(obj, (roots, path, version, text_hash))
     return path, text_hash
+
+
+class _FileDefinitions:
+    """The functions and classes one version of a source file defines, from one parse of it:
+    functions by (first line, decorators included, and name), as their code objects know them;
+    classes by qualified name. A key defined twice maps to None (the caller asks ``inspect``)."""
+
+    def __init__(self, version, tree: ast.Module):
+        self.version = version
+        self.nodes: Dict[Any, Optional[ast.stmt]] = {}
+        self.hashes: Dict[Any, str] = {}
+        self._index(tree.body, "")
+
+    def _index(self, body, prefix: str) -> None:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                qualname = prefix + node.name
+                if isinstance(node, ast.ClassDef):
+                    key: Any = ("class", qualname)
+                    inner = qualname + "."
+                else:
+                    first = min([d.lineno for d in node.decorator_list] + [node.lineno])
+                    key = ("function", first, node.name)
+                    inner = qualname + ".<locals>."
+                self.nodes[key] = None if key in self.nodes else node
+                self._index(node.body, inner)
+            else:
+                # Definitions under if/for/with/try at this level: same qualified-name prefix.
+                for field in ("body", "orelse", "finalbody", "handlers"):
+                    self._index(getattr(node, field, None) or [], prefix)
+
+
+# source file -> its definitions at the version last parsed
+_file_definitions: Dict[str, _FileDefinitions] = {}
+
+
+def _definition_hash(path: str, version, obj) -> Optional[str]:
+    """The hash ``normalized_file_hash`` gives ``obj``'s dedented source (its definition's AST,
+    alone in a module), found in one parse of its file per file version instead of tokenizing
+    the file per object as ``inspect.getsource`` does. None when the file does not parse or
+    does not define ``obj`` unambiguously (a lambda, a definition that moved since import)."""
+    if inspect.isclass(obj):
+        key: Any = ("class", obj.__qualname__)
+    else:
+        key = ("function", obj.__code__.co_firstlineno, obj.__name__)
+    found = _file_definitions.get(path)
+    if found is None or version is None or found.version != version:
+        try:
+            with open(path, "rb") as f:
+                tree = ast.parse(f.read(), filename=path)
+        except (OSError, SyntaxError, ValueError):
+            return None
+        found = _FileDefinitions(version, tree)
+        if version is not None:
+            _file_definitions[path] = found
+    text_hash = found.hashes.get(key)
+    if text_hash is None:
+        node = found.nodes.get(key)
+        if node is None:
+            return None
+        text_hash = syntax_tree_hash(ast.Module(body=[node], type_ignores=[]))
+        found.hashes[key] = text_hash
+    return text_hash
 
 
 def _remember_source(obj, entry) -> None:

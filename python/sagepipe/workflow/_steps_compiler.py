@@ -10,7 +10,7 @@ Rules (SDK v2):
 """
 
 import logging
-import secrets
+import os
 import sys
 from typing import Any, List, Sequence, Union
 
@@ -166,7 +166,7 @@ class StepsCompiler:
         self._all_known_steps = _StepsSet()
         self._build_queue = _BuildQueue()
 
-        self._function_step_secret_token = secrets.token_hex(32)
+        self._function_step_secret_token = os.urandom(32).hex()  # secrets.token_hex(32)
 
         self._build_count = 0
         self._steps_need_json_serialization = set()

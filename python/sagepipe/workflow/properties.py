@@ -17,7 +17,6 @@ names starting with ``_`` raise ``AttributeError`` so that pickling, copying and
 keep working.
 """
 
-import difflib
 import functools
 import json
 from pathlib import Path
@@ -162,6 +161,8 @@ class Properties(StepOutput):
         shape = " + ".join(self._shape_names)
         if not members:
             return f"{where} ({shape}) is a value and has no property '{name}'"
+        import difflib  # only when a property name is wrong
+
         close = difflib.get_close_matches(name, members, n=1, cutoff=0.6)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         return f"{where} ({shape}) has no property '{name}'{hint}"
