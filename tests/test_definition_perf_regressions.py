@@ -424,7 +424,9 @@ def test_one_parse_per_file_gives_the_hash_inspect_getsource_gave(tmp_path, monk
     from sagepipe._code_hash import normalized_file_hash
     from sagepipe.workflow import _code_signature
 
-    (tmp_path / "shapes_mod.py").write_text(SHAPES)
+    matched = sys.version_info >= (3, 10)  # a definition under `match` (3.10 syntax)
+    match_shape = "\nmatch 1:\n    case 1:\n        def matched():\n            return 'match'\n"
+    (tmp_path / "shapes_mod.py").write_text(SHAPES + (match_shape if matched else ""))
     monkeypatch.syspath_prepend(str(tmp_path))
     sys.modules.pop("shapes_mod", None)
     mod = importlib.import_module("shapes_mod")
@@ -444,7 +446,7 @@ def test_one_parse_per_file_gives_the_hash_inspect_getsource_gave(tmp_path, monk
         mod.guarded,
         mod.square,
         mod.Twice,
-    ]
+    ] + ([mod.matched] if matched else [])
     path = str(tmp_path / "shapes_mod.py")
     version = _code_signature.file_version(path)
     one_parse = {o.__qualname__ for o in objects if _code_signature._definition_hash(path, version, o)}

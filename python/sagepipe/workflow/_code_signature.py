@@ -138,8 +138,8 @@ class _FileDefinitions:
                 self.nodes[key] = None if key in self.nodes else node
                 self._index(node.body, inner)
             else:
-                # Definitions under if/for/with/try at this level: same qualified-name prefix.
-                for field in ("body", "orelse", "finalbody", "handlers"):
+                # Definitions under if/for/while/with/try/match at this level: same prefix.
+                for field in ("body", "orelse", "finalbody", "handlers", "cases"):
                     self._index(getattr(node, field, None) or [], prefix)
 
 
