@@ -405,6 +405,13 @@ except ImportError:  # pragma: no cover
 square = lambda v: v * v  # noqa: E731
 
 
+def renamed():
+    return "found by its code's own name"
+
+
+renamed.__name__ = "shown_as"
+
+
 class Twice:
     pass
 
@@ -445,6 +452,7 @@ def test_one_parse_per_file_gives_the_hash_inspect_getsource_gave(tmp_path, monk
         mod.conditional,
         mod.guarded,
         mod.square,
+        mod.renamed,
         mod.Twice,
     ] + ([mod.matched] if matched else [])
     path = str(tmp_path / "shapes_mod.py")

@@ -155,7 +155,8 @@ def _definition_hash(path: str, version, obj) -> Optional[str]:
     if inspect.isclass(obj):
         key: Any = ("class", obj.__qualname__)
     else:
-        key = ("function", obj.__code__.co_firstlineno, obj.__name__)
+        code = obj.__code__  # its own first line and name (a wrapper may carry another __name__)
+        key = ("function", code.co_firstlineno, code.co_name)
     found = _file_definitions.get(path)
     if found is None or version is None or found.version != version:
         try:
