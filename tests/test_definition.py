@@ -224,6 +224,16 @@ def test_is_pipeline_variable_helpers():
     assert not is_pipeline_parameter_string(ParameterInteger(name="s"))
 
 
+def _fresh_interpreter(code: str) -> str:
+    """What ``code`` prints in a new interpreter that finds sagepipe in this checkout only."""
+    src = str(Path(__file__).resolve().parent.parent / "python")
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": src}, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
 def test_workflow_package_import_is_light():
     code = (
         "import sys, sagepipe.workflow as w; "
@@ -235,12 +245,7 @@ def test_workflow_package_import_is_light():
         "bad = {'boto3', 'botocore', 'attr', 'sagemaker', 'sagepipe._core'} & set(sys.modules); "
         "assert not bad, bad; print('ok')"
     )
-    src = str(Path(__file__).resolve().parent.parent / "python")
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": src}, check=False
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok"
+    assert _fresh_interpreter(code) == "ok"
 
 
 def test_a_function_step_script_imports_no_archive_process_or_html_modules():
@@ -253,12 +258,7 @@ def test_a_function_step_script_imports_no_archive_process_or_html_modules():
         "heavy = {'tarfile', 'tempfile', 'shutil', 'subprocess', 'html', 'difflib', 'secrets'}; "
         "print(sorted(heavy & set(sys.modules)))"
     )
-    src = str(Path(__file__).resolve().parent.parent / "python")
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": src}, check=False
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
+    assert _fresh_interpreter(code) == "[]"
 
 
 # ---------------------------------------------------------------------------------------------

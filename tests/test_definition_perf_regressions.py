@@ -463,3 +463,28 @@ def test_one_parse_per_file_gives_the_hash_inspect_getsource_gave(tmp_path, monk
         expected = normalized_file_hash("source.py", textwrap.dedent(inspect.getsource(obj)).encode())
         assert _code_signature._source_hash(obj) == (path, expected), obj.__qualname__
     sys.modules.pop("shapes_mod", None)
+
+
+def test_signing_keeps_the_parses_of_a_few_files_only(tmp_path, monkeypatch):
+    """An AST costs ~2 KB per source line: signing functions from many project files must not
+    keep every file's tree for the life of the process, and a file read again hashes the same."""
+    from sagepipe.workflow import _code_signature
+
+    count = _code_signature._FILES_KEPT + 3
+    for i in range(count):
+        (tmp_path / f"many_{i}.py").write_text(f"def work_{i}(x):\n    return x + {i}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    modules = [importlib.import_module(f"many_{i}") for i in range(count)]
+    hashes = []
+    for i, mod in enumerate(modules):
+        path = str(tmp_path / f"many_{i}.py")
+        hashes.append(
+            _code_signature._definition_hash(path, _code_signature.file_version(path), getattr(mod, f"work_{i}"))
+        )
+    assert None not in hashes
+    assert len(_code_signature._file_definitions) <= _code_signature._FILES_KEPT
+    assert str(tmp_path / "many_0.py") not in _code_signature._file_definitions  # the oldest went first
+    first = str(tmp_path / "many_0.py")
+    assert _code_signature._definition_hash(first, _code_signature.file_version(first), modules[0].work_0) == hashes[0]
+    for i in range(count):
+        sys.modules.pop(f"many_{i}", None)

@@ -214,6 +214,8 @@ class Session(JobRequests, EndpointRequests):
         Returns:
             list[str]: The local paths written.
         """
+        import shutil  # only for file uploads and downloads (it pulls in the archive modules)
+
         downloaded = []
         for key in self.list_s3_files(bucket, key_prefix):
             tail = os.path.basename(key)
@@ -223,8 +225,6 @@ class Session(JobRequests, EndpointRequests):
             if os.path.commonpath([destination, os.path.abspath(path)]) != os.path.abspath(path):
                 raise ValueError(f"download_data: key {key!r} would be written outside {path!r}")
             os.makedirs(os.path.dirname(destination), exist_ok=True)
-            import shutil
-
             shutil.copyfile(self._object_path(bucket, key), destination)
             downloaded.append(destination)
         return downloaded

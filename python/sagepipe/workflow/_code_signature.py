@@ -15,6 +15,7 @@ import os
 import sys
 import textwrap
 import weakref
+from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from sagepipe._code_hash import combined_hash, normalized_file_hash, syntax_tree_hash
@@ -143,8 +144,10 @@ class _FileDefinitions:
                     self._index(getattr(node, field, None) or [], prefix)
 
 
-# source file -> its definitions at the version last parsed
-_file_definitions: Dict[str, _FileDefinitions] = {}
+# source file -> its definitions at the version last parsed, for the few files read last: an
+# AST is ~2 KB per source line, and each function's hash is kept with it anyway (_source_hashes).
+_file_definitions: "OrderedDict[str, _FileDefinitions]" = OrderedDict()
+_FILES_KEPT = 8
 
 
 def _definition_hash(path: str, version, obj) -> Optional[str]:
@@ -157,7 +160,7 @@ def _definition_hash(path: str, version, obj) -> Optional[str]:
     else:
         code = obj.__code__  # its own first line and name (a wrapper may carry another __name__)
         key = ("function", code.co_firstlineno, code.co_name)
-    found = _file_definitions.get(path)
+    found = _file_definitions.pop(path, None)
     if found is None or version is None or found.version != version:
         try:
             with open(path, "rb") as f:
@@ -165,8 +168,10 @@ def _definition_hash(path: str, version, obj) -> Optional[str]:
         except (OSError, SyntaxError, ValueError):
             return None
         found = _FileDefinitions(version, tree)
-        if version is not None:
-            _file_definitions[path] = found
+    if version is not None:
+        _file_definitions[path] = found  # the most recently used last
+        while len(_file_definitions) > _FILES_KEPT:
+            _file_definitions.popitem(last=False)
     text_hash = found.hashes.get(key)
     if text_hash is None:
         node = found.nodes.get(key)
